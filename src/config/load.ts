@@ -1,0 +1,147 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { ConfigSchema, ENV_KEYS, type Config } from './schema.js';
+
+/** A configuration problem: the CLI prints it and exits with code 2. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[], source: string) {
+    super(`Invalid configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export type LoadOptions = {
+  /** Explicit --config path; otherwise CASCADE_CONFIG, then ./config.yaml when present. */
+  configPath?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Values from command-line flags, applied last, as dotted paths (`database.url`). */
+  overrides?: Record<string, unknown>;
+};
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const validateConfig = ajv.compile<Config>(ConfigSchema);
+
+export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
+  const env = options.env ?? process.env;
+  const path = options.configPath ?? env.CASCADE_CONFIG ?? (existsSync('config.yaml') ? 'config.yaml' : undefined);
+  const source = path ? resolve(path) : 'defaults and environment';
+  const raw = path ? readConfigFile(path) : {};
+  const problems: string[] = [];
+  for (const [name, keyPath] of ENV_KEYS) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    setPath(raw, keyPath, coerceEnvValue(keyPath, value));
+  }
+  for (const [keyPath, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) setPath(raw, keyPath, value);
+  }
+  if (!validateConfig(raw)) {
+    for (const error of validateConfig.errors ?? []) problems.push(describeProblem(error, raw));
+    throw new ConfigError(problems, source);
+  }
+  return deepFreeze(normalize(raw));
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`cannot read config file '${path}': ${(error as Error).message}`], path);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text) ?? {};
+  } catch (error) {
+    throw new ConfigError([`config file is not valid YAML: ${(error as Error).message}`], path);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(['config file must hold a mapping of keys to values'], path);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+const INTEGER_KEYS = new Set([
+  'port', 'token_expire_minutes', 'database.pool_size', 'dispatch.feeds_per_allocation', 'dispatch.lease_seconds',
+  'dispatch.sweep_interval_seconds', 'dispatch.retry_backoff_seconds', 'dispatch.max_attempts',
+  'dispatch.offline_after_seconds', 'cascade.sync_interval', 'cascade.heartbeat_interval', 'cascade.max_concurrency',
+]);
+const BOOLEAN_KEYS = new Set(['scheduler.enabled', 'cascade.enabled']);
+
+/** Environment values are strings; turn them into the schema's types so validation reports real mistakes. */
+function coerceEnvValue(keyPath: string, value: string): unknown {
+  if (INTEGER_KEYS.has(keyPath)) return /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+  if (BOOLEAN_KEYS.has(keyPath)) {
+    const lowered = value.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(lowered)) return true;
+    if (['0', 'false', 'no', 'off'].includes(lowered)) return false;
+    return value;
+  }
+  if (keyPath === 'cascade.parent_api_url') return splitUrls(value);
+  return value;
+}
+
+function splitUrls(value: string): string | string[] {
+  const urls = value.split(',').map((u) => u.trim()).filter(Boolean);
+  return urls.length === 1 ? (urls[0] as string) : urls;
+}
+
+function setPath(target: Record<string, unknown>, keyPath: string, value: unknown): void {
+  const parts = keyPath.split('.');
+  let cursor = target;
+  for (const part of parts.slice(0, -1)) {
+    const next = cursor[part];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) cursor[part] = {};
+    cursor = cursor[part] as Record<string, unknown>;
+  }
+  cursor[parts[parts.length - 1] as string] = value;
+}
+
+function getPath(target: unknown, pointer: string): unknown {
+  let cursor = target;
+  for (const part of pointer.split('/').filter(Boolean)) {
+    if (typeof cursor !== 'object' || cursor === null) return undefined;
+    cursor = (cursor as Record<string, unknown>)[part];
+  }
+  return cursor;
+}
+
+function describeProblem(error: ErrorObject, raw: unknown): string {
+  const base = error.instancePath.split('/').filter(Boolean).join('.');
+  if (error.keyword === 'additionalProperties') {
+    const key = [base, String(error.params.additionalProperty)].filter(Boolean).join('.');
+    return `${key}: unknown setting (check the spelling; see docs/configuration.md)`;
+  }
+  const value = JSON.stringify(getPath(raw, error.instancePath));
+  if (error.keyword === 'pattern' && base === 'cascade.api_key') return `${base}: got ${value}, expected 'CN' followed by 32 characters`;
+  if (error.keyword === 'pattern' && base === 'cascade.api_secret') return `${base}: got a value that is not 'CS' followed by 32 characters`;
+  return `${base || '(root)'}: got ${value}, expected a value that ${error.message ?? 'matches the schema'}`;
+}
+
+function normalize(config: Config): Config {
+  const urls = config.cascade.parent_api_url;
+  if (typeof urls === 'string') {
+    const split = splitUrls(urls);
+    return { ...config, cascade: { ...config.cascade, parent_api_url: split } };
+  }
+  return config;
+}
+
+function deepFreeze<T>(value: T): Readonly<T> {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/** The parent URLs of a child config as a list (the setting accepts one URL, a list, or comma-separated). */
+export function parentUrls(config: Config): string[] {
+  const urls = config.cascade.parent_api_url;
+  if (urls === undefined) return [];
+  return (Array.isArray(urls) ? urls : [urls]).map((u) => u.replace(/\/+$/, ''));
+}

@@ -1,0 +1,55 @@
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { installErrorEnvelope } from './plugins/error-envelope.js';
+import { installValidation } from './plugins/validation.js';
+import { apiRoutes } from './routes/api-routes.js';
+import { healthRoutes } from './routes/health.js';
+import type { ParentServices } from './services.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: ParentServices;
+  }
+}
+
+export type AppOptions = { services: ParentServices; logger: FastifyBaseLogger };
+
+/** Builds the parent's HTTP app without listening (server.ts listens), so tests can start it on port 0. */
+export async function buildApp({ services, logger }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: services.config.body_limit_bytes,
+    requestIdHeader: 'x-request-id',
+    forceCloseConnections: false,
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorate('services', services);
+  app.decorateRequest('principal', null);
+  installValidation(app);
+  installErrorEnvelope(app);
+  await app.register(formbody);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Cascade parent API', version: '1', description: 'Management (Bearer JWT) and child (AK-SK) endpoints. Every answer is {code, message, data}.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          aksk: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'AK-SK <api_key>:<api_secret>' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(healthRoutes);
+  await app.register(apiRoutes, { prefix: '/api/v1', hidden: false });
+  await app.register(apiRoutes, { prefix: '/api/v1/wx', hidden: true });
+  return app;
+}

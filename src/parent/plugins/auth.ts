@@ -1,0 +1,70 @@
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { UserRole } from '../../auth/jwt.js';
+import { CascadeError } from '../../errors/cascade-error.js';
+import type { NodeTable } from '../../store/tables.js';
+
+export type UserPrincipal = { kind: 'user'; id: string; username: string; role: UserRole };
+export type NodePrincipal = { kind: 'node'; node: NodeTable };
+export type Principal = UserPrincipal | NodePrincipal;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+const AKSK = /^AK-SK\s+(\S+?):(\S+)$/i;
+const BEARER = /^Bearer\s+(\S+)$/i;
+
+async function authenticate(request: FastifyRequest): Promise<Principal> {
+  const header = request.headers.authorization;
+  if (!header) throw new CascadeError('UNAUTHENTICATED', 'Send Authorization: Bearer <token> (users) or AK-SK <key>:<secret> (child nodes).');
+  const { store, jwt } = request.server.services;
+  const aksk = AKSK.exec(header);
+  if (aksk) {
+    const node = await store.nodes.authenticate(aksk[1] as string, aksk[2] as string);
+    if (!node) throw new CascadeError('UNAUTHENTICATED', 'Unknown, rotated or disabled node credentials; check api_key and api_secret.');
+    return { kind: 'node', node };
+  }
+  const bearer = BEARER.exec(header);
+  if (bearer) {
+    const claims = await jwt.verify(bearer[1] as string);
+    const user = await store.users.findByUsername(claims.username);
+    if (!user || user.id !== claims.sub || Number(user.is_active) !== 1) {
+      throw new CascadeError('UNAUTHENTICATED', 'The user of this token no longer exists or is disabled; log in again.');
+    }
+    return { kind: 'user', id: user.id, username: user.username, role: user.role as UserRole };
+  }
+  throw new CascadeError('UNAUTHENTICATED', 'Unsupported Authorization scheme; use Bearer or AK-SK.');
+}
+
+export type Access = 'read' | 'write' | 'admin';
+
+/** Management routes: a user; `write` and `admin` need the admin role (viewers only read). */
+export function requireUser(access: Access): preHandlerAsyncHookHandler {
+  return async function userGuard(request: FastifyRequest, _reply: FastifyReply) {
+    const principal = await authenticate(request);
+    if (principal.kind !== 'user') throw new CascadeError('FORBIDDEN', 'Child node credentials cannot call management endpoints; use a user token.');
+    if (access !== 'read' && principal.role !== 'admin') throw new CascadeError('FORBIDDEN', 'This needs the admin role; viewers may only read.');
+    request.principal = principal;
+  };
+}
+
+/** Child routes: an active node with valid AK-SK credentials. */
+export const requireNode: preHandlerAsyncHookHandler = async function nodeGuard(request: FastifyRequest) {
+  const principal = await authenticate(request);
+  if (principal.kind !== 'node') throw new CascadeError('FORBIDDEN', 'User tokens cannot call child endpoints; use node AK-SK credentials.');
+  request.principal = principal;
+};
+
+export function userOf(request: FastifyRequest): UserPrincipal {
+  const p = request.principal;
+  if (!p || p.kind !== 'user') throw new CascadeError('UNAUTHENTICATED', 'Not authenticated as a user.');
+  return p;
+}
+
+export function nodeOf(request: FastifyRequest): NodeTable {
+  const p = request.principal;
+  if (!p || p.kind !== 'node') throw new CascadeError('UNAUTHENTICATED', 'Not authenticated as a node.');
+  return p.node;
+}

@@ -1,0 +1,56 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { CascadeError, type ErrorCodeName } from '../../errors/cascade-error.js';
+
+type ErrorBody = { code: number; message: string; data: null; error: ErrorCodeName; details?: unknown; request_id?: string };
+
+/** Fastify's own error codes for bad input, mapped to protocol errors. */
+const FASTIFY_CODES: Record<string, { code: ErrorCodeName; message: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', message: 'The request body is larger than this endpoint accepts.' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the body as application/json.' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'VALIDATION_FAILED', message: 'The Content-Length header does not match the body.' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'VALIDATION_FAILED', message: 'The body is empty but Content-Type says JSON; send a JSON object or no Content-Type.' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'VALIDATION_FAILED', message: 'The body is not valid JSON.' },
+};
+
+/** The one place where any error becomes the protocol envelope (PROTOCOL §1.2). */
+export function installErrorEnvelope(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | CascadeError | Error, request, reply) => {
+    const body = toErrorBody(error);
+    if (body.code >= 500) {
+      request.log.error({ err: error, request_id: request.id }, 'request failed');
+      body.request_id = request.id;
+    }
+    if (error instanceof CascadeError && error.headers) void reply.headers(error.headers);
+    void reply.status(body.code).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({
+      code: 404,
+      message: `No route ${request.method} ${request.url.split('?')[0]}; see /api/docs for the API.`,
+      data: null,
+      error: 'NOT_FOUND',
+    } satisfies ErrorBody);
+  });
+}
+
+function toErrorBody(error: FastifyError | CascadeError | Error): ErrorBody {
+  if (error instanceof CascadeError) {
+    const status = error.status === 500 && error.code !== 'INTERNAL' ? 400 : error.status;
+    return { code: status, message: error.message, data: null, error: error.code, ...(error.details ? { details: error.details } : {}) };
+  }
+  const fastifyCode = (error as FastifyError).code;
+  const known = fastifyCode ? FASTIFY_CODES[fastifyCode] : undefined;
+  if (known) {
+    const status = known.code === 'PAYLOAD_TOO_LARGE' ? 413 : known.code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : 400;
+    const details = known.code === 'VALIDATION_FAILED' ? [{ path: '', message: known.message }] : undefined;
+    return { code: status, message: known.message, data: null, error: known.code, ...(details ? { details } : {}) };
+  }
+  if (error instanceof SyntaxError) {
+    return { code: 400, message: 'The body is not valid JSON.', data: null, error: 'VALIDATION_FAILED', details: [{ path: '', message: error.message }] };
+  }
+  const status = (error as FastifyError).statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return { code: status, message: error.message, data: null, error: status === 404 ? 'NOT_FOUND' : 'VALIDATION_FAILED' };
+  }
+  return { code: 500, message: 'Internal error; the parent logged it with this request id.', data: null, error: 'INTERNAL' };
+}

@@ -1,0 +1,33 @@
+import { Migrator, type Kysely, type Migration, type MigrationInfo, type MigrationResultSet } from 'kysely';
+import { CascadeError } from '../errors/cascade-error.js';
+import type { Capabilities } from './capabilities.js';
+import { initialMigration } from './migrations/001-initial.js';
+import type { Database } from './tables.js';
+
+/** Versioned migrations in order. Add a new file and a line here; never edit a migration that has shipped. */
+function allMigrations(caps: Capabilities): Record<string, Migration> {
+  return { '001-initial': initialMigration(caps) };
+}
+
+function migrator(db: Kysely<Database>, caps: Capabilities): Migrator {
+  return new Migrator({
+    db,
+    provider: { getMigrations: async () => allMigrations(caps) },
+    migrationTableName: 'cascade_migrations',
+    migrationLockTableName: 'cascade_migrations_lock',
+  });
+}
+
+/** Applies pending migrations; running it again changes nothing. Returns the names applied now. */
+export async function migrateToLatest(db: Kysely<Database>, caps: Capabilities): Promise<string[]> {
+  const result: MigrationResultSet = await migrator(db, caps).migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new CascadeError('UNAVAILABLE', `Migration ${failed} failed: ${(result.error as Error).message}`, { cause: result.error });
+  }
+  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export async function migrationState(db: Kysely<Database>, caps: Capabilities): Promise<readonly MigrationInfo[]> {
+  return migrator(db, caps).getMigrations();
+}

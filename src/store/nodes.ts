@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { hashNodeSecret, newNodeCredentials, randomToken, verifyNodeSecret } from '../auth/secrets.js';
+import { nodeStatus, onlineSince, type NodeType } from '../domain/node-liveness.js';
+import { CascadeError, notFound } from '../errors/cascade-error.js';
+import type { Database, NodeTable } from './tables.js';
+import { iso, parseJson } from './time.js';
+
+export type SyncConfig = { max_capacity: number; feed_quota: Record<string, number> };
+
+export type NodeView = {
+  id: string;
+  node_type: number;
+  name: string;
+  description: string;
+  api_url: string | null;
+  callback_url: string | null;
+  api_key: string | null;
+  status: number;
+  is_active: boolean;
+  sync_config: SyncConfig;
+  current_tasks: number;
+  reported_tasks: number;
+  last_heartbeat_at: string | null;
+  last_sync_at: string | null;
+  version: string | null;
+  hostname: string | null;
+  created_at: string | null;
+  updated_at: string | null;
+};
+
+export type NodeCredentials = { api_key: string; api_secret: string };
+
+/** The only place a node row becomes a wire object; it never carries the secret or its hash. */
+export function toNodeView(row: NodeTable, nowMs: number, offlineAfterSeconds: number): NodeView {
+  const isActive = Number(row.is_active) === 1;
+  return {
+    id: row.id,
+    node_type: Number(row.node_type),
+    name: row.name,
+    description: row.description,
+    api_url: row.api_url,
+    callback_url: row.callback_url,
+    api_key: row.api_key,
+    status: nodeStatus(isActive, row.last_heartbeat_at === null ? null : Number(row.last_heartbeat_at), nowMs, offlineAfterSeconds),
+    is_active: isActive,
+    sync_config: { max_capacity: Number(row.max_capacity), feed_quota: parseJson<Record<string, number>>(row.feed_quota, {}) },
+    current_tasks: Number(row.load_feeds),
+    reported_tasks: Number(row.reported_tasks),
+    last_heartbeat_at: iso(row.last_heartbeat_at),
+    last_sync_at: iso(row.last_sync_at),
+    version: row.version,
+    hostname: row.hostname,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+}
+
+export type NodeInput = {
+  node_type: NodeType;
+  name: string;
+  description?: string | undefined;
+  api_url?: string | undefined;
+  sync_config?: Partial<SyncConfig> | undefined;
+};
+
+export type NodePatch = {
+  name?: string | undefined;
+  description?: string | undefined;
+  api_url?: string | null | undefined;
+  is_active?: boolean | undefined;
+  sync_config?: Partial<SyncConfig> | undefined;
+};
+
+export class NodesStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly offlineAfterSeconds: number,
+  ) {}
+
+  view(row: NodeTable): NodeView {
+    return toNodeView(row, Date.now(), this.offlineAfterSeconds);
+  }
+
+  /** Creates a node; a child gets AK/SK credentials whose secret is returned here and never again. */
+  async create(input: NodeInput): Promise<{ node: NodeView; credentials: NodeCredentials | null }> {
+    await this.assertNameFree(input.name);
+    const now = Date.now();
+    const credentials = input.node_type === 1 ? newNodeCredentials() : null;
+    const row: NodeTable = {
+      id: randomUUID(),
+      node_type: input.node_type,
+      name: input.name,
+      description: input.description ?? '',
+      api_url: input.api_url ?? null,
+      callback_url: null,
+      api_key: credentials?.apiKey ?? null,
+      api_secret_hash: credentials ? hashNodeSecret(credentials.apiSecret) : null,
+      notify_key: credentials ? randomToken(43) : null,
+      is_active: 1,
+      max_capacity: input.sync_config?.max_capacity ?? 10,
+      feed_quota: JSON.stringify(input.sync_config?.feed_quota ?? {}),
+      load_feeds: 0,
+      reported_tasks: 0,
+      last_heartbeat_at: null,
+      last_sync_at: null,
+      version: null,
+      hostname: null,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.db.insertInto('nodes').values(row).execute();
+    return {
+      node: this.view(row),
+      credentials: credentials ? { api_key: credentials.apiKey, api_secret: credentials.apiSecret } : null,
+    };
+  }
+
+  async getRow(id: string): Promise<NodeTable> {
+    const row = await this.db.selectFrom('nodes').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('Node', id);
+    return row;
+  }
+
+  /** Finds a node by id or by name (the CLI accepts either). */
+  async resolve(idOrName: string): Promise<NodeTable> {
+    const row = await this.db.selectFrom('nodes').selectAll().where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)])).executeTakeFirst();
+    if (!row) throw notFound('Node', idOrName);
+    return row;
+  }
+
+  async list(filter: { node_type?: number | undefined; status?: number | undefined }, limit: number, offset: number): Promise<{ list: NodeView[]; total: number }> {
+    const now = Date.now();
+    const since = onlineSince(now, this.offlineAfterSeconds);
+    let query = this.db.selectFrom('nodes');
+    if (filter.node_type !== undefined) query = query.where('node_type', '=', filter.node_type);
+    if (filter.status === 2) query = query.where('is_active', '=', 0);
+    if (filter.status === 1) query = query.where('is_active', '=', 1).where('last_heartbeat_at', '>=', since);
+    if (filter.status === 0) {
+      query = query.where('is_active', '=', 1).where((eb) => eb.or([eb('last_heartbeat_at', 'is', null), eb('last_heartbeat_at', '<', since)]));
+    }
+    const rows = await query.selectAll().orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute();
+    const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return { list: rows.map((r) => toNodeView(r, now, this.offlineAfterSeconds)), total: Number(total.n) };
+  }
+
+  async update(id: string, patch: NodePatch): Promise<NodeView> {
+    const current = await this.getRow(id);
+    if (patch.name !== undefined && patch.name !== current.name) await this.assertNameFree(patch.name);
+    const values: Partial<NodeTable> = { updated_at: Date.now() };
+    if (patch.name !== undefined) values.name = patch.name;
+    if (patch.description !== undefined) values.description = patch.description;
+    if (patch.api_url !== undefined) values.api_url = patch.api_url;
+    if (patch.is_active !== undefined) values.is_active = patch.is_active ? 1 : 0;
+    if (patch.sync_config?.max_capacity !== undefined) values.max_capacity = patch.sync_config.max_capacity;
+    if (patch.sync_config?.feed_quota !== undefined) values.feed_quota = JSON.stringify(patch.sync_config.feed_quota);
+    await this.db.updateTable('nodes').set(values).where('id', '=', id).execute();
+    return this.view({ ...current, ...values });
+  }
+
+  /** New key pair; the old one stops working with this statement. */
+  async rotateCredentials(id: string): Promise<{ node: NodeView; credentials: NodeCredentials }> {
+    const current = await this.getRow(id);
+    if (Number(current.node_type) !== 1) throw new CascadeError('UNPROCESSABLE', 'Only child nodes have credentials.');
+    const { apiKey, apiSecret } = newNodeCredentials();
+    const values = { api_key: apiKey, api_secret_hash: hashNodeSecret(apiSecret), updated_at: Date.now() };
+    await this.db.updateTable('nodes').set(values).where('id', '=', id).execute();
+    return { node: this.view({ ...current, ...values }), credentials: { api_key: apiKey, api_secret: apiSecret } };
+  }
+
+  /** The active child node owning this key pair, or undefined (unknown key, wrong secret, disabled). */
+  async authenticate(apiKey: string, apiSecret: string): Promise<NodeTable | undefined> {
+    const row = await this.db.selectFrom('nodes').selectAll().where('api_key', '=', apiKey).executeTakeFirst();
+    if (!row || !row.api_secret_hash) return undefined;
+    if (!verifyNodeSecret(apiSecret, row.api_secret_hash)) return undefined;
+    if (Number(row.is_active) !== 1) return undefined;
+    return row;
+  }
+
+  async recordHeartbeat(
+    id: string,
+    report: { callback_url?: string | undefined; current_tasks?: number | undefined; version?: string | undefined; hostname?: string | undefined },
+    nowMs: number,
+  ): Promise<void> {
+    const values: Partial<NodeTable> = { last_heartbeat_at: nowMs, updated_at: nowMs };
+    if (report.callback_url !== undefined) values.callback_url = report.callback_url;
+    if (report.current_tasks !== undefined) values.reported_tasks = report.current_tasks;
+    if (report.version !== undefined) values.version = report.version;
+    if (report.hostname !== undefined) values.hostname = report.hostname;
+    await this.db.updateTable('nodes').set(values).where('id', '=', id).execute();
+  }
+
+  async touchSync(id: string, nowMs: number): Promise<void> {
+    await this.db.updateTable('nodes').set({ last_sync_at: nowMs }).where('id', '=', id).execute();
+  }
+
+  private async assertNameFree(name: string): Promise<void> {
+    const clash = await this.db.selectFrom('nodes').select('id').where('name', '=', name).executeTakeFirst();
+    if (clash) throw new CascadeError('CONFLICT', `A node named '${name}' already exists; pick another name.`);
+  }
+}

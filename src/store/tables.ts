@@ -1,0 +1,171 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * Row types of every table. Times are Unix epoch milliseconds in BIGINT columns so that all three dialects store
+ * and compare them the same way; booleans are 0/1 integers; JSON is text parsed by the row mappers.
+ */
+type Millis = number;
+type Nullable<T> = T | null;
+
+export type NodeTable = {
+  id: string;
+  node_type: number;
+  name: string;
+  description: string;
+  api_url: Nullable<string>;
+  callback_url: Nullable<string>;
+  api_key: Nullable<string>;
+  api_secret_hash: Nullable<string>;
+  notify_key: Nullable<string>;
+  is_active: number;
+  max_capacity: number;
+  feed_quota: string;
+  /** Feeds in allocations this node holds or has pre-assigned; kept by store/allocations in every move. */
+  load_feeds: number;
+  /** What the child last reported in its heartbeat. */
+  reported_tasks: number;
+  last_heartbeat_at: Nullable<Millis>;
+  last_sync_at: Nullable<Millis>;
+  version: Nullable<string>;
+  hostname: Nullable<string>;
+  created_at: Millis;
+  updated_at: Millis;
+};
+
+export type UserTable = {
+  id: string;
+  username: string;
+  password_hash: string;
+  role: string;
+  is_active: number;
+  created_at: Millis;
+  updated_at: Millis;
+};
+
+export type FeedTable = {
+  id: string;
+  mp_name: string;
+  mp_cover: string;
+  mp_intro: string;
+  faker_id: string;
+  url: string;
+  status: number;
+  sync_time: Nullable<number>;
+  update_time: Nullable<number>;
+  article_count: number;
+  created_at: Millis;
+  updated_at: Millis;
+};
+
+export type MessageTaskTable = {
+  id: string;
+  name: string;
+  message_type: number;
+  message_template: string;
+  web_hook_url: string;
+  headers: string;
+  cookies: string;
+  mps_id: string;
+  cron_exp: string;
+  status: number;
+  created_at: Millis;
+  updated_at: Millis;
+};
+
+export type AllocationTable = {
+  id: string;
+  task_id: string;
+  task_name: string;
+  node_id: Nullable<string>;
+  feed_ids: string;
+  feed_count: number;
+  status: string;
+  attempt: number;
+  max_attempts: number;
+  /** A pending allocation is claimable from this moment (retry backoff). */
+  available_at: Millis;
+  lease_expires_at: Nullable<Millis>;
+  placement: string;
+  result_summary: Nullable<string>;
+  error_message: Nullable<string>;
+  dispatched_at: Millis;
+  claimed_at: Nullable<Millis>;
+  started_at: Nullable<Millis>;
+  completed_at: Nullable<Millis>;
+  schedule_run_id: string;
+  article_count: number;
+  new_article_count: number;
+  created_at: Millis;
+  updated_at: Millis;
+};
+
+export type AllocationFeedTable = { allocation_id: string; feed_id: string };
+
+/** One row per feed with a live allocation: the primary key makes "one live allocation per feed" a database rule. */
+export type LiveFeedTable = { feed_id: string; allocation_id: string };
+
+export type AllocationAttemptTable = {
+  id: Generated<number>;
+  allocation_id: string;
+  attempt: number;
+  node_id: string;
+  claimed_at: Millis;
+  started_at: Nullable<Millis>;
+  ended_at: Nullable<Millis>;
+  outcome: Nullable<string>;
+  error_message: Nullable<string>;
+};
+
+export type ArticleTable = {
+  id: string;
+  mp_id: string;
+  title: string;
+  url: string;
+  pic_url: string;
+  description: string;
+  content: string;
+  content_markdown: string;
+  publish_time: number;
+  allocation_id: Nullable<string>;
+  node_id: Nullable<string>;
+  created_at: Millis;
+  updated_at: Millis;
+};
+
+export type SyncLogTable = {
+  id: Generated<number>;
+  node_id: Nullable<string>;
+  operation: string;
+  direction: string;
+  status: number;
+  data_count: number;
+  error_message: Nullable<string>;
+  extra_data: Nullable<string>;
+  started_at: Millis;
+  completed_at: Nullable<Millis>;
+};
+
+export type SettingTable = { key: string; value: string };
+
+/** One row per (task, scheduled time): a cron tick dispatches only if it inserts its row first. */
+export type ScheduleTickTable = {
+  task_id: string;
+  scheduled_at: Millis;
+  schedule_run_id: string;
+  fired_at: ColumnType<Millis, Millis, never>;
+};
+
+export type Database = {
+  nodes: NodeTable;
+  users: UserTable;
+  feeds: FeedTable;
+  message_tasks: MessageTaskTable;
+  allocations: AllocationTable;
+  allocation_feeds: AllocationFeedTable;
+  live_feeds: LiveFeedTable;
+  allocation_attempts: AllocationAttemptTable;
+  articles: ArticleTable;
+  sync_logs: SyncLogTable;
+  settings: SettingTable;
+  schedule_ticks: ScheduleTickTable;
+};
