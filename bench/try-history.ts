@@ -1,0 +1,10 @@
+import { freshDatabase } from './lib/databases.js';
+import { openBenchStore } from './lib/seed.js';
+import { seedCompletedHistory } from './lib/seed-history.js';
+const db = await freshDatabase((process.argv[2] ?? 'sqlite') as 'sqlite');
+const { store } = await openBenchStore(db.url);
+const t = Date.now();
+await seedCompletedHistory(store, Number(process.argv[3] ?? 1000000), ['a', 'b', 'c']);
+const n = await store.db.selectFrom('allocations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+console.log(n, Date.now() - t, 'ms');
+await store.close(); await db.drop();
