@@ -1,4 +1,0 @@
-import { claimCycleRun } from './scenarios/claim-cycle.js';
-const t = Date.now();
-console.log(await claimCycleRun((process.argv[2] ?? 'sqlite') as 'sqlite', Number(process.argv[3] ?? 8), Number(process.argv[4] ?? 300)));
-console.log('took', Date.now() - t);
