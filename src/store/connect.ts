@@ -6,6 +6,7 @@ import { createPool } from 'mysql2';
 import pg from 'pg';
 import { mysqlCapabilities, postgresCapabilities, sqliteCapabilities, type Capabilities } from './capabilities.js';
 import { parseDatabaseUrl } from './database-url.js';
+import { withStatementCache } from './sqlite-statement-cache.js';
 import type { Database } from './tables.js';
 
 export type DatabaseOptions = { url: string; poolSize?: number; statementTimeoutMs?: number };
@@ -26,7 +27,7 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Connect
     database.pragma('busy_timeout = 10000');
     database.pragma('synchronous = NORMAL');
     const version = (database.prepare('select sqlite_version() as v').get() as { v: string }).v;
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
     return { db, caps: sqliteCapabilities(version) };
   }
   if (target.dialect === 'postgres') {
