@@ -31,6 +31,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   };
   let chartSet = false;
   let outSet = false;
+  let runsSet = false;
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];
     const value = (): string => {
@@ -48,6 +49,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       const runs = Number(value());
       if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error(`--runs must be an integer 1..20\n${USAGE}`);
       options.runs = runs;
+      runsSet = true;
     } else if (flag === '--only') {
       const ids = value().split(',').map((s) => s.trim());
       const unknown = ids.filter((id) => !(SCENARIO_IDS as readonly string[]).includes(id));
@@ -67,5 +69,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   // A quick run is a smoke run: it must not overwrite the reference report or chart unless asked to.
   if (options.quick && !chartSet) options.chartFile = null;
   if (options.quick && !outSet) options.outFile = 'bench/results/quick.json';
+  // A quick run spawns fewer processes: one run per figure unless --runs says otherwise.
+  if (options.quick && !runsSet) options.runs = 1;
   return options;
 }
