@@ -2,9 +2,12 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config/schema.js';
 import type { Capabilities } from './capabilities.js';
 import { connectDatabase } from './connect.js';
+import { FeedsStore } from './feeds.js';
+import { MessageTasksStore } from './message-tasks.js';
 import { migrateToLatest } from './migrate.js';
 import { NodesStore } from './nodes.js';
 import { SettingsStore } from './settings.js';
+import { SyncLogsStore } from './sync-logs.js';
 import type { Database } from './tables.js';
 import { UsersStore } from './users.js';
 
@@ -15,6 +18,9 @@ export type Store = {
   readonly nodes: NodesStore;
   readonly users: UsersStore;
   readonly settings: SettingsStore;
+  readonly feeds: FeedsStore;
+  readonly tasks: MessageTasksStore;
+  readonly syncLogs: SyncLogsStore;
   migrate(): Promise<string[]>;
   close(): Promise<void>;
 };
@@ -26,12 +32,16 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch'>): 
     statementTimeoutMs: config.database.statement_timeout_ms,
   });
   let closed = false;
+  const feeds = new FeedsStore(db, caps.maxParameters);
   return {
     db,
     caps,
     nodes: new NodesStore(db, config.dispatch.offline_after_seconds),
     users: new UsersStore(db),
     settings: new SettingsStore(db),
+    feeds,
+    tasks: new MessageTasksStore(db, feeds),
+    syncLogs: new SyncLogsStore(db, caps),
     migrate: () => migrateToLatest(db, caps),
     async close() {
       if (closed) return;
