@@ -17,7 +17,7 @@ function tamper(token: string): string {
 describe('authorization matrix', () => {
   let t: TestParent;
   const tokens: Record<string, string> = {};
-  const nodes: Record<string, Creds> = {};
+  const nodes = {} as { child: Creds; disabled: Creds; rotatedNew: Creds };
   let rotatedOld: Creds;
 
   const login = async (username: string, password: string) =>
