@@ -44,3 +44,9 @@ function offsetMinutes(offset: string): number {
   const sign = offset.startsWith('-') ? -1 : 1;
   return sign * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6)));
 }
+
+/**
+ * What api-routes.ts passes to every route module. It lives here, not in api-routes.ts, so that route modules do not
+ * import the file that imports them (a cycle the lint's madge check reports).
+ */
+export type RouteOptions = { hidden: boolean };

@@ -6,8 +6,9 @@ import { syncLogRoutes } from './admin/sync-logs.js';
 import { userRoutes } from './admin/users.js';
 import { childSyncRoutes } from './child/sync.js';
 import { loginRoutes } from './login.js';
+import type { RouteOptions } from '../schemas.js';
 
-export type RouteOptions = { hidden: boolean };
+export type { RouteOptions };
 
 /**
  * Every /api route, registered twice by app.ts: under /api/v1 (documented) and /api/v1/wx (the path the

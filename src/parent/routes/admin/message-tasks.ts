@@ -3,8 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
-import { closed, IdParams, Paging } from '../../schemas.js';
-import type { RouteOptions } from '../api-routes.js';
+import { closed, IdParams, Paging, type RouteOptions } from '../../schemas.js';
 
 const TaskStatus = Type.Union([Type.Literal(0), Type.Literal(1)], { description: '1 enabled, 0 disabled.' });
 

@@ -4,8 +4,7 @@ import { CascadeError } from '../../../errors/cascade-error.js';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
-import { closed, HttpUrl, IdParams, Paging } from '../../schemas.js';
-import type { RouteOptions } from '../api-routes.js';
+import { closed, HttpUrl, IdParams, Paging, type RouteOptions } from '../../schemas.js';
 
 const SyncConfig = closed({
   max_capacity: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Most feeds worked on at once.' })),

@@ -3,8 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
-import { closed, Paging } from '../../schemas.js';
-import type { RouteOptions } from '../api-routes.js';
+import { closed, Paging, type RouteOptions } from '../../schemas.js';
 
 const ListQuery = closed({
   node_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),

@@ -7,8 +7,7 @@ import { toUserView } from '../../../store/users.js';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
-import { closed, IdParams, Paging } from '../../schemas.js';
-import type { RouteOptions } from '../api-routes.js';
+import { closed, IdParams, Paging, type RouteOptions } from '../../schemas.js';
 
 const Role = Type.Union([Type.Literal('admin'), Type.Literal('viewer')], { description: 'admin manages; viewer only reads.' });
 const Password = Type.String({ minLength: 8, maxLength: 1024, description: 'At least 8 characters.' });

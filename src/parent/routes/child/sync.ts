@@ -6,8 +6,7 @@ import { SyncLogStatus } from '../../../store/sync-logs.js';
 import { ok, page } from '../../envelope.js';
 import { nodeOf, requireNode } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
-import { closed, IsoTimestamp, Paging, parseIsoTimestamp } from '../../schemas.js';
-import type { RouteOptions } from '../api-routes.js';
+import { closed, IsoTimestamp, Paging, parseIsoTimestamp, type RouteOptions } from '../../schemas.js';
 
 const ListQuery = closed({ ...Paging });
 
