@@ -50,3 +50,8 @@ function offsetMinutes(offset: string): number {
  * import the file that imports them (a cycle the lint's madge check reports).
  */
 export type RouteOptions = { hidden: boolean };
+
+/** An http(s) URL or the empty string ("none"), as the original UI stores optional addresses. */
+export function OptionalHttpUrl(maxLength: number, description: string) {
+  return Type.String({ pattern: '^(https?://\\S+)?$', maxLength, description: `${description} An http(s) URL, or empty for none.` });
+}

@@ -25,6 +25,13 @@ describe('feed management', () => {
     expect(shown.body.data).toEqual(created.body.data);
   });
 
+  it('accepts an empty url but not one that is not http(s)', async () => {
+    expect((await api(t.url, '/api/v1/feeds', { token: t.adminToken, json: { id: 'NO_URL', url: '' } })).status).toBe(200);
+    const bad = await api(t.url, '/api/v1/feeds', { token: t.adminToken, json: { id: 'BAD_URL', url: 'file:///etc/passwd' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.details?.map((d) => d.path)).toEqual(['url']);
+  });
+
   it('generates an id when none is given', async () => {
     const created = await api<FeedView>(t.url, '/api/v1/feeds', { token: t.adminToken, json: { mp_name: 'No id' } });
     expect(created.status).toBe(200);

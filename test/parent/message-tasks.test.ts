@@ -63,6 +63,17 @@ describe('message task management', () => {
     expect(response.body.details?.[0]?.message).toMatch(pattern);
   });
 
+  it.each([
+    ['a header value with a line break', { headers: { 'X-A': 'ok\r\nX-Injected: 1' } }, 'headers.X-A'],
+    ['a header name with a space', { headers: { 'Bad Name': 'v' } }, 'headers.Bad Name'],
+    ['cookies with a line break', { cookies: 'a=1\nb=2' }, 'cookies'],
+    ['a non-http webhook', { web_hook_url: 'ftp://hooks.example/x' }, 'web_hook_url'],
+  ])('rejects %s', async (_label, fields, path) => {
+    const response = await api(t.url, '/api/v1/message-tasks', { token: t.adminToken, json: { name: 'unsafe', ...fields } });
+    expect(response.status).toBe(400);
+    expect(response.body.details?.map((d) => d.path)).toContain(path);
+  });
+
   it('rejects unknown feed ids, listing every one in the message and the details, and stores nothing', async () => {
     const before = await api<Page<MessageTaskView>>(t.url, '/api/v1/message-tasks', { token: t.adminToken });
     const response = await api(t.url, '/api/v1/message-tasks', {

@@ -3,7 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
-import { closed, IdParams, Paging, type RouteOptions } from '../../schemas.js';
+import { closed, IdParams, OptionalHttpUrl, Paging, type RouteOptions } from '../../schemas.js';
+
+/** Header names are RFC 9110 tokens; values may not break the line (that would inject headers). */
+const NO_LINE_BREAKS = '^[^\\r\\n\\u0000]*$';
+const HeaderName = Type.String({ minLength: 1, maxLength: 200, pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" });
+const HeaderValue = Type.String({ maxLength: 8000, pattern: NO_LINE_BREAKS });
 
 const TaskStatus = Type.Union([Type.Literal(0), Type.Literal(1)], { description: '1 enabled, 0 disabled.' });
 
@@ -13,9 +18,9 @@ const FeedRef = Type.Object({ id: Type.String({ minLength: 1, maxLength: 191 }) 
 const taskFields = {
   message_type: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1)], { description: '0 message, 1 webhook.' })),
   message_template: Type.Optional(Type.String({ maxLength: 65535 })),
-  web_hook_url: Type.Optional(Type.String({ maxLength: 2000 })),
-  headers: Type.Optional(Type.Record(Type.String({ minLength: 1, maxLength: 200 }), Type.String({ maxLength: 8000 }), { description: 'HTTP headers the child sends when fetching.' })),
-  cookies: Type.Optional(Type.String({ maxLength: 16000, description: 'Cookie header value the child sends when fetching.' })),
+  web_hook_url: Type.Optional(OptionalHttpUrl(2000, 'Where a webhook task posts.')),
+  headers: Type.Optional(Type.Record(HeaderName, HeaderValue, { additionalProperties: false, description: 'HTTP headers the child sends when fetching (name → value).' })),
+  cookies: Type.Optional(Type.String({ maxLength: 16000, pattern: NO_LINE_BREAKS, description: 'Cookie header value the child sends when fetching.' })),
   mps_id: Type.Optional(Type.Array(FeedRef, { maxItems: 100000, description: 'Feeds of this task; every id must exist.' })),
   cron_exp: Type.Optional(Type.String({ maxLength: 200, description: '5 or 6 cron fields; empty means no schedule.' })),
   status: Type.Optional(TaskStatus),
