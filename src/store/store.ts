@@ -37,7 +37,7 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch'>): 
     db,
     caps,
     nodes: new NodesStore(db, config.dispatch.offline_after_seconds),
-    users: new UsersStore(db),
+    users: new UsersStore(db, caps.rowLocks),
     settings: new SettingsStore(db),
     feeds,
     tasks: new MessageTasksStore(db, feeds),

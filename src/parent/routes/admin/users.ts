@@ -1,8 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { hashPassword } from '../../../auth/secrets.js';
-import { CascadeError } from '../../../errors/cascade-error.js';
-import type { UserTable } from '../../../store/tables.js';
 import { toUserView } from '../../../store/users.js';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
@@ -20,20 +18,11 @@ const CreateUser = closed({
 const UpdateUser = closed({ password: Type.Optional(Password), role: Type.Optional(Role), is_active: Type.Optional(Type.Boolean()) });
 const ListQuery = closed({ ...Paging });
 
-const isActiveAdmin = (row: UserTable) => row.role === 'admin' && Number(row.is_active) === 1;
-
 /** User administration at /users, admin only. Views never carry the password hash. */
 export async function userRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
   const { store } = app.services;
   const tags = ['users'];
   const adminOnly = requireUser('admin');
-
-  /** Someone must always be able to administer the parent: the last active admin cannot be removed or demoted. */
-  async function assertAnotherAdmin(target: UserTable, action: string): Promise<void> {
-    if (isActiveAdmin(target) && (await store.users.countAdmins()) <= 1) {
-      throw new CascadeError('CONFLICT', `Cannot ${action} '${target.username}': it is the last active admin. Make another user admin first.`);
-    }
-  }
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/users',
@@ -64,16 +53,14 @@ export async function userRoutes(app: FastifyInstance, { hidden }: RouteOptions)
     '/users/:id',
     { schema: withHidden({ tags, summary: 'Change a password, role or active flag', params: IdParams, body: UpdateUser }, hidden), preHandler: adminOnly },
     async (request) => {
-      const target = await store.users.get(request.params.id);
       const { password, role, is_active } = request.body;
-      if (role === 'viewer') await assertAnotherAdmin(target, 'demote');
-      if (is_active === false) await assertAnotherAdmin(target, 'disable');
+      // Someone must always be able to administer the parent: the store refuses to demote or disable the last admin.
       const patch = {
         ...(password !== undefined ? { passwordHash: await hashPassword(password) } : {}),
         ...(role !== undefined ? { role } : {}),
         ...(is_active !== undefined ? { isActive: is_active } : {}),
       };
-      return ok(await store.users.update(target.id, patch), 'User updated.');
+      return ok(await store.users.changeKeepingAnAdmin(request.params.id, { patch }), 'User updated.');
     },
   );
 
@@ -81,9 +68,7 @@ export async function userRoutes(app: FastifyInstance, { hidden }: RouteOptions)
     '/users/:id',
     { schema: withHidden({ tags, summary: 'Delete a user', params: IdParams }, hidden), preHandler: adminOnly },
     async (request) => {
-      const target = await store.users.get(request.params.id);
-      await assertAnotherAdmin(target, 'delete');
-      await store.users.remove(target.id);
+      await store.users.changeKeepingAnAdmin(request.params.id, { remove: true });
       return ok(null, 'User deleted.');
     },
   );
