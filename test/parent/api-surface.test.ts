@@ -106,6 +106,8 @@ describe('API surface: 404s, prefixes, login, OpenAPI', () => {
       ['/api/v1/cascade/report-result', 'post'],
     ];
     for (const [path, method] of expected) expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
+    expect(doc.paths['/api/v1/feeds']?.get).toMatchObject({ security: [{ bearer: [] }] });
+    expect(doc.paths['/api/v1/cascade/report-result']?.post).toMatchObject({ security: [{ aksk: [] }] });
     // Each (path, method) is an object key, so it cannot repeat; also no path differs from another only by prefix.
     expect(new Set(paths.map((path) => path.replace('/api/v1/wx/', '/api/v1/'))).size).toBe(paths.length);
   });
