@@ -1,15 +1,19 @@
 import type { Kysely } from 'kysely';
+import { AllocationsStore } from './allocations/allocations-store.js';
+import { ArticlesStore } from './articles.js';
 import type { Config } from '../config/schema.js';
 import type { Capabilities } from './capabilities.js';
 import { connectDatabase } from './connect.js';
 import { FeedsStore } from './feeds.js';
 import { MessageTasksStore } from './message-tasks.js';
+import { DispatchSources } from './dispatch-sources.js';
 import { migrateToLatest } from './migrate.js';
 import { NodesStore } from './nodes.js';
 import { SettingsStore } from './settings.js';
 import { SyncLogsStore } from './sync-logs.js';
 import type { Database } from './tables.js';
 import { UsersStore } from './users.js';
+import { InProcessWakeChannel, type WakeChannel } from './wake-channel.js';
 
 /** Every store module over one connection; the rest of the program reaches SQL only through this object. */
 export type Store = {
@@ -21,6 +25,10 @@ export type Store = {
   readonly feeds: FeedsStore;
   readonly tasks: MessageTasksStore;
   readonly syncLogs: SyncLogsStore;
+  readonly allocations: AllocationsStore;
+  readonly articles: ArticlesStore;
+  readonly wake: WakeChannel;
+  readonly dispatchSources: DispatchSources;
   migrate(): Promise<string[]>;
   close(): Promise<void>;
 };
@@ -33,6 +41,13 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch'>): 
   });
   let closed = false;
   const feeds = new FeedsStore(db, caps.maxParameters);
+  const wake = new InProcessWakeChannel();
+  const leaseSettings = {
+    leaseSeconds: config.dispatch.lease_seconds,
+    maxAttempts: config.dispatch.max_attempts,
+    retryBackoffSeconds: config.dispatch.retry_backoff_seconds,
+    retryBackoffMaxSeconds: config.dispatch.retry_backoff_max_seconds,
+  };
   return {
     db,
     caps,
@@ -42,10 +57,15 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch'>): 
     feeds,
     tasks: new MessageTasksStore(db, feeds),
     syncLogs: new SyncLogsStore(db, caps),
+    allocations: new AllocationsStore(db, caps, leaseSettings, wake),
+    articles: new ArticlesStore(db, caps),
+    wake,
+    dispatchSources: new DispatchSources(db),
     migrate: () => migrateToLatest(db, caps),
     async close() {
       if (closed) return;
       closed = true;
+      await wake.close();
       await db.destroy();
     },
   };
