@@ -6,7 +6,7 @@ type Who = 'admin' | 'node';
 type BodyEndpoint = { name: string; method: 'POST' | 'PUT'; path: string; who: Who; required?: string; wrongType: Record<string, unknown>; wrongField: string; valid: Record<string, unknown> };
 type QueryEndpoint = { path: string; who: Who };
 
-const TABLES = ['feeds', 'message_tasks', 'users', 'sync_logs', 'nodes', 'articles', 'allocations', 'settings'] as const;
+const TABLES = ['feeds', 'message_tasks', 'users', 'sync_logs', 'nodes', 'articles', 'allocations', 'allocation_feeds', 'live_feeds', 'allocation_attempts', 'schedule_ticks', 'settings'] as const;
 
 describe('request validation on every endpoint with a body or a query', () => {
   let t: TestParent;
