@@ -30,7 +30,7 @@ export async function checkChild(config: Readonly<Config>, timeoutMs = 10_000): 
     const started = performance.now();
     try {
       const answer = await client.request<HeartbeatAnswer>('POST', '/heartbeat', { body: {}, retry: NO_RETRY });
-      parents.push({ url, ok: true, node_id: answer.node_id, node_name: answer.node_id, round_trip_ms: Math.round(performance.now() - started) });
+      parents.push({ url, ok: true, node_id: answer.node_id, node_name: answer.node_name ?? answer.node_id, round_trip_ms: Math.round(performance.now() - started) });
     } catch (error) {
       const roundTripMs = Math.round(performance.now() - started);
       const reason =

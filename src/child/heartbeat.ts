@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { NO_RETRY, describe, type ParentClient } from './parent-client.js';
 
-export type HeartbeatAnswer = { status: string; node_id: string; server_time: string; offline_after_s: number; leases_extended: number };
+export type HeartbeatAnswer = { status: string; node_id: string; node_name?: string; server_time: string; offline_after_s: number; leases_extended: number };
 
 export type HeartbeatOptions = {
   client: ParentClient;

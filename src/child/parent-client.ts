@@ -18,9 +18,12 @@ export class ParentRejection extends Error {
     this.name = 'ParentRejection';
   }
 
-  /** The allocation is no longer ours (requeued, given to another node, or unknown to this node). */
+  /**
+   * The allocation is no longer ours to work on: requeued or given to another node (LEASE_LOST), unknown to this
+   * node (404), or moved to a state where our work is not wanted, such as cancelled (INVALID_TRANSITION).
+   */
   get leaseGone(): boolean {
-    return this.status === 404 || this.status === 409;
+    return this.status === 404 || this.code === 'LEASE_LOST' || this.code === 'INVALID_TRANSITION';
   }
 }
 
@@ -109,7 +112,8 @@ export class ParentClient {
     } catch {
       envelope = undefined;
     }
-    if (response.status >= 500 || response.status === 429 || response.status === 408) {
+    // CONFLICT means the row changed while the parent worked on it: asking again is the fix.
+    if (response.status >= 500 || response.status === 429 || response.status === 408 || envelope?.error === 'CONFLICT') {
       throw new Error(`HTTP ${response.status}${envelope?.message ? `: ${envelope.message}` : ''}`);
     }
     if (response.status >= 400) {

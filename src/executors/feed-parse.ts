@@ -89,9 +89,10 @@ function toArticle(feedId: string, entry: Entry): Article {
   return {
     id: stableArticleId(feedId, entry.guid, entry.link, entry.title, entry.date),
     mp_id: feedId,
-    title: (entry.title ?? '').trim() || '(untitled)',
-    url: entry.link ?? '',
-    pic_url: entry.image ?? firstImage(contentHtml) ?? '',
+    // Lengths the parent accepts (PROTOCOL §2 article columns).
+    title: ((entry.title ?? '').trim() || '(untitled)').slice(0, 1000),
+    url: (entry.link ?? '').slice(0, 2000),
+    pic_url: (entry.image ?? firstImage(contentHtml) ?? '').slice(0, 2000),
     description: htmlToText(entry.description ?? '').slice(0, 1000),
     content: contentHtml,
     content_markdown: entry.contentText ?? htmlToText(contentHtml),
