@@ -61,7 +61,8 @@ export function spawnChild(options: SpawnChildOptions): ChildHandle {
   // A clean environment: only what node needs, so a developer's CASCADE_* variables cannot leak into the demo.
   const env: NodeJS.ProcessEnv = {};
   for (const name of ['PATH', 'HOME', 'NODE_OPTIONS', 'SYSTEMROOT', 'TMPDIR']) if (process.env[name] !== undefined) env[name] = process.env[name];
-  const child = spawn(process.execPath, args, { cwd: options.dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // The working directory stays ours: `--import tsx` in execArgv resolves from it.
+  const child = spawn(process.execPath, args, { cwd: process.cwd(), env, stdio: ['ignore', 'ignore', 'pipe'] });
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stderr?.pipe(log);
   let running = true;
