@@ -10,18 +10,28 @@ import { startFixtureServer, type FixtureServer } from './fixture-server.js';
 
 export type LocalCascade = {
   dir: string;
-  parent: Parent;
+  /** The running parent (replaced by restartParent). */
+  readonly parent: Parent;
+  /** Stops the parent, keeping its database, port and the admin session for a later startParentAgain(). */
+  stopParent(): Promise<void>;
+  /** Starts the parent again on the same database and port. */
+  startParentAgain(): Promise<void>;
   feedServer: FixtureServer;
   api: AdminApi;
   admin: { username: string; password: string };
   /** Creates a child node; returns its id and the credentials shown once. */
   addNode(name: string, capacity: number): Promise<{ id: string; api_key: string; api_secret: string }>;
-  /** Registers every sample feed (url → the fixture server) and returns their ids. */
-  addSampleFeeds(): Promise<string[]>;
+  /** Registers the sample feeds (all, or those whose file names are given; url → the fixture server); returns their ids. */
+  addSampleFeeds(names?: string[]): Promise<string[]>;
   createTask(name: string, feedIds: string[]): Promise<{ id: string }>;
   dispatch(taskId?: string): Promise<{ allocations_created: number; schedule_run_id: string; feeds_assigned: number; feeds_unassigned: number }>;
   close(): Promise<void>;
 };
+
+/** The feed id the demo gives a fixture file: `rss2-tech-news.xml` → `DEMO_RSS2_TECH_NEWS`. */
+export function sampleFeedId(fixtureName: string): string {
+  return `DEMO_${fixtureName.replace(/\.[a-z]+$/, '').replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()}`;
+}
 
 /**
  * A parent on SQLite in a temporary folder, the sample-feed server, and an admin session: the starting point of
@@ -48,18 +58,26 @@ export async function startLocalCascade(options: { overrides?: Record<string, un
     await parent.services.store.users.create({ username: admin.username, passwordHash: await hashPassword(admin.password), role: 'admin' });
     const api = new AdminApi(parent.url);
     await api.login(admin.username, admin.password);
-    const started = parent;
+    let running: Parent = parent;
+    const port = Number(new URL(parent.url).port);
+    const logStream = createWriteStream(join(dir, 'parent.log'), { flags: 'a' });
     return {
       dir,
-      parent: started,
+      get parent() {
+        return running;
+      },
+      stopParent: () => running.close(),
+      async startParentAgain() {
+        running = await startParent({ ...config, port }, createLogger(config.log_level, logStream));
+      },
       feedServer,
       api,
       admin,
       addNode: (name, capacity) => api.call('POST', '/api/v1/cascade/nodes', { node_type: 1, name, sync_config: { max_capacity: capacity } }),
-      async addSampleFeeds() {
+      async addSampleFeeds(names) {
         const ids: string[] = [];
-        for (const fixture of feedServer.feeds) {
-          const id = `DEMO_${fixture.name.replace(/\.[a-z]+$/, '').replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()}`;
+        for (const fixture of feedServer.feeds.filter((f) => !names || names.includes(f.name))) {
+          const id = sampleFeedId(fixture.name);
           await api.call('POST', '/api/v1/feeds', { id, mp_name: fixture.name, url: fixture.url, status: 1 });
           ids.push(id);
         }
@@ -68,7 +86,7 @@ export async function startLocalCascade(options: { overrides?: Record<string, un
       createTask: (name, feedIds) => api.call('POST', '/api/v1/message-tasks', { name, mps_id: feedIds.map((id) => ({ id })), status: 1 }),
       dispatch: (taskId) => api.call('POST', `/api/v1/cascade/dispatch-task${taskId ? `?task_id=${encodeURIComponent(taskId)}` : ''}`),
       async close() {
-        await started.close();
+        await running.close();
         await feedServer.close();
         rmSync(dir, { recursive: true, force: true });
       },

@@ -66,6 +66,6 @@ export function formatSummaryTable(summaries: readonly NodeSummary[]): string {
   const total = summaries.reduce((acc, s) => ({ completed: acc.completed + s.completed, failed: acc.failed + s.failed, articles: acc.articles + s.articles }), { completed: 0, failed: 0, articles: 0 });
   rows.push(['total', String(total.completed), String(total.failed), String(total.articles), '']);
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }

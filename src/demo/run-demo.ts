@@ -30,7 +30,8 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   process.once('exit', killChildren);
 
   try {
-    local = await startLocalCascade();
+    // Quick retries so the broken sample feeds reach their final state in seconds, not minutes.
+    local = await startLocalCascade({ overrides: { 'dispatch.retry_backoff_seconds': 1 } });
     const { feedServer, parent, api } = local;
     say(`sample feeds   ${feedServer.feeds.length} feeds at ${feedServer.url}/feeds/ (${feedServer.feeds.filter((f) => f.broken).length} deliberately broken)`);
     say(`parent         ${parent.url} (SQLite and logs in ${local.dir})`);

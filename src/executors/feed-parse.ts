@@ -20,7 +20,8 @@ export function parseFeedArticles(feedId: string, body: string, contentType: str
   try {
     parsed = parseFeed(body);
   } catch (error) {
-    throw new PermanentFeedError(notAFeedReason(body, contentType, error), { cause: error });
+    // The reason already names the parser's complaint; no cause, so it is not repeated in the report.
+    throw new PermanentFeedError(notAFeedReason(body, contentType, error));
   }
   return entriesOf(parsed).map((entry) => toArticle(feedId, entry));
 }
