@@ -37,7 +37,7 @@ export type FixtureServer = {
   hits: Map<string, number>;
   /** Answers per path that were 304 Not Modified. */
   notModified: Map<string, number>;
-  /** Delay every feed answer by this many milliseconds (to keep work in flight in tests). */
+  /** Delay every answer by this many milliseconds (to keep work in flight); a lower value releases held answers. */
   setDelayMs(ms: number): void;
   close(): Promise<void>;
 };
@@ -60,6 +60,8 @@ export async function startFixtureServer(options: { dir?: string; delayMs?: numb
   const hits = new Map<string, number>();
   const notModified = new Map<string, number>();
   const hanging = new Set<ServerResponse>();
+  // Answers held back by the delay; lowering the delay lets them go at once.
+  const delayed = new Set<() => void>();
   const count = (map: Map<string, number>, key: string): void => void map.set(key, (map.get(key) ?? 0) + 1);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -67,7 +69,17 @@ export async function startFixtureServer(options: { dir?: string; delayMs?: numb
     const [, route, arg] = url.pathname.split('/');
     count(hits, arg ? `${route}/${arg}` : String(route));
     if (route === 'hang') return void hanging.add(res);
-    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    if (delayMs > 0) {
+      await new Promise<void>((resolve) => {
+        const release = (): void => {
+          clearTimeout(timer);
+          delayed.delete(release);
+          resolve();
+        };
+        const timer = setTimeout(release, delayMs);
+        delayed.add(release);
+      });
+    }
     if (route === 'feeds' && arg && fixtures.has(arg)) return serveFixture(req, res, arg, fixtures.get(arg) as Fixture);
     if (route === 'redirect') {
       const left = Number(arg ?? 0);
@@ -105,9 +117,12 @@ export async function startFixtureServer(options: { dir?: string; delayMs?: numb
     hits,
     notModified,
     setDelayMs(ms) {
+      const lowered = ms < delayMs;
       delayMs = ms;
+      if (lowered) for (const release of [...delayed]) release();
     },
     async close() {
+      for (const release of [...delayed]) release();
       for (const res of hanging) res.destroy();
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));

@@ -20,19 +20,22 @@ describe('parent + two children + fixture server', () => {
 
     const dispatch = await local.dispatch(task.id);
     expect(dispatch.allocations_created).toBe(feedIds.length);
-    let peakHeld = { 'child-a': 0, 'child-b': 0 } as Record<string, number>;
+    const peakHeld = new Map<string, number>([
+      ['child-a', 0],
+      ['child-b', 0],
+    ]);
     const rows = await waitFor('every allocation final', async () => {
       const current = await allocations(local, dispatch.schedule_run_id);
-      for (const name of Object.keys(peakHeld)) {
+      for (const name of peakHeld.keys()) {
         const held = current.filter((r) => r.node_name === name && (r.status === 'claimed' || r.status === 'executing')).reduce((n, r) => n + r.feed_ids.length, 0);
-        peakHeld = { ...peakHeld, [name]: Math.max(peakHeld[name] ?? 0, held) };
+        peakHeld.set(name, Math.max(peakHeld.get(name) ?? 0, held));
       }
       return current.every((r) => ['completed', 'failed', 'timeout', 'cancelled'].includes(r.status)) ? current : undefined;
     });
 
-    expect(peakHeld['child-a']).toBeLessThanOrEqual(4);
-    expect(peakHeld['child-b']).toBeLessThanOrEqual(8);
-    expect(peakHeld['child-a'] + peakHeld['child-b']).toBeGreaterThan(0);
+    expect(peakHeld.get('child-a')).toBeLessThanOrEqual(4);
+    expect(peakHeld.get('child-b')).toBeLessThanOrEqual(8);
+    expect((peakHeld.get('child-a') ?? 0) + (peakHeld.get('child-b') ?? 0)).toBeGreaterThan(0);
     const broken = rows.filter((r) => r.feed_ids.some((id) => id.startsWith('DEMO_BROKEN')));
     expect(broken).toHaveLength(2);
     for (const row of broken) {
