@@ -8,7 +8,7 @@ import { nodeOf, requireNode } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
 import { closed, HttpUrl } from '../../schemas.js';
 import { ChildTimestamp } from '../../timestamps.js';
-import type { RouteOptions } from '../api-routes.js';
+import type { RouteOptions } from '../../schemas.js';
 
 const Heartbeat = Type.Union([
   closed({
@@ -86,7 +86,7 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden }: RouteOpt
   const tags = ['child'];
   // Children call these constantly; their access log lines appear only at debug level, errors always.
   const logLevel: LevelWithSilent = config.log_level === 'debug' || config.log_level === 'trace' ? config.log_level : 'warn';
-  const guard = { preHandler: requireNode, logLevel };
+  const guard = { onRequest: requireNode, logLevel };
 
   app.post<{ Body: Static<typeof Heartbeat> }>(
     '/heartbeat',
