@@ -21,6 +21,7 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
       lines.push(`| ${result.title} | ${result.status}: ${result.note ?? ''} | | | | |`);
       continue;
     }
+    if (result.status !== 'ok') lines.push(`| ${result.id} | ${result.status}: ${result.note ?? ''} | | | | |`);
     for (const f of result.figures) {
       lines.push(`| ${result.id} | ${f.label} | ${formatValue(f.value)} | ${f.unit} | ${f.runs.map(formatValue).join(', ')} | ${targetCell(f)} |`);
     }
