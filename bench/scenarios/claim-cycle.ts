@@ -1,11 +1,23 @@
 import { assertNoErrors, withFreshDatabase, withLoad, withParent, type LoadErrors } from '../lib/harness.js';
+import { cpuPercent, sampleProcess } from '../lib/proc-stats.js';
 import { figure, type Figure, type Scenario } from '../lib/report-types.js';
 import { openBenchStore, seedDispatchedWork } from '../lib/seed.js';
 
 type CyclesEvent = { cycles: number; elapsedMs: number; claimP50Ms: number; claimP99Ms: number; errors: LoadErrors };
 type FloorEvent = { requests: number; elapsedMs: number; errors: LoadErrors };
 
-export type ClaimCycleRun = { cyclesPerSecond: number; claimP50Ms: number; claimP99Ms: number; floorCyclesPerSecond: number; ratio: number };
+export type ClaimCycleRun = {
+  cyclesPerSecond: number;
+  claimP50Ms: number;
+  claimP99Ms: number;
+  floorCyclesPerSecond: number;
+  ratio: number;
+  /** Parent CPU time per cycle, and per three heartbeats: what the ratio comes down to when the parent is busy. */
+  parentCpuMsPerCycle: number;
+  parentCpuMsPerFloorCycle: number;
+  /** Share of a core the load generator used during the cycles: whether it, not the parent, was the limit. */
+  loadCpuPercent: number;
+};
 
 /** Requests sent before measuring, so that both sides run on a warmed-up parent. */
 const WARM_UP_REQUESTS = 200;
@@ -29,16 +41,30 @@ export async function claimCycleRun(store: 'sqlite' | 'postgres' | 'mysql', conc
       withLoad(parent.url, nodes, async (load) => {
         load.send({ command: 'floor', concurrency, requests: WARM_UP_REQUESTS });
         assertNoErrors('warm-up', (await load.next<FloorEvent>('floor')).errors);
+        const p0 = sampleProcess(parent.pid);
+        const l0 = sampleProcess(load.pid);
         load.send({ command: 'cycles', concurrency });
         const cycles = await load.next<CyclesEvent>('cycles');
+        const p1 = sampleProcess(parent.pid);
+        const l1 = sampleProcess(load.pid);
         assertNoErrors('claim cycles', cycles.errors);
         if (cycles.cycles !== allocations) throw new Error(`claim cycles completed ${cycles.cycles} of ${allocations} allocations`);
         load.send({ command: 'floor', concurrency, requests: cycles.cycles * 3 });
         const floor = await load.next<FloorEvent>('floor');
+        const p2 = sampleProcess(parent.pid);
         assertNoErrors('floor', floor.errors);
         const cyclesPerSecond = cycles.cycles / (cycles.elapsedMs / 1000);
         const floorCyclesPerSecond = floor.requests / 3 / (floor.elapsedMs / 1000);
-        return { cyclesPerSecond, claimP50Ms: cycles.claimP50Ms, claimP99Ms: cycles.claimP99Ms, floorCyclesPerSecond, ratio: cyclesPerSecond / floorCyclesPerSecond };
+        return {
+          cyclesPerSecond,
+          claimP50Ms: cycles.claimP50Ms,
+          claimP99Ms: cycles.claimP99Ms,
+          floorCyclesPerSecond,
+          ratio: cyclesPerSecond / floorCyclesPerSecond,
+          parentCpuMsPerCycle: (p1.cpuMs - p0.cpuMs) / cycles.cycles,
+          parentCpuMsPerFloorCycle: (p2.cpuMs - p1.cpuMs) / (floor.requests / 3),
+          loadCpuPercent: cpuPercent(l0, l1),
+        };
       }),
     );
   });
@@ -64,6 +90,9 @@ export const claimCycleScenario: Scenario = {
         figure(`claim_p99_ms_k${k}`, `claim latency p99, K=${k}`, 'ms', runs.map((r) => r.claimP99Ms)),
         figure(`floor_cycles_per_s_k${k}`, `floor: 3 heartbeats as cycles/s, K=${k}`, 'cycles/s', runs.map((r) => r.floorCyclesPerSecond)),
         figure(`ratio_k${k}`, `1 ÷ 2 (cycle vs floor), K=${k}`, '×', runs.map((r) => r.ratio), { op: '>=', value: 0.5 }),
+        figure(`parent_cpu_ms_per_cycle_k${k}`, `parent CPU per claim cycle, K=${k}`, 'ms', runs.map((r) => r.parentCpuMsPerCycle)),
+        figure(`parent_cpu_ms_per_floor_cycle_k${k}`, `parent CPU per 3 heartbeats, K=${k}`, 'ms', runs.map((r) => r.parentCpuMsPerFloorCycle)),
+        figure(`load_cpu_percent_k${k}`, `load generator CPU during the cycles, K=${k}`, '% of a core', runs.map((r) => r.loadCpuPercent)),
       );
     }
     return {
