@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+import { registerCheck } from './check.js';
+import { registerInit } from './init.js';
+import { registerNode } from './node.js';
+import { registerParent } from './parent.js';
+import { createProgram, runCli } from './program.js';
+import { registerToken } from './token.js';
+import { registerUser } from './user.js';
+
+/** The `cascade` command. Each command group lives in its own file and registers itself here: add one line. */
+const program = createProgram();
+registerInit(program);
+registerParent(program);
+registerNode(program);
+registerUser(program);
+registerToken(program);
+registerCheck(program);
+
+process.exitCode = await runCli(program, process.argv);
