@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parentUrls } from '../config/load.js';
+import { ConfigError, parentUrls } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { redactUrl } from '../store/database-url.js';
 import { migrationState } from '../store/migrate.js';
@@ -46,6 +46,7 @@ export function registerCheck(program: Command): void {
 }
 
 async function checkChildConfig(config: Readonly<Config>, options: CommonOptions): Promise<void> {
+  assertChildSettings(config);
   const result = await checkChild(config);
   if (options.json) printJson({ config_valid: true, role: 'child', parent_urls: parentUrls(config), ...result });
   else {
@@ -60,6 +61,16 @@ async function checkChildConfig(config: Readonly<Config>, options: CommonOptions
     }
   }
   if (!result.ok) throw new CommandFailed('the child cannot authenticate against any parent (see above).');
+}
+
+/** A child without a parent URL, key or secret is a configuration error (exit 2), like `cascade child` treats it. */
+function assertChildSettings(config: Readonly<Config>): void {
+  const missing = [
+    parentUrls(config).length === 0 ? 'cascade.parent_api_url: missing; set it or CASCADE_PARENT_API_URL to the parent address' : undefined,
+    config.cascade.api_key ? undefined : 'cascade.api_key: missing; set it or CASCADE_API_KEY (from `cascade node add`)',
+    config.cascade.api_secret ? undefined : 'cascade.api_secret: missing; set it or CASCADE_API_SECRET (from `cascade node add`)',
+  ].filter((problem): problem is string => problem !== undefined);
+  if (missing.length > 0) throw new ConfigError(missing, 'child settings');
 }
 
 /** Whether the store answers and is migrated; a missing SQLite file is reported, never created. */

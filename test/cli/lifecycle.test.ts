@@ -60,7 +60,7 @@ describe('cascade init, node, user, token and parent as real processes', () => {
     expect(created.child_config_yaml).toContain('parent_api_url: "http://parent.local:8001"');
     expect(created.child_config_yaml).toContain(`api_secret: "${created.api_secret}"`);
 
-    const views = await Promise.all([
+    const views: CliResult[] = await Promise.all([
       cli('node', 'list', '--json'),
       cli('node', 'list'),
       cli('node', 'show', 'child-1', '--json'),
