@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 export type ChildCheckResult = {
   ok: boolean;
   /** One line per parent URL tried, in order. */
-  parents: Array<{ url: string; ok: boolean; node_name?: string; round_trip_ms?: number; error?: string }>;
+  parents: Array<{ url: string; ok: boolean; node_id?: string | undefined; node_name?: string; round_trip_ms?: number; error?: string }>;
 };
 
 const TIMEOUT_MS = 10_000;
@@ -37,10 +37,10 @@ async function heartbeatOnce(baseUrl: string, pair: string): Promise<ChildCheckR
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     const roundTripMs = Math.round(performance.now() - started);
-    const body = (await response.json().catch(() => undefined)) as { message?: string; data?: { node_id?: string } } | undefined;
+    const body = (await response.json().catch(() => undefined)) as { message?: string; data?: { node_id?: string; node_name?: string } } | undefined;
     if (response.status === 401) return { url: baseUrl, ok: false, round_trip_ms: roundTripMs, error: 'credentials rejected (401): wrong api_key/api_secret, rotated, or the node is disabled' };
     if (!response.ok) return { url: baseUrl, ok: false, round_trip_ms: roundTripMs, error: `HTTP ${response.status}: ${body?.message ?? response.statusText}` };
-    return { url: baseUrl, ok: true, node_name: String(body?.data?.node_id ?? '?'), round_trip_ms: roundTripMs };
+    return { url: baseUrl, ok: true, node_id: body?.data?.node_id, node_name: String(body?.data?.node_name ?? body?.data?.node_id ?? '?'), round_trip_ms: roundTripMs };
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
     const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS / 1000} s` : cause ? `unreachable (${cause})` : (error as Error).message;

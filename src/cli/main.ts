@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { registerAllocations } from './allocations.js';
 import { registerCheck } from './check.js';
+import { registerDispatch } from './dispatch.js';
 import { registerInit } from './init.js';
 import { registerNode } from './node.js';
 import { registerParent } from './parent.js';
@@ -15,5 +17,7 @@ registerNode(program);
 registerUser(program);
 registerToken(program);
 registerCheck(program);
+registerDispatch(program);
+registerAllocations(program);
 
 process.exitCode = await runCli(program, process.argv);

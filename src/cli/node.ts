@@ -92,6 +92,25 @@ export function registerNode(program: Command): void {
     printCredentials(`New credentials for '${view.name}'; the old pair no longer works.`, credentials);
     printLine("Update api_key and api_secret in the child's config.yaml and restart it.");
   });
+
+  registerNodeRemove(node);
+}
+
+/** Registered separately to keep registerNode readable: removal returns the node's unfinished work to the pool. */
+function registerNodeRemove(node: Command): void {
+  withCommonOptions(
+    node.command('remove <id-or-name>').description("Delete a node; its unfinished allocations go back to the pool in the same transaction."),
+    { json: true },
+  ).action(async (idOrName: string, options: CommonOptions) => {
+    const config = loadCliConfig(options);
+    const removed = await withStore(config, async (store) => {
+      const row = await store.nodes.resolve(idOrName);
+      await store.allocations.deleteNode(row.id);
+      return { id: row.id, name: row.name };
+    });
+    if (options.json) return printJson({ removed: true, ...removed });
+    printLine(`Node '${removed.name}' (${removed.id}) removed; its unfinished work went back to the pool.`);
+  });
 }
 
 /** Every node, page by page (the store caps a page at 200). */

@@ -2,6 +2,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startTestParent } from '../helpers/parent.js';
 import { runCascade, tempWorkspace } from './cli-process.js';
 
 /** A port nothing listens on: bind one, note it, close it. */
@@ -63,5 +64,27 @@ describe('cascade check', () => {
     expect(report.parents.map((p) => p.url)).toEqual([`http://127.0.0.1:${first}`, `http://127.0.0.1:${second}`]);
     for (const parent of report.parents) expect(parent.error).toMatch(/ECONNREFUSED|unreachable|refused/i);
     expect(result.stdout + result.stderr).not.toContain(SECRET);
+  });
+
+  it('authenticates a child against a real parent, reports the node and round trip, and names rejected credentials', async () => {
+    const parent = await startTestParent();
+    try {
+      const child = await parent.addChild('edge-1');
+      const [down] = [await closedPort()];
+      const env = { CASCADE_NODE_TYPE: 'child', CASCADE_PARENT_API_URL: `http://127.0.0.1:${down},${parent.url}`, CASCADE_API_KEY: child.api_key, CASCADE_API_SECRET: child.api_secret };
+      const good = await runCascade(['check'], { cwd: dir, env });
+      expect(good.code, good.stderr).toBe(0);
+      expect(good.stdout).toMatch(new RegExp(`OK\\s+${parent.url.replace(/[.]/g, '\\.')}: authenticated as node edge-1 in \\d+ ms`));
+      expect(good.stdout).toMatch(/FAIL\s+http:\/\/127\.0\.0\.1:\d+: unreachable/);
+      expect(good.stdout + good.stderr).not.toContain(child.api_secret);
+      const shown = await parent.parent.services.store.nodes.resolve('edge-1');
+      expect(shown.last_heartbeat_at).not.toBeNull();
+
+      const rejected = await runCascade(['check', '--json'], { cwd: dir, env: { ...env, CASCADE_PARENT_API_URL: parent.url, CASCADE_API_SECRET: `CS${'z'.repeat(32)}` } });
+      expect(rejected.code).toBe(1);
+      expect(JSON.parse(rejected.stdout)).toMatchObject({ ok: false, parents: [{ url: parent.url, ok: false, error: expect.stringContaining('credentials rejected (401)') }] });
+    } finally {
+      await parent.close();
+    }
   });
 });
