@@ -144,4 +144,18 @@ describe('cascade init, node, user, token and parent as real processes', () => {
     expect(result.stderr).not.toMatch(/Error|uncaught/i);
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
+
+  it('lets an in-flight long-poll claim finish when SIGTERM arrives, then exits 0', async () => {
+    const node = JSON.parse((await cli('node', 'add', 'drain-child', '--json')).stdout) as { api_key: string; api_secret: string };
+    const { child, url, done } = await startParentProcess();
+    const inFlight = api(url, '/api/v1/cascade/claim-task?wait=30', { method: 'POST', aksk: node });
+    await waitForStderr(child, /"url":"\/api\/v1\/cascade\/claim-task\?wait=30"/);
+    child.kill('SIGTERM');
+    const answer = await inFlight;
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ code: 0, data: null });
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain(node.api_secret);
+  });
 });
