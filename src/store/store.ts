@@ -4,10 +4,13 @@ import { ArticlesStore } from './articles.js';
 import type { Config } from '../config/schema.js';
 import type { Capabilities } from './capabilities.js';
 import { connectDatabase } from './connect.js';
+import { FeedsStore } from './feeds.js';
+import { MessageTasksStore } from './message-tasks.js';
 import { DispatchSources } from './dispatch-sources.js';
 import { migrateToLatest } from './migrate.js';
 import { NodesStore } from './nodes.js';
 import { SettingsStore } from './settings.js';
+import { SyncLogsStore } from './sync-logs.js';
 import type { Database } from './tables.js';
 import { UsersStore } from './users.js';
 import { InProcessWakeChannel, type WakeChannel } from './wake-channel.js';
@@ -19,6 +22,9 @@ export type Store = {
   readonly nodes: NodesStore;
   readonly users: UsersStore;
   readonly settings: SettingsStore;
+  readonly feeds: FeedsStore;
+  readonly tasks: MessageTasksStore;
+  readonly syncLogs: SyncLogsStore;
   readonly allocations: AllocationsStore;
   readonly articles: ArticlesStore;
   readonly wake: WakeChannel;
@@ -34,6 +40,7 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch'>): 
     statementTimeoutMs: config.database.statement_timeout_ms,
   });
   let closed = false;
+  const feeds = new FeedsStore(db, caps.maxParameters);
   const wake = new InProcessWakeChannel();
   const leaseSettings = {
     leaseSeconds: config.dispatch.lease_seconds,
@@ -45,8 +52,11 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch'>): 
     db,
     caps,
     nodes: new NodesStore(db, config.dispatch.offline_after_seconds),
-    users: new UsersStore(db),
+    users: new UsersStore(db, caps.rowLocks),
     settings: new SettingsStore(db),
+    feeds,
+    tasks: new MessageTasksStore(db, feeds),
+    syncLogs: new SyncLogsStore(db, caps),
     allocations: new AllocationsStore(db, caps, leaseSettings, wake),
     articles: new ArticlesStore(db, caps),
     wake,

@@ -5,7 +5,7 @@ import { CascadeError } from '../../errors/cascade-error.js';
 import { ok } from '../envelope.js';
 import { closed } from '../schemas.js';
 import { withHidden } from '../plugins/validation.js';
-import type { RouteOptions } from './api-routes.js';
+import type { RouteOptions } from '../schemas.js';
 
 const LoginBody = closed({
   username: Type.String({ minLength: 1, maxLength: 191 }),

@@ -4,7 +4,7 @@ import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
 import { closed, Paging } from '../../schemas.js';
-import type { RouteOptions } from '../api-routes.js';
+import type { RouteOptions } from '../../schemas.js';
 
 const ArticlesQuery = closed({
   mp_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'Only this feed.' })),

@@ -3,7 +3,7 @@ import { ok } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
 import { NoQuery } from '../../schemas.js';
-import type { RouteOptions } from '../api-routes.js';
+import type { RouteOptions } from '../../schemas.js';
 
 /** Cron scheduler control of this parent process. */
 export async function schedulerRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
