@@ -25,6 +25,11 @@ export function createProgram(): Command {
 
 /** Parses argv, runs the command and returns the exit code; never throws. */
 export async function runCli(program: Command, argv: readonly string[]): Promise<number> {
+  // `cascade node list | head -1` closes the pipe early; that is the reader's choice, not an error to crash on.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   try {
     await program.parseAsync([...argv]);
     return ExitCode.ok;
