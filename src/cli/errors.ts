@@ -2,7 +2,6 @@
  * CLI exit codes (PROTOCOL §7): 0 success, 1 the command failed, 2 the command line or the configuration is wrong.
  */
 export const ExitCode = Object.freeze({ ok: 0, failure: 1, usage: 2 } as const);
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** A mistake in how the command was called (a bad flag value, a missing argument): exit 2. */
 export class UsageError extends Error {

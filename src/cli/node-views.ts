@@ -4,7 +4,7 @@ import { NodeStatus } from '../domain/node-liveness.js';
 import type { NodeCredentials, NodeView } from '../store/nodes.js';
 import { formatAge, printFields } from './output.js';
 
-export const STATUS_NAMES: Readonly<Record<number, string>> = Object.freeze({
+const STATUS_NAMES: Readonly<Record<number, string>> = Object.freeze({
   [NodeStatus.offline]: 'offline',
   [NodeStatus.online]: 'online',
   [NodeStatus.disabled]: 'disabled',

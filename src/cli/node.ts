@@ -25,6 +25,9 @@ export function registerNode(program: Command): void {
     { json: true },
   ).action(async (name: string, options: AddOptions) => {
     const config = loadCliConfig(options);
+    // The same limits as POST /nodes, so a name the CLI accepts is one the API and every store accept too.
+    if (name.trim() === '' || name.length > 191) throw new UsageError(`NAME: got '${name}', expected 1 to 191 characters.`);
+    if (options.desc !== undefined && options.desc.length > 1000) throw new UsageError('--desc: expected at most 1000 characters.');
     for (const [flag, url] of [['--api-url', options.apiUrl], ['--parent-url', options.parentUrl]] as const) {
       if (url !== undefined && !isHttpUrl(url)) throw new UsageError(`${flag}: got '${url}', expected an http:// or https:// URL.`);
     }

@@ -15,7 +15,7 @@ export function printTable(headers: readonly string[], rows: ReadonlyArray<reado
   process.stdout.write(formatTable(headers, rows));
 }
 
-export function formatTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+function formatTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
   const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
   const line = (cells: readonly string[]): string =>
     cells

@@ -1,7 +1,7 @@
 import { randomToken } from '../auth/secrets.js';
 import { UsageError } from './errors.js';
 
-export const MIN_PASSWORD_LENGTH = 8;
+const MIN_PASSWORD_LENGTH = 8;
 
 /** A given password must be long enough; none given means a random one the caller prints once. */
 export function chosenPassword(given: string | undefined, source: string): { password: string; generated: boolean } {
