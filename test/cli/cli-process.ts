@@ -22,8 +22,20 @@ function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env };
 }
 
+/** Everything each spawned process has written to stderr so far, kept from the first byte so no line is missed. */
+const stderrSoFar = new WeakMap<ChildProcess, { text: string }>();
+
 export function spawnCascade(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): ChildProcess {
-  return spawn(process.execPath, ['--import', TSX_LOADER, MAIN, ...args], { cwd: options.cwd, env: cleanEnv(options.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN, ...args], { cwd: options.cwd, env: cleanEnv(options.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'] });
+  const transcript = { text: '' };
+  stderrSoFar.set(child, transcript);
+  child.stderr?.on('data', (chunk: Buffer) => (transcript.text += chunk.toString('utf8')));
+  return child;
+}
+
+/** How much stderr the process has written; pass it as `from` to wait only for lines written after this point. */
+export function stderrMark(child: ChildProcess): number {
+  return stderrSoFar.get(child)?.text.length ?? 0;
 }
 
 export function runCascade(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
@@ -43,17 +55,24 @@ export function collect(child: ChildProcess): Promise<CliResult> {
   });
 }
 
-/** Waits until the process writes a line matching `pattern` to stderr (where the logger writes), or fails at the deadline. */
-export function waitForStderr(child: ChildProcess, pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+/**
+ * Waits until the process's stderr (where the logger writes), from offset `from` on, matches `pattern`, or fails at
+ * the deadline. Text written before the call counts, so a line that raced ahead of the listener is not missed.
+ */
+export function waitForStderr(child: ChildProcess, pattern: RegExp, { from = 0, timeoutMs = 45_000 } = {}): Promise<RegExpMatchArray> {
+  const transcript = stderrSoFar.get(child);
+  if (!transcript) throw new Error('waitForStderr needs a process started by spawnCascade');
   return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => done(new Error(`no line matching ${pattern} within ${timeoutMs} ms; stderr so far:\n${seen}`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      seen += chunk.toString('utf8');
-      const match = seen.match(pattern);
+    const check = (): boolean => {
+      const match = transcript.text.slice(from).match(pattern);
       if (match) done(undefined, match);
+      return match !== null;
     };
-    const onExit = (code: number | null): void => done(new Error(`process exited (${code}) before writing ${pattern}; stderr:\n${seen}`));
+    const timer = setTimeout(() => done(new Error(`no line matching ${pattern} within ${timeoutMs} ms; stderr:\n${transcript.text}`)), timeoutMs);
+    const onData = (): void => void check();
+    const onExit = (code: number | null): void => {
+      if (!check()) done(new Error(`process exited (${code}) before writing ${pattern}; stderr:\n${transcript.text}`));
+    };
     function done(error: Error | undefined, match?: RegExpMatchArray): void {
       clearTimeout(timer);
       child.stderr?.off('data', onData);
@@ -61,7 +80,9 @@ export function waitForStderr(child: ChildProcess, pattern: RegExp, timeoutMs = 
       if (error) reject(error);
       else resolve(match as RegExpMatchArray);
     }
+    // Registered after the transcript's own listener, so each chunk is already appended when this runs.
     child.stderr?.on('data', onData);
     child.once('exit', onExit);
+    check();
   });
 }

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { api } from '../helpers/http.js';
-import { collect, runCascade, spawnCascade, tempWorkspace, waitForStderr, type CliResult } from './cli-process.js';
+import { collect, runCascade, spawnCascade, stderrMark, tempWorkspace, waitForStderr, type CliResult } from './cli-process.js';
 
 type Json = Record<string, unknown>;
 
@@ -147,9 +147,13 @@ describe('cascade init, node, user, token and parent as real processes', () => {
 
   it('lets an in-flight long-poll claim finish when SIGTERM arrives, then exits 0', async () => {
     const node = JSON.parse((await cli('node', 'add', 'drain-child', '--json')).stdout) as { api_key: string; api_secret: string };
-    const { child, url, done } = await startParentProcess();
+    // Child routes log requests only at debug (they are frequent); the test needs to see the claim arrive.
+    const { child, url, done } = await startParentProcess({ LOG_LEVEL: 'debug' });
+    const mark = stderrMark(child);
     const inFlight = api(url, '/api/v1/cascade/claim-task?wait=30', { method: 'POST', aksk: node });
-    await waitForStderr(child, /"url":"\/api\/v1\/cascade\/claim-task\?wait=30"/);
+    inFlight.catch(() => undefined); // awaited below; this only keeps an early failure from being reported twice
+    // Fastify logs "incoming request" once it has read the request: from then on the claim is in flight.
+    await waitForStderr(child, /"url":"\/api\/v1\/cascade\/claim-task\?wait=30"/, { from: mark });
     child.kill('SIGTERM');
     const answer = await inFlight;
     expect(answer.status).toBe(200);
