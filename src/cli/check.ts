@@ -4,7 +4,7 @@ import type { Config } from '../config/schema.js';
 import { redactUrl } from '../store/database-url.js';
 import { migrationState } from '../store/migrate.js';
 import { openStore } from '../store/store.js';
-import { checkChild } from './check-child.js';
+import { checkChild } from '../child/check.js';
 import { loadCliConfig, sqliteFileMissing, withCommonOptions, type CommonOptions } from './context.js';
 import { CommandFailed } from './errors.js';
 import { printFields, printJson, printLine } from './output.js';

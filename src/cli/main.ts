@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { registerAllocations } from './allocations.js';
 import { registerCheck } from './check.js';
+import { registerChild } from './child.js';
+import { registerDemo } from './demo.js';
 import { registerDispatch } from './dispatch.js';
 import { registerInit } from './init.js';
 import { registerNode } from './node.js';
@@ -19,5 +21,7 @@ registerToken(program);
 registerCheck(program);
 registerDispatch(program);
 registerAllocations(program);
+registerChild(program);
+registerDemo(program);
 
 process.exitCode = await runCli(program, process.argv);

@@ -17,7 +17,7 @@ export async function articleRoutes(app: FastifyInstance, { hidden }: RouteOptio
   const { store } = app.services;
   app.get<{ Querystring: Static<typeof ArticlesQuery> }>(
     '/articles',
-    { preHandler: requireUser('read'), schema: withHidden({ tags: ['articles'], summary: 'Collected articles, newest first', querystring: ArticlesQuery }, hidden) },
+    { onRequest: requireUser('read'), schema: withHidden({ tags: ['articles'], summary: 'Collected articles, newest first', querystring: ArticlesQuery }, hidden) },
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { list, total } = await store.articles.list(filter, limit, offset);

@@ -39,7 +39,7 @@ export async function feedRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/feeds',
-    { schema: withHidden({ tags, security, summary: 'List feeds', querystring: ListQuery }, hidden), preHandler: requireUser('read') },
+    { schema: withHidden({ tags, security, summary: 'List feeds', querystring: ListQuery }, hidden), onRequest: requireUser('read') },
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { list, total } = await store.feeds.list(filter, limit, offset);
@@ -49,25 +49,25 @@ export async function feedRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.post<{ Body: Static<typeof CreateFeed> }>(
     '/feeds',
-    { schema: withHidden({ tags, security, summary: 'Create a feed (with the given id or a generated one)', body: CreateFeed }, hidden), preHandler: requireUser('write') },
+    { schema: withHidden({ tags, security, summary: 'Create a feed (with the given id or a generated one)', body: CreateFeed }, hidden), onRequest: requireUser('write') },
     async (request) => ok(await store.feeds.create(request.body), 'Feed created.'),
   );
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/feeds/:id',
-    { schema: withHidden({ tags, security, summary: 'Show a feed', params: IdParams }, hidden), preHandler: requireUser('read') },
+    { schema: withHidden({ tags, security, summary: 'Show a feed', params: IdParams }, hidden), onRequest: requireUser('read') },
     async (request) => ok(store.feeds.view(await store.feeds.get(request.params.id))),
   );
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateFeed> }>(
     '/feeds/:id',
-    { schema: withHidden({ tags, security, summary: 'Update a feed', params: IdParams, body: UpdateFeed }, hidden), preHandler: requireUser('write') },
+    { schema: withHidden({ tags, security, summary: 'Update a feed', params: IdParams, body: UpdateFeed }, hidden), onRequest: requireUser('write') },
     async (request) => ok(await store.feeds.update(request.params.id, request.body), 'Feed updated.'),
   );
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/feeds/:id',
-    { schema: withHidden({ tags, security, summary: 'Delete a feed', params: IdParams }, hidden), preHandler: requireUser('write') },
+    { schema: withHidden({ tags, security, summary: 'Delete a feed', params: IdParams }, hidden), onRequest: requireUser('write') },
     async (request) => {
       await store.feeds.remove(request.params.id);
       return ok(null, 'Feed deleted.');

@@ -38,7 +38,7 @@ export async function messageTaskRoutes(app: FastifyInstance, { hidden }: RouteO
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/message-tasks',
-    { schema: withHidden({ tags, security, summary: 'List message tasks', querystring: ListQuery }, hidden), preHandler: requireUser('read') },
+    { schema: withHidden({ tags, security, summary: 'List message tasks', querystring: ListQuery }, hidden), onRequest: requireUser('read') },
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { rows, total } = await store.tasks.list(filter, limit, offset);
@@ -48,25 +48,25 @@ export async function messageTaskRoutes(app: FastifyInstance, { hidden }: RouteO
 
   app.post<{ Body: Static<typeof CreateTask> }>(
     '/message-tasks',
-    { schema: withHidden({ tags, security, summary: 'Create a message task', body: CreateTask }, hidden), preHandler: requireUser('write') },
+    { schema: withHidden({ tags, security, summary: 'Create a message task', body: CreateTask }, hidden), onRequest: requireUser('write') },
     async (request) => ok(await store.tasks.create(request.body), 'Message task created.'),
   );
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/message-tasks/:id',
-    { schema: withHidden({ tags, security, summary: 'Show a message task', params: IdParams }, hidden), preHandler: requireUser('read') },
+    { schema: withHidden({ tags, security, summary: 'Show a message task', params: IdParams }, hidden), onRequest: requireUser('read') },
     async (request) => ok(store.tasks.view(await store.tasks.get(request.params.id))),
   );
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateTask> }>(
     '/message-tasks/:id',
-    { schema: withHidden({ tags, security, summary: 'Update a message task', params: IdParams, body: UpdateTask }, hidden), preHandler: requireUser('write') },
+    { schema: withHidden({ tags, security, summary: 'Update a message task', params: IdParams, body: UpdateTask }, hidden), onRequest: requireUser('write') },
     async (request) => ok(await store.tasks.update(request.params.id, request.body), 'Message task updated.'),
   );
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/message-tasks/:id',
-    { schema: withHidden({ tags, security, summary: 'Delete a message task', params: IdParams }, hidden), preHandler: requireUser('write') },
+    { schema: withHidden({ tags, security, summary: 'Delete a message task', params: IdParams }, hidden), onRequest: requireUser('write') },
     async (request) => {
       await store.tasks.remove(request.params.id);
       return ok(null, 'Message task deleted.');

@@ -68,7 +68,7 @@ export async function nodeRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.post<{ Body: Static<typeof CreateNode> }>(
     '/nodes',
-    { schema: withHidden({ tags, summary: 'Create a node; a child gets api_key/api_secret once', body: CreateNode }, hidden), preHandler: requireUser('write') },
+    { schema: withHidden({ tags, summary: 'Create a node; a child gets api_key/api_secret once', body: CreateNode }, hidden), onRequest: requireUser('write') },
     async (request) => {
       const { node, credentials } = await store.nodes.create(request.body);
       const message = credentials ? 'Node created. Store api_secret now: it is not shown again.' : 'Node created.';
@@ -78,7 +78,7 @@ export async function nodeRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/nodes',
-    { schema: withHidden({ tags, summary: 'List nodes', querystring: ListQuery }, hidden), preHandler: requireUser('read') },
+    { schema: withHidden({ tags, summary: 'List nodes', querystring: ListQuery }, hidden), onRequest: requireUser('read') },
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { list, total } = await store.nodes.list(filter, limit, offset);
@@ -88,19 +88,19 @@ export async function nodeRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/nodes/:id',
-    { schema: withHidden({ tags, summary: 'Show a node', params: IdParams }, hidden), preHandler: requireUser('read') },
+    { schema: withHidden({ tags, summary: 'Show a node', params: IdParams }, hidden), onRequest: requireUser('read') },
     async (request) => ok(store.nodes.view(await store.nodes.getRow(request.params.id))),
   );
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateNode> }>(
     '/nodes/:id',
-    { schema: withHidden({ tags, summary: 'Update a node', params: IdParams, body: UpdateNode }, hidden), preHandler: requireUser('write') },
+    { schema: withHidden({ tags, summary: 'Update a node', params: IdParams, body: UpdateNode }, hidden), onRequest: requireUser('write') },
     async (request) => ok(await store.nodes.update(request.params.id, request.body), 'Node updated.'),
   );
 
   app.post<{ Params: Static<typeof IdParams> }>(
     '/nodes/:id/credentials',
-    { schema: withHidden({ tags, summary: 'Rotate credentials; the old pair stops working at once', params: IdParams }, hidden), preHandler: requireUser('write') },
+    { schema: withHidden({ tags, summary: 'Rotate credentials; the old pair stops working at once', params: IdParams }, hidden), onRequest: requireUser('write') },
     async (request) => {
       const { node, credentials } = await store.nodes.rotateCredentials(request.params.id);
       return ok({ ...node, ...credentials }, 'Credentials rotated. Store api_secret now: it is not shown again.');
@@ -111,7 +111,7 @@ export async function nodeRoutes(app: FastifyInstance, { hidden }: RouteOptions)
     '/nodes/:id/test-connection',
     {
       schema: withHidden({ tags, summary: "Probe the node's /healthz: {connected, latency_ms, error?}", params: IdParams, body: TestConnection }, hidden),
-      preHandler: requireUser('write'),
+      onRequest: requireUser('write'),
       // The body is optional: no body means "probe the stored api_url".
       preValidation: async (request) => {
         request.body ??= {};

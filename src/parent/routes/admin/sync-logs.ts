@@ -16,7 +16,7 @@ export async function syncLogRoutes(app: FastifyInstance, { hidden }: RouteOptio
   const { store } = app.services;
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/sync-logs',
-    { schema: withHidden({ tags: ['sync-logs'], security: [{ bearer: [] }], summary: 'List sync logs', querystring: ListQuery }, hidden), preHandler: requireUser('read') },
+    { schema: withHidden({ tags: ['sync-logs'], security: [{ bearer: [] }], summary: 'List sync logs', querystring: ListQuery }, hidden), onRequest: requireUser('read') },
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { list, total } = await store.syncLogs.list(filter, limit, offset);

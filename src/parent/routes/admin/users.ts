@@ -27,7 +27,7 @@ export async function userRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/users',
-    { schema: withHidden({ tags, security, summary: 'List users', querystring: ListQuery }, hidden), preHandler: adminOnly },
+    { schema: withHidden({ tags, security, summary: 'List users', querystring: ListQuery }, hidden), onRequest: adminOnly },
     async (request) => {
       const { limit, offset } = request.query;
       const { list, total } = await store.users.list(limit, offset);
@@ -37,7 +37,7 @@ export async function userRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.post<{ Body: Static<typeof CreateUser> }>(
     '/users',
-    { schema: withHidden({ tags, security, summary: 'Create a user', body: CreateUser }, hidden), preHandler: adminOnly },
+    { schema: withHidden({ tags, security, summary: 'Create a user', body: CreateUser }, hidden), onRequest: adminOnly },
     async (request) => {
       const { username, password, role } = request.body;
       return ok(await store.users.create({ username, passwordHash: await hashPassword(password), role }), 'User created.');
@@ -46,13 +46,13 @@ export async function userRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/users/:id',
-    { schema: withHidden({ tags, security, summary: 'Show a user', params: IdParams }, hidden), preHandler: adminOnly },
+    { schema: withHidden({ tags, security, summary: 'Show a user', params: IdParams }, hidden), onRequest: adminOnly },
     async (request) => ok(toUserView(await store.users.get(request.params.id))),
   );
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateUser> }>(
     '/users/:id',
-    { schema: withHidden({ tags, security, summary: 'Change a password, role or active flag', params: IdParams, body: UpdateUser }, hidden), preHandler: adminOnly },
+    { schema: withHidden({ tags, security, summary: 'Change a password, role or active flag', params: IdParams, body: UpdateUser }, hidden), onRequest: adminOnly },
     async (request) => {
       const { password, role, is_active } = request.body;
       // Someone must always be able to administer the parent: the store refuses to demote or disable the last admin.
@@ -67,7 +67,7 @@ export async function userRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/users/:id',
-    { schema: withHidden({ tags, security, summary: 'Delete a user', params: IdParams }, hidden), preHandler: adminOnly },
+    { schema: withHidden({ tags, security, summary: 'Delete a user', params: IdParams }, hidden), onRequest: adminOnly },
     async (request) => {
       await store.users.changeKeepingAnAdmin(request.params.id, { remove: true });
       return ok(null, 'User deleted.');

@@ -28,7 +28,7 @@ export async function childSyncRoutes(app: FastifyInstance, { hidden }: RouteOpt
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/feeds',
-    { schema: withHidden({ tags, security, summary: 'Enabled feeds (read-only sync)', querystring: ListQuery }, hidden), preHandler: requireNode },
+    { schema: withHidden({ tags, security, summary: 'Enabled feeds (read-only sync)', querystring: ListQuery }, hidden), onRequest: requireNode },
     async (request) => {
       const { limit, offset } = request.query;
       const { list, total } = await store.feeds.list({ status: 1 }, limit, offset);
@@ -39,7 +39,7 @@ export async function childSyncRoutes(app: FastifyInstance, { hidden }: RouteOpt
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/message-tasks',
-    { schema: withHidden({ tags, security, summary: 'Enabled message tasks, without headers and cookies', querystring: ListQuery }, hidden), preHandler: requireNode },
+    { schema: withHidden({ tags, security, summary: 'Enabled message tasks, without headers and cookies', querystring: ListQuery }, hidden), onRequest: requireNode },
     async (request) => {
       const { limit, offset } = request.query;
       const { rows, total } = await store.tasks.list({ status: 1 }, limit, offset);
@@ -50,7 +50,7 @@ export async function childSyncRoutes(app: FastifyInstance, { hidden }: RouteOpt
 
   app.post<{ Body: Static<typeof ReportResult> }>(
     '/report-result',
-    { schema: withHidden({ tags, security, summary: 'Legacy result report, stored as a sync log', body: ReportResult }, hidden), preHandler: requireNode },
+    { schema: withHidden({ tags, security, summary: 'Legacy result report, stored as a sync log', body: ReportResult }, hidden), onRequest: requireNode },
     async (request) => {
       const node = nodeOf(request);
       const { task_id, results, timestamp } = request.body;

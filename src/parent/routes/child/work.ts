@@ -79,7 +79,7 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden }: RouteOpt
   const tags = ['child'];
   // Children call these constantly; their access log lines appear only at debug level, errors always.
   const logLevel: LevelWithSilent = config.log_level === 'debug' || config.log_level === 'trace' ? config.log_level : 'warn';
-  const guard = { preHandler: requireNode, logLevel };
+  const guard = { onRequest: requireNode, logLevel };
 
   app.post<{ Body: Static<typeof Heartbeat> }>(
     '/heartbeat',
