@@ -75,7 +75,7 @@ describe('cascade check', () => {
       const good = await runCascade(['check'], { cwd: dir, env });
       expect(good.code, good.stderr).toBe(0);
       expect(good.stdout).toMatch(new RegExp(`OK\\s+${parent.url.replace(/[.]/g, '\\.')}: authenticated as node edge-1 in \\d+ ms`));
-      expect(good.stdout).toMatch(/FAIL\s+http:\/\/127\.0\.0\.1:\d+: unreachable/);
+      expect(good.stdout).toMatch(/FAIL\s+http:\/\/127\.0\.0\.1:\d+: .*unreachable.*ECONNREFUSED/);
       expect(good.stdout + good.stderr).not.toContain(child.api_secret);
       const shown = await parent.parent.services.store.nodes.resolve('edge-1');
       expect(shown.last_heartbeat_at).not.toBeNull();
