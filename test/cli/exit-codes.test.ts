@@ -11,8 +11,8 @@ describe('cascade exit codes and usage errors', () => {
   it('prints help with exit 0, and every data command offers --config and --json', async () => {
     const root = await runCascade(['--help'], { cwd: dir, env });
     expect(root.code).toBe(0);
-    for (const command of ['init', 'parent', 'node', 'user', 'token', 'check']) expect(root.stdout).toContain(command);
-    const commands = [['node', 'list'], ['node', 'show'], ['node', 'add'], ['node', 'rotate'], ['user', 'add'], ['user', 'list'], ['token'], ['check'], ['init']];
+    for (const command of ['init', 'parent', 'node', 'user', 'token', 'check', 'dispatch', 'allocations', 'allocation', 'child', 'demo']) expect(root.stdout).toContain(command);
+    const commands = [['node', 'list'], ['node', 'show'], ['node', 'add'], ['node', 'rotate'], ['node', 'remove'], ['user', 'add'], ['user', 'list'], ['token'], ['check'], ['init'], ['dispatch'], ['allocations'], ['allocation', 'show']];
     const helps = await Promise.all(commands.map((args) => runCascade([...args, '--help'], { cwd: dir, env })));
     for (const [index, args] of commands.entries()) {
       const help = helps[index] as Awaited<ReturnType<typeof runCascade>>;
