@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCascade, tempWorkspace } from './cli-process.js';
@@ -71,7 +71,11 @@ describe('cascade exit codes and usage errors', () => {
     expect(shortPassword.code).toBe(2);
     expect(shortPassword.stderr).toContain('at least 8 characters');
 
-    expect((await runCascade(['init', '--json'], { cwd: dir, env })).code).toBe(0);
+    expect(existsSync(join(dir, 'cascade.db')), 'a rejected init must not create the store').toBe(false);
+    const init = await runCascade(['init', '--json'], { cwd: dir, env });
+    expect(init.code).toBe(0);
+    // No password given: a random one, printed once (here in the JSON).
+    expect(JSON.parse(init.stdout)).toMatchObject({ admin: { created: true, password: expect.stringMatching(/^[A-Za-z0-9_-]{20}$/) } });
     const unknownNode = await runCascade(['node', 'show', 'no-such-node'], { cwd: dir, env });
     expect(unknownNode.code).toBe(1);
     expect(unknownNode.stderr).toContain("Node 'no-such-node' does not exist");
