@@ -1,10 +1,12 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from 'kysely';
 import type { Capabilities } from '../capabilities.js';
 
 /** The first schema. One definition for all dialects; `caps` supplies the few column types that differ. */
 export function initialMigration(caps: Capabilities): Migration {
   const autoId = () => (caps.autoIncrementType === 'serial' ? sql`serial` : sql.raw(caps.autoIncrementType));
   const longText = sql.raw(caps.longTextType);
+  // PostgreSQL's `serial` is already auto-incrementing and rejects an AUTO_INCREMENT keyword.
+  const autoPrimaryKey = (c: ColumnDefinitionBuilder) => (caps.autoIncrementType === 'serial' ? c.primaryKey() : c.primaryKey().autoIncrement());
   return {
     // Migrations receive an untyped handle: the schema they build is what later defines the types.
     async up(db: Kysely<unknown>): Promise<void> {
@@ -125,7 +127,7 @@ export function initialMigration(caps: Capabilities): Migration {
 
       await db.schema
         .createTable('allocation_attempts')
-        .addColumn('id', autoId(), (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', autoId(), autoPrimaryKey)
         .addColumn('allocation_id', 'varchar(64)', (c) => c.notNull())
         .addColumn('attempt', 'integer', (c) => c.notNull())
         .addColumn('node_id', 'varchar(64)', (c) => c.notNull())
@@ -157,7 +159,7 @@ export function initialMigration(caps: Capabilities): Migration {
 
       await db.schema
         .createTable('sync_logs')
-        .addColumn('id', autoId(), (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', autoId(), autoPrimaryKey)
         .addColumn('node_id', 'varchar(64)')
         .addColumn('operation', 'varchar(64)', (c) => c.notNull())
         .addColumn('direction', 'varchar(8)', (c) => c.notNull())
