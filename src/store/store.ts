@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/schema.js';
 import type { Capabilities } from './capabilities.js';
-import { connectDatabase } from './connect.js';
+import { connectDatabase, type StoreLogger } from './connect.js';
 import { migrateToLatest } from './migrate.js';
 import { NodesStore } from './nodes.js';
 import { SettingsStore } from './settings.js';
@@ -19,11 +19,12 @@ export type Store = {
   close(): Promise<void>;
 };
 
-export async function openStore(config: Pick<Config, 'database' | 'dispatch'>): Promise<Store> {
+export async function openStore(config: Pick<Config, 'database' | 'dispatch'>, logger?: StoreLogger): Promise<Store> {
   const { db, caps } = await connectDatabase({
     url: config.database.url,
     poolSize: config.database.pool_size,
     statementTimeoutMs: config.database.statement_timeout_ms,
+    logger,
   });
   let closed = false;
   return {
