@@ -7,6 +7,7 @@ import { installErrorEnvelope } from './plugins/error-envelope.js';
 import { installValidation } from './plugins/validation.js';
 import { apiRoutes } from './routes/api-routes.js';
 import { healthRoutes } from './routes/health.js';
+import { installMetrics } from './routes/metrics.js';
 import type { ParentServices } from './services.js';
 
 declare module 'fastify' {
@@ -49,6 +50,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes);
+  installMetrics(app);
   await app.register(apiRoutes, { prefix: '/api/v1', hidden: false });
   await app.register(apiRoutes, { prefix: '/api/v1/wx', hidden: true });
   return app;

@@ -4,6 +4,11 @@ import { JwtSigner } from '../auth/jwt.js';
 import { LoginLimiter } from '../auth/login-limiter.js';
 import { randomToken } from '../auth/secrets.js';
 import type { Config } from '../config/schema.js';
+import { Claimer } from '../dispatch/claimer.js';
+import { Dispatcher } from '../dispatch/dispatcher.js';
+import { Scheduler } from '../dispatch/scheduler.js';
+import { Sweeper } from '../dispatch/sweeper.js';
+import { Metrics } from '../metrics/metrics.js';
 import { openStore, type Store } from '../store/store.js';
 import { buildApp } from './app.js';
 import type { ParentServices } from './services.js';
@@ -28,14 +33,23 @@ export async function startParent(config: Readonly<Config>, logger: Logger): Pro
   const store = await openStore(config, logger);
   try {
     await store.migrate();
+    const metrics = new Metrics(store, config.dispatch.offline_after_seconds);
+    const dispatcher = new Dispatcher(store, config.dispatch, metrics);
     const services: ParentServices = {
       config,
       store,
       jwt: new JwtSigner(await jwtSecret(config, store)),
       loginLimiter: new LoginLimiter(config.auth.login_max_failures, config.auth.login_window_seconds * 1000),
+      metrics,
+      dispatcher,
+      claimer: new Claimer(store, metrics),
+      sweeper: new Sweeper(store, config.dispatch, logger.child({ component: 'sweeper' }), metrics),
+      scheduler: new Scheduler(store, dispatcher, logger.child({ component: 'scheduler' })),
     };
     const app = await buildApp({ services, logger });
     await app.listen({ host: config.host, port: config.port });
+    services.sweeper.start();
+    if (config.scheduler.enabled) await services.scheduler.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -47,6 +61,9 @@ export async function startParent(config: Readonly<Config>, logger: Logger): Pro
       close() {
         // Stop accepting, let in-flight requests finish (Fastify waits for them), then close the store.
         closing ??= (async () => {
+          await services.scheduler.stop();
+          await services.sweeper.stop();
+          services.claimer.shutdown();
           await app.close();
           await store.close();
         })();

@@ -1,6 +1,11 @@
 import type { LoginLimiter } from '../auth/login-limiter.js';
 import type { JwtSigner } from '../auth/jwt.js';
 import type { Config } from '../config/schema.js';
+import type { Claimer } from '../dispatch/claimer.js';
+import type { Dispatcher } from '../dispatch/dispatcher.js';
+import type { Scheduler } from '../dispatch/scheduler.js';
+import type { Sweeper } from '../dispatch/sweeper.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 
 /** Everything a route needs, built once in src/parent/parent.ts and decorated onto the app. */
@@ -9,4 +14,9 @@ export type ParentServices = {
   readonly store: Store;
   readonly jwt: JwtSigner;
   readonly loginLimiter: LoginLimiter;
+  readonly metrics: Metrics;
+  readonly dispatcher: Dispatcher;
+  readonly claimer: Claimer;
+  readonly sweeper: Sweeper;
+  readonly scheduler: Scheduler;
 };

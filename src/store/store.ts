@@ -1,12 +1,17 @@
 import type { Kysely } from 'kysely';
+import { AllocationsStore } from './allocations/allocations-store.js';
+import { ArticlesStore } from './articles.js';
 import type { Config } from '../config/schema.js';
 import type { Capabilities } from './capabilities.js';
 import { connectDatabase, type StoreLogger } from './connect.js';
+import { createCrossProcessWake } from './cross-process-wake.js';
+import { DispatchSources } from './dispatch-sources.js';
 import { migrateToLatest } from './migrate.js';
 import { NodesStore } from './nodes.js';
 import { SettingsStore } from './settings.js';
 import type { Database } from './tables.js';
 import { UsersStore } from './users.js';
+import type { WakeChannel } from './wake-channel.js';
 
 /** Every store module over one connection; the rest of the program reaches SQL only through this object. */
 export type Store = {
@@ -15,6 +20,10 @@ export type Store = {
   readonly nodes: NodesStore;
   readonly users: UsersStore;
   readonly settings: SettingsStore;
+  readonly allocations: AllocationsStore;
+  readonly articles: ArticlesStore;
+  readonly wake: WakeChannel;
+  readonly dispatchSources: DispatchSources;
   migrate(): Promise<string[]>;
   close(): Promise<void>;
 };
@@ -27,16 +36,29 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch'>, l
     logger,
   });
   let closed = false;
+  // Reaches waiters in every parent on this database, not just this process (docs/scaling-out.md).
+  const wake = createCrossProcessWake(db, caps, config.database.url, logger ?? { warn: () => undefined });
+  const leaseSettings = {
+    leaseSeconds: config.dispatch.lease_seconds,
+    maxAttempts: config.dispatch.max_attempts,
+    retryBackoffSeconds: config.dispatch.retry_backoff_seconds,
+    retryBackoffMaxSeconds: config.dispatch.retry_backoff_max_seconds,
+  };
   return {
     db,
     caps,
     nodes: new NodesStore(db, config.dispatch.offline_after_seconds),
     users: new UsersStore(db),
     settings: new SettingsStore(db),
+    allocations: new AllocationsStore(db, caps, leaseSettings, wake),
+    articles: new ArticlesStore(db, caps),
+    wake,
+    dispatchSources: new DispatchSources(db),
     migrate: () => migrateToLatest(db, caps),
     async close() {
       if (closed) return;
       closed = true;
+      await wake.close();
       await db.destroy();
     },
   };

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { StoreLogger } from './connect.js';
 import type { Database } from './tables.js';
-import type { WakeChannel } from './wake-channel.js';
-import { WakeListeners } from './wake-listeners.js';
+import { InProcessWakeChannel, type WakeChannel } from './wake-channel.js';
 
 /** The `settings` row whose value changes every time any process makes work claimable. */
 export const WORK_EPOCH_KEY = 'work_epoch';
@@ -16,7 +15,8 @@ export const DEFAULT_WAKE_POLL_INTERVAL_MS = 250;
  * token changed. Another parent's work is therefore noticed within one interval (docs/scaling-out.md).
  */
 export class PollingWakeChannel implements WakeChannel {
-  private readonly listeners: WakeListeners;
+  /** Subscribers in this process; cross-process delivery feeds into it. */
+  private readonly local = new InProcessWakeChannel();
   /** Last token seen; kept while nobody listens so a change in between still wakes the next subscriber. */
   private lastSeen: string | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -30,11 +30,10 @@ export class PollingWakeChannel implements WakeChannel {
     private readonly logger: StoreLogger,
     private readonly pollIntervalMs = DEFAULT_WAKE_POLL_INTERVAL_MS,
   ) {
-    this.listeners = new WakeListeners(logger);
   }
 
   publish(): Promise<void> {
-    this.listeners.fire();
+    this.local.deliver();
     if (this.closed) return Promise.resolve();
     // Coalesce bursts: while one write is in flight, later publishes share one follow-up write.
     if (this.writing) {
@@ -52,9 +51,13 @@ export class PollingWakeChannel implements WakeChannel {
   }
 
   subscribe(listener: () => void): () => void {
-    const unsubscribe = this.listeners.add(listener, () => this.stopPolling());
+    const unsubscribe = this.local.subscribe(listener);
     if (!this.timer && !this.closed) this.schedulePoll(0);
-    return unsubscribe;
+    return () => {
+      unsubscribe();
+      // Nobody waits here any more: stop reading the store until someone subscribes again.
+      if (this.local.subscriberCount === 0) this.stopPolling();
+    };
   }
 
   /** Resolves after a fresh read of the epoch, so any later wake comes from a later change (tests rely on it). */
@@ -65,7 +68,7 @@ export class PollingWakeChannel implements WakeChannel {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.listeners.clear();
+    await this.local.close();
     this.stopPolling();
     await this.polling;
     await this.writing;
@@ -87,7 +90,7 @@ export class PollingWakeChannel implements WakeChannel {
     this.timer = setTimeout(() => {
       this.polling = this.poll().finally(() => {
         this.polling = undefined;
-        if (this.timer && this.listeners.size > 0 && !this.closed) this.schedulePoll(this.pollIntervalMs);
+        if (this.timer && this.local.subscriberCount > 0 && !this.closed) this.schedulePoll(this.pollIntervalMs);
       });
     }, delayMs);
     this.timer.unref();
@@ -100,7 +103,7 @@ export class PollingWakeChannel implements WakeChannel {
       const changed = this.lastSeen !== token;
       this.lastSeen = token;
       // The very first read has nothing to compare with: wake anyway, a spurious wake only costs one re-check.
-      if (changed) this.listeners.fire();
+      if (changed) this.local.deliver();
     } catch (error) {
       this.logger.warn({ err: error }, 'could not read the work epoch; retrying');
     }

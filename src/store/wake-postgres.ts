@@ -3,8 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import type { StoreLogger } from './connect.js';
 import type { Database } from './tables.js';
-import type { WakeChannel } from './wake-channel.js';
-import { WakeListeners } from './wake-listeners.js';
+import { InProcessWakeChannel, type WakeChannel } from './wake-channel.js';
 
 export const WAKE_CHANNEL_NAME = 'cascade_work';
 const RECONNECT_MIN_MS = 250;
@@ -17,7 +16,8 @@ const RECONNECT_MAX_MS = 5000;
  * because a notification sent while the client was away is lost and a spurious wake only costs one re-check.
  */
 export class PostgresWakeChannel implements WakeChannel {
-  private readonly listeners: WakeListeners;
+  /** Subscribers in this process; cross-process delivery feeds into it. */
+  private readonly local = new InProcessWakeChannel();
   /** Tags our own notifications so this process does not wake its subscribers twice. */
   private readonly instanceId = randomUUID();
   private client: pg.Client | undefined;
@@ -31,11 +31,10 @@ export class PostgresWakeChannel implements WakeChannel {
     private readonly url: string,
     private readonly logger: StoreLogger,
   ) {
-    this.listeners = new WakeListeners(logger);
   }
 
   async publish(): Promise<void> {
-    this.listeners.fire();
+    this.local.deliver();
     if (this.closed) return;
     try {
       await sql`select pg_notify(${WAKE_CHANNEL_NAME}, ${this.instanceId})`.execute(this.db);
@@ -46,7 +45,7 @@ export class PostgresWakeChannel implements WakeChannel {
   }
 
   subscribe(listener: () => void): () => void {
-    const unsubscribe = this.listeners.add(listener, () => undefined);
+    const unsubscribe = this.local.subscribe(listener);
     if (!this.client && !this.connecting && !this.reconnectTimer && !this.closed) this.connect();
     return unsubscribe;
   }
@@ -64,7 +63,7 @@ export class PostgresWakeChannel implements WakeChannel {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.listeners.clear();
+    await this.local.close();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
     await this.connecting?.catch(() => undefined);
@@ -76,7 +75,7 @@ export class PostgresWakeChannel implements WakeChannel {
   private connect(): void {
     const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 10_000 });
     client.on('notification', (message) => {
-      if (message.channel === WAKE_CHANNEL_NAME && message.payload !== this.instanceId) this.listeners.fire();
+      if (message.channel === WAKE_CHANNEL_NAME && message.payload !== this.instanceId) this.local.deliver();
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('LISTEN connection ended')));
@@ -90,7 +89,7 @@ export class PostgresWakeChannel implements WakeChannel {
         }
         this.client = client;
         this.reconnectDelayMs = RECONNECT_MIN_MS;
-        this.listeners.fire();
+        this.local.deliver();
       } catch (error) {
         this.lost(client, error as Error);
       } finally {

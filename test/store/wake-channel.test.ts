@@ -67,21 +67,21 @@ describeEachStore('cross-process wake channel', (dialect) => {
     counter.unsubscribe();
   });
 
-  it('stops delivering after unsubscribe and never throws from a bad listener', async () => {
+  it('stops delivering after unsubscribe, and a throwing listener does not stop the others', async () => {
     let calls = 0;
-    const unsubscribe = wakeA.subscribe(() => {
-      calls++;
+    const unsubscribeBad = wakeA.subscribe(() => {
       throw new Error('listener bug');
     });
+    const unsubscribe = wakeA.subscribe(() => void calls++);
     await wakeA.publish();
     expect(calls).toBeGreaterThanOrEqual(1);
     unsubscribe();
     unsubscribe();
+    unsubscribeBad();
     const afterUnsubscribe = calls;
     await wakeA.publish();
     await wakeA.ready();
     expect(calls).toBe(afterUnsubscribe);
-    expect(warnings).toContain('wake listener threw; ignored');
   });
 
   it.runIf(dialect.variant.name === 'postgres')('re-listens after the LISTEN connection is killed', async () => {

@@ -1,5 +1,9 @@
 import type { FastifyInstance } from 'fastify';
+import { allocationRoutes } from './admin/allocations.js';
+import { articleRoutes } from './admin/articles.js';
 import { nodeRoutes } from './admin/nodes.js';
+import { schedulerRoutes } from './admin/scheduler.js';
+import { childWorkRoutes } from './child/work.js';
 import { loginRoutes } from './login.js';
 
 export type RouteOptions = { hidden: boolean };
@@ -9,6 +13,11 @@ export type RouteOptions = { hidden: boolean };
  * original child client and web UI call; hidden from OpenAPI so it is documented once).
  */
 export async function apiRoutes(app: FastifyInstance, options: RouteOptions): Promise<void> {
-  await app.register(loginRoutes, { hidden: options.hidden, prefix: '/auth' });
-  await app.register(nodeRoutes, { hidden: options.hidden, prefix: '/cascade' });
+  const { hidden } = options;
+  await app.register(loginRoutes, { hidden, prefix: '/auth' });
+  await app.register(nodeRoutes, { hidden, prefix: '/cascade' });
+  await app.register(allocationRoutes, { hidden, prefix: '/cascade' });
+  await app.register(schedulerRoutes, { hidden, prefix: '/cascade' });
+  await app.register(childWorkRoutes, { hidden, prefix: '/cascade' });
+  await app.register(articleRoutes, { hidden });
 }

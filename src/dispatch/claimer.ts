@@ -1,0 +1,82 @@
+import { CascadeError } from '../errors/cascade-error.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { TaskPackage } from '../store/allocations/views.js';
+import type { Store } from '../store/store.js';
+import type { AllocationTable } from '../store/tables.js';
+
+const CONFLICT_RETRIES = 5;
+
+/**
+ * Claims for a node, waiting up to `waitMs` for work. It subscribes to the wake channel before each attempt, so a
+ * dispatch that commits between "found nothing" and "start waiting" still wakes it; it never polls the store.
+ */
+export class Claimer {
+  readonly #shutdown = new AbortController();
+
+  constructor(
+    private readonly store: Store,
+    private readonly metrics?: Metrics,
+  ) {}
+
+  /** Ends every wait at once (parent shutdown); waiting claims answer with no work. */
+  shutdown(): void {
+    this.#shutdown.abort();
+  }
+
+  async claim(nodeId: string, max: number, waitMs: number, requestSignal?: AbortSignal): Promise<TaskPackage[]> {
+    const signal = requestSignal ? AbortSignal.any([requestSignal, this.#shutdown.signal]) : this.#shutdown.signal;
+    const deadline = Date.now() + waitMs;
+    let woken = false;
+    let wake: (() => void) | undefined;
+    const unsubscribe = this.store.wake.subscribe(() => {
+      woken = true;
+      wake?.();
+    });
+    try {
+      for (;;) {
+        woken = false;
+        const rows = await this.#claimOnce(nodeId, max);
+        if (rows.length > 0) return this.store.allocations.views.packages(rows);
+        const remaining = deadline - Date.now();
+        if (remaining <= 0 || signal?.aborted) return [];
+        if (!woken) await waitForWake(remaining, signal, (resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  async #claimOnce(nodeId: string, max: number): Promise<AllocationTable[]> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const rows = await this.store.allocations.claim(nodeId, max);
+        this.#observe(rows);
+        return rows;
+      } catch (error) {
+        // A lost race between claimers (possible only where the database lacks SKIP LOCKED) is retried.
+        if (!(error instanceof CascadeError && error.code === 'CONFLICT') || attempt >= CONFLICT_RETRIES) throw error;
+      }
+    }
+  }
+
+  #observe(rows: AllocationTable[]): void {
+    if (!this.metrics || rows.length === 0) return;
+    const now = Date.now();
+    this.metrics.claims.inc({ source: 'claim' }, rows.length);
+    for (const row of rows) this.metrics.claimWaitSeconds.observe(Math.max(0, now - Math.max(Number(row.dispatched_at), Number(row.available_at))) / 1000);
+  }
+}
+
+function waitForWake(ms: number, signal: AbortSignal | undefined, expose: (resolve: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    expose(done);
+  });
+}

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config/schema.js';
+import { CascadeError } from '../errors/cascade-error.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { Store } from '../store/store.js';
+import type { MessageTaskTable } from '../store/tables.js';
+import { isUniqueViolation } from '../store/unique-violation.js';
+
+export type DispatchTrigger = 'api' | 'cli' | 'cron';
+
+export type DispatchSummary = {
+  online_nodes: number;
+  task_count: number;
+  tasks: Array<{ id: string; name: string; mp_count: number }>;
+  allocations_created: number;
+  feeds_assigned: number;
+  feeds_unassigned: number;
+  feeds_skipped_in_flight: number;
+  feeds_skipped_disabled: number;
+  feeds_skipped_unknown: number;
+  schedule_run_id: string;
+  /** Cron only: true when another parent already dispatched this tick. */
+  tick_already_fired?: boolean;
+};
+
+/** Concurrent dispatches of one task collide on the live-feed key; the loser re-reads and skips what is live. */
+const ATTEMPTS_ON_COLLISION = 3;
+
+/** Splits tasks into allocations and places their feeds (PROTOCOL §5); one transaction per task. */
+export class Dispatcher {
+  constructor(
+    private readonly store: Store,
+    private readonly dispatch: Config['dispatch'],
+    private readonly metrics?: Metrics,
+  ) {}
+
+  /** Dispatches one task (taskId) or every enabled task. `tick` marks a cron run so it happens once per tick. */
+  async run(options: { taskId?: string | undefined; trigger: DispatchTrigger; tick?: { scheduledAtMs: number } }): Promise<DispatchSummary> {
+    const tasks = await this.#tasks(options.taskId);
+    const scheduleRunId = randomUUID();
+    const summary: DispatchSummary = {
+      online_nodes: await this.store.dispatchSources.onlineNodeCount(Date.now(), this.dispatch.offline_after_seconds),
+      task_count: tasks.length,
+      tasks: [],
+      allocations_created: 0,
+      feeds_assigned: 0,
+      feeds_unassigned: 0,
+      feeds_skipped_in_flight: 0,
+      feeds_skipped_disabled: 0,
+      feeds_skipped_unknown: 0,
+      schedule_run_id: scheduleRunId,
+    };
+    for (const task of tasks) {
+      const feeds = await this.store.dispatchSources.resolveFeeds(task);
+      summary.tasks.push({ id: task.id, name: task.name, mp_count: feeds.enabled.length });
+      summary.feeds_skipped_disabled += feeds.disabled.length;
+      summary.feeds_skipped_unknown += feeds.unknown.length;
+      const outcome = await this.#dispatchTask(task, feeds.enabled, scheduleRunId, options.tick);
+      if (outcome.tickAlreadyFired) summary.tick_already_fired = true;
+      summary.allocations_created += outcome.allocationsCreated;
+      summary.feeds_assigned += outcome.feedsAssigned;
+      summary.feeds_unassigned += outcome.feedsUnassigned;
+      summary.feeds_skipped_in_flight += outcome.feedsSkippedInFlight;
+    }
+    if (!summary.tick_already_fired) this.metrics?.dispatches.inc({ trigger: options.trigger });
+    return summary;
+  }
+
+  async #tasks(taskId: string | undefined): Promise<MessageTaskTable[]> {
+    if (taskId === undefined) return this.store.dispatchSources.enabledTasks();
+    const task = await this.store.dispatchSources.task(taskId);
+    if (!task) throw new CascadeError('NOT_FOUND', `Message task '${taskId}' does not exist.`);
+    if (Number(task.status) !== 1) throw new CascadeError('UNPROCESSABLE', `Message task '${taskId}' is disabled; enable it (status 1) to dispatch it.`);
+    return [task];
+  }
+
+  async #dispatchTask(task: MessageTaskTable, feedIds: string[], scheduleRunId: string, tick: { scheduledAtMs: number } | undefined) {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.store.allocations.dispatch({
+          taskId: task.id,
+          taskName: task.name,
+          feedIds,
+          scheduleRunId,
+          nowMs: Date.now(),
+          feedsPerAllocation: this.dispatch.feeds_per_allocation,
+          offlineAfterSeconds: this.dispatch.offline_after_seconds,
+          tick,
+        });
+      } catch (error) {
+        if (!isUniqueViolation(error) || attempt >= ATTEMPTS_ON_COLLISION) {
+          if (isUniqueViolation(error)) throw new CascadeError('CONFLICT', `Another dispatch of task '${task.id}' ran at the same moment; try again.`, { cause: error });
+          throw error;
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import { Cron } from 'croner';
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.js';
+import type { Dispatcher } from './dispatcher.js';
+
+export type SchedulerState = {
+  running: boolean;
+  jobs: Array<{ task_id: string; task_name: string; cron_exp: string; next_run: string | null }>;
+  invalid: Array<{ task_id: string; task_name: string; cron_exp: string; error: string }>;
+};
+
+/** Tasks edited elsewhere (another parent, the CLI) are picked up at this period even without a reload call. */
+const RELOAD_INTERVAL_MS = 60_000;
+
+/**
+ * Fires dispatch for each enabled task with a cron expression (5 or 6 fields). Every tick is recorded under the
+ * key (task, scheduled time) inside the dispatch transaction, so a tick dispatches once even when several
+ * parents on one database all run this scheduler.
+ */
+export class Scheduler {
+  #jobs = new Map<string, { job: Cron; name: string; cron: string }>();
+  #invalid: SchedulerState['invalid'] = [];
+  #running = false;
+  #reloadTimer: NodeJS.Timeout | undefined;
+  #inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly dispatcher: Dispatcher,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<SchedulerState> {
+    this.#running = true;
+    await this.reload();
+    clearInterval(this.#reloadTimer);
+    this.#reloadTimer = setInterval(() => void this.reload().catch((error: unknown) => this.logger.error({ err: error }, 'scheduler reload failed')), RELOAD_INTERVAL_MS);
+    this.#reloadTimer.unref();
+    return this.state();
+  }
+
+  async stop(): Promise<SchedulerState> {
+    this.#running = false;
+    clearInterval(this.#reloadTimer);
+    this.#stopJobs();
+    await Promise.allSettled([...this.#inFlight]);
+    return this.state();
+  }
+
+  /** Re-reads the tasks; one task with a bad expression is reported, never stops the others. */
+  async reload(): Promise<SchedulerState> {
+    if (!this.#running) return this.state();
+    const tasks = (await this.store.dispatchSources.enabledTasks()).filter((t) => t.cron_exp.trim() !== '');
+    const wanted = new Map(tasks.map((t) => [t.id, t]));
+    for (const [id, entry] of this.#jobs) {
+      if (wanted.get(id)?.cron_exp.trim() !== entry.cron) {
+        entry.job.stop();
+        this.#jobs.delete(id);
+      }
+    }
+    this.#invalid = [];
+    for (const task of tasks) {
+      const cron = task.cron_exp.trim();
+      if (this.#jobs.has(task.id)) continue;
+      try {
+        const job = new Cron(cron, { protect: true, unref: true, catch: (error: unknown) => this.logger.error({ err: error, task_id: task.id }, 'cron dispatch failed') }, (self: Cron) =>
+          this.#fire(task.id, self),
+        );
+        this.#jobs.set(task.id, { job, name: task.name, cron });
+      } catch (error) {
+        this.#invalid.push({ task_id: task.id, task_name: task.name, cron_exp: cron, error: (error as Error).message });
+      }
+    }
+    return this.state();
+  }
+
+  state(): SchedulerState {
+    return {
+      running: this.#running,
+      jobs: [...this.#jobs].map(([id, { job, name, cron }]) => ({ task_id: id, task_name: name, cron_exp: cron, next_run: job.nextRun()?.toISOString() ?? null })),
+      invalid: this.#invalid,
+    };
+  }
+
+  async #fire(taskId: string, job: Cron): Promise<void> {
+    const scheduledAtMs = scheduledTime(job, Date.now());
+    const run = this.dispatcher.run({ taskId, trigger: 'cron', tick: { scheduledAtMs } });
+    this.#inFlight.add(run);
+    try {
+      const summary = await run;
+      if (!summary.tick_already_fired) this.logger.info({ task_id: taskId, scheduled_at: new Date(scheduledAtMs).toISOString(), created: summary.allocations_created }, 'cron dispatch');
+    } finally {
+      this.#inFlight.delete(run);
+    }
+  }
+
+  #stopJobs(): void {
+    for (const { job } of this.#jobs.values()) job.stop();
+    this.#jobs.clear();
+  }
+}
+
+/**
+ * The tick a trigger belongs to: the latest scheduled time at or before now. Croner reports when it fired, not
+ * the time it was scheduled for; every parent must derive the same key for the same tick.
+ */
+export function scheduledTime(job: Cron, nowMs: number): number {
+  let tick = job.nextRun(new Date(nowMs - 5000));
+  let latest = nowMs;
+  while (tick && tick.getTime() <= nowMs) {
+    latest = tick.getTime();
+    tick = job.nextRun(tick);
+  }
+  return Math.floor(latest / 1000) * 1000;
+}

@@ -1,0 +1,60 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { Store } from '../store/store.js';
+
+/**
+ * Every `sweep_interval_seconds`: requeue or time out expired leases, release pre-assigned work of offline
+ * nodes, and wake waiters when retry backoffs have elapsed. Safe to run in every parent process at once: each
+ * move is a guarded UPDATE, so two sweepers never requeue the same allocation twice.
+ */
+export class Sweeper {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #stopped = true;
+  #lastSweepMs = Date.now();
+
+  constructor(
+    private readonly store: Store,
+    private readonly dispatch: Config['dispatch'],
+    private readonly logger: Logger,
+    private readonly metrics?: Metrics,
+  ) {}
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#schedule();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  /** One pass; exported for tests and for `cascade` commands that want an immediate sweep. */
+  async sweepOnce(nowMs = Date.now()): Promise<{ requeued: number; timedOut: number; released: number }> {
+    const { requeued, timedOut } = await this.store.allocations.expireLeases(nowMs);
+    const released = await this.store.allocations.releaseOfflineNodes(this.dispatch.offline_after_seconds, nowMs);
+    if (requeued > 0) this.metrics?.requeues.inc({ reason: 'lease_expired' }, requeued);
+    if (timedOut > 0) this.metrics?.timeouts.inc(timedOut);
+    if (released > 0) this.metrics?.requeues.inc({ reason: 'node_offline' }, released);
+    if (requeued + timedOut + released > 0) this.logger.info({ requeued, timedOut, released }, 'sweeper moved allocations');
+    // Work whose retry backoff just ended becomes claimable without any write; tell waiters.
+    if (requeued + released === 0 && (await this.store.allocations.backoffEnded(this.#lastSweepMs, nowMs))) await this.store.wake.publish();
+    this.#lastSweepMs = nowMs;
+    return { requeued, timedOut, released };
+  }
+
+  #schedule(): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#running = this.sweepOnce()
+        .then(() => undefined)
+        .catch((error: unknown) => this.logger.error({ err: error }, 'sweeper pass failed; retrying next interval'))
+        .finally(() => this.#schedule());
+    }, this.dispatch.sweep_interval_seconds * 1000);
+    this.#timer.unref();
+  }
+}

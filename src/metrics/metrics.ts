@@ -1,0 +1,61 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Store } from '../store/store.js';
+
+/**
+ * Prometheus metrics of one parent, in a registry of its own (several parents may share a test process).
+ * Gauges that describe the store (allocations by status, nodes online) are read from it at scrape time, so
+ * every parent on one database reports the same truth.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly claims: Counter<'source'>;
+  readonly completions: Counter;
+  readonly failures: Counter;
+  readonly requeues: Counter<'reason'>;
+  readonly timeouts: Counter;
+  readonly dispatches: Counter<'trigger'>;
+  readonly claimWaitSeconds: Histogram;
+  readonly httpSeconds: Histogram<'method' | 'route' | 'status'>;
+
+  constructor(store: Store, offlineAfterSeconds: number) {
+    const registers = [this.registry];
+    this.claims = new Counter({ name: 'cascade_claims_total', help: 'Allocations claimed by child nodes.', labelNames: ['source'], registers });
+    this.completions = new Counter({ name: 'cascade_completions_total', help: 'Allocations completed.', registers });
+    this.failures = new Counter({ name: 'cascade_failures_total', help: 'Failed reports from child nodes (retried or final).', registers });
+    this.requeues = new Counter({ name: 'cascade_requeues_total', help: 'Allocations put back to pending.', labelNames: ['reason'], registers });
+    this.timeouts = new Counter({ name: 'cascade_timeouts_total', help: 'Allocations that ran out of attempts after lease expiry.', registers });
+    this.dispatches = new Counter({ name: 'cascade_dispatches_total', help: 'Task dispatches run.', labelNames: ['trigger'], registers });
+    this.claimWaitSeconds = new Histogram({
+      name: 'cascade_dispatch_to_claim_seconds',
+      help: 'Time from an allocation becoming claimable (dispatch or retry) to its claim.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers,
+    });
+    this.httpSeconds = new Histogram({
+      name: 'cascade_http_request_duration_seconds',
+      help: 'HTTP request duration by route.',
+      labelNames: ['method', 'route', 'status'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+      registers,
+    });
+    new Gauge({
+      name: 'cascade_allocations',
+      help: 'Allocations by status.',
+      labelNames: ['status'],
+      registers,
+      async collect() {
+        const counts = await store.allocations.views.countByStatus();
+        this.reset();
+        for (const status of ['pending', 'claimed', 'executing', 'completed', 'failed', 'timeout', 'cancelled']) this.set({ status }, counts[status] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'cascade_nodes_online',
+      help: 'Child nodes online (heartbeat within offline_after_seconds).',
+      registers,
+      async collect() {
+        this.set(await store.dispatchSources.onlineNodeCount(Date.now(), offlineAfterSeconds));
+      },
+    });
+  }
+}

@@ -1,0 +1,121 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { ALL_STATUSES } from '../../../domain/allocation-states.js';
+import { CascadeError, notFound } from '../../../errors/cascade-error.js';
+import { feedStatusPage } from '../../../store/feed-status.js';
+import { ok, page } from '../../envelope.js';
+import { requireUser } from '../../plugins/auth.js';
+import { withHidden } from '../../plugins/validation.js';
+import { closed, IdParams, NoQuery, Paging } from '../../schemas.js';
+import type { RouteOptions } from '../api-routes.js';
+
+const DispatchQuery = closed({ task_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191 })) });
+const ListQuery = closed({
+  task_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191 })),
+  node_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  node_name: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'Filter by node name instead of id.' })),
+  status: Type.Optional(Type.Union(ALL_STATUSES.map((s) => Type.Literal(s)))),
+  schedule_run_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  ...Paging,
+});
+const PagingOnly = closed({ ...Paging });
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Dispatch and allocation management (PROTOCOL §3.1). */
+export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+  const { store, dispatcher, config } = app.services;
+  const tags = ['dispatch'];
+
+  app.post<{ Querystring: Static<typeof DispatchQuery> }>(
+    '/dispatch-task',
+    { preHandler: requireUser('write'), schema: withHidden({ tags, summary: 'Dispatch one task (task_id) or every enabled task now', querystring: DispatchQuery }, hidden) },
+    async (request) => {
+      const summary = await dispatcher.run({ taskId: request.query.task_id, trigger: 'api' });
+      return ok(summary, `Dispatched ${summary.task_count} task(s): ${summary.allocations_created} allocation(s) created.`);
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/allocations',
+    { preHandler: requireUser('read'), schema: withHidden({ tags, summary: 'List allocations', querystring: ListQuery }, hidden) },
+    async (request) => {
+      const { limit, offset, node_name: nodeName, ...filter } = request.query;
+      if (nodeName !== undefined) {
+        const node = await store.nodes.resolve(nodeName).catch(() => undefined);
+        if (!node) return ok(page([], 0, limit, offset));
+        if (filter.node_id !== undefined && filter.node_id !== node.id) return ok(page([], 0, limit, offset));
+        filter.node_id = node.id;
+      }
+      const { list, total } = await store.allocations.views.list(filter, limit, offset);
+      return ok(page(list, total, limit, offset));
+    },
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/allocations/:id',
+    { preHandler: requireUser('read'), schema: withHidden({ tags, summary: 'One allocation with its attempts and placement explanation', params: IdParams }, hidden) },
+    async (request) => {
+      const view = await store.allocations.views.view(request.params.id);
+      if (!view) throw notFound('Allocation', request.params.id);
+      return ok(view);
+    },
+  );
+
+  app.post<{ Params: Static<typeof IdParams> }>(
+    '/allocations/:id/cancel',
+    { preHandler: requireUser('write'), schema: withHidden({ tags, summary: 'Cancel a live allocation', params: IdParams }, hidden) },
+    async (request) => {
+      await store.allocations.cancel(request.params.id);
+      return ok(await store.allocations.views.view(request.params.id), 'Allocation cancelled.');
+    },
+  );
+
+  app.post<{ Params: Static<typeof IdParams> }>(
+    '/allocations/:id/retry',
+    { preHandler: requireUser('write'), schema: withHidden({ tags, summary: 'Requeue a failed, timed-out or cancelled allocation', params: IdParams }, hidden) },
+    async (request) => {
+      await store.allocations.retry(request.params.id);
+      return ok(await store.allocations.views.view(request.params.id), 'Allocation requeued.');
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof NoQuery> }>(
+    '/pending-allocations',
+    { preHandler: requireUser('read'), schema: withHidden({ tags, summary: 'Counts of pending, executing and today’s finished work', querystring: NoQuery }, hidden) },
+    async () => {
+      const now = Date.now();
+      const startOfDay = now - (now % DAY_MS);
+      const counts = await store.allocations.views.countByStatus();
+      return ok({
+        pending_tasks: counts.pending ?? 0,
+        executing_tasks: (counts.claimed ?? 0) + (counts.executing ?? 0),
+        completed_today: await store.allocations.views.countFinishedSince('completed', startOfDay),
+        failed_today: await store.allocations.views.countFinishedSince('failed', startOfDay),
+        online_nodes: await store.dispatchSources.onlineNodeCount(now, config.dispatch.offline_after_seconds),
+      });
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof PagingOnly> }>(
+    '/feed-status',
+    { preHandler: requireUser('read'), schema: withHidden({ tags, summary: 'Feed freshness, stalest first', querystring: PagingOnly }, hidden) },
+    async (request) => {
+      const { limit, offset } = request.query;
+      const { list, total } = await feedStatusPage(store.db, limit, offset);
+      return ok(page(list, total, limit, offset));
+    },
+  );
+
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    '/nodes/:id',
+    { preHandler: requireUser('write'), schema: withHidden({ tags: ['nodes'], summary: 'Delete a node; its unfinished work goes back to the pool', params: IdParams }, hidden) },
+    async (request) => {
+      const row = await store.nodes.getRow(request.params.id);
+      if (Number(row.node_type) === 0 && (await store.nodes.list({ node_type: 0 }, 2, 0)).total <= 1) {
+        throw new CascadeError('CONFLICT', 'This is the only parent node record; it cannot be deleted.');
+      }
+      await store.allocations.deleteNode(request.params.id);
+      return ok(null, `Node ${row.name} deleted; its unfinished allocations went back to the pool.`);
+    },
+  );
+}

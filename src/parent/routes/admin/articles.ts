@@ -1,0 +1,27 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { ok, page } from '../../envelope.js';
+import { requireUser } from '../../plugins/auth.js';
+import { withHidden } from '../../plugins/validation.js';
+import { closed, Paging } from '../../schemas.js';
+import type { RouteOptions } from '../api-routes.js';
+
+const ArticlesQuery = closed({
+  mp_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'Only this feed.' })),
+  since: Type.Optional(Type.Integer({ minimum: 0, description: 'Only articles published at or after this Unix time (seconds).' })),
+  ...Paging,
+});
+
+/** GET /articles: what the children collected, newest first. */
+export async function articleRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+  const { store } = app.services;
+  app.get<{ Querystring: Static<typeof ArticlesQuery> }>(
+    '/articles',
+    { preHandler: requireUser('read'), schema: withHidden({ tags: ['articles'], summary: 'Collected articles, newest first', querystring: ArticlesQuery }, hidden) },
+    async (request) => {
+      const { limit, offset, ...filter } = request.query;
+      const { list, total } = await store.articles.list(filter, limit, offset);
+      return ok(page(list, total, limit, offset));
+    },
+  );
+}

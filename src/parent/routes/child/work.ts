@@ -1,0 +1,153 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ok } from '../../envelope.js';
+import { nodeOf, requireNode } from '../../plugins/auth.js';
+import { withHidden } from '../../plugins/validation.js';
+import { closed, HttpUrl } from '../../schemas.js';
+import { ChildTimestamp } from '../../timestamps.js';
+import type { RouteOptions } from '../api-routes.js';
+
+const Heartbeat = Type.Union([
+  closed({
+    callback_url: Type.Optional(Type.Union([HttpUrl, Type.Null()])),
+    current_tasks: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000 })),
+    version: Type.Optional(Type.String({ maxLength: 100 })),
+    hostname: Type.Optional(Type.String({ maxLength: 255 })),
+    timestamp: ChildTimestamp,
+  }),
+  Type.Null(),
+]);
+
+const ClaimQuery = closed({
+  wait: Type.Number({ minimum: 0, maximum: 60, default: 0, description: 'Seconds to wait for work (long-poll).' }),
+  max: Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Most packages to return.' }),
+});
+const PendingQuery = closed({ limit: Type.Integer({ minimum: 1, maximum: 100, default: 1 }), wait: Type.Optional(Type.Number({ minimum: 0, maximum: 60 })) });
+
+const AllocationId = Type.String({ minLength: 1, maxLength: 64 });
+const TaskStatus = closed({
+  allocation_id: AllocationId,
+  status: Type.Union([Type.Literal('executing'), Type.Literal('failed')]),
+  error_message: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
+  timestamp: ChildTimestamp,
+});
+
+const Article = closed({
+  id: Type.String({ minLength: 1, maxLength: 191 }),
+  mp_id: Type.String({ minLength: 1, maxLength: 191 }),
+  title: Type.Optional(Type.String({ maxLength: 1000 })),
+  url: Type.Optional(Type.String({ maxLength: 2000 })),
+  pic_url: Type.Optional(Type.String({ maxLength: 2000 })),
+  description: Type.Optional(Type.String()),
+  content: Type.Optional(Type.String()),
+  content_markdown: Type.Optional(Type.String()),
+  publish_time: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+const UploadArticles = closed({ allocation_id: AllocationId, articles: Type.Array(Article, { maxItems: 1000 }), timestamp: ChildTimestamp });
+
+const FeedResult = closed({
+  mp_id: Type.String({ minLength: 1, maxLength: 191 }),
+  status: Type.Union([Type.Literal('success'), Type.Literal('failed')]),
+  article_count: Type.Integer({ minimum: 0 }),
+  new_article_count: Type.Optional(Type.Integer({ minimum: 0 })),
+  error: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
+});
+const ReportCompletion = closed({
+  allocation_id: AllocationId,
+  task_id: Type.String({ minLength: 1, maxLength: 191 }),
+  results: Type.Array(FeedResult, { maxItems: 10000 }),
+  article_count: Type.Optional(Type.Integer({ minimum: 0 })),
+  timestamp: ChildTimestamp,
+});
+
+/** Upload accepts 2 MiB whatever the global body limit. */
+const UPLOAD_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+
+/** An abort signal that fires when the client goes away, so a long-poll stops waiting for nobody. */
+function disconnectSignal(request: FastifyRequest): AbortSignal {
+  const controller = new AbortController();
+  request.raw.socket.once('close', () => controller.abort());
+  return controller.signal;
+}
+
+/** The child API of PROTOCOL §3.2 that moves work: heartbeat, claim, status, articles, completion. */
+export async function childWorkRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+  const { store, claimer, config, metrics } = app.services;
+  const tags = ['child'];
+  const guard = { preHandler: requireNode };
+
+  app.post<{ Body: Static<typeof Heartbeat> }>(
+    '/heartbeat',
+    { ...guard, schema: withHidden({ tags, summary: 'Mark the node online and extend its leases', body: Heartbeat }, hidden) },
+    async (request) => {
+      const node = nodeOf(request);
+      const now = Date.now();
+      const body = request.body ?? {};
+      await store.nodes.recordHeartbeat(node.id, { ...body, callback_url: body.callback_url ?? undefined }, now);
+      const leasesExtended = await store.allocations.extendLeases(node.id, now);
+      return ok({ status: 'alive', node_id: node.id, node_name: node.name, server_time: new Date(now).toISOString(), offline_after_s: config.dispatch.offline_after_seconds, leases_extended: leasesExtended });
+    },
+  );
+
+  app.post<{ Querystring: Static<typeof ClaimQuery> }>(
+    '/claim-task',
+    { ...guard, schema: withHidden({ tags, summary: 'Claim work (long-poll with wait)', querystring: ClaimQuery }, hidden) },
+    async (request) => {
+      const { wait, max } = request.query;
+      const packages = await claimer.claim(nodeOf(request).id, max, wait * 1000, disconnectSignal(request));
+      if (max === 1) return ok(packages[0] ?? null, packages.length ? 'Claimed 1 allocation.' : 'No work.');
+      return ok({ list: packages }, `Claimed ${packages.length} allocation(s).`);
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof PendingQuery> }>(
+    '/pending-tasks',
+    { ...guard, schema: withHidden({ tags, summary: 'Legacy alias of claim-task (max = limit)', querystring: PendingQuery }, hidden) },
+    async (request) => {
+      const packages = await claimer.claim(nodeOf(request).id, request.query.limit, (request.query.wait ?? 0) * 1000, disconnectSignal(request));
+      return ok({ list: packages, total: packages.length }, `Claimed ${packages.length} allocation(s).`);
+    },
+  );
+
+  app.put<{ Body: Static<typeof TaskStatus> }>(
+    '/task-status',
+    { ...guard, schema: withHidden({ tags, summary: 'Report executing or failed', body: TaskStatus }, hidden) },
+    async (request) => {
+      const node = nodeOf(request);
+      const { allocation_id: id, status, error_message: error } = request.body;
+      if (status === 'executing') {
+        await store.allocations.start(id, node.id);
+        await store.allocations.extendLease(id, node.id);
+        return ok(await store.allocations.views.view(id, false), 'Allocation is executing.');
+      }
+      const row = await store.allocations.fail(id, node.id, error ?? 'failed without a reason');
+      metrics.failures.inc();
+      if (row.status === 'pending') metrics.requeues.inc({ reason: 'failed' });
+      return ok(await store.allocations.views.view(id, false), row.status === 'pending' ? 'Failure recorded; the allocation will be retried.' : 'Failure recorded; no attempts left.');
+    },
+  );
+
+  app.post<{ Body: Static<typeof UploadArticles> }>(
+    '/upload-articles',
+    { ...guard, bodyLimit: UPLOAD_BODY_LIMIT_BYTES, schema: withHidden({ tags, summary: 'Upload articles (≤ 1,000 and ≤ 2 MiB per request)', body: UploadArticles }, hidden) },
+    async (request) => {
+      const node = nodeOf(request);
+      const result = await store.articles.upload(request.body.allocation_id, node.id, request.body.articles);
+      await store.allocations.extendLease(request.body.allocation_id, node.id);
+      return ok(result, `Stored ${result.received} article(s), ${result.new_count} new.`);
+    },
+  );
+
+  app.post<{ Body: Static<typeof ReportCompletion> }>(
+    '/report-completion',
+    { ...guard, schema: withHidden({ tags, summary: 'Report per-feed results and complete the allocation', body: ReportCompletion }, hidden) },
+    async (request) => {
+      const node = nodeOf(request);
+      const { allocation_id: id, results, article_count: articleCount } = request.body;
+      const before = await store.allocations.views.getRow(id);
+      const row = await store.allocations.complete(id, node.id, results, articleCount ?? 0);
+      if (before?.status !== 'completed' && row.status === 'completed') metrics.completions.inc();
+      return ok(await store.allocations.views.view(id, false), 'Allocation completed.');
+    },
+  );
+}

@@ -1,0 +1,98 @@
+import type { Kysely } from 'kysely';
+import type { Capabilities } from '../capabilities.js';
+import type { AllocationTable, Database } from '../tables.js';
+import type { WakeChannel } from '../wake-channel.js';
+import { claimAllocations } from './claim.js';
+import { insertDispatch, type DispatchOutcome, type DispatchRequest } from './insert.js';
+import { AllocationMoves, type FeedResult } from './moves.js';
+import { AllocationRecovery } from './recovery.js';
+import type { LeaseSettings } from './shared.js';
+import { AllocationViews } from './views.js';
+
+/**
+ * The only writer of allocation `status`. Every method is one transaction; those that make work claimable
+ * publish on the wake channel after they commit so that long-poll claims return at once.
+ */
+export class AllocationsStore {
+  readonly views: AllocationViews;
+  readonly #moves: AllocationMoves;
+  readonly #recovery: AllocationRecovery;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly caps: Capabilities,
+    private readonly settings: LeaseSettings,
+    private readonly wake: WakeChannel,
+  ) {
+    this.views = new AllocationViews(db);
+    this.#moves = new AllocationMoves(db, settings);
+    this.#recovery = new AllocationRecovery(db, caps, settings);
+  }
+
+  async dispatch(request: DispatchRequest): Promise<DispatchOutcome> {
+    const outcome = await insertDispatch(this.db, this.caps, this.settings, request);
+    if (outcome.allocationsCreated > 0) await this.wake.publish();
+    return outcome;
+  }
+
+  claim(nodeId: string, max: number, nowMs = Date.now()): Promise<AllocationTable[]> {
+    return claimAllocations(this.db, this.caps, this.settings, nodeId, max, nowMs);
+  }
+
+  async start(id: string, nodeId: string, nowMs = Date.now()): Promise<AllocationTable> {
+    return this.#moves.start(id, nodeId, nowMs);
+  }
+
+  complete(id: string, nodeId: string, results: readonly FeedResult[], articleCount: number, nowMs = Date.now()): Promise<AllocationTable> {
+    return this.#moves.complete(id, nodeId, results, articleCount, nowMs);
+  }
+
+  async fail(id: string, nodeId: string, errorMessage: string, nowMs = Date.now()): Promise<AllocationTable> {
+    const row = await this.#moves.fail(id, nodeId, errorMessage, nowMs);
+    if (row.status === 'pending') await this.wake.publish();
+    return row;
+  }
+
+  async cancel(id: string, nowMs = Date.now()): Promise<AllocationTable> {
+    const row = await this.#recovery.cancel(id, nowMs);
+    await this.wake.publish(); // the holder's freed capacity may let it claim pooled work
+    return row;
+  }
+
+  async retry(id: string, nowMs = Date.now()): Promise<AllocationTable> {
+    const row = await this.#recovery.retry(id, nowMs);
+    await this.wake.publish();
+    return row;
+  }
+
+  async expireLeases(nowMs = Date.now()): Promise<{ requeued: number; timedOut: number }> {
+    const moved = await this.#recovery.expireLeases(nowMs);
+    if (moved.requeued + moved.timedOut > 0) await this.wake.publish();
+    return moved;
+  }
+
+  async releaseOfflineNodes(offlineAfterSeconds: number, nowMs = Date.now()): Promise<number> {
+    const released = await this.#recovery.releaseOfflineNodes(nowMs, offlineAfterSeconds);
+    if (released > 0) await this.wake.publish();
+    return released;
+  }
+
+  async deleteNode(nodeId: string, nowMs = Date.now()): Promise<void> {
+    await this.#recovery.deleteNode(nodeId, nowMs);
+    await this.wake.publish();
+  }
+
+  extendLeases(nodeId: string, nowMs = Date.now()): Promise<number> {
+    return this.#recovery.extendLeases(nodeId, nowMs);
+  }
+
+  extendLease(id: string, nodeId: string, nowMs = Date.now()): Promise<void> {
+    return this.#recovery.extendLease(id, nodeId, nowMs);
+  }
+
+  backoffEnded(sinceMs: number, nowMs = Date.now()): Promise<boolean> {
+    return this.#recovery.backoffEnded(sinceMs, nowMs);
+  }
+}
+
+export type { DispatchOutcome, DispatchRequest, FeedResult, LeaseSettings };

@@ -1,0 +1,96 @@
+import type { Kysely } from 'kysely';
+import { CascadeError } from '../../errors/cascade-error.js';
+import type { Capabilities } from '../capabilities.js';
+import type { AllocationTable, Database } from '../tables.js';
+import { parseJson } from '../time.js';
+import { adjustNodeLoad, leaseUntil, type LeaseSettings, type Trx } from './shared.js';
+
+/**
+ * Claims up to `max` allocations for a node in one transaction: its own pre-assigned pending work first, then
+ * unassigned pending work (feeds it holds quota for first, then oldest) while it has free capacity.
+ *
+ * Concurrency: on PostgreSQL and MySQL the node row is locked FOR UPDATE, which serialises claims of one node
+ * (so its capacity can't be overbooked) and candidate rows are taken FOR UPDATE SKIP LOCKED, so concurrent
+ * claimers of other nodes pass each other instead of queueing. SQLite serialises write transactions. Every
+ * UPDATE is still guarded on `status = 'pending'` and checked, so a lost race rolls back instead of double-claiming.
+ */
+export async function claimAllocations(
+  db: Kysely<Database>,
+  caps: Capabilities,
+  settings: LeaseSettings,
+  nodeId: string,
+  max: number,
+  nowMs: number,
+): Promise<AllocationTable[]> {
+  return db.transaction().execute(async (trx) => {
+    const node = await trx
+      .selectFrom('nodes')
+      .select(['max_capacity', 'load_feeds', 'feed_quota'])
+      .where('id', '=', nodeId)
+      .$if(caps.rowLocks, (q) => q.forUpdate())
+      .executeTakeFirst();
+    if (!node) return [];
+
+    const own = await candidates(trx, caps, nodeId, max, nowMs);
+    let room = Number(node.max_capacity) - Number(node.load_feeds);
+    const pooled: AllocationTable[] = [];
+    if (own.length < max && room > 0) {
+      const quota = parseJson<Record<string, number>>(node.feed_quota, {});
+      const pool = await candidates(trx, caps, null, (max - own.length) * 4 + 16, nowMs);
+      const holdsQuota = (row: AllocationTable) => (parseJson<string[]>(row.feed_ids, []).some((id) => (quota[id] ?? 0) > 0) ? 0 : 1);
+      pool.sort((a, b) => holdsQuota(a) - holdsQuota(b));
+      for (const row of pool) {
+        if (own.length + pooled.length >= max) break;
+        if (Number(row.feed_count) > room) continue;
+        pooled.push(row);
+        room -= Number(row.feed_count);
+      }
+    }
+    if (own.length === 0 && pooled.length === 0) return [];
+
+    const lease = leaseUntil(nowMs, settings);
+    const claimedValues = { status: 'claimed', claimed_at: nowMs, started_at: null, lease_expires_at: lease, updated_at: nowMs, error_message: null } as const;
+    await guardedClaim(trx, own.map((r) => r.id), nodeId, { ...claimedValues, node_id: nodeId });
+    await guardedClaim(trx, pooled.map((r) => r.id), null, { ...claimedValues, node_id: nodeId });
+    const pooledFeeds = pooled.reduce((n, r) => n + Number(r.feed_count), 0);
+    if (!(await adjustNodeLoad(trx, nodeId, pooledFeeds, nowMs))) {
+      throw new CascadeError('CONFLICT', 'The node filled up while claiming; try again.');
+    }
+    const claimed = [...own, ...pooled].map((row) => ({ ...row, ...claimedValues, node_id: nodeId }));
+    await trx
+      .insertInto('allocation_attempts')
+      .values(claimed.map((row) => ({ allocation_id: row.id, attempt: Number(row.attempt), node_id: nodeId, claimed_at: nowMs, started_at: null, ended_at: null, outcome: null, error_message: null })))
+      .execute();
+    return claimed;
+  });
+}
+
+async function candidates(trx: Trx, caps: Capabilities, nodeId: string | null, limit: number, nowMs: number): Promise<AllocationTable[]> {
+  return trx
+    .selectFrom('allocations')
+    .selectAll()
+    .where('status', '=', 'pending')
+    .where('node_id', nodeId === null ? 'is' : '=', nodeId)
+    .where('available_at', '<=', nowMs)
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(limit)
+    .$if(caps.rowLocks, (q) => q.forUpdate())
+    .$if(caps.skipLocked, (q) => q.skipLocked())
+    .execute();
+}
+
+async function guardedClaim(trx: Trx, ids: string[], expectedNodeId: string | null, values: Partial<AllocationTable>): Promise<void> {
+  if (ids.length === 0) return;
+  const result = await trx
+    .updateTable('allocations')
+    .set(values)
+    .where('id', 'in', ids)
+    .where('status', '=', 'pending')
+    .where('node_id', expectedNodeId === null ? 'is' : '=', expectedNodeId)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== ids.length) {
+    // Another claimer took one of these rows between our read and write (possible only without row locks).
+    throw new CascadeError('CONFLICT', 'A concurrent claim took the same allocation; try again.');
+  }
+}

@@ -1,0 +1,158 @@
+import type { Kysely } from 'kysely';
+import { MOVES, type Move } from '../../domain/allocation-states.js';
+import { CascadeError } from '../../errors/cascade-error.js';
+import type { AllocationTable, Database } from '../tables.js';
+import { parseJson } from '../time.js';
+import { explainRefusal } from './refusal.js';
+import { adjustNodeLoad, closeAttempt, dropLiveFeeds, leaseUntil, retryAt, type LeaseSettings, type Trx } from './shared.js';
+
+export type FeedResult = { mp_id: string; status: 'success' | 'failed'; article_count: number; new_article_count?: number | undefined; error?: string | null | undefined };
+
+/**
+ * Applies one move as a single guarded UPDATE (`WHERE id AND status IN (from) [AND node_id]`) and keeps the
+ * holder's load counter, the live-feed index and the attempt history right in the same transaction.
+ * Returns the row after the move, or what explainRefusal decides when the guard matched nothing.
+ */
+async function applyMove(
+  trx: Trx,
+  row: AllocationTable,
+  move: Move,
+  values: Partial<AllocationTable>,
+  holder: string | null,
+): Promise<AllocationTable | undefined> {
+  const result = await trx
+    .updateTable('allocations')
+    .set({ ...values, status: MOVES[move].to })
+    .where('id', '=', row.id)
+    .where('status', '=', row.status)
+    .where('attempt', '=', row.attempt)
+    .$if(holder !== null, (q) => q.where('node_id', '=', holder))
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) return undefined;
+  return { ...row, ...values, status: MOVES[move].to };
+}
+
+async function loadRow(trx: Trx, id: string, move: Move, nodeId: string | null): Promise<AllocationTable> {
+  const row = await trx.selectFrom('allocations').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row || !MOVES[move].from.includes(row.status as never) || (nodeId !== null && row.node_id !== nodeId)) {
+    return explainRefusal(trx, id, move, nodeId);
+  }
+  return row;
+}
+
+/** Runs a move for a node (child API) or an admin (nodeId null); an idempotent repeat returns the row as it is. */
+async function move(
+  db: Kysely<Database>,
+  id: string,
+  kind: Move,
+  nodeId: string | null,
+  effect: (trx: Trx, row: AllocationTable) => Promise<AllocationTable | undefined>,
+): Promise<AllocationTable> {
+  return db.transaction().execute(async (trx) => {
+    const row = await loadRow(trx, id, kind, nodeId);
+    const moved = await effect(trx, row);
+    return moved ?? explainRefusal(trx, id, kind, nodeId);
+  });
+}
+
+export class AllocationMoves {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly settings: LeaseSettings,
+  ) {}
+
+  /** claimed → executing; extends the lease. */
+  start(id: string, nodeId: string, nowMs: number): Promise<AllocationTable> {
+    return move(this.db, id, 'start', nodeId, async (trx, row) => {
+      const moved = await applyMove(trx, row, 'start', { started_at: nowMs, lease_expires_at: leaseUntil(nowMs, this.settings), updated_at: nowMs }, nodeId);
+      if (moved) await trx.updateTable('allocation_attempts').set({ started_at: nowMs }).where('allocation_id', '=', id).where('attempt', '=', row.attempt).execute();
+      return moved;
+    });
+  }
+
+  /** executing → completed, with per-feed results applied to the feeds and a sync log row. */
+  complete(id: string, nodeId: string, results: readonly FeedResult[], reportedArticleCount: number, nowMs: number): Promise<AllocationTable> {
+    return move(this.db, id, 'complete', nodeId, async (trx, row) => {
+      const feedIds = new Set(parseJson<string[]>(row.feed_ids, []));
+      const foreign = results.filter((r) => !feedIds.has(r.mp_id)).map((r) => r.mp_id);
+      if (foreign.length > 0) {
+        throw new CascadeError('VALIDATION_FAILED', `results name feeds that are not in allocation '${id}': ${foreign.join(', ')}`, {
+          details: foreign.map((mp) => ({ path: 'results.mp_id', message: `'${mp}' is not in this allocation` })),
+        });
+      }
+      const articleCount = results.length > 0 ? results.reduce((n, r) => n + r.article_count, 0) : reportedArticleCount;
+      const reportedNew = results.some((r) => r.new_article_count !== undefined);
+      const newCount = reportedNew ? results.reduce((n, r) => n + (r.new_article_count ?? 0), 0) : Number(row.new_article_count);
+      const failed = results.filter((r) => r.status === 'failed');
+      const values: Partial<AllocationTable> = {
+        completed_at: nowMs,
+        lease_expires_at: null,
+        article_count: articleCount,
+        new_article_count: newCount,
+        result_summary: JSON.stringify({ results, failed_feeds: failed.length, succeeded_feeds: results.length - failed.length }),
+        error_message: failed.length > 0 ? failed.map((f) => `${f.mp_id}: ${f.error ?? 'failed'}`).join('; ').slice(0, 4000) : null,
+        updated_at: nowMs,
+      };
+      const moved = await applyMove(trx, row, 'complete', values, nodeId);
+      if (!moved) return undefined;
+      await adjustNodeLoad(trx, nodeId, -Number(row.feed_count), nowMs);
+      await dropLiveFeeds(trx, id);
+      await closeAttempt(trx, id, Number(row.attempt), 'completed', nowMs);
+      const succeeded = results.filter((r) => r.status === 'success').map((r) => r.mp_id);
+      if (succeeded.length > 0) {
+        const seconds = Math.floor(nowMs / 1000);
+        await trx.updateTable('feeds').set({ update_time: seconds, sync_time: seconds, updated_at: nowMs }).where('id', 'in', succeeded).execute();
+      }
+      await trx
+        .insertInto('sync_logs')
+        .values({
+          node_id: nodeId,
+          operation: 'report_completion',
+          direction: 'push',
+          status: failed.length === results.length && results.length > 0 ? 2 : 1,
+          data_count: articleCount,
+          error_message: values.error_message ?? null,
+          extra_data: JSON.stringify({ allocation_id: id, task_id: row.task_id, new_article_count: newCount, results }),
+          started_at: Number(row.claimed_at ?? nowMs),
+          completed_at: nowMs,
+        })
+        .execute();
+      await trx.updateTable('nodes').set({ last_sync_at: nowMs }).where('id', '=', nodeId).execute();
+      return moved;
+    });
+  }
+
+  /** executing → pending (attempt + 1, after backoff, back to the pool) or → failed on the last attempt. */
+  fail(id: string, nodeId: string, errorMessage: string, nowMs: number): Promise<AllocationTable> {
+    return move(this.db, id, 'failFinal', nodeId, async (trx, row) => {
+      const last = Number(row.attempt) >= Number(row.max_attempts);
+      const kind: Move = last ? 'failFinal' : 'failRetry';
+      const values: Partial<AllocationTable> = last
+        ? { completed_at: nowMs, lease_expires_at: null, error_message: errorMessage, updated_at: nowMs }
+        : requeueValues(row, nowMs, this.settings, errorMessage, `requeued after attempt ${row.attempt} failed on this node`);
+      const moved = await applyMove(trx, row, kind, values, nodeId);
+      if (!moved) return undefined;
+      await adjustNodeLoad(trx, nodeId, -Number(row.feed_count), nowMs);
+      await closeAttempt(trx, id, Number(row.attempt), 'failed', nowMs, errorMessage);
+      if (last) await dropLiveFeeds(trx, id);
+      return moved;
+    });
+  }
+}
+
+/** Values that put an allocation back into the unassigned pool for its next attempt. */
+export function requeueValues(row: AllocationTable, nowMs: number, settings: LeaseSettings, errorMessage: string | null, reason: string): Partial<AllocationTable> {
+  return {
+    node_id: null,
+    attempt: Number(row.attempt) + 1,
+    available_at: retryAt(nowMs, Number(row.attempt), settings),
+    lease_expires_at: null,
+    claimed_at: null,
+    started_at: null,
+    error_message: errorMessage,
+    placement: `unassigned: ${reason}; the first node with room claims it`.slice(0, 1000),
+    updated_at: nowMs,
+  };
+}
+
+export { applyMove, move };

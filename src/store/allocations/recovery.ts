@@ -1,0 +1,174 @@
+import type { Kysely } from 'kysely';
+import { HELD_STATUSES } from '../../domain/allocation-states.js';
+import { onlineSince } from '../../domain/node-liveness.js';
+import { CascadeError } from '../../errors/cascade-error.js';
+import type { Capabilities } from '../capabilities.js';
+import type { AllocationTable, Database } from '../tables.js';
+import { parseJson } from '../time.js';
+import { applyMove, move, requeueValues } from './moves.js';
+import { adjustNodeLoad, closeAttempt, dropLiveFeeds, leaseUntil, type LeaseSettings, type Trx } from './shared.js';
+
+/** Moves made by admins and by the sweeper: cancel, retry, lease expiry, release, node deletion. */
+export class AllocationRecovery {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly caps: Capabilities,
+    private readonly settings: LeaseSettings,
+  ) {}
+
+  /** Any live state → cancelled; the holder's capacity is freed. */
+  cancel(id: string, nowMs: number): Promise<AllocationTable> {
+    return move(this.db, id, 'cancel', null, async (trx, row) => {
+      const values = { completed_at: nowMs, lease_expires_at: null, error_message: 'cancelled by an administrator', updated_at: nowMs };
+      const moved = await applyMove(trx, row, 'cancel', values, null);
+      if (!moved) return undefined;
+      if (row.node_id) await adjustNodeLoad(trx, row.node_id, -Number(row.feed_count), nowMs);
+      if (row.status !== 'pending' && row.node_id) await closeAttempt(trx, id, Number(row.attempt), 'cancelled', nowMs);
+      await dropLiveFeeds(trx, id);
+      return moved;
+    });
+  }
+
+  /** failed | timeout | cancelled → pending with a fresh attempt budget, unless a feed got new live work meanwhile. */
+  retry(id: string, nowMs: number): Promise<AllocationTable> {
+    return move(this.db, id, 'retry', null, async (trx, row) => {
+      const feedIds = parseJson<string[]>(row.feed_ids, []);
+      const busy = await trx.selectFrom('live_feeds').select(['feed_id', 'allocation_id']).where('feed_id', 'in', feedIds).execute();
+      if (busy.length > 0) {
+        throw new CascadeError('CONFLICT', `Cannot retry: ${busy.map((b) => `feed ${b.feed_id} is live in allocation ${b.allocation_id}`).join('; ')}.`);
+      }
+      const nextAttempt = Number(row.attempt) + 1;
+      const values: Partial<AllocationTable> = {
+        ...requeueValues(row, nowMs, this.settings, null, 'retried by an administrator'),
+        available_at: nowMs,
+        max_attempts: nextAttempt + this.settings.maxAttempts - 1,
+        completed_at: null,
+      };
+      const moved = await applyMove(trx, row, 'retry', values, null);
+      if (!moved) return undefined;
+      await trx.insertInto('live_feeds').values(feedIds.map((feedId) => ({ feed_id: feedId, allocation_id: id }))).execute();
+      return moved;
+    });
+  }
+
+  /** Requeues (attempt + 1, after backoff) or times out allocations whose lease has expired. Returns how many moved. */
+  async expireLeases(nowMs: number, batch = 500): Promise<{ requeued: number; timedOut: number }> {
+    const expired = await this.db
+      .selectFrom('allocations')
+      .selectAll()
+      .where('status', 'in', [...HELD_STATUSES])
+      .where('lease_expires_at', '<', nowMs)
+      .orderBy('lease_expires_at')
+      .limit(batch)
+      .execute();
+    let requeued = 0;
+    let timedOut = 0;
+    for (const row of expired) {
+      const outcome = await this.db.transaction().execute(async (trx) => {
+        const last = Number(row.attempt) >= Number(row.max_attempts);
+        const values = last
+          ? { completed_at: nowMs, lease_expires_at: null, error_message: `lease expired on attempt ${row.attempt} of ${row.max_attempts}`, updated_at: nowMs }
+          : requeueValues(row, nowMs, this.settings, `lease expired on attempt ${row.attempt}`, `requeued after the lease of attempt ${row.attempt} expired`);
+        const moved = await applyMove(trx, row, last ? 'expireFinal' : 'expireRetry', values, row.node_id);
+        if (!moved) return 'skipped';
+        if (row.node_id) await adjustNodeLoad(trx, row.node_id, -Number(row.feed_count), nowMs);
+        await closeAttempt(trx, row.id, Number(row.attempt), 'lease_expired', nowMs);
+        if (last) await dropLiveFeeds(trx, row.id);
+        return last ? 'timeout' : 'requeued';
+      });
+      if (outcome === 'requeued') requeued += 1;
+      if (outcome === 'timeout') timedOut += 1;
+    }
+    return { requeued, timedOut };
+  }
+
+  /** Pre-assigned pending work of offline or disabled nodes goes back to the unassigned pool. Returns how many. */
+  async releaseOfflineNodes(nowMs: number, offlineAfterSeconds: number): Promise<number> {
+    const since = onlineSince(nowMs, offlineAfterSeconds);
+    const stranded = await this.db
+      .selectFrom('allocations')
+      .innerJoin('nodes', 'nodes.id', 'allocations.node_id')
+      .select(['allocations.node_id as node_id', 'nodes.name as name'])
+      .where('allocations.status', '=', 'pending')
+      .where((eb) => eb.or([eb('nodes.is_active', '=', 0), eb('nodes.last_heartbeat_at', 'is', null), eb('nodes.last_heartbeat_at', '<', since)]))
+      .groupBy(['allocations.node_id', 'nodes.name'])
+      .execute();
+    let released = 0;
+    for (const { node_id: nodeId, name } of stranded) {
+      if (!nodeId) continue;
+      released += await this.db.transaction().execute((trx) => releasePending(trx, this.caps, nodeId, `released from ${name}, which went offline or was disabled`, nowMs));
+    }
+    return released;
+  }
+
+  /** Deletes a node; in the same transaction its pending work is released and its held work requeued. */
+  async deleteNode(nodeId: string, nowMs: number): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const node = await trx.selectFrom('nodes').select(['id', 'name']).where('id', '=', nodeId).$if(this.caps.rowLocks, (q) => q.forUpdate()).executeTakeFirst();
+      if (!node) throw new CascadeError('NOT_FOUND', `Node '${nodeId}' does not exist.`);
+      await releasePending(trx, this.caps, nodeId, `released from ${node.name}, which was deleted`, nowMs);
+      const held = await trx.selectFrom('allocations').selectAll().where('node_id', '=', nodeId).where('status', 'in', [...HELD_STATUSES]).execute();
+      for (const row of held) {
+        const values = {
+          ...requeueValues(row, nowMs, this.settings, `node ${node.name} was deleted`, `requeued because ${node.name} was deleted`),
+          available_at: nowMs,
+          max_attempts: Math.max(Number(row.max_attempts), Number(row.attempt) + 1),
+        };
+        if (!(await applyMove(trx, row, 'expireRetry', values, nodeId))) throw new CascadeError('CONFLICT', 'The node’s work changed during deletion; try again.');
+        await closeAttempt(trx, row.id, Number(row.attempt), 'node_deleted', nowMs);
+      }
+      await trx.deleteFrom('nodes').where('id', '=', nodeId).execute();
+    });
+  }
+
+  /** Heartbeats extend every lease the node holds. Returns how many. */
+  async extendLeases(nodeId: string, nowMs: number): Promise<number> {
+    const result = await this.db
+      .updateTable('allocations')
+      .set({ lease_expires_at: leaseUntil(nowMs, this.settings) })
+      .where('node_id', '=', nodeId)
+      .where('status', 'in', [...HELD_STATUSES])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /** Extends one allocation's lease (task-status calls). */
+  async extendLease(id: string, nodeId: string, nowMs: number): Promise<void> {
+    await this.db.updateTable('allocations').set({ lease_expires_at: leaseUntil(nowMs, this.settings) }).where('id', '=', id).where('node_id', '=', nodeId).where('status', 'in', [...HELD_STATUSES]).execute();
+  }
+
+  /** Whether pending work became claimable in (sinceMs, nowMs] because its retry backoff ended. */
+  async backoffEnded(sinceMs: number, nowMs: number): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('allocations')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('available_at', '>', sinceMs)
+      .where('available_at', '<=', nowMs)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+}
+
+async function releasePending(trx: Trx, caps: Capabilities, nodeId: string, reason: string, nowMs: number): Promise<number> {
+  const rows = await trx
+    .selectFrom('allocations')
+    .select(['id', 'feed_count'])
+    .where('node_id', '=', nodeId)
+    .where('status', '=', 'pending')
+    .$if(caps.rowLocks, (q) => q.forUpdate())
+    .execute();
+  if (rows.length === 0) return 0;
+  const result = await trx
+    .updateTable('allocations')
+    .set({ node_id: null, placement: `unassigned: ${reason}; the first node with room claims it`.slice(0, 1000), updated_at: nowMs })
+    .where('id', 'in', rows.map((r) => r.id))
+    .where('node_id', '=', nodeId)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== rows.length) throw new CascadeError('CONFLICT', 'Pending work changed while being released; the sweeper retries.');
+  await adjustNodeLoad(trx, nodeId, -rows.reduce((n, r) => n + Number(r.feed_count), 0), nowMs);
+  return rows.length;
+}
+

@@ -1,0 +1,182 @@
+import type { Kysely } from 'kysely';
+import type { Database, AllocationTable, MessageTaskTable } from '../tables.js';
+import { chunk, iso, parseJson } from '../time.js';
+
+export type AllocationView = {
+  id: string;
+  task_id: string;
+  task_name: string;
+  node_id: string | null;
+  node_name: string | null;
+  feed_ids: string[];
+  status: string;
+  attempt: number;
+  max_attempts: number;
+  available_at: string | null;
+  lease_expires_at: string | null;
+  placement: string;
+  result_summary: unknown;
+  error_message: string | null;
+  dispatched_at: string | null;
+  claimed_at: string | null;
+  started_at: string | null;
+  completed_at: string | null;
+  schedule_run_id: string;
+  article_count: number;
+  new_article_count: number;
+  created_at: string | null;
+  updated_at: string | null;
+};
+
+export type AttemptView = { attempt: number; node_id: string; node_name: string | null; claimed_at: string | null; started_at: string | null; ended_at: string | null; outcome: string | null; error_message: string | null };
+
+export type TaskPackage = {
+  allocation_id: string;
+  task_id: string;
+  task_name: string;
+  message_type: number;
+  message_template: string;
+  web_hook_url: string;
+  cron_exp: string;
+  headers: Record<string, string>;
+  cookies: string;
+  feeds: Array<{ id: string; faker_id: string; mp_name: string; mp_cover: string; mp_intro: string; url: string; status: number }>;
+  dispatched_at: string | null;
+  attempt: number;
+  lease_expires_at: string | null;
+};
+
+export function toAllocationView(row: AllocationTable, nodeName: string | null): AllocationView {
+  return {
+    id: row.id,
+    task_id: row.task_id,
+    task_name: row.task_name,
+    node_id: row.node_id,
+    node_name: nodeName,
+    feed_ids: parseJson<string[]>(row.feed_ids, []),
+    status: row.status,
+    attempt: Number(row.attempt),
+    max_attempts: Number(row.max_attempts),
+    available_at: iso(row.available_at),
+    lease_expires_at: iso(row.lease_expires_at),
+    placement: row.placement,
+    result_summary: parseJson<unknown>(row.result_summary, null),
+    error_message: row.error_message,
+    dispatched_at: iso(row.dispatched_at),
+    claimed_at: iso(row.claimed_at),
+    started_at: iso(row.started_at),
+    completed_at: iso(row.completed_at),
+    schedule_run_id: row.schedule_run_id,
+    article_count: Number(row.article_count),
+    new_article_count: Number(row.new_article_count),
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+}
+
+export type AllocationFilter = { task_id?: string | undefined; node_id?: string | undefined; status?: string | undefined; schedule_run_id?: string | undefined };
+
+export class AllocationViews {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async list(filter: AllocationFilter, limit: number, offset: number): Promise<{ list: AllocationView[]; total: number }> {
+    let query = this.db.selectFrom('allocations');
+    if (filter.task_id) query = query.where('allocations.task_id', '=', filter.task_id);
+    if (filter.node_id) query = query.where('allocations.node_id', '=', filter.node_id);
+    if (filter.status) query = query.where('allocations.status', '=', filter.status);
+    if (filter.schedule_run_id) query = query.where('allocations.schedule_run_id', '=', filter.schedule_run_id);
+    const rows = await query
+      .leftJoin('nodes', 'nodes.id', 'allocations.node_id')
+      .selectAll('allocations')
+      .select('nodes.name as node_name')
+      .orderBy('allocations.created_at', 'desc')
+      .orderBy('allocations.id')
+      .limit(limit)
+      .offset(offset)
+      .execute();
+    const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return { list: rows.map((r) => toAllocationView(r, r.node_name)), total: Number(total.n) };
+  }
+
+  async getRow(id: string): Promise<AllocationTable | undefined> {
+    return this.db.selectFrom('allocations').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** One allocation with its node name, and (for admins) its attempt history. */
+  async view(id: string, withAttempts = true): Promise<(AllocationView & { attempts?: AttemptView[] }) | undefined> {
+    const row = await this.db
+      .selectFrom('allocations')
+      .leftJoin('nodes', 'nodes.id', 'allocations.node_id')
+      .selectAll('allocations')
+      .select('nodes.name as node_name')
+      .where('allocations.id', '=', id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    if (!withAttempts) return toAllocationView(row, row.node_name);
+    const attempts = await this.db
+      .selectFrom('allocation_attempts')
+      .leftJoin('nodes', 'nodes.id', 'allocation_attempts.node_id')
+      .selectAll('allocation_attempts')
+      .select('nodes.name as node_name')
+      .where('allocation_id', '=', id)
+      .orderBy('allocation_attempts.id')
+      .execute();
+    return {
+      ...toAllocationView(row, row.node_name),
+      attempts: attempts.map((a) => ({
+        attempt: Number(a.attempt),
+        node_id: a.node_id,
+        node_name: a.node_name,
+        claimed_at: iso(a.claimed_at),
+        started_at: iso(a.started_at),
+        ended_at: iso(a.ended_at),
+        outcome: a.outcome,
+        error_message: a.error_message,
+      })),
+    };
+  }
+
+  /** Task packages (PROTOCOL §3.2) for claimed rows: one query for the feeds, one for the tasks. */
+  async packages(rows: readonly AllocationTable[]): Promise<TaskPackage[]> {
+    if (rows.length === 0) return [];
+    const feedIds = [...new Set(rows.flatMap((r) => parseJson<string[]>(r.feed_ids, [])))];
+    const taskIds = [...new Set(rows.map((r) => r.task_id))];
+    const feeds = new Map<string, TaskPackage['feeds'][number]>();
+    for (const ids of chunk(feedIds, 1000)) {
+      const found = await this.db.selectFrom('feeds').select(['id', 'faker_id', 'mp_name', 'mp_cover', 'mp_intro', 'url', 'status']).where('id', 'in', ids).execute();
+      for (const f of found) feeds.set(f.id, { ...f, status: Number(f.status) });
+    }
+    const tasks = new Map<string, MessageTaskTable>();
+    const foundTasks = await this.db.selectFrom('message_tasks').selectAll().where('id', 'in', taskIds).execute();
+    for (const t of foundTasks) tasks.set(t.id, t);
+    return rows.map((row) => {
+      const task = tasks.get(row.task_id);
+      return {
+        allocation_id: row.id,
+        task_id: row.task_id,
+        task_name: row.task_name,
+        message_type: Number(task?.message_type ?? 0),
+        message_template: task?.message_template ?? '',
+        web_hook_url: task?.web_hook_url ?? '',
+        cron_exp: task?.cron_exp ?? '',
+        headers: parseJson<Record<string, string>>(task?.headers, {}),
+        cookies: task?.cookies ?? '',
+        feeds: parseJson<string[]>(row.feed_ids, []).map((id) => feeds.get(id) ?? { id, faker_id: '', mp_name: '', mp_cover: '', mp_intro: '', url: '', status: 0 }),
+        dispatched_at: iso(row.dispatched_at),
+        attempt: Number(row.attempt),
+        lease_expires_at: iso(row.lease_expires_at),
+      };
+    });
+  }
+
+  /** Counts by status (metrics and GET /pending-allocations). */
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows = await this.db.selectFrom('allocations').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+
+  async countFinishedSince(status: 'completed' | 'failed', sinceMs: number): Promise<number> {
+    const row = await this.db.selectFrom('allocations').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', status).where('completed_at', '>=', sinceMs).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}

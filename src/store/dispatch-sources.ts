@@ -1,0 +1,42 @@
+import type { Kysely } from 'kysely';
+import { onlineSince } from '../domain/node-liveness.js';
+import type { Database, MessageTaskTable } from './tables.js';
+import { chunk, parseJson } from './time.js';
+
+/** The read side of a dispatch: which tasks to dispatch, and which of their feeds exist and are enabled. */
+export class DispatchSources {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async task(id: string): Promise<MessageTaskTable | undefined> {
+    return this.db.selectFrom('message_tasks').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async enabledTasks(): Promise<MessageTaskTable[]> {
+    return this.db.selectFrom('message_tasks').selectAll().where('status', '=', 1).orderBy('created_at').orderBy('id').execute();
+  }
+
+  /** Splits a task's feed ids into enabled, disabled and unknown ones (de-duplicated, order kept). */
+  async resolveFeeds(task: MessageTaskTable): Promise<{ enabled: string[]; disabled: string[]; unknown: string[] }> {
+    const ids = [...new Set(parseJson<Array<{ id?: unknown }>>(task.mps_id, []).map((m) => (typeof m?.id === 'string' ? m.id : '')).filter(Boolean))];
+    const status = new Map<string, number>();
+    for (const part of chunk(ids, 1000)) {
+      for (const row of await this.db.selectFrom('feeds').select(['id', 'status']).where('id', 'in', part).execute()) status.set(row.id, Number(row.status));
+    }
+    return {
+      enabled: ids.filter((id) => status.get(id) === 1),
+      disabled: ids.filter((id) => status.has(id) && status.get(id) !== 1),
+      unknown: ids.filter((id) => !status.has(id)),
+    };
+  }
+
+  async onlineNodeCount(nowMs: number, offlineAfterSeconds: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('nodes')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('node_type', '=', 1)
+      .where('is_active', '=', 1)
+      .where('last_heartbeat_at', '>=', onlineSince(nowMs, offlineAfterSeconds))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}
