@@ -101,7 +101,11 @@ function mysqlKysely(url: string, settings: PoolSettings): Kysely<Database> {
     connection.on('error', (error: Error) => settings.logger.warn({ err: error, database: redactUrl(url) }, 'MySQL connection failed; the pool replaces it'));
   });
   let warnedAboutTimeout = false;
-  const applyStatementTimeout = async (connection: DatabaseConnection): Promise<void> => {
+  const prepareSession = async (connection: DatabaseConnection): Promise<void> => {
+    // READ COMMITTED, as on PostgreSQL: the store's guarded UPDATEs and SKIP LOCKED claims are written for it, and
+    // InnoDB's default REPEATABLE READ takes gap locks on the claim index that deadlock concurrent claimers.
+    await connection.executeQuery(CompiledQuery.raw('set session transaction isolation level read committed'));
+    if (settings.statementTimeoutMs <= 0) return;
     const { rows } = await connection.executeQuery<{ v: string }>(CompiledQuery.raw('select version() as v'));
     const statement = mysqlStatementTimeoutSql(rows[0]?.v ?? '', settings.statementTimeoutMs);
     try {
@@ -113,7 +117,7 @@ function mysqlKysely(url: string, settings: PoolSettings): Kysely<Database> {
     }
   };
   return new Kysely<Database>({
-    dialect: new MysqlDialect({ pool, ...(settings.statementTimeoutMs > 0 ? { onCreateConnection: applyStatementTimeout } : {}) }),
+    dialect: new MysqlDialect({ pool, onCreateConnection: prepareSession }),
   });
 }
 

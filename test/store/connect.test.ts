@@ -48,6 +48,17 @@ describeEachStore('connection', (dialect) => {
     expect(totals).toEqual({ n: 2, capacity: 12, times: big + 1, latest: big });
   });
 
+  it.runIf(dialect.variant.name !== 'sqlite')('runs transactions at READ COMMITTED, as every claim and move assumes', async () => {
+    const query =
+      dialect.variant.name === 'postgres'
+        ? sql<{ level: string }>`select current_setting('transaction_isolation') as level`
+        : /mariadb/i.test(connection.caps.serverVersion)
+          ? sql<{ level: string }>`select @@session.tx_isolation as level`
+          : sql<{ level: string }>`select @@session.transaction_isolation as level`;
+    const { rows } = await query.execute(connection.db);
+    expect(rows[0]?.level.toLowerCase().replace('-', ' ')).toBe('read committed');
+  });
+
   it.runIf(dialect.variant.name !== 'sqlite')('opens no more connections than pool_size', async () => {
     const small = await connectDatabase({ url, poolSize: 2 });
     try {
