@@ -67,9 +67,8 @@ export class Dispatcher {
   }
 
   async #tasks(taskId: string | undefined): Promise<MessageTaskTable[]> {
-    if (taskId === undefined) return this.store.dispatchSources.enabledTasks();
-    const task = await this.store.dispatchSources.task(taskId);
-    if (!task) throw new CascadeError('NOT_FOUND', `Message task '${taskId}' does not exist.`);
+    if (taskId === undefined) return this.store.tasks.listEnabled();
+    const task = await this.store.tasks.get(taskId);
     if (Number(task.status) !== 1) throw new CascadeError('UNPROCESSABLE', `Message task '${taskId}' is disabled; enable it (status 1) to dispatch it.`);
     return [task];
   }

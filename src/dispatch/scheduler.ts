@@ -50,7 +50,7 @@ export class Scheduler {
   /** Re-reads the tasks; one task with a bad expression is reported, never stops the others. */
   async reload(): Promise<SchedulerState> {
     if (!this.#running) return this.state();
-    const tasks = (await this.store.dispatchSources.enabledTasks()).filter((t) => t.cron_exp.trim() !== '');
+    const tasks = (await this.store.tasks.listEnabled()).filter((t) => t.cron_exp.trim() !== '');
     const wanted = new Map(tasks.map((t) => [t.id, t]));
     for (const [id, entry] of this.#jobs) {
       if (wanted.get(id)?.cron_exp.trim() !== entry.cron) {

@@ -1,4 +1,3 @@
-import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -33,7 +32,6 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   app.decorateRequest('principal', null);
   installValidation(app);
   installErrorEnvelope(app);
-  await app.register(formbody);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',

@@ -15,3 +15,43 @@ export function closed<T extends Record<string, TSchema>>(properties: T, descrip
 }
 
 export const HttpUrl = Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 1000, description: 'An http(s) URL.' });
+
+const ISO_TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/** ISO 8601 date-time with or without a zone; the original Python child sends `2026-11-27T09:30:00.123456`. */
+export const IsoTimestamp = Type.String({
+  pattern: ISO_TIMESTAMP.source,
+  maxLength: 64,
+  description: 'ISO 8601 date-time; without a zone it is taken as UTC. Fractions beyond milliseconds are dropped.',
+});
+
+/** Epoch milliseconds of an IsoTimestamp, or null when it names no real instant (such as month 13). */
+export function parseIsoTimestamp(text: string): number | null {
+  const match = ISO_TIMESTAMP.exec(text);
+  if (!match) return null;
+  const [, date, time, fraction, zone] = match;
+  const millis = (fraction ?? '').padEnd(3, '0').slice(0, 3);
+  const offset = zone === undefined || zone.toUpperCase() === 'Z' ? 'Z' : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone;
+  const ms = Date.parse(`${date}T${time}.${millis}${offset}`);
+  if (Number.isNaN(ms)) return null;
+  // Date.parse rolls 2026-02-30 over to March; a round trip catches it.
+  const utcDate = new Date(ms + offsetMinutes(offset) * 60000).toISOString().slice(0, 10);
+  return utcDate === date ? ms : null;
+}
+
+function offsetMinutes(offset: string): number {
+  if (offset === 'Z') return 0;
+  const sign = offset.startsWith('-') ? -1 : 1;
+  return sign * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6)));
+}
+
+/**
+ * What api-routes.ts passes to every route module. It lives here, not in api-routes.ts, so that route modules do not
+ * import the file that imports them (a cycle the lint's madge check reports).
+ */
+export type RouteOptions = { hidden: boolean };
+
+/** An http(s) URL or the empty string ("none"), as the original UI stores optional addresses. */
+export function OptionalHttpUrl(maxLength: number, description: string) {
+  return Type.String({ pattern: '^(https?://\\S+)?$', maxLength, description: `${description} An http(s) URL, or empty for none.` });
+}

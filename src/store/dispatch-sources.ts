@@ -3,17 +3,9 @@ import { onlineSince } from '../domain/node-liveness.js';
 import type { Database, MessageTaskTable } from './tables.js';
 import { chunk, parseJson } from './time.js';
 
-/** The read side of a dispatch: which tasks to dispatch, and which of their feeds exist and are enabled. */
+/** The read side of a dispatch that task and feed CRUD do not offer: feed resolution and the online count. */
 export class DispatchSources {
   constructor(private readonly db: Kysely<Database>) {}
-
-  async task(id: string): Promise<MessageTaskTable | undefined> {
-    return this.db.selectFrom('message_tasks').selectAll().where('id', '=', id).executeTakeFirst();
-  }
-
-  async enabledTasks(): Promise<MessageTaskTable[]> {
-    return this.db.selectFrom('message_tasks').selectAll().where('status', '=', 1).orderBy('created_at').orderBy('id').execute();
-  }
 
   /** Splits a task's feed ids into enabled, disabled and unknown ones (de-duplicated, order kept). */
   async resolveFeeds(task: MessageTaskTable): Promise<{ enabled: string[]; disabled: string[]; unknown: string[] }> {

@@ -5,10 +5,13 @@ import type { Config } from '../config/schema.js';
 import type { Capabilities } from './capabilities.js';
 import { connectDatabase, type StoreLogger } from './connect.js';
 import { createCrossProcessWake } from './cross-process-wake.js';
+import { FeedsStore } from './feeds.js';
+import { MessageTasksStore } from './message-tasks.js';
 import { DispatchSources } from './dispatch-sources.js';
 import { migrateToLatest } from './migrate.js';
 import { NodesStore } from './nodes.js';
 import { SettingsStore } from './settings.js';
+import { SyncLogsStore } from './sync-logs.js';
 import type { Database } from './tables.js';
 import { UsersStore } from './users.js';
 import type { WakeChannel } from './wake-channel.js';
@@ -20,6 +23,9 @@ export type Store = {
   readonly nodes: NodesStore;
   readonly users: UsersStore;
   readonly settings: SettingsStore;
+  readonly feeds: FeedsStore;
+  readonly tasks: MessageTasksStore;
+  readonly syncLogs: SyncLogsStore;
   readonly allocations: AllocationsStore;
   readonly articles: ArticlesStore;
   readonly wake: WakeChannel;
@@ -36,6 +42,7 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch'>, l
     logger,
   });
   let closed = false;
+  const feeds = new FeedsStore(db, caps.maxParameters);
   // Reaches waiters in every parent on this database, not just this process (docs/scaling-out.md).
   const wake = createCrossProcessWake(db, caps, config.database.url, logger ?? { warn: () => undefined });
   const leaseSettings = {
@@ -48,8 +55,11 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch'>, l
     db,
     caps,
     nodes: new NodesStore(db, config.dispatch.offline_after_seconds),
-    users: new UsersStore(db),
+    users: new UsersStore(db, caps.rowLocks),
     settings: new SettingsStore(db),
+    feeds,
+    tasks: new MessageTasksStore(db, feeds),
+    syncLogs: new SyncLogsStore(db, caps),
     allocations: new AllocationsStore(db, caps, leaseSettings, wake),
     articles: new ArticlesStore(db, caps),
     wake,

@@ -18,8 +18,14 @@ export function toUserView(row: UserTable): UserView {
   };
 }
 
+export type UserPatch = { passwordHash?: string; role?: UserRole; isActive?: boolean };
+
 export class UsersStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** Lock the active admin rows while checking "is another admin left" (PostgreSQL, MySQL); SQLite serialises writers. */
+    private readonly rowLocks = false,
+  ) {}
 
   async create(input: { username: string; passwordHash: string; role: UserRole }): Promise<UserView> {
     const now = Date.now();
@@ -63,5 +69,37 @@ export class UsersStore {
   async countAdmins(): Promise<number> {
     const row = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('role', '=', 'admin').where('is_active', '=', 1).executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  /**
+   * Updates or deletes a user unless that would leave no active admin. The check and the write share one
+   * transaction that locks every active admin row, so two admins demoting each other at once cannot both succeed.
+   */
+  async changeKeepingAnAdmin(id: string, change: { remove: true } | { patch: UserPatch }): Promise<UserView | null> {
+    return this.db.transaction().execute(async (trx) => {
+      const target = await trx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!target) throw notFound('User', id);
+      const removesAdmin =
+        'remove' in change || change.patch.role === 'viewer' || change.patch.isActive === false;
+      if (removesAdmin && target.role === 'admin' && Number(target.is_active) === 1) {
+        let admins = trx.selectFrom('users').select('id').where('role', '=', 'admin').where('is_active', '=', 1);
+        if (this.rowLocks) admins = admins.forUpdate();
+        const others = (await admins.execute()).filter((row) => row.id !== id);
+        if (others.length === 0) {
+          const action = 'remove' in change ? 'delete' : change.patch.isActive === false ? 'disable' : 'demote';
+          throw new CascadeError('CONFLICT', `Cannot ${action} '${target.username}': it is the last active admin. Make another user an active admin first.`);
+        }
+      }
+      if ('remove' in change) {
+        await trx.deleteFrom('users').where('id', '=', id).execute();
+        return null;
+      }
+      const values: Partial<UserTable> = { updated_at: Date.now() };
+      if (change.patch.passwordHash !== undefined) values.password_hash = change.patch.passwordHash;
+      if (change.patch.role !== undefined) values.role = change.patch.role;
+      if (change.patch.isActive !== undefined) values.is_active = change.patch.isActive ? 1 : 0;
+      await trx.updateTable('users').set(values).where('id', '=', id).execute();
+      return toUserView({ ...target, ...values });
+    });
   }
 }

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { UserRole } from '../../auth/jwt.js';
 import { CascadeError } from '../../errors/cascade-error.js';
 import type { NodeTable } from '../../store/tables.js';
@@ -41,7 +41,7 @@ async function authenticate(request: FastifyRequest): Promise<Principal> {
 export type Access = 'read' | 'write' | 'admin';
 
 /** Management routes: a user; `write` and `admin` need the admin role (viewers only read). */
-export function requireUser(access: Access): preHandlerAsyncHookHandler {
+export function requireUser(access: Access): onRequestAsyncHookHandler {
   return async function userGuard(request: FastifyRequest, _reply: FastifyReply) {
     const principal = await authenticate(request);
     if (principal.kind !== 'user') throw new CascadeError('FORBIDDEN', 'Child node credentials cannot call management endpoints; use a user token.');
@@ -51,7 +51,7 @@ export function requireUser(access: Access): preHandlerAsyncHookHandler {
 }
 
 /** Child routes: an active node with valid AK-SK credentials. */
-export const requireNode: preHandlerAsyncHookHandler = async function nodeGuard(request: FastifyRequest) {
+export const requireNode: onRequestAsyncHookHandler = async function nodeGuard(request: FastifyRequest) {
   const principal = await authenticate(request);
   if (principal.kind !== 'node') throw new CascadeError('FORBIDDEN', 'User tokens cannot call child endpoints; use node AK-SK credentials.');
   request.principal = principal;

@@ -21,7 +21,23 @@ export function installValidation(app: FastifyInstance): void {
     const ajv = httpPart === 'body' ? bodyAjv : textAjv;
     return ajv.compile(schema as object);
   });
-  app.setSchemaErrorFormatter((errors, dataVar) => validationFailed(errors.map((e) => toDetail(e as ErrorObject, dataVar))));
+  app.setSchemaErrorFormatter((errors, dataVar) => validationFailed(mergeByPath((errors as ErrorObject[]).map((e) => ({ error: e, detail: toDetail(e, dataVar) })))));
+}
+
+/**
+ * One detail per path. A choice of values (a union of literals) makes Ajv report every branch separately, plus
+ * "must match a schema in anyOf"; fold those into "must be one of: a, b".
+ */
+function mergeByPath(items: Array<{ error: ErrorObject; detail: ErrorDetail }>): ErrorDetail[] {
+  const byPath = new Map<string, Array<{ error: ErrorObject; detail: ErrorDetail }>>();
+  for (const item of items) byPath.set(item.detail.path, [...(byPath.get(item.detail.path) ?? []), item]);
+  return [...byPath].map(([path, group]) => {
+    const allowed = group.filter((g) => g.error.keyword === 'const').map((g) => JSON.stringify(g.error.params.allowedValue));
+    if (allowed.length > 1) return { path, message: `must be one of: ${allowed.join(', ')}` };
+    const meaningful = group.filter((g) => g.error.keyword !== 'anyOf' && g.error.keyword !== 'oneOf');
+    const messages = [...new Set((meaningful.length > 0 ? meaningful : group).map((g) => g.detail.message))];
+    return { path, message: messages.join('; or ') };
+  });
 }
 
 function toDetail(error: ErrorObject, dataVar: string): ErrorDetail {

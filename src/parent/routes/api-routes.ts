@@ -1,12 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { allocationRoutes } from './admin/allocations.js';
 import { articleRoutes } from './admin/articles.js';
+import { feedRoutes } from './admin/feeds.js';
+import { messageTaskRoutes } from './admin/message-tasks.js';
 import { nodeRoutes } from './admin/nodes.js';
 import { schedulerRoutes } from './admin/scheduler.js';
+import { syncLogRoutes } from './admin/sync-logs.js';
+import { userRoutes } from './admin/users.js';
+import { childSyncRoutes } from './child/sync.js';
 import { childWorkRoutes } from './child/work.js';
 import { loginRoutes } from './login.js';
+import type { RouteOptions } from '../schemas.js';
 
-export type RouteOptions = { hidden: boolean };
+export type { RouteOptions };
 
 /**
  * Every /api route, registered twice by app.ts: under /api/v1 (documented) and /api/v1/wx (the path the
@@ -18,6 +24,11 @@ export async function apiRoutes(app: FastifyInstance, options: RouteOptions): Pr
   await app.register(nodeRoutes, { hidden, prefix: '/cascade' });
   await app.register(allocationRoutes, { hidden, prefix: '/cascade' });
   await app.register(schedulerRoutes, { hidden, prefix: '/cascade' });
+  await app.register(syncLogRoutes, { hidden, prefix: '/cascade' });
   await app.register(childWorkRoutes, { hidden, prefix: '/cascade' });
+  await app.register(childSyncRoutes, { hidden, prefix: '/cascade' });
+  await app.register(feedRoutes, { hidden });
+  await app.register(messageTaskRoutes, { hidden });
+  await app.register(userRoutes, { hidden });
   await app.register(articleRoutes, { hidden });
 }

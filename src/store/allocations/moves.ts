@@ -50,6 +50,8 @@ async function move(
 ): Promise<AllocationTable> {
   return db.transaction().execute(async (trx) => {
     const row = await loadRow(trx, id, kind, nodeId);
+    // loadRow hands back a row outside the move's source states only for an idempotent repeat: answer as is.
+    if (!MOVES[kind].from.includes(row.status as never)) return row;
     const moved = await effect(trx, row);
     return moved ?? explainRefusal(trx, id, kind, nodeId);
   });

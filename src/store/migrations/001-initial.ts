@@ -7,11 +7,14 @@ export function initialMigration(caps: Capabilities): Migration {
   const longText = sql.raw(caps.longTextType);
   // PostgreSQL's `serial` is already auto-incrementing and rejects an AUTO_INCREMENT keyword.
   const autoPrimaryKey = (c: ColumnDefinitionBuilder) => (caps.autoIncrementType === 'serial' ? c.primaryKey() : c.primaryKey().autoIncrement());
+  // MySQL tables take the server's default character set (often latin1) and a case-insensitive collation; pin
+  // utf8mb4 with a binary collation so Chinese names store and ids compare exactly as on SQLite and PostgreSQL.
+  const createTable = (db: Kysely<unknown>, name: string) =>
+    db.schema.createTable(name).$call((t) => (caps.dialect === 'mysql' ? t.modifyEnd(sql`default character set utf8mb4 collate utf8mb4_bin`) : t));
   return {
     // Migrations receive an untyped handle: the schema they build is what later defines the types.
     async up(db: Kysely<unknown>): Promise<void> {
-      await db.schema
-        .createTable('nodes')
+      await createTable(db, 'nodes')
         .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
         .addColumn('node_type', 'integer', (c) => c.notNull())
         .addColumn('name', 'varchar(191)', (c) => c.notNull().unique())
@@ -34,8 +37,7 @@ export function initialMigration(caps: Capabilities): Migration {
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
 
-      await db.schema
-        .createTable('users')
+      await createTable(db, 'users')
         .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
         .addColumn('username', 'varchar(191)', (c) => c.notNull().unique())
         .addColumn('password_hash', 'varchar(255)', (c) => c.notNull())
@@ -45,8 +47,7 @@ export function initialMigration(caps: Capabilities): Migration {
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
 
-      await db.schema
-        .createTable('feeds')
+      await createTable(db, 'feeds')
         .addColumn('id', 'varchar(191)', (c) => c.primaryKey())
         .addColumn('mp_name', 'varchar(500)', (c) => c.notNull().defaultTo(''))
         .addColumn('mp_cover', 'varchar(2000)', (c) => c.notNull().defaultTo(''))
@@ -61,8 +62,7 @@ export function initialMigration(caps: Capabilities): Migration {
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
 
-      await db.schema
-        .createTable('message_tasks')
+      await createTable(db, 'message_tasks')
         .addColumn('id', 'varchar(191)', (c) => c.primaryKey())
         .addColumn('name', 'varchar(500)', (c) => c.notNull())
         .addColumn('message_type', 'integer', (c) => c.notNull().defaultTo(0))
@@ -77,8 +77,7 @@ export function initialMigration(caps: Capabilities): Migration {
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
 
-      await db.schema
-        .createTable('allocations')
+      await createTable(db, 'allocations')
         .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
         .addColumn('task_id', 'varchar(191)', (c) => c.notNull())
         .addColumn('task_name', 'varchar(500)', (c) => c.notNull())
@@ -110,23 +109,20 @@ export function initialMigration(caps: Capabilities): Migration {
       await db.schema.createIndex('allocations_run_idx').on('allocations').column('schedule_run_id').execute();
       await db.schema.createIndex('allocations_node_idx').on('allocations').columns(['node_id', 'status']).execute();
 
-      await db.schema
-        .createTable('allocation_feeds')
+      await createTable(db, 'allocation_feeds')
         .addColumn('allocation_id', 'varchar(64)', (c) => c.notNull())
         .addColumn('feed_id', 'varchar(191)', (c) => c.notNull())
         .addPrimaryKeyConstraint('allocation_feeds_pk', ['allocation_id', 'feed_id'])
         .execute();
       await db.schema.createIndex('allocation_feeds_feed_idx').on('allocation_feeds').columns(['feed_id', 'allocation_id']).execute();
 
-      await db.schema
-        .createTable('live_feeds')
+      await createTable(db, 'live_feeds')
         .addColumn('feed_id', 'varchar(191)', (c) => c.primaryKey())
         .addColumn('allocation_id', 'varchar(64)', (c) => c.notNull())
         .execute();
       await db.schema.createIndex('live_feeds_allocation_idx').on('live_feeds').column('allocation_id').execute();
 
-      await db.schema
-        .createTable('allocation_attempts')
+      await createTable(db, 'allocation_attempts')
         .addColumn('id', autoId(), autoPrimaryKey)
         .addColumn('allocation_id', 'varchar(64)', (c) => c.notNull())
         .addColumn('attempt', 'integer', (c) => c.notNull())
@@ -139,8 +135,7 @@ export function initialMigration(caps: Capabilities): Migration {
         .execute();
       await db.schema.createIndex('allocation_attempts_allocation_idx').on('allocation_attempts').columns(['allocation_id', 'attempt']).execute();
 
-      await db.schema
-        .createTable('articles')
+      await createTable(db, 'articles')
         .addColumn('id', 'varchar(191)', (c) => c.primaryKey())
         .addColumn('mp_id', 'varchar(191)', (c) => c.notNull())
         .addColumn('title', 'varchar(1000)', (c) => c.notNull().defaultTo(''))
@@ -157,8 +152,7 @@ export function initialMigration(caps: Capabilities): Migration {
         .execute();
       await db.schema.createIndex('articles_feed_time_idx').on('articles').columns(['mp_id', 'publish_time']).execute();
 
-      await db.schema
-        .createTable('sync_logs')
+      await createTable(db, 'sync_logs')
         .addColumn('id', autoId(), autoPrimaryKey)
         .addColumn('node_id', 'varchar(64)')
         .addColumn('operation', 'varchar(64)', (c) => c.notNull())
@@ -172,14 +166,12 @@ export function initialMigration(caps: Capabilities): Migration {
         .execute();
       await db.schema.createIndex('sync_logs_node_idx').on('sync_logs').columns(['node_id', 'started_at']).execute();
 
-      await db.schema
-        .createTable('settings')
+      await createTable(db, 'settings')
         .addColumn('key', 'varchar(191)', (c) => c.primaryKey())
         .addColumn('value', 'text', (c) => c.notNull())
         .execute();
 
-      await db.schema
-        .createTable('schedule_ticks')
+      await createTable(db, 'schedule_ticks')
         .addColumn('task_id', 'varchar(191)', (c) => c.notNull())
         .addColumn('scheduled_at', 'bigint', (c) => c.notNull())
         .addColumn('schedule_run_id', 'varchar(64)', (c) => c.notNull())

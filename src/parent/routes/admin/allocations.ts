@@ -7,7 +7,7 @@ import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
 import { closed, IdParams, NoQuery, Paging } from '../../schemas.js';
-import type { RouteOptions } from '../api-routes.js';
+import type { RouteOptions } from '../../schemas.js';
 
 const DispatchQuery = closed({ task_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191 })) });
 const ListQuery = closed({
@@ -28,7 +28,7 @@ export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOp
 
   app.post<{ Querystring: Static<typeof DispatchQuery> }>(
     '/dispatch-task',
-    { preHandler: requireUser('write'), schema: withHidden({ tags, summary: 'Dispatch one task (task_id) or every enabled task now', querystring: DispatchQuery }, hidden) },
+    { onRequest: requireUser('write'), schema: withHidden({ tags, summary: 'Dispatch one task (task_id) or every enabled task now', querystring: DispatchQuery }, hidden) },
     async (request) => {
       const summary = await dispatcher.run({ taskId: request.query.task_id, trigger: 'api' });
       return ok(summary, `Dispatched ${summary.task_count} task(s): ${summary.allocations_created} allocation(s) created.`);
@@ -37,7 +37,7 @@ export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOp
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/allocations',
-    { preHandler: requireUser('read'), schema: withHidden({ tags, summary: 'List allocations', querystring: ListQuery }, hidden) },
+    { onRequest: requireUser('read'), schema: withHidden({ tags, summary: 'List allocations', querystring: ListQuery }, hidden) },
     async (request) => {
       const { limit, offset, node_name: nodeName, ...filter } = request.query;
       if (nodeName !== undefined) {
@@ -53,7 +53,7 @@ export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOp
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/allocations/:id',
-    { preHandler: requireUser('read'), schema: withHidden({ tags, summary: 'One allocation with its attempts and placement explanation', params: IdParams }, hidden) },
+    { onRequest: requireUser('read'), schema: withHidden({ tags, summary: 'One allocation with its attempts and placement explanation', params: IdParams }, hidden) },
     async (request) => {
       const view = await store.allocations.views.view(request.params.id);
       if (!view) throw notFound('Allocation', request.params.id);
@@ -63,7 +63,7 @@ export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOp
 
   app.post<{ Params: Static<typeof IdParams> }>(
     '/allocations/:id/cancel',
-    { preHandler: requireUser('write'), schema: withHidden({ tags, summary: 'Cancel a live allocation', params: IdParams }, hidden) },
+    { onRequest: requireUser('write'), schema: withHidden({ tags, summary: 'Cancel a live allocation', params: IdParams }, hidden) },
     async (request) => {
       await store.allocations.cancel(request.params.id);
       return ok(await store.allocations.views.view(request.params.id), 'Allocation cancelled.');
@@ -72,7 +72,7 @@ export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOp
 
   app.post<{ Params: Static<typeof IdParams> }>(
     '/allocations/:id/retry',
-    { preHandler: requireUser('write'), schema: withHidden({ tags, summary: 'Requeue a failed, timed-out or cancelled allocation', params: IdParams }, hidden) },
+    { onRequest: requireUser('write'), schema: withHidden({ tags, summary: 'Requeue a failed, timed-out or cancelled allocation', params: IdParams }, hidden) },
     async (request) => {
       await store.allocations.retry(request.params.id);
       return ok(await store.allocations.views.view(request.params.id), 'Allocation requeued.');
@@ -81,7 +81,7 @@ export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOp
 
   app.get<{ Querystring: Static<typeof NoQuery> }>(
     '/pending-allocations',
-    { preHandler: requireUser('read'), schema: withHidden({ tags, summary: 'Counts of pending, executing and today’s finished work', querystring: NoQuery }, hidden) },
+    { onRequest: requireUser('read'), schema: withHidden({ tags, summary: 'Counts of pending, executing and today’s finished work', querystring: NoQuery }, hidden) },
     async () => {
       const now = Date.now();
       const startOfDay = now - (now % DAY_MS);
@@ -98,7 +98,7 @@ export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOp
 
   app.get<{ Querystring: Static<typeof PagingOnly> }>(
     '/feed-status',
-    { preHandler: requireUser('read'), schema: withHidden({ tags, summary: 'Feed freshness, stalest first', querystring: PagingOnly }, hidden) },
+    { onRequest: requireUser('read'), schema: withHidden({ tags, summary: 'Feed freshness, stalest first', querystring: PagingOnly }, hidden) },
     async (request) => {
       const { limit, offset } = request.query;
       const { list, total } = await feedStatusPage(store.db, limit, offset);
@@ -108,7 +108,7 @@ export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOp
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/nodes/:id',
-    { preHandler: requireUser('write'), schema: withHidden({ tags: ['nodes'], summary: 'Delete a node; its unfinished work goes back to the pool', params: IdParams }, hidden) },
+    { onRequest: requireUser('write'), schema: withHidden({ tags: ['nodes'], summary: 'Delete a node; its unfinished work goes back to the pool', params: IdParams }, hidden) },
     async (request) => {
       const row = await store.nodes.getRow(request.params.id);
       if (Number(row.node_type) === 0 && (await store.nodes.list({ node_type: 0 }, 2, 0)).total <= 1) {

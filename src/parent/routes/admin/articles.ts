@@ -4,7 +4,7 @@ import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
 import { closed, Paging } from '../../schemas.js';
-import type { RouteOptions } from '../api-routes.js';
+import type { RouteOptions } from '../../schemas.js';
 
 const ArticlesQuery = closed({
   mp_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'Only this feed.' })),
@@ -17,7 +17,7 @@ export async function articleRoutes(app: FastifyInstance, { hidden }: RouteOptio
   const { store } = app.services;
   app.get<{ Querystring: Static<typeof ArticlesQuery> }>(
     '/articles',
-    { preHandler: requireUser('read'), schema: withHidden({ tags: ['articles'], summary: 'Collected articles, newest first', querystring: ArticlesQuery }, hidden) },
+    { onRequest: requireUser('read'), schema: withHidden({ tags: ['articles'], summary: 'Collected articles, newest first', querystring: ArticlesQuery }, hidden) },
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { list, total } = await store.articles.list(filter, limit, offset);

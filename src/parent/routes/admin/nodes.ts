@@ -1,10 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { CascadeError } from '../../../errors/cascade-error.js';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
-import { closed, HttpUrl, IdParams, Paging } from '../../schemas.js';
-import type { RouteOptions } from '../api-routes.js';
+import { closed, HttpUrl, IdParams, Paging, type RouteOptions } from '../../schemas.js';
 
 const SyncConfig = closed({
   max_capacity: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Most feeds worked on at once.' })),
@@ -31,6 +31,30 @@ const UpdateNode = closed({
   sync_config: Type.Optional(SyncConfig),
 });
 
+const TestConnection = closed({ api_url: Type.Optional(HttpUrl) }, 'Probe this address instead of the node\'s api_url.');
+
+/** How long test-connection waits for the child's /healthz before it reports `connected: false`. */
+const PROBE_TIMEOUT_MS = 5000;
+
+export type ProbeResult = { connected: boolean; latency_ms: number; error?: string };
+
+/** GET <apiUrl>/healthz once. An unreachable child is an answer (`connected: false`), not an error. */
+export async function probeHealth(apiUrl: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
+  const started = performance.now();
+  const latency = () => Math.round(performance.now() - started);
+  try {
+    const response = await fetch(`${apiUrl.replace(/\/+$/, '')}/healthz`, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+    await response.body?.cancel();
+    if (response.ok) return { connected: true, latency_ms: latency() };
+    return { connected: false, latency_ms: latency(), error: `health check answered HTTP ${response.status}` };
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const reason =
+      (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : (cause?.code ?? cause?.message ?? (error as Error).message);
+    return { connected: false, latency_ms: latency(), error: reason };
+  }
+}
+
 const ListQuery = closed({
   node_type: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1)])),
   status: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], { description: '0 offline, 1 online, 2 disabled.' })),
@@ -44,7 +68,7 @@ export async function nodeRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.post<{ Body: Static<typeof CreateNode> }>(
     '/nodes',
-    { schema: withHidden({ tags, summary: 'Create a node; a child gets api_key/api_secret once', body: CreateNode }, hidden), preHandler: requireUser('write') },
+    { schema: withHidden({ tags, summary: 'Create a node; a child gets api_key/api_secret once', body: CreateNode }, hidden), onRequest: requireUser('write') },
     async (request) => {
       const { node, credentials } = await store.nodes.create(request.body);
       const message = credentials ? 'Node created. Store api_secret now: it is not shown again.' : 'Node created.';
@@ -54,7 +78,7 @@ export async function nodeRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/nodes',
-    { schema: withHidden({ tags, summary: 'List nodes', querystring: ListQuery }, hidden), preHandler: requireUser('read') },
+    { schema: withHidden({ tags, summary: 'List nodes', querystring: ListQuery }, hidden), onRequest: requireUser('read') },
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { list, total } = await store.nodes.list(filter, limit, offset);
@@ -64,22 +88,41 @@ export async function nodeRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/nodes/:id',
-    { schema: withHidden({ tags, summary: 'Show a node', params: IdParams }, hidden), preHandler: requireUser('read') },
+    { schema: withHidden({ tags, summary: 'Show a node', params: IdParams }, hidden), onRequest: requireUser('read') },
     async (request) => ok(store.nodes.view(await store.nodes.getRow(request.params.id))),
   );
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateNode> }>(
     '/nodes/:id',
-    { schema: withHidden({ tags, summary: 'Update a node', params: IdParams, body: UpdateNode }, hidden), preHandler: requireUser('write') },
+    { schema: withHidden({ tags, summary: 'Update a node', params: IdParams, body: UpdateNode }, hidden), onRequest: requireUser('write') },
     async (request) => ok(await store.nodes.update(request.params.id, request.body), 'Node updated.'),
   );
 
   app.post<{ Params: Static<typeof IdParams> }>(
     '/nodes/:id/credentials',
-    { schema: withHidden({ tags, summary: 'Rotate credentials; the old pair stops working at once', params: IdParams }, hidden), preHandler: requireUser('write') },
+    { schema: withHidden({ tags, summary: 'Rotate credentials; the old pair stops working at once', params: IdParams }, hidden), onRequest: requireUser('write') },
     async (request) => {
       const { node, credentials } = await store.nodes.rotateCredentials(request.params.id);
       return ok({ ...node, ...credentials }, 'Credentials rotated. Store api_secret now: it is not shown again.');
+    },
+  );
+
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof TestConnection> }>(
+    '/nodes/:id/test-connection',
+    {
+      schema: withHidden({ tags, summary: "Probe the node's /healthz: {connected, latency_ms, error?}", params: IdParams, body: TestConnection }, hidden),
+      onRequest: requireUser('write'),
+      // The body is optional: no body means "probe the stored api_url".
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+    },
+    async (request) => {
+      const node = await store.nodes.getRow(request.params.id);
+      const apiUrl = request.body.api_url ?? node.api_url;
+      if (!apiUrl) throw new CascadeError('UNPROCESSABLE', `Node '${node.name}' has no api_url; set one or send {"api_url": "http://host:port"}.`);
+      const result = await probeHealth(apiUrl);
+      return ok(result, result.connected ? 'The node answered.' : 'The node did not answer.');
     },
   );
 }

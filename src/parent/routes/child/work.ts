@@ -1,11 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { LevelWithSilent } from 'pino';
 import { ok } from '../../envelope.js';
 import { nodeOf, requireNode } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
 import { closed, HttpUrl } from '../../schemas.js';
 import { ChildTimestamp } from '../../timestamps.js';
-import type { RouteOptions } from '../api-routes.js';
+import type { RouteOptions } from '../../schemas.js';
 
 const Heartbeat = Type.Union([
   closed({
@@ -63,10 +64,12 @@ const ReportCompletion = closed({
 /** Upload accepts 2 MiB whatever the global body limit. */
 const UPLOAD_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
-/** An abort signal that fires when the client goes away, so a long-poll stops waiting for nobody. */
-function disconnectSignal(request: FastifyRequest): AbortSignal {
+/** An abort signal that fires when the client goes away before the answer, so a long-poll stops waiting for nobody. */
+function disconnectSignal(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
-  request.raw.socket.once('close', () => controller.abort());
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
   return controller.signal;
 }
 
@@ -74,7 +77,9 @@ function disconnectSignal(request: FastifyRequest): AbortSignal {
 export async function childWorkRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
   const { store, claimer, config, metrics } = app.services;
   const tags = ['child'];
-  const guard = { preHandler: requireNode };
+  // Children call these constantly; their access log lines appear only at debug level, errors always.
+  const logLevel: LevelWithSilent = config.log_level === 'debug' || config.log_level === 'trace' ? config.log_level : 'warn';
+  const guard = { onRequest: requireNode, logLevel };
 
   app.post<{ Body: Static<typeof Heartbeat> }>(
     '/heartbeat',
@@ -92,9 +97,9 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden }: RouteOpt
   app.post<{ Querystring: Static<typeof ClaimQuery> }>(
     '/claim-task',
     { ...guard, schema: withHidden({ tags, summary: 'Claim work (long-poll with wait)', querystring: ClaimQuery }, hidden) },
-    async (request) => {
+    async (request, reply) => {
       const { wait, max } = request.query;
-      const packages = await claimer.claim(nodeOf(request).id, max, wait * 1000, disconnectSignal(request));
+      const packages = await claimer.claim(nodeOf(request).id, max, wait * 1000, disconnectSignal(reply));
       if (max === 1) return ok(packages[0] ?? null, packages.length ? 'Claimed 1 allocation.' : 'No work.');
       return ok({ list: packages }, `Claimed ${packages.length} allocation(s).`);
     },
@@ -103,8 +108,8 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden }: RouteOpt
   app.get<{ Querystring: Static<typeof PendingQuery> }>(
     '/pending-tasks',
     { ...guard, schema: withHidden({ tags, summary: 'Legacy alias of claim-task (max = limit)', querystring: PendingQuery }, hidden) },
-    async (request) => {
-      const packages = await claimer.claim(nodeOf(request).id, request.query.limit, (request.query.wait ?? 0) * 1000, disconnectSignal(request));
+    async (request, reply) => {
+      const packages = await claimer.claim(nodeOf(request).id, request.query.limit, (request.query.wait ?? 0) * 1000, disconnectSignal(reply));
       return ok({ list: packages, total: packages.length }, `Claimed ${packages.length} allocation(s).`);
     },
   );

@@ -1,0 +1,137 @@
+import type { Logger } from 'pino';
+import { backoffDelayMs, sleep } from './backoff.js';
+
+export type RetryPolicy = { attempts: number; baseMs: number; maxMs: number };
+
+/** Calls that carry results: a few quick retries, then the outbox takes over. */
+export const DELIVERY_RETRY: Readonly<RetryPolicy> = Object.freeze({ attempts: 4, baseMs: 300, maxMs: 4000 });
+export const NO_RETRY: Readonly<RetryPolicy> = Object.freeze({ attempts: 1, baseMs: 0, maxMs: 0 });
+
+/** The parent answered with a 4xx: retrying the same call cannot help (401, 404, 409 LEASE_LOST, 400…). */
+export class ParentRejection extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${status} ${code}: ${message}`);
+    this.name = 'ParentRejection';
+  }
+
+  /**
+   * The allocation is no longer ours to work on: requeued or given to another node (LEASE_LOST), unknown to this
+   * node (404), or moved to a state where our work is not wanted, such as cancelled (INVALID_TRANSITION).
+   */
+  get leaseGone(): boolean {
+    return this.status === 404 || this.code === 'LEASE_LOST' || this.code === 'INVALID_TRANSITION';
+  }
+}
+
+/** No parent answered usefully (network error, timeout, 5xx, 429) within the retry policy. */
+export class ParentUnreachable extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ParentUnreachable';
+  }
+}
+
+export type ParentClientOptions = {
+  urls: string[];
+  apiKey: string;
+  apiSecret: string;
+  logger: Logger;
+  fetch?: typeof fetch;
+  /** Per-request timeout, in milliseconds (long-poll calls add their wait). */
+  requestTimeoutMs?: number;
+  /** API prefix; the original child used `/api/v1/wx/cascade`. */
+  basePath?: string;
+};
+
+export type RequestOptions = {
+  body?: unknown;
+  query?: Record<string, string | number>;
+  signal?: AbortSignal;
+  retry?: RetryPolicy;
+  extraTimeoutMs?: number;
+};
+
+/**
+ * The child's only way to the parent: AK-SK auth, envelope unwrapping, retries with backoff and jitter, and
+ * failover: a network error or 5xx moves to the next parent URL, and the one that answered stays preferred.
+ */
+export class ParentClient {
+  private active = 0;
+  private readonly fetchImpl: typeof fetch;
+  private readonly basePath: string;
+
+  constructor(private readonly options: ParentClientOptions) {
+    if (options.urls.length === 0) throw new Error('ParentClient needs at least one parent URL');
+    this.fetchImpl = options.fetch ?? fetch;
+    this.basePath = options.basePath ?? '/api/v1/cascade';
+  }
+
+  get currentUrl(): string {
+    return this.options.urls[this.active] as string;
+  }
+
+  async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const policy = options.retry ?? DELIVERY_RETRY;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < policy.attempts; attempt++) {
+      if (options.signal?.aborted) break;
+      const base = this.currentUrl;
+      try {
+        return await this.once<T>(base, method, path, options);
+      } catch (error) {
+        if (error instanceof ParentRejection) throw error;
+        if (options.signal?.aborted) throw error;
+        lastError = error;
+        this.failOver(base, error);
+        if (attempt + 1 < policy.attempts) await sleep(backoffDelayMs(attempt, policy.baseMs, policy.maxMs), options.signal);
+      }
+    }
+    throw new ParentUnreachable(`parent unreachable for ${method} ${path}: ${describe(lastError)}`, { cause: lastError });
+  }
+
+  private async once<T>(base: string, method: string, path: string, options: RequestOptions): Promise<T> {
+    const url = new URL(`${base}${this.basePath}${path}`);
+    for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, String(value));
+    const timeout = AbortSignal.timeout((this.options.requestTimeoutMs ?? 30_000) + (options.extraTimeoutMs ?? 0));
+    const headers: Record<string, string> = { authorization: `AK-SK ${this.options.apiKey}:${this.options.apiSecret}` };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const response = await this.fetchImpl(url, {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
+    });
+    const text = await response.text();
+    let envelope: { code?: number; message?: string; data?: unknown; error?: string } | undefined;
+    try {
+      envelope = JSON.parse(text) as typeof envelope;
+    } catch {
+      envelope = undefined;
+    }
+    // CONFLICT means the row changed while the parent worked on it: asking again is the fix.
+    if (response.status >= 500 || response.status === 429 || response.status === 408 || envelope?.error === 'CONFLICT') {
+      throw new Error(`HTTP ${response.status}${envelope?.message ? `: ${envelope.message}` : ''}`);
+    }
+    if (response.status >= 400) {
+      throw new ParentRejection(response.status, envelope?.error ?? `HTTP_${response.status}`, envelope?.message ?? text.slice(0, 200));
+    }
+    if (!envelope || typeof envelope !== 'object') throw new Error(`parent answered ${response.status} with a body that is not JSON`);
+    return envelope.data as T;
+  }
+
+  private failOver(failed: string, error: unknown): void {
+    if (this.options.urls.length < 2 || this.currentUrl !== failed) return;
+    this.active = (this.active + 1) % this.options.urls.length;
+    this.options.logger.warn({ from: failed, to: this.currentUrl, reason: describe(error) }, 'parent not answering; failing over');
+  }
+}
+
+export function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error && !error.message.includes(error.cause.message) ? ` (${error.cause.message})` : '';
+  return `${error.message}${cause}`;
+}

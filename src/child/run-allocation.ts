@@ -1,0 +1,125 @@
+import type { Logger } from 'pino';
+import type { Article, Executor, PackageFeed, TaskPackage, ValidatorCache } from '../executors/types.js';
+import type { Delivery } from './delivery.js';
+import { describe } from './parent-client.js';
+import type { Semaphore } from './semaphore.js';
+
+/** Upload limits: the parent takes ≤ 500 articles and 2 MiB per request; stay well under both. */
+export const UPLOAD_MAX_ARTICLES = 500;
+export const UPLOAD_MAX_BYTES = 900 * 1024;
+
+export type FeedResult = { mp_id: string; status: 'success' | 'failed'; article_count: number; new_article_count?: number; error?: string };
+
+export type AllocationOutcome = {
+  allocationId: string;
+  /** completed / failed: reported (or queued in the outbox); dropped: the parent no longer holds it for us. */
+  outcome: 'completed' | 'failed' | 'dropped';
+  results: FeedResult[];
+};
+
+export type RunAllocationDeps = {
+  delivery: Delivery;
+  executor: Executor;
+  feedSlots: Semaphore;
+  validators: ValidatorCache;
+  logger: Logger;
+  /** Aborts the executors (grace period over); feeds still running are reported failed as interrupted. */
+  signal: AbortSignal;
+};
+
+const now = (): string => new Date().toISOString();
+
+/** One allocation from claim to report: executing → executor per feed → upload in batches → completion. */
+export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): Promise<AllocationOutcome> {
+  const log = deps.logger.child({ allocation_id: pkg.allocation_id, task_id: pkg.task_id });
+  const allocationId = pkg.allocation_id;
+  const dropped = (results: FeedResult[] = []): AllocationOutcome => ({ allocationId, outcome: 'dropped', results });
+
+  const started = await deps.delivery.send({ method: 'PUT', path: '/task-status', allocationId, body: { allocation_id: allocationId, status: 'executing', timestamp: now() } });
+  if (started.kind === 'rejected') return dropped();
+  log.info({ feeds: pkg.feeds.length }, 'allocation executing');
+
+  const fetched = await Promise.all(pkg.feeds.map((feed) => deps.feedSlots.run(() => runFeed(feed, pkg, deps, log))));
+  const results: FeedResult[] = [];
+  for (const { feed, articles, error } of fetched) {
+    if (error !== undefined) {
+      results.push({ mp_id: feed.id, status: 'failed', article_count: 0, error });
+      continue;
+    }
+    const uploaded = await uploadArticles(allocationId, articles, deps.delivery);
+    if (uploaded === 'lease-gone') return dropped(results);
+    if ('error' in uploaded) {
+      results.push({ mp_id: feed.id, status: 'failed', article_count: 0, error: uploaded.error });
+      continue;
+    }
+    results.push({ mp_id: feed.id, status: 'success', article_count: articles.length, ...(uploaded.newCount === undefined ? {} : { new_article_count: uploaded.newCount }) });
+  }
+
+  const articleCount = results.reduce((sum, r) => sum + r.article_count, 0);
+  const allFailed = results.length > 0 && results.every((r) => r.status === 'failed');
+  if (allFailed) {
+    const errorMessage = results.map((r) => `${r.mp_id}: ${r.error}`).join('; ').slice(0, 2000);
+    const sent = await deps.delivery.send({ method: 'PUT', path: '/task-status', allocationId, body: { allocation_id: allocationId, status: 'failed', error_message: errorMessage, timestamp: now() } });
+    if (sent.kind === 'rejected') return dropped(results);
+    log.warn({ error_message: errorMessage }, 'allocation failed: every feed failed');
+    return { allocationId, outcome: 'failed', results };
+  }
+  const report = { allocation_id: allocationId, task_id: pkg.task_id, results, article_count: articleCount, timestamp: now() };
+  const sent = await deps.delivery.send({ method: 'POST', path: '/report-completion', allocationId, body: report });
+  if (sent.kind === 'rejected') return dropped(results);
+  log.info({ articles: articleCount, failed_feeds: results.filter((r) => r.status === 'failed').length, queued: sent.kind === 'queued' }, 'allocation completed');
+  return { allocationId, outcome: 'completed', results };
+}
+
+async function runFeed(feed: PackageFeed, pkg: TaskPackage, deps: RunAllocationDeps, log: Logger): Promise<{ feed: PackageFeed; articles: Article[]; error?: string }> {
+  if (deps.signal.aborted) return { feed, articles: [], error: 'interrupted: the child shut down before this feed ran' };
+  try {
+    const articles = await deps.executor(feed, pkg, { logger: log.child({ feed_id: feed.id }), signal: deps.signal, fetch, validators: deps.validators });
+    if (!Array.isArray(articles)) throw new Error('executor did not return an array of articles');
+    // The parent checks mp_id against the allocation; an executor that forgets it should not fail the upload.
+    const unique = new Map(articles.map((a) => [a.id, { ...a, mp_id: feed.id }]));
+    return { feed, articles: [...unique.values()] };
+  } catch (error) {
+    const reason = deps.signal.aborted ? 'interrupted: the child shut down while fetching this feed' : describe(error);
+    log.warn({ feed_id: feed.id, reason }, 'feed failed');
+    return { feed, articles: [], error: reason };
+  }
+}
+
+/** Uploads in batches under both limits; returns the new-article count when every batch was answered. */
+async function uploadArticles(
+  allocationId: string,
+  articles: Article[],
+  delivery: Delivery,
+): Promise<{ newCount: number | undefined } | { error: string } | 'lease-gone'> {
+  let newCount: number | undefined = 0;
+  for (const batch of batchArticles(articles)) {
+    const sent = await delivery.send<{ received: number; new_count: number }>({
+      method: 'POST',
+      path: '/upload-articles',
+      allocationId,
+      body: { allocation_id: allocationId, articles: batch, timestamp: now() },
+    });
+    if (sent.kind === 'rejected') return sent.error.leaseGone ? 'lease-gone' : { error: `parent rejected the articles: ${sent.error.message}` };
+    newCount = sent.kind === 'delivered' && newCount !== undefined ? newCount + Number(sent.data?.new_count ?? 0) : undefined;
+  }
+  return { newCount };
+}
+
+export function batchArticles(articles: Article[], maxArticles = UPLOAD_MAX_ARTICLES, maxBytes = UPLOAD_MAX_BYTES): Article[][] {
+  const batches: Article[][] = [];
+  let current: Article[] = [];
+  let bytes = 0;
+  for (const article of articles) {
+    const size = Buffer.byteLength(JSON.stringify(article));
+    if (current.length > 0 && (current.length >= maxArticles || bytes + size > maxBytes)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(article);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}

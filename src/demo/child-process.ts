@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+
+/** The CLI entry next to this module: src/cli/main.ts under tsx, dist/cli/main.js when built. */
+export function cliEntryPath(): string {
+  const here = fileURLToPath(import.meta.url);
+  return fileURLToPath(new URL(`../cli/main${extname(here)}`, import.meta.url));
+}
+
+export type SpawnChildOptions = {
+  name: string;
+  parentUrls: string[];
+  apiKey: string;
+  apiSecret: string;
+  /** Folder for this child's config, outbox and log. */
+  dir: string;
+  maxConcurrency: number;
+  /** More `cascade.*` settings (heartbeat_interval, claim_wait_seconds, shutdown_grace_seconds…). */
+  cascade?: Record<string, unknown>;
+  once?: boolean;
+  logLevel?: string;
+  /** Node flags; default this process's own (so `--import tsx` carries over). */
+  nodeArgs?: string[];
+  /** Where stderr (the JSON log) goes; default `<dir>/child.log`. */
+  logFile?: string;
+};
+
+export type ChildHandle = {
+  name: string;
+  process: ChildProcess;
+  logFile: string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly running: boolean;
+  /** SIGTERM, then SIGKILL after `graceMs` if it has not exited. */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+};
+
+/** Starts `cascade child` as a real process with its own config file and data folder. */
+export function spawnChild(options: SpawnChildOptions): ChildHandle {
+  mkdirSync(options.dir, { recursive: true });
+  const configPath = join(options.dir, 'config.yaml');
+  const config = {
+    log_level: options.logLevel ?? 'info',
+    cascade: {
+      enabled: true,
+      node_type: 'child',
+      parent_api_url: options.parentUrls,
+      api_key: options.apiKey,
+      api_secret: options.apiSecret,
+      max_concurrency: options.maxConcurrency,
+      data_dir: join(options.dir, 'data'),
+      ...options.cascade,
+    },
+  };
+  writeFileSync(configPath, stringify(config), { mode: 0o600 });
+  const logFile = options.logFile ?? join(options.dir, 'child.log');
+  const args = [...(options.nodeArgs ?? process.execArgv), cliEntryPath(), 'child', '--config', configPath, ...(options.once ? ['--once'] : [])];
+  // A clean environment: only what node needs, so a developer's CASCADE_* variables cannot leak into the demo.
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of ['PATH', 'HOME', 'NODE_OPTIONS', 'SYSTEMROOT', 'TMPDIR']) if (process.env[name] !== undefined) env[name] = process.env[name];
+  // The working directory stays ours: `--import tsx` in execArgv resolves from it.
+  const child = spawn(process.execPath, args, { cwd: process.cwd(), env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  child.stderr?.pipe(log);
+  let running = true;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      running = false;
+      resolve({ code, signal });
+    });
+  });
+  return {
+    name: options.name,
+    process: child,
+    logFile,
+    exited,
+    get running() {
+      return running;
+    },
+    async stop(graceMs = 10_000) {
+      if (!running) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => running && child.kill('SIGKILL'), graceMs);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+}

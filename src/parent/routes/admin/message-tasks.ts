@@ -1,0 +1,75 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { ok, page } from '../../envelope.js';
+import { requireUser } from '../../plugins/auth.js';
+import { withHidden } from '../../plugins/validation.js';
+import { closed, IdParams, OptionalHttpUrl, Paging, type RouteOptions } from '../../schemas.js';
+
+/** Header names are RFC 9110 tokens; values may not break the line (that would inject headers). */
+const NO_LINE_BREAKS = '^[^\\r\\n\\u0000]*$';
+const HeaderName = Type.String({ minLength: 1, maxLength: 200, pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" });
+const HeaderValue = Type.String({ maxLength: 8000, pattern: NO_LINE_BREAKS });
+
+const TaskStatus = Type.Union([Type.Literal(0), Type.Literal(1)], { description: '1 enabled, 0 disabled.' });
+
+/** `mps_id` entries keep any extra keys the UI stores with the id (such as `mp_name`). */
+const FeedRef = Type.Object({ id: Type.String({ minLength: 1, maxLength: 191 }) }, { additionalProperties: true, description: 'A feed reference: {id, ...}.' });
+
+const taskFields = {
+  message_type: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1)], { description: '0 message, 1 webhook.' })),
+  message_template: Type.Optional(Type.String({ maxLength: 65535 })),
+  web_hook_url: Type.Optional(OptionalHttpUrl(2000, 'Where a webhook task posts.')),
+  headers: Type.Optional(Type.Record(HeaderName, HeaderValue, { additionalProperties: false, description: 'HTTP headers the child sends when fetching (name → value).' })),
+  cookies: Type.Optional(Type.String({ maxLength: 16000, pattern: NO_LINE_BREAKS, description: 'Cookie header value the child sends when fetching.' })),
+  mps_id: Type.Optional(Type.Array(FeedRef, { maxItems: 100000, description: 'Feeds of this task; every id must exist.' })),
+  cron_exp: Type.Optional(Type.String({ maxLength: 200, description: '5 or 6 cron fields; empty means no schedule.' })),
+  status: Type.Optional(TaskStatus),
+};
+
+const CreateTask = closed({ name: Type.String({ minLength: 1, maxLength: 500 }), ...taskFields });
+const UpdateTask = closed({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })), ...taskFields });
+const ListQuery = closed({ status: Type.Optional(TaskStatus), ...Paging });
+
+/** Message task CRUD at /message-tasks (PROTOCOL §3.1); these views include headers and cookies, for users only. */
+export async function messageTaskRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+  const { store } = app.services;
+  const tags = ['message-tasks'];
+  const security = [{ bearer: [] }];
+
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/message-tasks',
+    { schema: withHidden({ tags, security, summary: 'List message tasks', querystring: ListQuery }, hidden), onRequest: requireUser('read') },
+    async (request) => {
+      const { limit, offset, ...filter } = request.query;
+      const { rows, total } = await store.tasks.list(filter, limit, offset);
+      return ok(page(rows.map((row) => store.tasks.view(row)), total, limit, offset));
+    },
+  );
+
+  app.post<{ Body: Static<typeof CreateTask> }>(
+    '/message-tasks',
+    { schema: withHidden({ tags, security, summary: 'Create a message task', body: CreateTask }, hidden), onRequest: requireUser('write') },
+    async (request) => ok(await store.tasks.create(request.body), 'Message task created.'),
+  );
+
+  app.get<{ Params: Static<typeof IdParams> }>(
+    '/message-tasks/:id',
+    { schema: withHidden({ tags, security, summary: 'Show a message task', params: IdParams }, hidden), onRequest: requireUser('read') },
+    async (request) => ok(store.tasks.view(await store.tasks.get(request.params.id))),
+  );
+
+  app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateTask> }>(
+    '/message-tasks/:id',
+    { schema: withHidden({ tags, security, summary: 'Update a message task', params: IdParams, body: UpdateTask }, hidden), onRequest: requireUser('write') },
+    async (request) => ok(await store.tasks.update(request.params.id, request.body), 'Message task updated.'),
+  );
+
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    '/message-tasks/:id',
+    { schema: withHidden({ tags, security, summary: 'Delete a message task', params: IdParams }, hidden), onRequest: requireUser('write') },
+    async (request) => {
+      await store.tasks.remove(request.params.id);
+      return ok(null, 'Message task deleted.');
+    },
+  );
+}

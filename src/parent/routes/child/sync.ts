@@ -1,0 +1,75 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { validationFailed } from '../../../errors/cascade-error.js';
+import { toMessageTaskPublicView } from '../../../store/message-tasks.js';
+import { SyncLogStatus } from '../../../store/sync-logs.js';
+import { ok, page } from '../../envelope.js';
+import { nodeOf, requireNode } from '../../plugins/auth.js';
+import { withHidden } from '../../plugins/validation.js';
+import { closed, IsoTimestamp, Paging, parseIsoTimestamp, type RouteOptions } from '../../schemas.js';
+
+const ListQuery = closed({ ...Paging });
+
+/** The original child's report: results are free-form per-feed objects, kept as they came. */
+const ReportResult = closed({
+  task_id: Type.String({ minLength: 1, maxLength: 191 }),
+  results: Type.Array(Type.Unknown(), { maxItems: 100000, description: 'Per-feed results, stored as sent.' }),
+  timestamp: Type.Optional(IsoTimestamp),
+});
+
+const isFailure = (result: unknown) =>
+  typeof result === 'object' && result !== null && ['failed', 'error'].includes(String((result as { status?: unknown }).status));
+
+/** Read-only sync for children (enabled feeds, enabled tasks without headers/cookies) and the legacy report-result. */
+export async function childSyncRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+  const { store } = app.services;
+  const tags = ['child'];
+  const security = [{ aksk: [] }];
+
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/feeds',
+    { schema: withHidden({ tags, security, summary: 'Enabled feeds (read-only sync)', querystring: ListQuery }, hidden), onRequest: requireNode },
+    async (request) => {
+      const { limit, offset } = request.query;
+      const { list, total } = await store.feeds.list({ status: 1 }, limit, offset);
+      await store.nodes.touchSync(nodeOf(request).id, Date.now());
+      return ok(page(list, total, limit, offset));
+    },
+  );
+
+  app.get<{ Querystring: Static<typeof ListQuery> }>(
+    '/message-tasks',
+    { schema: withHidden({ tags, security, summary: 'Enabled message tasks, without headers and cookies', querystring: ListQuery }, hidden), onRequest: requireNode },
+    async (request) => {
+      const { limit, offset } = request.query;
+      const { rows, total } = await store.tasks.list({ status: 1 }, limit, offset);
+      await store.nodes.touchSync(nodeOf(request).id, Date.now());
+      return ok(page(rows.map(toMessageTaskPublicView), total, limit, offset));
+    },
+  );
+
+  app.post<{ Body: Static<typeof ReportResult> }>(
+    '/report-result',
+    { schema: withHidden({ tags, security, summary: 'Legacy result report, stored as a sync log', body: ReportResult }, hidden), onRequest: requireNode },
+    async (request) => {
+      const node = nodeOf(request);
+      const { task_id, results, timestamp } = request.body;
+      const reportedAt = timestamp === undefined ? null : parseIsoTimestamp(timestamp);
+      if (timestamp !== undefined && reportedAt === null) throw validationFailed([{ path: 'timestamp', message: 'is not a real date and time' }]);
+      const now = Date.now();
+      const failures = results.filter(isFailure).length;
+      await store.syncLogs.record({
+        node_id: node.id,
+        operation: 'report_result',
+        direction: 'push',
+        status: failures > 0 ? SyncLogStatus.failed : SyncLogStatus.success,
+        data_count: results.length,
+        error_message: failures > 0 ? `${failures} of ${results.length} results failed` : null,
+        extra_data: { task_id, results, timestamp: timestamp ?? null },
+        started_at: reportedAt ?? now,
+        completed_at: now,
+      });
+      return ok(null, 'Result recorded.');
+    },
+  );
+}

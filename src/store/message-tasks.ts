@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { cronExpressionProblem } from '../domain/cron-expression.js';
+import { notFound, validationFailed, type ErrorDetail } from '../errors/cascade-error.js';
+import type { FeedsStore } from './feeds.js';
+import type { Database, MessageTaskTable } from './tables.js';
+import { iso, parseJson } from './time.js';
+
+/** One entry of `mps_id`: a feed id plus whatever else the UI keeps there (such as `mp_name`). */
+export type FeedRef = { id: string; [extra: string]: unknown };
+
+/** What a child may see of a task: never its `headers` or `cookies` (PROTOCOL §2). */
+export type MessageTaskPublicView = {
+  id: string;
+  name: string;
+  message_type: number;
+  message_template: string;
+  web_hook_url: string;
+  mps_id: FeedRef[];
+  cron_exp: string;
+  status: number;
+  created_at: string | null;
+  updated_at: string | null;
+};
+
+/** The management view, for users: includes `headers` and `cookies`. */
+export type MessageTaskView = MessageTaskPublicView & { headers: Record<string, string>; cookies: string };
+
+export function toMessageTaskPublicView(row: MessageTaskTable): MessageTaskPublicView {
+  return {
+    id: row.id,
+    name: row.name,
+    message_type: Number(row.message_type),
+    message_template: row.message_template,
+    web_hook_url: row.web_hook_url,
+    mps_id: parseJson<FeedRef[]>(row.mps_id, []),
+    cron_exp: row.cron_exp,
+    status: Number(row.status),
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+}
+
+export function toMessageTaskView(row: MessageTaskTable): MessageTaskView {
+  return { ...toMessageTaskPublicView(row), headers: parseJson<Record<string, string>>(row.headers, {}), cookies: row.cookies };
+}
+
+type TaskFields = {
+  message_type?: number | undefined;
+  message_template?: string | undefined;
+  web_hook_url?: string | undefined;
+  headers?: Record<string, string> | undefined;
+  cookies?: string | undefined;
+  mps_id?: FeedRef[] | undefined;
+  cron_exp?: string | undefined;
+  status?: number | undefined;
+};
+
+export type MessageTaskInput = TaskFields & { name: string };
+export type MessageTaskPatch = TaskFields & { name?: string | undefined };
+export type MessageTaskFilter = { status?: number | undefined };
+
+export class MessageTasksStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly feeds: FeedsStore,
+  ) {}
+
+  view(row: MessageTaskTable): MessageTaskView {
+    return toMessageTaskView(row);
+  }
+
+  async create(input: MessageTaskInput): Promise<MessageTaskView> {
+    await this.assertValid(input);
+    const now = Date.now();
+    const row: MessageTaskTable = {
+      id: randomUUID(),
+      name: input.name,
+      message_type: input.message_type ?? 0,
+      message_template: input.message_template ?? '',
+      web_hook_url: input.web_hook_url ?? '',
+      headers: JSON.stringify(input.headers ?? {}),
+      cookies: input.cookies ?? '',
+      mps_id: JSON.stringify(input.mps_id ?? []),
+      cron_exp: (input.cron_exp ?? '').trim(),
+      status: input.status ?? 1,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.db.insertInto('message_tasks').values(row).execute();
+    return toMessageTaskView(row);
+  }
+
+  /** The raw row (the dispatcher reads `mps_id`, `headers`, `cookies` from it). */
+  async get(id: string): Promise<MessageTaskTable> {
+    const row = await this.db.selectFrom('message_tasks').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('Message task', id);
+    return row;
+  }
+
+  /** Every enabled task, oldest first: what dispatch-all and the cron scheduler work through. */
+  async listEnabled(): Promise<MessageTaskTable[]> {
+    return this.db.selectFrom('message_tasks').selectAll().where('status', '=', 1).orderBy('created_at').orderBy('id').execute();
+  }
+
+  async list(filter: MessageTaskFilter, limit: number, offset: number): Promise<{ rows: MessageTaskTable[]; total: number }> {
+    let query = this.db.selectFrom('message_tasks');
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    const rows = await query.selectAll().orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute();
+    const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return { rows, total: Number(total.n) };
+  }
+
+  async update(id: string, patch: MessageTaskPatch): Promise<MessageTaskView> {
+    const current = await this.get(id);
+    await this.assertValid(patch);
+    const values: Partial<MessageTaskTable> = { updated_at: Date.now() };
+    if (patch.name !== undefined) values.name = patch.name;
+    if (patch.message_type !== undefined) values.message_type = patch.message_type;
+    if (patch.message_template !== undefined) values.message_template = patch.message_template;
+    if (patch.web_hook_url !== undefined) values.web_hook_url = patch.web_hook_url;
+    if (patch.headers !== undefined) values.headers = JSON.stringify(patch.headers);
+    if (patch.cookies !== undefined) values.cookies = patch.cookies;
+    if (patch.mps_id !== undefined) values.mps_id = JSON.stringify(patch.mps_id);
+    if (patch.cron_exp !== undefined) values.cron_exp = patch.cron_exp.trim();
+    if (patch.status !== undefined) values.status = patch.status;
+    await this.db.updateTable('message_tasks').set(values).where('id', '=', id).execute();
+    return toMessageTaskView({ ...current, ...values });
+  }
+
+  async remove(id: string): Promise<void> {
+    const result = await this.db.deleteFrom('message_tasks').where('id', '=', id).executeTakeFirst();
+    if (Number(result.numDeletedRows) === 0) throw notFound('Message task', id);
+  }
+
+  /** Checks what a schema cannot: the cron expression parses and every feed in `mps_id` exists. All problems at once. */
+  private async assertValid(fields: TaskFields): Promise<void> {
+    const details: ErrorDetail[] = [];
+    if (fields.cron_exp !== undefined) {
+      const problem = cronExpressionProblem(fields.cron_exp);
+      if (problem) details.push({ path: 'cron_exp', message: problem });
+    }
+    if (fields.mps_id !== undefined && fields.mps_id.length > 0) {
+      const unknown = new Set(await this.feeds.unknownIds(fields.mps_id.map((ref) => ref.id)));
+      fields.mps_id.forEach((ref, index) => {
+        if (unknown.has(ref.id)) details.push({ path: `mps_id.${index}.id`, message: `unknown feed id '${ref.id}'` });
+      });
+    }
+    if (details.length > 0) throw validationFailed(details);
+  }
+}

@@ -1,0 +1,130 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
+import { startParent } from '../../src/parent/parent.js';
+import { api } from '../helpers/http.js';
+import { startTestParent, type TestParent } from '../helpers/parent.js';
+import { seedFeeds, seedTask } from '../helpers/seed.js';
+
+const parents: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(parents.splice(0).map((p) => p.close()));
+});
+async function start(options?: Parameters<typeof startTestParent>[0]): Promise<TestParent> {
+  const t = await startTestParent(options);
+  parents.push(t);
+  return t;
+}
+
+type Summary = { allocations_created: number; feeds_assigned: number; feeds_unassigned: number; feeds_skipped_in_flight: number; feeds_skipped_disabled: number; feeds_skipped_unknown: number; task_count: number; online_nodes: number; schedule_run_id: string };
+
+describe('dispatch', () => {
+  it('skips in-flight, disabled and unknown feeds, and explains unassigned placement', async () => {
+    const t = await start();
+    const store = t.parent.services.store;
+    const feeds = await seedFeeds(store, 4);
+    await store.db.updateTable('feeds').set({ status: 0 }).where('id', '=', feeds[3] as string).execute();
+    const task = await seedTask(store, [...feeds, 'MP_WXS_UNKNOWN']);
+    const first = await api<Summary>(t.url, `/api/v1/cascade/dispatch-task?task_id=${task}`, { method: 'POST', token: t.adminToken });
+    expect(first.body.data).toMatchObject({ task_count: 1, online_nodes: 0, allocations_created: 3, feeds_assigned: 0, feeds_unassigned: 3, feeds_skipped_disabled: 1, feeds_skipped_unknown: 1, feeds_skipped_in_flight: 0 });
+    const second = await api<Summary>(t.url, '/api/v1/wx/cascade/dispatch-task', { method: 'POST', token: t.adminToken });
+    expect(second.body.data).toMatchObject({ allocations_created: 0, feeds_skipped_in_flight: 3 });
+    expect(second.body.data.schedule_run_id).not.toBe(first.body.data.schedule_run_id);
+
+    const list = await api<{ list: Array<{ id: string; placement: string; node_id: null }>; total: number }>(t.url, `/api/v1/cascade/allocations?schedule_run_id=${first.body.data.schedule_run_id}`, { token: t.adminToken });
+    expect(list.body.data.total).toBe(3);
+    expect(list.body.data.list[0]?.placement).toBe('unassigned: no child node is online; the first node with room claims it');
+    const missing = await api(t.url, '/api/v1/cascade/dispatch-task?task_id=nope', { method: 'POST', token: t.adminToken });
+    expect(missing.status).toBe(404);
+  });
+
+  it('a long-poll claim returns with work dispatched while it waits', async () => {
+    const t = await start();
+    const store = t.parent.services.store;
+    await seedTask(store, await seedFeeds(store, 2));
+    const node = await t.addChild('poller');
+    await api(t.url, '/api/v1/cascade/heartbeat', { aksk: node, json: {} });
+    const waiting = api<{ allocation_id: string; feeds: unknown[]; headers: Record<string, string> } | null>(t.url, '/api/v1/cascade/claim-task?wait=60', { method: 'POST', aksk: node });
+    // Dispatch only once the claim is parked on the wake channel.
+    const deadline = Date.now() + 10_000;
+    while ((store.wake as unknown as { subscriberCount: number }).subscriberCount === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await api(t.url, '/api/v1/cascade/dispatch-task', { method: 'POST', token: t.adminToken });
+    const claimed = await waiting;
+    expect(claimed.status).toBe(200);
+    expect(claimed.body.data?.feeds).toHaveLength(1);
+    expect(claimed.body.data?.headers).toEqual({ 'x-task-header': 'secret-header' });
+  });
+
+  it('a 6-field cron firing every second dispatches once per tick across two parents on one database', async () => {
+    const t = await start({ overrides: { 'scheduler.enabled': true } });
+    const store = t.parent.services.store;
+    const feeds = await seedFeeds(store, 3);
+    const task = await seedTask(store, feeds, { cron: '* * * * * *' });
+    const second = await startParent(t.config, createLogger('silent'));
+    parents.push(second);
+    await t.parent.services.scheduler.reload();
+    await second.services.scheduler.reload();
+    const deadline = Date.now() + 20_000;
+    let ticks: Array<{ scheduled_at: number }> = [];
+    while (ticks.length < 4 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      ticks = await store.db.selectFrom('schedule_ticks').select('scheduled_at').where('task_id', '=', task).execute();
+    }
+    await t.parent.services.scheduler.stop();
+    await second.services.scheduler.stop();
+    ticks = await store.db.selectFrom('schedule_ticks').select('scheduled_at').where('task_id', '=', task).execute();
+    expect(ticks.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(ticks.map((x) => x.scheduled_at)).size).toBe(ticks.length);
+    const dispatched = async (parent: typeof second) => (await parent.services.metrics.dispatches.get()).values.find((v) => v.labels.trigger === 'cron')?.value ?? 0;
+    expect((await dispatched(t.parent)) + (await dispatched(second))).toBe(ticks.length);
+    // Only the first tick found work; later ticks skip the in-flight feeds.
+    expect(await store.db.selectFrom('allocations').select('id').execute()).toHaveLength(3);
+    const state = await api<{ running: boolean; jobs: unknown[] }>(t.url, '/api/v1/cascade/scheduler', { token: t.adminToken });
+    expect(state.body.data.running).toBe(false);
+  });
+
+  it('reports an invalid cron expression without stopping the other tasks', async () => {
+    const t = await start({ overrides: { 'scheduler.enabled': true } });
+    const store = t.parent.services.store;
+    const feeds = await seedFeeds(store, 2);
+    await seedTask(store, [feeds[0] as string], { id: 'good', cron: '0 * * * *' });
+    await seedTask(store, [feeds[1] as string], { id: 'bad', cron: '99 * * * *' });
+    const state = await api<{ running: boolean; jobs: Array<{ task_id: string; next_run: string }>; invalid: Array<{ task_id: string; error: string }> }>(t.url, '/api/v1/cascade/reload-scheduler', { method: 'POST', token: t.adminToken });
+    expect(state.body.data.running).toBe(true);
+    expect(state.body.data.jobs.map((j) => j.task_id)).toEqual(['good']);
+    expect(state.body.data.jobs[0]?.next_run).toMatch(/Z$/);
+    expect(state.body.data.invalid).toEqual([{ task_id: 'bad', task_name: 'bad', cron_exp: '99 * * * *', error: expect.any(String) }]);
+  });
+
+  it('serves Prometheus metrics, behind a token when one is configured', async () => {
+    const t = await start({ overrides: { 'metrics.token': 'scrape-token-123' } });
+    await seedTask(t.parent.services.store, await seedFeeds(t.parent.services.store, 2));
+    await api(t.url, '/api/v1/cascade/dispatch-task', { method: 'POST', token: t.adminToken });
+    expect((await fetch(`${t.url}/metrics`)).status).toBe(401);
+    const response = await fetch(`${t.url}/metrics`, { headers: { authorization: 'Bearer scrape-token-123' } });
+    const text = await response.text();
+    expect(response.status).toBe(200);
+    expect(text).toContain('cascade_allocations{status="pending"} 2');
+    expect(text).toContain('cascade_dispatches_total{trigger="api"} 1');
+    expect(text).toContain('cascade_nodes_online 0');
+    expect(text).toMatch(/cascade_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/cascade\/dispatch-task",status="200"\} 1/);
+  });
+
+  it('summarises pending work and feed freshness, stalest first', async () => {
+    const t = await start();
+    const store = t.parent.services.store;
+    const feeds = await seedFeeds(store, 3);
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    await store.db.updateTable('feeds').set({ update_time: nowSeconds - 100 }).where('id', '=', feeds[0] as string).execute();
+    await store.db.updateTable('feeds').set({ update_time: nowSeconds - 30 * 3600 }).where('id', '=', feeds[1] as string).execute();
+    await seedTask(store, feeds);
+    await api(t.url, '/api/v1/cascade/dispatch-task', { method: 'POST', token: t.adminToken });
+    const pending = await api(t.url, '/api/v1/cascade/pending-allocations', { token: t.adminToken });
+    expect(pending.body.data).toEqual({ pending_tasks: 3, executing_tasks: 0, completed_today: 0, failed_today: 0, online_nodes: 0 });
+    const status = await api<{ list: Array<{ id: string; update_status: string; last_task: { status: string } | null }> }>(t.url, '/api/v1/cascade/feed-status', { token: t.adminToken });
+    expect(status.body.data.list.map((f) => [f.id, f.update_status, f.last_task?.status])).toEqual([
+      [feeds[2], 'unknown', 'pending'],
+      [feeds[1], 'stale', 'pending'],
+      [feeds[0], 'fresh', 'pending'],
+    ]);
+  });
+});
