@@ -7,7 +7,7 @@ import { PollingWakeChannel } from './wake-poll.js';
 import { PostgresWakeChannel } from './wake-postgres.js';
 
 /** A wake channel whose `ready()` resolves once it would notice another process's publish. */
-export type CrossProcessWake = WakeChannel & { ready(): Promise<void> };
+export type CrossProcessWake = WakeChannel & { ready(): Promise<void>; readonly subscriberCount: number };
 
 /** A wake channel that reaches every parent on the database: LISTEN/NOTIFY on PostgreSQL, a store poll elsewhere. */
 export function createCrossProcessWake(db: Kysely<Database>, caps: Capabilities, url: string, logger: StoreLogger, pollIntervalMs?: number): CrossProcessWake {

@@ -50,6 +50,11 @@ export class PollingWakeChannel implements WakeChannel {
     return this.writing;
   }
 
+  /** Waiters in this process (tests wait for a long-poll to park before dispatching). */
+  get subscriberCount(): number {
+    return this.local.subscriberCount;
+  }
+
   subscribe(listener: () => void): () => void {
     const unsubscribe = this.local.subscribe(listener);
     if (!this.timer && !this.closed) this.schedulePoll(0);

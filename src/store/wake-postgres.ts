@@ -44,6 +44,11 @@ export class PostgresWakeChannel implements WakeChannel {
     }
   }
 
+  /** Waiters in this process (tests wait for a long-poll to park before dispatching). */
+  get subscriberCount(): number {
+    return this.local.subscriberCount;
+  }
+
   subscribe(listener: () => void): () => void {
     const unsubscribe = this.local.subscribe(listener);
     if (!this.client && !this.connecting && !this.reconnectTimer && !this.closed) this.connect();
