@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { sql } from 'kysely';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { CascadeError } from '../errors/cascade-error.js';
@@ -17,7 +16,7 @@ export type DbCheckReport = {
   skip_locked: boolean;
   cross_process_wake: string;
   migrations: { applied: string[]; pending: string[] };
-  /** Things that work but should be fixed (for example a case-insensitive MySQL collation). */
+  /** Things that work but should be fixed (for example a MySQL/MariaDB without SKIP LOCKED). */
   warnings: string[];
 };
 
@@ -57,13 +56,6 @@ export async function checkDatabase(config: Readonly<Config>): Promise<DbCheckRe
     const warnings: string[] = [];
     if (caps.dialect !== 'sqlite' && !caps.skipLocked) {
       warnings.push('this server has no SKIP LOCKED (needs MySQL 8 or MariaDB 10.6+); claims fall back to compare-and-set and contend more under load');
-    }
-    if (caps.dialect === 'mysql') {
-      const { rows } = await sql<{ charset: string; collation: string }>`select @@character_set_database as charset, @@collation_database as collation`.execute(db);
-      const { charset = '', collation = '' } = rows[0] ?? {};
-      if (charset !== 'utf8mb4' || !/_bin$/.test(collation)) {
-        warnings.push(`database default is ${charset}/${collation}; create it with CHARACTER SET utf8mb4 COLLATE utf8mb4_bin so names compare as on the other stores`);
-      }
     }
     return {
       database,

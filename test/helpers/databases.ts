@@ -66,8 +66,8 @@ export async function createTestDatabase(variant: StoreVariant): Promise<TestDat
     await withPostgres(adminUrl, (client) => client.query(`create database "${name}"`));
     return { url, drop: () => withPostgres(adminUrl, (client) => client.query(`drop database if exists "${name}" with (force)`)).then(() => undefined) };
   }
-  // Binary collation: names and ids compare case-sensitively, as on SQLite and PostgreSQL (docs/scaling-out.md).
-  await withMysql(adminUrl, (connection) => connection.query(`create database \`${name}\` character set utf8mb4 collate utf8mb4_bin`));
+  // The server's default character set and collation on purpose: the migration must pin utf8mb4_bin itself.
+  await withMysql(adminUrl, (connection) => connection.query(`create database \`${name}\``));
   return { url, drop: () => withMysql(adminUrl, (connection) => connection.query(`drop database if exists \`${name}\``)).then(() => undefined) };
 }
 
