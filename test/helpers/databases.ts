@@ -104,9 +104,12 @@ export type StoreUnderTest = {
   createDatabase(): Promise<string>;
 };
 
-/** Runs the suite once per store variant, with the variant in the title (`nodes store [PostgreSQL]`). */
-export function describeEachStore(name: string, fn: (store: StoreUnderTest) => void): void {
-  for (const variant of storeVariants()) {
+/**
+ * Runs the suite once per store variant, with the variant in the title (`nodes store [PostgreSQL]`). `only`
+ * limits it to some variants (several parents need a server database; SQLite serves one parent process).
+ */
+export function describeEachStore(name: string, fn: (store: StoreUnderTest) => void, options: { only?: readonly StoreVariantName[] } = {}): void {
+  for (const variant of storeVariants().filter((v) => !options.only || options.only.includes(v.name))) {
     describe(`${name} [${variant.label}]`, () => {
       const created: TestDatabase[] = [];
       // Registered first, so with vitest's stacked hooks it runs after the suite's own afterAll closed its stores.
