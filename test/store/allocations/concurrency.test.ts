@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Store } from '../../../src/store/store.js';
 import { describeEachStore } from '../../helpers/databases.js';
-import { seedChildren, seedFeeds } from '../../helpers/dispatch-fixtures.js';
+import { seedFeeds } from '../../helpers/seed.js';
 import { openTestStore } from '../../helpers/store.js';
 
 const ALLOCATIONS = 96;
@@ -86,6 +86,13 @@ describeEachStore('allocation concurrency', (dialect) => {
     expect(live.length).toBe(20);
   });
 });
+
+/** Child nodes `child-0 …` with the given capacity; offline, so dispatch leaves all work in the shared pool. */
+async function seedChildren(store: Store, count: number, maxCapacity: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) ids.push((await store.nodes.create({ node_type: 1, name: `child-${i}`, sync_config: { max_capacity: maxCapacity } })).node.id);
+  return ids;
+}
 
 /** A claim that lost a compare-and-set race (no SKIP LOCKED) is retried, as the Claimer does. */
 async function claimWithRetry(store: Store, nodeId: string, max: number) {
