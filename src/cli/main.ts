@@ -2,9 +2,11 @@
 import { registerAllocations } from './allocations.js';
 import { registerCheck } from './check.js';
 import { registerChild } from './child.js';
+import { registerDb } from './db.js';
 import { registerDemo } from './demo.js';
 import { registerDispatch } from './dispatch.js';
 import { registerInit } from './init.js';
+import { registerMigrate } from './migrate.js';
 import { registerNode } from './node.js';
 import { registerParent } from './parent.js';
 import { createProgram, runCli } from './program.js';
@@ -23,5 +25,7 @@ registerDispatch(program);
 registerAllocations(program);
 registerChild(program);
 registerDemo(program);
+registerMigrate(program);
+registerDb(program);
 
 process.exitCode = await runCli(program, process.argv);
