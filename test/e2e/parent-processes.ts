@@ -18,11 +18,12 @@ const started: ParentProcess[] = [];
 /** Spawns a parent process on `databaseUrl` and resolves once it listens (fails if it exits first). */
 export function spawnParent(databaseUrl: string, logDir: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<ParentProcess> {
   const logFile = join(logDir, `${name}.log`);
-  const child = spawn(process.execPath, [...TSX_NODE_ARGS, join(REPO_ROOT, 'test/fixtures/parent-process.ts')], {
+  const child = spawn(process.execPath, [...TSX_NODE_ARGS, join(REPO_ROOT, 'src/cli/main.ts'), 'parent'], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', CASCADE_SCHEDULER_ENABLED: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // The parent logs JSON lines on stderr; the one that says it listens carries the bound URL.
   child.stderr?.pipe(createWriteStream(logFile, { flags: 'a' }));
   let running = true;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -33,12 +34,14 @@ export function spawnParent(databaseUrl: string, logDir: string, name: string, e
   });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
+    let found = false;
+    child.stderr?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (!line) return;
+      const url = found ? undefined : listeningUrl(out);
+      if (!url) return;
+      found = true;
       const handle: ParentProcess = {
-        url: (JSON.parse(line) as { url: string }).url,
+        url,
         process: child,
         logFile,
         exited,
@@ -58,6 +61,19 @@ export function spawnParent(databaseUrl: string, logDir: string, name: string, e
     });
     void exited.then(({ code, signal }) => reject(new Error(`parent ${name} exited before listening (code ${code}, signal ${signal}); see ${logFile}`)));
   });
+}
+
+function listeningUrl(output: string): string | undefined {
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { url?: unknown };
+      if (typeof entry.url === 'string') return entry.url;
+    } catch {
+      // a partial line: wait for the rest
+    }
+  }
+  return undefined;
 }
 
 /** Stops every parent process a test started; none may be left running. */
