@@ -1,12 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql, type DatabaseConnection } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, sql, type DatabaseConnection } from 'kysely';
 import { createPool, type PoolConnection } from 'mysql2';
 import pg from 'pg';
 import { mysqlCapabilities, postgresCapabilities, sqliteCapabilities, type Capabilities } from './capabilities.js';
 import { parseDatabaseUrl, redactUrl } from './database-url.js';
 import type { Database } from './tables.js';
+import { ImmediateSqliteDialect } from './sqlite-immediate.js';
 
 /** The little a store connection needs from a logger (pino's `Logger` fits). */
 export type StoreLogger = { warn(details: object, message: string): void };
@@ -61,7 +62,7 @@ function connectSqlite(filename: string): Connection {
   database.pragma('busy_timeout = 10000');
   database.pragma('synchronous = NORMAL');
   const version = (database.prepare('select sqlite_version() as v').get() as { v: string }).v;
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
   return { db, caps: sqliteCapabilities(version) };
 }
 
