@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { integerOption } from './options.js';
+import { integerOption } from './context.js';
 
 type DemoOptions = { exit?: boolean; timeout: number };
 

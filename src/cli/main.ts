@@ -1,23 +1,31 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/load.js';
+import { registerAllocations } from './allocations.js';
+import { registerCheck } from './check.js';
 import { registerChild } from './child.js';
+import { registerDb } from './db.js';
 import { registerDemo } from './demo.js';
+import { registerDispatch } from './dispatch.js';
+import { registerInit } from './init.js';
+import { registerMigrate } from './migrate.js';
+import { registerNode } from './node.js';
+import { registerParent } from './parent.js';
+import { createProgram, runCli } from './program.js';
+import { registerToken } from './token.js';
+import { registerUser } from './user.js';
 
 /** The `cascade` command. Each command group lives in its own file and registers itself here: add one line. */
-const program = new Command('cascade').description('Cascade: spread feed-update work from one parent node over many child nodes.').exitOverride();
+const program = createProgram();
+registerInit(program);
+registerParent(program);
+registerNode(program);
+registerUser(program);
+registerToken(program);
+registerCheck(program);
+registerDispatch(program);
+registerAllocations(program);
 registerChild(program);
 registerDemo(program);
+registerMigrate(program);
+registerDb(program);
 
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? 0 : 2;
-  else if (error instanceof ConfigError) {
-    process.stderr.write(`cascade: ${error.message}\n`);
-    process.exitCode = 2;
-  } else {
-    process.stderr.write(`cascade: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  }
-}
+process.exitCode = await runCli(program, process.argv);

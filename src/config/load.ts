@@ -22,7 +22,8 @@ export type LoadOptions = {
   overrides?: Record<string, unknown>;
 };
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+// `verbose` keeps each error's schema, so a message can state the whole expectation (range, choices).
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 const validateConfig = ajv.compile<Config>(ConfigSchema);
 
 export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
@@ -40,7 +41,7 @@ export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
     if (value !== undefined) setPath(raw, keyPath, value);
   }
   if (!validateConfig(raw)) {
-    for (const error of validateConfig.errors ?? []) problems.push(describeProblem(error, raw));
+    problems.push(...describeProblems(validateConfig.errors ?? [], raw));
     throw new ConfigError(problems, source);
   }
   return deepFreeze(normalize(raw));
@@ -110,16 +111,71 @@ function getPath(target: unknown, pointer: string): unknown {
   return cursor;
 }
 
+type SchemaFacts = { type?: string; minimum?: number; maximum?: number; minLength?: number; minItems?: number; pattern?: string; const?: unknown; anyOf?: SchemaFacts[] };
+
+/** Keys whose values never appear in a message. */
+const SECRET_KEYS = new Set(['secret', 'cascade.api_secret', 'metrics.token']);
+
+/**
+ * One line per wrong key: `key: got VALUE, expected WHAT`. A union (`node_type`, `parent_api_url`) reports its
+ * choices once instead of one line per branch.
+ */
+function describeProblems(errors: readonly ErrorObject[], raw: unknown): string[] {
+  const unionPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  const lines: string[] = [];
+  for (const error of errors) {
+    const insideUnion = [...unionPaths].some((path) => error.instancePath === path || error.instancePath.startsWith(`${path}/`));
+    if (insideUnion && error.keyword !== 'anyOf') continue;
+    const line = describeProblem(error, raw);
+    if (!lines.includes(line)) lines.push(line);
+  }
+  return lines;
+}
+
 function describeProblem(error: ErrorObject, raw: unknown): string {
   const base = error.instancePath.split('/').filter(Boolean).join('.');
   if (error.keyword === 'additionalProperties') {
     const key = [base, String(error.params.additionalProperty)].filter(Boolean).join('.');
     return `${key}: unknown setting (check the spelling; see docs/configuration.md)`;
   }
-  const value = JSON.stringify(getPath(raw, error.instancePath));
-  if (error.keyword === 'pattern' && base === 'cascade.api_key') return `${base}: got ${value}, expected 'CN' followed by 32 characters`;
-  if (error.keyword === 'pattern' && base === 'cascade.api_secret') return `${base}: got a value that is not 'CS' followed by 32 characters`;
-  return `${base || '(root)'}: got ${value}, expected a value that ${error.message ?? 'matches the schema'}`;
+  const key = base || '(root)';
+  const got = SECRET_KEYS.has(base) ? 'a value (hidden)' : JSON.stringify(getPath(raw, error.instancePath));
+  if (error.keyword === 'pattern' && base === 'cascade.api_key') return `${key}: got ${got}, expected 'CN' followed by 32 characters from A-Z a-z 0-9 _ -`;
+  if (error.keyword === 'pattern' && base === 'cascade.api_secret') return `${key}: got a value that is not 'CS' followed by 32 characters from A-Z a-z 0-9 _ -`;
+  return `${key}: got ${got}, expected ${expectation(error.keyword, (error.parentSchema ?? {}) as SchemaFacts, error.message)}`;
+}
+
+function expectation(keyword: string, schema: SchemaFacts, fallback: string | undefined): string {
+  const range = (): string =>
+    schema.minimum !== undefined && schema.maximum !== undefined
+      ? `from ${schema.minimum} to ${schema.maximum}`
+      : schema.minimum !== undefined
+        ? `of at least ${schema.minimum}`
+        : `of at most ${schema.maximum}`;
+  switch (keyword) {
+    case 'type':
+      if (schema.type === 'integer') return `a whole number${schema.minimum !== undefined || schema.maximum !== undefined ? ` ${range()}` : ''}`;
+      if (schema.type === 'boolean') return 'true or false';
+      if (schema.type === 'string') return 'text (a string)';
+      if (schema.type === 'object') return 'a mapping of keys to values';
+      return `a value of type ${schema.type ?? '?'}`;
+    case 'minimum':
+    case 'maximum':
+      return `a whole number ${range()}`;
+    case 'minLength':
+      return schema.minLength === 1 ? 'a non-empty string' : `at least ${schema.minLength} characters`;
+    case 'minItems':
+      return 'a non-empty list';
+    case 'pattern':
+      return `text matching ${schema.pattern ?? '?'}`;
+    case 'anyOf': {
+      const options = schema.anyOf ?? [];
+      if (options.length > 0 && options.every((o) => o.const !== undefined)) return `one of ${options.map((o) => JSON.stringify(o.const)).join(', ')}`;
+      return options.map((o) => (o.type === 'array' ? 'a list' : o.type === 'string' ? 'a string' : (o.type ?? 'a value'))).join(' or ');
+    }
+    default:
+      return `a value that ${fallback ?? 'matches the schema'}`;
+  }
 }
 
 function normalize(config: Config): Config {

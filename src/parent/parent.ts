@@ -30,7 +30,7 @@ export type Parent = {
 
 /** Wires the parent (pg-boss style: everything assembled in one place), migrates, and listens. */
 export async function startParent(config: Readonly<Config>, logger: Logger): Promise<Parent> {
-  const store = await openStore(config);
+  const store = await openStore(config, logger);
   try {
     await store.migrate();
     const metrics = new Metrics(store, config.dispatch.offline_after_seconds);

@@ -1,74 +1,50 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import { createPool } from 'mysql2';
+import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, sql, type DatabaseConnection } from 'kysely';
+import { createPool, type PoolConnection } from 'mysql2';
 import pg from 'pg';
 import { mysqlCapabilities, postgresCapabilities, sqliteCapabilities, type Capabilities } from './capabilities.js';
-import { parseDatabaseUrl } from './database-url.js';
-import { withStatementCache } from './sqlite-statement-cache.js';
+import { parseDatabaseUrl, redactUrl } from './database-url.js';
 import type { Database } from './tables.js';
+import { ImmediateSqliteDialect } from './sqlite-immediate.js';
+import { withStatementCache } from './sqlite-statement-cache.js';
 
-export type DatabaseOptions = { url: string; poolSize?: number; statementTimeoutMs?: number };
+/** The little a store connection needs from a logger (pino's `Logger` fits). */
+export type StoreLogger = { warn(details: object, message: string): void };
+
+export type DatabaseOptions = {
+  url: string;
+  /** Connections kept open to PostgreSQL or MySQL; ignored for SQLite. */
+  poolSize?: number | undefined;
+  /** Longest one statement may run, in milliseconds; 0 = no limit. */
+  statementTimeoutMs?: number | undefined;
+  /** Where errors of idle pooled connections go; they must never crash the process. */
+  logger?: StoreLogger | undefined;
+};
 export type Connection = { db: Kysely<Database>; caps: Capabilities };
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
+const CONNECT_TIMEOUT_MS = 10_000;
+
+const silentLogger: StoreLogger = { warn: () => undefined };
 
 /** Opens the database named by the URL and reads the server version to fill the capabilities object. */
 export async function connectDatabase(options: DatabaseOptions): Promise<Connection> {
   const target = parseDatabaseUrl(options.url);
-  const poolSize = options.poolSize ?? 10;
-  const statementTimeoutMs = options.statementTimeoutMs ?? 30000;
-  if (target.dialect === 'sqlite') {
-    if (target.filename !== ':memory:') mkdirSync(dirname(target.filename), { recursive: true });
-    const database = new BetterSqlite3(target.filename);
-    database.pragma('journal_mode = WAL');
-    database.pragma('busy_timeout = 10000');
-    database.pragma('synchronous = NORMAL');
-    const version = (database.prepare('select sqlite_version() as v').get() as { v: string }).v;
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-    return { db, caps: sqliteCapabilities(version) };
-  }
-  if (target.dialect === 'postgres') {
-    // BIGINT millisecond columns and COUNT(*) come back as numbers, not strings.
-    const types = {
-      getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-        oid === INT8_OID || oid === NUMERIC_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format),
-    };
-    const pool = new pg.Pool({
-      connectionString: target.url,
-      max: poolSize,
-      types: types as pg.CustomTypesConfig,
-      ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
-    });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    try {
+  const settings = {
+    poolSize: options.poolSize ?? 10,
+    statementTimeoutMs: options.statementTimeoutMs ?? 30000,
+    logger: options.logger ?? silentLogger,
+  };
+  if (target.dialect === 'sqlite') return connectSqlite(target.filename);
+  const db = target.dialect === 'postgres' ? postgresKysely(target.url, settings) : mysqlKysely(target.url, settings);
+  try {
+    if (target.dialect === 'postgres') {
       const { rows } = await sql<{ v: string }>`select current_setting('server_version') as v`.execute(db);
       return { db, caps: postgresCapabilities(`PostgreSQL ${rows[0]?.v ?? '?'}`) };
-    } catch (error) {
-      await db.destroy();
-      throw error;
     }
-  }
-  const pool = createPool({
-    uri: target.url,
-    connectionLimit: poolSize,
-    supportBigNumbers: true,
-    bigNumberStrings: false,
-    decimalNumbers: true,
-    timezone: 'Z',
-    charset: 'utf8mb4',
-  });
-  const db = new Kysely<Database>({
-    dialect: new MysqlDialect({
-      pool,
-      ...(statementTimeoutMs > 0
-        ? { onCreateConnection: async (connection) => void (await connection.executeQuery(sql`set session max_statement_time = ${statementTimeoutMs / 1000}`.compile(db))) }
-        : {}),
-    }),
-  });
-  try {
     const { rows } = await sql<{ v: string }>`select version() as v`.execute(db);
     const version = rows[0]?.v ?? '?';
     return { db, caps: mysqlCapabilities(/mariadb/i.test(version) ? version : `MySQL ${version}`) };
@@ -76,4 +52,82 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Connect
     await db.destroy();
     throw error;
   }
+}
+
+type PoolSettings = { poolSize: number; statementTimeoutMs: number; logger: StoreLogger };
+
+function connectSqlite(filename: string): Connection {
+  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+  const database = new BetterSqlite3(filename);
+  database.pragma('journal_mode = WAL');
+  database.pragma('busy_timeout = 10000');
+  database.pragma('synchronous = NORMAL');
+  const version = (database.prepare('select sqlite_version() as v').get() as { v: string }).v;
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
+  return { db, caps: sqliteCapabilities(version) };
+}
+
+function postgresKysely(url: string, settings: PoolSettings): Kysely<Database> {
+  // BIGINT millisecond columns, COUNT(*) (int8) and SUM() (numeric) come back as numbers, not strings.
+  const types = {
+    getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+      oid === INT8_OID || oid === NUMERIC_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format),
+  };
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: settings.poolSize,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    types: types as pg.CustomTypesConfig,
+    ...(settings.statementTimeoutMs > 0 ? { statement_timeout: settings.statementTimeoutMs } : {}),
+  });
+  // An idle client that loses its server (restart, failover, idle kill) emits 'error' on the pool; without a
+  // listener Node would crash the process. The pool drops the client and opens a new one on the next query.
+  pool.on('error', (error) => settings.logger.warn({ err: error, database: redactUrl(url) }, 'idle PostgreSQL connection failed; the pool replaces it'));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+function mysqlKysely(url: string, settings: PoolSettings): Kysely<Database> {
+  const pool = createPool({
+    uri: url,
+    connectionLimit: settings.poolSize,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    // BIGINT (times, COUNT) as numbers while they fit in a double; DECIMAL (what SUM returns) as numbers.
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    decimalNumbers: true,
+    timezone: 'Z',
+    charset: 'utf8mb4',
+  });
+  // mysql2 listens for only the first 'error' of a pooled connection; a second one would be unhandled.
+  pool.on('connection', (connection: PoolConnection) => {
+    connection.on('error', (error: Error) => settings.logger.warn({ err: error, database: redactUrl(url) }, 'MySQL connection failed; the pool replaces it'));
+  });
+  let warnedAboutTimeout = false;
+  const prepareSession = async (connection: DatabaseConnection): Promise<void> => {
+    // READ COMMITTED, as on PostgreSQL: the store's guarded UPDATEs and SKIP LOCKED claims are written for it, and
+    // InnoDB's default REPEATABLE READ takes gap locks on the claim index that deadlock concurrent claimers.
+    await connection.executeQuery(CompiledQuery.raw('set session transaction isolation level read committed'));
+    if (settings.statementTimeoutMs <= 0) return;
+    const { rows } = await connection.executeQuery<{ v: string }>(CompiledQuery.raw('select version() as v'));
+    const statement = mysqlStatementTimeoutSql(rows[0]?.v ?? '', settings.statementTimeoutMs);
+    try {
+      await connection.executeQuery(CompiledQuery.raw(statement));
+    } catch (error) {
+      // A server variant without the variable (old MySQL, some managed services) runs without a limit, loudly.
+      if (!warnedAboutTimeout) settings.logger.warn({ err: error, statement }, 'statement timeout not supported by this MySQL server; running without one');
+      warnedAboutTimeout = true;
+    }
+  };
+  return new Kysely<Database>({
+    dialect: new MysqlDialect({ pool, onCreateConnection: prepareSession }),
+  });
+}
+
+/**
+ * MariaDB limits every statement with `max_statement_time` (seconds, fractional); MySQL only has
+ * `max_execution_time` (milliseconds) and it applies to read-only SELECTs. Each server rejects the other's name.
+ */
+export function mysqlStatementTimeoutSql(serverVersion: string, timeoutMs: number): string {
+  const ms = Math.max(0, Math.trunc(timeoutMs));
+  return /mariadb/i.test(serverVersion) ? `set session max_statement_time = ${ms / 1000}` : `set session max_execution_time = ${ms}`;
 }

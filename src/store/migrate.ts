@@ -29,6 +29,11 @@ export async function migrateToLatest(db: Kysely<Database>, caps: Capabilities):
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
+/** Names of every migration this build knows, in the order they apply. */
+export function knownMigrationNames(caps: Capabilities): string[] {
+  return Object.keys(allMigrations(caps)).sort();
+}
+
 export async function migrationState(db: Kysely<Database>, caps: Capabilities): Promise<readonly MigrationInfo[]> {
   return migrator(db, caps).getMigrations();
 }

@@ -3,7 +3,8 @@ import { AllocationsStore } from './allocations/allocations-store.js';
 import { ArticlesStore } from './articles.js';
 import type { Config } from '../config/schema.js';
 import type { Capabilities } from './capabilities.js';
-import { connectDatabase } from './connect.js';
+import { connectDatabase, type StoreLogger } from './connect.js';
+import { createCrossProcessWake } from './cross-process-wake.js';
 import { FeedsStore } from './feeds.js';
 import { MessageTasksStore } from './message-tasks.js';
 import { DispatchSources } from './dispatch-sources.js';
@@ -13,7 +14,7 @@ import { SettingsStore } from './settings.js';
 import { SyncLogsStore } from './sync-logs.js';
 import type { Database } from './tables.js';
 import { UsersStore } from './users.js';
-import { InProcessWakeChannel, type WakeChannel } from './wake-channel.js';
+import type { WakeChannel } from './wake-channel.js';
 
 /** Every store module over one connection; the rest of the program reaches SQL only through this object. */
 export type Store = {
@@ -33,15 +34,17 @@ export type Store = {
   close(): Promise<void>;
 };
 
-export async function openStore(config: Pick<Config, 'database' | 'dispatch'>): Promise<Store> {
+export async function openStore(config: Pick<Config, 'database' | 'dispatch'>, logger?: StoreLogger): Promise<Store> {
   const { db, caps } = await connectDatabase({
     url: config.database.url,
     poolSize: config.database.pool_size,
     statementTimeoutMs: config.database.statement_timeout_ms,
+    logger,
   });
   let closed = false;
   const feeds = new FeedsStore(db, caps.maxParameters);
-  const wake = new InProcessWakeChannel();
+  // Reaches waiters in every parent on this database, not just this process (docs/scaling-out.md).
+  const wake = createCrossProcessWake(db, caps, config.database.url, logger ?? { warn: () => undefined });
   const leaseSettings = {
     leaseSeconds: config.dispatch.lease_seconds,
     maxAttempts: config.dispatch.max_attempts,

@@ -1,16 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachStore } from '../helpers/databases.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { assertLoadCountersConsistent, seedFeeds, seedTask } from '../helpers/seed.js';
 
 type Pkg = { allocation_id: string; task_id: string; feeds: Array<{ id: string }> };
 
-describe('concurrent claims over HTTP', () => {
+describeEachStore('concurrent claims over HTTP', (dialect) => {
   let t: TestParent;
   beforeAll(async () => {
-    t = await startTestParent();
+    t = await startTestParent({ databaseUrl: await dialect.createDatabase() });
   });
-  afterAll(async () => t.close());
+  afterAll(async () => t?.close());
 
   it('2,000 allocations, 8 nodes, 32 claimers: each claimed exactly once, never above capacity, all completed', async () => {
     const store = t.parent.services.store;

@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
+import { describeEachStore } from '../helpers/databases.js';
 import { createLogger } from '../../src/logger.js';
 import { startParent } from '../../src/parent/parent.js';
 import { api } from '../helpers/http.js';
@@ -9,17 +10,17 @@ const parents: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {
   await Promise.all(parents.splice(0).map((p) => p.close()));
 });
-async function start(options?: Parameters<typeof startTestParent>[0]): Promise<TestParent> {
-  const t = await startTestParent(options);
+async function start(databaseUrl: string, options?: Parameters<typeof startTestParent>[0]): Promise<TestParent> {
+  const t = await startTestParent({ ...options, databaseUrl });
   parents.push(t);
   return t;
 }
 
 type Summary = { allocations_created: number; feeds_assigned: number; feeds_unassigned: number; feeds_skipped_in_flight: number; feeds_skipped_disabled: number; feeds_skipped_unknown: number; task_count: number; online_nodes: number; schedule_run_id: string };
 
-describe('dispatch', () => {
+describeEachStore('dispatch', (dialect) => {
   it('skips in-flight, disabled and unknown feeds, and explains unassigned placement', async () => {
-    const t = await start();
+    const t = await start(await dialect.createDatabase());
     const store = t.parent.services.store;
     const feeds = await seedFeeds(store, 4);
     await store.db.updateTable('feeds').set({ status: 0 }).where('id', '=', feeds[3] as string).execute();
@@ -38,7 +39,7 @@ describe('dispatch', () => {
   });
 
   it('a long-poll claim returns with work dispatched while it waits', async () => {
-    const t = await start();
+    const t = await start(await dialect.createDatabase());
     const store = t.parent.services.store;
     await seedTask(store, await seedFeeds(store, 2));
     const node = await t.addChild('poller');
@@ -55,7 +56,7 @@ describe('dispatch', () => {
   });
 
   it('a 6-field cron firing every second dispatches once per tick across two parents on one database', async () => {
-    const t = await start({ overrides: { 'scheduler.enabled': true } });
+    const t = await start(await dialect.createDatabase(), { overrides: { 'scheduler.enabled': true } });
     const store = t.parent.services.store;
     const feeds = await seedFeeds(store, 3);
     const task = await seedTask(store, feeds, { cron: '* * * * * *' });
@@ -83,7 +84,7 @@ describe('dispatch', () => {
   });
 
   it('reports an invalid cron expression without stopping the other tasks', async () => {
-    const t = await start({ overrides: { 'scheduler.enabled': true } });
+    const t = await start(await dialect.createDatabase(), { overrides: { 'scheduler.enabled': true } });
     const store = t.parent.services.store;
     const feeds = await seedFeeds(store, 2);
     await seedTask(store, [feeds[0] as string], { id: 'good', cron: '0 * * * *' });
@@ -96,7 +97,7 @@ describe('dispatch', () => {
   });
 
   it('serves Prometheus metrics, behind a token when one is configured', async () => {
-    const t = await start({ overrides: { 'metrics.token': 'scrape-token-123' } });
+    const t = await start(await dialect.createDatabase(), { overrides: { 'metrics.token': 'scrape-token-123' } });
     await seedTask(t.parent.services.store, await seedFeeds(t.parent.services.store, 2));
     await api(t.url, '/api/v1/cascade/dispatch-task', { method: 'POST', token: t.adminToken });
     expect((await fetch(`${t.url}/metrics`)).status).toBe(401);
@@ -110,7 +111,7 @@ describe('dispatch', () => {
   });
 
   it('summarises pending work and feed freshness, stalest first', async () => {
-    const t = await start();
+    const t = await start(await dialect.createDatabase());
     const store = t.parent.services.store;
     const feeds = await seedFeeds(store, 3);
     const nowSeconds = Math.floor(Date.now() / 1000);

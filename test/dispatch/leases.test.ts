@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
+import { describeEachStore } from '../helpers/databases.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { assertLoadCountersConsistent, seedFeeds, seedTask, snapshot } from '../helpers/seed.js';
@@ -22,9 +23,9 @@ async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20
   }
 }
 
-describe('leases, requeues and recovery', () => {
+describeEachStore('leases, requeues and recovery', (dialect) => {
   it('an expired lease is requeued and completed by another node; the old holder’s late report gets 409 and changes nothing', async () => {
-    t = await startTestParent({ overrides: { 'dispatch.lease_seconds': 1, 'dispatch.sweep_interval_seconds': 1, 'dispatch.retry_backoff_seconds': 0 } });
+    t = await startTestParent({ databaseUrl: await dialect.createDatabase(), overrides: { 'dispatch.lease_seconds': 1, 'dispatch.sweep_interval_seconds': 1, 'dispatch.retry_backoff_seconds': 0 } });
     const store = t.parent.services.store;
     const feeds = await seedFeeds(store, 1);
     const task = await seedTask(store, feeds);
@@ -59,7 +60,7 @@ describe('leases, requeues and recovery', () => {
   });
 
   it('reaching max_attempts through expired leases ends in timeout', async () => {
-    t = await startTestParent({ overrides: { 'dispatch.lease_seconds': 1, 'dispatch.max_attempts': 2, 'dispatch.retry_backoff_seconds': 0 } });
+    t = await startTestParent({ databaseUrl: await dialect.createDatabase(), overrides: { 'dispatch.lease_seconds': 1, 'dispatch.max_attempts': 2, 'dispatch.retry_backoff_seconds': 0 } });
     const store = t.parent.services.store;
     const feeds = await seedFeeds(store, 1);
     await seedTask(store, feeds);
@@ -81,7 +82,7 @@ describe('leases, requeues and recovery', () => {
   });
 
   it('a failed report with attempts left goes back to pending after the backoff, then to failed on the last attempt', async () => {
-    t = await startTestParent({ overrides: { 'dispatch.max_attempts': 2, 'dispatch.retry_backoff_seconds': 1 } });
+    t = await startTestParent({ databaseUrl: await dialect.createDatabase(), overrides: { 'dispatch.max_attempts': 2, 'dispatch.retry_backoff_seconds': 1 } });
     const store = t.parent.services.store;
     const feeds = await seedFeeds(store, 1);
     await seedTask(store, feeds);
@@ -106,7 +107,7 @@ describe('leases, requeues and recovery', () => {
   });
 
   it('a node that goes offline has its pre-assigned work released to the pool', async () => {
-    t = await startTestParent({ overrides: { 'dispatch.offline_after_seconds': 5 } });
+    t = await startTestParent({ databaseUrl: await dialect.createDatabase(), overrides: { 'dispatch.offline_after_seconds': 5 } });
     const store = t.parent.services.store;
     const feeds = await seedFeeds(store, 3);
     await seedTask(store, feeds);

@@ -1,19 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachStore } from '../helpers/databases.js';
 import { api } from '../helpers/http.js';
 import { ADMIN, startTestParent, type TestParent } from '../helpers/parent.js';
 
 type OpenApi = { openapi: string; paths: Record<string, Record<string, unknown>> };
 
-describe('API surface: 404s, prefixes, login, OpenAPI', () => {
+describeEachStore('API surface: 404s, prefixes, login, OpenAPI', (dialect) => {
   let t: TestParent;
   let child: { id: string; api_key: string; api_secret: string };
   beforeAll(async () => {
-    t = await startTestParent();
+    t = await startTestParent({ databaseUrl: await dialect.createDatabase() });
     child = await t.addChild('surface-child');
     await api(t.url, '/api/v1/feeds', { token: t.adminToken, json: { id: 'MP_WXS_SURFACE', mp_name: 'surface' } });
     await api(t.url, '/api/v1/message-tasks', { token: t.adminToken, json: { name: 'surface task', mps_id: [{ id: 'MP_WXS_SURFACE' }] } });
   });
-  afterAll(async () => t.close());
+  afterAll(async () => t?.close());
 
   it.each([
     ['GET', '/api/v1/no-such-thing'],

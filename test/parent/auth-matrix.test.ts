@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachStore } from '../helpers/databases.js';
 import { JwtSigner } from '../../src/auth/jwt.js';
 import { jwtSecret } from '../../src/parent/parent.js';
 import { api, type ApiOptions, type ApiResponse } from '../helpers/http.js';
@@ -14,7 +15,7 @@ function tamper(token: string): string {
   return `${header}.${payload}.${signature.slice(0, at)}${flipped}${signature.slice(at + 1)}`;
 }
 
-describe('authorization matrix', () => {
+describeEachStore('authorization matrix', (dialect) => {
   let t: TestParent;
   const tokens: Record<string, string> = {};
   const nodes = {} as { child: Creds; disabled: Creds; rotatedNew: Creds };
@@ -24,7 +25,7 @@ describe('authorization matrix', () => {
     (await api<{ access_token: string }>(t.url, '/api/v1/auth/login', { json: { username, password } })).body.data.access_token;
 
   beforeAll(async () => {
-    t = await startTestParent();
+    t = await startTestParent({ databaseUrl: await dialect.createDatabase() });
     const { store } = t.parent.services;
     const admin = await store.users.findByUsername(ADMIN.username);
     if (!admin) throw new Error('no admin');
@@ -48,7 +49,7 @@ describe('authorization matrix', () => {
     const rotated = await api<Creds>(t.url, `/api/v1/cascade/nodes/${rotatedOld.id}/credentials`, { method: 'POST', token: t.adminToken });
     nodes.rotatedNew = rotated.body.data;
   });
-  afterAll(async () => t.close());
+  afterAll(async () => t?.close());
 
   const raw = (authorization: string): ApiOptions => ({ headers: { authorization } });
   type Case = { name: string; path: string; options: () => ApiOptions; status: number; error?: string };

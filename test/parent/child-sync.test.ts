@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachStore } from '../helpers/databases.js';
 import type { FeedView } from '../../src/store/feeds.js';
 import type { SyncLogView } from '../../src/store/sync-logs.js';
 import { api } from '../helpers/http.js';
@@ -6,11 +7,11 @@ import { startTestParent, type TestParent } from '../helpers/parent.js';
 
 type Page<T> = { list: T[]; total: number; page: { limit: number; offset: number } };
 
-describe('child read-only sync and legacy report-result', () => {
+describeEachStore('child read-only sync and legacy report-result', (dialect) => {
   let t: TestParent;
   let child: { id: string; api_key: string; api_secret: string };
   beforeAll(async () => {
-    t = await startTestParent();
+    t = await startTestParent({ databaseUrl: await dialect.createDatabase() });
     child = await t.addChild('sync-child');
     for (const [id, status] of [
       ['ON_1', 1],
@@ -30,7 +31,7 @@ describe('child read-only sync and legacy report-result', () => {
     await api(t.url, '/api/v1/message-tasks', { token: t.adminToken, json: task('enabled task', 1) });
     await api(t.url, '/api/v1/message-tasks', { token: t.adminToken, json: task('disabled task', 0) });
   });
-  afterAll(async () => t.close());
+  afterAll(async () => t?.close());
 
   it('lists only enabled feeds, on both prefixes, and records the sync time', async () => {
     const feeds = await api<Page<FeedView>>(t.url, '/api/v1/cascade/feeds', { aksk: child });

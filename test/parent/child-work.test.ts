@@ -1,17 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachStore } from '../helpers/databases.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { seedFeeds, seedTask, snapshot } from '../helpers/seed.js';
 
 type Pkg = { allocation_id: string; task_id: string; feeds: Array<{ id: string }> };
 
-describe('child work API: articles and completion', () => {
+describeEachStore('child work API: articles and completion', (dialect) => {
   let t: TestParent;
   let node: { id: string; api_key: string; api_secret: string };
   let pkg: Pkg;
   let feeds: string[];
   beforeAll(async () => {
-    t = await startTestParent({ overrides: { 'dispatch.feeds_per_allocation': 2 } });
+    t = await startTestParent({ databaseUrl: await dialect.createDatabase(), overrides: { 'dispatch.feeds_per_allocation': 2 } });
     feeds = await seedFeeds(t.parent.services.store, 2);
     await seedTask(t.parent.services.store, feeds);
     node = await t.addChild('worker');
@@ -20,7 +21,7 @@ describe('child work API: articles and completion', () => {
     pkg = (await api<Pkg>(t.url, '/api/v1/cascade/claim-task', { method: 'POST', aksk: node })).body.data;
     await api(t.url, '/api/v1/cascade/task-status', { method: 'PUT', aksk: node, json: { allocation_id: pkg.allocation_id, status: 'executing', timestamp: '2026-11-27T09:30:00.123456' } });
   });
-  afterAll(async () => t.close());
+  afterAll(async () => t?.close());
 
   const article = (id: string, mp_id: string) => ({ id, mp_id, title: `T ${id}`, url: `https://example.com/${id}`, publish_time: 1_700_000_000 });
 

@@ -1,16 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachStore } from '../helpers/databases.js';
 import type { FeedView } from '../../src/store/feeds.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 
 type Page<T> = { list: T[]; total: number; page: { limit: number; offset: number } };
 
-describe('feed management', () => {
+describeEachStore('feed management', (dialect) => {
   let t: TestParent;
   beforeAll(async () => {
-    t = await startTestParent();
+    t = await startTestParent({ databaseUrl: await dialect.createDatabase() });
   });
-  afterAll(async () => t.close());
+  afterAll(async () => t?.close());
 
   it('creates a feed with the caller-given id and shows it in the wire format', async () => {
     const created = await api<FeedView>(t.url, '/api/v1/feeds', {

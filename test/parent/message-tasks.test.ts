@@ -1,20 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachStore } from '../helpers/databases.js';
 import type { MessageTaskView } from '../../src/store/message-tasks.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 
 type Page<T> = { list: T[]; total: number };
 
-describe('message task management', () => {
+describeEachStore('message task management', (dialect) => {
   let t: TestParent;
   beforeAll(async () => {
-    t = await startTestParent();
+    t = await startTestParent({ databaseUrl: await dialect.createDatabase() });
     for (const id of ['MP_WXS_1', 'MP_WXS_2']) {
       const response = await api(t.url, '/api/v1/feeds', { token: t.adminToken, json: { id, mp_name: id } });
       if (response.status !== 200) throw new Error(JSON.stringify(response.body));
     }
   });
-  afterAll(async () => t.close());
+  afterAll(async () => t?.close());
 
   const taskBody = {
     name: 'morning digest',

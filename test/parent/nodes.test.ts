@@ -1,13 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachStore } from '../helpers/databases.js';
 import { api } from '../helpers/http.js';
 import { capturedLogs, startTestParent, type TestParent } from '../helpers/parent.js';
 
-describe('node management', () => {
+describeEachStore('node management', (dialect) => {
   let t: TestParent;
   beforeAll(async () => {
-    t = await startTestParent();
+    t = await startTestParent({ databaseUrl: await dialect.createDatabase() });
   });
-  afterAll(async () => t.close());
+  afterAll(async () => t?.close());
 
   it('creates a child with credentials shown once, never again', async () => {
     const created = await api<{ id: string; api_key: string; api_secret: string }>(t.url, '/api/v1/cascade/nodes', {

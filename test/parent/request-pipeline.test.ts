@@ -1,13 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachStore } from '../helpers/databases.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 
-describe('request pipeline', () => {
+describeEachStore('request pipeline', (dialect) => {
   let t: TestParent;
   beforeAll(async () => {
-    t = await startTestParent();
+    t = await startTestParent({ databaseUrl: await dialect.createDatabase() });
   });
-  afterAll(async () => t.close());
+  afterAll(async () => t?.close());
 
   it('authenticates before it validates: no credentials and a bad body is 401, not 400', async () => {
     const response = await api(t.url, '/api/v1/cascade/nodes', { json: { colour: 'red' } });

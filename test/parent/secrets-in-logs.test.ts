@@ -1,15 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachStore } from '../helpers/databases.js';
 import { api } from '../helpers/http.js';
 import { capturedLogs, startTestParent, type TestParent } from '../helpers/parent.js';
 
 /** Runs every flow that carries a secret, at the most verbose log level, then searches every captured log line. */
-describe('no secret reaches a log line', () => {
+describeEachStore('no secret reaches a log line', (dialect) => {
   let t: TestParent;
   const secrets: string[] = [];
   beforeAll(async () => {
-    t = await startTestParent({ overrides: { log_level: 'trace' } });
+    t = await startTestParent({ databaseUrl: await dialect.createDatabase(), overrides: { log_level: 'trace' } });
   });
-  afterAll(async () => t.close());
+  afterAll(async () => t?.close());
 
   it('exercises node credentials, user passwords, logins and task cookies', async () => {
     const child = await t.addChild('log-child');

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachStore } from '../helpers/databases.js';
 import { probeHealth } from '../../src/parent/routes/admin/nodes.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
@@ -19,14 +20,14 @@ async function closedPortUrl(): Promise<string> {
   return url;
 }
 
-describe('POST /cascade/nodes/{id}/test-connection', () => {
+describeEachStore('POST /cascade/nodes/{id}/test-connection', (dialect) => {
   let t: TestParent;
   let healthy: Server;
   let healthyUrl: string;
   const seenPaths: string[] = [];
 
   beforeAll(async () => {
-    t = await startTestParent();
+    t = await startTestParent({ databaseUrl: await dialect.createDatabase() });
     healthy = createServer((request, response) => {
       seenPaths.push(request.url ?? '');
       if (request.url === '/healthz') response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');

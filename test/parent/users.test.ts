@@ -1,16 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachStore } from '../helpers/databases.js';
 import type { UserView } from '../../src/store/users.js';
 import { api } from '../helpers/http.js';
 import { ADMIN, capturedLogs, startTestParent, type TestParent } from '../helpers/parent.js';
 
 type Page<T> = { list: T[]; total: number };
 
-describe('user management', () => {
+describeEachStore('user management', (dialect) => {
   let t: TestParent;
   beforeAll(async () => {
-    t = await startTestParent();
+    t = await startTestParent({ databaseUrl: await dialect.createDatabase() });
   });
-  afterAll(async () => t.close());
+  afterAll(async () => t?.close());
 
   const login = (username: string, password: string) => api<{ access_token: string }>(t.url, '/api/v1/auth/login', { json: { username, password } });
   const adminId = async () => (await t.parent.services.store.users.findByUsername(ADMIN.username))?.id ?? '';

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachStore } from '../helpers/databases.js';
 import { api, type ApiOptions } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 
@@ -8,20 +9,20 @@ type QueryEndpoint = { path: string; who: Who };
 
 const TABLES = ['feeds', 'message_tasks', 'users', 'sync_logs', 'nodes', 'articles', 'allocations', 'allocation_feeds', 'live_feeds', 'allocation_attempts', 'schedule_ticks', 'settings'] as const;
 
-describe('request validation on every endpoint with a body or a query', () => {
+describeEachStore('request validation on every endpoint with a body or a query', (dialect) => {
   let t: TestParent;
   let child: { id: string; api_key: string; api_secret: string };
   let taskId = '';
   let userId = '';
 
   beforeAll(async () => {
-    t = await startTestParent();
+    t = await startTestParent({ databaseUrl: await dialect.createDatabase() });
     child = await t.addChild('validation-child');
     await api(t.url, '/api/v1/feeds', { token: t.adminToken, json: { id: 'VAL_FEED', mp_name: 'validation' } });
     taskId = (await api<{ id: string }>(t.url, '/api/v1/message-tasks', { token: t.adminToken, json: { name: 'validation task', mps_id: [{ id: 'VAL_FEED' }] } })).body.data.id;
     userId = (await api<{ id: string }>(t.url, '/api/v1/users', { token: t.adminToken, json: { username: 'val-user', password: 'val-password', role: 'viewer' } })).body.data.id;
   });
-  afterAll(async () => t.close());
+  afterAll(async () => t?.close());
 
   /** Every row of every table the API can write, to prove a rejected request changed nothing. */
   async function dump(): Promise<string> {

@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
+import { describeEachStore } from '../helpers/databases.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { AllocationStatus } from '../../src/domain/allocation-states.js';
 import { CascadeError } from '../../src/errors/cascade-error.js';
@@ -13,8 +14,8 @@ afterEach(async () => {
 });
 
 /** A store with two online nodes, a target allocation driven into `state`, and a bystander that must never move. */
-async function scenario(state: AllocationStatus, maxAttempts = 3): Promise<Scenario> {
-  const config = loadConfig({ env: {}, overrides: { 'database.url': 'sqlite::memory:', 'dispatch.max_attempts': maxAttempts, 'dispatch.retry_backoff_seconds': 0 } });
+async function scenario(databaseUrl: string, state: AllocationStatus, maxAttempts = 3): Promise<Scenario> {
+  const config = loadConfig({ env: {}, overrides: { 'database.url': databaseUrl, 'dispatch.max_attempts': maxAttempts, 'dispatch.retry_backoff_seconds': 0 } });
   const store = await openStore(config);
   stores.push(store);
   await store.migrate();
@@ -84,9 +85,9 @@ const TABLE: Array<[AllocationStatus, keyof typeof MOVES, AllocationStatus | str
   ['cancelled', 'retry', 'pending'],
 ];
 
-describe('allocation state machine', () => {
+describeEachStore('allocation state machine', (dialect) => {
   it.each(TABLE)('%s --%s--> %s', async (state, moveName, expected, maxAttempts) => {
-    const s = await scenario(state, maxAttempts ?? 3);
+    const s = await scenario(await dialect.createDatabase(), state, maxAttempts ?? 3);
     const before = await snapshot(s.store);
     const beforeBystander = before.allocations.find((r) => r.id === s.bystander);
     let outcome: string;
@@ -115,14 +116,14 @@ describe('allocation state machine', () => {
   });
 
   it('a repeated completion returns the allocation unchanged', async () => {
-    const s = await scenario('completed');
+    const s = await scenario(await dialect.createDatabase(), 'completed');
     const before = await snapshot(s.store);
     expect((await MOVES.complete(s)).status).toBe('completed');
     expect(await snapshot(s.store)).toEqual(before);
   });
 
   it('a node that never held an allocation gets NOT_FOUND; one whose lease was lost gets LEASE_LOST', async () => {
-    const s = await scenario('executing');
+    const s = await scenario(await dialect.createDatabase(), 'executing');
     await expect(s.store.allocations.start(s.target, s.otherNodeId)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await s.store.allocations.expireLeases(Date.now() + 10 * 60_000);
     const before = await snapshot(s.store);
@@ -131,7 +132,7 @@ describe('allocation state machine', () => {
   });
 
   it('release moves pre-assigned pending work of an offline node to the pool', async () => {
-    const s = await scenario('pending');
+    const s = await scenario(await dialect.createDatabase(), 'pending');
     const released = await s.store.allocations.releaseOfflineNodes(180, Date.now() + 10 * 60_000);
     expect(released).toBe(2);
     const rows = await s.store.db.selectFrom('allocations').select(['node_id', 'status', 'placement']).execute();
@@ -140,7 +141,7 @@ describe('allocation state machine', () => {
   });
 
   it('deleting a node requeues its held work and releases its pending work in one step', async () => {
-    const s = await scenario('executing');
+    const s = await scenario(await dialect.createDatabase(), 'executing');
     await s.store.allocations.deleteNode(s.nodeId);
     const rows = await s.store.db.selectFrom('allocations').select(['id', 'node_id', 'status', 'attempt']).orderBy('id').execute();
     expect(rows.every((r) => r.node_id === null && r.status === 'pending')).toBe(true);

@@ -35,8 +35,10 @@ export class AllocationsStore {
     return outcome;
   }
 
-  claim(nodeId: string, max: number, nowMs = Date.now()): Promise<AllocationTable[]> {
-    return claimAllocations(this.db, this.caps, this.settings, nodeId, max, nowMs);
+  async claim(nodeId: string, max: number, nowMs = Date.now()): Promise<AllocationTable[]> {
+    const { rows, lockedUntaken } = await claimAllocations(this.db, this.caps, this.settings, nodeId, max, nowMs);
+    if (lockedUntaken) await this.wake.publish();
+    return rows;
   }
 
   async start(id: string, nodeId: string, nowMs = Date.now()): Promise<AllocationTable> {

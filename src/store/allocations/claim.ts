@@ -21,24 +21,26 @@ export async function claimAllocations(
   nodeId: string,
   max: number,
   nowMs: number,
-): Promise<AllocationTable[]> {
-  return db.transaction().execute(async (trx) => {
+): Promise<ClaimResult> {
+  return db.transaction().execute(async (trx): Promise<ClaimResult> => {
     const node = await trx
       .selectFrom('nodes')
       .select(['max_capacity', 'load_feeds', 'feed_quota'])
       .where('id', '=', nodeId)
       .$if(caps.rowLocks, (q) => q.forUpdate())
       .executeTakeFirst();
-    if (!node) return [];
+    if (!node) return { rows: [], lockedUntaken: false };
 
     const own = await candidates(trx, caps, nodeId, max, nowMs);
     let room = Number(node.max_capacity) - Number(node.load_feeds);
     const pooled: AllocationTable[] = [];
+    let poolSeen = 0;
     if (own.length < max && room > 0) {
       const quota = parseJson<Record<string, number>>(node.feed_quota, {});
       const pool = await candidates(trx, caps, null, (max - own.length) * 4 + 16, nowMs);
       const holdsQuota = (row: AllocationTable) => (parseJson<string[]>(row.feed_ids, []).some((id) => (quota[id] ?? 0) > 0) ? 0 : 1);
       pool.sort((a, b) => holdsQuota(a) - holdsQuota(b));
+      poolSeen = pool.length;
       for (const row of pool) {
         if (own.length + pooled.length >= max) break;
         if (Number(row.feed_count) > room) continue;
@@ -46,7 +48,9 @@ export async function claimAllocations(
         room -= Number(row.feed_count);
       }
     }
-    if (own.length === 0 && pooled.length === 0) return [];
+    // Rows locked here but left pending were invisible to concurrent SKIP LOCKED claimers until this commits.
+    const lockedUntaken = caps.skipLocked && poolSeen > pooled.length;
+    if (own.length === 0 && pooled.length === 0) return { rows: [], lockedUntaken };
 
     const lease = leaseUntil(nowMs, settings);
     const claimedValues = { status: 'claimed', claimed_at: nowMs, started_at: null, lease_expires_at: lease, updated_at: nowMs, error_message: null } as const;
@@ -61,9 +65,15 @@ export async function claimAllocations(
       .insertInto('allocation_attempts')
       .values(claimed.map((row) => ({ allocation_id: row.id, attempt: Number(row.attempt), node_id: nodeId, claimed_at: nowMs, started_at: null, ended_at: null, outcome: null, error_message: null })))
       .execute();
-    return claimed;
+    return { rows: claimed, lockedUntaken };
   });
 }
+
+export type ClaimResult = {
+  rows: AllocationTable[];
+  /** True when pooled rows were locked but not taken, so claimers that skipped them should look again. */
+  lockedUntaken: boolean;
+};
 
 async function candidates(trx: Trx, caps: Capabilities, nodeId: string | null, limit: number, nowMs: number): Promise<AllocationTable[]> {
   return trx

@@ -1,10 +1,12 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from 'kysely';
 import type { Capabilities } from '../capabilities.js';
 
 /** The first schema. One definition for all dialects; `caps` supplies the few column types that differ. */
 export function initialMigration(caps: Capabilities): Migration {
   const autoId = () => (caps.autoIncrementType === 'serial' ? sql`serial` : sql.raw(caps.autoIncrementType));
   const longText = sql.raw(caps.longTextType);
+  // PostgreSQL's `serial` is already auto-incrementing and rejects an AUTO_INCREMENT keyword.
+  const autoPrimaryKey = (c: ColumnDefinitionBuilder) => (caps.autoIncrementType === 'serial' ? c.primaryKey() : c.primaryKey().autoIncrement());
   // MySQL tables take the server's default character set (often latin1) and a case-insensitive collation; pin
   // utf8mb4 with a binary collation so Chinese names store and ids compare exactly as on SQLite and PostgreSQL.
   const createTable = (db: Kysely<unknown>, name: string) =>
@@ -121,7 +123,7 @@ export function initialMigration(caps: Capabilities): Migration {
       await db.schema.createIndex('live_feeds_allocation_idx').on('live_feeds').column('allocation_id').execute();
 
       await createTable(db, 'allocation_attempts')
-        .addColumn('id', autoId(), (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', autoId(), autoPrimaryKey)
         .addColumn('allocation_id', 'varchar(64)', (c) => c.notNull())
         .addColumn('attempt', 'integer', (c) => c.notNull())
         .addColumn('node_id', 'varchar(64)', (c) => c.notNull())
@@ -151,7 +153,7 @@ export function initialMigration(caps: Capabilities): Migration {
       await db.schema.createIndex('articles_feed_time_idx').on('articles').columns(['mp_id', 'publish_time']).execute();
 
       await createTable(db, 'sync_logs')
-        .addColumn('id', autoId(), (c) => c.primaryKey().autoIncrement())
+        .addColumn('id', autoId(), autoPrimaryKey)
         .addColumn('node_id', 'varchar(64)')
         .addColumn('operation', 'varchar(64)', (c) => c.notNull())
         .addColumn('direction', 'varchar(8)', (c) => c.notNull())

@@ -1,0 +1,90 @@
+import { Option, type Command } from 'commander';
+import { ALL_STATUSES } from '../domain/allocation-states.js';
+import { notFound } from '../errors/cascade-error.js';
+import type { AllocationView } from '../store/allocations/views.js';
+import { integerOption, loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
+import { formatAge, printFields, printJson, printLine, printTable } from './output.js';
+
+type ListOptions = CommonOptions & { task?: string; status?: string; node?: string; limit: number; offset: number };
+
+export function registerAllocations(program: Command): void {
+  withCommonOptions(
+    program
+      .command('allocations')
+      .description('List allocations, newest first, optionally filtered by task, status or node.')
+      .option('--task <id>', 'only this message task')
+      .addOption(new Option('--status <status>', 'only this status').choices([...ALL_STATUSES]))
+      .option('--node <id-or-name>', 'only allocations held by or assigned to this node')
+      .option('--limit <n>', 'at most this many (1..10000)', integerOption(1, 10000), 50)
+      .option('--offset <n>', 'skip this many first', integerOption(0, Number.MAX_SAFE_INTEGER), 0),
+    { json: true },
+  ).action(async (options: ListOptions) => {
+    const config = loadCliConfig(options);
+    const { list, total } = await withStore(config, async (store) => {
+      const nodeId = options.node === undefined ? undefined : (await store.nodes.resolve(options.node)).id;
+      const filter = { task_id: options.task, status: options.status, node_id: nodeId };
+      // The store pages at most 200 rows at a time; a larger --limit reads several pages.
+      const rows: AllocationView[] = [];
+      let found = 0;
+      for (let offset = options.offset; rows.length < options.limit; ) {
+        const page = await store.allocations.views.list(filter, Math.min(200, options.limit - rows.length), offset);
+        found = page.total;
+        rows.push(...page.list);
+        offset += page.list.length;
+        if (page.list.length === 0 || offset >= page.total) break;
+      }
+      return { list: rows, total: found };
+    });
+    if (options.json) return printJson({ list, total, limit: options.limit, offset: options.offset });
+    if (list.length === 0) return printLine(total === 0 ? 'No allocations match.' : `No allocations at offset ${options.offset} (total ${total}).`);
+    const now = Date.now();
+    printTable(
+      ['ID', 'TASK', 'NODE', 'STATUS', 'ATTEMPT', 'FEEDS', 'UPDATED'],
+      list.map((a) => [a.id, a.task_name || a.task_id, a.node_name ?? (a.node_id ? a.node_id : '(unassigned)'), a.status, `${a.attempt}/${a.max_attempts}`, feedsCell(a.feed_ids), formatAge(a.updated_at, now)]),
+    );
+    if (total > list.length) printLine(`(${list.length} of ${total}; use --limit and --offset for more)`);
+  });
+
+  const allocation = program.command('allocation').description('Inspect one allocation.');
+  withCommonOptions(allocation.command('show <id>').description('Show one allocation with its placement and attempt history.'), { json: true }).action(
+    async (id: string, options: CommonOptions) => {
+      const config = loadCliConfig(options);
+      const view = await withStore(config, async (store) => {
+        const found = await store.allocations.views.view(id);
+        if (!found) throw notFound('Allocation', id);
+        return found;
+      });
+      if (options.json) return printJson(view);
+      printFields([
+        ['id', view.id],
+        ['task', `${view.task_name} (${view.task_id})`],
+        ['node', view.node_id ? `${view.node_name ?? '?'} (${view.node_id})` : '(unassigned)'],
+        ['status', view.status],
+        ['attempt', `${view.attempt} of ${view.max_attempts}`],
+        ['feeds', view.feed_ids.join(', ')],
+        ['placement', view.placement || '-'],
+        ['lease expires', view.lease_expires_at ?? '-'],
+        ['available at', view.available_at ?? '-'],
+        ['dispatched', view.dispatched_at ?? '-'],
+        ['claimed', view.claimed_at ?? '-'],
+        ['started', view.started_at ?? '-'],
+        ['completed', view.completed_at ?? '-'],
+        ['articles', `${view.article_count} (${view.new_article_count} new)`],
+        ['error', view.error_message ?? '-'],
+        ['schedule run', view.schedule_run_id],
+      ]);
+      const attempts = view.attempts ?? [];
+      if (attempts.length === 0) return;
+      printLine();
+      printTable(
+        ['ATTEMPT', 'NODE', 'CLAIMED', 'ENDED', 'OUTCOME', 'ERROR'],
+        attempts.map((a) => [String(a.attempt), a.node_name ?? a.node_id, a.claimed_at ?? '-', a.ended_at ?? '-', a.outcome ?? '-', a.error_message ?? '']),
+      );
+    },
+  );
+}
+
+function feedsCell(feedIds: readonly string[]): string {
+  if (feedIds.length <= 2) return feedIds.join(',');
+  return `${feedIds.slice(0, 2).join(',')} +${feedIds.length - 2}`;
+}

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { Dispatcher, type DispatchSummary } from '../dispatch/dispatcher.js';
+import { loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
+import { printFields, printJson, printLine } from './output.js';
+
+type DispatchOptions = CommonOptions & { task?: string };
+
+export function registerDispatch(program: Command): void {
+  withCommonOptions(
+    program
+      .command('dispatch')
+      .description('Dispatch one task (--task) or every enabled task now, like POST /dispatch-task.')
+      .option('--task <id>', 'the message task to dispatch (default: every enabled task)'),
+    { json: true },
+  ).action(async (options: DispatchOptions) => {
+    const config = loadCliConfig(options);
+    const summary = await withStore(config, (store) => new Dispatcher(store, config.dispatch).run({ taskId: options.task, trigger: 'cli' }));
+    if (options.json) return printJson(summary);
+    printSummary(summary);
+  });
+}
+
+function printSummary(summary: DispatchSummary): void {
+  printFields([
+    ['online nodes', String(summary.online_nodes)],
+    ['tasks', summary.tasks.map((t) => `${t.name} (${t.id}, ${t.mp_count} feeds)`).join('; ') || 'none enabled'],
+    ['allocations created', String(summary.allocations_created)],
+    ['feeds assigned', String(summary.feeds_assigned)],
+    ['feeds unassigned', `${summary.feeds_unassigned}${summary.feeds_unassigned > 0 ? ' (no online node had room; any node with room may claim them)' : ''}`],
+    ['skipped, in flight', String(summary.feeds_skipped_in_flight)],
+    ['skipped, disabled', String(summary.feeds_skipped_disabled)],
+    ['skipped, unknown', String(summary.feeds_skipped_unknown)],
+    ['schedule run', summary.schedule_run_id],
+  ]);
+  if (summary.allocations_created > 0) printLine(`See them with: cascade allocations --status pending`);
+}

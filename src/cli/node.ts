@@ -1,0 +1,146 @@
+import type { Command } from 'commander';
+import { NodeType } from '../domain/node-liveness.js';
+import type { NodeCredentials, NodeView } from '../store/nodes.js';
+import type { Store } from '../store/store.js';
+import { integerOption, loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
+import { UsageError } from './errors.js';
+import { childConfigYaml, defaultParentUrl, NODE_COLUMNS, nodeRow, printNode } from './node-views.js';
+import { printJson, printLine, printTable } from './output.js';
+
+type AddOptions = CommonOptions & { apiUrl?: string; desc?: string; capacity?: number; parentUrl?: string };
+
+const PAGE = 200;
+
+export function registerNode(program: Command): void {
+  const node = program.command('node').description('Manage child nodes: add, list, show, disable, enable, rotate credentials, remove.');
+
+  withCommonOptions(
+    node
+      .command('add <name>')
+      .description('Create a child node; prints its credentials once and a ready child config.yaml block.')
+      .option('--api-url <url>', "the child's own address (http or https), used by test-connection")
+      .option('--desc <text>', 'description')
+      .option('--capacity <n>', 'most feeds the node works on at once (max_capacity, default 10)', integerOption(1, 10000))
+      .option('--parent-url <url>', 'parent address written into the config block (default: this host and the configured port)'),
+    { json: true },
+  ).action(async (name: string, options: AddOptions) => {
+    const config = loadCliConfig(options);
+    // The same limits as POST /nodes, so a name the CLI accepts is one the API and every store accept too.
+    if (name.trim() === '' || name.length > 191) throw new UsageError(`NAME: got '${name}', expected 1 to 191 characters.`);
+    if (options.desc !== undefined && options.desc.length > 1000) throw new UsageError('--desc: expected at most 1000 characters.');
+    for (const [flag, url] of [['--api-url', options.apiUrl], ['--parent-url', options.parentUrl]] as const) {
+      if (url !== undefined && !isHttpUrl(url)) throw new UsageError(`${flag}: got '${url}', expected an http:// or https:// URL.`);
+    }
+    const { node: created, credentials } = await withStore(config, (store) =>
+      store.nodes.create({
+        node_type: NodeType.child,
+        name,
+        description: options.desc,
+        api_url: options.apiUrl,
+        sync_config: options.capacity === undefined ? undefined : { max_capacity: options.capacity },
+      }),
+    );
+    const pair = credentials as NodeCredentials;
+    const parentUrl = options.parentUrl ?? defaultParentUrl(config);
+    const yaml = childConfigYaml(parentUrl, pair, config);
+    if (options.json) {
+      printJson({ ...created, ...pair, child_config_yaml: yaml });
+      return;
+    }
+    printCredentials(`Node '${created.name}' created (id ${created.id}, capacity ${created.sync_config.max_capacity}).`, pair);
+    printLine("Paste this into the child's config.yaml (check parent_api_url is the address the child can reach):");
+    printLine();
+    process.stdout.write(yaml);
+  });
+
+  withCommonOptions(node.command('list').description('List nodes with status, heartbeat age and load (current/max).'), { json: true }).action(
+    async (options: CommonOptions) => {
+      const config = loadCliConfig(options);
+      const nodes = await withStore(config, allNodes);
+      if (options.json) return printJson(nodes);
+      if (nodes.length === 0) return printLine('No nodes yet. Run `cascade init`, then `cascade node add NAME`.');
+      const now = Date.now();
+      printTable(NODE_COLUMNS, nodes.map((n) => nodeRow(n, now)));
+    },
+  );
+
+  withCommonOptions(node.command('show <id-or-name>').description('Show one node (never its secret).'), { json: true }).action(
+    async (idOrName: string, options: CommonOptions) => {
+      const config = loadCliConfig(options);
+      const view = await withStore(config, async (store) => store.nodes.view(await store.nodes.resolve(idOrName)));
+      if (options.json) printJson(view);
+      else printNode(view);
+    },
+  );
+
+  for (const [verb, isActive] of [['disable', false], ['enable', true]] as const) {
+    withCommonOptions(
+      node.command(`${verb} <id-or-name>`).description(isActive ? 'Enable a node again.' : 'Disable a node: it gets 401 until enabled again.'),
+      { json: true },
+    ).action(async (idOrName: string, options: CommonOptions) => {
+      const config = loadCliConfig(options);
+      const view = await withStore(config, async (store) => store.nodes.update((await store.nodes.resolve(idOrName)).id, { is_active: isActive }));
+      if (options.json) printJson(view);
+      else printLine(`Node '${view.name}' ${isActive ? 'enabled' : 'disabled'}.`);
+    });
+  }
+
+  withCommonOptions(
+    node.command('rotate <id-or-name>').description('Issue a new key pair; the old one stops working at once. Prints the new pair once.'),
+    { json: true },
+  ).action(async (idOrName: string, options: CommonOptions) => {
+    const config = loadCliConfig(options);
+    const { node: view, credentials } = await withStore(config, async (store) => store.nodes.rotateCredentials((await store.nodes.resolve(idOrName)).id));
+    if (options.json) return printJson({ ...view, ...credentials });
+    printCredentials(`New credentials for '${view.name}'; the old pair no longer works.`, credentials);
+    printLine("Update api_key and api_secret in the child's config.yaml and restart it.");
+  });
+
+  registerNodeRemove(node);
+}
+
+/** Registered separately to keep registerNode readable: removal returns the node's unfinished work to the pool. */
+function registerNodeRemove(node: Command): void {
+  withCommonOptions(
+    node.command('remove <id-or-name>').description("Delete a node; its unfinished allocations go back to the pool in the same transaction."),
+    { json: true },
+  ).action(async (idOrName: string, options: CommonOptions) => {
+    const config = loadCliConfig(options);
+    const removed = await withStore(config, async (store) => {
+      const row = await store.nodes.resolve(idOrName);
+      await store.allocations.deleteNode(row.id);
+      return { id: row.id, name: row.name };
+    });
+    if (options.json) return printJson({ removed: true, ...removed });
+    printLine(`Node '${removed.name}' (${removed.id}) removed; its unfinished work went back to the pool.`);
+  });
+}
+
+/** Every node, page by page (the store caps a page at 200). */
+async function allNodes(store: Store): Promise<NodeView[]> {
+  const nodes: NodeView[] = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const { list, total } = await store.nodes.list({}, PAGE, offset);
+    nodes.push(...list);
+    if (list.length === 0 || nodes.length >= total) return nodes;
+  }
+}
+
+function printCredentials(headline: string, credentials: NodeCredentials): void {
+  printLine(headline);
+  printLine();
+  printLine(`  api_key:    ${credentials.api_key}`);
+  printLine(`  api_secret: ${credentials.api_secret}`);
+  printLine();
+  printLine('Store the secret now: it is shown only this once.');
+  printLine();
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,42 @@
+/**
+ * Human output is plain aligned text (no colour, so it pastes and pipes cleanly); `--json` prints one JSON
+ * document on stdout. Messages for people who are watching go to stderr so that stdout stays scriptable.
+ */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function printLine(text = ''): void {
+  process.stdout.write(`${text}\n`);
+}
+
+/** A table with a header row; every column is padded to its widest cell. */
+export function printTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): void {
+  process.stdout.write(formatTable(headers, rows));
+}
+
+function formatTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...rows.map(line)].map((l) => `${l}\n`).join('');
+}
+
+/** `key: value` lines with the values aligned. */
+export function printFields(fields: ReadonlyArray<readonly [string, string]>): void {
+  const width = Math.max(0, ...fields.map(([key]) => key.length));
+  for (const [key, value] of fields) printLine(`${`${key}:`.padEnd(width + 1)} ${value}`);
+}
+
+/** "12s ago", "3m ago", "never": how long since an ISO timestamp. */
+export function formatAge(isoTime: string | null, nowMs: number = Date.now()): string {
+  if (isoTime === null) return 'never';
+  const seconds = Math.max(0, Math.round((nowMs - Date.parse(isoTime)) / 1000));
+  if (seconds < 120) return `${seconds}s ago`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m ago`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)}h ago`;
+  return `${Math.round(seconds / 86400)}d ago`;
+}

@@ -1,0 +1,62 @@
+import { createRequire } from 'node:module';
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/load.js';
+import { CascadeError } from '../errors/cascade-error.js';
+import { CommandFailed, ExitCode, UsageError } from './errors.js';
+
+function packageVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The root command. Groups attach themselves with `register<Group>(program)` (see main.ts). */
+export function createProgram(): Command {
+  const program = new Command('cascade')
+    .description('Cascade: spread feed-update work from one parent node over many child nodes.')
+    .version(packageVersion(), '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    // Settings set before `.command()` are copied to every subcommand, so usage errors throw instead of exiting.
+    .exitOverride();
+  return program;
+}
+
+/** Parses argv, runs the command and returns the exit code; never throws. */
+export async function runCli(program: Command, argv: readonly string[]): Promise<number> {
+  // `cascade node list | head -1` closes the pipe early; that is the reader's choice, not an error to crash on.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return ExitCode.ok;
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message (or the help). Help and --version end in 0; everything else is usage.
+    return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  if (error instanceof ConfigError) {
+    process.stderr.write(`cascade: ${error.message}\n`);
+    return ExitCode.usage;
+  }
+  if (error instanceof UsageError) {
+    process.stderr.write(`cascade: ${error.message}\n`);
+    return ExitCode.usage;
+  }
+  if (error instanceof CommandFailed || error instanceof CascadeError) {
+    process.stderr.write(`cascade: ${error.message}\n`);
+    return ExitCode.failure;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`cascade: ${message}\n`);
+  if (process.env.CASCADE_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  return ExitCode.failure;
+}

@@ -1,0 +1,32 @@
+import type { Command } from 'commander';
+import { JwtSigner, type UserRole } from '../auth/jwt.js';
+import { jwtSecret } from '../parent/parent.js';
+import { integerOption, loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
+import { CommandFailed } from './errors.js';
+import { printJson, printLine } from './output.js';
+
+type TokenOptions = CommonOptions & { user: string; ttl?: number };
+
+export function registerToken(program: Command): void {
+  withCommonOptions(
+    program
+      .command('token')
+      .description("Mint a JWT for scripts from the parent's own store (no password needed; run it where the store is).")
+      .option('--user <name>', 'user the token speaks for', 'admin')
+      .option('--ttl <minutes>', 'lifetime in minutes (default: token_expire_minutes)', integerOption(1, 525600)),
+    { json: true },
+  ).action(async (options: TokenOptions) => {
+    const config = loadCliConfig(options);
+    const ttlMinutes = options.ttl ?? config.token_expire_minutes;
+    const { token, expiresAt, user } = await withStore(config, async (store) => {
+      const row = await store.users.findByUsername(options.user);
+      if (!row) throw new CommandFailed(`User '${options.user}' does not exist (see \`cascade user list\`).`);
+      if (Number(row.is_active) !== 1) throw new CommandFailed(`User '${options.user}' is disabled.`);
+      const signer = new JwtSigner(await jwtSecret(config, store));
+      const signed = await signer.sign({ id: row.id, username: row.username, role: row.role as UserRole }, ttlMinutes * 60);
+      return { ...signed, user: { id: row.id, username: row.username, role: row.role } };
+    });
+    if (!options.json) return printLine(token);
+    printJson({ access_token: token, token_type: 'bearer', expires_in: ttlMinutes * 60, expires_at: new Date(expiresAt * 1000).toISOString(), user });
+  });
+}

@@ -1,0 +1,164 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { hashPassword } from '../../src/auth/secrets.js';
+import type { Store } from '../../src/store/store.js';
+import { describeEachStore } from '../helpers/databases.js';
+import { api } from '../helpers/http.js';
+import { seedFeeds, seedTask } from '../helpers/seed.js';
+import { openTestStore } from '../helpers/store.js';
+import { spawnParent, stopAllParents, type ParentProcess } from './parent-processes.js';
+
+const ADMIN = { username: 'admin', password: 'multi-parent-admin-password' };
+const ALLOCATIONS = 96;
+const CLAIMERS = 32;
+type Node = { id: string; api_key: string; api_secret: string };
+type Pkg = { allocation_id: string };
+
+/** Polls until `check` returns a value, or fails at the deadline naming what it waited for. */
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A database with an admin, seeded through a store the test keeps open to inspect the outcome. */
+async function prepare(databaseUrl: string): Promise<Store> {
+  const store = await openTestStore(databaseUrl);
+  await store.users.create({ username: ADMIN.username, passwordHash: await hashPassword(ADMIN.password), role: 'admin' });
+  return store;
+}
+
+async function login(parent: ParentProcess): Promise<string> {
+  const response = await api<{ access_token: string }>(parent.url, '/api/v1/auth/login', { json: ADMIN });
+  expect(response.status).toBe(200);
+  return response.body.data.access_token;
+}
+
+describeEachStore(
+  'two parent processes on one database: claims',
+  (dialect) => {
+    let dir: string;
+    let store: Store;
+    let taskId: string;
+    let a: ParentProcess;
+    let b: ParentProcess;
+    let token: string;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'cascade-parents-'));
+      const url = await dialect.createDatabase();
+      store = await prepare(url);
+      taskId = await seedTask(store, await seedFeeds(store, ALLOCATIONS));
+      // The sweeper also wakes local waiters when new work's available_at passes; keep it out of the way so only the
+      // cross-process wake can answer B's long-poll in time.
+      const env = { CASCADE_SWEEP_INTERVAL_SECONDS: '3600' };
+      [a, b] = await Promise.all([spawnParent(url, dir, 'parent-a', env), spawnParent(url, dir, 'parent-b', env)]);
+      token = await login(a);
+    });
+    afterAll(async () => {
+      await stopAllParents();
+      await store?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('a long-poll waiter on parent B wakes when parent A dispatches', async () => {
+      // A login token from A works on B: both read the signing key from the shared store.
+      expect((await api(b.url, '/api/v1/cascade/nodes', { token })).status).toBe(200);
+      const created = await api<Node>(a.url, '/api/v1/cascade/nodes', { token, json: { node_type: 1, name: 'waiter', sync_config: { max_capacity: 1 } } });
+      const waiter = created.body.data;
+      // wait=60: only a cross-process wake (NOTIFY, or the store poll) can answer well inside the 20 s deadline.
+      const claim = api<Pkg | null>(b.url, '/api/v1/cascade/claim-task?wait=60', { method: 'POST', aksk: waiter });
+      const dispatched = await api<{ allocations_created: number }>(a.url, `/api/v1/cascade/dispatch-task?task_id=${taskId}`, { method: 'POST', token });
+      expect(dispatched.body.data.allocations_created).toBe(ALLOCATIONS);
+      const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the waiter on B was not woken within 20 s')), 20_000).unref());
+      const answer = await Promise.race([claim, deadline]);
+      expect(answer.status).toBe(200);
+      expect(answer.body.data?.allocation_id).toEqual(expect.any(String));
+    });
+
+    it(`${CLAIMERS} concurrent claimers spread across both parents claim each allocation exactly once`, async () => {
+      const nodes: Node[] = [];
+      for (let i = 0; i < CLAIMERS; i++) {
+        const created = await api<Node>(i % 2 === 0 ? a.url : b.url, '/api/v1/cascade/nodes', { token, json: { node_type: 1, name: `claimer-${i}`, sync_config: { max_capacity: 100 } } });
+        expect(created.status).toBe(200);
+        nodes.push(created.body.data);
+      }
+      const claimedBy = new Map<string, string[]>();
+      const pending = async () => (await store.db.selectFrom('allocations').select('id').where('status', '=', 'pending').execute()).length;
+      await Promise.all(
+        nodes.map(async (node, i) => {
+          const parent = i % 2 === 0 ? a : b;
+          for (;;) {
+            const claim = await api<{ list: Pkg[] }>(parent.url, '/api/v1/cascade/claim-task?max=2&wait=0', { method: 'POST', aksk: node });
+            expect(claim.status).toBe(200);
+            for (const pkg of claim.body.data.list) claimedBy.set(pkg.allocation_id, [...(claimedBy.get(pkg.allocation_id) ?? []), node.id]);
+            if (claim.body.data.list.length === 0) {
+              // Empty can mean "others hold the row locks right now"; stop only when nothing is pending at all.
+              if ((await pending()) === 0) return;
+              await new Promise((resolve) => setTimeout(resolve, 10));
+            }
+          }
+        }),
+      );
+      expect([...claimedBy.entries()].filter(([, holders]) => holders.length !== 1)).toEqual([]);
+      // The waiter of the first test holds one; the claimers hold all the others.
+      expect(claimedBy.size).toBe(ALLOCATIONS - 1);
+      const rows = await store.db.selectFrom('allocations').select(['id', 'status', 'node_id']).execute();
+      expect(rows.filter((r) => r.status !== 'claimed')).toEqual([]);
+      for (const [id, holders] of claimedBy) expect(rows.find((r) => r.id === id)?.node_id).toBe(holders[0]);
+      expect((await store.db.selectFrom('allocation_attempts').select('id').execute()).length).toBe(ALLOCATIONS);
+    });
+  },
+  { only: ['postgres', 'mysql'] },
+);
+
+describeEachStore(
+  'two parent processes on one database: cron',
+  (dialect) => {
+    let dir: string;
+    let store: Store;
+    let url: string;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'cascade-parents-'));
+      url = await dialect.createDatabase();
+      store = await prepare(url);
+    });
+    afterAll(async () => {
+      await stopAllParents();
+      await store?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('a 6-field cron firing every second dispatches once per tick across both parents', async () => {
+      const taskId = await seedTask(store, await seedFeeds(store, 3), { cron: '* * * * * *' });
+      const parents = await Promise.all(['cron-a', 'cron-b'].map((name) => spawnParent(url, dir, name, { CASCADE_SCHEDULER_ENABLED: 'true' })));
+      const token = await login(parents[0] as ParentProcess);
+      const ticks = () => store.db.selectFrom('schedule_ticks').select(['scheduled_at']).where('task_id', '=', taskId).execute();
+      await waitFor('five cron ticks', async () => ((await ticks()).length >= 5 ? true : undefined));
+      // Stopping waits for in-flight ticks, so the counters and the tick rows below describe the same ticks.
+      for (const parent of parents) expect((await api(parent.url, '/api/v1/cascade/stop-scheduler', { method: 'POST', token })).status).toBe(200);
+
+      const fired = await ticks();
+      const times = fired.map((t) => Number(t.scheduled_at)).sort((x, y) => x - y);
+      expect(new Set(times).size).toBe(times.length);
+      expect(times.every((t) => t % 1000 === 0)).toBe(true);
+      // Never more ticks than seconds elapsed: a tick fired by both parents under two keys would show here.
+      expect(times.length).toBeLessThanOrEqual(((times.at(-1) ?? 0) - (times[0] ?? 0)) / 1000 + 1);
+      let dispatches = 0;
+      for (const parent of parents) {
+        const metrics = await fetch(`${parent.url}/metrics`).then((r) => r.text());
+        dispatches += Number(/^cascade_dispatches_total\{trigger="cron"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+      }
+      // Each parent counts only the ticks it won; together they count every tick once.
+      expect(dispatches).toBe(times.length);
+      // Only the first tick found work; later ticks skip the feeds still in flight.
+      expect((await store.db.selectFrom('allocations').select('id').execute()).length).toBe(3);
+    });
+  },
+  { only: ['postgres', 'mysql'] },
+);

@@ -1,0 +1,31 @@
+import type { TestProject } from 'vitest/node';
+import { redactUrl } from '../src/store/database-url.js';
+import { SERVER_VARIANTS, SQLITE_VARIANT, withMysql, withPostgres, type StoreVariant } from './helpers/databases.js';
+
+/**
+ * Decides once per run which store variants the tests cover. An unset admin URL is a skip with one line of
+ * reason; an unreachable database is a skip locally and a failure in CI (CI=true), never a silent pass.
+ */
+export default async function setup(project: TestProject): Promise<void> {
+  const inCi = process.env.CI === 'true' || process.env.CI === '1';
+  const variants: StoreVariant[] = [SQLITE_VARIANT];
+  const unreachable: string[] = [];
+  for (const server of SERVER_VARIANTS) {
+    const adminUrl = process.env[server.envVar];
+    if (!adminUrl) {
+      console.log(`skipped ${server.label} store tests: ${server.envVar} is not set`);
+      continue;
+    }
+    try {
+      if (server.name === 'postgres') await withPostgres(adminUrl, (client) => client.query('select 1'));
+      else await withMysql(adminUrl, (connection) => connection.query('select 1'));
+      variants.push({ name: server.name, label: server.label, adminUrl });
+    } catch (error) {
+      const reason = `${server.envVar}=${redactUrl(adminUrl)} is unreachable: ${(error as Error).message}`;
+      if (inCi) unreachable.push(reason);
+      else console.log(`skipped ${server.label} store tests: ${reason}`);
+    }
+  }
+  if (unreachable.length > 0) throw new Error(`CI=true and a configured test database is unreachable:\n  ${unreachable.join('\n  ')}`);
+  project.provide('cascadeStoreVariants', variants);
+}

@@ -1,0 +1,102 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createCrossProcessWake, type CrossProcessWake } from '../../src/store/cross-process-wake.js';
+import type { Store } from '../../src/store/store.js';
+import type { WakeChannel } from '../../src/store/wake-channel.js';
+import { WAKE_CHANNEL_NAME } from '../../src/store/wake-postgres.js';
+import { describeEachStore } from '../helpers/databases.js';
+import { openTestStore } from '../helpers/store.js';
+
+/** Counts wakes and lets a test wait, with a deadline, until the count passes a mark. */
+function wakeCounter(channel: WakeChannel) {
+  let count = 0;
+  const unsubscribe = channel.subscribe(() => void count++);
+  return {
+    unsubscribe,
+    get count() {
+      return count;
+    },
+    async waitAbove(mark: number, timeoutMs = 10_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      while (count <= mark) {
+        if (Date.now() > deadline) throw new Error(`no wake within ${timeoutMs} ms (count ${count}, waiting for > ${mark})`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    },
+  };
+}
+
+describeEachStore('cross-process wake channel', (dialect) => {
+  // Two stores with their own pools and channels on one database stand in for two parent processes.
+  let url: string;
+  let storeA: Store;
+  let storeB: Store;
+  let wakeA: CrossProcessWake;
+  let wakeB: CrossProcessWake;
+  const warnings: string[] = [];
+  const logger = { warn: (_details: object, message: string) => void warnings.push(message) };
+  beforeAll(async () => {
+    url = await dialect.createDatabase();
+    storeA = await openTestStore(url);
+    storeB = await openTestStore(url);
+    wakeA = createCrossProcessWake(storeA.db, storeA.caps, url, logger, 50);
+    wakeB = createCrossProcessWake(storeB.db, storeB.caps, url, logger, 50);
+  });
+  afterAll(async () => {
+    await wakeA?.close();
+    await wakeB?.close();
+    await storeA?.close();
+    await storeB?.close();
+  });
+
+  it('wakes a subscriber in the same process at once', async () => {
+    const counter = wakeCounter(wakeA);
+    const before = counter.count;
+    await wakeA.publish();
+    expect(counter.count).toBeGreaterThan(before);
+    counter.unsubscribe();
+  });
+
+  it('wakes a subscriber of another parent when work is published', async () => {
+    const counter = wakeCounter(wakeA);
+    // After ready() the first (possibly spurious) wake of a fresh subscription has passed: only B can raise the count.
+    await wakeA.ready();
+    const mark = counter.count;
+    await wakeB.publish();
+    await counter.waitAbove(mark);
+    counter.unsubscribe();
+  });
+
+  it('stops delivering after unsubscribe, and a throwing listener does not stop the others', async () => {
+    let calls = 0;
+    const unsubscribeBad = wakeA.subscribe(() => {
+      throw new Error('listener bug');
+    });
+    const unsubscribe = wakeA.subscribe(() => void calls++);
+    await wakeA.publish();
+    expect(calls).toBeGreaterThanOrEqual(1);
+    unsubscribe();
+    unsubscribe();
+    unsubscribeBad();
+    const afterUnsubscribe = calls;
+    await wakeA.publish();
+    await wakeA.ready();
+    expect(calls).toBe(afterUnsubscribe);
+  });
+
+  it.runIf(dialect.variant.name === 'postgres')('re-listens after the LISTEN connection is killed', async () => {
+    const counter = wakeCounter(wakeA);
+    await wakeA.ready();
+    const beforeKill = counter.count;
+    const killed = await sql<{ n: number }>`select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = current_database() and query ilike ${`listen ${WAKE_CHANNEL_NAME}%`}`.execute(storeB.db);
+    expect(killed.rows[0]?.n).toBeGreaterThanOrEqual(1);
+    // Reconnecting wakes local subscribers (a notification may have been lost meanwhile); then B's publish arrives.
+    await counter.waitAbove(beforeKill);
+    await wakeA.ready();
+    const mark = counter.count;
+    await wakeB.publish();
+    await counter.waitAbove(mark);
+    expect(warnings).toContain('LISTEN connection lost; reconnecting');
+    counter.unsubscribe();
+  });
+});
