@@ -52,7 +52,7 @@ export function throughputChart(results: readonly ScenarioResult[], subtitle: st
   for (let i = 0; i <= 5; i += 1) {
     const y = (yMax * i) / 5;
     parts.push(`<line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${sy(y).toFixed(1)}" y2="${sy(y).toFixed(1)}" stroke="#d0d7de"/>`);
-    parts.push(`<text x="${PAD.left - 8}" y="${(sy(y) + 4).toFixed(1)}" text-anchor="end">${formatValue(y)}</text>`);
+    parts.push(`<text x="${PAD.left - 8}" y="${(sy(y) + 4).toFixed(1)}" text-anchor="end">${Math.round(y).toLocaleString('en')}</text>`);
   }
   for (const k of levels) {
     parts.push(`<line x1="${sx(k).toFixed(1)}" x2="${sx(k).toFixed(1)}" y1="${PAD.top + plotH}" y2="${PAD.top + plotH + 5}" stroke="#57606a"/>`);
