@@ -98,7 +98,10 @@ async function reserveCapacity(trx: Trx, groups: PlacementGroup[], nodes: Placem
   const perNode = new Map<string, number>();
   for (const g of groups) if (g.nodeId) perNode.set(g.nodeId, (perNode.get(g.nodeId) ?? 0) + g.feedIds.length);
   const refused = new Set<string>();
-  for (const [nodeId, feeds] of perNode) if (!(await adjustNodeLoad(trx, nodeId, feeds, nowMs))) refused.add(nodeId);
+  // Lock node rows in one global order so that concurrent dispatches cannot deadlock on them.
+  for (const [nodeId, feeds] of [...perNode].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (!(await adjustNodeLoad(trx, nodeId, feeds, nowMs))) refused.add(nodeId);
+  }
   if (refused.size === 0) return groups;
   return groups.map((g) => {
     if (!g.nodeId || !refused.has(g.nodeId)) return g;
