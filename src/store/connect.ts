@@ -8,6 +8,7 @@ import { mysqlCapabilities, postgresCapabilities, sqliteCapabilities, type Capab
 import { parseDatabaseUrl, redactUrl } from './database-url.js';
 import type { Database } from './tables.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate.js';
+import { withStatementCache } from './sqlite-statement-cache.js';
 
 /** The little a store connection needs from a logger (pino's `Logger` fits). */
 export type StoreLogger = { warn(details: object, message: string): void };
@@ -62,7 +63,7 @@ function connectSqlite(filename: string): Connection {
   database.pragma('busy_timeout = 10000');
   database.pragma('synchronous = NORMAL');
   const version = (database.prepare('select sqlite_version() as v').get() as { v: string }).v;
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
   return { db, caps: sqliteCapabilities(version) };
 }
 

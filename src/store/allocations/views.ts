@@ -74,6 +74,8 @@ export function toAllocationView(row: AllocationTable, nodeName: string | null):
   };
 }
 
+type PackageTaskFields = Pick<MessageTaskTable, 'id' | 'message_type' | 'message_template' | 'web_hook_url' | 'cron_exp' | 'headers' | 'cookies'>;
+
 export type AllocationFilter = { task_id?: string | undefined; node_id?: string | undefined; status?: string | undefined; schedule_run_id?: string | undefined };
 
 export class AllocationViews {
@@ -146,8 +148,13 @@ export class AllocationViews {
       const found = await this.db.selectFrom('feeds').select(['id', 'faker_id', 'mp_name', 'mp_cover', 'mp_intro', 'url', 'status']).where('id', 'in', ids).execute();
       for (const f of found) feeds.set(f.id, { ...f, status: Number(f.status) });
     }
-    const tasks = new Map<string, MessageTaskTable>();
-    const foundTasks = await this.db.selectFrom('message_tasks').selectAll().where('id', 'in', taskIds).execute();
+    const tasks = new Map<string, PackageTaskFields>();
+    // Not selectAll: `mps_id` holds every feed of the task (tens of KB for a large task) and a package needs none of it.
+    const foundTasks = await this.db
+      .selectFrom('message_tasks')
+      .select(['id', 'message_type', 'message_template', 'web_hook_url', 'cron_exp', 'headers', 'cookies'])
+      .where('id', 'in', taskIds)
+      .execute();
     for (const t of foundTasks) tasks.set(t.id, t);
     return rows.map((row) => {
       const task = tasks.get(row.task_id);

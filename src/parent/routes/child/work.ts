@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { LevelWithSilent } from 'pino';
+import { toAllocationView } from '../../../store/allocations/views.js';
+import type { AllocationTable, NodeTable } from '../../../store/tables.js';
 import { ok } from '../../envelope.js';
 import { nodeOf, requireNode } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
@@ -64,6 +66,11 @@ const ReportCompletion = closed({
 /** Upload accepts 2 MiB whatever the global body limit. */
 const UPLOAD_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
+/** The node name for an allocation view: the caller's own name when it holds the row (the only case here). */
+function holderName(row: AllocationTable, node: NodeTable): string | null {
+  return row.node_id === node.id ? node.name : null;
+}
+
 /** An abort signal that fires when the client goes away before the answer, so a long-poll stops waiting for nobody. */
 function disconnectSignal(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
@@ -121,9 +128,10 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden }: RouteOpt
       const node = nodeOf(request);
       const { allocation_id: id, status, error_message: error } = request.body;
       if (status === 'executing') {
-        await store.allocations.start(id, node.id);
-        await store.allocations.extendLease(id, node.id);
-        return ok(await store.allocations.views.view(id, false), 'Allocation is executing.');
+        // start() sets the lease to now + lease_seconds itself and returns the row as stored: no second UPDATE
+        // to extend the lease, no re-read for the answer (both showed up in the claim-cycle benchmark).
+        const row = await store.allocations.start(id, node.id);
+        return ok(toAllocationView(row, holderName(row, node)), 'Allocation is executing.');
       }
       const row = await store.allocations.fail(id, node.id, error ?? 'failed without a reason');
       metrics.failures.inc();
@@ -152,7 +160,7 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden }: RouteOpt
       const before = await store.allocations.views.getRow(id);
       const row = await store.allocations.complete(id, node.id, results, articleCount ?? 0);
       if (before?.status !== 'completed' && row.status === 'completed') metrics.completions.inc();
-      return ok(await store.allocations.views.view(id, false), 'Allocation completed.');
+      return ok(toAllocationView(row, holderName(row, node)), 'Allocation completed.');
     },
   );
 }
