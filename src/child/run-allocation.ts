@@ -35,7 +35,7 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
   const allocationId = pkg.allocation_id;
   const dropped = (results: FeedResult[] = []): AllocationOutcome => ({ allocationId, outcome: 'dropped', results });
 
-  const started = await deps.delivery.send({ method: 'PUT', path: '/task-status', allocationId, body: { allocation_id: allocationId, status: 'executing', timestamp: now() } });
+  const started = await deps.delivery.send({ method: 'PUT', path: '/task-status', allocationId, body: { allocation_id: allocationId, attempt: pkg.attempt, status: 'executing', timestamp: now() } });
   if (started.kind === 'rejected') return dropped();
   log.info({ feeds: pkg.feeds.length }, 'allocation executing');
 
@@ -46,7 +46,7 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
       results.push({ mp_id: feed.id, status: 'failed', article_count: 0, error });
       continue;
     }
-    const uploaded = await uploadArticles(allocationId, articles, deps.delivery);
+    const uploaded = await uploadArticles(allocationId, pkg.attempt, articles, deps.delivery);
     if (uploaded === 'lease-gone') return dropped(results);
     if ('error' in uploaded) {
       results.push({ mp_id: feed.id, status: 'failed', article_count: 0, error: uploaded.error });
@@ -59,12 +59,12 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
   const allFailed = results.length > 0 && results.every((r) => r.status === 'failed');
   if (allFailed) {
     const errorMessage = results.map((r) => `${r.mp_id}: ${r.error}`).join('; ').slice(0, 2000);
-    const sent = await deps.delivery.send({ method: 'PUT', path: '/task-status', allocationId, body: { allocation_id: allocationId, status: 'failed', error_message: errorMessage, timestamp: now() } });
+    const sent = await deps.delivery.send({ method: 'PUT', path: '/task-status', allocationId, body: { allocation_id: allocationId, attempt: pkg.attempt, status: 'failed', error_message: errorMessage, timestamp: now() } });
     if (sent.kind === 'rejected') return dropped(results);
     log.warn({ error_message: errorMessage }, 'allocation failed: every feed failed');
     return { allocationId, outcome: 'failed', results };
   }
-  const report = { allocation_id: allocationId, task_id: pkg.task_id, results, article_count: articleCount, timestamp: now() };
+  const report = { allocation_id: allocationId, attempt: pkg.attempt, task_id: pkg.task_id, results, article_count: articleCount, timestamp: now() };
   const sent = await deps.delivery.send({ method: 'POST', path: '/report-completion', allocationId, body: report });
   if (sent.kind === 'rejected') return dropped(results);
   log.info({ articles: articleCount, failed_feeds: results.filter((r) => r.status === 'failed').length, queued: sent.kind === 'queued' }, 'allocation completed');
@@ -89,6 +89,7 @@ async function runFeed(feed: PackageFeed, pkg: TaskPackage, deps: RunAllocationD
 /** Uploads in batches under both limits; returns the new-article count when every batch was answered. */
 async function uploadArticles(
   allocationId: string,
+  attempt: number | undefined,
   articles: Article[],
   delivery: Delivery,
 ): Promise<{ newCount: number | undefined } | { error: string } | 'lease-gone'> {
@@ -98,7 +99,7 @@ async function uploadArticles(
       method: 'POST',
       path: '/upload-articles',
       allocationId,
-      body: { allocation_id: allocationId, articles: batch, timestamp: now() },
+      body: { allocation_id: allocationId, attempt, articles: batch, timestamp: now() },
     });
     if (sent.kind === 'rejected') return sent.error.leaseGone ? 'lease-gone' : { error: `parent rejected the articles: ${sent.error.message}` };
     newCount = sent.kind === 'delivered' && newCount !== undefined ? newCount + Number(sent.data?.new_count ?? 0) : undefined;

@@ -4,6 +4,7 @@ import { CascadeError } from '../errors/cascade-error.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 import type { MessageTaskTable } from '../store/tables.js';
+import { isTransientDatabaseError } from '../store/transient-error.js';
 import { isUniqueViolation } from '../store/unique-violation.js';
 
 export type DispatchTrigger = 'api' | 'cli' | 'cron';
@@ -87,8 +88,11 @@ export class Dispatcher {
           tick,
         });
       } catch (error) {
-        if (!isUniqueViolation(error) || attempt >= ATTEMPTS_ON_COLLISION) {
-          if (isUniqueViolation(error)) throw new CascadeError('CONFLICT', `Another dispatch of task '${task.id}' ran at the same moment; try again.`, { cause: error });
+        // A concurrent dispatch took the same live feeds, or the database chose this transaction as a deadlock
+        // victim: run again; the retry re-reads what is live and skips it.
+        const retryable = isUniqueViolation(error) || isTransientDatabaseError(error);
+        if (!retryable || attempt >= ATTEMPTS_ON_COLLISION) {
+          if (retryable) throw new CascadeError('CONFLICT', `Another dispatch of task '${task.id}' ran at the same moment; try again.`, { cause: error });
           throw error;
         }
       }

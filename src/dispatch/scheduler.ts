@@ -100,16 +100,25 @@ export class Scheduler {
   }
 }
 
+/** Look-back windows for finding the tick a late trigger belongs to, shortest first. */
+const LOOK_BACK_MS = [5_000, 60_000, 3_600_000, 86_400_000, 32 * 86_400_000, 367 * 86_400_000];
+
 /**
  * The tick a trigger belongs to: the latest scheduled time at or before now. Croner reports when it fired, not
- * the time it was scheduled for; every parent must derive the same key for the same tick.
+ * the time it was scheduled for, and every parent must derive the same key for the same tick even when its event
+ * loop was blocked and the trigger came late; so look back as far as needed, never fall back to "now".
  */
 export function scheduledTime(job: Cron, nowMs: number): number {
-  let tick = job.nextRun(new Date(nowMs - 5000));
-  let latest = nowMs;
-  while (tick && tick.getTime() <= nowMs) {
-    latest = tick.getTime();
-    tick = job.nextRun(tick);
+  for (const window of LOOK_BACK_MS) {
+    let tick = job.nextRun(new Date(nowMs - window));
+    if (!tick || tick.getTime() > nowMs) continue;
+    let latest = tick.getTime();
+    while (tick && tick.getTime() <= nowMs) {
+      latest = tick.getTime();
+      tick = job.nextRun(tick);
+    }
+    return Math.floor(latest / 1000) * 1000;
   }
-  return Math.floor(latest / 1000) * 1000;
+  // No tick within a year (a pattern like "29 Feb"): key by the second, as precisely as this parent can tell.
+  return Math.floor(nowMs / 1000) * 1000;
 }

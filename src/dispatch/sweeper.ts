@@ -37,6 +37,8 @@ export class Sweeper {
   async sweepOnce(nowMs = Date.now()): Promise<{ requeued: number; timedOut: number; released: number }> {
     const { requeued, timedOut } = await this.store.allocations.expireLeases(nowMs);
     const released = await this.store.allocations.releaseOfflineNodes(this.dispatch.offline_after_seconds, nowMs);
+    const split = await this.store.allocations.splitOversizedPool(nowMs);
+    if (split > 0) this.logger.info({ split }, 'split pooled allocations no node could hold');
     if (requeued > 0) this.metrics?.requeues.inc({ reason: 'lease_expired' }, requeued);
     if (timedOut > 0) this.metrics?.timeouts.inc(timedOut);
     if (released > 0) this.metrics?.requeues.inc({ reason: 'node_offline' }, released);

@@ -23,7 +23,11 @@ export type PlacementGroup = {
 
 export type PlacementPlan = { groups: PlacementGroup[]; assigned: number; unassigned: number };
 
-export function planPlacement(nodes: readonly PlacementNode[], feedIds: readonly string[], feedsPerAllocation: number): PlacementPlan {
+/**
+ * `poolGroupSize` caps unassigned allocations so that every node could take one (an allocation bigger than a
+ * node's max_capacity could never be claimed by it); it defaults to feedsPerAllocation.
+ */
+export function planPlacement(nodes: readonly PlacementNode[], feedIds: readonly string[], feedsPerAllocation: number, poolGroupSize = feedsPerAllocation): PlacementPlan {
   const free = new Map(nodes.map((n) => [n.id, Math.max(0, n.maxCapacity - n.load)]));
   const perNode = new Map<string, { feedIds: string[]; reasons: string[] }>();
   const unassigned: string[] = [];
@@ -49,8 +53,9 @@ export function planPlacement(nodes: readonly PlacementNode[], feedIds: readonly
     }
   }
   const poolReason = unassignedReason(nodes);
-  for (let i = 0; i < unassigned.length; i += feedsPerAllocation) {
-    groups.push({ nodeId: null, feedIds: unassigned.slice(i, i + feedsPerAllocation), reason: poolReason });
+  const poolSize = Math.max(1, Math.min(feedsPerAllocation, poolGroupSize));
+  for (let i = 0; i < unassigned.length; i += poolSize) {
+    groups.push({ nodeId: null, feedIds: unassigned.slice(i, i + poolSize), reason: poolReason });
   }
   return { groups, assigned: feedIds.length - unassigned.length, unassigned: unassigned.length };
 }

@@ -22,6 +22,16 @@ export type ArticleView = Omit<ArticleTable, 'created_at' | 'updated_at' | 'allo
 
 const UPDATABLE = ['mp_id', 'title', 'url', 'pic_url', 'description', 'content', 'content_markdown', 'publish_time', 'allocation_id', 'node_id', 'updated_at'] as const;
 
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
+}
+
 export class ArticlesStore {
   constructor(
     private readonly db: Kysely<Database>,
@@ -30,23 +40,21 @@ export class ArticlesStore {
 
   /**
    * Upserts a node's articles for an allocation it holds (or completed: a repeated upload is harmless).
-   * Returns how many were received and how many were new to the store.
+   * Returns how many were received and how many were new to the store. "New" is what the insert itself
+   * reports (insert-or-ignore first, then update the rest), so concurrent duplicate uploads count each article
+   * once. Rows go in id order so that overlapping uploads lock them in the same order.
    */
-  async upload(allocationId: string, nodeId: string, articles: readonly ArticleInput[], nowMs = Date.now()): Promise<{ received: number; new_count: number }> {
+  async upload(allocationId: string, actor: { nodeId: string; attempt?: number | undefined }, articles: readonly ArticleInput[], nowMs = Date.now()): Promise<{ received: number; new_count: number }> {
     return this.db.transaction().execute(async (trx) => {
-      const feedIds = await this.#heldFeeds(trx, allocationId, nodeId);
+      const feedIds = await this.#heldFeeds(trx, allocationId, actor);
       const foreign = [...new Set(articles.filter((a) => !feedIds.has(a.mp_id)).map((a) => a.mp_id))];
       if (foreign.length > 0) {
         throw new CascadeError('VALIDATION_FAILED', `articles name feeds that are not in allocation '${allocationId}': ${foreign.join(', ')}`, {
           details: foreign.map((mp) => ({ path: 'articles.mp_id', message: `'${mp}' is not in this allocation` })),
         });
       }
-      const unique = new Map(articles.map((a) => [a.id, a]));
-      const existing = new Set<string>();
-      for (const ids of chunk([...unique.keys()], 1000)) {
-        for (const row of await trx.selectFrom('articles').select('id').where('id', 'in', ids).execute()) existing.add(row.id);
-      }
-      const rows: ArticleTable[] = [...unique.values()].map((a) => ({
+      const unique = [...new Map(articles.map((a) => [a.id, a])).values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const rows: ArticleTable[] = unique.map((a) => ({
         id: a.id,
         mp_id: a.mp_id,
         title: a.title ?? '',
@@ -57,22 +65,36 @@ export class ArticlesStore {
         content_markdown: a.content_markdown ?? '',
         publish_time: a.publish_time ?? 0,
         allocation_id: allocationId,
-        node_id: nodeId,
+        node_id: actor.nodeId,
         created_at: nowMs,
         updated_at: nowMs,
       }));
-      for (const part of chunk(rows, rowsPerInsert(this.caps, 13))) await this.#upsert(trx, part);
-      const fresh = rows.filter((r) => !existing.has(r.id));
       const perFeed = new Map<string, number>();
-      for (const r of fresh) perFeed.set(r.mp_id, (perFeed.get(r.mp_id) ?? 0) + 1);
+      let inserted = 0;
+      for (const [feedId, group] of groupBy(rows, (r) => r.mp_id)) {
+        for (const part of chunk(group, rowsPerInsert(this.caps, 13))) {
+          const count = await this.#insertNew(trx, part);
+          perFeed.set(feedId, (perFeed.get(feedId) ?? 0) + count);
+          inserted += count;
+        }
+      }
+      // Articles that were already stored get the new content.
+      if (inserted < rows.length) for (const part of chunk(rows, rowsPerInsert(this.caps, 13))) await this.#upsert(trx, part);
       for (const [feedId, n] of perFeed) {
-        await trx.updateTable('feeds').set((eb) => ({ article_count: eb('article_count', '+', n) })).where('id', '=', feedId).execute();
+        if (n > 0) await trx.updateTable('feeds').set((eb) => ({ article_count: eb('article_count', '+', n) })).where('id', '=', feedId).execute();
       }
-      if (fresh.length > 0) {
-        await trx.updateTable('allocations').set((eb) => ({ new_article_count: eb('new_article_count', '+', fresh.length) })).where('id', '=', allocationId).execute();
+      if (inserted > 0) {
+        await trx.updateTable('allocations').set((eb) => ({ new_article_count: eb('new_article_count', '+', inserted) })).where('id', '=', allocationId).execute();
       }
-      return { received: articles.length, new_count: fresh.length };
+      return { received: articles.length, new_count: inserted };
     });
+  }
+
+  /** Inserts the rows whose id is not stored yet; returns how many it inserted. */
+  async #insertNew(trx: Trx, rows: ArticleTable[]): Promise<number> {
+    const insert = trx.insertInto('articles').values(rows);
+    const result = this.caps.dialect === 'mysql' ? await insert.ignore().executeTakeFirst() : await insert.onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0);
   }
 
   async list(filter: { mp_id?: string | undefined; since?: number | undefined }, limit: number, offset: number): Promise<{ list: ArticleView[]; total: number }> {
@@ -93,9 +115,17 @@ export class ArticlesStore {
     };
   }
 
-  async #heldFeeds(trx: Trx, allocationId: string, nodeId: string): Promise<Set<string>> {
-    const row = await trx.selectFrom('allocations').select(['node_id', 'status', 'feed_ids']).where('id', '=', allocationId).executeTakeFirst();
-    const holds = row && row.node_id === nodeId && ([...HELD_STATUSES, 'completed'] as string[]).includes(row.status);
+  /** The allocation's feeds, read FOR UPDATE so that no requeue slips in between this check and the writes. */
+  async #heldFeeds(trx: Trx, allocationId: string, actor: { nodeId: string; attempt?: number | undefined }): Promise<Set<string>> {
+    const nodeId = actor.nodeId;
+    const row = await trx
+      .selectFrom('allocations')
+      .select(['node_id', 'status', 'feed_ids', 'attempt'])
+      .where('id', '=', allocationId)
+      .$if(this.caps.rowLocks, (q) => q.forUpdate())
+      .executeTakeFirst();
+    const sameAttempt = actor.attempt === undefined || Number(row?.attempt) === actor.attempt;
+    const holds = row && sameAttempt && row.node_id === nodeId && ([...HELD_STATUSES, 'completed'] as string[]).includes(row.status);
     if (row && holds) return new Set(parseJson<string[]>(row.feed_ids, []));
     const heldBefore = row
       ? await trx.selectFrom('allocation_attempts').select('id').where('allocation_id', '=', allocationId).where('node_id', '=', nodeId).executeTakeFirst()

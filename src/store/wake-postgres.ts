@@ -78,7 +78,7 @@ export class PostgresWakeChannel implements WakeChannel {
   }
 
   private connect(): void {
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 10_000 });
+    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 10_000, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     client.on('notification', (message) => {
       if (message.channel === WAKE_CHANNEL_NAME && message.payload !== this.instanceId) this.local.deliver();
     });

@@ -53,7 +53,10 @@ const MOVES = {
   retry: (s: Scenario) => s.store.allocations.retry(s.target),
 } as const;
 
-/** [state, move, expected status afterwards | error code]. Final-state states use max_attempts 1 where needed. */
+/**
+ * [state, move, expected status afterwards | error code]. Final-state states use max_attempts 1 where needed. A node
+ * reporting on work that timed out or was cancelled under it has lost its lease (LEASE_LOST, drop the work).
+ */
 const TABLE: Array<[AllocationStatus, keyof typeof MOVES, AllocationStatus | string, number?]> = [
   ['pending', 'start', 'INVALID_TRANSITION'],
   ['pending', 'complete', 'INVALID_TRANSITION'],
@@ -77,11 +80,11 @@ const TABLE: Array<[AllocationStatus, keyof typeof MOVES, AllocationStatus | str
   ['failed', 'complete', 'INVALID_TRANSITION', 1],
   ['failed', 'cancel', 'INVALID_TRANSITION', 1],
   ['failed', 'retry', 'pending', 1],
-  ['timeout', 'start', 'INVALID_TRANSITION', 1],
-  ['timeout', 'complete', 'INVALID_TRANSITION', 1],
+  ['timeout', 'start', 'LEASE_LOST', 1],
+  ['timeout', 'complete', 'LEASE_LOST', 1],
   ['timeout', 'retry', 'pending', 1],
-  ['cancelled', 'start', 'INVALID_TRANSITION'],
-  ['cancelled', 'complete', 'INVALID_TRANSITION'],
+  ['cancelled', 'start', 'LEASE_LOST'],
+  ['cancelled', 'complete', 'LEASE_LOST'],
   ['cancelled', 'retry', 'pending'],
 ];
 

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { CascadeError, type ErrorCodeName } from '../../errors/cascade-error.js';
+import { isTransientDatabaseError } from '../../store/transient-error.js';
 
 type ErrorBody = { code: number; message: string; data: null; error: ErrorCodeName; details?: unknown; request_id?: string };
 
@@ -15,6 +16,12 @@ const FASTIFY_CODES: Record<string, { code: ErrorCodeName; message: string }> = 
 /** The one place where any error becomes the protocol envelope (PROTOCOL §1.2). */
 export function installErrorEnvelope(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | CascadeError | Error, request, reply) => {
+    if (isTransientDatabaseError(error)) {
+      request.log.warn({ err: error, request_id: request.id }, 'database busy; asked the caller to retry');
+      void reply.header('retry-after', '1');
+      void reply.status(503).send({ code: 503, message: 'The database is busy (lock conflict); retry shortly.', data: null, error: 'UNAVAILABLE', request_id: request.id } satisfies ErrorBody);
+      return;
+    }
     const body = toErrorBody(error);
     if (body.code >= 500) {
       request.log.error({ err: error, request_id: request.id }, 'request failed');

@@ -4,7 +4,7 @@ import type { AllocationTable, Database } from '../tables.js';
 import type { WakeChannel } from '../wake-channel.js';
 import { claimAllocations } from './claim.js';
 import { insertDispatch, type DispatchOutcome, type DispatchRequest } from './insert.js';
-import { AllocationMoves, type FeedResult } from './moves.js';
+import { AllocationMoves, type FeedResult, type NodeActor } from './moves.js';
 import { AllocationRecovery } from './recovery.js';
 import type { LeaseSettings } from './shared.js';
 import { AllocationViews } from './views.js';
@@ -25,7 +25,7 @@ export class AllocationsStore {
     private readonly wake: WakeChannel,
   ) {
     this.views = new AllocationViews(db);
-    this.#moves = new AllocationMoves(db, settings);
+    this.#moves = new AllocationMoves(db, settings, caps.rowLocks);
     this.#recovery = new AllocationRecovery(db, caps, settings);
   }
 
@@ -41,18 +41,26 @@ export class AllocationsStore {
     return rows;
   }
 
-  async start(id: string, nodeId: string, nowMs = Date.now()): Promise<AllocationTable> {
-    return this.#moves.start(id, nodeId, nowMs);
+  /** `node`: the node's id, or the node and the attempt its report is about (reports of lost attempts get LEASE_LOST). */
+  async start(id: string, node: string | NodeActor, nowMs = Date.now()): Promise<AllocationTable> {
+    return this.#moves.start(id, actorOf(node), nowMs);
   }
 
-  complete(id: string, nodeId: string, results: readonly FeedResult[], articleCount: number, nowMs = Date.now()): Promise<AllocationTable> {
-    return this.#moves.complete(id, nodeId, results, articleCount, nowMs);
-  }
-
-  async fail(id: string, nodeId: string, errorMessage: string, nowMs = Date.now()): Promise<AllocationTable> {
-    const row = await this.#moves.fail(id, nodeId, errorMessage, nowMs);
-    if (row.status === 'pending') await this.wake.publish();
+  async complete(id: string, node: string | NodeActor, results: readonly FeedResult[], articleCount: number, nowMs = Date.now()): Promise<AllocationTable> {
+    const row = await this.#moves.complete(id, actorOf(node), results, articleCount, nowMs);
+    await this.#wakeIfPoolWork(nowMs); // the freed capacity may let a waiting node take pooled work
     return row;
+  }
+
+  async fail(id: string, node: string | NodeActor, errorMessage: string, nowMs = Date.now()): Promise<AllocationTable> {
+    const row = await this.#moves.fail(id, actorOf(node), errorMessage, nowMs);
+    if (row.status === 'pending') await this.wake.publish();
+    else await this.#wakeIfPoolWork(nowMs);
+    return row;
+  }
+
+  async #wakeIfPoolWork(nowMs: number): Promise<void> {
+    if (await this.#recovery.hasPoolWork(nowMs)) await this.wake.publish();
   }
 
   async cancel(id: string, nowMs = Date.now()): Promise<AllocationTable> {
@@ -79,6 +87,12 @@ export class AllocationsStore {
     return released;
   }
 
+  async splitOversizedPool(nowMs = Date.now()): Promise<number> {
+    const split = await this.#recovery.splitOversizedPool(nowMs);
+    if (split > 0) await this.wake.publish();
+    return split;
+  }
+
   async deleteNode(nodeId: string, nowMs = Date.now()): Promise<void> {
     await this.#recovery.deleteNode(nodeId, nowMs);
     await this.wake.publish();
@@ -97,4 +111,9 @@ export class AllocationsStore {
   }
 }
 
+function actorOf(node: string | NodeActor): NodeActor {
+  return typeof node === 'string' ? { nodeId: node } : node;
+}
+
+export type { NodeActor };
 export type { DispatchOutcome, DispatchRequest, FeedResult, LeaseSettings };

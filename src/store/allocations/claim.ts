@@ -37,7 +37,7 @@ export async function claimAllocations(
     let poolSeen = 0;
     if (own.length < max && room > 0) {
       const quota = parseJson<Record<string, number>>(node.feed_quota, {});
-      const pool = await candidates(trx, caps, null, (max - own.length) * 4 + 16, nowMs);
+      const pool = await candidates(trx, caps, null, (max - own.length) * 4 + 16, nowMs, room);
       const holdsQuota = (row: AllocationTable) => (parseJson<string[]>(row.feed_ids, []).some((id) => (quota[id] ?? 0) > 0) ? 0 : 1);
       pool.sort((a, b) => holdsQuota(a) - holdsQuota(b));
       poolSeen = pool.length;
@@ -75,13 +75,15 @@ export type ClaimResult = {
   lockedUntaken: boolean;
 };
 
-async function candidates(trx: Trx, caps: Capabilities, nodeId: string | null, limit: number, nowMs: number): Promise<AllocationTable[]> {
+/** Pending rows to claim, oldest first; `maxFeeds` skips pool rows too big for the node's free room. */
+async function candidates(trx: Trx, caps: Capabilities, nodeId: string | null, limit: number, nowMs: number, maxFeeds?: number): Promise<AllocationTable[]> {
   return trx
     .selectFrom('allocations')
     .selectAll()
     .where('status', '=', 'pending')
     .where('node_id', nodeId === null ? 'is' : '=', nodeId)
     .where('available_at', '<=', nowMs)
+    .$if(maxFeeds !== undefined, (q) => q.where('feed_count', '<=', maxFeeds as number))
     .orderBy('created_at')
     .orderBy('id')
     .limit(limit)

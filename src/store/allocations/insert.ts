@@ -43,12 +43,15 @@ export async function insertDispatch(db: Kysely<Database>, caps: Capabilities, s
     if (todo.length === 0) return { ...none, feedsSkippedInFlight: live.size, tickAlreadyFired: false };
 
     const nodes = await onlineNodes(trx, request.nowMs, request.offlineAfterSeconds);
-    const plan = planPlacement(nodes, todo, request.feedsPerAllocation);
+    const plan = planPlacement(nodes, todo, request.feedsPerAllocation, await smallestActiveCapacity(trx));
     const groups = await reserveCapacity(trx, plan.groups, nodes, request.nowMs);
 
     const rows = groups.map((group) => allocationRow(group, request, settings));
     for (const part of chunk(rows, rowsPerInsert(caps, 23))) await trx.insertInto('allocations').values(part).execute();
-    const feedRows = rows.flatMap((row) => (JSON.parse(row.feed_ids) as string[]).map((feedId) => ({ allocation_id: row.id, feed_id: feedId })));
+    // In feed order, so that overlapping dispatches of tasks sharing feeds take the live_feeds keys in one order.
+    const feedRows = rows
+      .flatMap((row) => (JSON.parse(row.feed_ids) as string[]).map((feedId) => ({ allocation_id: row.id, feed_id: feedId })))
+      .sort((a, b) => (a.feed_id < b.feed_id ? -1 : a.feed_id > b.feed_id ? 1 : 0));
     for (const part of chunk(feedRows, rowsPerInsert(caps, 2))) {
       await trx.insertInto('allocation_feeds').values(part).execute();
       await trx.insertInto('live_feeds').values(part).execute();
@@ -71,6 +74,20 @@ async function claimTick(trx: Trx, caps: Capabilities, request: DispatchRequest)
     ? await insert.ignore().executeTakeFirst()
     : await insert.onConflict((oc) => oc.columns(['task_id', 'scheduled_at']).doNothing()).executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+}
+
+/**
+ * The smallest max_capacity of any active child node (online or not), so pool allocations fit every node;
+ * 1 when there is no node yet, since nothing is known about the capacities to come.
+ */
+async function smallestActiveCapacity(trx: Trx): Promise<number> {
+  const row = await trx
+    .selectFrom('nodes')
+    .select((eb) => eb.fn.min('max_capacity').as('smallest'))
+    .where('node_type', '=', 1)
+    .where('is_active', '=', 1)
+    .executeTakeFirst();
+  return row?.smallest === null || row?.smallest === undefined ? 1 : Number(row.smallest);
 }
 
 async function onlineNodes(trx: Trx, nowMs: number, offlineAfterSeconds: number): Promise<PlacementNode[]> {
@@ -98,7 +115,10 @@ async function reserveCapacity(trx: Trx, groups: PlacementGroup[], nodes: Placem
   const perNode = new Map<string, number>();
   for (const g of groups) if (g.nodeId) perNode.set(g.nodeId, (perNode.get(g.nodeId) ?? 0) + g.feedIds.length);
   const refused = new Set<string>();
-  for (const [nodeId, feeds] of perNode) if (!(await adjustNodeLoad(trx, nodeId, feeds, nowMs))) refused.add(nodeId);
+  // Lock node rows in one global order so that concurrent dispatches cannot deadlock on them.
+  for (const [nodeId, feeds] of [...perNode].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (!(await adjustNodeLoad(trx, nodeId, feeds, nowMs))) refused.add(nodeId);
+  }
   if (refused.size === 0) return groups;
   return groups.map((g) => {
     if (!g.nodeId || !refused.has(g.nodeId)) return g;
@@ -118,7 +138,8 @@ function allocationRow(group: PlacementGroup, request: DispatchRequest, settings
     status: 'pending',
     attempt: 1,
     max_attempts: settings.maxAttempts,
-    available_at: request.nowMs,
+    // Fresh work is claimable at once, whatever the claimer's clock says; only retry backoffs set a future time.
+    available_at: 0,
     lease_expires_at: null,
     placement: group.reason.slice(0, 1000),
     result_summary: null,

@@ -9,16 +9,18 @@ import { adjustNodeLoad, closeAttempt, dropLiveFeeds, leaseUntil, retryAt, type 
 export type FeedResult = { mp_id: string; status: 'success' | 'failed'; article_count: number; new_article_count?: number | undefined; error?: string | null | undefined };
 
 /**
- * Applies one move as a single guarded UPDATE (`WHERE id AND status IN (from) [AND node_id]`) and keeps the
- * holder's load counter, the live-feed index and the attempt history right in the same transaction.
- * Returns the row after the move, or what explainRefusal decides when the guard matched nothing.
+ * Applies one move as a single guarded UPDATE and keeps the holder's load counter, the live-feed index and the
+ * attempt history right in the same transaction (the caller does those). The guard is everything the caller
+ * read: status, attempt and holder (`node_id IS NULL` included, so a concurrent release cannot slip between the
+ * read and the write), plus an expired lease for the sweeper. Returns the row after the move, or undefined when
+ * the guard matched nothing.
  */
 async function applyMove(
   trx: Trx,
   row: AllocationTable,
   move: Move,
   values: Partial<AllocationTable>,
-  holder: string | null,
+  options: { leaseExpiredBefore?: number } = {},
 ): Promise<AllocationTable | undefined> {
   const result = await trx
     .updateTable('allocations')
@@ -26,30 +28,44 @@ async function applyMove(
     .where('id', '=', row.id)
     .where('status', '=', row.status)
     .where('attempt', '=', row.attempt)
-    .$if(holder !== null, (q) => q.where('node_id', '=', holder))
+    .where('node_id', row.node_id === null ? 'is' : '=', row.node_id)
+    .$if(options.leaseExpiredBefore !== undefined, (q) => q.where('lease_expires_at', '<', options.leaseExpiredBefore as number))
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) return undefined;
   return { ...row, ...values, status: MOVES[move].to };
 }
 
-async function loadRow(trx: Trx, id: string, move: Move, nodeId: string | null): Promise<AllocationTable> {
-  const row = await trx.selectFrom('allocations').selectAll().where('id', '=', id).executeTakeFirst();
+/** Who asks for a move: a node (child API), optionally naming the attempt it works on, or an admin (null). */
+export type Actor = { nodeId: string; attempt?: number | undefined } | null;
+
+async function loadRow(trx: Trx, id: string, move: Move, actor: Actor, lock: boolean): Promise<AllocationTable> {
+  const row = await trx.selectFrom('allocations').selectAll().where('id', '=', id).$if(lock, (q) => q.forUpdate()).executeTakeFirst();
+  const nodeId = actor?.nodeId ?? null;
+  if (row && actor?.attempt !== undefined && Number(row.attempt) !== actor.attempt && row.node_id === actor.nodeId) {
+    // The same node holds a newer attempt: this report belongs to one it lost (a retried request, a late answer).
+    throw new CascadeError('LEASE_LOST', `Attempt ${actor.attempt} of allocation '${id}' is over (it is on attempt ${row.attempt}); drop its work.`);
+  }
   if (!row || !MOVES[move].from.includes(row.status as never) || (nodeId !== null && row.node_id !== nodeId)) {
     return explainRefusal(trx, id, move, nodeId);
   }
   return row;
 }
 
-/** Runs a move for a node (child API) or an admin (nodeId null); an idempotent repeat returns the row as it is. */
+/**
+ * Runs a move in one transaction. The row is read FOR UPDATE where the database has row locks, so nothing
+ * changes it between the read and the guarded write; an idempotent repeat returns the row as it is.
+ */
 async function move(
   db: Kysely<Database>,
+  lock: boolean,
   id: string,
   kind: Move,
-  nodeId: string | null,
+  actor: Actor,
   effect: (trx: Trx, row: AllocationTable) => Promise<AllocationTable | undefined>,
 ): Promise<AllocationTable> {
+  const nodeId = actor?.nodeId ?? null;
   return db.transaction().execute(async (trx) => {
-    const row = await loadRow(trx, id, kind, nodeId);
+    const row = await loadRow(trx, id, kind, actor, lock);
     // loadRow hands back a row outside the move's source states only for an idempotent repeat: answer as is.
     if (!MOVES[kind].from.includes(row.status as never)) return row;
     const moved = await effect(trx, row);
@@ -57,24 +73,29 @@ async function move(
   });
 }
 
+export type NodeActor = { nodeId: string; attempt?: number | undefined };
+
 export class AllocationMoves {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly settings: LeaseSettings,
+    /** Read rows FOR UPDATE (PostgreSQL, MySQL); SQLite serialises write transactions instead. */
+    private readonly rowLocks: boolean,
   ) {}
 
   /** claimed → executing; extends the lease. */
-  start(id: string, nodeId: string, nowMs: number): Promise<AllocationTable> {
-    return move(this.db, id, 'start', nodeId, async (trx, row) => {
-      const moved = await applyMove(trx, row, 'start', { started_at: nowMs, lease_expires_at: leaseUntil(nowMs, this.settings), updated_at: nowMs }, nodeId);
+  start(id: string, actor: NodeActor, nowMs: number): Promise<AllocationTable> {
+    return move(this.db, this.rowLocks, id, 'start', actor, async (trx, row) => {
+      const moved = await applyMove(trx, row, 'start', { started_at: nowMs, lease_expires_at: leaseUntil(nowMs, this.settings), updated_at: nowMs });
       if (moved) await trx.updateTable('allocation_attempts').set({ started_at: nowMs }).where('allocation_id', '=', id).where('attempt', '=', row.attempt).execute();
       return moved;
     });
   }
 
   /** executing → completed, with per-feed results applied to the feeds and a sync log row. */
-  complete(id: string, nodeId: string, results: readonly FeedResult[], reportedArticleCount: number, nowMs: number): Promise<AllocationTable> {
-    return move(this.db, id, 'complete', nodeId, async (trx, row) => {
+  complete(id: string, actor: NodeActor, results: readonly FeedResult[], reportedArticleCount: number, nowMs: number): Promise<AllocationTable> {
+    const nodeId = actor.nodeId;
+    return move(this.db, this.rowLocks, id, 'complete', actor, async (trx, row) => {
       const feedIds = new Set(parseJson<string[]>(row.feed_ids, []));
       const foreign = results.filter((r) => !feedIds.has(r.mp_id)).map((r) => r.mp_id);
       if (foreign.length > 0) {
@@ -95,7 +116,7 @@ export class AllocationMoves {
         error_message: failed.length > 0 ? failed.map((f) => `${f.mp_id}: ${f.error ?? 'failed'}`).join('; ').slice(0, 4000) : null,
         updated_at: nowMs,
       };
-      const moved = await applyMove(trx, row, 'complete', values, nodeId);
+      const moved = await applyMove(trx, row, 'complete', values);
       if (!moved) return undefined;
       await adjustNodeLoad(trx, nodeId, -Number(row.feed_count), nowMs);
       await dropLiveFeeds(trx, id);
@@ -125,14 +146,15 @@ export class AllocationMoves {
   }
 
   /** executing → pending (attempt + 1, after backoff, back to the pool) or → failed on the last attempt. */
-  fail(id: string, nodeId: string, errorMessage: string, nowMs: number): Promise<AllocationTable> {
-    return move(this.db, id, 'failFinal', nodeId, async (trx, row) => {
+  fail(id: string, actor: NodeActor, errorMessage: string, nowMs: number): Promise<AllocationTable> {
+    const nodeId = actor.nodeId;
+    return move(this.db, this.rowLocks, id, 'failFinal', actor, async (trx, row) => {
       const last = Number(row.attempt) >= Number(row.max_attempts);
       const kind: Move = last ? 'failFinal' : 'failRetry';
       const values: Partial<AllocationTable> = last
         ? { completed_at: nowMs, lease_expires_at: null, error_message: errorMessage, updated_at: nowMs }
         : requeueValues(row, nowMs, this.settings, errorMessage, `requeued after attempt ${row.attempt} failed on this node`);
-      const moved = await applyMove(trx, row, kind, values, nodeId);
+      const moved = await applyMove(trx, row, kind, values);
       if (!moved) return undefined;
       await adjustNodeLoad(trx, nodeId, -Number(row.feed_count), nowMs);
       await closeAttempt(trx, id, Number(row.attempt), 'failed', nowMs, errorMessage);

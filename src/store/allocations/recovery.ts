@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { HELD_STATUSES } from '../../domain/allocation-states.js';
 import { onlineSince } from '../../domain/node-liveness.js';
@@ -18,9 +19,9 @@ export class AllocationRecovery {
 
   /** Any live state → cancelled; the holder's capacity is freed. */
   cancel(id: string, nowMs: number): Promise<AllocationTable> {
-    return move(this.db, id, 'cancel', null, async (trx, row) => {
+    return move(this.db, this.caps.rowLocks, id, 'cancel', null, async (trx, row) => {
       const values = { completed_at: nowMs, lease_expires_at: null, error_message: 'cancelled by an administrator', updated_at: nowMs };
-      const moved = await applyMove(trx, row, 'cancel', values, null);
+      const moved = await applyMove(trx, row, 'cancel', values);
       if (!moved) return undefined;
       if (row.node_id) await adjustNodeLoad(trx, row.node_id, -Number(row.feed_count), nowMs);
       if (row.status !== 'pending' && row.node_id) await closeAttempt(trx, id, Number(row.attempt), 'cancelled', nowMs);
@@ -31,7 +32,7 @@ export class AllocationRecovery {
 
   /** failed | timeout | cancelled → pending with a fresh attempt budget, unless a feed got new live work meanwhile. */
   retry(id: string, nowMs: number): Promise<AllocationTable> {
-    return move(this.db, id, 'retry', null, async (trx, row) => {
+    return move(this.db, this.caps.rowLocks, id, 'retry', null, async (trx, row) => {
       const feedIds = parseJson<string[]>(row.feed_ids, []);
       const busy = await trx.selectFrom('live_feeds').select(['feed_id', 'allocation_id']).where('feed_id', 'in', feedIds).execute();
       if (busy.length > 0) {
@@ -40,11 +41,11 @@ export class AllocationRecovery {
       const nextAttempt = Number(row.attempt) + 1;
       const values: Partial<AllocationTable> = {
         ...requeueValues(row, nowMs, this.settings, null, 'retried by an administrator'),
-        available_at: nowMs,
+        available_at: 0,
         max_attempts: nextAttempt + this.settings.maxAttempts - 1,
         completed_at: null,
       };
-      const moved = await applyMove(trx, row, 'retry', values, null);
+      const moved = await applyMove(trx, row, 'retry', values);
       if (!moved) return undefined;
       await trx.insertInto('live_feeds').values(feedIds.map((feedId) => ({ feed_id: feedId, allocation_id: id }))).execute();
       return moved;
@@ -69,7 +70,7 @@ export class AllocationRecovery {
         const values = last
           ? { completed_at: nowMs, lease_expires_at: null, error_message: `lease expired on attempt ${row.attempt} of ${row.max_attempts}`, updated_at: nowMs }
           : requeueValues(row, nowMs, this.settings, `lease expired on attempt ${row.attempt}`, `requeued after the lease of attempt ${row.attempt} expired`);
-        const moved = await applyMove(trx, row, last ? 'expireFinal' : 'expireRetry', values, row.node_id);
+        const moved = await applyMove(trx, row, last ? 'expireFinal' : 'expireRetry', values, { leaseExpiredBefore: nowMs });
         if (!moved) return 'skipped';
         if (row.node_id) await adjustNodeLoad(trx, row.node_id, -Number(row.feed_count), nowMs);
         await closeAttempt(trx, row.id, Number(row.attempt), 'lease_expired', nowMs);
@@ -101,9 +102,46 @@ export class AllocationRecovery {
     return released;
   }
 
+  /**
+   * Splits unassigned pending allocations that no active node could ever take (more feeds than the largest
+   * max_capacity, e.g. after capacities were lowered) into allocations that fit. The original is cancelled with
+   * a note naming its parts; the parts keep its attempt and run. Returns how many were split.
+   */
+  async splitOversizedPool(nowMs: number): Promise<number> {
+    const largest = await this.db.selectFrom('nodes').select((eb) => eb.fn.max('max_capacity').as('n')).where('node_type', '=', 1).where('is_active', '=', 1).executeTakeFirst();
+    const fit = largest?.n === null || largest?.n === undefined ? 0 : Number(largest.n);
+    if (fit < 1) return 0;
+    const oversized = await this.db.selectFrom('allocations').select('id').where('status', '=', 'pending').where('node_id', 'is', null).where('feed_count', '>', fit).limit(100).execute();
+    let split = 0;
+    for (const { id } of oversized) {
+      split += await this.db.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom('allocations').selectAll().where('id', '=', id).$if(this.caps.rowLocks, (q) => q.forUpdate()).executeTakeFirst();
+        if (!row || row.status !== 'pending' || row.node_id !== null || Number(row.feed_count) <= fit) return 0;
+        const feedIds = parseJson<string[]>(row.feed_ids, []);
+        const parts: AllocationTable[] = [];
+        for (let i = 0; i < feedIds.length; i += fit) {
+          const feeds = feedIds.slice(i, i + fit);
+          parts.push({ ...row, id: randomUUID(), feed_ids: JSON.stringify(feeds), feed_count: feeds.length, placement: `unassigned: split from ${row.id}, which no node could hold; the first node with room claims it`, created_at: nowMs, updated_at: nowMs });
+        }
+        const note = `split into ${parts.map((p) => p.id).join(', ')}: no active node can hold ${feedIds.length} feeds`;
+        if (!(await applyMove(trx, row, 'cancel', { completed_at: nowMs, error_message: note.slice(0, 4000), updated_at: nowMs }))) return 0;
+        await trx.insertInto('allocations').values(parts).execute();
+        for (const part of parts) {
+          const feeds = parseJson<string[]>(part.feed_ids, []);
+          await trx.insertInto('allocation_feeds').values(feeds.map((feedId) => ({ allocation_id: part.id, feed_id: feedId }))).execute();
+          await trx.updateTable('live_feeds').set({ allocation_id: part.id }).where('feed_id', 'in', feeds).where('allocation_id', '=', row.id).execute();
+        }
+        return 1;
+      });
+    }
+    return split;
+  }
+
   /** Deletes a node; in the same transaction its pending work is released and its held work requeued. */
   async deleteNode(nodeId: string, nowMs: number): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
+      // Allocation rows before the node row: the order every other move (complete, fail, release) locks in.
+      await trx.selectFrom('allocations').select('id').where('node_id', '=', nodeId).where('status', 'in', ['pending', 'claimed', 'executing']).$if(this.caps.rowLocks, (q) => q.forUpdate()).execute();
       const node = await trx.selectFrom('nodes').select(['id', 'name']).where('id', '=', nodeId).$if(this.caps.rowLocks, (q) => q.forUpdate()).executeTakeFirst();
       if (!node) throw new CascadeError('NOT_FOUND', `Node '${nodeId}' does not exist.`);
       await releasePending(trx, this.caps, nodeId, `released from ${node.name}, which was deleted`, nowMs);
@@ -111,10 +149,10 @@ export class AllocationRecovery {
       for (const row of held) {
         const values = {
           ...requeueValues(row, nowMs, this.settings, `node ${node.name} was deleted`, `requeued because ${node.name} was deleted`),
-          available_at: nowMs,
+          available_at: 0,
           max_attempts: Math.max(Number(row.max_attempts), Number(row.attempt) + 1),
         };
-        if (!(await applyMove(trx, row, 'expireRetry', values, nodeId))) throw new CascadeError('CONFLICT', 'The node’s work changed during deletion; try again.');
+        if (!(await applyMove(trx, row, 'expireRetry', values))) throw new CascadeError('CONFLICT', 'The node’s work changed during deletion; try again.');
         await closeAttempt(trx, row.id, Number(row.attempt), 'node_deleted', nowMs);
       }
       await trx.deleteFrom('nodes').where('id', '=', nodeId).execute();
@@ -135,6 +173,12 @@ export class AllocationRecovery {
   /** Extends one allocation's lease (task-status calls). */
   async extendLease(id: string, nodeId: string, nowMs: number): Promise<void> {
     await this.db.updateTable('allocations').set({ lease_expires_at: leaseUntil(nowMs, this.settings) }).where('id', '=', id).where('node_id', '=', nodeId).where('status', 'in', [...HELD_STATUSES]).execute();
+  }
+
+  /** Whether unassigned pending work is claimable now. */
+  async hasPoolWork(nowMs: number): Promise<boolean> {
+    const row = await this.db.selectFrom('allocations').select('id').where('status', '=', 'pending').where('node_id', 'is', null).where('available_at', '<=', nowMs).limit(1).executeTakeFirst();
+    return row !== undefined;
   }
 
   /** Whether pending work became claimable in (sinceMs, nowMs] because its retry backoff ended. */

@@ -22,6 +22,9 @@ export async function explainRefusal(trx: Trx, id: string, move: Move, nodeId: s
     if (row.node_id !== nodeId) throw new CascadeError('NOT_FOUND', `Allocation '${id}' does not exist.`);
   }
   if (status === MOVES[move].to && isRepeat(move)) return row;
+  if (nodeId !== null && (status === 'timeout' || status === 'cancelled')) {
+    throw new CascadeError('LEASE_LOST', `Allocation '${id}' was ${status === 'timeout' ? 'timed out after its last lease expired' : 'cancelled'}; drop its work.`);
+  }
   if (!canMove(move, status)) {
     throw new CascadeError('INVALID_TRANSITION', `Allocation '${id}' is ${status}; '${move}' is allowed only from ${MOVES[move].from.join(' or ')}.`);
   }

@@ -141,7 +141,7 @@ export function initialMigration(caps: Capabilities): Migration {
         .addColumn('title', 'varchar(1000)', (c) => c.notNull().defaultTo(''))
         .addColumn('url', 'varchar(2000)', (c) => c.notNull().defaultTo(''))
         .addColumn('pic_url', 'varchar(2000)', (c) => c.notNull().defaultTo(''))
-        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('description', longText, (c) => c.notNull())
         .addColumn('content', longText, (c) => c.notNull())
         .addColumn('content_markdown', longText, (c) => c.notNull())
         .addColumn('publish_time', 'bigint', (c) => c.notNull().defaultTo(0))

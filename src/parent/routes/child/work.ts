@@ -28,8 +28,11 @@ const ClaimQuery = closed({
 const PendingQuery = closed({ limit: Type.Integer({ minimum: 1, maximum: 100, default: 1 }), wait: Type.Optional(Type.Number({ minimum: 0, maximum: 60 })) });
 
 const AllocationId = Type.String({ minLength: 1, maxLength: 64 });
+/** The package's `attempt`: optional (the original child does not send it); a report about an older attempt gets 409. */
+const Attempt = Type.Optional(Type.Integer({ minimum: 1, maximum: 1000000, description: 'The attempt this report is about (from the task package).' }));
 const TaskStatus = closed({
   allocation_id: AllocationId,
+  attempt: Attempt,
   status: Type.Union([Type.Literal('executing'), Type.Literal('failed')]),
   error_message: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
   timestamp: ChildTimestamp,
@@ -46,7 +49,7 @@ const Article = closed({
   content_markdown: Type.Optional(Type.String()),
   publish_time: Type.Optional(Type.Integer({ minimum: 0 })),
 });
-const UploadArticles = closed({ allocation_id: AllocationId, articles: Type.Array(Article, { maxItems: 1000 }), timestamp: ChildTimestamp });
+const UploadArticles = closed({ allocation_id: AllocationId, attempt: Attempt, articles: Type.Array(Article, { maxItems: 1000 }), timestamp: ChildTimestamp });
 
 const FeedResult = closed({
   mp_id: Type.String({ minLength: 1, maxLength: 191 }),
@@ -57,6 +60,7 @@ const FeedResult = closed({
 });
 const ReportCompletion = closed({
   allocation_id: AllocationId,
+  attempt: Attempt,
   task_id: Type.String({ minLength: 1, maxLength: 191 }),
   results: Type.Array(FeedResult, { maxItems: 10000 }),
   article_count: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -126,14 +130,15 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden }: RouteOpt
     { ...guard, schema: withHidden({ tags, summary: 'Report executing or failed', body: TaskStatus }, hidden) },
     async (request) => {
       const node = nodeOf(request);
-      const { allocation_id: id, status, error_message: error } = request.body;
+      const { allocation_id: id, status, error_message: error, attempt } = request.body;
+      const actor = { nodeId: node.id, attempt };
       if (status === 'executing') {
         // start() sets the lease to now + lease_seconds itself and returns the row as stored: no second UPDATE
         // to extend the lease, no re-read for the answer (both showed up in the claim-cycle benchmark).
-        const row = await store.allocations.start(id, node.id);
+        const row = await store.allocations.start(id, actor);
         return ok(toAllocationView(row, holderName(row, node)), 'Allocation is executing.');
       }
-      const row = await store.allocations.fail(id, node.id, error ?? 'failed without a reason');
+      const row = await store.allocations.fail(id, actor, error ?? 'failed without a reason');
       metrics.failures.inc();
       if (row.status === 'pending') metrics.requeues.inc({ reason: 'failed' });
       return ok(await store.allocations.views.view(id, false), row.status === 'pending' ? 'Failure recorded; the allocation will be retried.' : 'Failure recorded; no attempts left.');
@@ -145,7 +150,7 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden }: RouteOpt
     { ...guard, bodyLimit: UPLOAD_BODY_LIMIT_BYTES, schema: withHidden({ tags, summary: 'Upload articles (≤ 1,000 and ≤ 2 MiB per request)', body: UploadArticles }, hidden) },
     async (request) => {
       const node = nodeOf(request);
-      const result = await store.articles.upload(request.body.allocation_id, node.id, request.body.articles);
+      const result = await store.articles.upload(request.body.allocation_id, { nodeId: node.id, attempt: request.body.attempt }, request.body.articles);
       await store.allocations.extendLease(request.body.allocation_id, node.id);
       return ok(result, `Stored ${result.received} article(s), ${result.new_count} new.`);
     },
@@ -156,9 +161,9 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden }: RouteOpt
     { ...guard, schema: withHidden({ tags, summary: 'Report per-feed results and complete the allocation', body: ReportCompletion }, hidden) },
     async (request) => {
       const node = nodeOf(request);
-      const { allocation_id: id, results, article_count: articleCount } = request.body;
+      const { allocation_id: id, results, article_count: articleCount, attempt } = request.body;
       const before = await store.allocations.views.getRow(id);
-      const row = await store.allocations.complete(id, node.id, results, articleCount ?? 0);
+      const row = await store.allocations.complete(id, { nodeId: node.id, attempt }, results, articleCount ?? 0);
       if (before?.status !== 'completed' && row.status === 'completed') metrics.completions.inc();
       return ok(toAllocationView(row, holderName(row, node)), 'Allocation completed.');
     },
