@@ -3,6 +3,7 @@ import type { Executor, TaskPackage } from '../executors/types.js';
 import { backoffDelayMs, sleep } from './backoff.js';
 import { childVersion, type ChildSettings } from './child-settings.js';
 import { Delivery } from './delivery.js';
+import { HealthServer } from './health-server.js';
 import { Heartbeat } from './heartbeat.js';
 import { Outbox } from './outbox.js';
 import { NO_RETRY, ParentClient, ParentRejection, describe } from './parent-client.js';
@@ -48,6 +49,7 @@ export class ChildAgent {
   private slotFreed: (() => void) | undefined;
   private readonly summary: AgentSummary = { completed: 0, failed: 0, dropped: 0, outboxLeft: 0 };
   private stopping: Promise<AgentSummary> | undefined;
+  private health: HealthServer | undefined;
 
   constructor(private readonly options: AgentOptions) {
     const { settings, logger } = options;
@@ -76,6 +78,11 @@ export class ChildAgent {
   async run(): Promise<AgentSummary> {
     const { logger, settings } = this.options;
     logger.info({ parents: settings.parentUrls, max_concurrency: settings.maxConcurrency, outbox: this.outbox.size(), once: Boolean(this.options.once) }, 'child starting');
+    if (settings.healthPort > 0) {
+      this.health = new HealthServer(() => ({ state: this.state, in_flight_allocations: this.inFlight.size, in_flight_feeds: this.heldFeeds(), outbox: this.delivery.pending() }));
+      const port = await this.health.listen(settings.healthPort);
+      logger.info({ port }, 'health endpoint listening at /healthz');
+    }
     this.heartbeat.start();
     await this.heartbeat.beat();
     if (this.delivery.pending() > 0) await this.delivery.flush();
@@ -106,6 +113,7 @@ export class ChildAgent {
     // One last quick try to empty the outbox; what stays is replayed by the next start.
     if (this.delivery.pending() > 0) await this.delivery.flush();
     this.heartbeat.stop();
+    await this.health?.close();
     this.summary.outboxLeft = this.delivery.pending();
     this.outbox.close();
     this.move(AgentState.stopped);

@@ -18,6 +18,8 @@ export type ChildSettings = {
   callbackUrl: string | undefined;
   fetchTimeoutMs: number;
   fetchMaxBytes: number;
+  /** 0: no health endpoint. */
+  healthPort: number;
 };
 
 /** Checks what a child cannot run without and names each missing setting with its environment variable. */
@@ -43,6 +45,7 @@ export function resolveChildSettings(config: Readonly<Config>): ChildSettings {
     callbackUrl: c.callback_url,
     fetchTimeoutMs: c.fetch_timeout_seconds * 1000,
     fetchMaxBytes: c.fetch_max_bytes,
+    healthPort: c.health_port,
   };
 }
 

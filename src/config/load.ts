@@ -69,7 +69,7 @@ function readConfigFile(path: string): Record<string, unknown> {
 const INTEGER_KEYS = new Set([
   'port', 'token_expire_minutes', 'database.pool_size', 'dispatch.feeds_per_allocation', 'dispatch.lease_seconds',
   'dispatch.sweep_interval_seconds', 'dispatch.retry_backoff_seconds', 'dispatch.max_attempts',
-  'dispatch.offline_after_seconds', 'cascade.sync_interval', 'cascade.heartbeat_interval', 'cascade.max_concurrency',
+  'dispatch.offline_after_seconds', 'cascade.sync_interval', 'cascade.health_port', 'cascade.heartbeat_interval', 'cascade.max_concurrency',
 ]);
 const BOOLEAN_KEYS = new Set(['scheduler.enabled', 'cascade.enabled']);
 

@@ -82,6 +82,7 @@ export const CascadeSchema = Type.Object(
     callback_url: Type.Optional(Type.String({ description: 'Child: address the parent may call back (http or https).', pattern: '^https?://' })),
     executor: Type.String({ description: 'Child: `feed` (built in) or a path to a module exporting an executor function.', default: 'feed', minLength: 1 }),
     data_dir: Type.String({ description: 'Child: folder for the outbox and HTTP cache (a small SQLite file).', default: './data/child', minLength: 1 }),
+    health_port: int('Child: port of its small HTTP server answering `GET /healthz` (what the parent’s test-connection probes; set the node’s `api_url` to it); 0 = off. Env: `CASCADE_HEALTH_PORT`.', 0, 0, 65535),
     shutdown_grace_seconds: int('Child: time to finish in-flight work after SIGTERM, in seconds.', 30, 0, 3600),
     claim_wait_seconds: int('Child: long-poll wait per claim, in seconds.', 30, 0, 60),
     fetch_timeout_seconds: int('Child: timeout for one feed fetch, in seconds.', 20, 1, 600),
@@ -146,4 +147,5 @@ export const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['CASCADE_CALLBACK_URL', 'cascade.callback_url'],
   ['CASCADE_EXECUTOR', 'cascade.executor'],
   ['CASCADE_DATA_DIR', 'cascade.data_dir'],
+  ['CASCADE_HEALTH_PORT', 'cascade.health_port'],
 ];

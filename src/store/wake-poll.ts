@@ -20,6 +20,8 @@ export class PollingWakeChannel implements WakeChannel {
   /** Last token seen; kept while nobody listens so a change in between still wakes the next subscriber. */
   private lastSeen: string | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** Bumped whenever polling stops or starts, so a poll still in flight from an older chain does not continue it. */
+  private chain = 0;
   private polling: Promise<void> | undefined;
   private writing: Promise<void> | undefined;
   private writeAgain = false;
@@ -91,11 +93,11 @@ export class PollingWakeChannel implements WakeChannel {
     }
   }
 
-  private schedulePoll(delayMs: number): void {
+  private schedulePoll(delayMs: number, chain = ++this.chain): void {
     this.timer = setTimeout(() => {
       this.polling = this.poll().finally(() => {
         this.polling = undefined;
-        if (this.timer && this.local.subscriberCount > 0 && !this.closed) this.schedulePoll(this.pollIntervalMs);
+        if (chain === this.chain && this.local.subscriberCount > 0 && !this.closed) this.schedulePoll(this.pollIntervalMs, chain);
       });
     }, delayMs);
     this.timer.unref();
@@ -117,5 +119,6 @@ export class PollingWakeChannel implements WakeChannel {
   private stopPolling(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.chain += 1;
   }
 }
