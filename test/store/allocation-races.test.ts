@@ -6,7 +6,7 @@ import { Sweeper } from '../../src/dispatch/sweeper.js';
 import { scheduledTime } from '../../src/dispatch/scheduler.js';
 import { connectDatabase } from '../../src/store/connect.js';
 import { openStore, type Store } from '../../src/store/store.js';
-import { describeEachStore } from '../helpers/databases.js';
+import { describeEachStore, type StoreUnderTest } from '../helpers/databases.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
 
 const stores: Store[] = [];
@@ -29,6 +29,17 @@ async function node(store: Store, name: string, cap: number, now = Date.now()): 
   return id;
 }
 
+/** A fresh store with node `a` online and a task's feeds dispatched to it, one feed per allocation. */
+async function dispatchedWork(dialect: StoreUnderTest, options: { capacity: number; feeds: number; config?: Record<string, unknown> }) {
+  const url = await dialect.createDatabase();
+  const store = await open(url, options.config);
+  const a = await node(store, 'a', options.capacity);
+  const feeds = await seedFeeds(store, options.feeds);
+  const task = await seedTask(store, feeds);
+  await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: 'r', nowMs: Date.now(), feedsPerAllocation: 1, offlineAfterSeconds: 180 });
+  return { url, store, a, feeds };
+}
+
 async function load(store: Store, id: string): Promise<number> {
   return Number((await store.db.selectFrom('nodes').select('load_feeds').where('id', '=', id).executeTakeFirstOrThrow()).load_feeds);
 }
@@ -46,12 +57,7 @@ it('a cron trigger fired more than 5 s late keeps the key of its tick', () => {
 describeEachStore('allocation races and late reports', (dialect) => {
   it('a cancel racing a release of the same pending work adjusts the load once', async () => {
     if (dialect.variant.name === 'sqlite') return; // SQLite serialises the whole move
-    const url = await dialect.createDatabase();
-    const store = await open(url);
-    const a = await node(store, 'a', 5);
-    const feeds = await seedFeeds(store, 1);
-    const task = await seedTask(store, feeds);
-    await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: 'r', nowMs: Date.now(), feedsPerAllocation: 1, offlineAfterSeconds: 180 });
+    const { url, store, a } = await dispatchedWork(dialect, { capacity: 5, feeds: 1 });
     const [row] = await store.db.selectFrom('allocations').selectAll().execute();
     expect(row?.node_id).toBe(a);
     expect(await load(store, a)).toBe(1);
@@ -79,12 +85,7 @@ describeEachStore('allocation races and late reports', (dialect) => {
   });
 
   it('a completion wakes the same node’s long-poll that was refused for lack of room', async () => {
-    const url = await dialect.createDatabase();
-    const store = await open(url);
-    const a = await node(store, 'a', 1);
-    const feeds = await seedFeeds(store, 2);
-    const task = await seedTask(store, feeds);
-    await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: 'r', nowMs: Date.now(), feedsPerAllocation: 1, offlineAfterSeconds: 180 });
+    const { store, a } = await dispatchedWork(dialect, { capacity: 1, feeds: 2 });
     // a (capacity 1) got one pre-assigned allocation, the other is in the pool.
     const [first] = await store.allocations.claim(a, 1);
     await store.allocations.start(first!.id, a);
@@ -101,12 +102,7 @@ describeEachStore('allocation races and late reports', (dialect) => {
   });
 
   it('a late report after the last lease expired answers LEASE_LOST', async () => {
-    const url = await dialect.createDatabase();
-    const store = await open(url, { 'dispatch.max_attempts': 1 });
-    const a = await node(store, 'a', 5);
-    const feeds = await seedFeeds(store, 1);
-    const task = await seedTask(store, feeds);
-    await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: 'r', nowMs: Date.now(), feedsPerAllocation: 1, offlineAfterSeconds: 180 });
+    const { store, a } = await dispatchedWork(dialect, { capacity: 5, feeds: 1, config: { 'dispatch.max_attempts': 1 } });
     const [row] = await store.allocations.claim(a, 1);
     await store.allocations.start(row!.id, a);
     await store.allocations.expireLeases(Date.now() + 10 * 60_000);
@@ -116,12 +112,7 @@ describeEachStore('allocation races and late reports', (dialect) => {
 
   it('the sweeper leaves alone a lease a heartbeat extended after the sweeper read it', async () => {
     if (dialect.variant.name === 'sqlite') return;
-    const url = await dialect.createDatabase();
-    const store = await open(url);
-    const a = await node(store, 'a', 5);
-    const feeds = await seedFeeds(store, 1);
-    const task = await seedTask(store, feeds);
-    await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: 'r', nowMs: Date.now(), feedsPerAllocation: 1, offlineAfterSeconds: 180 });
+    const { url, store, a } = await dispatchedWork(dialect, { capacity: 5, feeds: 1 });
     const [row] = await store.allocations.claim(a, 1);
     const sweepNow = Number(row!.lease_expires_at) + 1; // the lease has just expired
     const other = await connectDatabase({ url });
@@ -148,12 +139,7 @@ describeEachStore('allocation races and late reports', (dialect) => {
   });
 
   it('a retried fail report naming its attempt cannot fail the next attempt of the same node', async () => {
-    const url = await dialect.createDatabase();
-    const store = await open(url);
-    const a = await node(store, 'a', 5);
-    const feeds = await seedFeeds(store, 1);
-    const task = await seedTask(store, feeds);
-    await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: 'r', nowMs: Date.now(), feedsPerAllocation: 1, offlineAfterSeconds: 180 });
+    const { store, a } = await dispatchedWork(dialect, { capacity: 5, feeds: 1 });
     const [row] = await store.allocations.claim(a, 1);
     await store.allocations.start(row!.id, a);
     await store.allocations.fail(row!.id, a, 'attempt 1 failed'); // committed, but the HTTP answer got lost
@@ -167,12 +153,7 @@ describeEachStore('allocation races and late reports', (dialect) => {
 
   it('concurrent duplicate uploads count each new article once', async () => {
     if (dialect.variant.name === 'sqlite') return;
-    const url = await dialect.createDatabase();
-    const store = await open(url);
-    const a = await node(store, 'a', 5);
-    const feeds = await seedFeeds(store, 1);
-    const task = await seedTask(store, feeds);
-    await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: 'r', nowMs: Date.now(), feedsPerAllocation: 1, offlineAfterSeconds: 180 });
+    const { store, a, feeds } = await dispatchedWork(dialect, { capacity: 5, feeds: 1 });
     const [row] = await store.allocations.claim(a, 1);
     const articles = Array.from({ length: 50 }, (_, i) => ({ id: `art-${i}`, mp_id: feeds[0]!, title: 't' }));
     const results = await Promise.allSettled(Array.from({ length: 4 }, () => store.articles.upload(row!.id, { nodeId: a }, articles)));
