@@ -3,6 +3,7 @@ import { describeEachStore } from '../helpers/databases.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { assertLoadCountersConsistent, seedFeeds, seedTask, snapshot } from '../helpers/seed.js';
+import { waitFor } from '../helpers/wait.js';
 
 type Pkg = { allocation_id: string; task_id: string; attempt: number; lease_expires_at: string; feeds: Array<{ id: string }> };
 
@@ -12,16 +13,6 @@ afterEach(async () => {
   t = undefined;
 });
 
-/** Polls `check` until it returns a value or the deadline passes (no guessed sleeps). */
-async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not reached before the deadline');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describeEachStore('leases, requeues and recovery', (dialect) => {
   it('an expired lease is requeued and completed by another node; the old holder’s late report gets 409 and changes nothing', async () => {
@@ -70,7 +61,7 @@ describeEachStore('leases, requeues and recovery', (dialect) => {
       const claim = await api<Pkg | null>(t.url, '/api/v1/cascade/claim-task?wait=10', { method: 'POST', aksk: a });
       expect(claim.body.data?.attempt).toBe(attempt);
       // The 1 s lease runs out without heartbeats; sweep until the sweeper moves it.
-      await eventually(async () => {
+      await waitFor('the sweeper to move the expired lease', async () => {
         const moved = await t!.parent.services.sweeper.sweepOnce();
         return moved.requeued + moved.timedOut > 0 ? true : undefined;
       });
@@ -97,7 +88,7 @@ describeEachStore('leases, requeues and recovery', (dialect) => {
     // Not claimable during the backoff…
     expect((await api(t.url, '/api/v1/cascade/claim-task', { method: 'POST', aksk: a })).body.data).toBeNull();
     // …and claimable after it.
-    const claim2 = await eventually(async () => (await api<Pkg | null>(t!.url, '/api/v1/cascade/claim-task', { method: 'POST', aksk: a })).body.data ?? undefined);
+    const claim2 = await waitFor('attempt 2 to become claimable after its backoff', async () => (await api<Pkg | null>(t!.url, '/api/v1/cascade/claim-task', { method: 'POST', aksk: a })).body.data ?? undefined);
     expect(claim2.attempt).toBe(2);
     await api(t.url, '/api/v1/cascade/task-status', { method: 'PUT', aksk: a, json: { allocation_id: id, status: 'executing' } });
     const final = await api<{ status: string }>(t.url, '/api/v1/cascade/task-status', { method: 'PUT', aksk: a, json: { allocation_id: id, status: 'failed', error_message: 'still broken' } });

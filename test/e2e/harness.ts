@@ -49,16 +49,6 @@ export async function stopEverything(): Promise<void> {
   for (const local of clusters.splice(0)) await local.close();
 }
 
-/** Polls until `check` returns a value (not undefined), or fails at the deadline with `what`. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 export function allocations(local: LocalCascade, runId?: string): Promise<Allocation[]> {
   return local.api.listAll<Allocation>(`/api/v1/cascade/allocations${runId ? `?schedule_run_id=${encodeURIComponent(runId)}` : ''}`);

@@ -9,6 +9,7 @@ import { api } from '../helpers/http.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
 import { openTestStore } from '../helpers/store.js';
 import { spawnParent, stopAllParents, type ParentProcess } from './parent-processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ADMIN = { username: 'admin', password: 'multi-parent-admin-password' };
 const ALLOCATIONS = 96;
@@ -16,16 +17,6 @@ const CLAIMERS = 32;
 type Node = { id: string; api_key: string; api_secret: string };
 type Pkg = { allocation_id: string };
 
-/** Polls until `check` returns a value, or fails at the deadline naming what it waited for. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** A database with an admin, seeded through a store the test keeps open to inspect the outcome. */
 async function prepare(databaseUrl: string): Promise<Store> {

@@ -13,19 +13,11 @@ import { TSX_NODE_ARGS } from '../helpers/cli.js';
 import { describeEachStore } from '../helpers/databases.js';
 import { openTestStore } from '../helpers/store.js';
 import { spawnParent, stopAllParents, type ParentProcess } from './parent-processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ADMIN = { username: 'admin', password: 'failover-admin-password' };
 const FEEDS = ['rss2-tech-news.xml', 'rss2-podcast.xml', 'atom-release-notes.atom', 'atom-engineering-blog.atom', 'jsonfeed11-photos.json', 'rdf-science.rdf'];
 
-async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 describeEachStore(
   'parent failover',

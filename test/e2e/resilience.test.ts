@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { allFinal, allocations, expectedArticleIds, readLog, startChild, startCluster, stopEverything, storedArticles, waitFor } from './harness.js';
+import { allFinal, allocations, expectedArticleIds, readLog, startChild, startCluster, stopEverything, storedArticles } from './harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 afterEach(stopEverything);
 

@@ -115,7 +115,7 @@ export function describeEachStore(name: string, fn: (store: StoreUnderTest) => v
   for (const server of SERVER_VARIANTS) {
     if (options.only && !options.only.includes(server.name)) continue;
     if (active.some((v) => v.name === server.name)) continue;
-    describe.skip(`${name} [${server.label}]`, () => {
+    describe.skip(`${name} [${server.label}]: skipped, ${server.envVar} is not set or its server was unreachable`, () => {
       it(`runs when ${server.envVar} names a reachable server`, () => undefined);
     });
   }
