@@ -71,7 +71,7 @@ const INTEGER_KEYS = new Set([
   'dispatch.sweep_interval_seconds', 'dispatch.retry_backoff_seconds', 'dispatch.max_attempts',
   'dispatch.offline_after_seconds', 'cascade.sync_interval', 'cascade.health_port', 'cascade.heartbeat_interval', 'cascade.max_concurrency',
 ]);
-const BOOLEAN_KEYS = new Set(['scheduler.enabled', 'cascade.enabled']);
+const BOOLEAN_KEYS = new Set(['database.prepared_statements', 'scheduler.enabled', 'cascade.enabled']);
 
 /** Environment values are strings; turn them into the schema's types so validation reports real mistakes. */
 function coerceEnvValue(keyPath: string, value: string): unknown {

@@ -19,6 +19,12 @@ export const DatabaseSchema = Type.Object(
     }),
     pool_size: int('Connections kept open to PostgreSQL or MySQL (ignored for SQLite).', 10, 1, 200),
     statement_timeout_ms: int('Longest a single SQL statement may run, in milliseconds (0 = no limit).', 30000, 0, 600000),
+    prepared_statements: Type.Boolean({
+      description:
+        'PostgreSQL: prepare each statement once per connection instead of planning it on every call. Turn off behind a ' +
+        'pooler in transaction mode that does not track prepared statements (PgBouncer before 1.21). Env: `CASCADE_DB_PREPARED_STATEMENTS`.',
+      default: true,
+    }),
   },
   { additionalProperties: false, default: {} },
 );
@@ -127,6 +133,7 @@ export const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['LOG_LEVEL', 'log_level'],
   ['DATABASE_URL', 'database.url'],
   ['CASCADE_DB_POOL_SIZE', 'database.pool_size'],
+  ['CASCADE_DB_PREPARED_STATEMENTS', 'database.prepared_statements'],
   ['CASCADE_FEEDS_PER_ALLOCATION', 'dispatch.feeds_per_allocation'],
   ['CASCADE_LEASE_SECONDS', 'dispatch.lease_seconds'],
   ['CASCADE_SWEEP_INTERVAL_SECONDS', 'dispatch.sweep_interval_seconds'],

@@ -12,6 +12,11 @@ export type Capabilities = {
   readonly rowLocks: boolean;
   /** `INSERT/UPDATE … RETURNING` works. */
   readonly returning: boolean;
+  /**
+   * Data-modifying statements inside `WITH` (PostgreSQL): the hot moves run with all their bookkeeping as one
+   * statement, so a claim, a start or a completion costs one round trip instead of a transaction of several.
+   */
+  readonly writableCtes: boolean;
   /** Column type for an auto-incrementing integer primary key. */
   readonly autoIncrementType: 'integer' | 'serial' | 'bigint';
   /** Column type for long text (article bodies). */
@@ -30,6 +35,7 @@ export function sqliteCapabilities(version: string): Capabilities {
     skipLocked: false,
     rowLocks: false,
     returning: true,
+    writableCtes: false,
     autoIncrementType: 'integer',
     longTextType: 'text',
     maxParameters: 30000,
@@ -44,6 +50,7 @@ export function postgresCapabilities(version: string): Capabilities {
     skipLocked: true,
     rowLocks: true,
     returning: true,
+    writableCtes: true,
     autoIncrementType: 'serial',
     longTextType: 'text',
     maxParameters: 60000,
@@ -58,6 +65,7 @@ export function mysqlCapabilities(version: string): Capabilities {
     skipLocked: mysqlHasSkipLocked(version),
     rowLocks: true,
     returning: false,
+    writableCtes: false,
     autoIncrementType: 'bigint',
     longTextType: 'longtext',
     maxParameters: 60000,

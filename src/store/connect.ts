@@ -7,6 +7,7 @@ import pg from 'pg';
 import { mysqlCapabilities, postgresCapabilities, sqliteCapabilities, type Capabilities } from './capabilities.js';
 import { parseDatabaseUrl, redactUrl } from './database-url.js';
 import type { Database } from './tables.js';
+import { withPreparedStatements } from './postgres-prepared-statements.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 
@@ -19,6 +20,8 @@ export type DatabaseOptions = {
   poolSize?: number | undefined;
   /** Longest one statement may run, in milliseconds; 0 = no limit. */
   statementTimeoutMs?: number | undefined;
+  /** PostgreSQL: name statements so each connection prepares them once (default true). */
+  preparedStatements?: boolean | undefined;
   /** Where errors of idle pooled connections go; they must never crash the process. */
   logger?: StoreLogger | undefined;
 };
@@ -36,6 +39,7 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Connect
   const settings = {
     poolSize: options.poolSize ?? 10,
     statementTimeoutMs: options.statementTimeoutMs ?? 30000,
+    preparedStatements: options.preparedStatements ?? true,
     logger: options.logger ?? silentLogger,
   };
   if (target.dialect === 'sqlite') return connectSqlite(target.filename);
@@ -54,7 +58,7 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Connect
   }
 }
 
-type PoolSettings = { poolSize: number; statementTimeoutMs: number; logger: StoreLogger };
+type PoolSettings = { poolSize: number; statementTimeoutMs: number; preparedStatements: boolean; logger: StoreLogger };
 
 function connectSqlite(filename: string): Connection {
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
@@ -83,7 +87,7 @@ function postgresKysely(url: string, settings: PoolSettings): Kysely<Database> {
   // An idle client that loses its server (restart, failover, idle kill) emits 'error' on the pool; without a
   // listener Node would crash the process. The pool drops the client and opens a new one on the next query.
   pool.on('error', (error) => settings.logger.warn({ err: error, database: redactUrl(url) }, 'idle PostgreSQL connection failed; the pool replaces it'));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: settings.preparedStatements ? withPreparedStatements(pool) : pool }) });
 }
 
 function mysqlKysely(url: string, settings: PoolSettings): Kysely<Database> {

@@ -39,6 +39,7 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch'>, l
     url: config.database.url,
     poolSize: config.database.pool_size,
     statementTimeoutMs: config.database.statement_timeout_ms,
+    preparedStatements: config.database.prepared_statements,
     logger,
   });
   let closed = false;

@@ -60,7 +60,9 @@ export async function snapshot(store: Store) {
     allocations: await store.db.selectFrom('allocations').selectAll().orderBy('id').execute(),
     live: await store.db.selectFrom('live_feeds').selectAll().orderBy('feed_id').execute(),
     attempts: await store.db.selectFrom('allocation_attempts').selectAll().orderBy('id').execute(),
-    nodes: await store.db.selectFrom('nodes').select(['id', 'load_feeds']).orderBy('id').execute(),
+    nodes: await store.db.selectFrom('nodes').select(['id', 'load_feeds', 'last_sync_at']).orderBy('id').execute(),
+    feeds: await store.db.selectFrom('feeds').select(['id', 'update_time', 'sync_time', 'article_count']).orderBy('id').execute(),
+    syncLogs: await store.db.selectFrom('sync_logs').selectAll().orderBy('id').execute(),
     articles: await store.db.selectFrom('articles').selectAll().orderBy('id').execute(),
   };
 }

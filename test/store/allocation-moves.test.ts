@@ -47,7 +47,7 @@ async function scenario(databaseUrl: string, state: AllocationStatus, maxAttempt
 
 const MOVES = {
   start: (s: Scenario) => s.store.allocations.start(s.target, s.nodeId),
-  complete: (s: Scenario) => s.store.allocations.complete(s.target, s.nodeId, [], 0),
+  complete: async (s: Scenario) => (await s.store.allocations.complete(s.target, s.nodeId, [], 0)).row,
   fail: (s: Scenario) => s.store.allocations.fail(s.target, s.nodeId, 'broken'),
   cancel: (s: Scenario) => s.store.allocations.cancel(s.target),
   retry: (s: Scenario) => s.store.allocations.retry(s.target),

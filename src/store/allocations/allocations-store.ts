@@ -4,7 +4,7 @@ import type { AllocationTable, Database } from '../tables.js';
 import type { WakeChannel } from '../wake-channel.js';
 import { claimAllocations } from './claim.js';
 import { insertDispatch, type DispatchOutcome, type DispatchRequest } from './insert.js';
-import { AllocationMoves, type FeedResult, type NodeActor } from './moves.js';
+import { AllocationMoves, type Completion, type FeedResult, type NodeActor } from './moves.js';
 import { AllocationRecovery } from './recovery.js';
 import type { LeaseSettings } from './shared.js';
 import { AllocationViews } from './views.js';
@@ -25,7 +25,7 @@ export class AllocationsStore {
     private readonly wake: WakeChannel,
   ) {
     this.views = new AllocationViews(db);
-    this.#moves = new AllocationMoves(db, settings, caps.rowLocks);
+    this.#moves = new AllocationMoves(db, settings, caps);
     this.#recovery = new AllocationRecovery(db, caps, settings);
   }
 
@@ -46,10 +46,12 @@ export class AllocationsStore {
     return this.#moves.start(id, actorOf(node), nowMs);
   }
 
-  async complete(id: string, node: string | NodeActor, results: readonly FeedResult[], articleCount: number, nowMs = Date.now()): Promise<AllocationTable> {
-    const row = await this.#moves.complete(id, actorOf(node), results, articleCount, nowMs);
-    await this.#wakeIfPoolWork(nowMs); // the freed capacity may let a waiting node take pooled work
-    return row;
+  /** `moved` is false for a repeated report, which changes nothing. */
+  async complete(id: string, node: string | NodeActor, results: readonly FeedResult[], articleCount: number, nowMs = Date.now()): Promise<Completion> {
+    const completion = await this.#moves.complete(id, actorOf(node), results, articleCount, nowMs);
+    // The freed capacity may let a waiting node take pooled work.
+    if (completion.moved && (completion.poolWork ?? (await this.#recovery.hasPoolWork(nowMs)))) await this.wake.publish();
+    return completion;
   }
 
   async fail(id: string, node: string | NodeActor, errorMessage: string, nowMs = Date.now()): Promise<AllocationTable> {
@@ -116,4 +118,4 @@ function actorOf(node: string | NodeActor): NodeActor {
 }
 
 export type { NodeActor };
-export type { DispatchOutcome, DispatchRequest, FeedResult, LeaseSettings };
+export type { Completion, DispatchOutcome, DispatchRequest, FeedResult, LeaseSettings };

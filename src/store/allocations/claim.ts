@@ -4,6 +4,7 @@ import type { Capabilities } from '../capabilities.js';
 import type { AllocationTable, Database } from '../tables.js';
 import { parseJson } from '../time.js';
 import { adjustNodeLoad, leaseUntil, type LeaseSettings, type Trx } from './shared.js';
+import { claimOwnInOneStatement } from './single-statement.js';
 
 /**
  * Claims up to `max` allocations for a node in one transaction: its own pre-assigned pending work first, then
@@ -15,6 +16,22 @@ import { adjustNodeLoad, leaseUntil, type LeaseSettings, type Trx } from './shar
  * UPDATE is still guarded on `status = 'pending'` and checked, so a lost race rolls back instead of double-claiming.
  */
 export async function claimAllocations(
+  db: Kysely<Database>,
+  caps: Capabilities,
+  settings: LeaseSettings,
+  nodeId: string,
+  max: number,
+  nowMs: number,
+): Promise<ClaimResult> {
+  if (!caps.writableCtes) return claimInTransaction(db, caps, settings, nodeId, max, nowMs);
+  // PostgreSQL: the node's own pre-assigned work in one statement; the transaction only for what is left.
+  const own = await claimOwnInOneStatement(db, settings, nodeId, max, nowMs);
+  if (own.length === max) return { rows: own, lockedUntaken: false };
+  const rest = await claimInTransaction(db, caps, settings, nodeId, max - own.length, nowMs);
+  return { rows: [...own, ...rest.rows], lockedUntaken: rest.lockedUntaken };
+}
+
+async function claimInTransaction(
   db: Kysely<Database>,
   caps: Capabilities,
   settings: LeaseSettings,

@@ -162,9 +162,8 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden }: RouteOpt
     async (request) => {
       const node = nodeOf(request);
       const { allocation_id: id, results, article_count: articleCount, attempt } = request.body;
-      const before = await store.allocations.views.getRow(id);
-      const row = await store.allocations.complete(id, { nodeId: node.id, attempt }, results, articleCount ?? 0);
-      if (before?.status !== 'completed' && row.status === 'completed') metrics.completions.inc();
+      const { row, moved } = await store.allocations.complete(id, { nodeId: node.id, attempt }, results, articleCount ?? 0);
+      if (moved) metrics.completions.inc();
       return ok(toAllocationView(row, holderName(row, node)), 'Allocation completed.');
     },
   );

@@ -1,0 +1,50 @@
+import { sql } from 'kysely';
+import { afterEach, expect, it } from 'vitest';
+import type { Store } from '../../src/store/store.js';
+import { describeEachStore } from '../helpers/databases.js';
+import { openTestStore } from '../helpers/store.js';
+
+describeEachStore(
+  'PostgreSQL prepared statements',
+  (dialect) => {
+    const stores: Store[] = [];
+    afterEach(async () => {
+      await Promise.all(stores.splice(0).map((s) => s.close()));
+    });
+    const open = async (preparedStatements: boolean) => {
+      // One connection, so the session the statements were prepared in is the one asked about.
+      const store = await openTestStore(await dialect.createDatabase(), { 'database.pool_size': 1, 'database.prepared_statements': preparedStatements });
+      stores.push(store);
+      return store;
+    };
+    const prepared = async (store: Store) =>
+      (await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(store.db)).rows;
+
+    it('each distinct statement is prepared once per connection and reused', async () => {
+      const store = await open(true);
+      for (let i = 0; i < 3; i += 1) await store.db.selectFrom('nodes').select('id').where('name', '=', `node-${i}`).execute();
+      const statements = (await prepared(store)).filter((s) => s.statement.includes('from "nodes" where "name" = $1'));
+      expect(statements).toHaveLength(1);
+      expect(statements[0]?.name).toMatch(/^cascade_\d+$/);
+    });
+
+    it('with database.prepared_statements off nothing is prepared', async () => {
+      const store = await open(false);
+      await store.db.selectFrom('nodes').select('id').where('name', '=', 'x').execute();
+      expect(await prepared(store)).toEqual([]);
+    });
+
+    it('a statement whose table changed under it fails once, then runs unprepared', async () => {
+      const store = await open(true);
+      await sql`create table probe (a integer)`.execute(store.db);
+      await sql`insert into probe values (1)`.execute(store.db);
+      const read = () => sql<{ a: number }>`select * from probe`.execute(store.db);
+      expect((await read()).rows).toEqual([{ a: 1 }]);
+      // What a migration from another process does: the prepared `select *` no longer matches its table.
+      await sql`alter table probe add column b integer`.execute(store.db);
+      await expect(read()).rejects.toMatchObject({ code: '0A000' });
+      expect((await read()).rows).toEqual([{ a: 1, b: null }]);
+    });
+  },
+  { only: ['postgres'] },
+);
