@@ -1,13 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, sql, type DatabaseConnection } from 'kysely';
+import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, sql, type DatabaseConnection, type SqliteDatabase } from 'kysely';
 import { createPool, type PoolConnection } from 'mysql2';
 import pg from 'pg';
 import { mysqlCapabilities, postgresCapabilities, sqliteCapabilities, type Capabilities } from './capabilities.js';
 import { parseDatabaseUrl, redactUrl } from './database-url.js';
 import type { Database } from './tables.js';
 import { withPreparedStatements } from './postgres-prepared-statements.js';
+import { startSqliteCheckpointer } from './sqlite-checkpointer.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
 
@@ -42,7 +43,7 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Connect
     preparedStatements: options.preparedStatements ?? true,
     logger: options.logger ?? silentLogger,
   };
-  if (target.dialect === 'sqlite') return connectSqlite(target.filename);
+  if (target.dialect === 'sqlite') return connectSqlite(target.filename, settings.logger);
   const db = target.dialect === 'postgres' ? postgresKysely(target.url, settings) : mysqlKysely(target.url, settings);
   try {
     if (target.dialect === 'postgres') {
@@ -60,14 +61,24 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Connect
 
 type PoolSettings = { poolSize: number; statementTimeoutMs: number; preparedStatements: boolean; logger: StoreLogger };
 
-function connectSqlite(filename: string): Connection {
-  if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
+function connectSqlite(filename: string, logger: StoreLogger): Connection {
+  const inMemory = filename === ':memory:';
+  if (!inMemory) mkdirSync(dirname(filename), { recursive: true });
   const database = new BetterSqlite3(filename);
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 10000');
   database.pragma('synchronous = NORMAL');
   const version = (database.prepare('select sqlite_version() as v').get() as { v: string }).v;
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
+  // A memory database has no WAL to checkpoint (and no file a second connection could open).
+  const checkpointer = inMemory ? undefined : startSqliteCheckpointer({ database, filename, logger });
+  const closing: SqliteDatabase = {
+    close: () => {
+      checkpointer?.stop();
+      database.close();
+    },
+    prepare: (text) => database.prepare(text),
+  };
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(closing) }) });
   return { db, caps: sqliteCapabilities(version) };
 }
 

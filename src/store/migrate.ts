@@ -3,11 +3,16 @@ import { CascadeError } from '../errors/cascade-error.js';
 import type { Capabilities } from './capabilities.js';
 import { initialMigration } from './migrations/001-initial.js';
 import { claimOrderIndexMigration } from './migrations/002-claim-order-index.js';
+import { dropNodeStatusIndexMigration } from './migrations/003-drop-node-status-index.js';
 import type { Database } from './tables.js';
 
 /** Versioned migrations in order. Add a new file and a line here; never edit a migration that has shipped. */
 function allMigrations(caps: Capabilities): Record<string, Migration> {
-  return { '001-initial': initialMigration(caps), '002-claim-order-index': claimOrderIndexMigration(caps) };
+  return {
+    '001-initial': initialMigration(caps),
+    '002-claim-order-index': claimOrderIndexMigration(caps),
+    '003-drop-node-status-index': dropNodeStatusIndexMigration(caps),
+  };
 }
 
 function migrator(db: Kysely<Database>, caps: Capabilities): Migrator {

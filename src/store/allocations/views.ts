@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, AllocationTable, MessageTaskTable } from '../tables.js';
 import { chunk, iso, parseJson } from '../time.js';
+import { ALL_STATUSES } from '../../domain/allocation-states.js';
 
 export type AllocationView = {
   id: string;
@@ -86,6 +87,9 @@ export class AllocationViews {
     if (filter.task_id) query = query.where('allocations.task_id', '=', filter.task_id);
     if (filter.node_id) query = query.where('allocations.node_id', '=', filter.node_id);
     if (filter.status) query = query.where('allocations.status', '=', filter.status);
+    // Naming every status lets the (status, node_id, …) index find one node's rows; by node_id alone PostgreSQL
+    // and MySQL read the whole table (migration 003).
+    else if (filter.node_id) query = query.where('allocations.status', 'in', [...ALL_STATUSES]);
     if (filter.schedule_run_id) query = query.where('allocations.schedule_run_id', '=', filter.schedule_run_id);
     const rows = await query
       .leftJoin('nodes', 'nodes.id', 'allocations.node_id')
