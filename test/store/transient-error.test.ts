@@ -9,6 +9,8 @@ describe('database error classification', () => {
     [{ errno: 1213, code: 'ER_LOCK_DEADLOCK' }, true],
     [{ errno: 1205, code: 'ER_LOCK_WAIT_TIMEOUT' }, true],
     [{ code: 'SQLITE_BUSY' }, true],
+    [{ code: '0A000', message: 'cached plan must not change result type' }, true], // a prepared statement outlived its table's shape
+    [{ code: '0A000', message: 'unsupported feature' }, false],
     [{ code: '23505' }, false],
     [new Error('boom'), false],
     [null, false],
