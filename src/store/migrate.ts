@@ -4,6 +4,7 @@ import type { Capabilities } from './capabilities.js';
 import { initialMigration } from './migrations/001-initial.js';
 import { claimOrderIndexMigration } from './migrations/002-claim-order-index.js';
 import { dropNodeStatusIndexMigration } from './migrations/003-drop-node-status-index.js';
+import { unassignedWorkFunctionMigration } from './migrations/004-unassigned-work-function.js';
 import type { Database } from './tables.js';
 
 /** Versioned migrations in order. Add a new file and a line here; never edit a migration that has shipped. */
@@ -12,6 +13,7 @@ function allMigrations(caps: Capabilities): Record<string, Migration> {
     '001-initial': initialMigration(caps),
     '002-claim-order-index': claimOrderIndexMigration(caps),
     '003-drop-node-status-index': dropNodeStatusIndexMigration(caps),
+    '004-unassigned-work-function': unassignedWorkFunctionMigration(caps),
   };
 }
 

@@ -7,6 +7,19 @@ const MAX_NAMED_STATEMENTS = 1000;
 const MAX_NAMED_PARAMETERS = 64;
 /** PostgreSQL refuses a prepared statement whose result columns changed (a migration by another process). */
 const CACHED_PLAN_CHANGED = '0A000';
+/** The server no longer has the statement the client believes it prepared. */
+const STATEMENT_MISSING = '26000';
+
+/**
+ * Errors after which a statement text must not be sent named again: a changed result shape, a statement the server
+ * lost, or a failure in the client itself (a parameter it could not serialise), after which node-postgres may have
+ * closed the statement on the server while still counting it as prepared. Server errors with any other SQLSTATE
+ * (a unique violation, a deadlock) leave the prepared statement as good as it was.
+ */
+function spoilsStatement(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === CACHED_PLAN_CHANGED || code === STATEMENT_MISSING || typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code);
+}
 
 /**
  * node-postgres sends every query unnamed, so PostgreSQL parses and plans it on every call; for the claim path's
@@ -37,10 +50,10 @@ export function withPreparedStatements(pool: pg.Pool): PostgresPool {
       if (typeof sqlOrCursor !== 'string') return client.query(sqlOrCursor as unknown as pg.Submittable) as unknown as PostgresCursor<R>;
       const values = [...(parameters ?? [])];
       const name = nameOf(sqlOrCursor, values.length);
-      const run = name === undefined ? client.query(sqlOrCursor, values) : client.query({ name, text: sqlOrCursor, values });
-      return (run as Promise<PostgresQueryResult<R>>).catch((error: unknown) => {
-        // The next call runs unnamed and gets a fresh plan; this one fails as any statement can.
-        if ((error as { code?: string }).code === CACHED_PLAN_CHANGED) unnamed.add(sqlOrCursor);
+      if (name === undefined) return client.query(sqlOrCursor, values) as unknown as Promise<PostgresQueryResult<R>>;
+      return (client.query({ name, text: sqlOrCursor, values }) as unknown as Promise<PostgresQueryResult<R>>).catch((error: unknown) => {
+        // The next calls run unnamed and get a fresh plan; this one fails as any statement can.
+        if (spoilsStatement(error)) unnamed.add(sqlOrCursor);
         throw error;
       });
     }

@@ -139,6 +139,21 @@ describeEachStore('request validation on every endpoint with a body or a query',
     expect(response.body.error).toBe('VALIDATION_FAILED');
   });
 
+  // PostgreSQL text cannot hold U+0000: without the check these reached the store and failed there with a 500.
+  it.each([
+    { where: 'a body field', method: 'POST' as const, path: '/api/v1/feeds', who: 'admin' as Who, json: { mp_name: 'x\u0000y' }, detailPath: 'mp_name' },
+    { where: 'a nested body field', method: 'POST' as const, path: '/api/v1/cascade/report-completion', who: 'node' as Who, json: { allocation_id: 'a1', task_id: 't1', results: [{ mp_id: 'VAL_FEED', status: 'failed', article_count: 0, error: 'boom\u0000' }] }, detailPath: 'results.0.error' },
+    { where: 'an article', method: 'POST' as const, path: '/api/v1/cascade/upload-articles', who: 'node' as Who, json: { allocation_id: 'a1', articles: [{ id: 'art-1', mp_id: 'VAL_FEED', content: '<p>\u0000</p>' }] }, detailPath: 'articles.0.content' },
+    { where: 'a query parameter', method: 'GET' as const, path: '/api/v1/articles?mp_id=%00', who: 'admin' as Who, json: undefined, detailPath: 'querystring.mp_id' },
+    { where: 'a path parameter', method: 'GET' as const, path: '/api/v1/feeds/VAL%00FEED', who: 'admin' as Who, json: undefined, detailPath: 'params.id' },
+  ])('a NUL character in $where → 400 naming it, store unchanged', async ({ method, path, who, json, detailPath }) => {
+    const before = await dump();
+    const response = await api(t.url, path, { method, ...auth(who), ...(json ? { json } : {}) });
+    expect(response.status, JSON.stringify(response.body)).toBe(400);
+    expect(response.body).toMatchObject({ error: 'VALIDATION_FAILED', details: [{ path: detailPath, message: 'must not contain the NUL character (U+0000)' }] });
+    expect(await dump()).toBe(before);
+  });
+
   it('still accepts each valid body (the table is not testing a dead route)', async () => {
     for (const endpoint of bodyEndpoints) {
       const response = await api(t.url, resolve(endpoint.path), { method: endpoint.method, ...auth(endpoint.who), json: endpoint.valid });

@@ -49,6 +49,16 @@ describeEachStore(
       expect(isTransientDatabaseError(failure)).toBe(true);
       expect((await read()).rows).toEqual([{ a: 1, b: null }]);
     });
+
+    it('a parameter node-postgres cannot serialise fails that call only, not every later call of the same statement', async () => {
+      const store = await open(true);
+      const read = (value: unknown) => sql<{ x: string }>`select cast(${value} as text) as x`.execute(store.db);
+      expect((await read('a')).rows).toEqual([{ x: 'a' }]);
+      await expect(read({ n: 1n })).rejects.toThrow(/BigInt/);
+      // node-postgres answers a failed Bind by closing the named statement on the server while it still counts it
+      // as parsed; the text must run unnamed from now on, or every later call on this connection fails with 26000.
+      expect((await read('b')).rows).toEqual([{ x: 'b' }]);
+    });
   },
   { only: ['postgres'] },
 );

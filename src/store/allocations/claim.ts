@@ -27,8 +27,16 @@ export async function claimAllocations(
   // PostgreSQL: the node's own pre-assigned work in one statement; the transaction only for what is left.
   const own = await claimOwnInOneStatement(db, settings, nodeId, max, nowMs);
   if (own.length === max) return { rows: own, lockedUntaken: false };
-  const rest = await claimInTransaction(db, caps, settings, nodeId, max - own.length, nowMs);
-  return { rows: [...own, ...rest.rows], lockedUntaken: rest.lockedUntaken };
+  try {
+    const rest = await claimInTransaction(db, caps, settings, nodeId, max - own.length, nowMs);
+    return { rows: [...own, ...rest.rows], lockedUntaken: rest.lockedUntaken };
+  } catch (error) {
+    // The own rows are committed: failing now would leave them claimed by a node that never got them, until
+    // their lease ran out at the cost of an attempt. A claim hands out up to `max`, so answer with them; the
+    // node's next claim tries the rest again (and meets the error, if it lasts). Waiters look again too.
+    if (own.length === 0) throw error;
+    return { rows: own, lockedUntaken: true };
+  }
 }
 
 async function claimInTransaction(

@@ -59,6 +59,8 @@ export async function completeInOneStatement(
   plan: CompletionPlan,
   nowMs: number,
 ): Promise<{ row: AllocationTable; poolWork: boolean } | undefined> {
+  // PostgreSQL text cannot hold U+0000; such an id is in no allocation, and the general path says so.
+  if (plan.reportedFeedIds.some((feedId) => feedId.includes('\u0000'))) return undefined;
   const { values } = plan;
   const seconds = Math.floor(nowMs / 1000);
   const { rows } = await sql<AllocationTable & { pool_work: boolean }>`
@@ -89,7 +91,8 @@ export async function completeInOneStatement(
         coalesce(moved.claimed_at, moved.completed_at), moved.completed_at
       from moved
     )
-    select moved.*, exists(select 1 from allocations where status = 'pending' and node_id is null and available_at <= ${nowMs}) as pool_work
+    -- a function, not a subquery: it must see work committed while this statement waited for the row (migration 004)
+    select moved.*, cascade_unassigned_work_ready(${nowMs}) as pool_work
     from moved`.execute(db);
   const row = rows[0];
   if (!row) return undefined;

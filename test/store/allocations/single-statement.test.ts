@@ -1,0 +1,148 @@
+import { sql } from 'kysely';
+import { afterEach, expect, it } from 'vitest';
+import { connectDatabase } from '../../../src/store/connect.js';
+import type { Store } from '../../../src/store/store.js';
+import { describeEachStore, type StoreUnderTest } from '../../helpers/databases.js';
+import { seedFeeds, seedTask } from '../../helpers/seed.js';
+import { openTestStore } from '../../helpers/store.js';
+
+/**
+ * The PostgreSQL single statements (src/store/allocations/single-statement.ts) against the general path, where a
+ * failure, a concurrent lock or an odd input could make them differ. Found by an independent review; every test
+ * runs on every store, and the general path (SQLite, MySQL) is what the single statements must match.
+ */
+const stores: Store[] = [];
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+  await Promise.all(stores.splice(0).map((s) => s.close()));
+});
+
+async function open(dialect: StoreUnderTest, overrides: Record<string, unknown> = {}) {
+  const url = await dialect.createDatabase();
+  const store = await openTestStore(url, { 'dispatch.retry_backoff_seconds': 0, ...overrides });
+  stores.push(store);
+  return { url, store };
+}
+
+async function nodeWith(store: Store, name: string, capacity: number): Promise<string> {
+  const id = (await store.nodes.create({ node_type: 1, name, sync_config: { max_capacity: capacity } })).node.id;
+  await store.nodes.recordHeartbeat(id, {}, Date.now());
+  return id;
+}
+
+async function dispatch(store: Store, feeds: string[], nowMs = Date.now()) {
+  const task = await seedTask(store, feeds);
+  await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: `r-${task}`, nowMs, feedsPerAllocation: 1, offlineAfterSeconds: 180 });
+}
+
+/** A second connection holding a row lock in an open transaction until `release()`. */
+async function holdLock(url: string, lock: (db: Awaited<ReturnType<typeof connectDatabase>>['db']) => Promise<unknown>) {
+  const other = await connectDatabase({ url });
+  closers.push(() => other.db.destroy());
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((r) => (locked = r));
+  const done = other.db.transaction().execute(async (trx) => {
+    await lock(trx as never);
+    locked();
+    await held;
+  });
+  await isLocked;
+  return {
+    release: async () => {
+      release();
+      await done;
+    },
+  };
+}
+
+describeEachStore('claim, start and complete under failure and concurrency', (dialect) => {
+  /** Every row the database has as claimed must be one the caller was handed, and the other way round. */
+  async function expectHandedOutEqualsClaimed(store: Store, outcome: unknown) {
+    const claimed = await store.db.selectFrom('allocations').select('id').where('status', '=', 'claimed').orderBy('id').execute();
+    const handedOut = Array.isArray(outcome) ? (outcome as Array<{ id: string }>).map((r) => r.id).sort() : [];
+    expect(claimed.map((r) => r.id)).toEqual(handedOut);
+    expect(await store.db.selectFrom('allocation_attempts').select('allocation_id').orderBy('allocation_id').execute()).toEqual(handedOut.map((id) => ({ allocation_id: id })));
+  }
+
+  it('a claim that fails half-way hands out what it claimed, or fails having claimed nothing', async () => {
+    if (dialect.variant.name === 'sqlite') return; // no row locks or statement timeout to provoke the failure
+    // Any failure of the claim's second half does it (pool checkout timeout under load, a dropped connection, a
+    // statement timeout); here a statement timeout while another transaction (e.g. a big dispatch reserving
+    // capacity) holds the node row.
+    const { url, store } = await open(dialect, { 'database.statement_timeout_ms': 1000 });
+    const a = await nodeWith(store, 'a', 5);
+    await dispatch(store, await seedFeeds(store, 2)); // two pre-assigned allocations on a, max 5 asked below
+    const lock = await holdLock(url, (db) => sql`select id from nodes where id = ${a} for update`.execute(db as never));
+    const outcome = await store.allocations.claim(a, 5).catch((e: unknown) => e);
+    await lock.release();
+    // PostgreSQL claims the node's own work in its first statement and answers with it; MySQL's one transaction
+    // rolls back. Either way no row is claimed by a node that was never told (it would wait out its lease).
+    await expectHandedOutEqualsClaimed(store, outcome);
+  });
+
+  it('after another process adds a column to allocations, failed claims leave no work claimed behind the node’s back', async () => {
+    if (dialect.variant.name !== 'postgres') return; // the 0A000 of a prepared statement is PostgreSQL's
+    // One connection, so the statements prepared by the first claim are the ones the later claims reuse.
+    const { store } = await open(dialect, { 'database.pool_size': 1 });
+    const a = await nodeWith(store, 'a', 5);
+    await dispatch(store, await seedFeeds(store, 1, 'WARM_'));
+    expect(await store.allocations.claim(a, 5)).toHaveLength(1); // prepares claim-own and the general claim
+    // Out of the way, so only what the later claims do is left to check.
+    await store.db.deleteFrom('allocation_attempts').execute();
+    await store.db.deleteFrom('allocations').execute();
+    await dispatch(store, await seedFeeds(store, 2, 'NEXT_'));
+    // A rolling deploy: another parent migrates; every prepared `select *` / `returning *` on allocations fails once.
+    await sql`alter table allocations add column review_probe integer`.execute(store.db);
+    const first = await store.allocations.claim(a, 5).catch((e: { code?: string }) => e);
+    expect(first).toMatchObject({ code: '0A000' }); // the claim-own statement: nothing claimed
+    const second = await store.allocations.claim(a, 5).catch((e: { code?: string }) => e);
+    expect(Array.isArray(second) ? second.length : second).toBe(2);
+    await expectHandedOutEqualsClaimed(store, second);
+  });
+
+  it('a completion that frees room wakes claimers when pool work is waiting at its commit', async () => {
+    if (dialect.variant.name === 'sqlite') return; // needs a concurrent row lock
+    const { url, store } = await open(dialect);
+    const a = await nodeWith(store, 'a', 1);
+    const t0 = Date.now();
+    await dispatch(store, await seedFeeds(store, 1, 'FIRST_'), t0);
+    const [row] = await store.allocations.claim(a, 1, t0 + 1);
+    await store.allocations.start(row!.id, a, t0 + 2);
+    let wakes = 0;
+    const unsubscribe = store.wake.subscribe(() => (wakes += 1));
+    closers.push(async () => unsubscribe());
+    await (store.wake as { ready?: () => Promise<void> }).ready?.();
+    // A heartbeat-style update holds the allocation row, so the completion statement starts (and takes its
+    // snapshot) and then waits for the row.
+    const lock = await holdLock(url, (db) => sql`update allocations set lease_expires_at = lease_expires_at where id = ${row!.id}`.execute(db as never));
+    const completing = store.allocations.complete(row!.id, a, [], 0, t0 + 10);
+    await new Promise((r) => setTimeout(r, 300));
+    // Meanwhile work lands in the pool (a is full, so it is unassigned); its own wake finds a still full.
+    await dispatch(store, await seedFeeds(store, 1, 'SECOND_'), t0 + 3);
+    expect(await store.db.selectFrom('allocations').select('id').where('node_id', 'is', null).where('status', '=', 'pending').execute()).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 50));
+    wakes = 0;
+    await lock.release();
+    const completion = await completing;
+    expect(completion.moved).toBe(true);
+    // The general path asks for pool work after its commit and wakes; the single statement answered from the
+    // snapshot it took before it waited, saw no pool work, and woke nobody: a waits out its long-poll.
+    expect(wakes).toBeGreaterThan(0);
+  });
+
+  it('a completion naming a feed id the database cannot hold as JSON is refused as VALIDATION_FAILED, as elsewhere', async () => {
+    const { store } = await open(dialect);
+    const a = await nodeWith(store, 'a', 5);
+    await dispatch(store, await seedFeeds(store, 1));
+    const [row] = await store.allocations.claim(a, 1);
+    await store.allocations.start(row!.id, { nodeId: a, attempt: 1 });
+    // mp_id is any string of 1-191 characters in the route schema; JSON "\u0000" parses to this.
+    const error = await store.allocations
+      .complete(row!.id, { nodeId: a, attempt: 1 }, [{ mp_id: 'MP_\u0000', status: 'success', article_count: 0 }], 0)
+      .catch((e: { code?: string }) => e);
+    expect(error).toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+});
