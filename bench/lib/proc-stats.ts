@@ -21,4 +21,8 @@ export function cpuPercent(from: ProcSample, to: ProcSample): number {
   return (100 * (to.cpuMs - from.cpuMs)) / Math.max(1, to.atMs - from.atMs);
 }
 
-export const MIB = 1024 * 1024;
+/**
+ * Memory figures are reported in MB (10^6 bytes), the unit the targets are written in ("an idle child under
+ * 80 MB"); /proc reports kB of 1024 bytes, which sampleProcess has already turned into bytes.
+ */
+export const MB = 1_000_000;

@@ -1,6 +1,6 @@
 import { assertNoErrors, withFreshDatabase, withLoad, withParent, type LoadErrors } from '../lib/harness.js';
 import type { StoreKind } from '../lib/options.js';
-import { cpuPercent, MIB, sampleProcess } from '../lib/proc-stats.js';
+import { cpuPercent, MB, sampleProcess } from '../lib/proc-stats.js';
 import { figure, type Scenario } from '../lib/report-types.js';
 import { dispatchTask, openBenchStore, seedFeeds, seedNodes, seedTask } from '../lib/seed.js';
 import { seedCompletedHistory } from '../lib/seed-history.js';
@@ -11,7 +11,7 @@ type HeartbeatsEvent = { count: number; elapsedMs: number; errors: LoadErrors };
 const CLAIMERS = 8;
 const HEARTBEAT_INTERVAL_MS = 5000;
 
-export type FleetRun = { cpuPercent: number; rssMiB: number; peakRssMiB: number; heartbeatsPerSecond: number; cyclesPerSecond: number };
+export type FleetRun = { cpuPercent: number; rssMB: number; peakRssMB: number; heartbeatsPerSecond: number; cyclesPerSecond: number };
 
 /**
  * `nodes` simulated nodes heartbeat every 5 s (staggered) while 8 of them run claim cycles for `durationMs`;
@@ -44,8 +44,8 @@ export async function fleetRun(store: StoreKind, nodeCount: number, durationMs: 
         assertNoErrors('heartbeats', beats.errors);
         return {
           cpuPercent: cpuPercent(before, after),
-          rssMiB: after.rssBytes / MIB,
-          peakRssMiB: after.peakRssBytes / MIB,
+          rssMB: after.rssBytes / MB,
+          peakRssMB: after.peakRssBytes / MB,
           heartbeatsPerSecond: beats.count / (beats.elapsedMs / 1000),
           cyclesPerSecond: cycles.cycles / (cycles.elapsedMs / 1000),
         };
@@ -96,7 +96,7 @@ export const scaleScenario: Scenario = {
     for (let r = 0; r < options.runs; r += 1) {
       const f = await fleetRun(options.store, fleet, durationMs, 20000);
       fleetRuns.push(f);
-      log(`scale fleet run ${r + 1}: CPU ${f.cpuPercent.toFixed(0)} %, RSS ${f.rssMiB.toFixed(0)} MiB, ${f.heartbeatsPerSecond.toFixed(0)} heartbeats/s, ${f.cyclesPerSecond.toFixed(0)} cycles/s`);
+      log(`scale fleet run ${r + 1}: CPU ${f.cpuPercent.toFixed(0)} %, RSS ${f.rssMB.toFixed(0)} MB, ${f.heartbeatsPerSecond.toFixed(0)} heartbeats/s, ${f.cyclesPerSecond.toFixed(0)} cycles/s`);
       small.push(await historyRun(options.store, smallHistory, allocations));
       big.push(await historyRun(options.store, bigHistory, allocations));
       log(`scale history run ${r + 1}: ${small.at(-1)?.toFixed(0)} cycles/s beside ${smallHistory} rows, ${big.at(-1)?.toFixed(0)} beside ${bigHistory}`);
@@ -107,8 +107,8 @@ export const scaleScenario: Scenario = {
       note: options.quick ? `quick: ${fleet} nodes for ${durationMs / 1000} s, ${label} history rows instead of 500 nodes for 15 s and 1,000,000 rows` : null,
       figures: [
         figure('fleet_parent_cpu_percent', `parent CPU, ${fleet} nodes heartbeating + ${CLAIMERS} claiming`, '% of a core', fleetRuns.map((f) => f.cpuPercent)),
-        figure('fleet_parent_rss_mib', 'parent RSS at the end of the window', 'MiB', fleetRuns.map((f) => f.rssMiB)),
-        figure('fleet_parent_peak_rss_mib', 'parent peak RSS', 'MiB', fleetRuns.map((f) => f.peakRssMiB)),
+        figure('fleet_parent_rss_mb', 'parent RSS at the end of the window', 'MB', fleetRuns.map((f) => f.rssMB)),
+        figure('fleet_parent_peak_rss_mb', 'parent peak RSS', 'MB', fleetRuns.map((f) => f.peakRssMB)),
         figure('fleet_heartbeats_per_s', 'heartbeats served', 'req/s', fleetRuns.map((f) => f.heartbeatsPerSecond)),
         figure('fleet_cycles_per_s', `claim cycles/s during the fleet run, K=${CLAIMERS}`, 'cycles/s', fleetRuns.map((f) => f.cyclesPerSecond)),
         figure('history_small_cycles_per_s', `claim cycles/s beside ${smallHistory.toLocaleString('en')} rows, K=${CLAIMERS}`, 'cycles/s', small),

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { backoffDelayMs, sleep } from './backoff.js';
+import { nodeHttpTransport, type ParentTransport } from './http-transport.js';
 
 export type RetryPolicy = { attempts: number; baseMs: number; maxMs: number };
 
@@ -40,7 +41,8 @@ export type ParentClientOptions = {
   apiKey: string;
   apiSecret: string;
   logger: Logger;
-  fetch?: typeof fetch;
+  /** How requests go out; `node:http` by default (see http-transport.ts). */
+  transport?: ParentTransport;
   /** Per-request timeout, in milliseconds (long-poll calls add their wait). */
   requestTimeoutMs?: number;
   /** API prefix; the original child used `/api/v1/wx/cascade`. */
@@ -61,12 +63,12 @@ export type RequestOptions = {
  */
 export class ParentClient {
   private active = 0;
-  private readonly fetchImpl: typeof fetch;
+  private readonly transport: ParentTransport;
   private readonly basePath: string;
 
   constructor(private readonly options: ParentClientOptions) {
     if (options.urls.length === 0) throw new Error('ParentClient needs at least one parent URL');
-    this.fetchImpl = options.fetch ?? fetch;
+    this.transport = options.transport ?? nodeHttpTransport;
     this.basePath = options.basePath ?? '/api/v1/cascade';
   }
 
@@ -99,7 +101,7 @@ export class ParentClient {
     const timeout = AbortSignal.timeout((this.options.requestTimeoutMs ?? 30_000) + (options.extraTimeoutMs ?? 0));
     const headers: Record<string, string> = { authorization: `AK-SK ${this.options.apiKey}:${this.options.apiSecret}` };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const response = await this.fetchImpl(url, {
+    const response = await this.transport(url, {
       method,
       headers,
       body: options.body === undefined ? undefined : JSON.stringify(options.body),

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ConfigSchema, ENV_KEYS } from './schema.js';
+import { ENV_KEYS } from './env-keys.js';
+import { ConfigSchema } from './schema.js';
 
 /** The part of a JSON schema node that the reference needs (TypeBox schemas are plain JSON Schema). */
 type SchemaNode = {

@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { ConfigSchema, ENV_KEYS, type Config } from './schema.js';
+import { validate } from './config-validator.generated.js';
+import { ENV_KEYS } from './env-keys.js';
+import type { Config } from './schema.js';
 
 /** A configuration problem: the CLI prints it and exits with code 2. */
 export class ConfigError extends Error {
@@ -22,9 +24,8 @@ export type LoadOptions = {
   overrides?: Record<string, unknown>;
 };
 
-// `verbose` keeps each error's schema, so a message can state the whole expectation (range, choices).
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
-const validateConfig = ajv.compile<Config>(ConfigSchema);
+/** ConfigSchema compiled ahead of time (src/config/validator-code.ts), so loading a config loads neither TypeBox nor Ajv. */
+const validateConfig = validate as ValidateFunction<Config>;
 
 export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
   const env = options.env ?? process.env;

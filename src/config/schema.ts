@@ -123,36 +123,3 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type DispatchConfig = Static<typeof DispatchSchema>;
 export type CascadeConfig = Static<typeof CascadeSchema>;
-
-/** Environment variables and the config path they set (PROTOCOL §6 and the issues). */
-export const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
-  ['HOST', 'host'],
-  ['PORT', 'port'],
-  ['SECRET_KEY', 'secret'],
-  ['TOKEN_EXPIRE_MINUTES', 'token_expire_minutes'],
-  ['LOG_LEVEL', 'log_level'],
-  ['DATABASE_URL', 'database.url'],
-  ['CASCADE_DB_POOL_SIZE', 'database.pool_size'],
-  ['CASCADE_DB_PREPARED_STATEMENTS', 'database.prepared_statements'],
-  ['CASCADE_FEEDS_PER_ALLOCATION', 'dispatch.feeds_per_allocation'],
-  ['CASCADE_LEASE_SECONDS', 'dispatch.lease_seconds'],
-  ['CASCADE_SWEEP_INTERVAL_SECONDS', 'dispatch.sweep_interval_seconds'],
-  ['CASCADE_RETRY_BACKOFF_SECONDS', 'dispatch.retry_backoff_seconds'],
-  ['CASCADE_MAX_ATTEMPTS', 'dispatch.max_attempts'],
-  ['CASCADE_OFFLINE_AFTER_SECONDS', 'dispatch.offline_after_seconds'],
-  ['CASCADE_SCHEDULER_ENABLED', 'scheduler.enabled'],
-  ['CASCADE_METRICS_TOKEN', 'metrics.token'],
-  ['CASCADE_ENABLED', 'cascade.enabled'],
-  ['CASCADE_NODE_TYPE', 'cascade.node_type'],
-  ['CASCADE_PARENT_URL', 'cascade.parent_api_url'],
-  ['CASCADE_PARENT_API_URL', 'cascade.parent_api_url'],
-  ['CASCADE_API_KEY', 'cascade.api_key'],
-  ['CASCADE_API_SECRET', 'cascade.api_secret'],
-  ['CASCADE_SYNC_INTERVAL', 'cascade.sync_interval'],
-  ['CASCADE_HEARTBEAT_INTERVAL', 'cascade.heartbeat_interval'],
-  ['CASCADE_MAX_CONCURRENCY', 'cascade.max_concurrency'],
-  ['CASCADE_CALLBACK_URL', 'cascade.callback_url'],
-  ['CASCADE_EXECUTOR', 'cascade.executor'],
-  ['CASCADE_DATA_DIR', 'cascade.data_dir'],
-  ['CASCADE_HEALTH_PORT', 'cascade.health_port'],
-];

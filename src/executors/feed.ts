@@ -1,6 +1,18 @@
 import { DEFAULT_FETCH_LIMITS, fetchWithLimits, taskRequestHeaders, type FetchLimits } from './http-fetch.js';
-import { parseFeedArticles } from './feed-parse.js';
+import type * as FeedParse from './feed-parse.js';
 import { PermanentFeedError, type Executor } from './types.js';
+
+type FeedParser = typeof FeedParse;
+let parser: Promise<FeedParser> | undefined;
+
+/**
+ * The parser (feedsmith with its XML parser and entity tables, ~10 MB resident) loads with the first feed body
+ * rather than with the child: a child that is waiting for work does not need it (docs/benchmarks.md, scenario 7).
+ */
+export function loadFeedParser(): Promise<FeedParser> {
+  parser ??= import('./feed-parse.js');
+  return parser;
+}
 
 /**
  * The default executor: fetch the feed's `url` with the task's headers and cookies (conditional GET when the child
@@ -21,6 +33,7 @@ export function createFeedExecutor(limits: FetchLimits = DEFAULT_FETCH_LIMITS): 
       context.logger.debug({ feed_id: feed.id }, 'feed not modified (304)');
       return [];
     }
+    const { parseFeedArticles } = await loadFeedParser();
     const articles = parseFeedArticles(feed.id, outcome.body, outcome.contentType);
     // Remember validators only after a successful parse, so a broken answer is fetched in full next time.
     if (outcome.validators.etag || outcome.validators.lastModified) context.validators?.set(feed.id, outcome.validators);

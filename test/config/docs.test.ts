@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_DOCS_PATH, configKeys, renderConfigDocs } from '../../src/config/docs.js';
-import { ENV_KEYS } from '../../src/config/schema.js';
+import { ENV_KEYS } from '../../src/config/env-keys.js';
 
 describe('docs/configuration.md', () => {
   it('is up to date with the schema (run `npm run docs:config` after changing src/config/schema.ts)', () => {
