@@ -1,5 +1,8 @@
+import type { Transaction } from 'kysely';
 import { loadConfig } from '../../src/config/load.js';
+import { connectDatabase } from '../../src/store/connect.js';
 import { openStore, type Store } from '../../src/store/store.js';
+import type { Database } from '../../src/store/tables.js';
 
 /** A migrated store over `databaseUrl`, configured from defaults plus dotted-path overrides. */
 export async function openTestStore(databaseUrl: string, overrides: Record<string, unknown> = {}): Promise<Store> {
@@ -12,4 +15,38 @@ export async function openTestStore(databaseUrl: string, overrides: Record<strin
     throw error;
   }
   return store;
+}
+
+export type HeldTransaction = {
+  /** Lets the transaction commit, waits for it, and closes the second connection. */
+  release(): Promise<void>;
+};
+
+/**
+ * Plays another parent (or the sweeper) on a second connection: runs `work` in a transaction and keeps that
+ * transaction open, its row locks held, until `release()`. Resolves once `work` has run.
+ */
+export async function holdOpenTransaction(url: string, work: (trx: Transaction<Database>) => Promise<unknown>): Promise<HeldTransaction> {
+  const other = await connectDatabase({ url });
+  let letGo!: () => void;
+  const held = new Promise<void>((resolve) => (letGo = resolve));
+  let workDone!: () => void;
+  const ran = new Promise<void>((resolve) => (workDone = resolve));
+  const committed = other.db.transaction().execute(async (trx) => {
+    await work(trx);
+    workDone();
+    await held;
+  });
+  // A failing `work` must not leave the caller waiting for `ran`.
+  await Promise.race([ran, committed]);
+  return {
+    async release() {
+      letGo();
+      try {
+        await committed;
+      } finally {
+        await other.db.destroy();
+      }
+    },
+  };
 }

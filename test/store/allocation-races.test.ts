@@ -4,15 +4,13 @@ import { loadConfig } from '../../src/config/load.js';
 import { Claimer } from '../../src/dispatch/claimer.js';
 import { Sweeper } from '../../src/dispatch/sweeper.js';
 import { scheduledTime } from '../../src/dispatch/scheduler.js';
-import { connectDatabase } from '../../src/store/connect.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { describeEachStore, type StoreUnderTest } from '../helpers/databases.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
+import { holdOpenTransaction } from '../helpers/store.js';
 
 const stores: Store[] = [];
-const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
-  for (const c of closers.splice(0)) await c();
   await Promise.all(stores.splice(0).map((s) => s.close()));
 });
 
@@ -62,23 +60,13 @@ describeEachStore('allocation races and late reports', (dialect) => {
     expect(row?.node_id).toBe(a);
     expect(await load(store, a)).toBe(1);
     // A second connection plays the sweeper's releasePending (same statements), holding its transaction open.
-    const other = await connectDatabase({ url });
-    closers.push(() => other.db.destroy());
-    let finishRelease!: () => void;
-    const releaseHeld = new Promise<void>((r) => (finishRelease = r));
-    let released!: () => void;
-    const releaseDone = new Promise<void>((r) => (released = r));
-    const release = other.db.transaction().execute(async (trx) => {
+    const release = await holdOpenTransaction(url, async (trx) => {
       await trx.updateTable('allocations').set({ node_id: null }).where('id', '=', row!.id).where('node_id', '=', a).where('status', '=', 'pending').execute();
       await trx.updateTable('nodes').set((eb) => ({ load_feeds: eb('load_feeds', '-', 1) })).where('id', '=', a).execute();
-      released();
-      await releaseHeld;
     });
-    await releaseDone;
     const cancel = store.allocations.cancel(row!.id); // reads node_id = a (committed), then blocks on the row lock
     await new Promise((r) => setTimeout(r, 300));
-    finishRelease();
-    await release;
+    await release.release();
     await cancel;
     expect((await store.db.selectFrom('allocations').select('status').executeTakeFirstOrThrow()).status).toBe('cancelled');
     expect(await load(store, a)).toBe(0);
@@ -115,23 +103,11 @@ describeEachStore('allocation races and late reports', (dialect) => {
     const { url, store, a } = await dispatchedWork(dialect, { capacity: 5, feeds: 1 });
     const [row] = await store.allocations.claim(a, 1);
     const sweepNow = Number(row!.lease_expires_at) + 1; // the lease has just expired
-    const other = await connectDatabase({ url });
-    closers.push(() => other.db.destroy());
-    let go!: () => void;
-    const hold = new Promise<void>((r) => (go = r));
-    let locked!: () => void;
-    const isLocked = new Promise<void>((r) => (locked = r));
     // The heartbeat (extendLeases) lands between the sweeper's SELECT and its guarded UPDATE.
-    const heartbeat = other.db.transaction().execute(async (trx) => {
-      await trx.updateTable('allocations').set({ lease_expires_at: sweepNow + 120_000 }).where('id', '=', row!.id).execute();
-      locked();
-      await hold;
-    });
-    await isLocked;
+    const heartbeat = await holdOpenTransaction(url, (trx) => trx.updateTable('allocations').set({ lease_expires_at: sweepNow + 120_000 }).where('id', '=', row!.id).execute());
     const sweep = store.allocations.expireLeases(sweepNow);
     await new Promise((r) => setTimeout(r, 300));
-    go();
-    await heartbeat;
+    await heartbeat.release();
     const moved = await sweep;
     const after = await store.db.selectFrom('allocations').selectAll().executeTakeFirstOrThrow();
     expect(moved.requeued).toBe(0);

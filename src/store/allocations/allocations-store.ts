@@ -36,7 +36,7 @@ export class AllocationsStore {
   }
 
   async claim(nodeId: string, max: number, nowMs = Date.now()): Promise<AllocationTable[]> {
-    const { rows, lockedUntaken } = await claimAllocations(this.db, this.caps, this.settings, nodeId, max, nowMs);
+    const { rows, lockedUntaken } = await claimAllocations({ db: this.db, caps: this.caps, settings: this.settings }, nodeId, max, nowMs);
     if (lockedUntaken) await this.wake.publish();
     return rows;
   }

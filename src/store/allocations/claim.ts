@@ -15,20 +15,13 @@ import { claimOwnInOneStatement } from './single-statement.js';
  * claimers of other nodes pass each other instead of queueing. SQLite serialises write transactions. Every
  * UPDATE is still guarded on `status = 'pending'` and checked, so a lost race rolls back instead of double-claiming.
  */
-export async function claimAllocations(
-  db: Kysely<Database>,
-  caps: Capabilities,
-  settings: LeaseSettings,
-  nodeId: string,
-  max: number,
-  nowMs: number,
-): Promise<ClaimResult> {
-  if (!caps.writableCtes) return claimInTransaction(db, caps, settings, nodeId, max, nowMs);
+export async function claimAllocations(store: ClaimStore, nodeId: string, max: number, nowMs: number): Promise<ClaimResult> {
+  if (!store.caps.writableCtes) return claimInTransaction(store, nodeId, max, nowMs);
   // PostgreSQL: the node's own pre-assigned work in one statement; the transaction only for what is left.
-  const own = await claimOwnInOneStatement(db, settings, nodeId, max, nowMs);
+  const own = await claimOwnInOneStatement(store.db, store.settings, nodeId, max, nowMs);
   if (own.length === max) return { rows: own, lockedUntaken: false };
   try {
-    const rest = await claimInTransaction(db, caps, settings, nodeId, max - own.length, nowMs);
+    const rest = await claimInTransaction(store, nodeId, max - own.length, nowMs);
     return { rows: [...own, ...rest.rows], lockedUntaken: rest.lockedUntaken };
   } catch (error) {
     // The own rows are committed: failing now would leave them claimed by a node that never got them, until
@@ -39,14 +32,10 @@ export async function claimAllocations(
   }
 }
 
-async function claimInTransaction(
-  db: Kysely<Database>,
-  caps: Capabilities,
-  settings: LeaseSettings,
-  nodeId: string,
-  max: number,
-  nowMs: number,
-): Promise<ClaimResult> {
+/** What a claim needs of the store. */
+export type ClaimStore = { db: Kysely<Database>; caps: Capabilities; settings: LeaseSettings };
+
+async function claimInTransaction({ db, caps, settings }: ClaimStore, nodeId: string, max: number, nowMs: number): Promise<ClaimResult> {
   return db.transaction().execute(async (trx): Promise<ClaimResult> => {
     const node = await trx
       .selectFrom('nodes')

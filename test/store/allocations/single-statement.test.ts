@@ -1,10 +1,9 @@
 import { sql } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
-import { connectDatabase } from '../../../src/store/connect.js';
 import type { Store } from '../../../src/store/store.js';
 import { describeEachStore, type StoreUnderTest } from '../../helpers/databases.js';
 import { seedFeeds, seedTask } from '../../helpers/seed.js';
-import { openTestStore } from '../../helpers/store.js';
+import { holdOpenTransaction, openTestStore } from '../../helpers/store.js';
 
 /**
  * The PostgreSQL single statements (src/store/allocations/single-statement.ts) against the general path, where a
@@ -36,28 +35,6 @@ async function dispatch(store: Store, feeds: string[], nowMs = Date.now()) {
   await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: `r-${task}`, nowMs, feedsPerAllocation: 1, offlineAfterSeconds: 180 });
 }
 
-/** A second connection holding a row lock in an open transaction until `release()`. */
-async function holdLock(url: string, lock: (db: Awaited<ReturnType<typeof connectDatabase>>['db']) => Promise<unknown>) {
-  const other = await connectDatabase({ url });
-  closers.push(() => other.db.destroy());
-  let release!: () => void;
-  const held = new Promise<void>((r) => (release = r));
-  let locked!: () => void;
-  const isLocked = new Promise<void>((r) => (locked = r));
-  const done = other.db.transaction().execute(async (trx) => {
-    await lock(trx as never);
-    locked();
-    await held;
-  });
-  await isLocked;
-  return {
-    release: async () => {
-      release();
-      await done;
-    },
-  };
-}
-
 describeEachStore('claim, start and complete under failure and concurrency', (dialect) => {
   /** Every row the database has as claimed must be one the caller was handed, and the other way round. */
   async function expectHandedOutEqualsClaimed(store: Store, outcome: unknown) {
@@ -75,7 +52,7 @@ describeEachStore('claim, start and complete under failure and concurrency', (di
     const { url, store } = await open(dialect, { 'database.statement_timeout_ms': 1000 });
     const a = await nodeWith(store, 'a', 5);
     await dispatch(store, await seedFeeds(store, 2)); // two pre-assigned allocations on a, max 5 asked below
-    const lock = await holdLock(url, (db) => sql`select id from nodes where id = ${a} for update`.execute(db as never));
+    const lock = await holdOpenTransaction(url, (trx) => sql`select id from nodes where id = ${a} for update`.execute(trx));
     const outcome = await store.allocations.claim(a, 5).catch((e: unknown) => e);
     await lock.release();
     // PostgreSQL claims the node's own work in its first statement and answers with it; MySQL's one transaction
@@ -117,7 +94,7 @@ describeEachStore('claim, start and complete under failure and concurrency', (di
     await (store.wake as { ready?: () => Promise<void> }).ready?.();
     // A heartbeat-style update holds the allocation row, so the completion statement starts (and takes its
     // snapshot) and then waits for the row.
-    const lock = await holdLock(url, (db) => sql`update allocations set lease_expires_at = lease_expires_at where id = ${row!.id}`.execute(db as never));
+    const lock = await holdOpenTransaction(url, (trx) => sql`update allocations set lease_expires_at = lease_expires_at where id = ${row!.id}`.execute(trx));
     const completing = store.allocations.complete(row!.id, a, [], 0, t0 + 10);
     await new Promise((r) => setTimeout(r, 300));
     // Meanwhile work lands in the pool (a is full, so it is unassigned); its own wake finds a still full.
