@@ -35,8 +35,8 @@ export class Claimer {
     try {
       for (;;) {
         woken = false;
-        const rows = await this.#claimOnce(nodeId, max);
-        if (rows.length > 0) return this.store.allocations.views.packages(rows);
+        const packages = await this.#claimOnce(nodeId, max);
+        if (packages.length > 0) return packages;
         const remaining = deadline - Date.now();
         if (remaining <= 0 || signal?.aborted) return [];
         if (!woken) await waitForWake(remaining, signal, (resolve) => (wake = resolve));
@@ -47,12 +47,12 @@ export class Claimer {
     }
   }
 
-  async #claimOnce(nodeId: string, max: number): Promise<AllocationTable[]> {
+  async #claimOnce(nodeId: string, max: number): Promise<TaskPackage[]> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const rows = await this.store.allocations.claim(nodeId, max);
+        const { rows, packages } = await this.store.allocations.claimPackages(nodeId, max);
         this.#observe(rows);
-        return rows;
+        return packages;
       } catch (error) {
         // A lost race between claimers (possible only where the database lacks SKIP LOCKED) is retried.
         if (!(error instanceof CascadeError && error.code === 'CONFLICT') || attempt >= CONFLICT_RETRIES) throw error;

@@ -2,12 +2,12 @@ import type { Kysely } from 'kysely';
 import type { Capabilities } from '../capabilities.js';
 import type { AllocationTable, Database } from '../tables.js';
 import type { WakeChannel } from '../wake-channel.js';
-import { claimAllocations } from './claim.js';
+import { claimAllocations, type ClaimResult } from './claim.js';
 import { insertDispatch, type DispatchOutcome, type DispatchRequest } from './insert.js';
 import { AllocationMoves, type Completion, type FeedResult, type NodeActor } from './moves.js';
 import { AllocationRecovery } from './recovery.js';
 import type { LeaseSettings } from './shared.js';
-import { AllocationViews } from './views.js';
+import { AllocationViews, type TaskPackage } from './views.js';
 
 /**
  * The only writer of allocation `status`. Every method is one transaction; those that make work claimable
@@ -36,9 +36,21 @@ export class AllocationsStore {
   }
 
   async claim(nodeId: string, max: number, nowMs = Date.now()): Promise<AllocationTable[]> {
-    const { rows, lockedUntaken } = await claimAllocations({ db: this.db, caps: this.caps, settings: this.settings }, nodeId, max, nowMs);
-    if (lockedUntaken) await this.wake.publish();
-    return rows;
+    return (await this.#claim(nodeId, max, nowMs)).rows;
+  }
+
+  /** A claim answered as the child gets it: the rows and their task packages (PROTOCOL §3.2), in claim order. */
+  async claimPackages(nodeId: string, max: number, nowMs = Date.now()): Promise<{ rows: AllocationTable[]; packages: TaskPackage[] }> {
+    const { rows, packages: built = new Map<string, TaskPackage>() } = await this.#claim(nodeId, max, nowMs);
+    const unbuilt = rows.filter((row) => !built.has(row.id));
+    const read = new Map((await this.views.packages(unbuilt)).map((pkg) => [pkg.allocation_id, pkg]));
+    return { rows, packages: rows.map((row) => built.get(row.id) ?? (read.get(row.id) as TaskPackage)) };
+  }
+
+  async #claim(nodeId: string, max: number, nowMs: number): Promise<ClaimResult> {
+    const result = await claimAllocations({ db: this.db, caps: this.caps, settings: this.settings }, nodeId, max, nowMs);
+    if (result.lockedUntaken) await this.wake.publish();
+    return result;
   }
 
   /** `node`: the node's id, or the node and the attempt its report is about (reports of lost attempts get LEASE_LOST). */

@@ -5,6 +5,7 @@ import type { AllocationTable, Database } from '../tables.js';
 import { parseJson } from '../time.js';
 import { adjustNodeLoad, leaseUntil, type LeaseSettings, type Trx } from './shared.js';
 import { claimOwnInOneStatement } from './single-statement.js';
+import type { TaskPackage } from './views.js';
 
 /**
  * Claims up to `max` allocations for a node in one transaction: its own pre-assigned pending work first, then
@@ -17,18 +18,21 @@ import { claimOwnInOneStatement } from './single-statement.js';
  */
 export async function claimAllocations(store: ClaimStore, nodeId: string, max: number, nowMs: number): Promise<ClaimResult> {
   if (!store.caps.writableCtes) return claimInTransaction(store, nodeId, max, nowMs);
-  // PostgreSQL: the node's own pre-assigned work in one statement; the transaction only for what is left.
+  // PostgreSQL: the node's own pre-assigned work in one statement, with its packages; the transaction only for
+  // what is left.
   const own = await claimOwnInOneStatement(store.db, store.settings, nodeId, max, nowMs);
-  if (own.length === max) return { rows: own, lockedUntaken: false };
+  const ownRows = own.map((claimed) => claimed.row);
+  const packages = new Map(own.map((claimed) => [claimed.row.id, claimed.package]));
+  if (own.length === max) return { rows: ownRows, lockedUntaken: false, packages };
   try {
     const rest = await claimInTransaction(store, nodeId, max - own.length, nowMs);
-    return { rows: [...own, ...rest.rows], lockedUntaken: rest.lockedUntaken };
+    return { rows: [...ownRows, ...rest.rows], lockedUntaken: rest.lockedUntaken, packages };
   } catch (error) {
     // The own rows are committed: failing now would leave them claimed by a node that never got them, until
     // their lease ran out at the cost of an attempt. A claim hands out up to `max`, so answer with them; the
     // node's next claim tries the rest again (and meets the error, if it lasts). Waiters look again too.
     if (own.length === 0) throw error;
-    return { rows: own, lockedUntaken: true };
+    return { rows: ownRows, lockedUntaken: true, packages };
   }
 }
 
@@ -87,6 +91,8 @@ export type ClaimResult = {
   rows: AllocationTable[];
   /** True when pooled rows were locked but not taken, so claimers that skipped them should look again. */
   lockedUntaken: boolean;
+  /** Packages the claim already built, by allocation id (PostgreSQL's claim statement reads them itself). */
+  packages?: ReadonlyMap<string, TaskPackage>;
 };
 
 /** Pending rows to claim, oldest first; `maxFeeds` skips pool rows too big for the node's free room. */

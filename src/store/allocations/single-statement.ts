@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { MOVES, type Move } from '../../domain/allocation-states.js';
 import type { AllocationTable, Database } from '../tables.js';
+import { PACKAGE_FEED_COLUMNS, PACKAGE_TASK_COLUMNS, toTaskPackage, type PackageFeed, type PackageTaskFields, type TaskPackage } from './views.js';
 import type { CompletionPlan } from './completion-plan.js';
 import { leaseUntil, type LeaseSettings } from './shared.js';
 
@@ -101,13 +102,20 @@ export async function completeInOneStatement(
 }
 
 /**
- * pending → claimed for up to `max` of the node's own pre-assigned allocations, oldest first. Their feeds are
+ * pending → claimed for up to `max` of the node's own pre-assigned allocations, oldest first, each with its task
+ * package (the task's fields and the feeds), which would otherwise take two more round trips. Their feeds are
  * already counted in the node's load (dispatch counted them), so the node row is neither read nor locked; rows
  * another claimer or a release holds are skipped. Unassigned work, which needs the capacity check, is left to
  * the general claim.
  */
-export async function claimOwnInOneStatement(db: Kysely<Database>, settings: LeaseSettings, nodeId: string, max: number, nowMs: number): Promise<AllocationTable[]> {
-  const { rows } = await sql<AllocationTable>`
+export async function claimOwnInOneStatement(
+  db: Kysely<Database>,
+  settings: LeaseSettings,
+  nodeId: string,
+  max: number,
+  nowMs: number,
+): Promise<Array<{ row: AllocationTable; package: TaskPackage }>> {
+  const { rows } = await sql<AllocationTable & PackageParts>`
     with picked as (
       select id from allocations
       where status = 'pending' and node_id = ${nodeId} and available_at <= ${nowMs}
@@ -123,6 +131,17 @@ export async function claimOwnInOneStatement(db: Kysely<Database>, settings: Lea
       insert into allocation_attempts (allocation_id, attempt, node_id, claimed_at)
       select id, attempt, node_id, claimed_at from claimed
     )
-    select * from claimed order by created_at, id`.execute(db);
-  return rows;
+    select claimed.*,
+      (select json_build_object(${sql.join(PACKAGE_TASK_COLUMNS.map((c) => sql`${sql.lit(c)}, t.${sql.ref(c)}`))})
+         from message_tasks t where t.id = claimed.task_id) as package_task,
+      (select coalesce(json_agg(json_build_object(${sql.join(PACKAGE_FEED_COLUMNS.map((c) => sql`${sql.lit(c)}, f.${sql.ref(c)}`))})), '[]')
+         from feeds f where f.id in (select jsonb_array_elements_text(cast(claimed.feed_ids as jsonb)))) as package_feeds
+    from claimed order by claimed.created_at, claimed.id`.execute(db);
+  return rows.map(({ package_task: task, package_feeds: feeds, ...row }) => ({
+    row,
+    package: toTaskPackage(row, task ?? undefined, new Map(feeds.map((feed) => [feed.id, { ...feed, status: Number(feed.status) }]))),
+  }));
 }
+
+/** What the claim statement adds to each row for its package (node-postgres parses the json columns). */
+type PackageParts = { package_task: PackageTaskFields | null; package_feeds: PackageFeed[] };

@@ -47,6 +47,31 @@ export type TaskPackage = {
   lease_expires_at: string | null;
 };
 
+export type PackageFeed = TaskPackage['feeds'][number];
+
+/** The feed and task columns a package carries (the PostgreSQL claim statement selects the same ones). */
+export const PACKAGE_FEED_COLUMNS = ['id', 'faker_id', 'mp_name', 'mp_cover', 'mp_intro', 'url', 'status'] as const;
+export const PACKAGE_TASK_COLUMNS = ['message_type', 'message_template', 'web_hook_url', 'cron_exp', 'headers', 'cookies'] as const;
+
+/** One package from its claimed row, its task's fields (undefined: the task is gone) and its feeds by id. */
+export function toTaskPackage(row: AllocationTable, task: PackageTaskFields | undefined, feeds: ReadonlyMap<string, PackageFeed>): TaskPackage {
+  return {
+    allocation_id: row.id,
+    task_id: row.task_id,
+    task_name: row.task_name,
+    message_type: Number(task?.message_type ?? 0),
+    message_template: task?.message_template ?? '',
+    web_hook_url: task?.web_hook_url ?? '',
+    cron_exp: task?.cron_exp ?? '',
+    headers: parseJson<Record<string, string>>(task?.headers, {}),
+    cookies: task?.cookies ?? '',
+    feeds: parseJson<string[]>(row.feed_ids, []).map((id) => feeds.get(id) ?? { id, faker_id: '', mp_name: '', mp_cover: '', mp_intro: '', url: '', status: 0 }),
+    dispatched_at: iso(row.dispatched_at),
+    attempt: Number(row.attempt),
+    lease_expires_at: iso(row.lease_expires_at),
+  };
+}
+
 export function toAllocationView(row: AllocationTable, nodeName: string | null): AllocationView {
   return {
     id: row.id,
@@ -75,7 +100,7 @@ export function toAllocationView(row: AllocationTable, nodeName: string | null):
   };
 }
 
-type PackageTaskFields = Pick<MessageTaskTable, 'id' | 'message_type' | 'message_template' | 'web_hook_url' | 'cron_exp' | 'headers' | 'cookies'>;
+export type PackageTaskFields = Pick<MessageTaskTable, (typeof PACKAGE_TASK_COLUMNS)[number]>;
 
 export type AllocationFilter = { task_id?: string | undefined; node_id?: string | undefined; status?: string | undefined; schedule_run_id?: string | undefined };
 
@@ -147,37 +172,16 @@ export class AllocationViews {
     if (rows.length === 0) return [];
     const feedIds = [...new Set(rows.flatMap((r) => parseJson<string[]>(r.feed_ids, [])))];
     const taskIds = [...new Set(rows.map((r) => r.task_id))];
-    const feeds = new Map<string, TaskPackage['feeds'][number]>();
+    const feeds = new Map<string, PackageFeed>();
     for (const ids of chunk(feedIds, 1000)) {
-      const found = await this.db.selectFrom('feeds').select(['id', 'faker_id', 'mp_name', 'mp_cover', 'mp_intro', 'url', 'status']).where('id', 'in', ids).execute();
+      const found = await this.db.selectFrom('feeds').select(PACKAGE_FEED_COLUMNS).where('id', 'in', ids).execute();
       for (const f of found) feeds.set(f.id, { ...f, status: Number(f.status) });
     }
     const tasks = new Map<string, PackageTaskFields>();
     // Not selectAll: `mps_id` holds every feed of the task (tens of KB for a large task) and a package needs none of it.
-    const foundTasks = await this.db
-      .selectFrom('message_tasks')
-      .select(['id', 'message_type', 'message_template', 'web_hook_url', 'cron_exp', 'headers', 'cookies'])
-      .where('id', 'in', taskIds)
-      .execute();
+    const foundTasks = await this.db.selectFrom('message_tasks').select(['id', ...PACKAGE_TASK_COLUMNS]).where('id', 'in', taskIds).execute();
     for (const t of foundTasks) tasks.set(t.id, t);
-    return rows.map((row) => {
-      const task = tasks.get(row.task_id);
-      return {
-        allocation_id: row.id,
-        task_id: row.task_id,
-        task_name: row.task_name,
-        message_type: Number(task?.message_type ?? 0),
-        message_template: task?.message_template ?? '',
-        web_hook_url: task?.web_hook_url ?? '',
-        cron_exp: task?.cron_exp ?? '',
-        headers: parseJson<Record<string, string>>(task?.headers, {}),
-        cookies: task?.cookies ?? '',
-        feeds: parseJson<string[]>(row.feed_ids, []).map((id) => feeds.get(id) ?? { id, faker_id: '', mp_name: '', mp_cover: '', mp_intro: '', url: '', status: 0 }),
-        dispatched_at: iso(row.dispatched_at),
-        attempt: Number(row.attempt),
-        lease_expires_at: iso(row.lease_expires_at),
-      };
-    });
+    return rows.map((row) => toTaskPackage(row, tasks.get(row.task_id), feeds));
   }
 
   /** Counts by status (metrics and GET /pending-allocations). */

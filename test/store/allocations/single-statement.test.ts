@@ -44,6 +44,24 @@ describeEachStore('claim, start and complete under failure and concurrency', (di
     expect(await store.db.selectFrom('allocation_attempts').select('allocation_id').orderBy('allocation_id').execute()).toEqual(handedOut.map((id) => ({ allocation_id: id })));
   }
 
+  it('a claim answers each package as the views build it: task fields, feeds in allocation order, lease', async () => {
+    const { store } = await open(dialect);
+    const a = await nodeWith(store, 'a', 10);
+    const feeds = await seedFeeds(store, 3);
+    await store.db.updateTable('feeds').set({ faker_id: 'fk', mp_cover: 'https://img.example/c.png', mp_intro: '简介', url: 'https://feeds.example/rss' }).where('id', '=', feeds[1]!).execute();
+    const task = await seedTask(store, feeds, { cron: '*/5 * * * *' });
+    await store.allocations.dispatch({ taskId: task, taskName: 'Task', feedIds: feeds, scheduleRunId: 'r-1', nowMs: Date.now(), feedsPerAllocation: 2, offlineAfterSeconds: 180 });
+    const { rows, packages } = await store.allocations.claimPackages(a, 1);
+    expect(packages).toEqual(await store.allocations.views.packages(rows));
+    expect(packages[0]).toMatchObject({ headers: { 'x-task-header': 'secret-header' }, cookies: 'session=abc', cron_exp: '*/5 * * * *', attempt: 1 });
+    expect(packages[0]?.feeds.map((f) => f.id)).toEqual(JSON.parse(rows[0]!.feed_ids));
+    // A task deleted after its dispatch: the package falls back to defaults, on every store alike.
+    await store.db.deleteFrom('message_tasks').execute();
+    const second = await store.allocations.claimPackages(a, 5);
+    expect(second.packages).toEqual(await store.allocations.views.packages(second.rows));
+    expect(second.packages[0]).toMatchObject({ message_type: 0, headers: {}, cookies: '', cron_exp: '' });
+  });
+
   it('a claim that fails half-way hands out what it claimed, or fails having claimed nothing', async () => {
     if (dialect.variant.name === 'sqlite') return; // no row locks or statement timeout to provoke the failure
     // Any failure of the claim's second half does it (pool checkout timeout under load, a dropped connection, a
