@@ -41,8 +41,8 @@ export async function pgBossRun(jobs: number, concurrency: number): Promise<numb
 }
 
 /**
- * Cascade's PostgreSQL path in this process: `concurrency` nodes each looping claim + start (executing) +
- * complete on the store, over `jobs` one-feed allocations dispatched to them. Allocations/s.
+ * Cascade's PostgreSQL path in this process: `concurrency` nodes each looping claim (with the task package, as the
+ * claim route answers) + start (executing) + complete on the store, over `jobs` one-feed allocations dispatched to them. Allocations/s.
  */
 export async function cascadeRun(jobs: number, concurrency: number): Promise<number> {
   return withFreshDatabase('postgres', async (db) => {
@@ -54,7 +54,8 @@ export async function cascadeRun(jobs: number, concurrency: number): Promise<num
       await Promise.all(
         nodes.map(async (node) => {
           for (;;) {
-            const [row] = await store.allocations.claim(node.id, 1);
+            // What the claim route does: the row and its task package, as a child receives it.
+            const { rows: [row] } = await store.allocations.claimPackages(node.id, 1);
             if (!row) return;
             await store.allocations.start(row.id, node.id);
             await store.allocations.complete(row.id, node.id, JSON.parse(row.feed_ids).map((id: string) => ({ mp_id: id, status: 'success', article_count: 0 })), 0);
