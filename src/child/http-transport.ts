@@ -1,7 +1,12 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 
 export type TransportRequest = { method: string; headers: Record<string, string>; body?: string | undefined; signal: AbortSignal };
-export type TransportResponse = { status: number; text(): Promise<string> };
+export type TransportResponse = {
+  status: number;
+  text(): Promise<string>;
+  /** Where a 3xx answer points; the transport does not follow redirects. */
+  headers: { get(name: 'location'): string | null };
+};
 
 /** What the parent client needs from HTTP. The global `fetch` fits this shape too. */
 export type ParentTransport = (url: URL, request: TransportRequest) => Promise<TransportResponse>;
@@ -27,7 +32,8 @@ export const nodeHttpTransport: ParentTransport = async (url, { method, headers,
       response.once('error', reject);
       response.once('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ status: response.statusCode ?? 0, text: () => Promise.resolve(text) });
+        const location = response.headers.location ?? null;
+        resolve({ status: response.statusCode ?? 0, text: () => Promise.resolve(text), headers: { get: () => location } });
       });
     });
     request.once('error', reject);

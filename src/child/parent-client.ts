@@ -108,6 +108,11 @@ export class ParentClient {
       signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
     });
     const text = await response.text();
+    if (response.status >= 300 && response.status < 400) {
+      // Retried like an unreachable parent, so results stay in the outbox until the address is fixed.
+      const target = response.headers.get('location');
+      throw new Error(`HTTP ${response.status}: the parent redirects to ${target ?? 'another address'}; set cascade.parent_api_url to the address it redirects to (the child does not follow redirects)`);
+    }
     let envelope: { code?: number; message?: string; data?: unknown; error?: string } | undefined;
     try {
       envelope = JSON.parse(text) as typeof envelope;
