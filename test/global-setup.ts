@@ -10,10 +10,12 @@ export default async function setup(project: TestProject): Promise<void> {
   const inCi = process.env.CI === 'true' || process.env.CI === '1';
   const variants: StoreVariant[] = [SQLITE_VARIANT];
   const unreachable: string[] = [];
+  const skipped: Partial<Record<StoreVariant['name'], string>> = {};
   for (const server of SERVER_VARIANTS) {
     const adminUrl = process.env[server.envVar];
     if (!adminUrl) {
-      console.log(`skipped ${server.label} store tests: ${server.envVar} is not set`);
+      skipped[server.name] = `${server.envVar} is not set`;
+      console.log(`skipped ${server.label} store tests: ${skipped[server.name]}`);
       continue;
     }
     try {
@@ -22,10 +24,12 @@ export default async function setup(project: TestProject): Promise<void> {
       variants.push({ name: server.name, label: server.label, adminUrl });
     } catch (error) {
       const reason = `${server.envVar}=${redactUrl(adminUrl)} is unreachable: ${(error as Error).message}`;
+      skipped[server.name] = reason;
       if (inCi) unreachable.push(reason);
       else console.log(`skipped ${server.label} store tests: ${reason}`);
     }
   }
   if (unreachable.length > 0) throw new Error(`CI=true and a configured test database is unreachable:\n  ${unreachable.join('\n  ')}`);
   project.provide('cascadeStoreVariants', variants);
+  project.provide('cascadeSkippedStores', skipped);
 }

@@ -56,7 +56,7 @@ describeEachStore('cascade migrate and cascade db check', (dialect) => {
     expect(check.stdout).toMatch(/server version: +\S/);
   });
 
-  it.runIf(dialect.variant.name !== 'sqlite')('db check exits 1 and says why when the server is unreachable', async () => {
+  it.runIf(dialect.variant.name !== 'sqlite')('db check exits 1 and says why when the server is unreachable (server stores only: a SQLite file has no server)', async () => {
     const url = new URL(env.DATABASE_URL as string);
     url.port = '9'; // discard port: nothing listens there
     url.password = 'not-to-be-printed';

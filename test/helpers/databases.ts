@@ -24,7 +24,20 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Variants whose database the global setup reached (or, locally, did not skip). */
     cascadeStoreVariants: StoreVariant[];
+    /** Why each server variant this run does not cover was left out, by variant name. */
+    cascadeSkippedStores: Partial<Record<StoreVariantName, string>>;
   }
+}
+
+/** Why a server variant is left out: the global setup's finding, else the environment's. */
+function skipReason(server: (typeof SERVER_VARIANTS)[number]): string {
+  try {
+    const reason = inject('cascadeSkippedStores')[server.name];
+    if (reason) return reason;
+  } catch {
+    // Outside vitest's global setup (a single file run by hand): only the environment is known.
+  }
+  return `${server.envVar} is not set`;
 }
 
 /** Every variant configured by the environment, before any reachability check. */
@@ -115,7 +128,7 @@ export function describeEachStore(name: string, fn: (store: StoreUnderTest) => v
   for (const server of SERVER_VARIANTS) {
     if (options.only && !options.only.includes(server.name)) continue;
     if (active.some((v) => v.name === server.name)) continue;
-    describe.skip(`${name} [${server.label}]: skipped, ${server.envVar} is not set or its server was unreachable`, () => {
+    describe.skip(`${name} [${server.label}]: skipped, ${skipReason(server)}`, () => {
       it(`runs when ${server.envVar} names a reachable server`, () => undefined);
     });
   }

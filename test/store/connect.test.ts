@@ -48,7 +48,7 @@ describeEachStore('connection', (dialect) => {
     expect(totals).toEqual({ n: 2, capacity: 12, times: big + 1, latest: big });
   });
 
-  it.runIf(dialect.variant.name !== 'sqlite')('runs transactions at READ COMMITTED, as every claim and move assumes', async () => {
+  it.runIf(dialect.variant.name !== 'sqlite')('runs transactions at READ COMMITTED, as every claim and move assumes (server stores only: SQLite has no isolation levels)', async () => {
     const query =
       dialect.variant.name === 'postgres'
         ? sql<{ level: string }>`select current_setting('transaction_isolation') as level`
@@ -59,7 +59,7 @@ describeEachStore('connection', (dialect) => {
     expect(rows[0]?.level.toLowerCase().replace('-', ' ')).toBe('read committed');
   });
 
-  it.runIf(dialect.variant.name !== 'sqlite')('opens no more connections than pool_size', async () => {
+  it.runIf(dialect.variant.name !== 'sqlite')('opens no more connections than pool_size (server stores only: SQLite has one connection)', async () => {
     const small = await connectDatabase({ url, poolSize: 2 });
     try {
       const backendId = dialect.variant.name === 'postgres' ? sql<{ id: number }>`select pg_backend_pid() as id, pg_sleep(0.05)` : sql<{ id: number }>`select connection_id() as id, sleep(0.05)`;
@@ -70,7 +70,7 @@ describeEachStore('connection', (dialect) => {
     }
   });
 
-  it.runIf(dialect.variant.name !== 'sqlite')('cancels a statement that runs past statement_timeout_ms', async () => {
+  it.runIf(dialect.variant.name !== 'sqlite')('cancels a statement that runs past statement_timeout_ms (server stores only: SQLite has no statement timeout)', async () => {
     const limited = await connectDatabase({ url, statementTimeoutMs: 200 });
     try {
       // Long enough that only the timeout can end it within the test's own timeout.
@@ -83,7 +83,7 @@ describeEachStore('connection', (dialect) => {
     }
   });
 
-  it.runIf(dialect.variant.name !== 'sqlite')('logs an idle connection killed by the server and keeps working', async () => {
+  it.runIf(dialect.variant.name !== 'sqlite')('logs an idle connection killed by the server and keeps working (server stores only: SQLite has no server)', async () => {
     const warnings: string[] = [];
     const logger = { warn: (_details: object, message: string) => void warnings.push(message) };
     const victim = await connectDatabase({ url, poolSize: 1, logger });

@@ -84,7 +84,7 @@ describeEachStore('cross-process wake channel', (dialect) => {
     expect(calls).toBe(afterUnsubscribe);
   });
 
-  it.runIf(dialect.variant.name === 'postgres')('re-listens after the LISTEN connection is killed', async () => {
+  it.runIf(dialect.variant.name === 'postgres')('re-listens after the LISTEN connection is killed (PostgreSQL only: LISTEN/NOTIFY)', async () => {
     const counter = wakeCounter(wakeA);
     await wakeA.ready();
     const beforeKill = counter.count;

@@ -62,8 +62,7 @@ describeEachStore('claim, start and complete under failure and concurrency', (di
     expect(second.packages[0]).toMatchObject({ message_type: 0, headers: {}, cookies: '', cron_exp: '' });
   });
 
-  it('a claim that fails half-way hands out what it claimed, or fails having claimed nothing', async () => {
-    if (dialect.variant.name === 'sqlite') return; // no row locks or statement timeout to provoke the failure
+  it.skipIf(dialect.variant.name === 'sqlite')('a claim that fails half-way hands out what it claimed, or fails having claimed nothing (not on SQLite: no row lock or statement timeout to make it fail)', async () => {
     // Any failure of the claim's second half does it (pool checkout timeout under load, a dropped connection, a
     // statement timeout); here a statement timeout while another transaction (e.g. a big dispatch reserving
     // capacity) holds the node row.
@@ -78,8 +77,7 @@ describeEachStore('claim, start and complete under failure and concurrency', (di
     await expectHandedOutEqualsClaimed(store, outcome);
   });
 
-  it('after another process adds a column to allocations, failed claims leave no work claimed behind the node’s back', async () => {
-    if (dialect.variant.name !== 'postgres') return; // the 0A000 of a prepared statement is PostgreSQL's
+  it.runIf(dialect.variant.name === 'postgres')('after another process adds a column to allocations, failed claims leave no work claimed behind the node’s back (PostgreSQL only: prepared statements)', async () => {
     // One connection, so the statements prepared by the first claim are the ones the later claims reuse.
     const { store } = await open(dialect, { 'database.pool_size': 1 });
     const a = await nodeWith(store, 'a', 5);
@@ -98,8 +96,7 @@ describeEachStore('claim, start and complete under failure and concurrency', (di
     await expectHandedOutEqualsClaimed(store, second);
   });
 
-  it('a completion that frees room wakes claimers when pool work is waiting at its commit', async () => {
-    if (dialect.variant.name === 'sqlite') return; // needs a concurrent row lock
+  it.skipIf(dialect.variant.name === 'sqlite')('a completion that frees room wakes claimers when pool work is waiting at its commit (not on SQLite: needs a concurrent row lock)', async () => {
     const { url, store } = await open(dialect);
     const a = await nodeWith(store, 'a', 1);
     const t0 = Date.now();
