@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { supervise, type SupervisedProcess } from './supervised-process.js';
 
 /** The CLI entry next to this module: src/cli/main.ts under tsx, dist/cli/main.js when built. */
 export function cliEntryPath(): string {
@@ -28,15 +29,7 @@ export type SpawnChildOptions = {
   logFile?: string;
 };
 
-export type ChildHandle = {
-  name: string;
-  process: ChildProcess;
-  logFile: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  readonly running: boolean;
-  /** SIGTERM, then SIGKILL after `graceMs` if it has not exited. */
-  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-};
+export type ChildHandle = SupervisedProcess & { name: string; logFile: string };
 
 /** Starts `cascade child` as a real process with its own config file and data folder. */
 export function spawnChild(options: SpawnChildOptions): ChildHandle {
@@ -65,28 +58,6 @@ export function spawnChild(options: SpawnChildOptions): ChildHandle {
   const child = spawn(process.execPath, args, { cwd: process.cwd(), env, stdio: ['ignore', 'ignore', 'pipe'] });
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stderr?.pipe(log);
-  let running = true;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
-      running = false;
-      resolve({ code, signal });
-    });
-  });
-  return {
-    name: options.name,
-    process: child,
-    logFile,
-    exited,
-    get running() {
-      return running;
-    },
-    async stop(graceMs = 10_000) {
-      if (!running) return exited;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => running && child.kill('SIGKILL'), graceMs);
-      const result = await exited;
-      clearTimeout(timer);
-      return result;
-    },
-  };
+  // Object.assign, not a spread: a spread would copy `running` once instead of keeping its getter.
+  return Object.assign(supervise(child), { name: options.name, logFile });
 }

@@ -1,17 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { supervise, type SupervisedProcess } from '../../src/demo/supervised-process.js';
 import { REPO_ROOT, TSX_NODE_ARGS } from '../helpers/cli.js';
 
-export type ParentProcess = {
-  url: string;
-  process: ChildProcess;
-  logFile: string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  readonly running: boolean;
-  /** SIGTERM (graceful close), then SIGKILL after `graceMs`. */
-  stop(graceMs?: number): Promise<void>;
-};
+export type ParentProcess = SupervisedProcess & { url: string; logFile: string };
 
 const started: ParentProcess[] = [];
 
@@ -25,13 +18,7 @@ export function spawnParent(databaseUrl: string, logDir: string, name: string, e
   });
   // The parent logs JSON lines on stderr; the one that says it listens carries the bound URL.
   child.stderr?.pipe(createWriteStream(logFile, { flags: 'a' }));
-  let running = true;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
-      running = false;
-      resolve({ code, signal });
-    });
-  });
+  const supervised = supervise(child);
   return new Promise((resolve, reject) => {
     let out = '';
     let found = false;
@@ -40,26 +27,11 @@ export function spawnParent(databaseUrl: string, logDir: string, name: string, e
       const url = found ? undefined : listeningUrl(out);
       if (!url) return;
       found = true;
-      const handle: ParentProcess = {
-        url,
-        process: child,
-        logFile,
-        exited,
-        get running() {
-          return running;
-        },
-        async stop(graceMs = 10_000) {
-          if (!running) return;
-          child.kill('SIGTERM');
-          const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-          await exited;
-          clearTimeout(timer);
-        },
-      };
+      const handle: ParentProcess = Object.assign(supervised, { url, logFile });
       started.push(handle);
       resolve(handle);
     });
-    void exited.then(({ code, signal }) => reject(new Error(`parent ${name} exited before listening (code ${code}, signal ${signal}); see ${logFile}`)));
+    void supervised.exited.then(({ code, signal }) => reject(new Error(`parent ${name} exited before listening (code ${code}, signal ${signal}); see ${logFile}`)));
   });
 }
 
