@@ -10,8 +10,9 @@ import type { LeaseSettings } from './shared.js';
 import { AllocationViews, type TaskPackage } from './views.js';
 
 /**
- * The only writer of allocation `status`. Every method is one transaction; those that make work claimable
- * publish on the wake channel after they commit so that long-poll claims return at once.
+ * The only writer of allocation `status`. Each move commits as a unit (one transaction, or on PostgreSQL one
+ * statement; a claim there may commit its own work before it looks for unassigned work). Methods that make work
+ * claimable publish on the wake channel after they commit, so that long-poll claims return at once.
  */
 export class AllocationsStore {
   readonly views: AllocationViews;

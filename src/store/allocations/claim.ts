@@ -8,16 +8,19 @@ import { claimOwnInOneStatement } from './single-statement.js';
 import type { TaskPackage } from './views.js';
 
 /**
- * Claims up to `max` allocations for a node in one transaction: its own pre-assigned pending work first, then
- * unassigned pending work (feeds it holds quota for first, then oldest) while it has free capacity.
+ * Claims up to `max` allocations for a node: its own pre-assigned pending work first, then unassigned pending work
+ * (feeds it holds quota for first, then oldest) while it has free capacity. On SQLite and MySQL that is one
+ * transaction; on PostgreSQL the own work is one statement of its own, committed before the transaction that
+ * takes unassigned work (see below for a failure in between).
  *
- * Concurrency: on PostgreSQL and MySQL the node row is locked FOR UPDATE, which serialises claims of one node
- * (so its capacity can't be overbooked) and candidate rows are taken FOR UPDATE SKIP LOCKED, so concurrent
- * claimers of other nodes pass each other instead of queueing. SQLite serialises write transactions. Every
- * UPDATE is still guarded on `status = 'pending'` and checked, so a lost race rolls back instead of double-claiming.
+ * Concurrency: in the transaction the node row is locked FOR UPDATE on PostgreSQL and MySQL, which serialises
+ * claims of one node (so its capacity can't be overbooked), and candidate rows are taken FOR UPDATE SKIP LOCKED,
+ * so concurrent claimers of other nodes pass each other instead of queueing. SQLite serialises write transactions.
+ * Every UPDATE is still guarded on `status = 'pending'` and checked, so a lost race rolls back instead of
+ * double-claiming.
  */
 export async function claimAllocations(store: ClaimStore, nodeId: string, max: number, nowMs: number): Promise<ClaimResult> {
-  if (!store.caps.writableCtes) return claimInTransaction(store, nodeId, max, nowMs);
+  if (!store.caps.writableCtes) return claimInTransaction(store, nodeId, max, nowMs, { ownClaimed: false });
   // PostgreSQL: the node's own pre-assigned work in one statement, with its packages; the transaction only for
   // what is left.
   const own = await claimOwnInOneStatement(store.db, store.settings, nodeId, max, nowMs);
@@ -25,7 +28,8 @@ export async function claimAllocations(store: ClaimStore, nodeId: string, max: n
   const packages = new Map(own.map((claimed) => [claimed.row.id, claimed.package]));
   if (own.length === max) return { rows: ownRows, lockedUntaken: false, packages };
   try {
-    const rest = await claimInTransaction(store, nodeId, max - own.length, nowMs);
+    // The statement just took every own row it could; the transaction goes straight to unassigned work.
+    const rest = await claimInTransaction(store, nodeId, max - own.length, nowMs, { ownClaimed: true });
     return { rows: [...ownRows, ...rest.rows], lockedUntaken: rest.lockedUntaken, packages };
   } catch (error) {
     // The own rows are committed: failing now would leave them claimed by a node that never got them, until
@@ -39,7 +43,7 @@ export async function claimAllocations(store: ClaimStore, nodeId: string, max: n
 /** What a claim needs of the store. */
 export type ClaimStore = { db: Kysely<Database>; caps: Capabilities; settings: LeaseSettings };
 
-async function claimInTransaction({ db, caps, settings }: ClaimStore, nodeId: string, max: number, nowMs: number): Promise<ClaimResult> {
+async function claimInTransaction({ db, caps, settings }: ClaimStore, nodeId: string, max: number, nowMs: number, { ownClaimed }: { ownClaimed: boolean }): Promise<ClaimResult> {
   return db.transaction().execute(async (trx): Promise<ClaimResult> => {
     const node = await trx
       .selectFrom('nodes')
@@ -49,7 +53,7 @@ async function claimInTransaction({ db, caps, settings }: ClaimStore, nodeId: st
       .executeTakeFirst();
     if (!node) return { rows: [], lockedUntaken: false };
 
-    const own = await candidates(trx, caps, nodeId, max, nowMs);
+    const own = ownClaimed ? [] : await candidates(trx, caps, nodeId, max, nowMs);
     let room = Number(node.max_capacity) - Number(node.load_feeds);
     const pooled: AllocationTable[] = [];
     let poolSeen = 0;

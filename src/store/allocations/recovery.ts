@@ -140,7 +140,8 @@ export class AllocationRecovery {
   /** Deletes a node; in the same transaction its pending work is released and its held work requeued. */
   async deleteNode(nodeId: string, nowMs: number): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      // Allocation rows before the node row: the order every other move (complete, fail, release) locks in.
+      // Allocation rows before the node row: the order complete, fail and release lock in. A claim locks the node
+      // first but never waits for an allocation row (SKIP LOCKED), so it cannot close a cycle with this.
       await trx.selectFrom('allocations').select('id').where('node_id', '=', nodeId).where('status', 'in', ['pending', 'claimed', 'executing']).$if(this.caps.rowLocks, (q) => q.forUpdate()).execute();
       const node = await trx.selectFrom('nodes').select(['id', 'name']).where('id', '=', nodeId).$if(this.caps.rowLocks, (q) => q.forUpdate()).executeTakeFirst();
       if (!node) throw new CascadeError('NOT_FOUND', `Node '${nodeId}' does not exist.`);

@@ -13,8 +13,9 @@ import { leaseUntil, type LeaseSettings } from './shared.js';
  * Each statement is guarded on everything the general path checks (status, holder, attempt, the results'
  * feeds), so it either makes exactly the move the general path would make or changes nothing. When it changes
  * nothing, the caller falls back to the general path, which explains the refusal (NOT_FOUND, LEASE_LOST,
- * INVALID_TRANSITION, VALIDATION_FAILED) or answers an idempotent repeat. Lock order matches the general path:
- * the allocation row first, then the node row.
+ * INVALID_TRANSITION, VALIDATION_FAILED) or answers an idempotent repeat (a claim instead goes on to the general
+ * claim for unassigned work). Start and complete lock the allocation row, then the node row, as the general moves
+ * do; the claim statement locks allocation rows only.
  *
  * The statements are PostgreSQL-only, so they are written in PostgreSQL. Lists travel as one array parameter,
  * which keeps each statement's text constant (the connection prepares it once).

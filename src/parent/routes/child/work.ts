@@ -141,7 +141,7 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden }: RouteOpt
       const row = await store.allocations.fail(id, actor, error ?? 'failed without a reason');
       metrics.failures.inc();
       if (row.status === 'pending') metrics.requeues.inc({ reason: 'failed' });
-      return ok(await store.allocations.views.view(id, false), row.status === 'pending' ? 'Failure recorded; the allocation will be retried.' : 'Failure recorded; no attempts left.');
+      return ok(toAllocationView(row, holderName(row, node)), row.status === 'pending' ? 'Failure recorded; the allocation will be retried.' : 'Failure recorded; no attempts left.');
     },
   );
 
