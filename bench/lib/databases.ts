@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
 import type { StoreKind } from './options.js';
+import { redactUrl } from '../../src/store/database-url.js';
 
 export type FreshDatabase = { url: string; store: StoreKind; drop(): Promise<void> };
 
@@ -54,7 +55,7 @@ export async function unreachableReason(store: StoreKind): Promise<string | null
     else await withMysql(adminUrl(store), (c) => c.query('select 1'));
     return null;
   } catch (error) {
-    return `${store} at ${redact(adminUrl(store))} is unreachable: ${(error as Error).message}`;
+    return `${store} at ${redactUrl(adminUrl(store))} is unreachable: ${(error as Error).message}`;
   }
 }
 
@@ -70,10 +71,6 @@ async function dropPostgres(client: pg.Client, name: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   await client.query(`DROP DATABASE IF EXISTS ${name}`);
-}
-
-function redact(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
 }
 
 async function withPostgres<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {

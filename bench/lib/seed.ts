@@ -4,6 +4,7 @@ import type { Config } from '../../src/config/schema.js';
 import { Dispatcher, type DispatchSummary } from '../../src/dispatch/dispatcher.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { chunk } from '../../src/store/time.js';
+import { rowsPerInsert } from '../../src/store/allocations/shared.js';
 
 export type NodeCredentials = { id: string; name: string; api_key: string; api_secret: string };
 
@@ -44,7 +45,7 @@ export async function seedNodes(store: Store, count: number, options: { capacity
 export async function seedFeeds(store: Store, count: number, urlOf: (index: number) => string = (i) => `http://127.0.0.1:9/feed-${i}.xml`): Promise<string[]> {
   const now = Date.now();
   const ids = Array.from({ length: count }, (_, i) => `BENCH_${i + 1}`);
-  const perInsert = Math.floor(store.caps.maxParameters / 12);
+  const perInsert = rowsPerInsert(store.caps, 12);
   for (const part of chunk(ids.map((id, i) => ({ id, i })), perInsert)) {
     await store.db
       .insertInto('feeds')

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { HELD_STATUSES } from '../domain/allocation-states.js';
 import { CascadeError } from '../errors/cascade-error.js';
 import type { Capabilities } from './capabilities.js';
-import { rowsPerInsert, type Trx } from './allocations/shared.js';
+import { rowsPerInsert, type NodeActor, type Trx } from './allocations/shared.js';
 import type { ArticleTable, Database } from './tables.js';
 import { chunk, iso, parseJson } from './time.js';
 
@@ -44,7 +44,7 @@ export class ArticlesStore {
    * reports (insert-or-ignore first, then update the rest), so concurrent duplicate uploads count each article
    * once. Rows go in id order so that overlapping uploads lock them in the same order.
    */
-  async upload(allocationId: string, actor: { nodeId: string; attempt?: number | undefined }, articles: readonly ArticleInput[], nowMs = Date.now()): Promise<{ received: number; new_count: number }> {
+  async upload(allocationId: string, actor: NodeActor, articles: readonly ArticleInput[], nowMs = Date.now()): Promise<{ received: number; new_count: number }> {
     return this.db.transaction().execute(async (trx) => {
       const feedIds = await this.#heldFeeds(trx, allocationId, actor);
       const foreign = [...new Set(articles.filter((a) => !feedIds.has(a.mp_id)).map((a) => a.mp_id))];
@@ -116,7 +116,7 @@ export class ArticlesStore {
   }
 
   /** The allocation's feeds, read FOR UPDATE so that no requeue slips in between this check and the writes. */
-  async #heldFeeds(trx: Trx, allocationId: string, actor: { nodeId: string; attempt?: number | undefined }): Promise<Set<string>> {
+  async #heldFeeds(trx: Trx, allocationId: string, actor: NodeActor): Promise<Set<string>> {
     const nodeId = actor.nodeId;
     const row = await trx
       .selectFrom('allocations')

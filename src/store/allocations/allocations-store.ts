@@ -63,7 +63,7 @@ export class AllocationsStore {
   async complete(id: string, node: string | NodeActor, results: readonly FeedResult[], articleCount: number, nowMs = Date.now()): Promise<Completion> {
     const completion = await this.#moves.complete(id, actorOf(node), results, articleCount, nowMs);
     // The freed capacity may let a waiting node take pooled work.
-    if (completion.moved && (completion.poolWork ?? (await this.#recovery.hasPoolWork(nowMs)))) await this.wake.publish();
+    if (completion.moved) await this.#wakeIfPoolWork(nowMs, completion.poolWork);
     return completion;
   }
 
@@ -74,8 +74,9 @@ export class AllocationsStore {
     return row;
   }
 
-  async #wakeIfPoolWork(nowMs: number): Promise<void> {
-    if (await this.#recovery.hasPoolWork(nowMs)) await this.wake.publish();
+  /** `known`: the answer the move already found (PostgreSQL's completion statement asks itself). */
+  async #wakeIfPoolWork(nowMs: number, known?: boolean): Promise<void> {
+    if (known ?? (await this.#recovery.hasPoolWork(nowMs))) await this.wake.publish();
   }
 
   async cancel(id: string, nowMs = Date.now()): Promise<AllocationTable> {

@@ -6,7 +6,9 @@ import type { AllocationTable, Database } from '../tables.js';
 import { parseJson } from '../time.js';
 import { planCompletion, type CompletionPlan, type FeedResult } from './completion-plan.js';
 import { explainRefusal } from './refusal.js';
-import { adjustNodeLoad, closeAttempt, dropLiveFeeds, leaseUntil, retryAt, type LeaseSettings, type Trx } from './shared.js';
+import { adjustNodeLoad, closeAttempt, dropLiveFeeds, leaseUntil, retryAt, type LeaseSettings, type NodeActor, type Trx } from './shared.js';
+
+export type { NodeActor };
 import { completeInOneStatement, startInOneStatement } from './single-statement.js';
 
 export type { FeedResult };
@@ -42,7 +44,7 @@ async function applyMove(
 }
 
 /** Who asks for a move: a node (child API), optionally naming the attempt it works on, or an admin (null). */
-export type Actor = { nodeId: string; attempt?: number | undefined } | null;
+type Actor = NodeActor | null;
 
 async function loadRow(trx: Trx, id: string, move: Move, actor: Actor, lock: boolean): Promise<AllocationTable> {
   const row = await trx.selectFrom('allocations').selectAll().where('id', '=', id).$if(lock, (q) => q.forUpdate()).executeTakeFirst();
@@ -79,7 +81,6 @@ async function move(
   });
 }
 
-export type NodeActor = { nodeId: string; attempt?: number | undefined };
 
 export class AllocationMoves {
   constructor(

@@ -5,6 +5,9 @@ import type { Database } from '../tables.js';
 
 export type Trx = Transaction<Database>;
 
+/** A node reporting on an allocation, optionally naming the attempt its report is about. */
+export type NodeActor = { nodeId: string; attempt?: number | undefined };
+
 /** Dispatch-engine settings the store needs to compute leases and retry times. */
 export type LeaseSettings = {
   leaseSeconds: number;

@@ -3,7 +3,7 @@ import { MOVES, type Move } from '../../domain/allocation-states.js';
 import type { AllocationTable, Database } from '../tables.js';
 import { PACKAGE_FEED_COLUMNS, PACKAGE_TASK_COLUMNS, toTaskPackage, type PackageFeed, type PackageTaskFields, type TaskPackage } from './views.js';
 import type { CompletionPlan } from './completion-plan.js';
-import { leaseUntil, type LeaseSettings } from './shared.js';
+import { leaseUntil, type LeaseSettings, type NodeActor } from './shared.js';
 
 /**
  * PostgreSQL runs the hot moves (a node claiming its pre-assigned work, start, complete) with all their
@@ -20,7 +20,6 @@ import { leaseUntil, type LeaseSettings } from './shared.js';
  * The statements are PostgreSQL-only, so they are written in PostgreSQL. Lists travel as one array parameter,
  * which keeps each statement's text constant (the connection prepares it once).
  */
-export type SingleStatementActor = { nodeId: string; attempt?: number | undefined };
 
 /** The states a move starts from, as one array parameter. */
 function from(move: Move) {
@@ -34,7 +33,7 @@ function attemptMatches(attempt: number | undefined) {
 }
 
 /** claimed → executing for the caller's attempt; the attempt history records the start. */
-export async function startInOneStatement(db: Kysely<Database>, settings: LeaseSettings, id: string, actor: SingleStatementActor, nowMs: number): Promise<AllocationTable | undefined> {
+export async function startInOneStatement(db: Kysely<Database>, settings: LeaseSettings, id: string, actor: NodeActor, nowMs: number): Promise<AllocationTable | undefined> {
   const { rows } = await sql<AllocationTable>`
     with moved as (
       update allocations
@@ -57,7 +56,7 @@ export async function startInOneStatement(db: Kysely<Database>, settings: LeaseS
 export async function completeInOneStatement(
   db: Kysely<Database>,
   id: string,
-  actor: SingleStatementActor,
+  actor: NodeActor,
   plan: CompletionPlan,
   nowMs: number,
 ): Promise<{ row: AllocationTable; poolWork: boolean } | undefined> {
