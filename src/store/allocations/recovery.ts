@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { HELD_STATUSES } from '../../domain/allocation-states.js';
+import { HELD_STATUSES, LIVE_STATUSES } from '../../domain/allocation-states.js';
 import { onlineSince } from '../../domain/node-liveness.js';
 import { CascadeError } from '../../errors/cascade-error.js';
 import type { Capabilities } from '../capabilities.js';
@@ -142,7 +142,7 @@ export class AllocationRecovery {
     await this.db.transaction().execute(async (trx) => {
       // Allocation rows before the node row: the order complete, fail and release lock in. A claim locks the node
       // first but never waits for an allocation row (SKIP LOCKED), so it cannot close a cycle with this.
-      await trx.selectFrom('allocations').select('id').where('node_id', '=', nodeId).where('status', 'in', ['pending', 'claimed', 'executing']).$if(this.caps.rowLocks, (q) => q.forUpdate()).execute();
+      await trx.selectFrom('allocations').select('id').where('node_id', '=', nodeId).where('status', 'in', [...LIVE_STATUSES]).$if(this.caps.rowLocks, (q) => q.forUpdate()).execute();
       const node = await trx.selectFrom('nodes').select(['id', 'name']).where('id', '=', nodeId).$if(this.caps.rowLocks, (q) => q.forUpdate()).executeTakeFirst();
       if (!node) throw new CascadeError('NOT_FOUND', `Node '${nodeId}' does not exist.`);
       await releasePending(trx, this.caps, nodeId, `released from ${node.name}, which was deleted`, nowMs);
