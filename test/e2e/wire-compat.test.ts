@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { allocations, startCluster, stopEverything, storedArticles } from './harness.js';
+import { allFinal, allocations, expectedArticleIds, startChild, startCluster, stopEverything, storedArticles } from './harness.js';
+import { waitFor } from '../helpers/wait.js';
 import { runCli, REPO_ROOT } from '../helpers/cli.js';
 import { OriginalChildClient, pythonTimestamp } from '../helpers/original-child.js';
 
@@ -47,6 +48,22 @@ describe('wire compatibility with the original Python child', () => {
     const [row] = await allocations(local, run.schedule_run_id);
     expect(row).toMatchObject({ id: allocationId, status: 'completed', node_name: 'python-child', article_count: 2 });
     expect((await storedArticles(local)).map((a) => a.id).sort()).toEqual(['py-article-1', 'py-article-2']);
+  });
+});
+
+describe('Cascade’s own child on either API prefix', () => {
+  it.each(['/api/v1/cascade', '/api/v1/wx/cascade'])('completes a task with its parent_api_url ending in %s', async (prefix) => {
+    const local = await startCluster();
+    const feedIds = await local.addSampleFeeds(['rss2-podcast.xml', 'atom-minimal.atom']);
+    expect(feedIds).toHaveLength(2);
+    const task = await local.createTask('prefixed', feedIds);
+    const node = await local.addNode('prefixed-child', 2);
+    const run = await local.dispatch(task.id);
+    const child = startChild(local, node, 'prefixed-child', { maxConcurrency: 2, once: true, parentUrl: `${local.parent.url}${prefix}` });
+    expect((await child.exited).code).toBe(0);
+    const rows = await waitFor('the task final', () => allFinal(local, run.schedule_run_id));
+    expect(rows.map((r) => r.status)).toEqual(rows.map(() => 'completed'));
+    expect((await storedArticles(local)).length).toBe(expectedArticleIds(local, feedIds).size);
   });
 });
 
