@@ -170,6 +170,8 @@ describe('a dispatch notifies the node it placed work on', () => {
 
     // The child heartbeats, asks once, finds nothing, and would now wait an hour.
     await waitFor('the child’s first claim', () => (proxy.claims() >= 1 ? true : undefined), 20_000);
+    // Its first feed and task sync (the original child's sync_interval loop) shows on the node.
+    await waitFor('the child’s first list sync', async () => ((await store.nodes.getRow(created.body.data.id)).last_sync_at === null ? undefined : true), 20_000);
     const dispatch = await api<{ feeds_assigned: number }>(t.url, `/api/v1/cascade/dispatch-task?task_id=${taskId}`, { method: 'POST', token: t.adminToken });
     expect(dispatch.body.data.feeds_assigned).toBe(1);
 
