@@ -95,10 +95,12 @@ describeEachStore('the original Python child against a Cascade parent', (dialect
 
     expect(await allocation(id)).toMatchObject({ status: 'completed', article_count: 2, new_article_count: 2, error_message: `${feedIds[1]}: 请求超时` });
     const stored = await storedArticles([`sync${run}-a1`, `sync${run}-a2`]);
-    expect(stored.map((a) => ({ id: a.id, mp_id: a.mp_id, pic_url: a.pic_url, description: a.description, content: a.content, publish_time: Number(a.publish_time) }))).toEqual([
-      { id: `sync${run}-a1`, mp_id: feedIds[0], pic_url: '', description: '', content: '<p>一</p>', publish_time: 1764236401 },
-      { id: `sync${run}-a2`, mp_id: feedIds[0], pic_url: 'https://img.example/2.png', description: 'd', content: '', publish_time: 1764236402 },
+    expect(stored.map((a) => ({ id: a.id, mp_id: a.mp_id, pic_url: a.pic_url, description: a.description, content: a.content, publish_time: Number(a.publish_time), ext: a.ext }))).toEqual([
+      { id: `sync${run}-a1`, mp_id: feedIds[0], pic_url: '', description: '', content: '<p>一</p>', publish_time: 1764236401, ext: null },
+      { id: `sync${run}-a2`, mp_id: feedIds[0], pic_url: 'https://img.example/2.png', description: 'd', content: '', publish_time: 1764236402, ext: JSON.stringify({ author: 'x', read_num: 3 }) },
     ]);
+    const listed = await api<{ list: Array<{ id: string; ext: unknown }> }>(t.url, `/api/v1/articles?mp_id=${feedIds[0]}`, { token: t.adminToken });
+    expect(listed.body.data.list.find((a) => a.id === `sync${run}-a2`)?.ext).toEqual({ author: 'x', read_num: 3 });
   });
 
   it.each(PREFIXES)('the task worker loop on %s: pending-tasks?limit=1 claims one package at a time, report form 2 and "completed"', async (prefix) => {
@@ -162,6 +164,9 @@ describeEachStore('the original Python child against a Cascade parent', (dialect
     await child.send('POST', '/heartbeat');
     await dispatch();
     const pkg = (await child.send<Pkg>('POST', '/claim-task')).body.data;
+    // The stock original child's heartbeat is empty; it still extends the lease of what the node holds.
+    const beat = await child.send<{ leases_extended: number }>('POST', '/heartbeat');
+    expect(beat).toMatchObject({ status: 200, body: { data: { leases_extended: 1 } } });
     expect((await child.send('PUT', '/task-status', { allocation_id: pkg.allocation_id, status: 'executing', error_message: null, timestamp: pythonTimestamp() })).status).toBe(200);
     const failed = await child.send('PUT', '/task-status', { allocation_id: pkg.allocation_id, status: 'failed', error_message: 'feed 请求失败', timestamp: pythonTimestamp() });
     expect(failed.status).toBe(200);

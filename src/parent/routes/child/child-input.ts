@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 /**
  * The one place where what a child sends becomes what the child routes' schemas check (PROTOCOL §3.2, issue 10).
  * The original Python child sends `Content-Type: application/json` on empty bodies, `null` for optional fields,
- * numbers as numeric strings, fields Cascade does not store (`ext`, `mp_name`) and a second per-feed result form
+ * numbers as numeric strings, fields Cascade does not store (a result's `mp_name`, anything new) and a second per-feed result form
  * (`{feed_id, success: bool, …}`). Those are rewritten here, before validation; anything that is still not the
  * right type after that (an `allocation_id` that is a number, `articles` that is not an array) gets the usual 400.
  */
@@ -12,8 +12,8 @@ type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Fields of an uploaded article Cascade stores; the rest (`ext`, anything new) is ignored. */
-const ARTICLE_FIELDS = ['id', 'mp_id', 'title', 'url', 'pic_url', 'description', 'content', 'content_markdown', 'publish_time'] as const;
+/** Fields of an uploaded article Cascade stores; the rest is ignored (`ext` is kept when it is an object). */
+const ARTICLE_FIELDS = ['id', 'mp_id', 'title', 'url', 'pic_url', 'description', 'content', 'content_markdown', 'publish_time', 'ext'] as const;
 const FAILED_STATUSES = new Set(['failed', 'failure', 'error', 'timeout']);
 
 /** `"1764236400"` → 1764236400; anything else stays as it is (and fails validation if it must be a number). */
@@ -45,6 +45,7 @@ function normaliseArticle(article: unknown): unknown {
   if (kept.id !== undefined) kept.id = idText(kept.id);
   if (kept.mp_id !== undefined) kept.mp_id = idText(kept.mp_id);
   if (kept.publish_time !== undefined) kept.publish_time = wholeNumber(kept.publish_time);
+  if (!isObject(kept.ext)) delete kept.ext;
   return kept;
 }
 

@@ -53,6 +53,7 @@ const Article = closed({
   content: Type.Optional(Type.String()),
   content_markdown: Type.Optional(Type.String()),
   publish_time: Type.Optional(Type.Integer({ minimum: 0 })),
+  ext: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Extra fields of the source (the original child’s `ext`), stored as sent.' })),
 });
 const UploadArticles = closed({ allocation_id: AllocationId, attempt: Attempt, articles: Type.Array(Article, { maxItems: 1000 }), timestamp: ChildTimestamp });
 
