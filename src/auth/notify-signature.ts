@@ -7,7 +7,7 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
  */
 export const NOTIFY_SIGNATURE_HEADER = 'x-cascade-signature';
 /** How far a notify's timestamp may be from the child's clock, either way. */
-export const NOTIFY_WINDOW_MS = 5 * 60_000;
+const NOTIFY_WINDOW_MS = 5 * 60_000;
 
 export type NotifyMessage = { type: 'new_task'; allocation_id: string; feed_count: number; timestamp: string; nonce: string };
 

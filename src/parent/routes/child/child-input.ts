@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FeedResult } from '../../../store/allocations/completion-plan.js';
 
 /**
  * The one place where what a child sends becomes what the child routes' schemas check (PROTOCOL §3.2, issue 10).
@@ -49,13 +50,11 @@ function normaliseArticle(article: unknown): unknown {
   return kept;
 }
 
-export type NormalisedFeedResult = { mp_id: string; status: 'success' | 'failed'; article_count: number; new_article_count?: number; error?: string };
-
 /**
  * Either result form as Cascade's one form, or undefined when the item names no feed. A missing count is 0; a
  * count that is not a number after conversion is dropped to 0 too: a completion is never refused for one item.
  */
-export function normaliseFeedResult(item: unknown): NormalisedFeedResult | undefined {
+export function normaliseFeedResult(item: unknown): FeedResult | undefined {
   if (!isObject(item)) return undefined;
   const feedId = idText(item.mp_id ?? item.feed_id);
   if (typeof feedId !== 'string' || feedId.length === 0) return undefined;
@@ -66,7 +65,7 @@ export function normaliseFeedResult(item: unknown): NormalisedFeedResult | undef
     const n = wholeNumber(value);
     return typeof n === 'number' && n >= 0 ? n : undefined;
   };
-  const result: NormalisedFeedResult = { mp_id: feedId, status: failed ? 'failed' : 'success', article_count: count(item.article_count) ?? 0 };
+  const result: FeedResult = { mp_id: feedId, status: failed ? 'failed' : 'success', article_count: count(item.article_count) ?? 0 };
   const newCount = count(item.new_article_count);
   if (newCount !== undefined) result.new_article_count = newCount;
   if (error !== undefined) result.error = error;
@@ -88,7 +87,7 @@ export function normaliseChildBody(body: unknown): unknown {
 export function normaliseCompletionBody(body: unknown): unknown {
   const out = normaliseChildBody(body);
   if (!isObject(out) || !Array.isArray(out.results)) return out;
-  const results = out.results.map(normaliseFeedResult).filter((r): r is NormalisedFeedResult => r !== undefined);
+  const results = out.results.map(normaliseFeedResult).filter((r): r is FeedResult => r !== undefined);
   return { ...out, results };
 }
 
