@@ -101,16 +101,17 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden, originalSh
 
   /** `task-status` `completed` (the original child's documented finish): from `claimed` it starts the work first. */
   async function completeWithoutResults(id: string, actor: NodeActor): Promise<AllocationTable> {
-    try {
+    const complete = async () => {
       const { row, moved } = await store.allocations.complete(id, actor, [], 0);
       if (moved) metrics.completions.inc();
       return row;
+    };
+    try {
+      return await complete();
     } catch (error) {
       if (!(error instanceof CascadeError && error.code === 'INVALID_TRANSITION')) throw error;
       await store.allocations.start(id, actor);
-      const { row, moved } = await store.allocations.complete(id, actor, [], 0);
-      if (moved) metrics.completions.inc();
-      return row;
+      return complete();
     }
   }
 
