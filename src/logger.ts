@@ -9,7 +9,7 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
     {
       level,
       redact: {
-        paths: ['req.headers.authorization', 'headers.authorization', 'api_secret', '*.api_secret', 'password', '*.password', 'secret', '*.secret'],
+        paths: ['req.headers.authorization', 'headers.authorization', 'api_secret', '*.api_secret', 'notify_key', '*.notify_key', 'password', '*.password', 'secret', '*.secret'],
         censor: '[redacted]',
       },
     },

@@ -5,6 +5,7 @@ import { childVersion, type ChildSettings } from './child-settings.js';
 import { Delivery } from './delivery.js';
 import { HealthServer } from './health-server.js';
 import { Heartbeat } from './heartbeat.js';
+import { ListSync } from './list-sync.js';
 import { Outbox } from './outbox.js';
 import { NO_RETRY, ParentClient, ParentRejection, describe } from './parent-client.js';
 import { runAllocation, type AllocationOutcome } from './run-allocation.js';
@@ -47,13 +48,19 @@ export class ChildAgent {
   private readonly claimAbort = new AbortController();
   private readonly executorAbort = new AbortController();
   private slotFreed: (() => void) | undefined;
+  /** Ends the idle wait between claims early (a notify from the parent). */
+  private wakeIdle: (() => void) | undefined;
+  /** A notify arrived while no idle wait was running: the next one ends at once. */
+  private notified = false;
+  private readonly listSync: ListSync;
   private readonly summary: AgentSummary = { completed: 0, failed: 0, dropped: 0, outboxLeft: 0 };
   private stopping: Promise<AgentSummary> | undefined;
   private health: HealthServer | undefined;
 
   constructor(private readonly options: AgentOptions) {
     const { settings, logger } = options;
-    this.client = new ParentClient({ urls: settings.parentUrls, apiKey: settings.apiKey, apiSecret: settings.apiSecret, logger });
+    this.client = new ParentClient({ urls: settings.parentUrls, basePath: settings.apiBasePath, apiKey: settings.apiKey, apiSecret: settings.apiSecret, logger });
+    this.listSync = new ListSync(this.client, logger, settings.syncIntervalMs);
     this.outbox = new Outbox(settings.dataDir);
     this.delivery = new Delivery(this.client, this.outbox, logger);
     this.feedSlots = new Semaphore(settings.maxConcurrency);
@@ -79,12 +86,17 @@ export class ChildAgent {
     const { logger, settings } = this.options;
     logger.info({ parents: settings.parentUrls, max_concurrency: settings.maxConcurrency, outbox: this.outbox.size(), once: Boolean(this.options.once) }, 'child starting');
     if (settings.healthPort > 0) {
-      this.health = new HealthServer(() => ({ state: this.state, in_flight_allocations: this.inFlight.size, in_flight_feeds: this.heldFeeds(), outbox: this.delivery.pending() }));
+      const notify = settings.notifyKey ? { key: settings.notifyKey, onNotify: () => this.onNotify() } : undefined;
+      this.health = new HealthServer(() => ({ state: this.state, in_flight_allocations: this.inFlight.size, in_flight_feeds: this.heldFeeds(), outbox: this.delivery.pending() }), notify);
       const port = await this.health.listen(settings.healthPort);
-      logger.info({ port }, 'health endpoint listening at /healthz');
+      logger.info({ port, notify: Boolean(notify) }, notify ? 'listening at /healthz and /api/v1/cascade/notify' : 'health endpoint listening at /healthz');
     }
     this.heartbeat.start();
     await this.heartbeat.beat();
+    if (!this.options.once) {
+      this.listSync.start();
+      void this.listSync.sync();
+    }
     if (this.delivery.pending() > 0) await this.delivery.flush();
     if (this.state === AgentState.starting) this.move(AgentState.running);
     await this.claimLoop();
@@ -102,6 +114,7 @@ export class ChildAgent {
     if (this.state !== AgentState.draining) this.move(AgentState.draining);
     this.claimAbort.abort();
     this.slotFreed?.();
+    this.wakeIdle?.();
     if (this.inFlight.size > 0) logger.info({ allocations: this.inFlight.size, grace_s: settings.shutdownGraceMs / 1000 }, 'stopping: finishing in-flight work');
     const graceTimer = setTimeout(() => {
       logger.warn('grace period over: interrupting feeds still running');
@@ -113,6 +126,7 @@ export class ChildAgent {
     // One last quick try to empty the outbox; what stays is replayed by the next start.
     if (this.delivery.pending() > 0) await this.delivery.flush();
     this.heartbeat.stop();
+    this.listSync.stop();
     await this.health?.close();
     this.summary.outboxLeft = this.delivery.pending();
     this.outbox.close();
@@ -138,6 +152,7 @@ export class ChildAgent {
       }
       const waitSeconds = once ? 0 : settings.claimWaitSeconds;
       let packages: TaskPackage[];
+      this.notified = false;
       try {
         packages = await this.claim(waitSeconds, free);
         failures = 0;
@@ -156,9 +171,33 @@ export class ChildAgent {
         // Work may come back (a retry of an allocation that just failed): wait for one to finish, then ask again.
         await Promise.race([...this.inFlight.values()].map((a) => a.done));
       } else if (waitSeconds === 0) {
-        await sleep(1000, this.claimAbort.signal);
+        await this.idle(settings.claimIntervalMs);
       }
     }
+  }
+
+  /** The parent placed work here: end the idle wait (long-poll off) so the child claims at once. */
+  private onNotify(): void {
+    this.options.logger.info({ idle: Boolean(this.wakeIdle) }, 'parent notified new work; claiming now');
+    this.notified = true;
+    this.wakeIdle?.();
+  }
+
+  /** Waits `ms` between claims, or less: a notify (also one that came during the last claim) or a stop ends it. */
+  private idle(ms: number): Promise<void> {
+    if (this.notified) return Promise.resolve();
+    return new Promise((resolve) => {
+      const signal = this.claimAbort.signal;
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.wakeIdle = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.wakeIdle = done;
+    });
   }
 
   private async claim(waitSeconds: number, max: number): Promise<TaskPackage[]> {

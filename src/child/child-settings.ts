@@ -7,11 +7,18 @@ export const DEFAULT_MAX_CONCURRENCY = 4;
 
 export type ChildSettings = {
   parentUrls: string[];
+  /** The child API's path on every parent: `/api/v1/cascade`, or `/api/v1/wx/cascade` when the URLs name it. */
+  apiBasePath: string;
   apiKey: string;
   apiSecret: string;
   maxConcurrency: number;
   heartbeatIntervalMs: number;
   claimWaitSeconds: number;
+  /** With long-poll off: the idle wait between claims (a notify cuts it short). */
+  claimIntervalMs: number;
+  syncIntervalMs: number;
+  /** Verifies the parent's notify calls; undefined: every notify is refused. */
+  notifyKey: string | undefined;
   shutdownGraceMs: number;
   dataDir: string;
   executor: string;
@@ -22,6 +29,19 @@ export type ChildSettings = {
   healthPort: number;
 };
 
+const DEFAULT_API_BASE_PATH = '/api/v1/cascade';
+const API_PATH = /(\/api\/v1(?:\/wx)?\/cascade)\/?$/;
+
+/**
+ * A parent URL may be the bare address (`http://parent:8001`) or, as the original child was configured, end in the
+ * API path (`http://parent:8001/api/v1/wx/cascade`): the path is split off and used for every call.
+ */
+function splitApiPath(url: string): { url: string; apiBasePath: string } {
+  const match = API_PATH.exec(url);
+  if (!match) return { url, apiBasePath: DEFAULT_API_BASE_PATH };
+  return { url: url.slice(0, match.index), apiBasePath: match[1] as string };
+}
+
 /** Checks what a child cannot run without and names each missing setting with its environment variable. */
 export function resolveChildSettings(config: Readonly<Config>): ChildSettings {
   const c = config.cascade;
@@ -31,14 +51,21 @@ export function resolveChildSettings(config: Readonly<Config>): ChildSettings {
   for (const url of urls) if (!/^https?:\/\/[^/]/i.test(url)) problems.push(`cascade.parent_api_url: '${url}' is not an http(s) URL`);
   if (!c.api_key) problems.push("cascade.api_key: required for a child (env CASCADE_API_KEY); get it from 'cascade node add'");
   if (!c.api_secret) problems.push("cascade.api_secret: required for a child (env CASCADE_API_SECRET); shown once by 'cascade node add'");
+  const split = urls.map(splitApiPath);
+  const apiBasePath = split[0]?.apiBasePath ?? DEFAULT_API_BASE_PATH;
+  if (split.some((s) => s.apiBasePath !== apiBasePath)) problems.push('cascade.parent_api_url: every parent URL must name the same API path (or none)');
   if (problems.length > 0) throw new ConfigError(problems, 'child settings');
   return {
-    parentUrls: urls,
+    parentUrls: split.map((s) => s.url),
+    apiBasePath,
     apiKey: c.api_key as string,
     apiSecret: c.api_secret as string,
     maxConcurrency: c.max_concurrency ?? DEFAULT_MAX_CONCURRENCY,
     heartbeatIntervalMs: c.heartbeat_interval * 1000,
     claimWaitSeconds: c.claim_wait_seconds,
+    claimIntervalMs: c.claim_interval_seconds * 1000,
+    syncIntervalMs: c.sync_interval * 1000,
+    notifyKey: c.notify_key,
     shutdownGraceMs: c.shutdown_grace_seconds * 1000,
     dataDir: c.data_dir,
     executor: c.executor,

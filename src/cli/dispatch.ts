@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { Dispatcher, type DispatchSummary } from '../dispatch/dispatcher.js';
+import { NodeNotifier } from '../dispatch/node-notifier.js';
+import { createLogger } from '../logger.js';
 import { loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
 import { printFields, printJson, printLine } from './output.js';
 
@@ -14,7 +16,14 @@ export function registerDispatch(program: Command): void {
     { json: true },
   ).action(async (options: DispatchOptions) => {
     const config = loadCliConfig(options);
-    const summary = await withStore(config, (store) => new Dispatcher(store, config.dispatch).run({ taskId: options.task, trigger: 'cli' }));
+    // Nodes with an api_url hear of their new work before the command exits (each notify waits 2 s at most).
+    const logger = createLogger(config.log_level === 'info' ? 'warn' : config.log_level);
+    const summary = await withStore(config, async (store) => {
+      const notifier = new NodeNotifier(store, logger);
+      const result = await new Dispatcher(store, config.dispatch, undefined, notifier).run({ taskId: options.task, trigger: 'cli' });
+      await notifier.settled();
+      return result;
+    });
     if (options.json) return printJson(summary);
     printSummary(summary);
   });

@@ -93,7 +93,7 @@ export function registerNode(program: Command): void {
     const { node: view, credentials } = await withStore(config, async (store) => store.nodes.rotateCredentials((await store.nodes.resolve(idOrName)).id));
     if (options.json) return printJson({ ...view, ...credentials });
     printCredentials(`New credentials for '${view.name}'; the old pair no longer works.`, credentials);
-    printLine("Update api_key and api_secret in the child's config.yaml and restart it.");
+    printLine("Update api_key, api_secret and notify_key in the child's config.yaml and restart it.");
   });
 
   registerNodeRemove(node);
@@ -131,8 +131,9 @@ function printCredentials(headline: string, credentials: NodeCredentials): void 
   printLine();
   printLine(`  api_key:    ${credentials.api_key}`);
   printLine(`  api_secret: ${credentials.api_secret}`);
+  printLine(`  notify_key: ${credentials.notify_key}`);
   printLine();
-  printLine('Store the secret now: it is shown only this once.');
+  printLine('Store the secret and the notify key now: they are shown only this once.');
   printLine();
 }
 

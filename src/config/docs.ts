@@ -118,6 +118,7 @@ export function renderConfigDocs(): string {
     '  parent_api_url: "http://parent-server:8001"',
     '  api_key: "CNxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"',
     '  api_secret: "CSxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"',
+    '  notify_key: "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"',
     '  sync_interval: 300',
     '  heartbeat_interval: 60',
     '```',

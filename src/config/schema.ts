@@ -80,6 +80,13 @@ export const CascadeSchema = Type.Object(
     ),
     api_key: Type.Optional(Type.String({ description: 'Child: node key (`CN…`). Env: `CASCADE_API_KEY`.', pattern: '^CN[A-Za-z0-9_-]{32}$' })),
     api_secret: Type.Optional(Type.String({ description: 'Child: node secret (`CS…`). Env: `CASCADE_API_SECRET`.', pattern: '^CS[A-Za-z0-9_-]{32}$' })),
+    notify_key: Type.Optional(
+      Type.String({
+        description:
+          'Child: key that verifies the parent’s signed wake-up calls (`POST /api/v1/cascade/notify` on `health_port`); shown once by `cascade node add`. Without it every notify is refused. Env: `CASCADE_NOTIFY_KEY`.',
+        pattern: '^[A-Za-z0-9_-]{32,128}$',
+      }),
+    ),
     sync_interval: int('Child: how often to refresh the read-only feed and task lists, in seconds. Env: `CASCADE_SYNC_INTERVAL`.', 300, 5, 86400),
     heartbeat_interval: int('Child: heartbeat period, in seconds. Env: `CASCADE_HEARTBEAT_INTERVAL`.', 60, 1, 3600),
     max_concurrency: Type.Optional(
@@ -90,7 +97,13 @@ export const CascadeSchema = Type.Object(
     data_dir: Type.String({ description: 'Child: folder for the outbox and HTTP cache (a small SQLite file).', default: './data/child', minLength: 1 }),
     health_port: int('Child: port of its small HTTP server answering `GET /healthz` (what the parent’s test-connection probes; set the node’s `api_url` to it); 0 = off. Env: `CASCADE_HEALTH_PORT`.', 0, 0, 65535),
     shutdown_grace_seconds: int('Child: time to finish in-flight work after SIGTERM, in seconds.', 30, 0, 3600),
-    claim_wait_seconds: int('Child: long-poll wait per claim, in seconds.', 30, 0, 60),
+    claim_wait_seconds: int('Child: long-poll wait per claim, in seconds; 0 turns long-poll off.', 30, 0, 60),
+    claim_interval_seconds: int(
+      'Child: with long-poll off (`claim_wait_seconds: 0`), how long an idle child waits before asking for work again, in seconds; a notify from the parent wakes it at once. Env: `CASCADE_CLAIM_INTERVAL`.',
+      30,
+      1,
+      86400,
+    ),
     fetch_timeout_seconds: int('Child: timeout for one feed fetch, in seconds.', 20, 1, 600),
     fetch_max_bytes: int('Child: largest feed body accepted, in bytes.', 10485760, 1024, 1073741824),
   },

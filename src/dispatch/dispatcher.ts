@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import type { MessageTaskTable } from '../store/tables.js';
 import { isTransientDatabaseError } from '../store/transient-error.js';
 import { isUniqueViolation } from '../store/unique-violation.js';
+import type { NodeNotifier, Placement } from './node-notifier.js';
 
 export type DispatchTrigger = 'api' | 'cli' | 'cron';
 
@@ -33,6 +34,7 @@ export class Dispatcher {
     private readonly store: Store,
     private readonly dispatch: Config['dispatch'],
     private readonly metrics?: Metrics,
+    private readonly notifier?: NodeNotifier,
   ) {}
 
   /** Dispatches one task (taskId) or every enabled task. `tick` marks a cron run so it happens once per tick. */
@@ -51,6 +53,7 @@ export class Dispatcher {
       feeds_skipped_unknown: 0,
       schedule_run_id: scheduleRunId,
     };
+    const placed: Placement[] = [];
     for (const task of tasks) {
       const feeds = await this.store.dispatchSources.resolveFeeds(task);
       summary.tasks.push({ id: task.id, name: task.name, mp_count: feeds.enabled.length });
@@ -62,7 +65,9 @@ export class Dispatcher {
       summary.feeds_assigned += outcome.feedsAssigned;
       summary.feeds_unassigned += outcome.feedsUnassigned;
       summary.feeds_skipped_in_flight += outcome.feedsSkippedInFlight;
+      placed.push(...outcome.placed);
     }
+    this.notifier?.notify(placed);
     if (!summary.tick_already_fired) this.metrics?.dispatches.inc({ trigger: options.trigger });
     return summary;
   }

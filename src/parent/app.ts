@@ -49,7 +49,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
 
   await app.register(healthRoutes);
   installMetrics(app);
-  await app.register(apiRoutes, { prefix: '/api/v1', hidden: false });
-  await app.register(apiRoutes, { prefix: '/api/v1/wx', hidden: true });
+  await app.register(apiRoutes, { prefix: '/api/v1', hidden: false, originalShapes: false });
+  await app.register(apiRoutes, { prefix: '/api/v1/wx', hidden: true, originalShapes: true });
   return app;
 }

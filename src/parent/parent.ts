@@ -6,6 +6,7 @@ import { randomToken } from '../auth/secrets.js';
 import type { Config } from '../config/schema.js';
 import { Claimer } from '../dispatch/claimer.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
+import { NodeNotifier } from '../dispatch/node-notifier.js';
 import { Scheduler } from '../dispatch/scheduler.js';
 import { Sweeper } from '../dispatch/sweeper.js';
 import { Metrics } from '../metrics/metrics.js';
@@ -34,7 +35,8 @@ export async function startParent(config: Readonly<Config>, logger: Logger): Pro
   try {
     await store.migrate();
     const metrics = new Metrics(store, config.dispatch.offline_after_seconds);
-    const dispatcher = new Dispatcher(store, config.dispatch, metrics);
+    const notifier = new NodeNotifier(store, logger.child({ component: 'notifier' }));
+    const dispatcher = new Dispatcher(store, config.dispatch, metrics, notifier);
     const services: ParentServices = {
       config,
       store,
@@ -65,6 +67,7 @@ export async function startParent(config: Readonly<Config>, logger: Logger): Pro
           await services.sweeper.stop();
           services.claimer.shutdown();
           await app.close();
+          await notifier.settled();
           await store.close();
         })();
         return closing;

@@ -16,11 +16,18 @@ export type ArticleInput = {
   content?: string | undefined;
   content_markdown?: string | undefined;
   publish_time?: number | undefined;
+  ext?: Record<string, unknown> | undefined;
 };
 
-export type ArticleView = Omit<ArticleTable, 'created_at' | 'updated_at' | 'allocation_id' | 'node_id'> & { created_at: string | null; updated_at: string | null };
+export type ArticleView = Omit<ArticleTable, 'created_at' | 'updated_at' | 'allocation_id' | 'node_id' | 'ext'> & {
+  ext: Record<string, unknown> | null;
+  created_at: string | null;
+  updated_at: string | null;
+};
 
-const UPDATABLE = ['mp_id', 'title', 'url', 'pic_url', 'description', 'content', 'content_markdown', 'publish_time', 'allocation_id', 'node_id', 'updated_at'] as const;
+const UPDATABLE = ['mp_id', 'title', 'url', 'pic_url', 'description', 'content', 'content_markdown', 'publish_time', 'ext', 'allocation_id', 'node_id', 'updated_at'] as const;
+/** Bound parameters per article row (its columns). */
+const ARTICLE_COLUMNS = 14;
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
@@ -64,6 +71,7 @@ export class ArticlesStore {
         content: a.content ?? '',
         content_markdown: a.content_markdown ?? '',
         publish_time: a.publish_time ?? 0,
+        ext: a.ext === undefined ? null : JSON.stringify(a.ext),
         allocation_id: allocationId,
         node_id: actor.nodeId,
         created_at: nowMs,
@@ -72,14 +80,14 @@ export class ArticlesStore {
       const perFeed = new Map<string, number>();
       let inserted = 0;
       for (const [feedId, group] of groupBy(rows, (r) => r.mp_id)) {
-        for (const part of chunk(group, rowsPerInsert(this.caps, 13))) {
+        for (const part of chunk(group, rowsPerInsert(this.caps, ARTICLE_COLUMNS))) {
           const count = await this.#insertNew(trx, part);
           perFeed.set(feedId, (perFeed.get(feedId) ?? 0) + count);
           inserted += count;
         }
       }
       // Articles that were already stored get the new content.
-      if (inserted < rows.length) for (const part of chunk(rows, rowsPerInsert(this.caps, 13))) await this.#upsert(trx, part);
+      if (inserted < rows.length) for (const part of chunk(rows, rowsPerInsert(this.caps, ARTICLE_COLUMNS))) await this.#upsert(trx, part);
       for (const [feedId, n] of perFeed) {
         if (n > 0) await trx.updateTable('feeds').set((eb) => ({ article_count: eb('article_count', '+', n) })).where('id', '=', feedId).execute();
       }
@@ -102,7 +110,7 @@ export class ArticlesStore {
     if (filter.mp_id) query = query.where('mp_id', '=', filter.mp_id);
     if (filter.since !== undefined) query = query.where('publish_time', '>=', filter.since);
     const rows = await query
-      .select(['id', 'mp_id', 'title', 'url', 'pic_url', 'description', 'content', 'content_markdown', 'publish_time', 'created_at', 'updated_at'])
+      .select(['id', 'mp_id', 'title', 'url', 'pic_url', 'description', 'content', 'content_markdown', 'publish_time', 'ext', 'created_at', 'updated_at'])
       .orderBy('publish_time', 'desc')
       .orderBy('id')
       .limit(limit)
@@ -110,7 +118,13 @@ export class ArticlesStore {
       .execute();
     const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     return {
-      list: rows.map((r) => ({ ...r, publish_time: Number(r.publish_time), created_at: iso(r.created_at), updated_at: iso(r.updated_at) })),
+      list: rows.map((r) => ({
+        ...r,
+        publish_time: Number(r.publish_time),
+        ext: r.ext === null ? null : parseJson<Record<string, unknown> | null>(r.ext, null),
+        created_at: iso(r.created_at),
+        updated_at: iso(r.updated_at),
+      })),
       total: Number(total.n),
     };
   }

@@ -123,6 +123,12 @@ export class FeedsStore {
     return [...new Set(ids)].filter((id) => !known.has(id));
   }
 
+  /** Every enabled feed, unpaged: what the original child's sync expects (`GET /api/v1/wx/cascade/feeds`). */
+  async listEnabled(): Promise<FeedView[]> {
+    const rows = await this.db.selectFrom('feeds').selectAll().where('status', '=', 1).orderBy('created_at').orderBy('id').execute();
+    return rows.map(toFeedView);
+  }
+
   async list(filter: FeedFilter, limit: number, offset: number): Promise<{ list: FeedView[]; total: number }> {
     let query = this.db.selectFrom('feeds');
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);

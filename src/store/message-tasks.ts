@@ -41,6 +41,14 @@ export function toMessageTaskPublicView(row: MessageTaskTable): MessageTaskPubli
   };
 }
 
+/** A task as the original system's child sync reads it: `mps_id`, `headers` and `cookies` as JSON text, `""` when empty. */
+export type MessageTaskOriginalView = Omit<MessageTaskPublicView, 'mps_id'> & { mps_id: string; headers: string; cookies: string };
+
+export function toMessageTaskOriginalView(row: MessageTaskTable): MessageTaskOriginalView {
+  const emptyAsBlank = (text: string, empty: string) => (text.trim() === empty ? '' : text);
+  return { ...toMessageTaskPublicView(row), mps_id: emptyAsBlank(row.mps_id, '[]'), headers: emptyAsBlank(row.headers, '{}'), cookies: row.cookies };
+}
+
 export function toMessageTaskView(row: MessageTaskTable): MessageTaskView {
   return { ...toMessageTaskPublicView(row), headers: parseJson<Record<string, string>>(row.headers, {}), cookies: row.cookies };
 }

@@ -29,7 +29,15 @@ export type NodeView = {
   updated_at: string | null;
 };
 
-export type NodeCredentials = { api_key: string; api_secret: string };
+/** Shown once, at creation and rotation: the AK-SK pair, and the key the parent signs its notify calls with. */
+export type NodeCredentials = { api_key: string; api_secret: string; notify_key: string };
+
+/** Where and how to notify a node of new work: only nodes with an `api_url` and a notify key. */
+export type NotifyTarget = { id: string; name: string; api_url: string; notify_key: string };
+
+export function newNotifyKey(): string {
+  return randomToken(43);
+}
 
 /** The only place a node row becomes a wire object; it never carries the secret or its hash. */
 export function toNodeView(row: NodeTable, nowMs: number, offlineAfterSeconds: number): NodeView {
@@ -86,7 +94,7 @@ export class NodesStore {
   async create(input: NodeInput): Promise<{ node: NodeView; credentials: NodeCredentials | null }> {
     await this.assertNameFree(input.name);
     const now = Date.now();
-    const credentials = input.node_type === 1 ? newNodeCredentials() : null;
+    const credentials = input.node_type === 1 ? { ...newNodeCredentials(), notifyKey: newNotifyKey() } : null;
     const row: NodeTable = {
       id: randomUUID(),
       node_type: input.node_type,
@@ -96,7 +104,7 @@ export class NodesStore {
       callback_url: null,
       api_key: credentials?.apiKey ?? null,
       api_secret_hash: credentials ? hashNodeSecret(credentials.apiSecret) : null,
-      notify_key: credentials ? randomToken(43) : null,
+      notify_key: credentials?.notifyKey ?? null,
       is_active: 1,
       max_capacity: input.sync_config?.max_capacity ?? 10,
       feed_quota: JSON.stringify(input.sync_config?.feed_quota ?? {}),
@@ -112,7 +120,7 @@ export class NodesStore {
     await this.db.insertInto('nodes').values(row).execute();
     return {
       node: this.view(row),
-      credentials: credentials ? { api_key: credentials.apiKey, api_secret: credentials.apiSecret } : null,
+      credentials: credentials ? { api_key: credentials.apiKey, api_secret: credentials.apiSecret, notify_key: credentials.notifyKey } : null,
     };
   }
 
@@ -163,9 +171,23 @@ export class NodesStore {
     const current = await this.getRow(id);
     if (Number(current.node_type) !== 1) throw new CascadeError('UNPROCESSABLE', 'Only child nodes have credentials.');
     const { apiKey, apiSecret } = newNodeCredentials();
-    const values = { api_key: apiKey, api_secret_hash: hashNodeSecret(apiSecret), updated_at: Date.now() };
+    const values = { api_key: apiKey, api_secret_hash: hashNodeSecret(apiSecret), notify_key: newNotifyKey(), updated_at: Date.now() };
     await this.db.updateTable('nodes').set(values).where('id', '=', id).execute();
-    return { node: this.view({ ...current, ...values }), credentials: { api_key: apiKey, api_secret: apiSecret } };
+    return { node: this.view({ ...current, ...values }), credentials: { api_key: apiKey, api_secret: apiSecret, notify_key: values.notify_key } };
+  }
+
+  /** The active ones among `ids` that can be notified (an `api_url` and a notify key). */
+  async notifyTargets(ids: readonly string[]): Promise<NotifyTarget[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('nodes')
+      .select(['id', 'name', 'api_url', 'notify_key'])
+      .where('id', 'in', [...new Set(ids)])
+      .where('is_active', '=', 1)
+      .where('api_url', 'is not', null)
+      .where('notify_key', 'is not', null)
+      .execute();
+    return rows.flatMap((r) => (r.api_url && r.notify_key ? [{ id: r.id, name: r.name, api_url: r.api_url, notify_key: r.notify_key }] : []));
   }
 
   /** The active child node owning this key pair, or undefined (unknown key, wrong secret, disabled). */

@@ -126,6 +126,8 @@ export type ArticleTable = {
   content: string;
   content_markdown: string;
   publish_time: number;
+  /** JSON object text: the original child's `ext` for this article, as sent. */
+  ext: Nullable<string>;
   allocation_id: Nullable<string>;
   node_id: Nullable<string>;
   created_at: Millis;

@@ -52,13 +52,15 @@ describe('cascade init, node, user, token and parent as real processes', () => {
   it('node add shows the secret once; list, show, disable, enable and rotate never show it again', async () => {
     const added = await cli('node', 'add', 'child-1', '--capacity', '4', '--api-url', 'http://child-1.local:9000', '--desc', 'first child', '--parent-url', 'http://parent.local:8001', '--json');
     expect(added.code, added.stderr).toBe(0);
-    const created = JSON.parse(added.stdout) as { id: string; api_key: string; api_secret: string; child_config_yaml: string; sync_config: Json };
+    const created = JSON.parse(added.stdout) as { id: string; api_key: string; api_secret: string; notify_key: string; child_config_yaml: string; sync_config: Json };
     expect(created.api_key).toMatch(/^CN[A-Za-z0-9_-]{32}$/);
     expect(created.api_secret).toMatch(/^CS[A-Za-z0-9_-]{32}$/);
     expect(created.sync_config).toMatchObject({ max_capacity: 4 });
     expect(created.child_config_yaml).toContain('node_type: child');
     expect(created.child_config_yaml).toContain('parent_api_url: "http://parent.local:8001"');
     expect(created.child_config_yaml).toContain(`api_secret: "${created.api_secret}"`);
+    expect(created.notify_key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(created.child_config_yaml).toContain(`notify_key: "${created.notify_key}"`);
 
     const views: CliResult[] = await Promise.all([
       cli('node', 'list', '--json'),
@@ -70,6 +72,7 @@ describe('cascade init, node, user, token and parent as real processes', () => {
     for (const view of views) {
       expect(view.code, view.stderr).toBe(0);
       expect(view.stdout + view.stderr).not.toContain(created.api_secret);
+      expect(view.stdout + view.stderr).not.toContain(created.notify_key);
       expect(view.stdout).not.toContain('sha256:');
     }
     const table = views[1]?.stdout ?? '';
@@ -80,16 +83,20 @@ describe('cascade init, node, user, token and parent as real processes', () => {
 
     const rotated = await cli('node', 'rotate', 'child-1', '--json');
     expect(rotated.code, rotated.stderr).toBe(0);
-    const pair = JSON.parse(rotated.stdout) as { api_key: string; api_secret: string };
+    const pair = JSON.parse(rotated.stdout) as { api_key: string; api_secret: string; notify_key: string };
     expect(pair.api_key).not.toBe(created.api_key);
     expect(pair.api_secret).not.toBe(created.api_secret);
+    expect(pair.notify_key).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(pair.notify_key).not.toBe(created.notify_key);
     const after = await cli('node', 'show', 'child-1', '--json');
     expect(after.stdout).not.toContain(pair.api_secret);
+    expect(after.stdout).not.toContain(pair.notify_key);
     expect(JSON.parse(after.stdout)).toMatchObject({ api_key: pair.api_key });
 
     const human = await cli('node', 'add', 'child-2');
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(/api_secret: CS[A-Za-z0-9_-]{32}/);
+    expect(human.stdout).toMatch(/notify_key: [A-Za-z0-9_-]{43}/);
     expect(human.stdout).toContain('cascade:\n  enabled: true\n  node_type: child\n');
     expect((await cli('node', 'add', 'child-2')).code).toBe(1);
   });

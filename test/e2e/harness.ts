@@ -24,11 +24,11 @@ export function startChild(
   local: LocalCascade,
   node: { api_key: string; api_secret: string },
   name: string,
-  options: { maxConcurrency: number; once?: boolean; cascade?: Record<string, unknown>; dir?: string },
+  options: { maxConcurrency: number; once?: boolean; cascade?: Record<string, unknown>; dir?: string; parentUrl?: string },
 ): ChildHandle {
   const handle = spawnChild({
     name,
-    parentUrls: [local.parent.url],
+    parentUrls: [options.parentUrl ?? local.parent.url],
     apiKey: node.api_key,
     apiSecret: node.api_secret,
     dir: options.dir ?? join(local.dir, name),

@@ -1,51 +1,45 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { allocations, startCluster, stopEverything, storedArticles } from './harness.js';
+import { allFinal, allocations, expectedArticleIds, startChild, startCluster, stopEverything, storedArticles } from './harness.js';
+import { waitFor } from '../helpers/wait.js';
 import { runCli, REPO_ROOT } from '../helpers/cli.js';
+import { OriginalChildClient, pythonTimestamp } from '../helpers/original-child.js';
 
 afterEach(stopEverything);
 
-/** Python's datetime.now().isoformat(): microseconds and no zone. */
-const pythonTimestamp = (): string => new Date().toISOString().replace('Z', '').replace(/\.(\d{3})$/, '.$1456');
-
 describe('wire compatibility with the original Python child', () => {
-  it('a client speaking exactly like the original completes an allocation', async () => {
+  it('a client speaking exactly like the original completes an allocation against a local Cascade', async () => {
     const local = await startCluster();
     const [feedId] = await local.addSampleFeeds(['rss2-podcast.xml']);
     const task = await local.createTask('python', [feedId as string]);
     const node = await local.addNode('python-child', 1);
-    const base = `${local.parent.url}/api/v1/wx/cascade`;
-    const headers = { Authorization: `AK-SK ${node.api_key}:${node.api_secret}`, 'Content-Type': 'application/json' };
-    const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: { code: number; data: never } }> => {
-      const response = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      return { status: response.status, json: (await response.json()) as { code: number; data: never } };
-    };
+    const child = new OriginalChildClient(local.parent.url, '/api/v1/wx/cascade', node);
 
-    expect((await call('POST', '/heartbeat', {})).status).toBe(200);
+    expect((await child.send('POST', '/heartbeat')).status).toBe(200);
     const run = await local.dispatch(task.id);
-    const pending = await call('GET', '/pending-tasks?limit=1');
+    const pending = await child.send<{ allocation_id: string; task_id: string; feeds: Array<{ id: string }> } | null>('GET', '/pending-tasks?limit=1');
     expect(pending.status).toBe(200);
-    const pkg = (pending.json.data as { list: Array<{ allocation_id: string; task_id: string; feeds: Array<{ id: string; url: string }> }> }).list[0];
+    const pkg = pending.body.data;
     expect(pkg?.feeds.map((f) => f.id)).toEqual([feedId]);
     const allocationId = pkg?.allocation_id as string;
 
-    expect((await call('PUT', '/task-status', { allocation_id: allocationId, status: 'executing', timestamp: pythonTimestamp() })).status).toBe(200);
+    expect((await child.send('PUT', '/task-status', { allocation_id: allocationId, status: 'executing', error_message: null, timestamp: pythonTimestamp() })).status).toBe(200);
     const articles = [1, 2].map((n) => ({
       id: `py-article-${n}`,
       mp_id: feedId,
       title: `Python article ${n}`,
       url: `https://example.org/py/${n}`,
-      pic_url: '',
-      description: 'from the Python child',
+      pic_url: null,
       content: '<p>content</p>',
-      content_markdown: 'content',
-      publish_time: 1764236400 + n,
+      publish_time: String(1764236400 + n),
+      description: 'from the Python child',
+      ext: n === 1 ? null : { source: 'wx' },
     }));
-    const upload = await call('POST', '/upload-articles', { allocation_id: allocationId, articles, timestamp: pythonTimestamp() });
-    expect(upload).toMatchObject({ status: 200, json: { code: 0, data: { received: 2, new_count: 2 } } });
-    const report = await call('POST', '/report-completion', {
+    const upload = await child.send('POST', '/upload-articles', { allocation_id: allocationId, articles, timestamp: pythonTimestamp() });
+    expect(upload).toMatchObject({ status: 200, body: { code: 0, data: { received: 2, new_count: 2 } } });
+    const report = await child.send('POST', '/report-completion', {
       allocation_id: allocationId,
       task_id: pkg?.task_id,
-      results: [{ mp_id: feedId, status: 'success', article_count: 2 }],
+      results: [{ feed_id: feedId, mp_name: 'podcast', success: true, article_count: 2, new_article_count: 2, error: null }],
       article_count: 2,
       timestamp: pythonTimestamp(),
     });
@@ -54,6 +48,22 @@ describe('wire compatibility with the original Python child', () => {
     const [row] = await allocations(local, run.schedule_run_id);
     expect(row).toMatchObject({ id: allocationId, status: 'completed', node_name: 'python-child', article_count: 2 });
     expect((await storedArticles(local)).map((a) => a.id).sort()).toEqual(['py-article-1', 'py-article-2']);
+  });
+});
+
+describe('Cascade’s own child on either API prefix', () => {
+  it.each(['/api/v1/cascade', '/api/v1/wx/cascade'])('completes a task with its parent_api_url ending in %s', async (prefix) => {
+    const local = await startCluster();
+    const feedIds = await local.addSampleFeeds(['rss2-podcast.xml', 'atom-minimal.atom']);
+    expect(feedIds).toHaveLength(2);
+    const task = await local.createTask('prefixed', feedIds);
+    const node = await local.addNode('prefixed-child', 2);
+    const run = await local.dispatch(task.id);
+    const child = startChild(local, node, 'prefixed-child', { maxConcurrency: 2, once: true, parentUrl: `${local.parent.url}${prefix}` });
+    expect((await child.exited).code).toBe(0);
+    const rows = await waitFor('the task final', () => allFinal(local, run.schedule_run_id));
+    expect(rows.map((r) => r.status)).toEqual(rows.map(() => 'completed'));
+    expect((await storedArticles(local)).length).toBe(expectedArticleIds(local, feedIds).size);
   });
 });
 

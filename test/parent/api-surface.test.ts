@@ -43,8 +43,6 @@ describeEachStore('API surface: 404s, prefixes, login, OpenAPI', (dialect) => {
     ['/users', 'admin'],
     ['/cascade/sync-logs?limit=5', 'admin'],
     ['/cascade/nodes', 'admin'],
-    ['/cascade/feeds', 'node'],
-    ['/cascade/message-tasks', 'node'],
     ['/feeds?limit=0', 'admin'],
   ])('both prefixes answer %s the same', async (path, who) => {
     const auth = who === 'admin' ? { token: t.adminToken } : { aksk: child };
@@ -52,6 +50,14 @@ describeEachStore('API surface: 404s, prefixes, login, OpenAPI', (dialect) => {
     const legacy = await api(t.url, `/api/v1/wx${path}`, auth);
     expect(legacy.status).toBe(modern.status);
     expect(legacy.body).toEqual(modern.body);
+  });
+
+  it.each(['/cascade/feeds', '/cascade/message-tasks'])('the child sync route %s is paged on /api/v1 and a bare array on /api/v1/wx', async (path) => {
+    const modern = await api<{ list: unknown[]; total: number }>(t.url, `/api/v1${path}`, { aksk: child });
+    const legacy = await api<unknown[]>(t.url, `/api/v1/wx${path}`, { aksk: child });
+    expect([modern.status, legacy.status]).toEqual([200, 200]);
+    expect(Array.isArray(legacy.body.data)).toBe(true);
+    expect(legacy.body.data).toHaveLength(modern.body.data.total);
   });
 
   it('logs in with JSON and with a form body, on both prefixes', async () => {

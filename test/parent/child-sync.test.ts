@@ -38,8 +38,9 @@ describeEachStore('child read-only sync and legacy report-result', (dialect) => 
     expect(feeds.status).toBe(200);
     expect(feeds.body.data.list.map((f) => f.id)).toEqual(['ON_1', 'ON_2']);
     expect(feeds.body.data.total).toBe(2);
-    const legacy = await api<Page<FeedView>>(t.url, '/api/v1/wx/cascade/feeds', { aksk: child });
-    expect(legacy.body).toEqual(feeds.body);
+    // The original child reads `data` as a bare array of every enabled feed (issue 10).
+    const legacy = await api<FeedView[]>(t.url, '/api/v1/wx/cascade/feeds', { aksk: child });
+    expect(legacy.body.data).toEqual(feeds.body.data.list);
     const node = await api<{ last_sync_at: string | null }>(t.url, `/api/v1/cascade/nodes/${child.id}`, { token: t.adminToken });
     expect(node.body.data.last_sync_at).not.toBeNull();
   });
@@ -55,6 +56,19 @@ describeEachStore('child read-only sync and legacy report-result', (dialect) => 
     const text = JSON.stringify(tasks.body);
     expect(text).not.toContain('upstream-token');
     expect(text).not.toContain('top-secret-cookie');
+  });
+
+  it('answers the original child on /api/v1/wx with a bare array of enabled tasks, mps_id, headers and cookies as JSON text', async () => {
+    const tasks = await api<Array<Record<string, unknown>>>(t.url, '/api/v1/wx/cascade/message-tasks', { aksk: child });
+    expect(tasks.status).toBe(200);
+    expect(tasks.body.data.map((task) => task.name)).toEqual(['enabled task']);
+    expect(tasks.body.data[0]).toMatchObject({
+      mps_id: JSON.stringify([{ id: 'ON_1' }]),
+      headers: JSON.stringify({ Authorization: 'Bearer upstream-token' }),
+      cookies: 'session=top-secret-cookie',
+      cron_exp: '*/10 * * * *',
+      status: 1,
+    });
   });
 
   it('stores a legacy report-result with a zone-less Python timestamp as a sync log', async () => {

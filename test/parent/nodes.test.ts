@@ -11,13 +11,14 @@ describeEachStore('node management', (dialect) => {
   afterAll(async () => t?.close());
 
   it('creates a child with credentials shown once, never again', async () => {
-    const created = await api<{ id: string; api_key: string; api_secret: string }>(t.url, '/api/v1/cascade/nodes', {
+    const created = await api<{ id: string; api_key: string; api_secret: string; notify_key: string }>(t.url, '/api/v1/cascade/nodes', {
       token: t.adminToken,
       json: { node_type: 1, name: 'child-1', sync_config: { max_capacity: 4 } },
     });
     expect(created.status).toBe(200);
     expect(created.body.code).toBe(0);
-    const { id, api_key, api_secret } = created.body.data;
+    const { id, api_key, api_secret, notify_key } = created.body.data;
+    expect(notify_key).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(api_key).toMatch(/^CN[A-Za-z0-9_-]{32}$/);
     expect(api_secret).toMatch(/^CS[A-Za-z0-9_-]{32}$/);
 
@@ -26,9 +27,11 @@ describeEachStore('node management', (dialect) => {
     for (const response of [shown, listed]) {
       expect(response.status).toBe(200);
       expect(JSON.stringify(response.body)).not.toContain(api_secret);
+      expect(JSON.stringify(response.body)).not.toContain(notify_key);
       expect(JSON.stringify(response.body)).not.toContain('sha256:');
     }
     expect(capturedLogs.join('')).not.toContain(api_secret);
+    expect(capturedLogs.join('')).not.toContain(notify_key);
   });
 
   it('rejects an unknown field with VALIDATION_FAILED and stores nothing', async () => {

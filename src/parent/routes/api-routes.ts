@@ -18,17 +18,18 @@ export type { RouteOptions };
  * Every /api route, registered twice by app.ts: under /api/v1 (documented) and /api/v1/wx (the path the
  * original child client and web UI call; hidden from OpenAPI so it is documented once).
  */
-export async function apiRoutes(app: FastifyInstance, options: RouteOptions): Promise<void> {
-  const { hidden } = options;
-  await app.register(loginRoutes, { hidden, prefix: '/auth' });
-  await app.register(nodeRoutes, { hidden, prefix: '/cascade' });
-  await app.register(allocationRoutes, { hidden, prefix: '/cascade' });
-  await app.register(schedulerRoutes, { hidden, prefix: '/cascade' });
-  await app.register(syncLogRoutes, { hidden, prefix: '/cascade' });
-  await app.register(childWorkRoutes, { hidden, prefix: '/cascade' });
-  await app.register(childSyncRoutes, { hidden, prefix: '/cascade' });
-  await app.register(feedRoutes, { hidden });
-  await app.register(messageTaskRoutes, { hidden });
-  await app.register(userRoutes, { hidden });
-  await app.register(articleRoutes, { hidden });
+export async function apiRoutes(app: FastifyInstance, { hidden, originalShapes }: RouteOptions): Promise<void> {
+  // Only these two: Fastify hands a plugin its own `prefix` too, which must not be applied twice.
+  const options: RouteOptions = { hidden, originalShapes };
+  await app.register(loginRoutes, { ...options, prefix: '/auth' });
+  await app.register(nodeRoutes, { ...options, prefix: '/cascade' });
+  await app.register(allocationRoutes, { ...options, prefix: '/cascade' });
+  await app.register(schedulerRoutes, { ...options, prefix: '/cascade' });
+  await app.register(syncLogRoutes, { ...options, prefix: '/cascade' });
+  await app.register(childWorkRoutes, { ...options, prefix: '/cascade' });
+  await app.register(childSyncRoutes, { ...options, prefix: '/cascade' });
+  await app.register(feedRoutes, options);
+  await app.register(messageTaskRoutes, options);
+  await app.register(userRoutes, options);
+  await app.register(articleRoutes, options);
 }

@@ -26,12 +26,14 @@ export type DispatchOutcome = {
   feedsUnassigned: number;
   feedsSkippedInFlight: number;
   tickAlreadyFired: boolean;
+  /** Allocations pre-assigned to a node by this dispatch (the parent notifies those nodes). */
+  placed: Array<{ allocationId: string; nodeId: string; feedCount: number }>;
 };
 
 /** One task's dispatch in one transaction: skip live feeds, place the rest, insert allocations. */
 export async function insertDispatch(db: Kysely<Database>, caps: Capabilities, settings: LeaseSettings, request: DispatchRequest): Promise<DispatchOutcome> {
   return db.transaction().execute(async (trx) => {
-    const none = { allocationsCreated: 0, feedsAssigned: 0, feedsUnassigned: 0, feedsSkippedInFlight: 0 };
+    const none = { allocationsCreated: 0, feedsAssigned: 0, feedsUnassigned: 0, feedsSkippedInFlight: 0, placed: [] };
     if (request.tick && !(await claimTick(trx, caps, request))) return { ...none, tickAlreadyFired: true };
 
     const live = new Set<string>();
@@ -63,6 +65,7 @@ export async function insertDispatch(db: Kysely<Database>, caps: Capabilities, s
       feedsUnassigned: todo.length - assigned,
       feedsSkippedInFlight: live.size,
       tickAlreadyFired: false,
+      placed: rows.flatMap((row) => (row.node_id === null ? [] : [{ allocationId: row.id, nodeId: row.node_id, feedCount: row.feed_count }])),
     };
   });
 }

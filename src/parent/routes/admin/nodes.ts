@@ -68,10 +68,10 @@ export async function nodeRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.post<{ Body: Static<typeof CreateNode> }>(
     '/nodes',
-    { schema: withHidden({ tags, summary: 'Create a node; a child gets api_key/api_secret once', body: CreateNode }, hidden), onRequest: requireUser('write') },
+    { schema: withHidden({ tags, summary: 'Create a node; a child gets api_key/api_secret/notify_key once', body: CreateNode }, hidden), onRequest: requireUser('write') },
     async (request) => {
       const { node, credentials } = await store.nodes.create(request.body);
-      const message = credentials ? 'Node created. Store api_secret now: it is not shown again.' : 'Node created.';
+      const message = credentials ? 'Node created. Store api_secret and notify_key now: they are not shown again.' : 'Node created.';
       return ok({ ...node, ...(credentials ?? {}) }, message);
     },
   );
@@ -100,10 +100,10 @@ export async function nodeRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.post<{ Params: Static<typeof IdParams> }>(
     '/nodes/:id/credentials',
-    { schema: withHidden({ tags, summary: 'Rotate credentials; the old pair stops working at once', params: IdParams }, hidden), onRequest: requireUser('write') },
+    { schema: withHidden({ tags, summary: 'Rotate credentials and the notify key; the old ones stop working at once', params: IdParams }, hidden), onRequest: requireUser('write') },
     async (request) => {
       const { node, credentials } = await store.nodes.rotateCredentials(request.params.id);
-      return ok({ ...node, ...credentials }, 'Credentials rotated. Store api_secret now: it is not shown again.');
+      return ok({ ...node, ...credentials }, 'Credentials rotated. Store api_secret and notify_key now: they are not shown again.');
     },
   );
 

@@ -1,12 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { validationFailed } from '../../../errors/cascade-error.js';
-import { toMessageTaskPublicView } from '../../../store/message-tasks.js';
+import { toMessageTaskOriginalView, toMessageTaskPublicView } from '../../../store/message-tasks.js';
 import { SyncLogStatus } from '../../../store/sync-logs.js';
 import { ok, page } from '../../envelope.js';
 import { nodeOf, requireNode } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
 import { closed, IsoTimestamp, Paging, parseIsoTimestamp, type RouteOptions } from '../../schemas.js';
+import { acceptEmptyJsonBodies, normaliseChildBody, normaliseFeedResult, normalising } from './child-input.js';
 
 const ListQuery = closed({ ...Paging });
 
@@ -17,22 +18,28 @@ const ReportResult = closed({
   timestamp: Type.Optional(IsoTimestamp),
 });
 
-const isFailure = (result: unknown) =>
-  typeof result === 'object' && result !== null && ['failed', 'error'].includes(String((result as { status?: unknown }).status));
+const isFailure = (result: unknown) => normaliseFeedResult(result)?.status === 'failed';
 
-/** Read-only sync for children (enabled feeds, enabled tasks without headers/cookies) and the legacy report-result. */
-export async function childSyncRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+/**
+ * Read-only sync for children and the legacy report-result. Under /api/v1/cascade the lists are paged and a task
+ * shows no headers or cookies; under /api/v1/wx/cascade they answer as the original parent did: a bare array of
+ * every enabled item, a task's `mps_id`, `headers` and `cookies` as JSON text.
+ */
+export async function childSyncRoutes(app: FastifyInstance, { hidden, originalShapes }: RouteOptions): Promise<void> {
   const { store } = app.services;
   const tags = ['child'];
   const security = [{ aksk: [] }];
+  const preValidation = normalising(normaliseChildBody);
+  acceptEmptyJsonBodies(app);
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/feeds',
     { schema: withHidden({ tags, security, summary: 'Enabled feeds (read-only sync)', querystring: ListQuery }, hidden), onRequest: requireNode },
     async (request) => {
+      await store.nodes.touchSync(nodeOf(request).id, Date.now());
+      if (originalShapes) return ok(await store.feeds.listEnabled());
       const { limit, offset } = request.query;
       const { list, total } = await store.feeds.list({ status: 1 }, limit, offset);
-      await store.nodes.touchSync(nodeOf(request).id, Date.now());
       return ok(page(list, total, limit, offset));
     },
   );
@@ -41,16 +48,17 @@ export async function childSyncRoutes(app: FastifyInstance, { hidden }: RouteOpt
     '/message-tasks',
     { schema: withHidden({ tags, security, summary: 'Enabled message tasks, without headers and cookies', querystring: ListQuery }, hidden), onRequest: requireNode },
     async (request) => {
+      await store.nodes.touchSync(nodeOf(request).id, Date.now());
+      if (originalShapes) return ok((await store.tasks.listEnabled()).map(toMessageTaskOriginalView));
       const { limit, offset } = request.query;
       const { rows, total } = await store.tasks.list({ status: 1 }, limit, offset);
-      await store.nodes.touchSync(nodeOf(request).id, Date.now());
       return ok(page(rows.map(toMessageTaskPublicView), total, limit, offset));
     },
   );
 
   app.post<{ Body: Static<typeof ReportResult> }>(
     '/report-result',
-    { schema: withHidden({ tags, security, summary: 'Legacy result report, stored as a sync log', body: ReportResult }, hidden), onRequest: requireNode },
+    { schema: withHidden({ tags, security, summary: 'Legacy result report, stored as a sync log', body: ReportResult }, hidden), onRequest: requireNode, preValidation },
     async (request) => {
       const node = nodeOf(request);
       const { task_id, results, timestamp } = request.body;

@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { LevelWithSilent } from 'pino';
+import { CascadeError } from '../../../errors/cascade-error.js';
+import type { NodeActor } from '../../../store/allocations/shared.js';
 import { toAllocationView } from '../../../store/allocations/views.js';
 import type { AllocationTable, NodeTable } from '../../../store/tables.js';
 import { ok } from '../../envelope.js';
@@ -9,6 +11,7 @@ import { withHidden } from '../../plugins/validation.js';
 import { closed, HttpUrl } from '../../schemas.js';
 import { ChildTimestamp } from '../../timestamps.js';
 import type { RouteOptions } from '../../schemas.js';
+import { acceptEmptyJsonBodies, normaliseChildBody, normaliseCompletionBody, normalising } from './child-input.js';
 
 const Heartbeat = Type.Union([
   closed({
@@ -33,7 +36,9 @@ const Attempt = Type.Optional(Type.Integer({ minimum: 1, maximum: 1000000, descr
 const TaskStatus = closed({
   allocation_id: AllocationId,
   attempt: Attempt,
-  status: Type.Union([Type.Literal('executing'), Type.Literal('failed')]),
+  status: Type.Union([Type.Literal('executing'), Type.Literal('failed'), Type.Literal('completed')], {
+    description: '`completed` is a completion without per-feed results (the original child documents it).',
+  }),
   error_message: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
   timestamp: ChildTimestamp,
 });
@@ -48,6 +53,7 @@ const Article = closed({
   content: Type.Optional(Type.String()),
   content_markdown: Type.Optional(Type.String()),
   publish_time: Type.Optional(Type.Integer({ minimum: 0 })),
+  ext: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Extra fields of the source (the original child’s `ext`), stored as sent.' })),
 });
 const UploadArticles = closed({ allocation_id: AllocationId, attempt: Attempt, articles: Type.Array(Article, { maxItems: 1000 }), timestamp: ChildTimestamp });
 
@@ -85,12 +91,29 @@ function disconnectSignal(reply: FastifyReply): AbortSignal {
 }
 
 /** The child API of PROTOCOL §3.2 that moves work: heartbeat, claim, status, articles, completion. */
-export async function childWorkRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+export async function childWorkRoutes(app: FastifyInstance, { hidden, originalShapes }: RouteOptions): Promise<void> {
   const { store, claimer, config, metrics } = app.services;
   const tags = ['child'];
   // Children call these constantly; their access log lines appear only at debug level, errors always.
   const logLevel: LevelWithSilent = config.log_level === 'debug' || config.log_level === 'trace' ? config.log_level : 'warn';
-  const guard = { onRequest: requireNode, logLevel };
+  const guard = { onRequest: requireNode, logLevel, preValidation: normalising(normaliseChildBody) };
+  acceptEmptyJsonBodies(app);
+
+  /** `task-status` `completed` (the original child's documented finish): from `claimed` it starts the work first. */
+  async function completeWithoutResults(id: string, actor: NodeActor): Promise<AllocationTable> {
+    const complete = async () => {
+      const { row, moved } = await store.allocations.complete(id, actor, [], 0);
+      if (moved) metrics.completions.inc();
+      return row;
+    };
+    try {
+      return await complete();
+    } catch (error) {
+      if (!(error instanceof CascadeError && error.code === 'INVALID_TRANSITION')) throw error;
+      await store.allocations.start(id, actor);
+      return complete();
+    }
+  }
 
   app.post<{ Body: Static<typeof Heartbeat> }>(
     '/heartbeat',
@@ -120,18 +143,25 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden }: RouteOpt
     '/pending-tasks',
     { ...guard, schema: withHidden({ tags, summary: 'Legacy alias of claim-task (max = limit)', querystring: PendingQuery }, hidden) },
     async (request, reply) => {
-      const packages = await claimer.claim(nodeOf(request).id, request.query.limit, (request.query.wait ?? 0) * 1000, disconnectSignal(reply));
+      // The original child reads `data` as one package: claiming more than one would take work it never sees.
+      const max = originalShapes ? 1 : request.query.limit;
+      const packages = await claimer.claim(nodeOf(request).id, max, (request.query.wait ?? 0) * 1000, disconnectSignal(reply));
+      if (originalShapes) return ok(packages[0] ?? null, packages.length ? 'Claimed 1 allocation.' : 'No work.');
       return ok({ list: packages, total: packages.length }, `Claimed ${packages.length} allocation(s).`);
     },
   );
 
   app.put<{ Body: Static<typeof TaskStatus> }>(
     '/task-status',
-    { ...guard, schema: withHidden({ tags, summary: 'Report executing or failed', body: TaskStatus }, hidden) },
+    { ...guard, schema: withHidden({ tags, summary: 'Report executing, failed, or completed without per-feed results', body: TaskStatus }, hidden) },
     async (request) => {
       const node = nodeOf(request);
       const { allocation_id: id, status, error_message: error, attempt } = request.body;
       const actor = { nodeId: node.id, attempt };
+      if (status === 'completed') {
+        const row = await completeWithoutResults(id, actor);
+        return ok(toAllocationView(row, holderName(row, node)), 'Allocation completed.');
+      }
       if (status === 'executing') {
         // start() sets the lease to now + lease_seconds itself and returns the row as stored: no second UPDATE
         // to extend the lease, no re-read for the answer (both showed up in the claim-cycle benchmark).
@@ -158,7 +188,7 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden }: RouteOpt
 
   app.post<{ Body: Static<typeof ReportCompletion> }>(
     '/report-completion',
-    { ...guard, schema: withHidden({ tags, summary: 'Report per-feed results and complete the allocation', body: ReportCompletion }, hidden) },
+    { ...guard, preValidation: normalising(normaliseCompletionBody), schema: withHidden({ tags, summary: 'Report per-feed results and complete the allocation', body: ReportCompletion }, hidden) },
     async (request) => {
       const node = nodeOf(request);
       const { allocation_id: id, results, article_count: articleCount, attempt } = request.body;
