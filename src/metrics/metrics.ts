@@ -50,6 +50,14 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'cascade_claims_waiting',
+      help: 'Claim long-polls parked in this parent, waiting for work.',
+      registers,
+      collect() {
+        this.set(store.wake.subscriberCount);
+      },
+    });
+    new Gauge({
       name: 'cascade_nodes_online',
       help: 'Child nodes online (heartbeat within offline_after_seconds).',
       registers,

@@ -95,9 +95,15 @@ function postgresKysely(url: string, settings: PoolSettings): Kysely<Database> {
     types: types as pg.CustomTypesConfig,
     ...(settings.statementTimeoutMs > 0 ? { statement_timeout: settings.statementTimeoutMs } : {}),
   });
-  // An idle client that loses its server (restart, failover, idle kill) emits 'error' on the pool; without a
-  // listener Node would crash the process. The pool drops the client and opens a new one on the next query.
-  pool.on('error', (error) => settings.logger.warn({ err: error, database: redactUrl(url) }, 'idle PostgreSQL connection failed; the pool replaces it'));
+  // A client that loses its server (restart, failover, pg_terminate_backend) emits 'error' on itself, also while
+  // Kysely has it checked out between two statements, when pg-pool has taken its own listener off: without one
+  // Node crashes the process. The statement in flight fails (a 503 to its caller, src/store/transient-error.ts),
+  // the client is no longer queryable, and the pool drops it on release and opens a new one on demand.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => settings.logger.warn({ err: error, database: redactUrl(url) }, 'PostgreSQL connection lost; the pool replaces it'));
+  });
+  // An idle client's error is also re-emitted on the pool; the client's own listener above has logged it.
+  pool.on('error', () => undefined);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool: settings.preparedStatements ? withPreparedStatements(pool) : pool }) });
 }
 
