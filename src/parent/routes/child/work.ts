@@ -1,11 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { LevelWithSilent } from 'pino';
 import { toAllocationView } from '../../../store/allocations/views.js';
 import type { AllocationTable, NodeTable } from '../../../store/tables.js';
 import { ok } from '../../envelope.js';
 import { nodeOf, requireNode } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
+import { quietRouteLogLevel } from '../../quiet-log-level.js';
 import { closed, HttpUrl } from '../../schemas.js';
 import { ChildTimestamp } from '../../timestamps.js';
 import type { RouteOptions } from '../../schemas.js';
@@ -88,9 +88,7 @@ function disconnectSignal(reply: FastifyReply): AbortSignal {
 export async function childWorkRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
   const { store, claimer, config, metrics } = app.services;
   const tags = ['child'];
-  // Children call these constantly; their access log lines appear only at debug level, errors always.
-  const logLevel: LevelWithSilent = config.log_level === 'debug' || config.log_level === 'trace' ? config.log_level : 'warn';
-  const guard = { onRequest: requireNode, logLevel };
+  const guard = { onRequest: requireNode, logLevel: quietRouteLogLevel(config) };
 
   app.post<{ Body: Static<typeof Heartbeat> }>(
     '/heartbeat',
