@@ -1,9 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, sql, type DatabaseConnection, type SqliteDatabase } from 'kysely';
-import { createPool, type PoolConnection } from 'mysql2';
-import pg from 'pg';
+import type { PoolConnection } from 'mysql2';
+import type pg from 'pg';
 import { mysqlCapabilities, postgresCapabilities, sqliteCapabilities, type Capabilities } from './capabilities.js';
 import { parseDatabaseUrl, redactUrl } from './database-url.js';
 import type { Database } from './tables.js';
@@ -44,7 +43,7 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Connect
     logger: options.logger ?? silentLogger,
   };
   if (target.dialect === 'sqlite') return connectSqlite(target.filename, settings.logger);
-  const db = target.dialect === 'postgres' ? postgresKysely(target.url, settings) : mysqlKysely(target.url, settings);
+  const db = target.dialect === 'postgres' ? await postgresKysely(target.url, settings) : await mysqlKysely(target.url, settings);
   try {
     if (target.dialect === 'postgres') {
       const { rows } = await sql<{ v: string }>`select current_setting('server_version') as v`.execute(db);
@@ -61,7 +60,10 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Connect
 
 type PoolSettings = { poolSize: number; statementTimeoutMs: number; preparedStatements: boolean; logger: StoreLogger };
 
-function connectSqlite(filename: string, logger: StoreLogger): Connection {
+// Each driver is loaded when its dialect is used: importing all three cost a parent about half a second of its
+// start-up before it listened (issue 11).
+async function connectSqlite(filename: string, logger: StoreLogger): Promise<Connection> {
+  const { default: BetterSqlite3 } = await import('better-sqlite3');
   const inMemory = filename === ':memory:';
   if (!inMemory) mkdirSync(dirname(filename), { recursive: true });
   const database = new BetterSqlite3(filename);
@@ -82,7 +84,8 @@ function connectSqlite(filename: string, logger: StoreLogger): Connection {
   return { db, caps: sqliteCapabilities(version) };
 }
 
-function postgresKysely(url: string, settings: PoolSettings): Kysely<Database> {
+async function postgresKysely(url: string, settings: PoolSettings): Promise<Kysely<Database>> {
+  const { default: pg } = await import('pg');
   // BIGINT millisecond columns, COUNT(*) (int8) and SUM() (numeric) come back as numbers, not strings.
   const types = {
     getTypeParser: (oid: number, format?: 'text' | 'binary') =>
@@ -107,7 +110,8 @@ function postgresKysely(url: string, settings: PoolSettings): Kysely<Database> {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool: settings.preparedStatements ? withPreparedStatements(pool) : pool }) });
 }
 
-function mysqlKysely(url: string, settings: PoolSettings): Kysely<Database> {
+async function mysqlKysely(url: string, settings: PoolSettings): Promise<Kysely<Database>> {
+  const { createPool } = await import('mysql2');
   const pool = createPool({
     uri: url,
     connectionLimit: settings.poolSize,
