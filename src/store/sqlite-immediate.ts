@@ -1,7 +1,7 @@
 import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type QueryResult, type SqliteDialectConfig } from 'kysely';
 
 /**
- * Longest stretch of back-to-back statements before the connection lets the event loop run. better-sqlite3 is
+ * Longest a transaction runs its statements back to back before it lets the event loop turn. better-sqlite3 is
  * synchronous and Kysely awaits only settled promises between statements, so a long transaction (a dispatch of
  * thousands of feeds, a sweep of many expired leases) used to hold the loop for its whole duration: `/healthz`
  * took 394–676 ms on SQLite against 12–108 ms on PostgreSQL (issue 11, defect 6).
@@ -9,35 +9,28 @@ import { CompiledQuery, SqliteDialect, SqliteDriver, type DatabaseConnection, ty
 const YIELD_AFTER_MS = 10;
 
 /**
- * Runs statements and, once they have run for YIELD_AFTER_MS without the event loop turning, waits one
- * `setImmediate` so timers and network I/O (probes, other requests' parsing) get their turn. The transaction keeps
- * the only connection meanwhile; other statements queue behind it as before.
+ * The single SQLite connection, as the driver hands it out: inside a transaction that has run for YIELD_AFTER_MS
+ * since it began or last yielded, it waits one `setImmediate` before the next statement, so timers and network I/O
+ * (probes, other requests' parsing) get their turn; the transaction keeps the connection meanwhile, and other
+ * statements queue behind it as before. Only long transactions yield: a short one (a claim, a report) never pays
+ * for a loop turn while it holds the only connection, and a single statement cannot be split anyway.
  */
 class YieldingConnection implements DatabaseConnection {
-  /** When the current stretch of statements began; cleared by the loop's next turn. */
-  static #sliceStartedAt: number | undefined;
+  /** When the open transaction began or last yielded; undefined outside a transaction. */
+  sliceStartedAt: number | undefined;
 
   constructor(readonly inner: DatabaseConnection) {}
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.inner.executeQuery<R>(compiledQuery);
-    await YieldingConnection.#yieldIfLong();
-    return result;
+    if (this.sliceStartedAt !== undefined && performance.now() - this.sliceStartedAt >= YIELD_AFTER_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.sliceStartedAt = performance.now();
+    }
+    return this.inner.executeQuery<R>(compiledQuery);
   }
 
   streamQuery<R>(compiledQuery: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
     return this.inner.streamQuery<R>(compiledQuery, chunkSize);
-  }
-
-  static async #yieldIfLong(): Promise<void> {
-    const now = performance.now();
-    if (this.#sliceStartedAt === undefined) {
-      this.#sliceStartedAt = now;
-      setImmediate(() => (this.#sliceStartedAt = undefined));
-      return;
-    }
-    if (now - this.#sliceStartedAt < YIELD_AFTER_MS) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
@@ -57,6 +50,17 @@ class ImmediateSqliteDriver extends SqliteDriver {
 
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    if (connection instanceof YieldingConnection) connection.sliceStartedAt = performance.now();
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    if (connection instanceof YieldingConnection) connection.sliceStartedAt = undefined;
+    await super.commitTransaction(connection);
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (connection instanceof YieldingConnection) connection.sliceStartedAt = undefined;
+    await super.rollbackTransaction(connection);
   }
 }
 
