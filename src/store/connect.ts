@@ -60,8 +60,8 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Connect
 
 type PoolSettings = { poolSize: number; statementTimeoutMs: number; preparedStatements: boolean; logger: StoreLogger };
 
-// Each driver is loaded when its dialect is used: importing all three cost a parent about half a second of its
-// start-up before it listened (issue 11).
+// Each driver is loaded when its dialect is used: a parent no longer imports the two it does not use before it
+// listens (pg and mysql2 took 200–300 ms each to import on the shared test machine; issue 11).
 async function connectSqlite(filename: string, logger: StoreLogger): Promise<Connection> {
   const { default: BetterSqlite3 } = await import('better-sqlite3');
   const inMemory = filename === ':memory:';
