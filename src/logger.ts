@@ -16,3 +16,16 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
     destination ?? process.stderr,
   );
 }
+
+/**
+ * On an uncaught exception or unhandled rejection, writes one last `fatal` JSON line with the error before the
+ * process exits with 1: without it a crash left only a raw stack trace, outside the log stream a collector reads.
+ */
+export function logCrashes(logger: Logger, what: string): void {
+  const crash = (error: unknown, origin: string): void => {
+    logger.fatal({ err: error, origin }, `${what} crashed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', (error, origin) => crash(error, origin));
+  process.on('unhandledRejection', (reason) => crash(reason, 'unhandledRejection'));
+}

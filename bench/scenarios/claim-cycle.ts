@@ -1,4 +1,5 @@
 import { assertNoErrors, withFreshDatabase, withLoad, withParent, type LoadErrors } from '../lib/harness.js';
+import { startHealthProbe } from '../lib/health-probe.js';
 import { cpuPercent, sampleProcess } from '../lib/proc-stats.js';
 import { figure, type Figure, type Scenario } from '../lib/report-types.js';
 import { openBenchStore, seedDispatchedWork } from '../lib/seed.js';
@@ -17,6 +18,8 @@ export type ClaimCycleRun = {
   parentCpuMsPerFloorCycle: number;
   /** Share of a core the load generator used during the cycles: whether it, not the parent, was the limit. */
   loadCpuPercent: number;
+  /** p99 of GET /healthz probed during the cycles: how long the parent's event loop kept a request waiting. */
+  healthzP99Ms: number;
 };
 
 /** Requests sent before measuring, so that both sides run on a warmed-up parent. */
@@ -43,8 +46,10 @@ export async function claimCycleRun(store: 'sqlite' | 'postgres' | 'mysql', conc
         assertNoErrors('warm-up', (await load.next<FloorEvent>('floor')).errors);
         const p0 = sampleProcess(parent.pid);
         const l0 = sampleProcess(load.pid);
+        const probe = startHealthProbe(parent.url);
         load.send({ command: 'cycles', concurrency });
         const cycles = await load.next<CyclesEvent>('cycles');
+        const health = await probe.stop();
         const p1 = sampleProcess(parent.pid);
         const l1 = sampleProcess(load.pid);
         assertNoErrors('claim cycles', cycles.errors);
@@ -64,6 +69,7 @@ export async function claimCycleRun(store: 'sqlite' | 'postgres' | 'mysql', conc
           parentCpuMsPerCycle: (p1.cpuMs - p0.cpuMs) / cycles.cycles,
           parentCpuMsPerFloorCycle: (p2.cpuMs - p1.cpuMs) / (floor.requests / 3),
           loadCpuPercent: cpuPercent(l0, l1),
+          healthzP99Ms: health.p99Ms,
         };
       }),
     );
@@ -82,7 +88,7 @@ export const claimCycleScenario: Scenario = {
       for (let r = 0; r < options.runs; r += 1) {
         runs.push(await claimCycleRun(options.store, k, allocations));
         const last = runs.at(-1) as ClaimCycleRun;
-        log(`claim-cycle K=${k} run ${r + 1}: ${last.cyclesPerSecond.toFixed(0)} cycles/s, floor ${last.floorCyclesPerSecond.toFixed(0)}, ratio ${last.ratio.toFixed(2)}`);
+        log(`claim-cycle K=${k} run ${r + 1}: ${last.cyclesPerSecond.toFixed(0)} cycles/s, floor ${last.floorCyclesPerSecond.toFixed(0)}, ratio ${last.ratio.toFixed(2)}, /healthz p99 ${last.healthzP99Ms.toFixed(1)} ms`);
       }
       figures.push(
         figure(`cycles_per_s_k${k}`, `claim cycles/s, K=${k}`, 'cycles/s', runs.map((r) => r.cyclesPerSecond)),
@@ -92,6 +98,7 @@ export const claimCycleScenario: Scenario = {
         figure(`ratio_k${k}`, `1 ÷ 2 (cycle vs floor), K=${k}`, '×', runs.map((r) => r.ratio), { op: '>=', value: 0.5 }),
         figure(`parent_cpu_ms_per_cycle_k${k}`, `parent CPU per claim cycle, K=${k}`, 'ms', runs.map((r) => r.parentCpuMsPerCycle)),
         figure(`parent_cpu_ms_per_floor_cycle_k${k}`, `parent CPU per 3 heartbeats, K=${k}`, 'ms', runs.map((r) => r.parentCpuMsPerFloorCycle)),
+        figure(`healthz_p99_ms_k${k}`, `GET /healthz p99 during the cycles, K=${k}`, 'ms', runs.map((r) => r.healthzP99Ms)),
         figure(`load_cpu_percent_k${k}`, `load generator CPU during the cycles, K=${k}`, '% of a core', runs.map((r) => r.loadCpuPercent)),
       );
     }

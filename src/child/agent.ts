@@ -71,6 +71,7 @@ export class ChildAgent {
       version: childVersion(),
       callbackUrl: settings.callbackUrl,
       currentTasks: () => this.heldFeeds(),
+      outboxDepth: () => this.delivery.pending(),
       onAlive: () => {
         if (this.delivery.pending() > 0) void this.delivery.flush();
       },
@@ -159,7 +160,8 @@ export class ChildAgent {
       } catch (error) {
         if (this.claimAbort.signal.aborted) break;
         failures++;
-        const level = error instanceof ParentRejection && error.status === 401 ? 'error' : 'warn';
+        // An unreachable parent is announced once by the client; only a refusal is worth a line per failure.
+        const level = error instanceof ParentRejection ? (error.status === 401 ? 'error' : 'warn') : 'debug';
         logger[level]({ parent: this.client.currentUrl, reason: describe(error), failures }, 'claim failed; retrying');
         await sleep(backoffDelayMs(failures - 1, 500, 30_000), this.claimAbort.signal);
         continue;

@@ -1,6 +1,10 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { NO_RETRY, describe, type ParentClient } from './parent-client.js';
+import { backoffDelayMs } from './backoff.js';
+import { NO_RETRY, ParentRejection, describe, type ParentClient } from './parent-client.js';
+
+/** Longest pause between heartbeats while the parent does not answer. */
+const MAX_BACKOFF_MS = 60_000;
 
 export type HeartbeatAnswer = { status: string; node_id: string; node_name?: string; server_time: string; offline_after_s: number; leases_extended: number };
 
@@ -12,27 +16,47 @@ export type HeartbeatOptions = {
   callbackUrl?: string | undefined;
   /** Feeds in the allocations this child holds right now. */
   currentTasks: () => number;
+  /** Calls parked in the outbox, reported so the parent can show and alert on it. */
+  outboxDepth: () => number;
   /** Called after every answered heartbeat (the child replays its outbox then). */
   onAlive: (answer: HeartbeatAnswer) => void;
 };
 
-/** Beats every interval while started; a missed beat is logged and the next one simply tries again. */
+/**
+ * Beats every interval while started. While the parent does not answer, the pause grows (capped exponential, up
+ * to a minute), so a long outage costs few requests; the parent client says once that the parent is unreachable
+ * and once that it is back, and each missed beat is only a debug line.
+ */
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
+  private started = false;
   private inFlight: Promise<HeartbeatAnswer | undefined> | undefined;
   private failures = 0;
 
   constructor(private readonly options: HeartbeatOptions) {}
 
   start(): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => void this.beat(), this.options.intervalMs);
-    this.timer.unref();
+    if (this.started) return;
+    this.started = true;
+    this.schedule();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.started = false;
+    clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** The pause before the next beat: the interval, or a growing backoff after missed beats. */
+  nextDelayMs(): number {
+    const { intervalMs } = this.options;
+    return this.failures === 0 ? intervalMs : backoffDelayMs(this.failures, intervalMs, Math.max(intervalMs, MAX_BACKOFF_MS));
+  }
+
+  private schedule(): void {
+    if (!this.started) return;
+    this.timer = setTimeout(() => void this.beat().finally(() => this.schedule()), this.nextDelayMs());
+    this.timer.unref();
   }
 
   beat(): Promise<HeartbeatAnswer | undefined> {
@@ -49,18 +73,21 @@ export class Heartbeat {
         body: {
           ...(this.options.callbackUrl ? { callback_url: this.options.callbackUrl } : {}),
           current_tasks: this.options.currentTasks(),
+          outbox_depth: this.options.outboxDepth(),
           version: this.options.version,
           hostname: hostname(),
         },
         retry: NO_RETRY,
       });
-      if (this.failures > 0) logger.info({ parent: client.currentUrl, missed: this.failures }, 'parent answering heartbeats again');
       this.failures = 0;
       this.options.onAlive(answer);
       return answer;
     } catch (error) {
       this.failures++;
-      logger.warn({ parent: client.currentUrl, missed: this.failures, reason: describe(error) }, 'heartbeat failed');
+      const fields = { parent: client.currentUrl, missed: this.failures, retry_in_ms: this.nextDelayMs(), reason: describe(error) };
+      // A refusal (bad credentials, a disabled node) needs a human; an unreachable parent was announced once.
+      if (error instanceof ParentRejection) logger.error(fields, 'parent refused the heartbeat');
+      else logger.debug(fields, 'heartbeat failed');
       return undefined;
     }
   }

@@ -63,6 +63,8 @@ export type RequestOptions = {
  */
 export class ParentClient {
   private active = 0;
+  /** When the parent stopped answering (every URL, after retries); undefined while it answers. */
+  private unreachableSince: number | undefined;
   private readonly transport: ParentTransport;
   private readonly basePath: string;
 
@@ -83,16 +85,36 @@ export class ParentClient {
       if (options.signal?.aborted) break;
       const base = this.currentUrl;
       try {
-        return await this.once<T>(base, method, path, options);
+        const data = await this.once<T>(base, method, path, options);
+        this.answered();
+        return data;
       } catch (error) {
-        if (error instanceof ParentRejection) throw error;
+        if (error instanceof ParentRejection) {
+          this.answered();
+          throw error;
+        }
         if (options.signal?.aborted) throw error;
         lastError = error;
         this.failOver(base, error);
         if (attempt + 1 < policy.attempts) await sleep(backoffDelayMs(attempt, policy.baseMs, policy.maxMs), options.signal);
       }
     }
+    if (!options.signal?.aborted) this.unanswered(lastError);
     throw new ParentUnreachable(`parent unreachable for ${method} ${path}: ${describe(lastError)}`, { cause: lastError });
+  }
+
+  /** Says once, clearly, that the parent stopped answering; the callers keep retrying with backoff. */
+  private unanswered(error: unknown): void {
+    if (this.unreachableSince !== undefined) return;
+    this.unreachableSince = Date.now();
+    this.options.logger.error({ parents: this.options.urls, reason: describe(error) }, 'parent unreachable; retrying with backoff (logged once, and once more when it answers again)');
+  }
+
+  private answered(): void {
+    if (this.unreachableSince === undefined) return;
+    const downSeconds = Math.round((Date.now() - this.unreachableSince) / 1000);
+    this.unreachableSince = undefined;
+    this.options.logger.warn({ parent: this.currentUrl, unreachable_for_s: downSeconds }, 'parent reachable again');
   }
 
   private async once<T>(base: string, method: string, path: string, options: RequestOptions): Promise<T> {
@@ -133,7 +155,9 @@ export class ParentClient {
   private failOver(failed: string, error: unknown): void {
     if (this.options.urls.length < 2 || this.currentUrl !== failed) return;
     this.active = (this.active + 1) % this.options.urls.length;
-    this.options.logger.warn({ from: failed, to: this.currentUrl, reason: describe(error) }, 'parent not answering; failing over');
+    // While every parent is down the client alternates between them on each try: one line per outage is enough.
+    const level = this.unreachableSince === undefined ? 'warn' : 'debug';
+    this.options.logger[level]({ from: failed, to: this.currentUrl, reason: describe(error) }, 'parent not answering; failing over');
   }
 }
 

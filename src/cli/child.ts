@@ -3,7 +3,7 @@ import { ChildAgent } from '../child/agent.js';
 import { resolveChildSettings } from '../child/child-settings.js';
 import { loadConfig } from '../config/load.js';
 import { loadExecutor } from '../executors/load.js';
-import { createLogger } from '../logger.js';
+import { createLogger, logCrashes } from '../logger.js';
 
 type ChildOptions = { config?: string; once?: boolean };
 
@@ -19,6 +19,7 @@ export function registerChild(program: Command): void {
       const settings = resolveChildSettings(config);
       const executor = await loadExecutor(settings.executor, { timeoutMs: settings.fetchTimeoutMs, maxBytes: settings.fetchMaxBytes, maxRedirects: 5 });
       const logger = createLogger(config.log_level);
+      logCrashes(logger, 'child');
       const agent = new ChildAgent({ settings, executor, logger, once: Boolean(options.once) });
       let signals = 0;
       const onSignal = (signal: NodeJS.Signals): void => {

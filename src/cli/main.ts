@@ -2,29 +2,33 @@
 import type { Command } from 'commander';
 import { createProgram, runCli } from './program.js';
 
-/** Every command group but `child`, each in its own file registering itself: add one line. */
-async function registerAll(program: Command): Promise<void> {
-  (await import('./init.js')).registerInit(program);
-  (await import('./parent.js')).registerParent(program);
-  (await import('./node.js')).registerNode(program);
-  (await import('./user.js')).registerUser(program);
-  (await import('./token.js')).registerToken(program);
-  (await import('./check.js')).registerCheck(program);
-  (await import('./dispatch.js')).registerDispatch(program);
-  (await import('./allocations.js')).registerAllocations(program);
-  (await import('./child.js')).registerChild(program);
-  (await import('./demo.js')).registerDemo(program);
-  (await import('./migrate.js')).registerMigrate(program);
-  (await import('./db.js')).registerDb(program);
-}
+type Register = (program: Command) => void;
+
+/** Every command group, each in its own file registering itself: add one line. */
+const GROUPS: Readonly<Record<string, () => Promise<Register>>> = {
+  init: async () => (await import('./init.js')).registerInit,
+  parent: async () => (await import('./parent.js')).registerParent,
+  node: async () => (await import('./node.js')).registerNode,
+  user: async () => (await import('./user.js')).registerUser,
+  token: async () => (await import('./token.js')).registerToken,
+  check: async () => (await import('./check.js')).registerCheck,
+  dispatch: async () => (await import('./dispatch.js')).registerDispatch,
+  allocations: async () => (await import('./allocations.js')).registerAllocations,
+  child: async () => (await import('./child.js')).registerChild,
+  demo: async () => (await import('./demo.js')).registerDemo,
+  migrate: async () => (await import('./migrate.js')).registerMigrate,
+  db: async () => (await import('./db.js')).registerDb,
+};
 
 /**
- * The `cascade` command. `cascade child` runs for weeks on small machines, so it loads its own command only:
- * the other groups import the parent (Fastify, Swagger, prom-client) and the store drivers (Kysely, pg, mysql2),
- * which added ~10–15 MiB to an idle child's RSS (docs/benchmarks.md, scenario 7).
+ * The `cascade` command. A named command loads its own group only: `cascade child` runs for weeks on small
+ * machines, and the other groups import the parent (Fastify, Swagger, prom-client) and the store drivers, which
+ * added ~10–15 MiB to an idle child's RSS (docs/benchmarks.md, scenario 7); `cascade parent` does not load the
+ * child, the demo and the admin commands before it listens. Without a known command (`--help`, a typo) all load.
  */
 const program = createProgram();
-if (process.argv[2] === 'child') (await import('./child.js')).registerChild(program);
-else await registerAll(program);
+const named = Object.hasOwn(GROUPS, process.argv[2] ?? '') ? GROUPS[process.argv[2] as string] : undefined;
+if (named) (await named())(program);
+else for (const load of Object.values(GROUPS)) (await load())(program);
 
 process.exitCode = await runCli(program, process.argv);

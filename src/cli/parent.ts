@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createLogger } from '../logger.js';
+import { createLogger, logCrashes } from '../logger.js';
 import { startParent } from '../parent/parent.js';
 import { integerOption, loadCliConfig, withCommonOptions, type CommonOptions } from './context.js';
 
@@ -14,6 +14,7 @@ export function registerParent(program: Command): void {
     .action(async (options: ParentOptions) => {
       const config = loadCliConfig(options, { host: options.host, port: options.port });
       const logger = createLogger(config.log_level);
+      logCrashes(logger, 'parent');
       const parent = await startParent(config, logger);
       logger.info({ url: parent.url, docs: `${parent.url}/api/docs` }, `Cascade parent listening on ${parent.url}`);
       await new Promise<void>((resolve) => {

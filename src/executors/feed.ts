@@ -30,7 +30,8 @@ export function createFeedExecutor(limits: FetchLimits = DEFAULT_FETCH_LIMITS): 
       limits,
     });
     if (outcome.kind === 'not-modified') {
-      context.logger.debug({ feed_id: feed.id }, 'feed not modified (304)');
+      // At info, next to the allocation's "0 articles": an unchanged feed must not look like a silent loss.
+      context.logger.info({ feed_id: feed.id, url: feed.url }, 'feed not modified (304): no new articles');
       return [];
     }
     const { parseFeedArticles } = await loadFeedParser();

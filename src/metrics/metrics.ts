@@ -1,6 +1,9 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Store } from '../store/store.js';
 
+/** A claim not started (`executing`) after this long is counted by `cascade_allocations_claimed_unstarted`. */
+export const CLAIMED_UNSTARTED_AFTER_SECONDS = 30;
+
 /**
  * Prometheus metrics of one parent, in a registry of its own (several parents may share a test process).
  * Gauges that describe the store (allocations by status, nodes online) are read from it at scrape time, so
@@ -16,6 +19,9 @@ export class Metrics {
   readonly dispatches: Counter<'trigger'>;
   readonly claimWaitSeconds: Histogram;
   readonly httpSeconds: Histogram<'method' | 'route' | 'status'>;
+  readonly refusedReports: Counter<'route' | 'code'>;
+  /** Outbox depth each child last reported in its heartbeat to this parent, by node id. */
+  readonly outboxDepths = new Map<string, { node: string; depth: number }>();
 
   constructor(store: Store, offlineAfterSeconds: number) {
     const registers = [this.registry];
@@ -38,6 +44,31 @@ export class Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
       registers,
     });
+    this.refusedReports = new Counter({
+      name: 'cascade_refused_reports_total',
+      help: 'Late reports from children refused because the node no longer holds the allocation (LEASE_LOST, INVALID_TRANSITION), by route.',
+      labelNames: ['route', 'code'],
+      registers,
+    });
+    const outboxDepths = this.outboxDepths;
+    new Gauge({
+      name: 'cascade_node_outbox_depth',
+      help: 'Calls waiting in a child node\'s outbox, as it last reported in a heartbeat to this parent.',
+      labelNames: ['node_id', 'node'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [nodeId, { node, depth }] of outboxDepths) this.set({ node_id: nodeId, node }, depth);
+      },
+    });
+    new Gauge({
+      name: 'cascade_allocations_claimed_unstarted',
+      help: `Allocations claimed more than ${CLAIMED_UNSTARTED_AFTER_SECONDS} s ago and not yet started by their node (the claim answer may never have arrived).`,
+      registers,
+      async collect() {
+        this.set(await store.allocations.views.countClaimedBefore(Date.now() - CLAIMED_UNSTARTED_AFTER_SECONDS * 1000));
+      },
+    });
     new Gauge({
       name: 'cascade_allocations',
       help: 'Allocations by status.',
@@ -47,6 +78,14 @@ export class Metrics {
         const counts = await store.allocations.views.countByStatus();
         this.reset();
         for (const status of ['pending', 'claimed', 'executing', 'completed', 'failed', 'timeout', 'cancelled']) this.set({ status }, counts[status] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'cascade_claims_waiting',
+      help: 'Claim long-polls parked in this parent, waiting for work.',
+      registers,
+      collect() {
+        this.set(store.wake.subscriberCount);
       },
     });
     new Gauge({

@@ -12,6 +12,7 @@ import { Sweeper } from '../dispatch/sweeper.js';
 import { Metrics } from '../metrics/metrics.js';
 import { openStore, type Store } from '../store/store.js';
 import { buildApp } from './app.js';
+import { Readiness } from './readiness.js';
 import type { ParentServices } from './services.js';
 
 export const JWT_KEY_SETTING = 'jwt_signing_key';
@@ -47,11 +48,13 @@ export async function startParent(config: Readonly<Config>, logger: Logger): Pro
       claimer: new Claimer(store, metrics),
       sweeper: new Sweeper(store, config.dispatch, logger.child({ component: 'sweeper' }), metrics),
       scheduler: new Scheduler(store, dispatcher, logger.child({ component: 'scheduler' })),
+      readiness: new Readiness(),
     };
     const app = await buildApp({ services, logger });
     await app.listen({ host: config.host, port: config.port });
     services.sweeper.start();
     if (config.scheduler.enabled) await services.scheduler.start();
+    services.readiness.markReady();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -63,6 +66,7 @@ export async function startParent(config: Readonly<Config>, logger: Logger): Pro
       close() {
         // Stop accepting, let in-flight requests finish (Fastify waits for them), then close the store.
         closing ??= (async () => {
+          services.readiness.markStopping();
           await services.scheduler.stop();
           await services.sweeper.stop();
           services.claimer.shutdown();

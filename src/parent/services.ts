@@ -7,6 +7,7 @@ import type { Scheduler } from '../dispatch/scheduler.js';
 import type { Sweeper } from '../dispatch/sweeper.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
+import type { Readiness } from './readiness.js';
 
 /** Everything a route needs, built once in src/parent/parent.ts and decorated onto the app. */
 export type ParentServices = {
@@ -19,4 +20,5 @@ export type ParentServices = {
   readonly claimer: Claimer;
   readonly sweeper: Sweeper;
   readonly scheduler: Scheduler;
+  readonly readiness: Readiness;
 };

@@ -1,9 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, sql, type DatabaseConnection, type SqliteDatabase } from 'kysely';
-import { createPool, type PoolConnection } from 'mysql2';
-import pg from 'pg';
+import type { PoolConnection } from 'mysql2';
+import type pg from 'pg';
 import { mysqlCapabilities, postgresCapabilities, sqliteCapabilities, type Capabilities } from './capabilities.js';
 import { parseDatabaseUrl, redactUrl } from './database-url.js';
 import type { Database } from './tables.js';
@@ -44,7 +43,7 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Connect
     logger: options.logger ?? silentLogger,
   };
   if (target.dialect === 'sqlite') return connectSqlite(target.filename, settings.logger);
-  const db = target.dialect === 'postgres' ? postgresKysely(target.url, settings) : mysqlKysely(target.url, settings);
+  const db = target.dialect === 'postgres' ? await postgresKysely(target.url, settings) : await mysqlKysely(target.url, settings);
   try {
     if (target.dialect === 'postgres') {
       const { rows } = await sql<{ v: string }>`select current_setting('server_version') as v`.execute(db);
@@ -61,7 +60,10 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Connect
 
 type PoolSettings = { poolSize: number; statementTimeoutMs: number; preparedStatements: boolean; logger: StoreLogger };
 
-function connectSqlite(filename: string, logger: StoreLogger): Connection {
+// Each driver is loaded when its dialect is used: a parent no longer imports the two it does not use before it
+// listens (pg and mysql2 took 200–300 ms each to import on the shared test machine; issue 11).
+async function connectSqlite(filename: string, logger: StoreLogger): Promise<Connection> {
+  const { default: BetterSqlite3 } = await import('better-sqlite3');
   const inMemory = filename === ':memory:';
   if (!inMemory) mkdirSync(dirname(filename), { recursive: true });
   const database = new BetterSqlite3(filename);
@@ -82,7 +84,8 @@ function connectSqlite(filename: string, logger: StoreLogger): Connection {
   return { db, caps: sqliteCapabilities(version) };
 }
 
-function postgresKysely(url: string, settings: PoolSettings): Kysely<Database> {
+async function postgresKysely(url: string, settings: PoolSettings): Promise<Kysely<Database>> {
+  const { default: pg } = await import('pg');
   // BIGINT millisecond columns, COUNT(*) (int8) and SUM() (numeric) come back as numbers, not strings.
   const types = {
     getTypeParser: (oid: number, format?: 'text' | 'binary') =>
@@ -95,13 +98,20 @@ function postgresKysely(url: string, settings: PoolSettings): Kysely<Database> {
     types: types as pg.CustomTypesConfig,
     ...(settings.statementTimeoutMs > 0 ? { statement_timeout: settings.statementTimeoutMs } : {}),
   });
-  // An idle client that loses its server (restart, failover, idle kill) emits 'error' on the pool; without a
-  // listener Node would crash the process. The pool drops the client and opens a new one on the next query.
-  pool.on('error', (error) => settings.logger.warn({ err: error, database: redactUrl(url) }, 'idle PostgreSQL connection failed; the pool replaces it'));
+  // A client that loses its server (restart, failover, pg_terminate_backend) emits 'error' on itself, also while
+  // Kysely has it checked out between two statements, when pg-pool has taken its own listener off: without one
+  // Node crashes the process. The statement in flight fails (a 503 to its caller, src/store/transient-error.ts),
+  // the client is no longer queryable, and the pool drops it on release and opens a new one on demand.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => settings.logger.warn({ err: error, database: redactUrl(url) }, 'PostgreSQL connection lost; the pool replaces it'));
+  });
+  // An idle client's error is also re-emitted on the pool; the client's own listener above has logged it.
+  pool.on('error', () => undefined);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool: settings.preparedStatements ? withPreparedStatements(pool) : pool }) });
 }
 
-function mysqlKysely(url: string, settings: PoolSettings): Kysely<Database> {
+async function mysqlKysely(url: string, settings: PoolSettings): Promise<Kysely<Database>> {
+  const { createPool } = await import('mysql2');
   const pool = createPool({
     uri: url,
     connectionLimit: settings.poolSize,

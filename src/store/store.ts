@@ -4,7 +4,7 @@ import { ArticlesStore } from './articles.js';
 import type { Config } from '../config/schema.js';
 import type { Capabilities } from './capabilities.js';
 import { connectDatabase, type StoreLogger } from './connect.js';
-import { createCrossProcessWake } from './cross-process-wake.js';
+import { createCrossProcessWake, type CrossProcessWake } from './cross-process-wake.js';
 import { FeedsStore } from './feeds.js';
 import { MessageTasksStore } from './message-tasks.js';
 import { DispatchSources } from './dispatch-sources.js';
@@ -14,7 +14,6 @@ import { SettingsStore } from './settings.js';
 import { SyncLogsStore } from './sync-logs.js';
 import type { Database } from './tables.js';
 import { UsersStore } from './users.js';
-import type { WakeChannel } from './wake-channel.js';
 
 /** Every store module over one connection; the rest of the program reaches SQL only through this object. */
 export type Store = {
@@ -28,7 +27,7 @@ export type Store = {
   readonly syncLogs: SyncLogsStore;
   readonly allocations: AllocationsStore;
   readonly articles: ArticlesStore;
-  readonly wake: WakeChannel;
+  readonly wake: CrossProcessWake;
   readonly dispatchSources: DispatchSources;
   migrate(): Promise<string[]>;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { StoreLogger } from './connect.js';
 import type { Database } from './tables.js';
 import { InProcessWakeChannel, type WakeChannel } from './wake-channel.js';
@@ -78,13 +78,15 @@ export class PostgresWakeChannel implements WakeChannel {
   }
 
   private connect(): void {
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 10_000, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
-    client.on('notification', (message) => {
-      if (message.channel === WAKE_CHANNEL_NAME && message.payload !== this.instanceId) this.local.deliver();
-    });
-    client.on('error', (error) => this.lost(client, error));
-    client.on('end', () => this.lost(client, new Error('LISTEN connection ended')));
     this.connecting = (async () => {
+      // Loaded here, not at the top: a parent on another store never pays for importing the driver.
+      const { default: pgDriver } = await import('pg');
+      const client = new pgDriver.Client({ connectionString: this.url, connectionTimeoutMillis: 10_000, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+      client.on('notification', (message) => {
+        if (message.channel === WAKE_CHANNEL_NAME && message.payload !== this.instanceId) this.local.deliver();
+      });
+      client.on('error', (error) => this.lost(client, error));
+      client.on('end', () => this.lost(client, new Error('LISTEN connection ended')));
       try {
         await client.connect();
         await client.query(`listen ${WAKE_CHANNEL_NAME}`);
@@ -94,6 +96,7 @@ export class PostgresWakeChannel implements WakeChannel {
         }
         this.client = client;
         this.reconnectDelayMs = RECONNECT_MIN_MS;
+        // A notification sent while no LISTEN was in place is lost: every waiter re-checks the store.
         this.local.deliver();
       } catch (error) {
         this.lost(client, error as Error);

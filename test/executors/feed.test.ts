@@ -64,8 +64,12 @@ describe('feed executor against the fixture server', () => {
     const before = server.notModified.get('feeds/atom-release-notes.atom') ?? 0;
     expect((await feedExecutor(feed, task, context({ validators }))).length).toBe(7);
     expect(store.get('COND')?.etag).toMatch(/^"/);
-    expect(await feedExecutor(feed, task, context({ validators }))).toEqual([]);
+    const lines: string[] = [];
+    const infoLogger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    expect(await feedExecutor(feed, task, context({ validators, logger: infoLogger }))).toEqual([]);
     expect(server.notModified.get('feeds/atom-release-notes.atom')).toBe(before + 1);
+    // Logged at info, so "0 articles" is visibly a 304 with the default log level.
+    expect(lines.map((l) => JSON.parse(l) as { level: number; msg: string; feed_id: string })).toContainEqual(expect.objectContaining({ level: 30, feed_id: 'COND', msg: expect.stringContaining('304') }));
   });
 
   it('follows up to 5 redirects and fails past the limit', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTransientDatabaseError } from '../../src/store/transient-error.js';
+import { isDatabaseUnavailable, isTransientDatabaseError } from '../../src/store/transient-error.js';
 import { isUniqueViolation } from '../../src/store/unique-violation.js';
 
 describe('database error classification', () => {
@@ -25,5 +25,25 @@ describe('database error classification', () => {
     [{ code: '40P01' }, false],
   ])('%j is a unique violation: %s', (error, expected) => {
     expect(isUniqueViolation(error)).toBe(expected);
+  });
+});
+
+describe('database unavailable classification', () => {
+  it.each([
+    [{ code: '57P01', message: 'terminating connection due to administrator command' }, true], // pg_terminate_backend, restart
+    [{ code: '57P03' }, true], // the server is starting up
+    [{ code: '08006' }, true], // connection failure
+    [new Error('Connection terminated unexpectedly'), true], // node-postgres, socket closed under a query
+    [new Error('Client has encountered a connection error and is not queryable'), true],
+    [{ code: 'ECONNREFUSED' }, true],
+    [{ errno: 1927, code: 'ER_CONNECTION_KILLED' }, true], // MariaDB KILL
+    [{ code: 'PROTOCOL_CONNECTION_LOST' }, true], // mysql2
+    [new Error('wrapped', { cause: { code: '57P01' } }), true],
+    [{ code: '23505' }, false],
+    [{ code: 'SQLITE_BUSY' }, false],
+    [new Error('boom'), false],
+    [null, false],
+  ])('%j means the database is unavailable: %s', (error, expected) => {
+    expect(isDatabaseUnavailable(error)).toBe(expected);
   });
 });

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { CascadeError, type ErrorCodeName } from '../../errors/cascade-error.js';
-import { isTransientDatabaseError } from '../../store/transient-error.js';
+import { isDatabaseUnavailable, isTransientDatabaseError } from '../../store/transient-error.js';
 
 type ErrorBody = { code: number; message: string; data: null; error: ErrorCodeName; details?: unknown; request_id?: string };
 
@@ -16,10 +16,11 @@ const FASTIFY_CODES: Record<string, { code: ErrorCodeName; message: string }> = 
 /** The one place where any error becomes the protocol envelope (PROTOCOL §1.2). */
 export function installErrorEnvelope(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | CascadeError | Error, request, reply) => {
-    if (isTransientDatabaseError(error)) {
-      request.log.warn({ err: error, request_id: request.id }, 'database busy; asked the caller to retry');
+    const retry = retryableDatabaseFailure(error);
+    if (retry) {
+      request.log.warn({ err: error, request_id: request.id }, retry.log);
       void reply.header('retry-after', '1');
-      void reply.status(503).send({ code: 503, message: 'The database is busy (lock conflict); retry shortly.', data: null, error: 'UNAVAILABLE', request_id: request.id } satisfies ErrorBody);
+      void reply.status(503).send({ code: 503, message: retry.message, data: null, error: 'UNAVAILABLE', request_id: request.id } satisfies ErrorBody);
       return;
     }
     const body = toErrorBody(error);
@@ -38,6 +39,14 @@ export function installErrorEnvelope(app: FastifyInstance): void {
       error: 'NOT_FOUND',
     } satisfies ErrorBody);
   });
+}
+
+/** A database failure the caller should simply repeat (children retry 503s), with what to say about it. */
+function retryableDatabaseFailure(error: Error): { message: string; log: string } | undefined {
+  if (isTransientDatabaseError(error)) return { message: 'The database is busy (lock conflict); retry shortly.', log: 'database busy; asked the caller to retry' };
+  // A lost connection fails this request only: the pool opens a new one on the next query.
+  if (!(error instanceof CascadeError) && isDatabaseUnavailable(error)) return { message: 'The database is unreachable; retry shortly.', log: 'database connection lost; asked the caller to retry' };
+  return undefined;
 }
 
 function toErrorBody(error: FastifyError | CascadeError | Error): ErrorBody {

@@ -190,6 +190,12 @@ export class AllocationViews {
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
+  /** Allocations still `claimed` (not started by their node) that were claimed before `beforeMs`. */
+  async countClaimedBefore(beforeMs: number): Promise<number> {
+    const row = await this.db.selectFrom('allocations').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'claimed').where('claimed_at', '<', beforeMs).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   async countFinishedSince(status: 'completed' | 'failed', sinceMs: number): Promise<number> {
     const row = await this.db.selectFrom('allocations').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', status).where('completed_at', '>=', sinceMs).executeTakeFirstOrThrow();
     return Number(row.n);

@@ -63,8 +63,10 @@ const ListQuery = closed({
 
 /** Node management: create (credentials shown once), list, show, update, rotate credentials. */
 export async function nodeRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
-  const { store } = app.services;
+  const { store, metrics } = app.services;
   const tags = ['nodes'];
+  // What the child last said in a heartbeat to this parent; null when it never did (the original child does not).
+  const withReport = <V extends { id: string }>(view: V): V & { outbox_depth: number | null } => ({ ...view, outbox_depth: metrics.outboxDepths.get(view.id)?.depth ?? null });
 
   app.post<{ Body: Static<typeof CreateNode> }>(
     '/nodes',
@@ -82,14 +84,14 @@ export async function nodeRoutes(app: FastifyInstance, { hidden }: RouteOptions)
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { list, total } = await store.nodes.list(filter, limit, offset);
-      return ok(page(list, total, limit, offset));
+      return ok(page(list.map(withReport), total, limit, offset));
     },
   );
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/nodes/:id',
     { schema: withHidden({ tags, summary: 'Show a node', params: IdParams }, hidden), onRequest: requireUser('read') },
-    async (request) => ok(store.nodes.view(await store.nodes.getRow(request.params.id))),
+    async (request) => ok(withReport(store.nodes.view(await store.nodes.getRow(request.params.id)))),
   );
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateNode> }>(

@@ -1,6 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { LevelWithSilent } from 'pino';
 import { CascadeError } from '../../../errors/cascade-error.js';
 import type { NodeActor } from '../../../store/allocations/shared.js';
 import { toAllocationView } from '../../../store/allocations/views.js';
@@ -8,6 +7,7 @@ import type { AllocationTable, NodeTable } from '../../../store/tables.js';
 import { ok } from '../../envelope.js';
 import { nodeOf, requireNode } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
+import { quietRouteLogLevel } from '../../quiet-log-level.js';
 import { closed, HttpUrl } from '../../schemas.js';
 import { ChildTimestamp } from '../../timestamps.js';
 import type { RouteOptions } from '../../schemas.js';
@@ -19,6 +19,7 @@ const Heartbeat = Type.Union([
     current_tasks: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000 })),
     version: Type.Optional(Type.String({ maxLength: 100 })),
     hostname: Type.Optional(Type.String({ maxLength: 255 })),
+    outbox_depth: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000000, description: 'Calls waiting in the child\'s outbox (Cascade child only).' })),
     timestamp: ChildTimestamp,
   }),
   Type.Null(),
@@ -94,9 +95,7 @@ function disconnectSignal(reply: FastifyReply): AbortSignal {
 export async function childWorkRoutes(app: FastifyInstance, { hidden, originalShapes }: RouteOptions): Promise<void> {
   const { store, claimer, config, metrics } = app.services;
   const tags = ['child'];
-  // Children call these constantly; their access log lines appear only at debug level, errors always.
-  const logLevel: LevelWithSilent = config.log_level === 'debug' || config.log_level === 'trace' ? config.log_level : 'warn';
-  const guard = { onRequest: requireNode, logLevel, preValidation: normalising(normaliseChildBody) };
+  const guard = { onRequest: requireNode, logLevel: quietRouteLogLevel(config), preValidation: normalising(normaliseChildBody) };
   acceptEmptyJsonBodies(app);
 
   /** `task-status` `completed` (the original child's documented finish): from `claimed` it starts the work first. */
@@ -115,14 +114,25 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden, originalSh
     }
   }
 
+  // A report about work the node no longer holds is refused (409); count it and say so, with node and allocation.
+  app.addHook('onError', async (request, _reply, error) => {
+    if (!(error instanceof CascadeError) || (error.code !== 'LEASE_LOST' && error.code !== 'INVALID_TRANSITION')) return;
+    const route = request.routeOptions.url ?? request.url;
+    metrics.refusedReports.inc({ route, code: error.code });
+    const node = request.principal?.kind === 'node' ? request.principal.node : undefined;
+    const allocationId = (request.body as { allocation_id?: unknown } | null)?.allocation_id;
+    request.log.warn({ node_id: node?.id, node: node?.name, allocation_id: allocationId, route, code: error.code, reason: error.message }, 'refused a late report from a child');
+  });
+
   app.post<{ Body: Static<typeof Heartbeat> }>(
     '/heartbeat',
     { ...guard, schema: withHidden({ tags, summary: 'Mark the node online and extend its leases', body: Heartbeat }, hidden) },
     async (request) => {
       const node = nodeOf(request);
       const now = Date.now();
-      const body = request.body ?? {};
+      const { outbox_depth: outboxDepth, ...body } = request.body ?? {};
       await store.nodes.recordHeartbeat(node.id, { ...body, callback_url: body.callback_url ?? undefined }, now);
+      if (outboxDepth !== undefined) metrics.outboxDepths.set(node.id, { node: node.name, depth: outboxDepth });
       const leasesExtended = await store.allocations.extendLeases(node.id, now);
       return ok({ status: 'alive', node_id: node.id, node_name: node.name, server_time: new Date(now).toISOString(), offline_after_s: config.dispatch.offline_after_seconds, leases_extended: leasesExtended });
     },

@@ -1,0 +1,196 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { hashPassword } from '../../src/auth/secrets.js';
+import type { Store } from '../../src/store/store.js';
+import { describeEachStore, withMysql, withPostgres, type StoreVariant } from '../helpers/databases.js';
+import { api, type ApiResponse } from '../helpers/http.js';
+import { openTestStore } from '../helpers/store.js';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { waitFor } from '../helpers/wait.js';
+import { spawnParent, stopAllParents, type ParentProcess } from './parent-processes.js';
+
+const ADMIN = { username: 'admin', password: 'db-faults-admin-password' };
+const KILL_ROUNDS = 5;
+
+type Credentials = { api_key: string; api_secret: string };
+type Outcome = { route: string; status: number | 'socket error' };
+
+/** Ends every server connection of the test's own database (never another test's), returns how many it ended. */
+async function killConnections(variant: StoreVariant, databaseUrl: string): Promise<number> {
+  const database = new URL(databaseUrl).pathname.slice(1);
+  const adminUrl = variant.adminUrl ?? '';
+  if (variant.name === 'postgres') {
+    return withPostgres(adminUrl, async (client) => {
+      const { rowCount } = await client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [database]);
+      return rowCount ?? 0;
+    });
+  }
+  return withMysql(adminUrl, async (connection) => {
+    const [rows] = await connection.query('select id from information_schema.processlist where db = ? and id <> connection_id()', [database]);
+    let killed = 0;
+    for (const { id } of rows as Array<{ id: number }>) {
+      // A connection may end on its own between the listing and the KILL.
+      await connection.query(`kill ${Number(id)}`).then(() => (killed += 1), () => undefined);
+    }
+    return killed;
+  });
+}
+
+/** Requests of the three kinds a parent serves all day (child writes, child claims, admin reads), in a loop. */
+function startLoad(url: string, node: Credentials, token: string, workers = 4): { outcomes: Outcome[]; stop(): Promise<void> } {
+  const outcomes: Outcome[] = [];
+  let running = true;
+  const calls: Array<[string, () => Promise<ApiResponse>]> = [
+    ['heartbeat', () => api(url, '/api/v1/cascade/heartbeat', { aksk: node, json: {} })],
+    ['claim', () => api(url, '/api/v1/cascade/claim-task?wait=0', { aksk: node, method: 'POST' })],
+    ['nodes', () => api(url, '/api/v1/cascade/nodes', { token })],
+  ];
+  const loops = Array.from({ length: workers }, async (_, worker) => {
+    for (let i = worker; running; i++) {
+      const [route, call] = calls[i % calls.length]!;
+      try {
+        outcomes.push({ route, status: (await call()).status });
+      } catch {
+        outcomes.push({ route, status: 'socket error' });
+      }
+    }
+  });
+  return {
+    outcomes,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+/** Waits until every kind of request succeeds again: the parent serves without a restart. */
+async function waitServing(url: string, node: Credentials, token: string): Promise<void> {
+  await waitFor('the parent serving again', async () => {
+    const answers = await Promise.all([
+      api(url, '/api/v1/cascade/heartbeat', { aksk: node, json: {} }),
+      api(url, '/api/v1/cascade/nodes', { token }),
+      api(url, '/readyz'),
+    ]);
+    return answers.every((a) => a.status === 200) ? true : undefined;
+  });
+}
+
+function expectOnly200Or503(outcomes: Outcome[]): void {
+  const unexpected = outcomes.filter((o) => o.status !== 200 && o.status !== 503);
+  expect(unexpected, 'every answer under the fault is 200 or 503: no 500, no dropped socket').toEqual([]);
+}
+
+describeEachStore(
+  'parent under database faults',
+  (dialect) => {
+    let dir: string;
+    let store: Store;
+    let databaseUrl: string;
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'cascade-dbfaults-'));
+      databaseUrl = await dialect.createDatabase();
+      store = await openTestStore(databaseUrl);
+      await store.users.create({ username: ADMIN.username, passwordHash: await hashPassword(ADMIN.password), role: 'admin' });
+    });
+    afterAll(async () => {
+      await stopAllParents();
+      await store?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    async function prepare(parent: ParentProcess, name: string): Promise<{ token: string; node: Credentials & { id: string } }> {
+      const login = await api<{ access_token: string }>(parent.url, '/api/v1/auth/login', { json: ADMIN });
+      const token = login.body.data.access_token;
+      const created = await api<Credentials & { id: string }>(parent.url, '/api/v1/cascade/nodes', { token, json: { node_type: 1, name } });
+      expect(created.status).toBe(200);
+      // Online, so dispatches place work on it.
+      expect((await api(parent.url, '/api/v1/cascade/heartbeat', { aksk: created.body.data, json: {} })).status).toBe(200);
+      return { token, node: created.body.data };
+    }
+
+    it('connections killed again and again under load: the parent stays up, answers 503 at worst, then 200', async () => {
+      const parent = await spawnParent(databaseUrl, dir, 'parent-kill');
+      const { token, node } = await prepare(parent, 'kill-load');
+      const load = startLoad(parent.url, node, token);
+      try {
+        for (let round = 0; round < KILL_ROUNDS; round++) {
+          await waitFor('requests under load', () => (load.outcomes.length > (round + 1) * 20 ? true : undefined));
+          expect(await killConnections(dialect.variant, databaseUrl), 'the parent had connections to end').toBeGreaterThan(0);
+          await waitServing(parent.url, node, token);
+        }
+      } finally {
+        await load.stop();
+      }
+      expect(parent.running, `parent still alive; see ${parent.logFile}`).toBe(true);
+      expectOnly200Or503(load.outcomes);
+      await waitServing(parent.url, node, token);
+      expect(readFileSync(parent.logFile, 'utf8')).not.toMatch(/Unhandled 'error' event/);
+    });
+
+    it('a database restart seen through a TCP proxy (all connections cut, new ones refused for 3 s): 503 during, 200 after', async () => {
+      const target = new URL(databaseUrl);
+      const proxy: TcpProxy = await startTcpProxy({ host: target.hostname, port: Number(target.port) });
+      try {
+        const viaProxy = new URL(databaseUrl);
+        viaProxy.hostname = '127.0.0.1';
+        viaProxy.port = String(proxy.port);
+        const parent = await spawnParent(viaProxy.toString(), dir, 'parent-proxy');
+        const { token, node } = await prepare(parent, 'proxy-load');
+        const load = startLoad(parent.url, node, token);
+        let during: Outcome[] = [];
+        try {
+          await waitFor('requests under load', () => (load.outcomes.length > 20 ? true : undefined));
+          expect(proxy.open, 'the parent talks to the database through the proxy').toBeGreaterThan(0);
+          const before = load.outcomes.length;
+          await proxy.outage(3000);
+          during = load.outcomes.slice(before);
+          await waitServing(parent.url, node, token);
+        } finally {
+          await load.stop();
+        }
+        expect(parent.running, `parent still alive; see ${parent.logFile}`).toBe(true);
+        expect(during.filter((o) => o.status === 503).length, 'requests during the outage were told to retry').toBeGreaterThan(0);
+        expectOnly200Or503(load.outcomes);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it.runIf(dialect.variant.name === 'postgres')('the LISTEN connection killed: a dispatch by another parent still wakes a parked long-poll', async () => {
+      const [listener, dispatcher] = (await Promise.all([spawnParent(databaseUrl, dir, 'parent-listen'), spawnParent(databaseUrl, dir, 'parent-dispatch')])) as [ParentProcess, ParentProcess];
+      const { token, node } = await prepare(dispatcher, 'listen-node');
+      const listening = () =>
+        withPostgres(dialect.variant.adminUrl ?? '', async (client) => {
+          const { rows } = await client.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where datname = $1 and query ilike 'listen %'", [new URL(databaseUrl).pathname.slice(1)]);
+          return rows[0]?.n ?? 0;
+        });
+      // A first long-poll makes the listening parent open its LISTEN connection.
+      await api(listener.url, '/api/v1/cascade/claim-task?wait=0.5', { aksk: node, method: 'POST' });
+      await waitFor('LISTEN in place', async () => ((await listening()) > 0 ? true : undefined));
+      expect(await killConnections(dialect.variant, databaseUrl)).toBeGreaterThan(0);
+      await waitFor('LISTEN back after the kill', async () => ((await listening()) > 0 ? true : undefined));
+
+      const feed = await api<{ id: string }>(dispatcher.url, '/api/v1/feeds', { token, json: { mp_name: 'listen feed', url: 'http://127.0.0.1:9/feed.xml', status: 1 } });
+      const task = await api<{ id: string }>(dispatcher.url, '/api/v1/message-tasks', { token, json: { name: 'listen task', mps_id: [{ id: feed.body.data.id }], status: 1 } });
+      const claim = api<{ allocation_id: string } | null>(listener.url, '/api/v1/cascade/claim-task?wait=30', { aksk: node, method: 'POST' });
+      await waitFor('the long-poll parked on the listening parent', async () => ((await metric(listener.url, 'cascade_claims_waiting')) === 1 ? true : undefined));
+      const run = await api<{ allocations_created: number }>(dispatcher.url, `/api/v1/cascade/dispatch-task?task_id=${task.body.data.id}`, { token, method: 'POST' });
+      expect(run.body.data.allocations_created).toBe(1);
+      const answer = await claim;
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      expect(answer.body.data?.allocation_id, `the parked long-poll was woken with the work: ${JSON.stringify(answer.body)}`).toBeTruthy();
+      expect(listener.running).toBe(true);
+    });
+  },
+  { only: ['postgres', 'mysql'] },
+);
+
+/** One unlabelled sample from the parent's Prometheus endpoint. */
+async function metric(url: string, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.split(' ')[1]);
+}
