@@ -162,16 +162,21 @@ describeEachStore(
     it.runIf(dialect.variant.name === 'postgres')('the LISTEN connection killed: a dispatch by another parent still wakes a parked long-poll', async () => {
       const [listener, dispatcher] = (await Promise.all([spawnParent(databaseUrl, dir, 'parent-listen'), spawnParent(databaseUrl, dir, 'parent-dispatch')])) as [ParentProcess, ParentProcess];
       const { token, node } = await prepare(dispatcher, 'listen-node');
-      const listening = () =>
+      /** Server pids of the LISTEN connections on the test database. */
+      const listeners = () =>
         withPostgres(dialect.variant.adminUrl ?? '', async (client) => {
-          const { rows } = await client.query<{ n: number }>("select count(*)::int as n from pg_stat_activity where datname = $1 and query ilike 'listen %'", [new URL(databaseUrl).pathname.slice(1)]);
-          return rows[0]?.n ?? 0;
+          const { rows } = await client.query<{ pid: number }>("select pid from pg_stat_activity where datname = $1 and query ilike 'listen %'", [new URL(databaseUrl).pathname.slice(1)]);
+          return rows.map((r) => r.pid);
         });
       // A first long-poll makes the listening parent open its LISTEN connection.
       await api(listener.url, '/api/v1/cascade/claim-task?wait=0.5', { aksk: node, method: 'POST' });
-      await waitFor('LISTEN in place', async () => ((await listening()) > 0 ? true : undefined));
+      const killed = await waitFor('LISTEN in place', async () => {
+        const pids = await listeners();
+        return pids.length > 0 ? pids : undefined;
+      });
       expect(await killConnections(dialect.variant, databaseUrl)).toBeGreaterThan(0);
-      await waitFor('LISTEN back after the kill', async () => ((await listening()) > 0 ? true : undefined));
+      // A terminated backend may linger in pg_stat_activity for a moment: wait for a new one.
+      await waitFor('LISTEN back after the kill, on a new connection', async () => ((await listeners()).some((pid) => !killed.includes(pid)) ? true : undefined));
 
       const feed = await api<{ id: string }>(dispatcher.url, '/api/v1/feeds', { token, json: { mp_name: 'listen feed', url: 'http://127.0.0.1:9/feed.xml', status: 1 } });
       const task = await api<{ id: string }>(dispatcher.url, '/api/v1/message-tasks', { token, json: { name: 'listen task', mps_id: [{ id: feed.body.data.id }], status: 1 } });
