@@ -14,6 +14,8 @@ import { openStore, type Store } from '../store/store.js';
 import { buildApp } from './app.js';
 import { Readiness } from './readiness.js';
 import type { ParentServices } from './services.js';
+import { networkPolicy } from '../net/address-policy.js';
+import { createGuardedFetch } from '../net/guarded-fetch.js';
 
 export const JWT_KEY_SETTING = 'jwt_signing_key';
 
@@ -49,6 +51,7 @@ export async function startParent(config: Readonly<Config>, logger: Logger): Pro
       sweeper: new Sweeper(store, config.dispatch, logger.child({ component: 'sweeper' }), metrics),
       scheduler: new Scheduler(store, dispatcher, logger.child({ component: 'scheduler' })),
       readiness: new Readiness(),
+      outboundFetch: createGuardedFetch(networkPolicy(config.network)),
     };
     const app = await buildApp({ services, logger });
     await app.listen({ host: config.host, port: config.port });
