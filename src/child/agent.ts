@@ -64,6 +64,7 @@ export class ChildAgent {
     this.client = new ParentClient({ urls: settings.parentUrls, basePath: settings.apiBasePath, apiKey: settings.apiKey, apiSecret: settings.apiSecret, logger });
     this.listSync = new ListSync(this.client, logger, settings.syncIntervalMs);
     this.outbox = new Outbox(settings.dataDir);
+    for (const finding of this.outbox.modeFindings) logger.warn({ path: finding.path, mode: finding.mode }, finding.message);
     this.delivery = new Delivery(this.client, this.outbox, logger);
     this.feedSlots = new Semaphore(settings.maxConcurrency);
     this.outboundFetch = createGuardedFetch(settings.networkPolicy);
