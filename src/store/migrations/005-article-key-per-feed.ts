@@ -18,7 +18,8 @@ export function articleKeyPerFeedMigration(caps: Capabilities): Migration {
         await sql`alter table articles drop primary key, add primary key (mp_id, id)`.execute(db);
         return;
       }
-      // SQLite cannot change a primary key in place: copy into a table with the new key, then swap the names.
+      // SQLite cannot change a primary key in place: copy into a table with the new key, then swap the names. The
+      // columns repeat 001's on purpose: a migration that has shipped never changes, so this one keeps its own copy.
       const longText = sql.raw(caps.longTextType);
       await db.schema
         .createTable('articles_keyed')
