@@ -151,6 +151,7 @@ function secretsIn(raw: unknown): string[] {
   const get = (...keys: string[]): unknown => keys.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined), raw);
   const held: string[] = [];
   if (get('cascade', 'api_secret')) held.push('cascade.api_secret');
+  if (get('cascade', 'notify_key')) held.push('cascade.notify_key');
   if (get('secret')) held.push('secret');
   if (get('metrics', 'token')) held.push('metrics.token');
   const url = get('database', 'url');
