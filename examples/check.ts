@@ -19,7 +19,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'cascade-example-check-'));
 try {
   const node = await local.addNode('example-child', 8);
   const config = loadConfig({
-    env: { CASCADE_NODE_TYPE: 'child', CASCADE_PARENT_API_URL: local.parent.url, CASCADE_API_KEY: node.api_key, CASCADE_API_SECRET: node.api_secret, CASCADE_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    env: { CASCADE_NODE_TYPE: 'child', CASCADE_PARENT_API_URL: local.parent.url, CASCADE_API_KEY: node.api_key, CASCADE_API_SECRET: node.api_secret, CASCADE_NETWORK_ALLOW_CIDRS: '127.0.0.1', CASCADE_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
   });
   console.log('cascade check (child):', JSON.stringify(await checkChild(config)));
 

@@ -25,7 +25,7 @@ if (!env.CASCADE_PARENT_API_URL && !env.CASCADE_PARENT_URL) {
 }
 const dataDir = mkdtempSync(join(tmpdir(), 'cascade-example-child-'));
 try {
-  const config = loadConfig({ env: { ...env, CASCADE_NODE_TYPE: 'child', CASCADE_DATA_DIR: dataDir, LOG_LEVEL: env.LOG_LEVEL ?? 'info' } });
+  const config = loadConfig({ env: { ...env, CASCADE_NODE_TYPE: 'child', CASCADE_NETWORK_ALLOW_CIDRS: env.CASCADE_NETWORK_ALLOW_CIDRS ?? '127.0.0.1', CASCADE_DATA_DIR: dataDir, LOG_LEVEL: env.LOG_LEVEL ?? 'info' } });
   const agent = new ChildAgent({ settings: resolveChildSettings(config), executor: feedExecutor, logger: createLogger(config.log_level), once: true });
   console.log('child finished:', await agent.run());
 } finally {

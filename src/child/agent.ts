@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Executor, TaskPackage } from '../executors/types.js';
+import { createGuardedFetch, type GuardedFetch } from '../net/guarded-fetch.js';
 import { backoffDelayMs, sleep } from './backoff.js';
 import { childVersion, type ChildSettings } from './child-settings.js';
 import { Delivery } from './delivery.js';
@@ -47,6 +48,7 @@ export class ChildAgent {
   private readonly inFlight = new Map<string, { feeds: number; done: Promise<AllocationOutcome> }>();
   private readonly claimAbort = new AbortController();
   private readonly executorAbort = new AbortController();
+  private readonly outboundFetch: GuardedFetch;
   private slotFreed: (() => void) | undefined;
   /** Ends the idle wait between claims early (a notify from the parent). */
   private wakeIdle: (() => void) | undefined;
@@ -62,8 +64,10 @@ export class ChildAgent {
     this.client = new ParentClient({ urls: settings.parentUrls, basePath: settings.apiBasePath, apiKey: settings.apiKey, apiSecret: settings.apiSecret, logger });
     this.listSync = new ListSync(this.client, logger, settings.syncIntervalMs);
     this.outbox = new Outbox(settings.dataDir);
+    for (const finding of this.outbox.modeFindings) logger.warn({ path: finding.path, mode: finding.mode }, finding.message);
     this.delivery = new Delivery(this.client, this.outbox, logger);
     this.feedSlots = new Semaphore(settings.maxConcurrency);
+    this.outboundFetch = createGuardedFetch(settings.networkPolicy);
     this.heartbeat = new Heartbeat({
       client: this.client,
       logger,
@@ -221,6 +225,7 @@ export class ChildAgent {
       validators: this.outbox,
       logger: this.options.logger,
       signal: this.executorAbort.signal,
+      fetch: this.outboundFetch,
     })
       .catch((error: unknown): AllocationOutcome => {
         this.options.logger.error({ allocation_id: pkg.allocation_id, reason: describe(error) }, 'allocation crashed');

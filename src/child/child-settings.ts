@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError, parentUrls } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { networkPolicy, type NetworkPolicy } from '../net/address-policy.js';
 
 /** The heartbeat answer does not carry the node's max_capacity, so without `max_concurrency` a child runs 4 feeds at once. */
 export const DEFAULT_MAX_CONCURRENCY = 4;
@@ -27,6 +28,8 @@ export type ChildSettings = {
   fetchMaxBytes: number;
   /** 0: no health endpoint. */
   healthPort: number;
+  /** What feed fetches (and their redirects) may reach: `network.allow_private`, `network.allow_cidrs`. */
+  networkPolicy: NetworkPolicy;
 };
 
 const DEFAULT_API_BASE_PATH = '/api/v1/cascade';
@@ -73,6 +76,7 @@ export function resolveChildSettings(config: Readonly<Config>): ChildSettings {
     fetchTimeoutMs: c.fetch_timeout_seconds * 1000,
     fetchMaxBytes: c.fetch_max_bytes,
     healthPort: c.health_port,
+    networkPolicy: networkPolicy(config.network),
   };
 }
 

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HttpValidators, ValidatorCache } from '../executors/types.js';
+import { preparePrivateSqliteFile, type ModeFinding } from '../store/file-modes.js';
 
 /** A call to the parent that must reach it eventually, in order. */
 export type OutboxCall = {
@@ -19,10 +19,13 @@ export type OutboxEntry = OutboxCall & { seq: number; attempts: number; createdA
  */
 export class Outbox implements ValidatorCache {
   private readonly db: Database.Database;
+  /** Store files that other users could read, narrowed to 0600 at open (the agent logs them). */
+  readonly modeFindings: readonly ModeFinding[];
 
   constructor(dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(join(dataDir, 'child.db'));
+    const filename = join(dataDir, 'child.db');
+    this.modeFindings = preparePrivateSqliteFile(filename);
+    this.db = new Database(filename);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(`

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Article, Executor, PackageFeed, TaskPackage, ValidatorCache } from '../executors/types.js';
+import type { GuardedFetch } from '../net/guarded-fetch.js';
 import type { Delivery } from './delivery.js';
 import { describe } from './parent-client.js';
 import type { Semaphore } from './semaphore.js';
@@ -25,6 +26,8 @@ export type RunAllocationDeps = {
   logger: Logger;
   /** Aborts the executors (grace period over); feeds still running are reported failed as interrupted. */
   signal: AbortSignal;
+  /** The executors' `fetch`: every connection checked by the network policy. */
+  fetch: GuardedFetch;
 };
 
 const now = (): string => new Date().toISOString();
@@ -74,7 +77,7 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
 async function runFeed(feed: PackageFeed, pkg: TaskPackage, deps: RunAllocationDeps, log: Logger): Promise<{ feed: PackageFeed; articles: Article[]; error?: string }> {
   if (deps.signal.aborted) return { feed, articles: [], error: 'interrupted: the child shut down before this feed ran' };
   try {
-    const articles = await deps.executor(feed, pkg, { logger: log.child({ feed_id: feed.id }), signal: deps.signal, fetch, validators: deps.validators });
+    const articles = await deps.executor(feed, pkg, { logger: log.child({ feed_id: feed.id }), signal: deps.signal, fetch: deps.fetch, validators: deps.validators });
     if (!Array.isArray(articles)) throw new Error('executor did not return an array of articles');
     // The parent checks mp_id against the allocation; an executor that forgets it should not fail the upload.
     const unique = new Map(articles.map((a) => [a.id, { ...a, mp_id: feed.id }]));

@@ -1,11 +1,15 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { parse as parseYaml } from 'yaml';
 import { ConfigError, parentUrls } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { redactUrl } from '../store/database-url.js';
+import { parseDatabaseUrl, redactUrl } from '../store/database-url.js';
+import { inspectPrivatePaths, sqliteFiles } from '../store/file-modes.js';
 import { migrationState } from '../store/migrate.js';
 import { openStore } from '../store/store.js';
 import { checkChild } from '../child/check.js';
-import { loadCliConfig, sqliteFileMissing, withCommonOptions, type CommonOptions } from './context.js';
+import { cliStoreLogger, loadCliConfig, sqliteFileMissing, withCommonOptions, type CommonOptions } from './context.js';
 import { CommandFailed } from './errors.js';
 import { printFields, printJson, printLine } from './output.js';
 
@@ -20,6 +24,8 @@ export function registerCheck(program: Command): void {
   ).action(async (options: CommonOptions) => {
     const config = loadCliConfig(options);
     if (config.cascade.node_type === 'child') return checkChildConfig(config, options);
+    // Modes first: opening the store narrows a file others can read, and check must report what it found.
+    const fileModes = parentFileModes(config, options);
     const store = await probeStore(config);
     const summary = {
       config_valid: true,
@@ -29,6 +35,7 @@ export function registerCheck(program: Command): void {
       listen: `${config.host}:${config.port}`,
       jwt_key: config.secret ? 'from config (secret / SECRET_KEY)' : 'kept in the store',
       store,
+      file_modes: fileModes,
     };
     if (options.json) printJson(summary);
     else {
@@ -40,15 +47,18 @@ export function registerCheck(program: Command): void {
         ['JWT key', summary.jwt_key],
         ['store', describeStore(store)],
       ]);
+      printModeFindings(fileModes);
     }
     if (!store.reachable) throw new CommandFailed(`the store is not reachable: ${store.error ?? 'unknown error'}`);
+    if (fileModes.errors.length > 0) throw new CommandFailed('other users can read the store, which holds the JWT signing key (see above).');
   });
 }
 
 async function checkChildConfig(config: Readonly<Config>, options: CommonOptions): Promise<void> {
   assertChildSettings(config);
   const result = await checkChild(config);
-  if (options.json) printJson({ config_valid: true, role: 'child', parent_urls: parentUrls(config), ...result });
+  const fileModes = childFileModes(config, options);
+  if (options.json) printJson({ config_valid: true, role: 'child', parent_urls: parentUrls(config), ...result, file_modes: fileModes });
   else {
     printFields([
       ['config', 'valid'],
@@ -59,6 +69,7 @@ async function checkChildConfig(config: Readonly<Config>, options: CommonOptions
     for (const parent of result.parents) {
       printLine(parent.ok ? `OK    ${parent.url}: authenticated as node ${parent.node_name} in ${parent.round_trip_ms} ms` : `FAIL  ${parent.url}: ${parent.error}`);
     }
+    printModeFindings(fileModes);
   }
   if (!result.ok) throw new CommandFailed('the child cannot authenticate against any parent (see above).');
 }
@@ -78,7 +89,7 @@ async function probeStore(config: Readonly<Config>): Promise<StoreState> {
   const missing = sqliteFileMissing(config);
   if (missing) return { reachable: true, pending_migrations: null, error: `${missing} does not exist yet` };
   try {
-    const store = await openStore(config);
+    const store = await openStore(config, cliStoreLogger);
     try {
       const pending = (await migrationState(store.db, store.caps)).filter((m) => m.executedAt === undefined).map((m) => m.name);
       return { reachable: true, pending_migrations: pending };
@@ -95,4 +106,60 @@ function describeStore(state: StoreState): string {
   if (state.pending_migrations === null) return `not created yet (${state.error ?? ''}); run \`cascade init\``;
   if (state.pending_migrations.length > 0) return `reachable; ${state.pending_migrations.length} migration(s) pending; run \`cascade init\``;
   return 'reachable, schema up to date';
+}
+
+/** Mode problems: `errors` fail the check (a store file others can read), `warnings` do not. */
+type FileModes = { errors: string[]; warnings: string[] };
+
+function parentFileModes(config: Readonly<Config>, options: CommonOptions): FileModes {
+  const target = parseDatabaseUrl(config.database.url);
+  const modes: FileModes = { errors: [], warnings: configFileWarnings(options) };
+  if (target.dialect !== 'sqlite' || target.filename === ':memory:') return modes;
+  modes.warnings.push(...inspectPrivatePaths([dirname(target.filename)], 'dir').map((f) => `data directory ${f.message}`));
+  modes.errors.push(...inspectPrivatePaths(sqliteFiles(target.filename), 'file').map((f) => `store file ${f.message}`));
+  return modes;
+}
+
+function childFileModes(config: Readonly<Config>, options: CommonOptions): FileModes {
+  const dataDir = config.cascade.data_dir;
+  return {
+    errors: [],
+    warnings: [
+      ...configFileWarnings(options),
+      ...inspectPrivatePaths([dataDir], 'dir').map((f) => `data directory ${f.message}`),
+      ...inspectPrivatePaths(sqliteFiles(join(dataDir, 'child.db')), 'file').map((f) => `outbox file ${f.message}`),
+    ],
+  };
+}
+
+/** A config file that holds a secret (node secret, JWT key, metrics token, database password) must be private too. */
+function configFileWarnings(options: CommonOptions): string[] {
+  const path = options.config ?? process.env.CASCADE_CONFIG ?? (existsSync('config.yaml') ? 'config.yaml' : undefined);
+  if (!path || !existsSync(path)) return [];
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'));
+  } catch {
+    return [];
+  }
+  const held = secretsIn(raw);
+  if (held.length === 0) return [];
+  return inspectPrivatePaths([path], 'file').map((f) => `config file holds ${held.join(', ')} and ${f.message}`);
+}
+
+function secretsIn(raw: unknown): string[] {
+  const get = (...keys: string[]): unknown => keys.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined), raw);
+  const held: string[] = [];
+  if (get('cascade', 'api_secret')) held.push('cascade.api_secret');
+  if (get('cascade', 'notify_key')) held.push('cascade.notify_key');
+  if (get('secret')) held.push('secret');
+  if (get('metrics', 'token')) held.push('metrics.token');
+  const url = get('database', 'url');
+  if (typeof url === 'string' && /:\/\/[^/@]*:[^/@]*@/.test(url)) held.push('a database password');
+  return held;
+}
+
+function printModeFindings(modes: FileModes): void {
+  for (const error of modes.errors) printLine(`FAIL  ${error}`);
+  for (const warning of modes.warnings) printLine(`WARN  ${warning}`);
 }

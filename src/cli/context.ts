@@ -5,8 +5,10 @@ import type { Config } from '../config/schema.js';
 import { CascadeError } from '../errors/cascade-error.js';
 import { parseDatabaseUrl } from '../store/database-url.js';
 import { migrationState } from '../store/migrate.js';
+import type { StoreLogger } from '../store/connect.js';
 import { openStore, type Store } from '../store/store.js';
 import { CommandFailed } from './errors.js';
+import { printError } from './output.js';
 
 /** Options every command accepts. */
 export type CommonOptions = { config?: string | undefined; json?: boolean | undefined };
@@ -40,6 +42,9 @@ export function sqliteFileMissing(config: Readonly<Config>): string | undefined 
   return undefined;
 }
 
+/** What the store reports while a command runs (a store file narrowed to 0600) goes to stderr as a warning. */
+export const cliStoreLogger: StoreLogger = { warn: (_details, message) => printError(`warning: ${message}`) };
+
 /**
  * Opens the store, runs `work`, and always closes it. Commands other than `init` refuse to run against a store
  * that `cascade init` has not created or migrated, rather than creating tables as a side effect.
@@ -47,7 +52,7 @@ export function sqliteFileMissing(config: Readonly<Config>): string | undefined 
 export async function withStore<T>(config: Readonly<Config>, work: (store: Store) => Promise<T>, { migrate = false } = {}): Promise<T> {
   const missingFile = migrate ? undefined : sqliteFileMissing(config);
   if (missingFile) throw new CommandFailed(`No store at ${missingFile}; run \`cascade init\` first.`);
-  const store = await openStore(config);
+  const store = await openStore(config, cliStoreLogger);
   try {
     if (!migrate) await assertMigrated(store);
     return await work(store);

@@ -6,6 +6,7 @@ import { CascadeError } from '../errors/cascade-error.js';
 import { connectDatabase } from '../store/connect.js';
 import { parseDatabaseUrl, redactUrl } from '../store/database-url.js';
 import { migrationState } from '../store/migrate.js';
+import { printJson, printLine } from './output.js';
 
 type DbCheckOptions = { config?: string | undefined; json?: boolean | undefined };
 
@@ -30,10 +31,10 @@ export function registerDb(program: Command): void {
     .action(async (options: DbCheckOptions) => {
       const report = await checkDatabase(loadConfig({ configPath: options.config }));
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        printJson(report);
         return;
       }
-      process.stdout.write(formatDbCheckReport(report));
+      printLine(formatDbCheckReport(report).replace(/\n$/, ''));
     });
 }
 

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { Dispatcher, type DispatchSummary } from '../dispatch/dispatcher.js';
 import { NodeNotifier } from '../dispatch/node-notifier.js';
 import { createLogger } from '../logger.js';
+import { networkPolicy } from '../net/address-policy.js';
+import { createGuardedFetch } from '../net/guarded-fetch.js';
 import { loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
 import { printFields, printJson, printLine } from './output.js';
 
@@ -19,7 +21,7 @@ export function registerDispatch(program: Command): void {
     // Nodes with an api_url hear of their new work before the command exits (each notify waits 2 s at most).
     const logger = createLogger(config.log_level === 'info' ? 'warn' : config.log_level);
     const summary = await withStore(config, async (store) => {
-      const notifier = new NodeNotifier(store, logger);
+      const notifier = new NodeNotifier(store, logger, createGuardedFetch(networkPolicy(config.network)));
       const result = await new Dispatcher(store, config.dispatch, undefined, notifier).run({ taskId: options.task, trigger: 'cli' });
       await notifier.settled();
       return result;

@@ -6,6 +6,7 @@ import { sqliteCapabilities } from '../store/capabilities.js';
 import { parseDatabaseUrl, redactUrl } from '../store/database-url.js';
 import { knownMigrationNames, migrateToLatest, migrationState } from '../store/migrate.js';
 import { openStore } from '../store/store.js';
+import { printJson, printLine } from './output.js';
 
 type MigrateOptions = { config?: string | undefined; json?: boolean | undefined; dryRun?: boolean | undefined };
 
@@ -23,10 +24,10 @@ export function registerMigrate(program: Command): void {
       const config = loadConfig({ configPath: options.config });
       const report = await migrate(config, options.dryRun === true);
       if (options.json) {
-        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        printJson(report);
         return;
       }
-      process.stdout.write(formatMigrateReport(report));
+      printLine(formatMigrateReport(report).replace(/\n$/, ''));
     });
 }
 

@@ -50,7 +50,7 @@ export function registerNode(program: Command): void {
     printCredentials(`Node '${created.name}' created (id ${created.id}, capacity ${created.sync_config.max_capacity}).`, pair);
     printLine("Paste this into the child's config.yaml (check parent_api_url is the address the child can reach):");
     printLine();
-    process.stdout.write(yaml);
+    printLine(yaml.replace(/\n$/, ''));
   });
 
   withCommonOptions(node.command('list').description('List nodes with status, heartbeat age and load (current/max).'), { json: true }).action(

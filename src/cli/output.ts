@@ -1,18 +1,40 @@
 /**
  * Human output is plain aligned text (no colour, so it pastes and pipes cleanly); `--json` prints one JSON
  * document on stdout. Messages for people who are watching go to stderr so that stdout stays scriptable.
+ *
+ * Much of what is printed comes from children (hostname, version, error messages) or from other users (names,
+ * descriptions): a control character in it would reach the operator's terminal as an escape sequence (retitle the
+ * window, clear the screen, rewrite what was printed). Every human output goes through `escapeControl` here; JSON
+ * output stays exact.
  */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+// Matching control characters is the point of these two.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+// eslint-disable-next-line no-control-regex
+const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+
+/** C0, DEL and C1 control characters (ESC, BEL, CR…) as visible `\u001b` escapes; newlines too unless `keepNewlines`. */
+export function escapeControl(text: string, keepNewlines = false): string {
+  return text.replace(keepNewlines ? CONTROL_BUT_NEWLINE : CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** One line of human output; the text's own newlines are kept, every other control character is escaped. */
 export function printLine(text = ''): void {
-  process.stdout.write(`${text}\n`);
+  process.stdout.write(`${escapeControl(text, true)}\n`);
+}
+
+/** A message for the person watching, on stderr, escaped as human output is. */
+export function printError(text: string): void {
+  process.stderr.write(`${escapeControl(text, true)}\n`);
 }
 
 /** A table with a header row; every column is padded to its widest cell. */
 export function printTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): void {
-  process.stdout.write(formatTable(headers, rows));
+  process.stdout.write(formatTable(headers, rows.map((row) => row.map((cell) => escapeControl(cell)))));
 }
 
 function formatTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
@@ -28,7 +50,7 @@ function formatTable(headers: readonly string[], rows: ReadonlyArray<readonly st
 /** `key: value` lines with the values aligned. */
 export function printFields(fields: ReadonlyArray<readonly [string, string]>): void {
   const width = Math.max(0, ...fields.map(([key]) => key.length));
-  for (const [key, value] of fields) printLine(`${`${key}:`.padEnd(width + 1)} ${value}`);
+  for (const [key, value] of fields) printLine(`${`${key}:`.padEnd(width + 1)} ${escapeControl(value)}`);
 }
 
 /** "12s ago", "3m ago", "never": how long since an ISO timestamp. */

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { CascadeError } from '../errors/cascade-error.js';
 import { CommandFailed, ExitCode, UsageError } from './errors.js';
+import { printError } from './output.js';
 
 function packageVersion(): string {
   try {
@@ -44,19 +45,19 @@ function reportError(error: unknown): number {
     return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
   if (error instanceof ConfigError) {
-    process.stderr.write(`cascade: ${error.message}\n`);
+    printError(`cascade: ${error.message}`);
     return ExitCode.usage;
   }
   if (error instanceof UsageError) {
-    process.stderr.write(`cascade: ${error.message}\n`);
+    printError(`cascade: ${error.message}`);
     return ExitCode.usage;
   }
   if (error instanceof CommandFailed || error instanceof CascadeError) {
-    process.stderr.write(`cascade: ${error.message}\n`);
+    printError(`cascade: ${error.message}`);
     return ExitCode.failure;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`cascade: ${message}\n`);
-  if (process.env.CASCADE_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  printError(`cascade: ${message}`);
+  if (process.env.CASCADE_DEBUG && error instanceof Error && error.stack) printError(error.stack);
   return ExitCode.failure;
 }

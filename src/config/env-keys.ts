@@ -19,6 +19,8 @@ export const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['CASCADE_OFFLINE_AFTER_SECONDS', 'dispatch.offline_after_seconds'],
   ['CASCADE_SCHEDULER_ENABLED', 'scheduler.enabled'],
   ['CASCADE_METRICS_TOKEN', 'metrics.token'],
+  ['CASCADE_NETWORK_ALLOW_PRIVATE', 'network.allow_private'],
+  ['CASCADE_NETWORK_ALLOW_CIDRS', 'network.allow_cidrs'],
   ['CASCADE_ENABLED', 'cascade.enabled'],
   ['CASCADE_NODE_TYPE', 'cascade.node_type'],
   ['CASCADE_PARENT_URL', 'cascade.parent_api_url'],

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { validate } from './config-validator.generated.js';
+import { parseCidr } from '../net/address-policy.js';
 import { ENV_KEYS } from './env-keys.js';
 import type { Config } from './schema.js';
 
@@ -45,6 +46,11 @@ export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
     problems.push(...describeProblems(validateConfig.errors ?? [], raw));
     throw new ConfigError(problems, source);
   }
+  for (const cidr of raw.network.allow_cidrs) {
+    const parsed = parseCidr(cidr);
+    if (typeof parsed === 'string') problems.push(`network.allow_cidrs: ${parsed}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems, source);
   return deepFreeze(normalize(raw));
 }
 
@@ -72,7 +78,7 @@ const INTEGER_KEYS = new Set([
   'dispatch.sweep_interval_seconds', 'dispatch.retry_backoff_seconds', 'dispatch.max_attempts',
   'dispatch.offline_after_seconds', 'cascade.sync_interval', 'cascade.health_port', 'cascade.heartbeat_interval', 'cascade.max_concurrency',
 ]);
-const BOOLEAN_KEYS = new Set(['database.prepared_statements', 'scheduler.enabled', 'cascade.enabled']);
+const BOOLEAN_KEYS = new Set(['database.prepared_statements', 'scheduler.enabled', 'network.allow_private', 'cascade.enabled']);
 
 /** Environment values are strings; turn them into the schema's types so validation reports real mistakes. */
 function coerceEnvValue(keyPath: string, value: string): unknown {
@@ -84,6 +90,7 @@ function coerceEnvValue(keyPath: string, value: string): unknown {
     return value;
   }
   if (keyPath === 'cascade.parent_api_url') return splitUrls(value);
+  if (keyPath === 'network.allow_cidrs') return value.split(',').map((c) => c.trim()).filter(Boolean);
   return value;
 }
 

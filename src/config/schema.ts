@@ -65,6 +65,27 @@ export const AuthSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const NetworkSchema = Type.Object(
+  {
+    allow_private: Type.Boolean({
+      description:
+        'Let outbound requests (feed fetches and their redirects, webhooks, test-connection, notify) reach loopback and ' +
+        'private addresses (127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7). ' +
+        'Off by default: a feed URL must not become a way into your network. Link-local and cloud metadata addresses ' +
+        '(169.254.0.0/16, fe80::/10) stay refused. Env: `CASCADE_NETWORK_ALLOW_PRIVATE`.',
+      default: false,
+    }),
+    allow_cidrs: Type.Array(Type.String({ minLength: 1 }), {
+      description:
+        'Private ranges or addresses outbound requests may reach although `allow_private` is off, e.g. ' +
+        '`[192.168.1.0/24, 127.0.0.1]` for children and feeds on your LAN. Link-local and metadata addresses stay ' +
+        'refused. Env: `CASCADE_NETWORK_ALLOW_CIDRS` (comma-separated).',
+      default: [],
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const CascadeSchema = Type.Object(
   {
     enabled: Type.Boolean({ description: 'Cascade features on. Env: `CASCADE_ENABLED`.', default: true }),
@@ -128,6 +149,7 @@ export const ConfigSchema = Type.Object(
     scheduler: SchedulerSchema,
     metrics: MetricsSchema,
     auth: AuthSchema,
+    network: NetworkSchema,
     cascade: CascadeSchema,
   },
   { additionalProperties: false },

@@ -47,6 +47,8 @@ export function spawnChild(options: SpawnChildOptions): ChildHandle {
       data_dir: join(options.dir, 'data'),
       ...options.cascade,
     },
+    // The demo's parent and sample-feed server listen on this machine: allow loopback explicitly (refused by default).
+    network: { allow_cidrs: ['127.0.0.1'] },
   };
   writeFileSync(configPath, stringify(config), { mode: 0o600 });
   const logFile = options.logFile ?? join(options.dir, 'child.log');

@@ -50,6 +50,8 @@ export async function startLocalCascade(options: { overrides?: Record<string, un
         log_level: options.logLevel ?? 'info',
         'database.url': `sqlite:${join(dir, 'cascade.db')}`,
         'scheduler.enabled': false,
+        // Everything runs on 127.0.0.1, which a fresh install refuses to reach: allow it explicitly.
+        'network.allow_cidrs': ['127.0.0.1'],
         ...options.overrides,
       },
     });

@@ -3,6 +3,7 @@ import type { AdminApi } from './admin-api.js';
 import { spawnChild, type ChildHandle } from './child-process.js';
 import { startLocalCascade, type LocalCascade } from './local-cascade.js';
 import { countStatuses, formatSummaryTable, progressLine, summarizeByNode, type AllocationRow } from './progress.js';
+import { escapeControl } from '../cli/output.js';
 
 export type DemoOptions = {
   /** Stop after the summary instead of waiting for Ctrl-C. */
@@ -22,7 +23,8 @@ const DEMO_NODES = [
  */
 export async function runDemo(options: DemoOptions): Promise<number> {
   const out = options.out ?? process.stdout;
-  const say = (line: string): void => void out.write(`${line}\n`);
+  // Node names and errors in these lines come from the API: escaped as every human output of the CLI is.
+  const say = (line: string): void => void out.write(`${escapeControl(line, true)}\n`);
   const children: ChildHandle[] = [];
   let local: LocalCascade | undefined;
   // Backstop: whatever happens, no child outlives the demo.

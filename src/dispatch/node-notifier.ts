@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { NOTIFY_SIGNATURE_HEADER, signedNotify } from '../auth/notify-signature.js';
+import type { GuardedFetch } from '../net/guarded-fetch.js';
 import type { Store } from '../store/store.js';
 
 export type Placement = { allocationId: string; nodeId: string; feedCount: number };
@@ -18,6 +19,8 @@ export class NodeNotifier {
   constructor(
     private readonly store: Store,
     private readonly logger: Logger,
+    /** Through the network policy: a node's api_url is an address someone typed in. */
+    private readonly fetch: GuardedFetch,
     private readonly timeoutMs = NOTIFY_TIMEOUT_MS,
   ) {}
 
@@ -45,7 +48,7 @@ export class NodeNotifier {
         const { body, signature } = signedNotify(target.notify_key, { allocation_id: first.allocationId, feed_count: mine.reduce((n, p) => n + p.feedCount, 0) });
         const url = `${target.api_url.replace(/\/+$/, '')}/api/v1/cascade/notify`;
         try {
-          const response = await fetch(url, {
+          const response = await this.fetch(url, {
             method: 'POST',
             headers: { 'content-type': 'application/json', [NOTIFY_SIGNATURE_HEADER]: signature },
             body,

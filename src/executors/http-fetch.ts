@@ -1,3 +1,5 @@
+import { AddressRefusedError } from '../net/address-policy.js';
+import { followRedirects, RedirectError } from '../net/redirects.js';
 import { PermanentFeedError, type HttpValidators } from './types.js';
 
 export type FetchLimits = {
@@ -21,51 +23,51 @@ export type FetchOutcome =
   | { kind: 'not-modified'; finalUrl: string }
   | { kind: 'body'; finalUrl: string; body: string; contentType: string; validators: HttpValidators };
 
-const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-
 /**
  * GET with a timeout over the whole exchange (headers and body), a streamed body limit, and redirects followed by
- * hand so the count is ours and every hop gets the same headers.
+ * hand so the count is ours. The task's headers and cookies (and the conditional-GET validators) go only to the
+ * feed URL's origin: a redirect to another host, port or scheme (also https → http) gets none of them. A target the
+ * network policy refuses fails for good with the policy's reason.
  */
 export async function fetchWithLimits(request: FetchRequest): Promise<FetchOutcome> {
   const timeout = AbortSignal.timeout(request.limits.timeoutMs);
   const signal = AbortSignal.any([request.signal, timeout]);
-  const headers: Record<string, string> = { 'user-agent': 'cascade-child', accept: ACCEPT, ...request.headers };
-  if (request.validators?.etag) headers['if-none-match'] = request.validators.etag;
-  if (request.validators?.lastModified) headers['if-modified-since'] = request.validators.lastModified;
+  const originHeaders: Record<string, string> = { ...request.headers };
+  if (request.validators?.etag) originHeaders['if-none-match'] = request.validators.etag;
+  if (request.validators?.lastModified) originHeaders['if-modified-since'] = request.validators.lastModified;
   let url = request.url;
   try {
-    for (let hop = 0; ; hop++) {
-      const response = await request.fetch(url, { headers, redirect: 'manual', signal });
-      if (REDIRECTS.has(response.status)) {
-        await response.body?.cancel();
-        const location = response.headers.get('location');
-        if (!location) throw new PermanentFeedError(`redirect ${response.status} without a Location header from ${url}`);
-        if (hop + 1 > request.limits.maxRedirects) throw new PermanentFeedError(`too many redirects (more than ${request.limits.maxRedirects})`);
-        url = new URL(location, url).toString();
-        continue;
-      }
-      if (response.status === 304) {
-        await response.body?.cancel();
-        return { kind: 'not-modified', finalUrl: url };
-      }
-      if (!response.ok) {
-        await response.body?.cancel();
-        const reason = `HTTP ${response.status} ${response.statusText}`.trim();
-        if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) throw new PermanentFeedError(reason);
-        throw new Error(reason);
-      }
-      const body = await readLimited(response, request.limits.maxBytes);
-      return {
-        kind: 'body',
-        finalUrl: url,
-        body,
-        contentType: response.headers.get('content-type') ?? '',
-        validators: { etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined },
-      };
+    const followed = await followRedirects({
+      fetch: request.fetch,
+      url,
+      originHeaders,
+      commonHeaders: { 'user-agent': 'cascade-child', accept: ACCEPT },
+      maxRedirects: request.limits.maxRedirects,
+      init: { signal },
+    });
+    url = followed.url;
+    const response = followed.response;
+    if (response.status === 304) {
+      await response.body?.cancel();
+      return { kind: 'not-modified', finalUrl: url };
     }
+    if (!response.ok) {
+      await response.body?.cancel();
+      const reason = `HTTP ${response.status} ${response.statusText}`.trim();
+      if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) throw new PermanentFeedError(reason);
+      throw new Error(reason);
+    }
+    const body = await readLimited(response, request.limits.maxBytes);
+    return {
+      kind: 'body',
+      finalUrl: url,
+      body,
+      contentType: response.headers.get('content-type') ?? '',
+      validators: { etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined },
+    };
   } catch (error) {
     if (timeout.aborted && !request.signal.aborted) throw new Error(`timed out after ${request.limits.timeoutMs / 1000} s fetching ${url}`, { cause: error });
+    if (error instanceof RedirectError || error instanceof AddressRefusedError) throw new PermanentFeedError(error.message, { cause: error });
     throw error;
   }
 }

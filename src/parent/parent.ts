@@ -14,6 +14,8 @@ import { openStore, type Store } from '../store/store.js';
 import { buildApp } from './app.js';
 import { Readiness } from './readiness.js';
 import type { ParentServices } from './services.js';
+import { networkPolicy } from '../net/address-policy.js';
+import { createGuardedFetch } from '../net/guarded-fetch.js';
 
 export const JWT_KEY_SETTING = 'jwt_signing_key';
 
@@ -36,7 +38,8 @@ export async function startParent(config: Readonly<Config>, logger: Logger): Pro
   try {
     await store.migrate();
     const metrics = new Metrics(store, config.dispatch.offline_after_seconds);
-    const notifier = new NodeNotifier(store, logger.child({ component: 'notifier' }));
+    const outboundFetch = createGuardedFetch(networkPolicy(config.network));
+    const notifier = new NodeNotifier(store, logger.child({ component: 'notifier' }), outboundFetch);
     const dispatcher = new Dispatcher(store, config.dispatch, metrics, notifier);
     const services: ParentServices = {
       config,
@@ -49,6 +52,7 @@ export async function startParent(config: Readonly<Config>, logger: Logger): Pro
       sweeper: new Sweeper(store, config.dispatch, logger.child({ component: 'sweeper' }), metrics),
       scheduler: new Scheduler(store, dispatcher, logger.child({ component: 'scheduler' })),
       readiness: new Readiness(),
+      outboundFetch,
     };
     const app = await buildApp({ services, logger });
     await app.listen({ host: config.host, port: config.port });

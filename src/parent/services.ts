@@ -6,6 +6,7 @@ import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { Scheduler } from '../dispatch/scheduler.js';
 import type { Sweeper } from '../dispatch/sweeper.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { GuardedFetch } from '../net/guarded-fetch.js';
 import type { Store } from '../store/store.js';
 import type { Readiness } from './readiness.js';
 
@@ -21,4 +22,6 @@ export type ParentServices = {
   readonly sweeper: Sweeper;
   readonly scheduler: Scheduler;
   readonly readiness: Readiness;
+  /** Every request the parent makes to an address it was given (test-connection, webhooks, notify): `network` policy. */
+  readonly outboundFetch: GuardedFetch;
 };

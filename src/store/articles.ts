@@ -25,7 +25,8 @@ export type ArticleView = Omit<ArticleTable, 'created_at' | 'updated_at' | 'allo
   updated_at: string | null;
 };
 
-const UPDATABLE = ['mp_id', 'title', 'url', 'pic_url', 'description', 'content', 'content_markdown', 'publish_time', 'ext', 'allocation_id', 'node_id', 'updated_at'] as const;
+/** An upload replaces an article's content, never its key: `mp_id` is not here (issue 12, defect 5). */
+const UPDATABLE = ['title', 'url', 'pic_url', 'description', 'content', 'content_markdown', 'publish_time', 'ext', 'allocation_id', 'node_id', 'updated_at'] as const;
 /** Bound parameters per article row (its columns). */
 const ARTICLE_COLUMNS = 14;
 
@@ -39,6 +40,15 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
   return groups;
 }
 
+/** The primary key `(mp_id, id)` as one string; NUL cannot occur in either part (the request pipeline refuses it). */
+function articleKey(article: { mp_id: string; id: string }): string {
+  return `${article.mp_id}\u0000${article.id}`;
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export class ArticlesStore {
   constructor(
     private readonly db: Kysely<Database>,
@@ -49,7 +59,8 @@ export class ArticlesStore {
    * Upserts a node's articles for an allocation it holds (or completed: a repeated upload is harmless).
    * Returns how many were received and how many were new to the store. "New" is what the insert itself
    * reports (insert-or-ignore first, then update the rest), so concurrent duplicate uploads count each article
-   * once. Rows go in id order so that overlapping uploads lock them in the same order.
+   * once. An article is keyed by its feed and id: an upload for one feed never touches another feed's article
+   * with the same id. Rows go in key order so that overlapping uploads lock them in the same order.
    */
   async upload(allocationId: string, actor: NodeActor, articles: readonly ArticleInput[], nowMs = Date.now()): Promise<{ received: number; new_count: number }> {
     return this.db.transaction().execute(async (trx) => {
@@ -60,7 +71,7 @@ export class ArticlesStore {
           details: foreign.map((mp) => ({ path: 'articles.mp_id', message: `'${mp}' is not in this allocation` })),
         });
       }
-      const unique = [...new Map(articles.map((a) => [a.id, a])).values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      const unique = [...new Map(articles.map((a) => [articleKey(a), a])).values()].sort((a, b) => compareKeys(articleKey(a), articleKey(b)));
       const rows: ArticleTable[] = unique.map((a) => ({
         id: a.id,
         mp_id: a.mp_id,
@@ -98,10 +109,10 @@ export class ArticlesStore {
     });
   }
 
-  /** Inserts the rows whose id is not stored yet; returns how many it inserted. */
+  /** Inserts the rows whose (mp_id, id) is not stored yet; returns how many it inserted. */
   async #insertNew(trx: Trx, rows: ArticleTable[]): Promise<number> {
     const insert = trx.insertInto('articles').values(rows);
-    const result = this.caps.dialect === 'mysql' ? await insert.ignore().executeTakeFirst() : await insert.onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+    const result = this.caps.dialect === 'mysql' ? await insert.ignore().executeTakeFirst() : await insert.onConflict((oc) => oc.columns(['mp_id', 'id']).doNothing()).executeTakeFirst();
     return Number(result.numInsertedOrUpdatedRows ?? 0);
   }
 
@@ -155,6 +166,6 @@ export class ArticlesStore {
       await insert.onDuplicateKeyUpdate(Object.fromEntries(UPDATABLE.map((c) => [c, sql`values(${sql.ref(c)})`]))).execute();
       return;
     }
-    await insert.onConflict((oc) => oc.column('id').doUpdateSet(Object.fromEntries(UPDATABLE.map((c) => [c, sql`excluded.${sql.ref(c)}`])))).execute();
+    await insert.onConflict((oc) => oc.columns(['mp_id', 'id']).doUpdateSet(Object.fromEntries(UPDATABLE.map((c) => [c, sql`excluded.${sql.ref(c)}`])))).execute();
   }
 }

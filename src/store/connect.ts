@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, sql, type DatabaseConnection, type SqliteDatabase } from 'kysely';
 import type { PoolConnection } from 'mysql2';
 import type pg from 'pg';
@@ -7,6 +5,7 @@ import { mysqlCapabilities, postgresCapabilities, sqliteCapabilities, type Capab
 import { parseDatabaseUrl, redactUrl } from './database-url.js';
 import type { Database } from './tables.js';
 import { withPreparedStatements } from './postgres-prepared-statements.js';
+import { preparePrivateSqliteFile } from './file-modes.js';
 import { startSqliteCheckpointer } from './sqlite-checkpointer.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
@@ -65,7 +64,7 @@ type PoolSettings = { poolSize: number; statementTimeoutMs: number; preparedStat
 async function connectSqlite(filename: string, logger: StoreLogger): Promise<Connection> {
   const { default: BetterSqlite3 } = await import('better-sqlite3');
   const inMemory = filename === ':memory:';
-  if (!inMemory) mkdirSync(dirname(filename), { recursive: true });
+  if (!inMemory) for (const finding of preparePrivateSqliteFile(filename)) logger.warn({ path: finding.path, mode: finding.mode }, finding.message);
   const database = new BetterSqlite3(filename);
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 10000');

@@ -9,6 +9,12 @@ export class SettingsStore {
     return row?.value;
   }
 
+  /** Replaces the value of a setting that exists; false when there was none. */
+  async replace(key: string, value: string): Promise<boolean> {
+    const result = await this.db.updateTable('settings').set({ value }).where('key', '=', key).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   /** Stores `value` unless the key already has one; returns what is stored afterwards (first writer wins). */
   async getOrCreate(key: string, create: () => string): Promise<string> {
     const existing = await this.get(key);

@@ -106,6 +106,25 @@ describe('loadConfig', () => {
     expect(problemsOf(() => loadConfig({ configPath: file('list-root.yaml', '- 1\n- 2\n'), env: {} }))).toEqual(['config file must hold a mapping of keys to values']);
   });
 
+  it('refuses private addresses by default and reads the network allowances from the file or the environment', () => {
+    expect(loadConfig({ env: {} }).network).toEqual({ allow_private: false, allow_cidrs: [] });
+    const fromEnv = loadConfig({ env: { CASCADE_NETWORK_ALLOW_PRIVATE: 'yes', CASCADE_NETWORK_ALLOW_CIDRS: '127.0.0.1, 192.168.1.0/24' } }).network;
+    expect(fromEnv).toEqual({ allow_private: true, allow_cidrs: ['127.0.0.1', '192.168.1.0/24'] });
+    const error = (() => {
+      try {
+        loadConfig({ env: {}, overrides: { 'network.allow_cidrs': ['10.0.0.0/8', 'lan', '10.0.0.0/40'] } });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.problems).toEqual([
+      "network.allow_cidrs: 'lan' is not an IP address or CIDR range (e.g. 10.1.0.0/16, 127.0.0.1, fd12::/64)",
+      "network.allow_cidrs: '10.0.0.0/40' is not an IP address or CIDR range (e.g. 10.1.0.0/16, 127.0.0.1, fd12::/64)",
+    ]);
+  });
+
   it('returns a frozen object', () => {
     const config = loadConfig({ env: {} });
     expect(Object.isFrozen(config)).toBe(true);

@@ -43,6 +43,8 @@ export async function startTestParent(options: TestParentOptions = {}): Promise<
       log_level: 'info',
       'database.url': options.databaseUrl ?? `sqlite:${join(dir, 'cascade.db')}`,
       'scheduler.enabled': false,
+      // Test servers listen on 127.0.0.1, which the network policy refuses unless allowed.
+      'network.allow_cidrs': ['127.0.0.1'],
       ...options.overrides,
     },
   });

@@ -34,6 +34,25 @@ describeEachStore('child work API: articles and completion', (dialect) => {
     expect(listed.body.data.list.map((a) => a.id).sort()).toEqual(['a1', 'a3']);
   });
 
+  it("keeps a feed's article when an upload for another feed reuses its id", async () => {
+    const store = t.parent.services.store;
+    const upload = (articles: object[]) => api<{ received: number; new_count: number }>(t.url, '/api/v1/cascade/upload-articles', { aksk: node, json: { allocation_id: pkg.allocation_id, articles } });
+    await upload([{ ...article('shared-id', feeds[0]!), title: 'F1 original' }]);
+    const countsBefore = (await store.feeds.list({}, 10, 0)).list.map((f) => [f.id, f.article_count]);
+    const hijack = await upload([{ ...article('shared-id', feeds[1]!), title: 'written through F2', url: 'https://attacker.example/' }]);
+    expect(hijack.status).toBe(200);
+    expect(hijack.body.data).toEqual({ received: 1, new_count: 1 });
+    const byFeed = async (feedId: string) =>
+      (await api<{ list: Array<{ id: string; mp_id: string; title: string; url: string }> }>(t.url, `/api/v1/articles?mp_id=${feedId}&limit=100`, { token: t.adminToken })).body.data.list.filter((a) => a.id === 'shared-id');
+    expect(await byFeed(feeds[0]!)).toEqual([expect.objectContaining({ mp_id: feeds[0], title: 'F1 original', url: 'https://example.com/shared-id' })]);
+    expect(await byFeed(feeds[1]!)).toEqual([expect.objectContaining({ mp_id: feeds[1], title: 'written through F2' })]);
+    // F2 gained one article of its own; F1 lost none.
+    const countsAfter = new Map((await store.feeds.list({}, 10, 0)).list.map((f) => [f.id, f.article_count]));
+    const before = new Map(countsBefore as Array<[string, number]>);
+    expect(countsAfter.get(feeds[0]!)).toBe(before.get(feeds[0]!));
+    expect(countsAfter.get(feeds[1]!)).toBe((before.get(feeds[1]!) ?? 0) + 1);
+  });
+
   it.each([
     ['an article of a feed outside the allocation', { articles: [article('x', 'MP_OTHER')] }, 400, 'VALIDATION_FAILED'],
     ['more than 1,000 articles', { articles: Array.from({ length: 1001 }, (_, i) => article(`b${i}`, 'MP_WXS_1')) }, 400, 'VALIDATION_FAILED'],

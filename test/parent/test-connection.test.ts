@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachStore } from '../helpers/databases.js';
+import { networkPolicy } from '../../src/net/address-policy.js';
+import { createGuardedFetch } from '../../src/net/guarded-fetch.js';
 import { probeHealth } from '../../src/parent/routes/admin/nodes.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
@@ -88,13 +90,30 @@ describeEachStore('POST /cascade/nodes/{id}/test-connection', (dialect) => {
     expect(viewer.status).toBe(403);
   });
 
+  it('refuses addresses outside the network policy without connecting, with the same answer whatever listens there', async () => {
+    const id = await nodeWith(healthyUrl, 'policy-child');
+    const probe = (apiUrl: string) => api<Probe>(t.url, `/api/v1/cascade/nodes/${id}/test-connection`, { token: t.adminToken, json: { api_url: apiUrl } });
+    const metadata = await probe('http://169.254.169.254');
+    expect(metadata.status).toBe(200);
+    expect(metadata.body.data).toMatchObject({ connected: false, error: 'address 169.254.169.254 is not allowed (link-local, where cloud metadata lives; refused always)' });
+    // The test parent allows 127.0.0.1 only: another loopback address is refused by the policy, not probed.
+    const [closedPort, openPort] = [await closedPortUrl(), healthyUrl].map((u) => u.replace('127.0.0.1', '127.0.0.2'));
+    const answers = await Promise.all([closedPort!, openPort!].map(async (u) => (await probe(u)).body.data.error));
+    expect(answers).toEqual([expect.stringMatching(/^address 127\.0\.0\.2 is not allowed \(loopback;/), expect.stringMatching(/^address 127\.0\.0\.2 is not allowed \(loopback;/)]);
+    // Under the default policy (nothing allowed), even the live child on 127.0.0.1 is not connected to.
+    const seen = seenPaths.length;
+    const strict = createGuardedFetch(networkPolicy({ allow_private: false, allow_cidrs: [] }));
+    expect(await probeHealth(healthyUrl, strict)).toMatchObject({ connected: false, error: expect.stringMatching(/^address 127\.0\.0\.1 is not allowed/) });
+    expect(seenPaths.length).toBe(seen);
+  });
+
   it('gives up on a child that accepts the connection but never answers', async () => {
     const hanging = createServer(() => {
       // Never respond: the probe must time out on its own.
     });
     const url = await listen(hanging);
     try {
-      const result = await probeHealth(url, 200);
+      const result = await probeHealth(url, t.parent.services.outboundFetch, 200);
       expect(result).toMatchObject({ connected: false, error: 'no answer within 0.2 s' });
     } finally {
       hanging.closeAllConnections();

@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { CascadeError } from '../../../errors/cascade-error.js';
+import { AddressRefusedError } from '../../../net/address-policy.js';
+import type { GuardedFetch } from '../../../net/guarded-fetch.js';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
@@ -38,8 +40,12 @@ const PROBE_TIMEOUT_MS = 5000;
 
 export type ProbeResult = { connected: boolean; latency_ms: number; error?: string };
 
-/** GET <apiUrl>/healthz once. An unreachable child is an answer (`connected: false`), not an error. */
-export async function probeHealth(apiUrl: string, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
+/**
+ * GET <apiUrl>/healthz once, through the network policy. An unreachable child is an answer (`connected: false`),
+ * not an error. A target the policy refuses is never connected to: the answer is the policy's reason, the same
+ * whatever listens there, so the probe cannot map ports the policy keeps out of reach.
+ */
+export async function probeHealth(apiUrl: string, fetch: GuardedFetch, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
   const started = performance.now();
   const latency = () => Math.round(performance.now() - started);
   try {
@@ -48,6 +54,7 @@ export async function probeHealth(apiUrl: string, timeoutMs = PROBE_TIMEOUT_MS):
     if (response.ok) return { connected: true, latency_ms: latency() };
     return { connected: false, latency_ms: latency(), error: `health check answered HTTP ${response.status}` };
   } catch (error) {
+    if (error instanceof AddressRefusedError) return { connected: false, latency_ms: 0, error: error.message };
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const reason =
       (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : (cause?.code ?? cause?.message ?? (error as Error).message);
@@ -123,7 +130,7 @@ export async function nodeRoutes(app: FastifyInstance, { hidden }: RouteOptions)
       const node = await store.nodes.getRow(request.params.id);
       const apiUrl = request.body.api_url ?? node.api_url;
       if (!apiUrl) throw new CascadeError('UNPROCESSABLE', `Node '${node.name}' has no api_url; set one or send {"api_url": "http://host:port"}.`);
-      const result = await probeHealth(apiUrl);
+      const result = await probeHealth(apiUrl, app.services.outboundFetch);
       return ok(result, result.connected ? 'The node answered.' : 'The node did not answer.');
     },
   );
