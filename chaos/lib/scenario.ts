@@ -86,6 +86,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const stamp = (): string => `+${((Date.now() - startedAt) / 1000).toFixed(1)} s`;
     const note = (line: string): void => log(`[${variant.name} ${stamp()}] ${line}`);
     const setupDeadline = Date.now() + 120_000;
+    const recordCrash = (line: string): void => {
+      unexpectedExits.push(line);
+      note(`CRASH ${line}`);
+    };
 
     const parent = new Supervisor<ParentHandle>(
       'parent',
@@ -94,10 +98,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
         for (const proxy of [...childProxies, adminProxy]) proxy.setTarget(handle.port);
         return handle;
       },
-      (line) => {
-        unexpectedExits.push(line);
-        note(`CRASH ${line}`);
-      },
+      recordCrash,
       note,
     );
     cleanup.push(() => parent.close(10_000));
@@ -131,10 +132,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
               cascade: { heartbeat_interval: 1, claim_wait_seconds: 2, shutdown_grace_seconds: 5 },
             }),
           ),
-        (line) => {
-          unexpectedExits.push(line);
-          note(`CRASH ${line}`);
-        },
+        recordCrash,
         note,
       );
       cleanup.push(() => child.close(5000));
