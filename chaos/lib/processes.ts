@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, fstatSync, openSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { supervise, type SupervisedProcess } from '../../src/demo/supervised-process.js';
 
@@ -81,4 +81,25 @@ function listeningUrl(line: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The plain-text error lines at the end of a JSON log: what a crash printed on stderr (an unhandled error). */
+export function crashHint(logFile: string): string {
+  let tail = '';
+  try {
+    const fd = openSync(logFile, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const buffer = Buffer.alloc(Math.min(size, 16_384));
+      readSync(fd, buffer, 0, buffer.length, size - buffer.length);
+      tail = buffer.toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
+  const lines = tail.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('{'));
+  const errors = lines.filter((line) => /Unhandled|^\w*Error\b|^cascade:/.test(line.trim())).slice(-3);
+  return errors.map((line) => line.trim().slice(0, 160)).join(' / ');
 }

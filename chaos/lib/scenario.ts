@@ -12,7 +12,7 @@ import { startCorpus } from './corpus.js';
 import { checkInvariants, type CapacitySample, type Violation } from './invariants.js';
 import { countLive, readDatabaseFacts, sampleCapacity } from './observer.js';
 import { planRun, type FaultEvent } from './plan.js';
-import { CASCADE_BIN, startParentProcess, track, type ParentHandle } from './processes.js';
+import { CASCADE_BIN, crashHint, startParentProcess, track, type ParentHandle } from './processes.js';
 import { Supervisor } from './supervisor.js';
 
 export const LEASE_SECONDS = 4;
@@ -91,14 +91,16 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       note(`CRASH ${line}`);
     };
 
+    const parentLog = join(o.logDir, 'parent.log');
     const parent = new Supervisor<ParentHandle>(
       'parent',
       async () => {
-        const handle = await startParentProcess({ databaseUrl: parentDatabaseUrl, logFile: join(o.logDir, 'parent.log'), env: PARENT_ENV, timeoutMs: 30_000 });
+        const handle = await startParentProcess({ databaseUrl: parentDatabaseUrl, logFile: parentLog, env: PARENT_ENV, timeoutMs: 30_000 });
         for (const proxy of [...childProxies, adminProxy]) proxy.setTarget(handle.port);
         return handle;
       },
       recordCrash,
+      () => crashHint(parentLog),
       note,
     );
     cleanup.push(() => parent.close(10_000));
@@ -133,6 +135,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
             }),
           ),
         recordCrash,
+        () => crashHint(join(o.logDir, spec.name, 'child.log')),
         note,
       );
       cleanup.push(() => child.close(5000));

@@ -18,6 +18,8 @@ export class Supervisor<T extends SupervisedProcess> {
     readonly name: string,
     private readonly launch: () => Promise<T>,
     private readonly onCrash: (line: string) => void,
+    /** A clue to why it died (the end of its log), added to the crash line. */
+    private readonly crashHint: () => string,
     private readonly log: (line: string) => void,
   ) {}
 
@@ -47,9 +49,15 @@ export class Supervisor<T extends SupervisedProcess> {
 
   #exited(handle: T, exit: { code: number | null; signal: NodeJS.Signals | null }): void {
     if (handle !== this.#current || this.#expectingExit || this.#closed) return;
-    this.onCrash(`${this.name} exited on its own (code ${exit.code}, signal ${exit.signal}) at ${new Date().toISOString()}`);
-    // A supervisor restarts a crashed process; the run goes on to see whether the rest holds.
-    this.#restarting = sleep(1000).then(() => (this.#closed ? undefined : this.start(Date.now() + 60_000).catch((error: unknown) => this.log(`${this.name} restart failed: ${(error as Error).message}`))));
+    this.#restarting = (async () => {
+      // The last stderr lines reach the log file a moment after the exit.
+      await sleep(300);
+      const hint = this.crashHint();
+      this.onCrash(`${this.name} exited on its own (code ${exit.code}, signal ${exit.signal}) at ${new Date().toISOString()}${hint ? `: ${hint}` : ''}`);
+      // A supervisor restarts a crashed process; the run goes on to see whether the rest holds.
+      await sleep(700);
+      if (!this.#closed) await this.start(Date.now() + 60_000).catch((error: unknown) => this.log(`${this.name} restart failed: ${(error as Error).message}`));
+    })();
   }
 
   /** kill -9, down for `downMs`, then started again. */
