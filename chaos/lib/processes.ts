@@ -83,7 +83,7 @@ function listeningUrl(line: string): string | undefined {
   }
 }
 
-/** The plain-text error lines at the end of a JSON log: what a crash printed on stderr (an unhandled error). */
+/** The last error lines of a JSON log: the final `fatal` entry, or what an unhandled error printed on stderr. */
 export function crashHint(logFile: string): string {
   let tail = '';
   try {
@@ -99,7 +99,19 @@ export function crashHint(logFile: string): string {
   } catch {
     return '';
   }
-  const lines = tail.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('{'));
-  const errors = lines.filter((line) => /Unhandled|^\w*Error\b|^cascade:/.test(line.trim())).slice(-3);
-  return errors.map((line) => line.trim().slice(0, 160)).join(' / ');
+  const lines = tail.split('\n').filter((line) => line.trim() !== '');
+  const errors = lines.filter((line) => (line.startsWith('{') ? fatalMessage(line) !== undefined : /Unhandled|^\w*Error\b|^cascade:/.test(line.trim()))).slice(-3);
+  return errors.map((line) => (fatalMessage(line) ?? line.trim()).slice(0, 160)).join(' / ');
+}
+
+/** A pino `fatal` (level 60) line's message and error, or undefined for any other line. */
+function fatalMessage(line: string): string | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    const entry = JSON.parse(line) as { level?: unknown; msg?: unknown; err?: { message?: unknown } };
+    if (entry.level !== 60) return undefined;
+    return `${String(entry.msg ?? 'fatal')}${typeof entry.err?.message === 'string' ? `: ${entry.err.message}` : ''}`;
+  } catch {
+    return undefined;
+  }
 }
