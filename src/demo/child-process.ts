@@ -27,6 +27,10 @@ export type SpawnChildOptions = {
   nodeArgs?: string[];
   /** Where stderr (the JSON log) goes; default `<dir>/child.log`. */
   logFile?: string;
+  /** The CLI script to run; default the one next to this module (`bin/cascade` runs the built one). */
+  entry?: string;
+  /** Its own process group, so a signal to the group reaches the child and nothing else. */
+  detached?: boolean;
 };
 
 export type ChildHandle = SupervisedProcess & { name: string; logFile: string };
@@ -52,12 +56,12 @@ export function spawnChild(options: SpawnChildOptions): ChildHandle {
   };
   writeFileSync(configPath, stringify(config), { mode: 0o600 });
   const logFile = options.logFile ?? join(options.dir, 'child.log');
-  const args = [...(options.nodeArgs ?? process.execArgv), cliEntryPath(), 'child', '--config', configPath, ...(options.once ? ['--once'] : [])];
+  const args = [...(options.nodeArgs ?? process.execArgv), options.entry ?? cliEntryPath(), 'child', '--config', configPath, ...(options.once ? ['--once'] : [])];
   // A clean environment: only what node needs, so a developer's CASCADE_* variables cannot leak into the demo.
   const env: NodeJS.ProcessEnv = {};
   for (const name of ['PATH', 'HOME', 'NODE_OPTIONS', 'SYSTEMROOT', 'TMPDIR']) if (process.env[name] !== undefined) env[name] = process.env[name];
   // The working directory stays ours: `--import tsx` in execArgv resolves from it.
-  const child = spawn(process.execPath, args, { cwd: process.cwd(), env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: process.cwd(), env, stdio: ['ignore', 'ignore', 'pipe'], detached: options.detached ?? false });
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stderr?.pipe(log);
   // Object.assign, not a spread: a spread would copy `running` once instead of keeping its getter.
