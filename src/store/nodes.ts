@@ -111,6 +111,7 @@ export class NodesStore {
       load_feeds: 0,
       reported_tasks: 0,
       last_heartbeat_at: null,
+      heartbeat_interval_ms: null,
       last_sync_at: null,
       version: null,
       hostname: null,

@@ -179,10 +179,13 @@ export class AllocationMoves {
 
 /** Values that put an allocation back into the unassigned pool for its next attempt. */
 export function requeueValues(row: AllocationTable, nowMs: number, settings: LeaseSettings, errorMessage: string | null, reason: string): Partial<AllocationTable> {
+  const availableAt = retryAt(nowMs, Number(row.attempt), settings);
   return {
     node_id: null,
     attempt: Number(row.attempt) + 1,
-    available_at: retryAt(nowMs, Number(row.attempt), settings),
+    available_at: availableAt,
+    // In line from the end of its backoff, not from its dispatch: behind work that waited longer, ahead of later work.
+    claimable_at: availableAt,
     lease_expires_at: null,
     claimed_at: null,
     started_at: null,

@@ -42,6 +42,7 @@ export class AllocationRecovery {
       const values: Partial<AllocationTable> = {
         ...requeueValues(row, nowMs, this.settings, null, 'retried by an administrator'),
         available_at: 0,
+        claimable_at: nowMs,
         max_attempts: nextAttempt + this.settings.maxAttempts - 1,
         completed_at: null,
       };
@@ -151,6 +152,7 @@ export class AllocationRecovery {
         const values = {
           ...requeueValues(row, nowMs, this.settings, `node ${node.name} was deleted`, `requeued because ${node.name} was deleted`),
           available_at: 0,
+          claimable_at: nowMs,
           max_attempts: Math.max(Number(row.max_attempts), Number(row.attempt) + 1),
         };
         if (!(await applyMove(trx, row, 'expireRetry', values))) throw new CascadeError('CONFLICT', 'The node’s work changed during deletion; try again.');

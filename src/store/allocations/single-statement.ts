@@ -102,7 +102,7 @@ export async function completeInOneStatement(
 }
 
 /**
- * pending → claimed for up to `max` of the node's own pre-assigned allocations, oldest first, each with its task
+ * pending → claimed for up to `max` of the node's own pre-assigned allocations, longest claimable first, each with its task
  * package (the task's fields and the feeds), which would otherwise take two more round trips. Their feeds are
  * already counted in the node's load (dispatch counted them), so the node row is neither read nor locked; rows
  * another claimer or a release holds are skipped. Unassigned work, which needs the capacity check, is left to
@@ -119,7 +119,7 @@ export async function claimOwnInOneStatement(
     with picked as (
       select id from allocations
       where status = 'pending' and node_id = ${nodeId} and available_at <= ${nowMs}
-      order by created_at, id
+      order by claimable_at, id
       limit ${max}
       for update skip locked
     ), claimed as (
@@ -136,7 +136,7 @@ export async function claimOwnInOneStatement(
          from message_tasks t where t.id = claimed.task_id) as package_task,
       (select coalesce(json_agg(json_build_object(${sql.join(PACKAGE_FEED_COLUMNS.map((c) => sql`${sql.lit(c)}, f.${sql.ref(c)}`))})), '[]')
          from feeds f where f.id in (select jsonb_array_elements_text(cast(claimed.feed_ids as jsonb)))) as package_feeds
-    from claimed order by claimed.created_at, claimed.id`.execute(db);
+    from claimed order by claimed.claimable_at, claimed.id`.execute(db);
   return rows.map(({ package_task: task, package_feeds: feeds, ...row }) => ({
     row,
     package: toTaskPackage(row, task ?? undefined, new Map(feeds.map((feed) => [feed.id, { ...feed, status: Number(feed.status) }]))),
