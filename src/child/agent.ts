@@ -222,7 +222,6 @@ export class ChildAgent {
       delivery: this.delivery,
       executor: this.options.executor,
       feedSlots: this.feedSlots,
-      validators: this.outbox,
       logger: this.options.logger,
       signal: this.executorAbort.signal,
       fetch: this.outboundFetch,

@@ -115,7 +115,7 @@ export const CascadeSchema = Type.Object(
     ),
     callback_url: Type.Optional(Type.String({ description: 'Child: address the parent may call back (http or https).', pattern: '^https?://' })),
     executor: Type.String({ description: 'Child: `feed` (built in) or a path to a module exporting an executor function.', default: 'feed', minLength: 1 }),
-    data_dir: Type.String({ description: 'Child: folder for the outbox and HTTP cache (a small SQLite file).', default: './data/child', minLength: 1 }),
+    data_dir: Type.String({ description: 'Child: folder for the outbox of results not yet delivered (a small SQLite file).', default: './data/child', minLength: 1 }),
     health_port: int('Child: port of its small HTTP server answering `GET /healthz` (what the parent’s test-connection probes; set the node’s `api_url` to it); 0 = off. Env: `CASCADE_HEALTH_PORT`.', 0, 0, 65535),
     shutdown_grace_seconds: int('Child: time to finish in-flight work after SIGTERM, in seconds.', 30, 0, 3600),
     claim_wait_seconds: int('Child: long-poll wait per claim, in seconds; 0 turns long-poll off.', 30, 0, 60),

@@ -141,6 +141,9 @@ export class AllocationMoves {
       const seconds = Math.floor(nowMs / 1000);
       await trx.updateTable('feeds').set({ update_time: seconds, sync_time: seconds, updated_at: nowMs }).where('id', 'in', plan.succeededFeedIds).execute();
     }
+    for (const { id, etag, last_modified: lastModified } of plan.validators) {
+      await trx.updateTable('feeds').set({ etag, last_modified: lastModified }).where('id', '=', id).execute();
+    }
     await trx
       .insertInto('sync_logs')
       .values({

@@ -83,8 +83,16 @@ export async function completeInOneStatement(
       update allocation_attempts h set ended_at = ${nowMs}, outcome = 'completed', error_message = null
       from moved where h.allocation_id = moved.id and h.attempt = moved.attempt and h.ended_at is null
     ), fed as (
-      update feeds set update_time = ${seconds}, sync_time = ${seconds}, updated_at = ${nowMs}
-      from moved where feeds.id = any(cast(${plan.succeededFeedIds} as text[]))
+      -- one UPDATE per feed row (PostgreSQL updates a row once per statement): times, and validators when reported
+      update feeds set update_time = ${seconds}, sync_time = ${seconds}, updated_at = ${nowMs},
+        etag = case when v.reported then v.etag else feeds.etag end,
+        last_modified = case when v.reported then v.last_modified else feeds.last_modified end
+      from moved, (
+        select s.id, r.id is not null as reported, r.etag, r.last_modified
+        from unnest(cast(${plan.succeededFeedIds} as text[])) as s(id)
+        left join json_to_recordset(cast(${JSON.stringify(plan.validators)} as json)) as r(id text, etag text, last_modified text) on r.id = s.id
+      ) as v
+      where feeds.id = v.id
     ), logged as (
       insert into sync_logs (node_id, operation, direction, status, data_count, error_message, extra_data, started_at, completed_at)
       select moved.node_id, 'report_completion', 'push', cast(${plan.syncLogStatus} as integer), moved.article_count, moved.error_message,

@@ -64,6 +64,9 @@ const FeedResult = closed({
   article_count: Type.Integer({ minimum: 0 }),
   new_article_count: Type.Optional(Type.Integer({ minimum: 0 })),
   error: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
+  // The validators the child got for this feed; stored with the accepted completion and sent in the next package.
+  etag: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
+  last_modified: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
 });
 const ReportCompletion = closed({
   allocation_id: AllocationId,
