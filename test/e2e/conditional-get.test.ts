@@ -1,5 +1,4 @@
 import { afterEach, expect, it } from 'vitest';
-import type { LocalCascade } from '../../src/demo/local-cascade.js';
 import { describeEachStore } from '../helpers/databases.js';
 import { waitFor } from '../helpers/wait.js';
 import { allFinal, allocations, expectedArticleIds, startChild, startCluster, stopEverything, storedArticles } from './harness.js';
