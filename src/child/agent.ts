@@ -76,6 +76,7 @@ export class ChildAgent {
       callbackUrl: settings.callbackUrl,
       currentTasks: () => this.heldFeeds(),
       outboxDepth: () => this.delivery.pending(),
+      heldAllocationIds: () => [...new Set([...this.inFlight.keys(), ...this.outbox.allocationIds()])],
       onAlive: () => {
         if (this.delivery.pending() > 0) void this.delivery.flush();
       },

@@ -69,6 +69,11 @@ export class Outbox {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
   }
 
+  /** Allocations with calls still queued: the child holds them until the parent took their reports. */
+  allocationIds(): string[] {
+    return (this.db.prepare('SELECT DISTINCT allocation_id FROM outbox').all() as Array<{ allocation_id: string }>).map((row) => row.allocation_id);
+  }
+
   remove(seq: number): void {
     this.db.prepare('DELETE FROM outbox WHERE seq = ?').run(seq);
   }

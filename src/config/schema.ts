@@ -38,6 +38,30 @@ export const DispatchSchema = Type.Object(
     retry_backoff_max_seconds: int('Cap on the retry delay, in seconds.', 600, 0, 86400),
     max_attempts: int('Attempts per allocation before it ends `timeout` or `failed`. Env: `CASCADE_MAX_ATTEMPTS`.', 3, 1, 100),
     offline_after_seconds: int('A node without a heartbeat for this long is offline, in seconds. Env: `CASCADE_OFFLINE_AFTER_SECONDS`.', 180, 5, 86400),
+    claim_timeout_seconds: int(
+      'A claimed allocation that has not reported `executing` after this long is requeued by the sweeper (its claim answer most likely never reached the child; heartbeats do not keep it), in seconds.',
+      60,
+      1,
+      86400,
+    ),
+    held_grace_seconds: int(
+      'A heartbeat that lists the allocations the child holds (`held_allocation_ids`) requeues what the node holds but left out, except claims younger than this (their answer may still be on its way), in seconds.',
+      10,
+      0,
+      3600,
+    ),
+    suspect_after_beats: int(
+      'A node that reported its heartbeat interval is `suspect` after missing this many beats: nothing new is placed on it and its pre-assigned pending work goes back to the pool.',
+      3,
+      2,
+      100,
+    ),
+    preassign_grace_seconds: int(
+      'Pending work pre-assigned to a node that has not claimed it after this long goes back to the pool, so an idle node can take it (placement is a preference), unless the node holds quota weight > 0 for one of its feeds, in seconds.',
+      30,
+      1,
+      86400,
+    ),
   },
   { additionalProperties: false, default: {} },
 );
