@@ -222,6 +222,18 @@ export class NodesStore {
     await this.db.updateTable('nodes').set(values).where('id', '=', id).execute();
   }
 
+  /** Online child nodes with the feed count their last heartbeat reported holding (`current_tasks`). */
+  async onlineChildReports(nowMs: number): Promise<Array<{ id: string; name: string; reportedFeeds: number }>> {
+    const rows = await this.db
+      .selectFrom('nodes')
+      .select(['id', 'name', 'reported_tasks'])
+      .where('node_type', '=', 1)
+      .where('is_active', '=', 1)
+      .where('last_heartbeat_at', '>=', onlineSince(nowMs, this.rules.offlineAfterSeconds))
+      .execute();
+    return rows.map((r) => ({ id: r.id, name: r.name, reportedFeeds: Number(r.reported_tasks) }));
+  }
+
   async touchSync(id: string, nowMs: number): Promise<void> {
     await this.db.updateTable('nodes').set({ last_sync_at: nowMs }).where('id', '=', id).execute();
   }

@@ -65,6 +65,16 @@ describeEachStore('held allocations: heartbeat lists and claim timeout', (dialec
     expect(again.body.data.list.map((p) => [p.allocation_id, p.attempt]).sort()).toEqual([[kept, 2], [lost, 2]].sort());
   });
 
+  it('a metric shows, per node, held feeds the child does not report', async () => {
+    const { a } = await claimTwo({ 'dispatch.held_grace_seconds': 600 });
+    // The child says it holds one feed (the executing one); the parent counts two (the lost claim too).
+    await beat(a, { current_tasks: 1 });
+    const text = await (await fetch(`${t!.url}/metrics`)).text();
+    expect(text).toContain('cascade_node_held_feeds_disagreement{node="a"} 1');
+    await beat(a, { current_tasks: 2 });
+    expect(await (await fetch(`${t!.url}/metrics`)).text()).toContain('cascade_node_held_feeds_disagreement{node="a"} 0');
+  });
+
   it('the original child’s empty heartbeat renews everything and releases nothing; a claim that never starts is requeued after claim_timeout_seconds', async () => {
     const { store, a, kept, lost } = await claimTwo({ 'dispatch.claim_timeout_seconds': 2, 'dispatch.sweep_interval_seconds': 1, 'dispatch.lease_seconds': 600 });
     const requeued = await waitFor('the unstarted claim requeued by the sweeper', async () => {

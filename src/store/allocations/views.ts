@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, AllocationTable, MessageTaskTable } from '../tables.js';
 import { chunk, iso, parseJson } from '../time.js';
-import { ALL_STATUSES } from '../../domain/allocation-states.js';
+import { ALL_STATUSES, HELD_STATUSES } from '../../domain/allocation-states.js';
 
 export type AllocationView = {
   id: string;
@@ -195,6 +195,18 @@ export class AllocationViews {
   async countClaimedBefore(beforeMs: number): Promise<number> {
     const row = await this.db.selectFrom('allocations').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'claimed').where('claimed_at', '<', beforeMs).executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  /** Feeds in claimed or executing allocations, by holding node (the parent's view of what each node holds). */
+  async heldFeedsByNode(): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('allocations')
+      .select(['node_id', (eb) => eb.fn.sum<number>('feed_count').as('n')])
+      .where('status', 'in', [...HELD_STATUSES])
+      .where('node_id', 'is not', null)
+      .groupBy('node_id')
+      .execute();
+    return new Map(rows.map((r) => [r.node_id as string, Number(r.n)]));
   }
 
   async countFinishedSince(status: 'completed' | 'failed', sinceMs: number): Promise<number> {
