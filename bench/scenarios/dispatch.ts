@@ -70,6 +70,7 @@ function buildRows(feeds: number, nodeIds: string[], now: number, runId: string)
       attempt: 1,
       max_attempts: 3,
       available_at: now,
+      claimable_at: now,
       lease_expires_at: null,
       placement: 'placed on bench node',
       result_summary: null,

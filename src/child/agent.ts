@@ -76,6 +76,7 @@ export class ChildAgent {
       callbackUrl: settings.callbackUrl,
       currentTasks: () => this.heldFeeds(),
       outboxDepth: () => this.delivery.pending(),
+      heldAllocationIds: () => [...new Set([...this.inFlight.keys(), ...this.outbox.allocationIds()])],
       onAlive: () => {
         if (this.delivery.pending() > 0) void this.delivery.flush();
       },
@@ -222,7 +223,6 @@ export class ChildAgent {
       delivery: this.delivery,
       executor: this.options.executor,
       feedSlots: this.feedSlots,
-      validators: this.outbox,
       logger: this.options.logger,
       signal: this.executorAbort.signal,
       fetch: this.outboundFetch,

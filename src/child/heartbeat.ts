@@ -6,7 +6,16 @@ import { NO_RETRY, ParentRejection, describe, type ParentClient } from './parent
 /** Longest pause between heartbeats while the parent does not answer. */
 const MAX_BACKOFF_MS = 60_000;
 
-export type HeartbeatAnswer = { status: string; node_id: string; node_name?: string; server_time: string; offline_after_s: number; leases_extended: number };
+export type HeartbeatAnswer = {
+  status: string;
+  node_id: string;
+  node_name?: string;
+  server_time: string;
+  offline_after_s: number;
+  leases_extended: number;
+  /** Allocations the parent requeued because this heartbeat did not list them (absent from older parents). */
+  released_unlisted?: number;
+};
 
 export type HeartbeatOptions = {
   client: ParentClient;
@@ -18,6 +27,11 @@ export type HeartbeatOptions = {
   currentTasks: () => number;
   /** Calls parked in the outbox, reported so the parent can show and alert on it. */
   outboxDepth: () => number;
+  /**
+   * Allocations this child holds: running, or with reports still queued. Read as the beat is sent, so a claim
+   * answered after that is missing; the parent spares young claims for that reason (dispatch.held_grace_seconds).
+   */
+  heldAllocationIds: () => string[];
   /** Called after every answered heartbeat (the child replays its outbox then). */
   onAlive: (answer: HeartbeatAnswer) => void;
 };
@@ -74,6 +88,8 @@ export class Heartbeat {
           ...(this.options.callbackUrl ? { callback_url: this.options.callbackUrl } : {}),
           current_tasks: this.options.currentTasks(),
           outbox_depth: this.options.outboxDepth(),
+          held_allocation_ids: this.options.heldAllocationIds(),
+          heartbeat_interval_s: Math.max(1, Math.round(this.options.intervalMs / 1000)),
           version: this.options.version,
           hostname: hostname(),
         },

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { HttpValidators, ValidatorCache } from '../executors/types.js';
 import { preparePrivateSqliteFile, type ModeFinding } from '../store/file-modes.js';
 
 /** A call to the parent that must reach it eventually, in order. */
@@ -15,9 +14,10 @@ export type OutboxEntry = OutboxCall & { seq: number; attempts: number; createdA
 
 /**
  * The child's local memory, one small SQLite file in `cascade.data_dir`: calls the parent did not take yet
- * (replayed oldest first, across restarts) and the conditional-GET validators of each feed.
+ * (replayed oldest first, across restarts). Conditional-GET validators are not kept here: the parent holds them
+ * and sends them in each package (a child that kept its own advanced them before the parent took the articles).
  */
-export class Outbox implements ValidatorCache {
+export class Outbox {
   private readonly db: Database.Database;
   /** Store files that other users could read, narrowed to 0600 at open (the agent logs them). */
   readonly modeFindings: readonly ModeFinding[];
@@ -38,12 +38,7 @@ export class Outbox implements ValidatorCache {
         attempts INTEGER NOT NULL DEFAULT 0,
         created_at_ms INTEGER NOT NULL
       );
-      CREATE TABLE IF NOT EXISTS http_validators (
-        feed_id TEXT PRIMARY KEY,
-        etag TEXT,
-        last_modified TEXT,
-        updated_at_ms INTEGER NOT NULL
-      );
+      DROP TABLE IF EXISTS http_validators;
     `);
   }
 
@@ -74,6 +69,11 @@ export class Outbox implements ValidatorCache {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n;
   }
 
+  /** Allocations with calls still queued: the child holds them until the parent took their reports. */
+  allocationIds(): string[] {
+    return (this.db.prepare('SELECT DISTINCT allocation_id FROM outbox').all() as Array<{ allocation_id: string }>).map((row) => row.allocation_id);
+  }
+
   remove(seq: number): void {
     this.db.prepare('DELETE FROM outbox WHERE seq = ?').run(seq);
   }
@@ -85,22 +85,6 @@ export class Outbox implements ValidatorCache {
 
   noteAttempt(seq: number): void {
     this.db.prepare('UPDATE outbox SET attempts = attempts + 1 WHERE seq = ?').run(seq);
-  }
-
-  get(feedId: string): HttpValidators | undefined {
-    const row = this.db.prepare('SELECT etag, last_modified FROM http_validators WHERE feed_id = ?').get(feedId) as
-      | { etag: string | null; last_modified: string | null }
-      | undefined;
-    return row ? { etag: row.etag ?? undefined, lastModified: row.last_modified ?? undefined } : undefined;
-  }
-
-  set(feedId: string, validators: HttpValidators): void {
-    this.db
-      .prepare(
-        `INSERT INTO http_validators (feed_id, etag, last_modified, updated_at_ms) VALUES (?, ?, ?, ?)
-         ON CONFLICT(feed_id) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified, updated_at_ms = excluded.updated_at_ms`,
-      )
-      .run(feedId, validators.etag ?? null, validators.lastModified ?? null, Date.now());
   }
 
   close(): void {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Article, Executor, PackageFeed, TaskPackage, ValidatorCache } from '../executors/types.js';
+import type { Article, Executor, HttpValidators, PackageFeed, TaskPackage, ValidatorCache } from '../executors/types.js';
 import type { GuardedFetch } from '../net/guarded-fetch.js';
 import type { Delivery } from './delivery.js';
 import { describe } from './parent-client.js';
@@ -9,7 +9,16 @@ import type { Semaphore } from './semaphore.js';
 export const UPLOAD_MAX_ARTICLES = 500;
 export const UPLOAD_MAX_BYTES = 900 * 1024;
 
-export type FeedResult = { mp_id: string; status: 'success' | 'failed'; article_count: number; new_article_count?: number; error?: string };
+export type FeedResult = {
+  mp_id: string;
+  status: 'success' | 'failed';
+  article_count: number;
+  new_article_count?: number;
+  error?: string;
+  /** The validators this run got for the feed (PROTOCOL §3.2); the parent stores them with the completion. */
+  etag?: string | null;
+  last_modified?: string | null;
+};
 
 export type AllocationOutcome = {
   allocationId: string;
@@ -22,7 +31,6 @@ export type RunAllocationDeps = {
   delivery: Delivery;
   executor: Executor;
   feedSlots: Semaphore;
-  validators: ValidatorCache;
   logger: Logger;
   /** Aborts the executors (grace period over); feeds still running are reported failed as interrupted. */
   signal: AbortSignal;
@@ -42,7 +50,8 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
   if (started.kind === 'rejected') return dropped();
   log.info({ feeds: pkg.feeds.length }, 'allocation executing');
 
-  const fetched = await Promise.all(pkg.feeds.map((feed) => deps.feedSlots.run(() => runFeed(feed, pkg, deps, log))));
+  const validators = packageValidators(pkg);
+  const fetched = await Promise.all(pkg.feeds.map((feed) => deps.feedSlots.run(() => runFeed(feed, pkg, validators, deps, log))));
   const results: FeedResult[] = [];
   for (const { feed, articles, error } of fetched) {
     if (error !== undefined) {
@@ -55,7 +64,14 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
       results.push({ mp_id: feed.id, status: 'failed', article_count: 0, error: uploaded.error });
       continue;
     }
-    results.push({ mp_id: feed.id, status: 'success', article_count: articles.length, ...(uploaded.newCount === undefined ? {} : { new_article_count: uploaded.newCount }) });
+    const got = validators.fetched.get(feed.id);
+    results.push({
+      mp_id: feed.id,
+      status: 'success',
+      article_count: articles.length,
+      ...(uploaded.newCount === undefined ? {} : { new_article_count: uploaded.newCount }),
+      ...(got ? { etag: got.etag ?? null, last_modified: got.lastModified ?? null } : {}),
+    });
   }
 
   const articleCount = results.reduce((sum, r) => sum + r.article_count, 0);
@@ -74,10 +90,24 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
   return { allocationId, outcome: 'completed', results };
 }
 
-async function runFeed(feed: PackageFeed, pkg: TaskPackage, deps: RunAllocationDeps, log: Logger): Promise<{ feed: PackageFeed; articles: Article[]; error?: string }> {
+/**
+ * The package's validators for the executor, and what it fetched. A 304 sets nothing, so the feed's result
+ * carries no validators and the parent keeps the ones it sent.
+ */
+function packageValidators(pkg: TaskPackage): ValidatorCache & { fetched: Map<string, HttpValidators> } {
+  const sent = new Map(pkg.feeds.map((feed) => [feed.id, { etag: feed.etag ?? undefined, lastModified: feed.last_modified ?? undefined }]));
+  const fetched = new Map<string, HttpValidators>();
+  return {
+    fetched,
+    get: (feedId) => sent.get(feedId),
+    set: (feedId, validators) => void fetched.set(feedId, validators),
+  };
+}
+
+async function runFeed(feed: PackageFeed, pkg: TaskPackage, validators: ValidatorCache, deps: RunAllocationDeps, log: Logger): Promise<{ feed: PackageFeed; articles: Article[]; error?: string }> {
   if (deps.signal.aborted) return { feed, articles: [], error: 'interrupted: the child shut down before this feed ran' };
   try {
-    const articles = await deps.executor(feed, pkg, { logger: log.child({ feed_id: feed.id }), signal: deps.signal, fetch: deps.fetch, validators: deps.validators });
+    const articles = await deps.executor(feed, pkg, { logger: log.child({ feed_id: feed.id }), signal: deps.signal, fetch: deps.fetch, validators });
     if (!Array.isArray(articles)) throw new Error('executor did not return an array of articles');
     // The parent checks mp_id against the allocation; an executor that forgets it should not fail the upload.
     const unique = new Map(articles.map((a) => [a.id, { ...a, mp_id: feed.id }]));

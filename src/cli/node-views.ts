@@ -1,17 +1,11 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
-import { NodeStatus } from '../domain/node-liveness.js';
 import type { NodeCredentials, NodeView } from '../store/nodes.js';
 import { formatAge, printFields } from './output.js';
 
-const STATUS_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  [NodeStatus.offline]: 'offline',
-  [NodeStatus.online]: 'online',
-  [NodeStatus.disabled]: 'disabled',
-});
-
+/** online, suspect (missed beats, see domain/node-liveness.ts), offline or disabled. */
 export function statusName(node: NodeView): string {
-  return STATUS_NAMES[node.status] ?? String(node.status);
+  return node.liveness;
 }
 
 export function nodeRow(node: NodeView, nowMs: number): string[] {

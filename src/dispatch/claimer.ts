@@ -64,7 +64,7 @@ export class Claimer {
     if (!this.metrics || rows.length === 0) return;
     const now = Date.now();
     this.metrics.claims.inc({ source: 'claim' }, rows.length);
-    for (const row of rows) this.metrics.claimWaitSeconds.observe(Math.max(0, now - Math.max(Number(row.dispatched_at), Number(row.available_at))) / 1000);
+    for (const row of rows) this.metrics.claimWaitSeconds.observe(Math.max(0, now - Number(row.claimable_at)) / 1000);
   }
 }
 

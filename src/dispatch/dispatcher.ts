@@ -90,6 +90,7 @@ export class Dispatcher {
           nowMs: Date.now(),
           feedsPerAllocation: this.dispatch.feeds_per_allocation,
           offlineAfterSeconds: this.dispatch.offline_after_seconds,
+          suspectAfterBeats: this.dispatch.suspect_after_beats,
           tick,
         });
       } catch (error) {

@@ -4,8 +4,8 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 
 /**
- * Every `sweep_interval_seconds`: requeue or time out expired leases, release pre-assigned work of offline
- * nodes, and wake waiters when retry backoffs have elapsed. Safe to run in every parent process at once: each
+ * Every `sweep_interval_seconds`: requeue or time out expired leases and claims that never started, release
+ * pre-assigned work of offline or suspect nodes and pre-assigned work left unclaimed too long, and wake waiters when retry backoffs have elapsed. Safe to run in every parent process at once: each
  * move is a guarded UPDATE, so two sweepers never requeue the same allocation twice.
  */
 export class Sweeper {
@@ -35,13 +35,20 @@ export class Sweeper {
 
   /** One pass; exported for tests and for `cascade` commands that want an immediate sweep. */
   async sweepOnce(nowMs = Date.now()): Promise<{ requeued: number; timedOut: number; released: number }> {
-    const { requeued, timedOut } = await this.store.allocations.expireLeases(nowMs);
-    const released = await this.store.allocations.releaseOfflineNodes(this.dispatch.offline_after_seconds, nowMs);
+    const expired = await this.store.allocations.expireLeases(nowMs);
+    const unstarted = await this.store.allocations.expireUnstartedClaims(this.dispatch.claim_timeout_seconds, nowMs);
+    const requeued = expired.requeued + unstarted.requeued;
+    const timedOut = expired.timedOut + unstarted.timedOut;
+    const releasedFromGone = await this.store.allocations.releaseOfflineNodes(this.dispatch.offline_after_seconds, nowMs, this.dispatch.suspect_after_beats);
+    const releasedStale = await this.store.allocations.releaseStalePreassigned(this.dispatch.preassign_grace_seconds, nowMs);
+    const released = releasedFromGone + releasedStale;
     const split = await this.store.allocations.splitOversizedPool(nowMs);
     if (split > 0) this.logger.info({ split }, 'split pooled allocations no node could hold');
-    if (requeued > 0) this.metrics?.requeues.inc({ reason: 'lease_expired' }, requeued);
+    if (expired.requeued > 0) this.metrics?.requeues.inc({ reason: 'lease_expired' }, expired.requeued);
+    if (unstarted.requeued > 0) this.metrics?.requeues.inc({ reason: 'claim_timeout' }, unstarted.requeued);
     if (timedOut > 0) this.metrics?.timeouts.inc(timedOut);
-    if (released > 0) this.metrics?.requeues.inc({ reason: 'node_offline' }, released);
+    if (releasedFromGone > 0) this.metrics?.requeues.inc({ reason: 'node_offline' }, releasedFromGone);
+    if (releasedStale > 0) this.metrics?.requeues.inc({ reason: 'preassigned_unclaimed' }, releasedStale);
     if (requeued + timedOut + released > 0) this.logger.info({ requeued, timedOut, released }, 'sweeper moved allocations');
     // Work whose retry backoff just ended becomes claimable without any write; tell waiters.
     if (requeued + released === 0 && (await this.store.allocations.backoffEnded(this.#lastSweepMs, nowMs))) await this.store.wake.publish();

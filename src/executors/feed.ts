@@ -15,8 +15,8 @@ export function loadFeedParser(): Promise<FeedParser> {
 }
 
 /**
- * The default executor: fetch the feed's `url` with the task's headers and cookies (conditional GET when the child
- * remembers validators), parse it, and return its entries as articles. A 304 is success with no articles.
+ * The default executor: fetch the feed's `url` with the task's headers and cookies (conditional GET with the
+ * validators the package carries), parse it, and return its entries as articles. A 304 is success with no articles.
  */
 export function createFeedExecutor(limits: FetchLimits = DEFAULT_FETCH_LIMITS): Executor {
   return async (feed, task, context) => {
@@ -36,8 +36,9 @@ export function createFeedExecutor(limits: FetchLimits = DEFAULT_FETCH_LIMITS): 
     }
     const { parseFeedArticles } = await loadFeedParser();
     const articles = parseFeedArticles(feed.id, outcome.body, outcome.contentType);
-    // Remember validators only after a successful parse, so a broken answer is fetched in full next time.
-    if (outcome.validators.etag || outcome.validators.lastModified) context.validators?.set(feed.id, outcome.validators);
+    // Report validators only after a successful parse, so a broken answer is fetched in full next time; an answer
+    // without any reports that too, so the parent drops validators the server no longer honours.
+    context.validators?.set(feed.id, outcome.validators);
     return articles;
   };
 }

@@ -9,6 +9,9 @@ export type PackageFeed = {
   mp_intro?: string;
   url: string;
   status?: number;
+  /** The validators of the feed's last completion the parent accepted (absent from older parents). */
+  etag?: string | null;
+  last_modified?: string | null;
 };
 
 /** What a claim returns: one allocation of one task, with the task's headers and cookies. */
@@ -45,7 +48,12 @@ export type Article = {
 /** Validators remembered per feed for conditional GET. */
 export type HttpValidators = { etag?: string | undefined; lastModified?: string | undefined };
 
-/** Where an executor keeps conditional-GET validators between runs (the child's outbox database). */
+/**
+ * Conditional-GET validators of one allocation's feeds: `get` answers what the parent sent in the package, `set`
+ * records what the executor got, which the child reports with the feed's result. Nothing is kept between runs:
+ * the parent stores validators only with a completion it accepted, so a refused upload never hides articles
+ * behind a 304.
+ */
 export type ValidatorCache = {
   get(feedId: string): HttpValidators | undefined;
   set(feedId: string, validators: HttpValidators): void;

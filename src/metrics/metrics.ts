@@ -89,6 +89,18 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'cascade_node_held_feeds_disagreement',
+      help: 'Per online child node: feeds the parent counts in its claimed and executing allocations minus the feeds its last heartbeat reported holding (current_tasks). Lasting non-zero values mean work held that the child does not run, or the reverse.',
+      labelNames: ['node'],
+      registers,
+      async collect() {
+        const held = await store.allocations.views.heldFeedsByNode();
+        const reports = await store.nodes.onlineChildReports(Date.now());
+        this.reset();
+        for (const node of reports) this.set({ node: node.name }, (held.get(node.id) ?? 0) - node.reportedFeeds);
+      },
+    });
+    new Gauge({
       name: 'cascade_nodes_online',
       help: 'Child nodes online (heartbeat within offline_after_seconds).',
       registers,

@@ -81,6 +81,8 @@ export class FeedsStore {
       status: input.status ?? 1,
       sync_time: input.sync_time ?? null,
       update_time: input.update_time ?? null,
+      etag: null,
+      last_modified: null,
       article_count: 0,
       created_at: now,
       updated_at: now,

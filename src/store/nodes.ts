@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { hashNodeSecret, newNodeCredentials, randomToken, verifyNodeSecret } from '../auth/secrets.js';
-import { nodeStatus, onlineSince, type NodeType } from '../domain/node-liveness.js';
+import { nodeLiveness, nodeStatus, onlineSince, type LivenessRules, type NodeLiveness, type NodeType } from '../domain/node-liveness.js';
 import { CascadeError, notFound } from '../errors/cascade-error.js';
 import type { Database, NodeTable } from './tables.js';
 import { iso, parseJson } from './time.js';
@@ -17,11 +17,15 @@ export type NodeView = {
   callback_url: string | null;
   api_key: string | null;
   status: number;
+  /** `status` with `suspect` told apart from `online` (see domain/node-liveness.ts). */
+  liveness: NodeLiveness;
   is_active: boolean;
   sync_config: SyncConfig;
   current_tasks: number;
   reported_tasks: number;
   last_heartbeat_at: string | null;
+  /** The heartbeat period the child reported; null for a child that does not say (the original). */
+  heartbeat_interval_s: number | null;
   last_sync_at: string | null;
   version: string | null;
   hostname: string | null;
@@ -40,8 +44,10 @@ export function newNotifyKey(): string {
 }
 
 /** The only place a node row becomes a wire object; it never carries the secret or its hash. */
-export function toNodeView(row: NodeTable, nowMs: number, offlineAfterSeconds: number): NodeView {
+export function toNodeView(row: NodeTable, nowMs: number, rules: LivenessRules): NodeView {
   const isActive = Number(row.is_active) === 1;
+  const lastHeartbeatAtMs = row.last_heartbeat_at === null ? null : Number(row.last_heartbeat_at);
+  const heartbeatIntervalMs = row.heartbeat_interval_ms === null ? null : Number(row.heartbeat_interval_ms);
   return {
     id: row.id,
     node_type: Number(row.node_type),
@@ -50,12 +56,14 @@ export function toNodeView(row: NodeTable, nowMs: number, offlineAfterSeconds: n
     api_url: row.api_url,
     callback_url: row.callback_url,
     api_key: row.api_key,
-    status: nodeStatus(isActive, row.last_heartbeat_at === null ? null : Number(row.last_heartbeat_at), nowMs, offlineAfterSeconds),
+    status: nodeStatus(isActive, lastHeartbeatAtMs, nowMs, rules.offlineAfterSeconds),
+    liveness: nodeLiveness({ isActive, lastHeartbeatAtMs, heartbeatIntervalMs }, nowMs, rules),
     is_active: isActive,
     sync_config: { max_capacity: Number(row.max_capacity), feed_quota: parseJson<Record<string, number>>(row.feed_quota, {}) },
     current_tasks: Number(row.load_feeds),
     reported_tasks: Number(row.reported_tasks),
     last_heartbeat_at: iso(row.last_heartbeat_at),
+    heartbeat_interval_s: heartbeatIntervalMs === null ? null : heartbeatIntervalMs / 1000,
     last_sync_at: iso(row.last_sync_at),
     version: row.version,
     hostname: row.hostname,
@@ -83,11 +91,11 @@ export type NodePatch = {
 export class NodesStore {
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly offlineAfterSeconds: number,
+    private readonly rules: LivenessRules,
   ) {}
 
   view(row: NodeTable): NodeView {
-    return toNodeView(row, Date.now(), this.offlineAfterSeconds);
+    return toNodeView(row, Date.now(), this.rules);
   }
 
   /** Creates a node; a child gets AK/SK credentials whose secret is returned here and never again. */
@@ -111,6 +119,7 @@ export class NodesStore {
       load_feeds: 0,
       reported_tasks: 0,
       last_heartbeat_at: null,
+      heartbeat_interval_ms: null,
       last_sync_at: null,
       version: null,
       hostname: null,
@@ -139,7 +148,7 @@ export class NodesStore {
 
   async list(filter: { node_type?: number | undefined; status?: number | undefined }, limit: number, offset: number): Promise<{ list: NodeView[]; total: number }> {
     const now = Date.now();
-    const since = onlineSince(now, this.offlineAfterSeconds);
+    const since = onlineSince(now, this.rules.offlineAfterSeconds);
     let query = this.db.selectFrom('nodes');
     if (filter.node_type !== undefined) query = query.where('node_type', '=', filter.node_type);
     if (filter.status === 2) query = query.where('is_active', '=', 0);
@@ -149,7 +158,7 @@ export class NodesStore {
     }
     const rows = await query.selectAll().orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute();
     const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return { list: rows.map((r) => toNodeView(r, now, this.offlineAfterSeconds)), total: Number(total.n) };
+    return { list: rows.map((r) => toNodeView(r, now, this.rules)), total: Number(total.n) };
   }
 
   async update(id: string, patch: NodePatch): Promise<NodeView> {
@@ -201,7 +210,7 @@ export class NodesStore {
 
   async recordHeartbeat(
     id: string,
-    report: { callback_url?: string | undefined; current_tasks?: number | undefined; version?: string | undefined; hostname?: string | undefined },
+    report: { callback_url?: string | undefined; current_tasks?: number | undefined; version?: string | undefined; hostname?: string | undefined; heartbeat_interval_ms?: number | undefined },
     nowMs: number,
   ): Promise<void> {
     const values: Partial<NodeTable> = { last_heartbeat_at: nowMs, updated_at: nowMs };
@@ -209,7 +218,20 @@ export class NodesStore {
     if (report.current_tasks !== undefined) values.reported_tasks = report.current_tasks;
     if (report.version !== undefined) values.version = report.version;
     if (report.hostname !== undefined) values.hostname = report.hostname;
+    if (report.heartbeat_interval_ms !== undefined) values.heartbeat_interval_ms = report.heartbeat_interval_ms;
     await this.db.updateTable('nodes').set(values).where('id', '=', id).execute();
+  }
+
+  /** Online child nodes with the feed count their last heartbeat reported holding (`current_tasks`). */
+  async onlineChildReports(nowMs: number): Promise<Array<{ id: string; name: string; reportedFeeds: number }>> {
+    const rows = await this.db
+      .selectFrom('nodes')
+      .select(['id', 'name', 'reported_tasks'])
+      .where('node_type', '=', 1)
+      .where('is_active', '=', 1)
+      .where('last_heartbeat_at', '>=', onlineSince(nowMs, this.rules.offlineAfterSeconds))
+      .execute();
+    return rows.map((r) => ({ id: r.id, name: r.name, reportedFeeds: Number(r.reported_tasks) }));
   }
 
   async touchSync(id: string, nowMs: number): Promise<void> {

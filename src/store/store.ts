@@ -54,7 +54,7 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch'>, l
   return {
     db,
     caps,
-    nodes: new NodesStore(db, config.dispatch.offline_after_seconds),
+    nodes: new NodesStore(db, { offlineAfterSeconds: config.dispatch.offline_after_seconds, suspectAfterBeats: config.dispatch.suspect_after_beats }),
     users: new UsersStore(db, caps.rowLocks),
     settings: new SettingsStore(db),
     feeds,

@@ -25,6 +25,8 @@ export type NodeTable = {
   /** What the child last reported in its heartbeat. */
   reported_tasks: number;
   last_heartbeat_at: Nullable<Millis>;
+  /** The heartbeat period the child reports (null: it does not say, as the original child). */
+  heartbeat_interval_ms: Nullable<Millis>;
   last_sync_at: Nullable<Millis>;
   version: Nullable<string>;
   hostname: Nullable<string>;
@@ -52,6 +54,9 @@ export type FeedTable = {
   status: number;
   sync_time: Nullable<number>;
   update_time: Nullable<number>;
+  /** Conditional-GET validators of the last accepted successful completion (they travel in the task package). */
+  etag: Nullable<string>;
+  last_modified: Nullable<string>;
   article_count: number;
   created_at: Millis;
   updated_at: Millis;
@@ -84,6 +89,8 @@ export type AllocationTable = {
   max_attempts: number;
   /** A pending allocation is claimable from this moment (retry backoff). */
   available_at: Millis;
+  /** When the pending allocation became claimable (dispatch, end of retry backoff): the claim order. */
+  claimable_at: Millis;
   lease_expires_at: Nullable<Millis>;
   placement: string;
   result_summary: Nullable<string>;

@@ -26,7 +26,7 @@ describe('child heartbeat while the parent is unreachable', () => {
     const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as { level: number; msg: string }) });
     const client = new ParentClient({ urls: [`http://127.0.0.1:${proxy.port}`], apiKey: node.api_key, apiSecret: node.api_secret, logger });
     const intervalMs = 20;
-    heartbeat = new Heartbeat({ client, logger, intervalMs, version: 'test', currentTasks: () => 0, outboxDepth: () => 7, onAlive: () => undefined });
+    heartbeat = new Heartbeat({ client, logger, intervalMs, version: 'test', currentTasks: () => 0, outboxDepth: () => 7, heldAllocationIds: () => [], onAlive: () => undefined });
     heartbeat.start();
 
     const missed = () => lines.filter((l) => l.msg === 'heartbeat failed').length;

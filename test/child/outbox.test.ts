@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,15 +37,14 @@ describe('outbox', () => {
     reopened.close();
   });
 
-  it('remembers conditional-GET validators per feed across reopen', () => {
+  it('keeps no conditional-GET validators: a table left by an older child is dropped (the parent holds them)', () => {
     const dir = freshDir();
-    const outbox = new Outbox(dir);
-    expect(outbox.get('F1')).toBeUndefined();
-    outbox.set('F1', { etag: '"abc"', lastModified: 'Thu, 01 Oct 2026 00:00:00 GMT' });
-    outbox.set('F1', { etag: '"def"' });
-    outbox.close();
-    const reopened = new Outbox(dir);
-    expect(reopened.get('F1')).toEqual({ etag: '"def"', lastModified: undefined });
+    const old = new Database(join(dir, 'child.db'));
+    old.exec("CREATE TABLE http_validators (feed_id TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, updated_at_ms INTEGER NOT NULL); INSERT INTO http_validators VALUES ('F1', '\"abc\"', NULL, 1)");
+    old.close();
+    new Outbox(dir).close();
+    const reopened = new Database(join(dir, 'child.db'));
+    expect(reopened.prepare("SELECT name FROM sqlite_master WHERE name = 'http_validators'").all()).toEqual([]);
     reopened.close();
   });
 });

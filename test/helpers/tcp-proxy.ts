@@ -31,6 +31,12 @@ export type TcpProxy = {
   setRefusing(refusing: boolean): void;
   /** A simulated restart: cuts every connection and refuses new ones for `ms`, then accepts again. */
   outage(ms: number): Promise<void>;
+  /**
+   * Lets requests through but throws away the next answer whose chunk `matches` (and resets that connection on
+   * both sides), whatever the fault: "the server acted on this one request, its answer never arrived". Resolves
+   * once it happened.
+   */
+  dropNextAnswer(matches: (chunk: Buffer) => boolean): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -48,6 +54,7 @@ export async function startTcpProxy(target: { port: number; host?: string }): Pr
   let forwarded = 0;
   const pairs = new Set<Pair>();
   const stats: ProxyStats = { refused: 0, droppedResponses: 0, blackholedChunks: 0, resets: 0 };
+  let dropNext: { matches: (chunk: Buffer) => boolean; done: () => void } | undefined;
 
   const reset = (pair: Pair): void => {
     pairs.delete(pair);
@@ -57,6 +64,14 @@ export async function startTcpProxy(target: { port: number; host?: string }): Pr
 
   const forward = (pair: Pair, direction: 'up' | 'down', chunk: Buffer): void => {
     if (!pairs.has(pair)) return;
+    const armed = dropNext;
+    if (direction === 'down' && armed?.matches(chunk)) {
+      dropNext = undefined;
+      stats.droppedResponses++;
+      reset(pair);
+      armed.done();
+      return;
+    }
     if (fault?.kind === 'blackhole') {
       pair.tainted = true;
       stats.blackholedChunks++;
@@ -140,6 +155,11 @@ export async function startTcpProxy(target: { port: number; host?: string }): Pr
       cutAll();
       await new Promise((resolve) => setTimeout(resolve, ms));
       if (fault?.kind === 'refuse') setFault(null);
+    },
+    dropNextAnswer(matches) {
+      return new Promise<void>((resolve) => {
+        dropNext = { matches, done: resolve };
+      });
     },
     close() {
       setFault({ kind: 'refuse' });

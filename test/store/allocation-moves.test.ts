@@ -26,8 +26,8 @@ async function scenario(databaseUrl: string, state: AllocationStatus, maxAttempt
   const feeds = await seedFeeds(store, 2);
   const task = await seedTask(store, feeds);
   await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: 'run-1', nowMs: now, feedsPerAllocation: 1, offlineAfterSeconds: 180 });
-  // Claims take the oldest first (created_at, then id), so order the same way to know which one a claim takes.
-  const rows = await store.db.selectFrom('allocations').select(['id', 'feed_ids']).orderBy('created_at').orderBy('id').execute();
+  // Claims take the longest claimable first (claimable_at, then id), so order the same way to know which one a claim takes.
+  const rows = await store.db.selectFrom('allocations').select(['id', 'feed_ids']).orderBy('claimable_at').orderBy('id').execute();
   const target = rows[0]?.id as string;
   const bystander = rows[1]?.id as string;
   // Both are pre-assigned to `a`; claim one at a time so the bystander stays pending.

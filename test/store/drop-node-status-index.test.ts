@@ -27,7 +27,7 @@ describe('migration 003: drop the (node_id, status) index', () => {
       ];
       for (const filter of filters) {
         const plan = await sql<{ detail: string }>`explain query plan select * from allocations where ${filter}`.execute(store.db);
-        expect(plan.rows.map((r) => r.detail).join('\n')).toContain('USING INDEX allocations_claim_order_idx');
+        expect(plan.rows.map((r) => r.detail).join('\n')).toContain('USING INDEX allocations_claimable_order_idx');
       }
     } finally {
       await store.close();

@@ -1,11 +1,12 @@
 import type { Kysely } from 'kysely';
+import { DEFAULT_SUSPECT_AFTER_BEATS } from '../../domain/node-liveness.js';
 import type { Capabilities } from '../capabilities.js';
 import type { AllocationTable, Database } from '../tables.js';
 import type { WakeChannel } from '../wake-channel.js';
 import { claimAllocations, type ClaimResult } from './claim.js';
 import { insertDispatch, type DispatchOutcome, type DispatchRequest } from './insert.js';
 import { AllocationMoves, type Completion, type FeedResult, type NodeActor } from './moves.js';
-import { AllocationRecovery } from './recovery.js';
+import { AllocationRecovery, type Expired } from './recovery.js';
 import type { LeaseSettings } from './shared.js';
 import { AllocationViews, type TaskPackage } from './views.js';
 
@@ -91,14 +92,33 @@ export class AllocationsStore {
     return row;
   }
 
-  async expireLeases(nowMs = Date.now()): Promise<{ requeued: number; timedOut: number }> {
+  async expireLeases(nowMs = Date.now()): Promise<Expired> {
     const moved = await this.#recovery.expireLeases(nowMs);
     if (moved.requeued + moved.timedOut > 0) await this.wake.publish();
     return moved;
   }
 
-  async releaseOfflineNodes(offlineAfterSeconds: number, nowMs = Date.now()): Promise<number> {
-    const released = await this.#recovery.releaseOfflineNodes(nowMs, offlineAfterSeconds);
+  async expireUnstartedClaims(claimTimeoutSeconds: number, nowMs = Date.now()): Promise<Expired> {
+    const moved = await this.#recovery.expireUnstartedClaims(nowMs, claimTimeoutSeconds);
+    if (moved.requeued > 0) await this.wake.publish();
+    return moved;
+  }
+
+  /** A heartbeat naming what the child holds: renews those leases, requeues the unlisted (see AllocationRecovery). */
+  async reconcileHeld(nodeId: string, heldIds: readonly string[], graceSeconds: number, nowMs = Date.now()): Promise<{ extended: number } & Expired> {
+    const result = await this.#recovery.reconcileHeld(nodeId, heldIds, nowMs, graceSeconds);
+    if (result.requeued > 0) await this.wake.publish();
+    return result;
+  }
+
+  async releaseOfflineNodes(offlineAfterSeconds: number, nowMs = Date.now(), suspectAfterBeats = DEFAULT_SUSPECT_AFTER_BEATS): Promise<number> {
+    const released = await this.#recovery.releaseOfflineNodes(nowMs, offlineAfterSeconds, suspectAfterBeats);
+    if (released > 0) await this.wake.publish();
+    return released;
+  }
+
+  async releaseStalePreassigned(graceSeconds: number, nowMs = Date.now()): Promise<number> {
+    const released = await this.#recovery.releaseStalePreassigned(nowMs, graceSeconds);
     if (released > 0) await this.wake.publish();
     return released;
   }
@@ -132,4 +152,4 @@ function actorOf(node: string | NodeActor): NodeActor {
 }
 
 export type { NodeActor };
-export type { Completion, DispatchOutcome, DispatchRequest, FeedResult, LeaseSettings };
+export type { Completion, DispatchOutcome, DispatchRequest, Expired, FeedResult, LeaseSettings };

@@ -9,7 +9,7 @@ import type { TaskPackage } from './views.js';
 
 /**
  * Claims up to `max` allocations for a node: its own pre-assigned pending work first, then unassigned pending work
- * (feeds it holds quota for first, then oldest) while it has free capacity. On SQLite and MySQL that is one
+ * (feeds it holds quota for first, then the longest claimable) while it has free capacity. On SQLite and MySQL that is one
  * transaction; on PostgreSQL the own work is one statement of its own, committed before the transaction that
  * takes unassigned work (see below for a failure in between).
  *
@@ -99,7 +99,7 @@ export type ClaimResult = {
   packages?: ReadonlyMap<string, TaskPackage>;
 };
 
-/** Pending rows to claim, oldest first; `maxFeeds` skips pool rows too big for the node's free room. */
+/** Pending rows to claim, longest claimable first; `maxFeeds` skips pool rows too big for the node's free room. */
 async function candidates(trx: Trx, caps: Capabilities, nodeId: string | null, limit: number, nowMs: number, maxFeeds?: number): Promise<AllocationTable[]> {
   return trx
     .selectFrom('allocations')
@@ -108,7 +108,7 @@ async function candidates(trx: Trx, caps: Capabilities, nodeId: string | null, l
     .where('node_id', nodeId === null ? 'is' : '=', nodeId)
     .where('available_at', '<=', nowMs)
     .$if(maxFeeds !== undefined, (q) => q.where('feed_count', '<=', maxFeeds as number))
-    .orderBy('created_at')
+    .orderBy('claimable_at')
     .orderBy('id')
     .limit(limit)
     .$if(caps.rowLocks, (q) => q.forUpdate())

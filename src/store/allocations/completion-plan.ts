@@ -1,6 +1,21 @@
 import type { AllocationTable } from '../tables.js';
 
-export type FeedResult = { mp_id: string; status: 'success' | 'failed'; article_count: number; new_article_count?: number | undefined; error?: string | null | undefined };
+/**
+ * One feed's result. `etag` / `last_modified`: the conditional-GET validators the child got for the feed (null: the
+ * answer had none); the original child sends neither, and then the feed's stored validators stay as they are.
+ */
+export type FeedResult = {
+  mp_id: string;
+  status: 'success' | 'failed';
+  article_count: number;
+  new_article_count?: number | undefined;
+  error?: string | null | undefined;
+  etag?: string | null | undefined;
+  last_modified?: string | null | undefined;
+};
+
+/** A feed's validators to store with an accepted completion: both replace what the feed held. */
+export type FeedValidators = { id: string; etag: string | null; last_modified: string | null };
 
 /** What a completion report writes, worked out from the report alone (both completion paths apply it). */
 export type CompletionPlan = {
@@ -12,6 +27,11 @@ export type CompletionPlan = {
   results: readonly FeedResult[];
   reportedFeedIds: string[];
   succeededFeedIds: string[];
+  /**
+   * Validators of succeeded feeds whose result carried any, applied only with the completion they came in: a
+   * refused or undelivered report never advances them, so the next run of the feed fetches what was not stored.
+   */
+  validators: FeedValidators[];
   /** The sync log's status: 2 when every reported feed failed, else 1. */
   syncLogStatus: 1 | 2;
 };
@@ -20,20 +40,26 @@ export function planCompletion(results: readonly FeedResult[], reportedArticleCo
   const articleCount = results.length > 0 ? results.reduce((n, r) => n + r.article_count, 0) : reportedArticleCount;
   const reportedNew = results.some((r) => r.new_article_count !== undefined);
   const failed = results.filter((r) => r.status === 'failed');
+  const succeeded = results.filter((r) => r.status === 'success');
+  // The stored summary and sync log keep the results without the validators (they live on the feed).
+  const summaries = results.map(({ etag: _etag, last_modified: _lastModified, ...summary }) => summary);
   return {
     values: {
       completed_at: nowMs,
       lease_expires_at: null,
       article_count: articleCount,
-      result_summary: JSON.stringify({ results, failed_feeds: failed.length, succeeded_feeds: results.length - failed.length }),
+      result_summary: JSON.stringify({ results: summaries, failed_feeds: failed.length, succeeded_feeds: results.length - failed.length }),
       error_message: failed.length > 0 ? failed.map((f) => `${f.mp_id}: ${f.error ?? 'failed'}`).join('; ').slice(0, 4000) : null,
       updated_at: nowMs,
     },
     newArticleCount: reportedNew ? results.reduce((n, r) => n + (r.new_article_count ?? 0), 0) : undefined,
     articleCount,
-    results,
+    results: summaries,
     reportedFeedIds: results.map((r) => r.mp_id),
-    succeededFeedIds: results.filter((r) => r.status === 'success').map((r) => r.mp_id),
+    succeededFeedIds: succeeded.map((r) => r.mp_id),
+    validators: succeeded
+      .filter((r) => r.etag !== undefined || r.last_modified !== undefined)
+      .map((r) => ({ id: r.mp_id, etag: r.etag ?? null, last_modified: r.last_modified ?? null })),
     syncLogStatus: failed.length === results.length && results.length > 0 ? 2 : 1,
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { onlineSince } from '../../domain/node-liveness.js';
+import { DEFAULT_SUSPECT_AFTER_BEATS, onlineSince } from '../../domain/node-liveness.js';
+import { nodeIsSuspect } from '../node-liveness-sql.js';
 import { planPlacement, type PlacementGroup, type PlacementNode } from '../../domain/placement.js';
 import type { Capabilities } from '../capabilities.js';
 import type { AllocationTable, Database } from '../tables.js';
@@ -16,6 +17,8 @@ export type DispatchRequest = {
   nowMs: number;
   feedsPerAllocation: number;
   offlineAfterSeconds: number;
+  /** Nodes that missed this many of their own beats get nothing new (default DEFAULT_SUSPECT_AFTER_BEATS). */
+  suspectAfterBeats?: number | undefined;
   /** Set for cron ticks: the dispatch happens only if this (task, time) row can be inserted first. */
   tick?: { scheduledAtMs: number } | undefined;
 };
@@ -44,7 +47,7 @@ export async function insertDispatch(db: Kysely<Database>, caps: Capabilities, s
     const todo = request.feedIds.filter((id) => !live.has(id));
     if (todo.length === 0) return { ...none, feedsSkippedInFlight: live.size, tickAlreadyFired: false };
 
-    const nodes = await onlineNodes(trx, request.nowMs, request.offlineAfterSeconds);
+    const nodes = await onlineNodes(trx, request.nowMs, request.offlineAfterSeconds, request.suspectAfterBeats ?? DEFAULT_SUSPECT_AFTER_BEATS);
     const plan = planPlacement(nodes, todo, request.feedsPerAllocation, await smallestActiveCapacity(trx));
     const groups = await reserveCapacity(trx, plan.groups, nodes, request.nowMs);
 
@@ -93,13 +96,15 @@ async function smallestActiveCapacity(trx: Trx): Promise<number> {
   return row?.smallest === null || row?.smallest === undefined ? 1 : Number(row.smallest);
 }
 
-async function onlineNodes(trx: Trx, nowMs: number, offlineAfterSeconds: number): Promise<PlacementNode[]> {
+/** Online nodes that are not suspect: the only ones new work is placed on. */
+async function onlineNodes(trx: Trx, nowMs: number, offlineAfterSeconds: number, suspectAfterBeats: number): Promise<PlacementNode[]> {
   const rows = await trx
     .selectFrom('nodes')
     .select(['id', 'name', 'max_capacity', 'load_feeds', 'feed_quota'])
     .where('node_type', '=', 1)
     .where('is_active', '=', 1)
     .where('last_heartbeat_at', '>=', onlineSince(nowMs, offlineAfterSeconds))
+    .where((eb) => eb.not(nodeIsSuspect(nowMs, suspectAfterBeats)))
     .execute();
   return rows.map((r) => ({
     id: r.id,
@@ -143,6 +148,8 @@ function allocationRow(group: PlacementGroup, request: DispatchRequest, settings
     max_attempts: settings.maxAttempts,
     // Fresh work is claimable at once, whatever the claimer's clock says; only retry backoffs set a future time.
     available_at: 0,
+    // The claim order: work waits in line from the moment it became claimable (PROTOCOL §5).
+    claimable_at: request.nowMs,
     lease_expires_at: null,
     placement: group.reason.slice(0, 1000),
     result_summary: null,

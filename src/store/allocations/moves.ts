@@ -141,6 +141,9 @@ export class AllocationMoves {
       const seconds = Math.floor(nowMs / 1000);
       await trx.updateTable('feeds').set({ update_time: seconds, sync_time: seconds, updated_at: nowMs }).where('id', 'in', plan.succeededFeedIds).execute();
     }
+    for (const { id, etag, last_modified: lastModified } of plan.validators) {
+      await trx.updateTable('feeds').set({ etag, last_modified: lastModified }).where('id', '=', id).execute();
+    }
     await trx
       .insertInto('sync_logs')
       .values({
@@ -179,10 +182,13 @@ export class AllocationMoves {
 
 /** Values that put an allocation back into the unassigned pool for its next attempt. */
 export function requeueValues(row: AllocationTable, nowMs: number, settings: LeaseSettings, errorMessage: string | null, reason: string): Partial<AllocationTable> {
+  const availableAt = retryAt(nowMs, Number(row.attempt), settings);
   return {
     node_id: null,
     attempt: Number(row.attempt) + 1,
-    available_at: retryAt(nowMs, Number(row.attempt), settings),
+    available_at: availableAt,
+    // In line from the end of its backoff, not from its dispatch: behind work that waited longer, ahead of later work.
+    claimable_at: availableAt,
     lease_expires_at: null,
     claimed_at: null,
     started_at: null,

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { HELD_STATUSES, LIVE_STATUSES } from '../../domain/allocation-states.js';
 import { onlineSince } from '../../domain/node-liveness.js';
+import { nodeIsSuspect } from '../node-liveness-sql.js';
 import { CascadeError } from '../../errors/cascade-error.js';
 import type { Capabilities } from '../capabilities.js';
 import type { AllocationTable, Database } from '../tables.js';
-import { parseJson } from '../time.js';
+import { chunk, parseJson } from '../time.js';
 import { applyMove, move, requeueValues } from './moves.js';
 import { adjustNodeLoad, closeAttempt, dropLiveFeeds, leaseUntil, type LeaseSettings, type Trx } from './shared.js';
 
@@ -42,6 +43,7 @@ export class AllocationRecovery {
       const values: Partial<AllocationTable> = {
         ...requeueValues(row, nowMs, this.settings, null, 'retried by an administrator'),
         available_at: 0,
+        claimable_at: nowMs,
         max_attempts: nextAttempt + this.settings.maxAttempts - 1,
         completed_at: null,
       };
@@ -53,7 +55,7 @@ export class AllocationRecovery {
   }
 
   /** Requeues (attempt + 1, after backoff) or times out allocations whose lease has expired. Returns how many moved. */
-  async expireLeases(nowMs: number, batch = 500): Promise<{ requeued: number; timedOut: number }> {
+  async expireLeases(nowMs: number, batch = 500): Promise<Expired> {
     const expired = await this.db
       .selectFrom('allocations')
       .selectAll()
@@ -62,18 +64,63 @@ export class AllocationRecovery {
       .orderBy('lease_expires_at')
       .limit(batch)
       .execute();
+    return this.#endHolds(expired, nowMs, EXPIRY_CAUSES.lease, { leaseExpiredBefore: nowMs });
+  }
+
+  /**
+   * Claimed allocations that did not reach `executing` within `claimTimeoutSeconds`: the claim answer most likely
+   * never reached the node (a reset connection, a parent killed as it answered). Requeued like an expired lease,
+   * without waiting for the lease a heartbeat keeps renewing.
+   */
+  async expireUnstartedClaims(nowMs: number, claimTimeoutSeconds: number, batch = 500): Promise<Expired> {
+    const stale = await this.db
+      .selectFrom('allocations')
+      .selectAll()
+      .where('status', '=', 'claimed')
+      .where('claimed_at', '<', nowMs - claimTimeoutSeconds * 1000)
+      .orderBy('claimed_at')
+      .limit(batch)
+      .execute();
+    return this.#endHolds(stale, nowMs, EXPIRY_CAUSES.claimTimeout);
+  }
+
+  /**
+   * A heartbeat that lists the allocations the child holds (`held_allocation_ids`): the leases of those are
+   * renewed, and work the node holds but did not list is requeued, except claims younger than `graceSeconds` (their
+   * answer may still be on its way to the child, or the heartbeat was built before it arrived).
+   */
+  async reconcileHeld(nodeId: string, heldIds: readonly string[], nowMs: number, graceSeconds: number): Promise<{ extended: number } & Expired> {
+    let extended = 0;
+    for (const ids of chunk([...new Set(heldIds)], 1000)) {
+      const result = await this.db
+        .updateTable('allocations')
+        .set({ lease_expires_at: leaseUntil(nowMs, this.settings) })
+        .where('id', 'in', ids)
+        .where('node_id', '=', nodeId)
+        .where('status', 'in', [...HELD_STATUSES])
+        .executeTakeFirst();
+      extended += Number(result.numUpdatedRows);
+    }
+    const listed = new Set(heldIds);
+    const held = await this.db.selectFrom('allocations').selectAll().where('node_id', '=', nodeId).where('status', 'in', [...HELD_STATUSES]).execute();
+    const unlisted = held.filter((row) => !listed.has(row.id) && Number(row.claimed_at ?? 0) < nowMs - graceSeconds * 1000);
+    return { extended, ...(await this.#endHolds(unlisted, nowMs, EXPIRY_CAUSES.notHeld)) };
+  }
+
+  /** Ends each row's hold as one guarded move (requeue, or timeout on the last attempt) in its own transaction. */
+  async #endHolds(rows: readonly AllocationTable[], nowMs: number, cause: ExpiryCause, guard: { leaseExpiredBefore?: number } = {}): Promise<Expired> {
     let requeued = 0;
     let timedOut = 0;
-    for (const row of expired) {
+    for (const row of rows) {
       const outcome = await this.db.transaction().execute(async (trx) => {
         const last = Number(row.attempt) >= Number(row.max_attempts);
         const values = last
-          ? { completed_at: nowMs, lease_expires_at: null, error_message: `lease expired on attempt ${row.attempt} of ${row.max_attempts}`, updated_at: nowMs }
-          : requeueValues(row, nowMs, this.settings, `lease expired on attempt ${row.attempt}`, `requeued after the lease of attempt ${row.attempt} expired`);
-        const moved = await applyMove(trx, row, last ? 'expireFinal' : 'expireRetry', values, { leaseExpiredBefore: nowMs });
+          ? { completed_at: nowMs, lease_expires_at: null, error_message: cause.final(row), updated_at: nowMs }
+          : requeueValues(row, nowMs, this.settings, cause.error(row), cause.placement(row));
+        const moved = await applyMove(trx, row, last ? 'expireFinal' : 'expireRetry', values, guard);
         if (!moved) return 'skipped';
         if (row.node_id) await adjustNodeLoad(trx, row.node_id, -Number(row.feed_count), nowMs);
-        await closeAttempt(trx, row.id, Number(row.attempt), 'lease_expired', nowMs);
+        await closeAttempt(trx, row.id, Number(row.attempt), cause.outcome, nowMs);
         if (last) await dropLiveFeeds(trx, row.id);
         return last ? 'timeout' : 'requeued';
       });
@@ -83,21 +130,60 @@ export class AllocationRecovery {
     return { requeued, timedOut };
   }
 
-  /** Pre-assigned pending work of offline or disabled nodes goes back to the unassigned pool. Returns how many. */
-  async releaseOfflineNodes(nowMs: number, offlineAfterSeconds: number): Promise<number> {
+  /**
+   * Pre-assigned pending work of offline, suspect (missed `suspectAfterBeats` of its own beats) or disabled nodes
+   * goes back to the unassigned pool, quota or not. Returns how many.
+   */
+  async releaseOfflineNodes(nowMs: number, offlineAfterSeconds: number, suspectAfterBeats: number): Promise<number> {
     const since = onlineSince(nowMs, offlineAfterSeconds);
     const stranded = await this.db
       .selectFrom('allocations')
       .innerJoin('nodes', 'nodes.id', 'allocations.node_id')
       .select(['allocations.node_id as node_id', 'nodes.name as name'])
       .where('allocations.status', '=', 'pending')
-      .where((eb) => eb.or([eb('nodes.is_active', '=', 0), eb('nodes.last_heartbeat_at', 'is', null), eb('nodes.last_heartbeat_at', '<', since)]))
+      .where((eb) =>
+        eb.or([eb('nodes.is_active', '=', 0), eb('nodes.last_heartbeat_at', 'is', null), eb('nodes.last_heartbeat_at', '<', since), nodeIsSuspect(nowMs, suspectAfterBeats)]),
+      )
       .groupBy(['allocations.node_id', 'nodes.name'])
       .execute();
     let released = 0;
     for (const { node_id: nodeId, name } of stranded) {
       if (!nodeId) continue;
-      released += await this.db.transaction().execute((trx) => releasePending(trx, this.caps, nodeId, `released from ${name}, which went offline or was disabled`, nowMs));
+      const reason = `released from ${name}, which went offline, missed its heartbeats or was disabled`;
+      released += await this.db.transaction().execute((trx) => releasePending(trx, this.caps, nodeId, reason, nowMs));
+    }
+    return released;
+  }
+
+  /**
+   * Placement is a preference, not a lock: pending work pre-assigned to a node that has not claimed it within
+   * `graceSeconds` of becoming claimable goes back to the pool, so an idle node can take it (the node it was meant
+   * for still can too). A quota pins it: work with a feed for which its node holds weight > 0 stays. Returns how
+   * many allocations were released.
+   */
+  async releaseStalePreassigned(nowMs: number, graceSeconds: number, batch = 500): Promise<number> {
+    const stale = await this.db
+      .selectFrom('allocations')
+      .innerJoin('nodes', 'nodes.id', 'allocations.node_id')
+      .select(['allocations.id as id', 'allocations.node_id as node_id', 'allocations.feed_ids as feed_ids', 'nodes.name as name', 'nodes.feed_quota as feed_quota'])
+      .where('allocations.status', '=', 'pending')
+      .where('allocations.node_id', 'is not', null)
+      .where('allocations.claimable_at', '<', nowMs - graceSeconds * 1000)
+      .orderBy('allocations.claimable_at')
+      .limit(batch)
+      .execute();
+    const byNode = new Map<string, { name: string; ids: string[] }>();
+    for (const row of stale) {
+      const quota = parseJson<Record<string, number>>(row.feed_quota, {});
+      if (parseJson<string[]>(row.feed_ids, []).some((feedId) => (quota[feedId] ?? 0) > 0)) continue;
+      const entry = byNode.get(row.node_id as string) ?? { name: row.name, ids: [] };
+      entry.ids.push(row.id);
+      byNode.set(row.node_id as string, entry);
+    }
+    let released = 0;
+    for (const [nodeId, { name, ids }] of byNode) {
+      const reason = `released from ${name}, which had not claimed it within ${graceSeconds} s`;
+      released += await this.db.transaction().execute((trx) => releasePending(trx, this.caps, nodeId, reason, nowMs, ids));
     }
     return released;
   }
@@ -151,6 +237,7 @@ export class AllocationRecovery {
         const values = {
           ...requeueValues(row, nowMs, this.settings, `node ${node.name} was deleted`, `requeued because ${node.name} was deleted`),
           available_at: 0,
+          claimable_at: nowMs,
           max_attempts: Math.max(Number(row.max_attempts), Number(row.attempt) + 1),
         };
         if (!(await applyMove(trx, row, 'expireRetry', values))) throw new CascadeError('CONFLICT', 'The node’s work changed during deletion; try again.');
@@ -196,12 +283,47 @@ export class AllocationRecovery {
   }
 }
 
-async function releasePending(trx: Trx, caps: Capabilities, nodeId: string, reason: string, nowMs: number): Promise<number> {
+export type Expired = { requeued: number; timedOut: number };
+
+/**
+ * Why a holder lost an allocation: the attempt history's outcome, the error message when it is requeued or when it
+ * was the last attempt, and the placement note of the requeued row.
+ */
+type ExpiryCause = { outcome: string; error: (row: AllocationTable) => string; final: (row: AllocationTable) => string; placement: (row: AllocationTable) => string };
+
+const EXPIRY_CAUSES = Object.freeze({
+  lease: {
+    outcome: 'lease_expired',
+    error: (row) => `lease expired on attempt ${row.attempt}`,
+    final: (row) => `lease expired on attempt ${row.attempt} of ${row.max_attempts}`,
+    placement: (row) => `requeued after the lease of attempt ${row.attempt} expired`,
+  },
+  claimTimeout: {
+    outcome: 'claim_timeout',
+    error: (row) => `attempt ${row.attempt} was claimed but never started (the claim answer may not have reached the node)`,
+    final: (row) => `attempt ${row.attempt} of ${row.max_attempts} was claimed but never started`,
+    placement: (row) => `requeued after attempt ${row.attempt} was claimed but never started`,
+  },
+  notHeld: {
+    outcome: 'not_held',
+    error: (row) => `the node's heartbeat did not list attempt ${row.attempt} among the allocations it holds`,
+    final: (row) => `the node's heartbeat did not list attempt ${row.attempt} of ${row.max_attempts} among the allocations it holds`,
+    placement: (row) => `requeued after the node stopped listing attempt ${row.attempt} as held`,
+  },
+} satisfies Record<string, ExpiryCause>);
+
+/**
+ * The `release` move for a node's pending work (only `onlyIds` of it when given): back to the pool, its feeds off
+ * the node's load. Rows another transaction moved meanwhile are not in the locked read, so they are left alone.
+ */
+async function releasePending(trx: Trx, caps: Capabilities, nodeId: string, reason: string, nowMs: number, onlyIds?: readonly string[]): Promise<number> {
+  if (onlyIds?.length === 0) return 0;
   const rows = await trx
     .selectFrom('allocations')
     .select(['id', 'feed_count'])
     .where('node_id', '=', nodeId)
     .where('status', '=', 'pending')
+    .$if(onlyIds !== undefined, (q) => q.where('id', 'in', onlyIds as string[]))
     .$if(caps.rowLocks, (q) => q.forUpdate())
     .execute();
   if (rows.length === 0) return 0;

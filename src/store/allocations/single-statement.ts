@@ -83,8 +83,16 @@ export async function completeInOneStatement(
       update allocation_attempts h set ended_at = ${nowMs}, outcome = 'completed', error_message = null
       from moved where h.allocation_id = moved.id and h.attempt = moved.attempt and h.ended_at is null
     ), fed as (
-      update feeds set update_time = ${seconds}, sync_time = ${seconds}, updated_at = ${nowMs}
-      from moved where feeds.id = any(cast(${plan.succeededFeedIds} as text[]))
+      -- one UPDATE per feed row (PostgreSQL updates a row once per statement): times, and validators when reported
+      update feeds set update_time = ${seconds}, sync_time = ${seconds}, updated_at = ${nowMs},
+        etag = case when v.reported then v.etag else feeds.etag end,
+        last_modified = case when v.reported then v.last_modified else feeds.last_modified end
+      from moved, (
+        select s.id, r.id is not null as reported, r.etag, r.last_modified
+        from unnest(cast(${plan.succeededFeedIds} as text[])) as s(id)
+        left join json_to_recordset(cast(${JSON.stringify(plan.validators)} as json)) as r(id text, etag text, last_modified text) on r.id = s.id
+      ) as v
+      where feeds.id = v.id
     ), logged as (
       insert into sync_logs (node_id, operation, direction, status, data_count, error_message, extra_data, started_at, completed_at)
       select moved.node_id, 'report_completion', 'push', cast(${plan.syncLogStatus} as integer), moved.article_count, moved.error_message,
@@ -102,7 +110,7 @@ export async function completeInOneStatement(
 }
 
 /**
- * pending → claimed for up to `max` of the node's own pre-assigned allocations, oldest first, each with its task
+ * pending → claimed for up to `max` of the node's own pre-assigned allocations, longest claimable first, each with its task
  * package (the task's fields and the feeds), which would otherwise take two more round trips. Their feeds are
  * already counted in the node's load (dispatch counted them), so the node row is neither read nor locked; rows
  * another claimer or a release holds are skipped. Unassigned work, which needs the capacity check, is left to
@@ -119,7 +127,7 @@ export async function claimOwnInOneStatement(
     with picked as (
       select id from allocations
       where status = 'pending' and node_id = ${nodeId} and available_at <= ${nowMs}
-      order by created_at, id
+      order by claimable_at, id
       limit ${max}
       for update skip locked
     ), claimed as (
@@ -136,7 +144,7 @@ export async function claimOwnInOneStatement(
          from message_tasks t where t.id = claimed.task_id) as package_task,
       (select coalesce(json_agg(json_build_object(${sql.join(PACKAGE_FEED_COLUMNS.map((c) => sql`${sql.lit(c)}, f.${sql.ref(c)}`))})), '[]')
          from feeds f where f.id in (select jsonb_array_elements_text(cast(claimed.feed_ids as jsonb)))) as package_feeds
-    from claimed order by claimed.created_at, claimed.id`.execute(db);
+    from claimed order by claimed.claimable_at, claimed.id`.execute(db);
   return rows.map(({ package_task: task, package_feeds: feeds, ...row }) => ({
     row,
     package: toTaskPackage(row, task ?? undefined, new Map(feeds.map((feed) => [feed.id, { ...feed, status: Number(feed.status) }]))),

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, AllocationTable, MessageTaskTable } from '../tables.js';
 import { chunk, iso, parseJson } from '../time.js';
-import { ALL_STATUSES } from '../../domain/allocation-states.js';
+import { ALL_STATUSES, HELD_STATUSES } from '../../domain/allocation-states.js';
 
 export type AllocationView = {
   id: string;
@@ -41,7 +41,8 @@ export type TaskPackage = {
   cron_exp: string;
   headers: Record<string, string>;
   cookies: string;
-  feeds: Array<{ id: string; faker_id: string; mp_name: string; mp_cover: string; mp_intro: string; url: string; status: number }>;
+  /** `etag` / `last_modified`: the validators of the feed's last accepted completion, for a conditional GET. */
+  feeds: Array<{ id: string; faker_id: string; mp_name: string; mp_cover: string; mp_intro: string; url: string; status: number; etag: string | null; last_modified: string | null }>;
   dispatched_at: string | null;
   attempt: number;
   lease_expires_at: string | null;
@@ -50,7 +51,7 @@ export type TaskPackage = {
 export type PackageFeed = TaskPackage['feeds'][number];
 
 /** The feed and task columns a package carries (the PostgreSQL claim statement selects the same ones). */
-export const PACKAGE_FEED_COLUMNS = ['id', 'faker_id', 'mp_name', 'mp_cover', 'mp_intro', 'url', 'status'] as const;
+export const PACKAGE_FEED_COLUMNS = ['id', 'faker_id', 'mp_name', 'mp_cover', 'mp_intro', 'url', 'status', 'etag', 'last_modified'] as const;
 export const PACKAGE_TASK_COLUMNS = ['message_type', 'message_template', 'web_hook_url', 'cron_exp', 'headers', 'cookies'] as const;
 
 /** One package from its claimed row, its task's fields (undefined: the task is gone) and its feeds by id. */
@@ -65,7 +66,7 @@ export function toTaskPackage(row: AllocationTable, task: PackageTaskFields | un
     cron_exp: task?.cron_exp ?? '',
     headers: parseJson<Record<string, string>>(task?.headers, {}),
     cookies: task?.cookies ?? '',
-    feeds: parseJson<string[]>(row.feed_ids, []).map((id) => feeds.get(id) ?? { id, faker_id: '', mp_name: '', mp_cover: '', mp_intro: '', url: '', status: 0 }),
+    feeds: parseJson<string[]>(row.feed_ids, []).map((id) => feeds.get(id) ?? { id, faker_id: '', mp_name: '', mp_cover: '', mp_intro: '', url: '', status: 0, etag: null, last_modified: null }),
     dispatched_at: iso(row.dispatched_at),
     attempt: Number(row.attempt),
     lease_expires_at: iso(row.lease_expires_at),
@@ -194,6 +195,18 @@ export class AllocationViews {
   async countClaimedBefore(beforeMs: number): Promise<number> {
     const row = await this.db.selectFrom('allocations').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'claimed').where('claimed_at', '<', beforeMs).executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  /** Feeds in claimed or executing allocations, by holding node (the parent's view of what each node holds). */
+  async heldFeedsByNode(): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('allocations')
+      .select(['node_id', (eb) => eb.fn.sum<number>('feed_count').as('n')])
+      .where('status', 'in', [...HELD_STATUSES])
+      .where('node_id', 'is not', null)
+      .groupBy('node_id')
+      .execute();
+    return new Map(rows.map((r) => [r.node_id as string, Number(r.n)]));
   }
 
   async countFinishedSince(status: 'completed' | 'failed', sinceMs: number): Promise<number> {

@@ -20,6 +20,10 @@ const Heartbeat = Type.Union([
     version: Type.Optional(Type.String({ maxLength: 100 })),
     hostname: Type.Optional(Type.String({ maxLength: 255 })),
     outbox_depth: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000000, description: 'Calls waiting in the child\'s outbox (Cascade child only).' })),
+    // Cascade's child: what it holds (in flight or with reports still queued) and how often it beats. The original
+    // child sends neither; then every lease it holds is renewed and its liveness follows offline_after_seconds.
+    held_allocation_ids: Type.Optional(Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 10000 }), Type.Null()])),
+    heartbeat_interval_s: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 3600 }), Type.Null()])),
     timestamp: ChildTimestamp,
   }),
   Type.Null(),
@@ -64,6 +68,9 @@ const FeedResult = closed({
   article_count: Type.Integer({ minimum: 0 }),
   new_article_count: Type.Optional(Type.Integer({ minimum: 0 })),
   error: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
+  // The validators the child got for this feed; stored with the accepted completion and sent in the next package.
+  etag: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
+  last_modified: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
 });
 const ReportCompletion = closed({
   allocation_id: AllocationId,
@@ -131,10 +138,26 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden, originalSh
       const node = nodeOf(request);
       const now = Date.now();
       const { outbox_depth: outboxDepth, ...body } = request.body ?? {};
-      await store.nodes.recordHeartbeat(node.id, { ...body, callback_url: body.callback_url ?? undefined }, now);
+      const intervalMs = body.heartbeat_interval_s ? body.heartbeat_interval_s * 1000 : undefined;
+      await store.nodes.recordHeartbeat(node.id, { ...body, callback_url: body.callback_url ?? undefined, heartbeat_interval_ms: intervalMs }, now);
       if (outboxDepth !== undefined) metrics.outboxDepths.set(node.id, { node: node.name, depth: outboxDepth });
-      const leasesExtended = await store.allocations.extendLeases(node.id, now);
-      return ok({ status: 'alive', node_id: node.id, node_name: node.name, server_time: new Date(now).toISOString(), offline_after_s: config.dispatch.offline_after_seconds, leases_extended: leasesExtended });
+      const held = body.held_allocation_ids ?? undefined;
+      // Without a list (the original child) every lease the node holds is renewed; with one, only the listed ones.
+      const { extended, requeued, timedOut } = held
+        ? await store.allocations.reconcileHeld(node.id, held, config.dispatch.held_grace_seconds, now)
+        : { extended: await store.allocations.extendLeases(node.id, now), requeued: 0, timedOut: 0 };
+      if (requeued > 0) metrics.requeues.inc({ reason: 'not_held' }, requeued);
+      if (timedOut > 0) metrics.timeouts.inc(timedOut);
+      if (requeued + timedOut > 0) request.log.warn({ node_id: node.id, requeued, timed_out: timedOut }, 'heartbeat left out allocations the node held; requeued them');
+      return ok({
+        status: 'alive',
+        node_id: node.id,
+        node_name: node.name,
+        server_time: new Date(now).toISOString(),
+        offline_after_s: config.dispatch.offline_after_seconds,
+        leases_extended: extended,
+        released_unlisted: requeued + timedOut,
+      });
     },
   );
 
