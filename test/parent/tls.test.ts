@@ -1,8 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/secrets.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -10,21 +8,7 @@ import { createLogger } from '../../src/logger.js';
 import { startParent, type Parent } from '../../src/parent/parent.js';
 import { api } from '../helpers/http.js';
 import { ADMIN, startTestParent, type TestParent } from '../helpers/parent.js';
-import { writeSelfSigned } from '../helpers/self-signed.js';
-
-/** One HTTPS request trusting `ca`; returns the status, the body and the certificate the server presented. */
-function httpsCall(url: string, ca: string, options: { method?: string; body?: string } = {}): Promise<{ status: number; body: string; fingerprint: string }> {
-  return new Promise((resolve, reject) => {
-    const request = httpsRequest(url, { ca, method: options.method ?? 'GET', agent: false, headers: options.body ? { 'content-type': 'application/json' } : {} }, (response) => {
-      const fingerprint = (response.socket as TLSSocket).getPeerCertificate().fingerprint256;
-      let body = '';
-      response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body, fingerprint }));
-    });
-    request.on('error', reject);
-    request.end(options.body);
-  });
-}
+import { httpsCall, writeSelfSigned } from '../helpers/self-signed.js';
 
 describe('native HTTPS', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cascade-tls-'));
