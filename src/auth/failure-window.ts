@@ -1,5 +1,5 @@
 /** Keys tracked at most; past it the oldest are forgotten, so a spray of made-up names cannot grow memory. */
-export const MAX_TRACKED_KEYS = 50_000;
+const MAX_TRACKED_KEYS = 50_000;
 
 /** Failure times per key in a sliding window: past `limit` failures, the key waits until the oldest one leaves. */
 export class FailureWindow {

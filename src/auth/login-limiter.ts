@@ -3,7 +3,7 @@ import { FailureWindow, rememberBounded } from './failure-window.js';
 /** The per-username wait after the free failures: 4 s, then doubled per further failure up to the cap. */
 const FIRST_ACCOUNT_DELAY_MS = 4000;
 
-export type LoginLimits = {
+type LoginLimits = {
   /** Failures per (username, address) and, times four, per address, within `windowMs`. */
   maxFailures: number;
   windowMs: number;
@@ -13,7 +13,7 @@ export type LoginLimits = {
 };
 
 /** What a refusal is about, for the log line that reports the start of a lockout. */
-export type Lockout = { scope: 'address' | 'username at address' | 'username'; retryAfterSeconds: number };
+type Lockout = { scope: 'address' | 'username at address' | 'username'; retryAfterSeconds: number };
 
 /**
  * Three limits on password guessing, none of which locks anything for good:

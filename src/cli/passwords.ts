@@ -10,7 +10,7 @@ export function chosenPassword(given: string | undefined, source: string): { pas
   return { password: given, generated: false };
 }
 
-export type PasswordSources = { flag: string; value: string | undefined; stdin: boolean | undefined; envName: string };
+type PasswordSources = { flag: string; value: string | undefined; stdin: boolean | undefined; envName: string };
 
 /**
  * The password from the flag, from standard input (`--password-stdin`, first line), or from an environment

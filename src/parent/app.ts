@@ -23,7 +23,7 @@ export type AppOptions = { services: ParentServices; logger: FastifyBaseLogger }
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** The client's x-request-id when it is at most 64 characters of [A-Za-z0-9._:-], else a random UUID. */
-export function requestIdOf(header: string | string[] | undefined): string {
+function requestIdOf(header: string | string[] | undefined): string {
   return typeof header === 'string' && CLIENT_REQUEST_ID.test(header) ? header : randomUUID();
 }
 

@@ -5,7 +5,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
  * Every integer has a maximum that its column (32-bit `integer`, or `bigint` holding milliseconds) and the SQL
  * drivers can hold, so an oversized number is a 400 here, not a type error or an overflow in one store.
  */
-export const MAX_OFFSET = 1_000_000_000;
+const MAX_OFFSET = 1_000_000_000;
 export const Paging = {
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Page size, 1..200.' }),
   offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0, description: `Rows to skip, 0..${MAX_OFFSET}.` }),

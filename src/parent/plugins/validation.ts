@@ -28,7 +28,7 @@ export function installValidation(app: FastifyInstance): void {
 type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null | undefined };
 
 /** Deepest nesting of arrays and objects a request may have; no route needs more than a few levels. */
-export const MAX_NESTING_DEPTH = 32;
+const MAX_NESTING_DEPTH = 32;
 
 /**
  * Checks run on every part of every request (body, query, path) before its schema:
