@@ -29,3 +29,27 @@ export function logCrashes(logger: Logger, what: string): void {
   process.on('uncaughtException', (error, origin) => crash(error, origin));
   process.on('unhandledRejection', (reason) => crash(reason, 'unhandledRejection'));
 }
+
+/** What RateLimitedLog needs of a logger (pino's and Fastify's both fit). */
+export type WarnLogger = { warn(fields: object, message: string): void };
+
+/**
+ * A warning that an attacker can trigger at will (refused connections, failed child logins) is logged the first
+ * time and then at most once per interval with the count it stood for, so it cannot flood the log or the disk.
+ */
+export class RateLimitedLog {
+  #lastAtMs = Number.NEGATIVE_INFINITY;
+  #suppressed = 0;
+
+  constructor(private readonly intervalMs: number) {}
+
+  warn(logger: WarnLogger, fields: Record<string, unknown>, message: string, nowMs = Date.now()): void {
+    if (nowMs - this.#lastAtMs < this.intervalMs) {
+      this.#suppressed += 1;
+      return;
+    }
+    logger.warn({ ...fields, ...(this.#suppressed > 0 ? { suppressed_since_last: this.#suppressed } : {}) }, message);
+    this.#lastAtMs = nowMs;
+    this.#suppressed = 0;
+  }
+}

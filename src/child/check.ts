@@ -1,12 +1,15 @@
 import { pino } from 'pino';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { isLoopback } from '../domain/loopback.js';
 import { resolveChildSettings } from './child-settings.js';
 import type { HeartbeatAnswer } from './heartbeat.js';
 import { NO_RETRY, ParentClient, ParentRejection, describe } from './parent-client.js';
 
 export type ChildCheckResult = {
   ok: boolean;
+  /** Settings that work but expose something, such as the node secret in clear text. */
+  warnings: string[];
   /** One entry per configured parent URL, in order. */
   parents: Array<{ url: string; ok: boolean; node_id?: string; node_name?: string; round_trip_ms?: number; error?: string }>;
 };
@@ -20,7 +23,7 @@ export async function checkChild(config: Readonly<Config>, timeoutMs = 10_000): 
   try {
     settings = resolveChildSettings(config);
   } catch (error) {
-    if (error instanceof ConfigError) return { ok: false, parents: [{ url: '-', ok: false, error: error.problems.join('; ') }] };
+    if (error instanceof ConfigError) return { ok: false, warnings: [], parents: [{ url: '-', ok: false, error: error.problems.join('; ') }] };
     throw error;
   }
   const logger = pino({ level: 'silent' });
@@ -40,5 +43,17 @@ export async function checkChild(config: Readonly<Config>, timeoutMs = 10_000): 
       parents.push({ url, ok: false, round_trip_ms: roundTripMs, error: reason });
     }
   }
-  return { ok: parents.some((p) => p.ok), parents };
+  return { ok: parents.some((p) => p.ok), warnings: cleartextParentWarnings(settings.parentUrls), parents };
+}
+
+/**
+ * A child sends its api_secret with every request, so a plain `http://` parent URL to another host shows the
+ * secret to everyone on the path. Loopback stays quiet: the traffic never leaves the machine.
+ */
+export function cleartextParentWarnings(urls: readonly string[]): string[] {
+  return urls.flatMap((url) => {
+    const parsed = URL.canParse(url) ? new URL(url) : undefined;
+    if (parsed?.protocol !== 'http:' || isLoopback(parsed.hostname)) return [];
+    return [`${url}: plain http to another host sends api_secret in clear text; use https (see docs/security.md)`];
+  });
 }

@@ -70,6 +70,7 @@ async function checkChildConfig(config: Readonly<Config>, options: CommonOptions
       printLine(parent.ok ? `OK    ${parent.url}: authenticated as node ${parent.node_name} in ${parent.round_trip_ms} ms` : `FAIL  ${parent.url}: ${parent.error}`);
     }
     printModeFindings(fileModes);
+    for (const warning of result.warnings) printLine(`WARN  ${warning}`);
   }
   if (!result.ok) throw new CommandFailed('the child cannot authenticate against any parent (see above).');
 }

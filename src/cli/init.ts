@@ -9,9 +9,9 @@ import { redactUrl } from '../store/database-url.js';
 import type { Store } from '../store/store.js';
 import { loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
 import { printFields, printJson, printLine } from './output.js';
-import { chosenPassword } from './passwords.js';
+import { chosenPassword, givenPassword } from './passwords.js';
 
-type InitOptions = CommonOptions & { adminPassword?: string };
+type InitOptions = CommonOptions & { adminPassword?: string; passwordStdin?: boolean };
 
 export type InitReport = {
   database: string;
@@ -25,11 +25,13 @@ export function registerInit(program: Command): void {
   const command = program
     .command('init')
     .description('Create or migrate the store, the JWT key, the parent node record and the admin user (safe to re-run).')
-    .option('--admin-password <password>', 'password for a new admin user (default: $CASCADE_ADMIN_PASSWORD, else random, printed once)')
+    .option('--admin-password <password>', 'password for a new admin user (visible in `ps`: prefer --password-stdin or $CASCADE_ADMIN_PASSWORD; default: random, printed once)')
+    .option('--password-stdin', "read the new admin user's password from the first line of standard input")
     .action(async (options: InitOptions) => {
       const config = loadCliConfig(options);
       // Checked before the store is touched, so a bad password changes nothing.
-      const adminPassword = chosenPassword(options.adminPassword ?? process.env.CASCADE_ADMIN_PASSWORD, '--admin-password');
+      const given = await givenPassword({ flag: '--admin-password', value: options.adminPassword, stdin: options.passwordStdin, envName: 'CASCADE_ADMIN_PASSWORD' });
+      const adminPassword = chosenPassword(given.value, given.source);
       const report = await withStore(config, (store) => initialise(config, store, adminPassword), { migrate: true });
       if (options.json) printJson(report);
       else printInitReport(report);

@@ -17,6 +17,15 @@ export function registerParent(program: Command): void {
       logCrashes(logger, 'parent');
       const parent = await startParent(config, logger);
       logger.info({ url: parent.url, docs: `${parent.url}/api/docs` }, `Cascade parent listening on ${parent.url}`);
+      // SIGHUP re-reads the TLS certificate and key (after a renewal) without dropping a connection.
+      process.on('SIGHUP', () => {
+        try {
+          if (parent.reloadTls()) logger.info('TLS certificate and key reloaded');
+          else logger.warn('SIGHUP ignored: server.tls is not set');
+        } catch (error) {
+          logger.error({ err: error }, 'TLS reload failed; the previous certificate stays in use');
+        }
+      });
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (signal: NodeJS.Signals): void => {

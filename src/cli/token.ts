@@ -24,7 +24,7 @@ export function registerToken(program: Command): void {
       if (!row) throw new CommandFailed(`User '${options.user}' does not exist (see \`cascade user list\`).`);
       if (Number(row.is_active) !== 1) throw new CommandFailed(`User '${options.user}' is disabled.`);
       const signer = new JwtSigner(await jwtSecret(config, store));
-      const signed = await signer.sign({ id: row.id, username: row.username, role: row.role as UserRole }, ttlMinutes * 60);
+      const signed = await signer.sign({ id: row.id, username: row.username, role: row.role as UserRole, tokenGeneration: Number(row.token_generation) }, ttlMinutes * 60);
       return { ...signed, user: { id: row.id, username: row.username, role: row.role } };
     });
     if (!options.json) return printLine(token);

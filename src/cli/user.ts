@@ -7,9 +7,9 @@ import type { UserView } from '../store/users.js';
 import { loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
 import { UsageError } from './errors.js';
 import { printJson, printLine, printTable } from './output.js';
-import { chosenPassword } from './passwords.js';
+import { chosenPassword, givenPassword } from './passwords.js';
 
-type PasswordOptions = CommonOptions & { password?: string };
+type PasswordOptions = CommonOptions & { password?: string; passwordStdin?: boolean };
 type AddOptions = PasswordOptions & { role: UserRole };
 
 export function registerUser(program: Command): void {
@@ -20,12 +20,14 @@ export function registerUser(program: Command): void {
       .command('add <name>')
       .description('Create a user; without --password a random one is printed once.')
       .addOption(new Option('--role <role>', 'admin may change things, viewer only reads').choices(['admin', 'viewer']).default('viewer'))
-      .option('--password <password>', `password (at least 8 characters; default: random, printed once)`),
+      .option('--password <password>', 'password (at least 8 characters; visible in `ps`: prefer --password-stdin or $CASCADE_PASSWORD; default: random, printed once)')
+      .option('--password-stdin', 'read the password from the first line of standard input'),
     { json: true },
   ).action(async (name: string, options: AddOptions) => {
     assertUsername(name);
     const config = loadCliConfig(options);
-    const { password, generated } = chosenPassword(options.password, '--password');
+    const given = await givenPassword({ flag: '--password', value: options.password, stdin: options.passwordStdin, envName: 'CASCADE_PASSWORD' });
+    const { password, generated } = chosenPassword(given.value, given.source);
     const created = await withStore(config, async (store) =>
       store.users.create({ username: name, passwordHash: await hashPassword(password), role: options.role }),
     );
@@ -46,18 +48,20 @@ export function registerUser(program: Command): void {
     user
       .command('passwd <name>')
       .description("Set a user's password; without --password a random one is printed once.")
-      .option('--password <password>', 'new password (at least 8 characters; default: random, printed once)'),
+      .option('--password <password>', 'new password (at least 8 characters; visible in `ps`: prefer --password-stdin or $CASCADE_PASSWORD; default: random, printed once)')
+      .option('--password-stdin', 'read the new password from the first line of standard input'),
     { json: true },
   ).action(async (name: string, options: PasswordOptions) => {
     const config = loadCliConfig(options);
-    const { password, generated } = chosenPassword(options.password, '--password');
+    const given = await givenPassword({ flag: '--password', value: options.password, stdin: options.passwordStdin, envName: 'CASCADE_PASSWORD' });
+    const { password, generated } = chosenPassword(given.value, given.source);
     const updated = await withStore(config, async (store) => {
       const row = await store.users.findByUsername(name);
       if (!row) throw notFound('User', name);
       return store.users.update(row.id, { passwordHash: await hashPassword(password) });
     });
     if (options.json) return printJson(generated ? { ...updated, password } : updated);
-    printLine(`Password of '${updated.username}' changed. Tokens issued before stay valid until they expire.`);
+    printLine(`Password of '${updated.username}' changed. Tokens issued before no longer work.`);
     if (generated) printPassword(password);
   });
 }

@@ -50,6 +50,7 @@ export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
     const parsed = parseCidr(cidr);
     if (typeof parsed === 'string') problems.push(`network.allow_cidrs: ${parsed}`);
   }
+  problems.push(...crossFieldProblems(raw));
   if (problems.length > 0) throw new ConfigError(problems, source);
   return deepFreeze(normalize(raw));
 }
@@ -76,7 +77,7 @@ function readConfigFile(path: string): Record<string, unknown> {
 const INTEGER_KEYS = new Set([
   'port', 'token_expire_minutes', 'database.pool_size', 'dispatch.feeds_per_allocation', 'dispatch.lease_seconds',
   'dispatch.sweep_interval_seconds', 'dispatch.retry_backoff_seconds', 'dispatch.max_attempts',
-  'dispatch.offline_after_seconds', 'cascade.sync_interval', 'cascade.health_port', 'cascade.heartbeat_interval', 'cascade.max_concurrency',
+  'dispatch.offline_after_seconds', 'server.max_connections', 'cascade.sync_interval', 'cascade.health_port', 'cascade.heartbeat_interval', 'cascade.max_concurrency',
 ]);
 const BOOLEAN_KEYS = new Set(['database.prepared_statements', 'scheduler.enabled', 'network.allow_private', 'cascade.enabled']);
 
@@ -91,6 +92,7 @@ function coerceEnvValue(keyPath: string, value: string): unknown {
   }
   if (keyPath === 'cascade.parent_api_url') return splitUrls(value);
   if (keyPath === 'network.allow_cidrs') return value.split(',').map((c) => c.trim()).filter(Boolean);
+  if (keyPath === 'server.trust_proxy') return value.split(',').map((part) => part.trim()).filter(Boolean);
   return value;
 }
 
@@ -184,6 +186,15 @@ function expectation(keyword: string, schema: SchemaFacts, fallback: string | un
     default:
       return `a value that ${fallback ?? 'matches the schema'}`;
   }
+}
+
+/** Rules that span two keys, checked once the shape is valid. */
+function crossFieldProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const { tls, headers_timeout_seconds: headers, request_timeout_seconds: request } = config.server;
+  if ((tls.cert === undefined) !== (tls.key === undefined)) problems.push('server.tls: set both `cert` and `key` (PEM file paths), or neither');
+  if (headers > request) problems.push(`server.headers_timeout_seconds: got ${headers}, expected at most server.request_timeout_seconds (${request})`);
+  return problems;
 }
 
 function normalize(config: Config): Config {

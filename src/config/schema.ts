@@ -76,7 +76,14 @@ export const SchedulerSchema = Type.Object(
 export const MetricsSchema = Type.Object(
   {
     enabled: Type.Boolean({ description: 'Serve Prometheus metrics at `/metrics`.', default: true }),
-    token: Type.Optional(Type.String({ description: 'When set, `/metrics` requires `Authorization: Bearer <token>`.', minLength: 1 })),
+    token: Type.Optional(
+      Type.String({
+        description:
+          'When set, `/metrics` answers any client that sends `Authorization: Bearer <token>`; when unset, only loopback clients ' +
+          '(a scraper on the same machine). Env: `CASCADE_METRICS_TOKEN`.',
+        minLength: 1,
+      }),
+    ),
   },
   { additionalProperties: false, default: {} },
 );
@@ -85,6 +92,53 @@ export const AuthSchema = Type.Object(
   {
     login_max_failures: int('Failed logins allowed per username and client address within the window before 429.', 5, 1, 1000),
     login_window_seconds: int('Window for counting failed logins, in seconds.', 300, 1, 86400),
+    account_free_failures: int(
+      'Failed logins for one username, from any address, before each further attempt on it must wait; the wait doubles ' +
+        'with every further failure (4 s, 8 s, 16 s …) up to `account_max_delay_seconds`, and a success ends it.',
+      10,
+      1,
+      1000,
+    ),
+    account_max_delay_seconds: int('Longest wait the per-username delay reaches, in seconds; also how long a correct password from a new address can be held off.', 60, 1, 3600),
+    node_max_failures: int('Failed child (AK-SK) authentications allowed per client address within `login_window_seconds` before 429.', 20, 1, 100000),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const TlsSchema = Type.Object(
+  {
+    cert: Type.Optional(Type.String({ description: 'Parent: PEM certificate chain file; with `key`, the parent speaks HTTPS. Re-read on SIGHUP. Env: `CASCADE_TLS_CERT`.', minLength: 1 })),
+    key: Type.Optional(Type.String({ description: 'Parent: PEM private key file for `cert` (keep it mode 0600). Re-read on SIGHUP. Env: `CASCADE_TLS_KEY`.', minLength: 1 })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const ServerSchema = Type.Object(
+  {
+    request_timeout_seconds: int(
+      'Parent: longest time a client may take to send one whole request (headers and body), in seconds; a slower one gets ' +
+        '408 and its connection is closed. A long-poll claim waits after its request has arrived, so `wait` is not limited by it.',
+      30,
+      1,
+      3600,
+    ),
+    headers_timeout_seconds: int('Parent: longest time to receive the request headers, in seconds (at most `request_timeout_seconds`).', 10, 1, 3600),
+    keep_alive_timeout_seconds: int('Parent: how long an idle keep-alive connection stays open for the next request, in seconds.', 72, 1, 3600),
+    max_connections: int(
+      'Parent: open connections at most (children, users, probes together); further ones are closed at once and logged. ' +
+        'Keep it below the process file limit (`ulimit -n`) minus the database pool. 0 = no cap. Env: `CASCADE_MAX_CONNECTIONS`.',
+      1000,
+      0,
+      1000000,
+    ),
+    trust_proxy: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+      description:
+        'Parent: addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed; ' +
+        'the client address is then the last untrusted hop. Empty (the default) believes no proxy: the client address is the TCP peer. Env: `CASCADE_TRUST_PROXY` (comma-separated).',
+      default: [],
+      maxItems: 100,
+    }),
+    tls: TlsSchema,
   },
   { additionalProperties: false, default: {} },
 );
@@ -174,6 +228,7 @@ export const ConfigSchema = Type.Object(
     metrics: MetricsSchema,
     auth: AuthSchema,
     network: NetworkSchema,
+    server: ServerSchema,
     cascade: CascadeSchema,
   },
   { additionalProperties: false },
@@ -182,3 +237,4 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type DispatchConfig = Static<typeof DispatchSchema>;
 export type CascadeConfig = Static<typeof CascadeSchema>;
+export type ServerConfig = Static<typeof ServerSchema>;

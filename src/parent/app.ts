@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { createParentServer } from './http-server.js';
+import { answerClientError } from './plugins/client-errors.js';
 import { installErrorEnvelope } from './plugins/error-envelope.js';
 import { installValidation } from './plugins/validation.js';
 import { apiRoutes } from './routes/api-routes.js';
@@ -17,12 +20,26 @@ declare module 'fastify' {
 
 export type AppOptions = { services: ParentServices; logger: FastifyBaseLogger };
 
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** The client's x-request-id when it is at most 64 characters of [A-Za-z0-9._:-], else a random UUID. */
+function requestIdOf(header: string | string[] | undefined): string {
+  return typeof header === 'string' && CLIENT_REQUEST_ID.test(header) ? header : randomUUID();
+}
+
 /** Builds the parent's HTTP app without listening (server.ts listens), so tests can start it on port 0. */
 export async function buildApp({ services, logger }: AppOptions): Promise<FastifyInstance> {
+  const { server: settings } = services.config;
   const app = Fastify({
     loggerInstance: logger,
+    serverFactory: (handler) => createParentServer(settings, handler, logger),
+    // Only the configured proxies' X-Forwarded-* headers are believed; by default the client is the TCP peer.
+    trustProxy: settings.trust_proxy.length > 0 ? [...settings.trust_proxy] : false,
     bodyLimit: services.config.body_limit_bytes,
-    requestIdHeader: 'x-request-id',
+    clientErrorHandler: answerClientError,
+    // A caller's x-request-id becomes the log id only when it is short and plain; otherwise we make our own.
+    requestIdHeader: false,
+    genReqId: (request) => requestIdOf(request.headers['x-request-id']),
     forceCloseConnections: false,
     return503OnClosing: true,
     ajv: { customOptions: { removeAdditional: false } },

@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { JwtSigner } from '../auth/jwt.js';
 import { LoginLimiter } from '../auth/login-limiter.js';
+import { NodeAuthFailures } from '../auth/node-auth-failures.js';
+import { PasswordChecker, type PasswordVerify } from '../auth/password-checker.js';
 import { randomToken } from '../auth/secrets.js';
 import type { Config } from '../config/schema.js';
 import { Claimer } from '../dispatch/claimer.js';
@@ -13,9 +15,12 @@ import { Metrics } from '../metrics/metrics.js';
 import { openStore, type Store } from '../store/store.js';
 import { buildApp } from './app.js';
 import { Readiness } from './readiness.js';
+import { readTlsFiles } from './http-server.js';
 import type { ParentServices } from './services.js';
 import { networkPolicy } from '../net/address-policy.js';
 import { createGuardedFetch } from '../net/guarded-fetch.js';
+
+type TlsServer = { setSecureContext(options: { cert: Buffer; key: Buffer }): void };
 
 export const JWT_KEY_SETTING = 'jwt_signing_key';
 
@@ -29,11 +34,18 @@ export type Parent = {
   readonly services: ParentServices;
   /** Address actually bound (useful with port 0). */
   readonly url: string;
+  /** Re-reads `server.tls.cert` / `key` for new connections (SIGHUP); false when the parent speaks plain HTTP. */
+  reloadTls(): boolean;
   close(): Promise<void>;
 };
 
+export type StartOptions = {
+  /** The password check to use (tests count its calls); default scrypt. */
+  verifyPassword?: PasswordVerify;
+};
+
 /** Wires the parent (pg-boss style: everything assembled in one place), migrates, and listens. */
-export async function startParent(config: Readonly<Config>, logger: Logger): Promise<Parent> {
+export async function startParent(config: Readonly<Config>, logger: Logger, options: StartOptions = {}): Promise<Parent> {
   const store = await openStore(config, logger);
   try {
     await store.migrate();
@@ -45,7 +57,14 @@ export async function startParent(config: Readonly<Config>, logger: Logger): Pro
       config,
       store,
       jwt: new JwtSigner(await jwtSecret(config, store)),
-      loginLimiter: new LoginLimiter(config.auth.login_max_failures, config.auth.login_window_seconds * 1000),
+      loginLimiter: new LoginLimiter({
+        maxFailures: config.auth.login_max_failures,
+        windowMs: config.auth.login_window_seconds * 1000,
+        accountFreeFailures: config.auth.account_free_failures,
+        accountMaxDelayMs: config.auth.account_max_delay_seconds * 1000,
+      }),
+      passwords: new PasswordChecker(options.verifyPassword),
+      nodeAuthFailures: new NodeAuthFailures(config.auth.node_max_failures, config.auth.login_window_seconds * 1000),
       metrics,
       dispatcher,
       claimer: new Claimer(store, metrics),
@@ -62,11 +81,19 @@ export async function startParent(config: Readonly<Config>, logger: Logger): Pro
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    const scheme = config.server.tls.cert === undefined ? 'http' : 'https';
     let closing: Promise<void> | undefined;
     return {
       app,
       services,
-      url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      url: `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`,
+      reloadTls() {
+        const tls = readTlsFiles(config.server.tls);
+        if (!tls) return false;
+        // Connections already open keep the context they were made with; every new one gets the files' contents now.
+        (app.server as unknown as TlsServer).setSecureContext(tls);
+        return true;
+      },
       close() {
         // Stop accepting, let in-flight requests finish (Fastify waits for them), then close the store.
         closing ??= (async () => {

@@ -1,10 +1,25 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 
-/** Shared request-schema pieces. Every object is closed (`additionalProperties: false`): unknown fields are errors. */
+/**
+ * Shared request-schema pieces. Every object is closed (`additionalProperties: false`): unknown fields are errors.
+ * Every integer has a maximum that its column (32-bit `integer`, or `bigint` holding milliseconds) and the SQL
+ * drivers can hold, so an oversized number is a 400 here, not a type error or an overflow in one store.
+ */
+const MAX_OFFSET = 1_000_000_000;
 export const Paging = {
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50, description: 'Page size, 1..200.' }),
-  offset: Type.Integer({ minimum: 0, default: 0, description: 'Rows to skip.' }),
+  offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0, description: `Rows to skip, 0..${MAX_OFFSET}.` }),
 };
+
+/** 9999-12-31T23:59:59Z: the largest Unix time in seconds accepted anywhere (stored as milliseconds in a bigint). */
+export const MAX_UNIX_SECONDS = 253_402_300_799;
+
+export function UnixSeconds(description: string) {
+  return Type.Integer({ minimum: 0, maximum: MAX_UNIX_SECONDS, description: `${description} Unix seconds, up to year 9999.`.trim() });
+}
+
+/** Articles one feed result may count: an upload holds at most 1,000, so this is generous and its sums fit a 32-bit column. */
+export const ArticleCount = Type.Integer({ minimum: 0, maximum: 100_000 });
 
 export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 191 }) }, { additionalProperties: false });
 

@@ -1,4 +1,6 @@
 import type { LoginLimiter } from '../auth/login-limiter.js';
+import type { NodeAuthFailures } from '../auth/node-auth-failures.js';
+import type { PasswordChecker } from '../auth/password-checker.js';
 import type { JwtSigner } from '../auth/jwt.js';
 import type { Config } from '../config/schema.js';
 import type { Claimer } from '../dispatch/claimer.js';
@@ -16,6 +18,8 @@ export type ParentServices = {
   readonly store: Store;
   readonly jwt: JwtSigner;
   readonly loginLimiter: LoginLimiter;
+  readonly passwords: PasswordChecker;
+  readonly nodeAuthFailures: NodeAuthFailures;
   readonly metrics: Metrics;
   readonly dispatcher: Dispatcher;
   readonly claimer: Claimer;

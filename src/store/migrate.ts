@@ -6,6 +6,7 @@ import { claimOrderIndexMigration } from './migrations/002-claim-order-index.js'
 import { dropNodeStatusIndexMigration } from './migrations/003-drop-node-status-index.js';
 import { unassignedWorkFunctionMigration } from './migrations/004-unassigned-work-function.js';
 import { articleKeyPerFeedMigration } from './migrations/005-article-key-per-feed.js';
+import { userTokenGenerationMigration } from './migrations/006-user-token-generation.js';
 import { livenessAndValidatorsMigration } from './migrations/007-liveness-and-validators.js';
 import { articleExtMigration } from './migrations/009-article-ext.js';
 import type { Database } from './tables.js';
@@ -18,6 +19,7 @@ function allMigrations(caps: Capabilities): Record<string, Migration> {
     '003-drop-node-status-index': dropNodeStatusIndexMigration(caps),
     '004-unassigned-work-function': unassignedWorkFunctionMigration(caps),
     '005-article-key-per-feed': articleKeyPerFeedMigration(caps),
+    '006-user-token-generation': userTokenGenerationMigration(),
     '007-liveness-and-validators': livenessAndValidatorsMigration(caps),
     '009-article-ext': articleExtMigration(caps),
   };

@@ -40,6 +40,8 @@ export type UserTable = {
   password_hash: string;
   role: string;
   is_active: number;
+  /** Moves on with every password or active-flag change; tokens naming an older generation are refused. */
+  token_generation: number;
   created_at: Millis;
   updated_at: Millis;
 };

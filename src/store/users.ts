@@ -29,7 +29,7 @@ export class UsersStore {
 
   async create(input: { username: string; passwordHash: string; role: UserRole }): Promise<UserView> {
     const now = Date.now();
-    const row: UserTable = { id: randomUUID(), username: input.username, password_hash: input.passwordHash, role: input.role, is_active: 1, created_at: now, updated_at: now };
+    const row: UserTable = { id: randomUUID(), username: input.username, password_hash: input.passwordHash, role: input.role, is_active: 1, token_generation: 0, created_at: now, updated_at: now };
     if (await this.findByUsername(input.username)) throw new CascadeError('CONFLICT', `A user named '${input.username}' already exists.`);
     await this.db.insertInto('users').values(row).execute();
     return toUserView(row);
@@ -51,12 +51,9 @@ export class UsersStore {
     return { list: rows.map(toUserView), total: Number(total.n) };
   }
 
-  async update(id: string, patch: { passwordHash?: string; role?: UserRole; isActive?: boolean }): Promise<UserView> {
+  async update(id: string, patch: UserPatch): Promise<UserView> {
     const current = await this.get(id);
-    const values: Partial<UserTable> = { updated_at: Date.now() };
-    if (patch.passwordHash !== undefined) values.password_hash = patch.passwordHash;
-    if (patch.role !== undefined) values.role = patch.role;
-    if (patch.isActive !== undefined) values.is_active = patch.isActive ? 1 : 0;
+    const values = patchValues(current, patch);
     await this.db.updateTable('users').set(values).where('id', '=', id).execute();
     return toUserView({ ...current, ...values });
   }
@@ -94,12 +91,23 @@ export class UsersStore {
         await trx.deleteFrom('users').where('id', '=', id).execute();
         return null;
       }
-      const values: Partial<UserTable> = { updated_at: Date.now() };
-      if (change.patch.passwordHash !== undefined) values.password_hash = change.patch.passwordHash;
-      if (change.patch.role !== undefined) values.role = change.patch.role;
-      if (change.patch.isActive !== undefined) values.is_active = change.patch.isActive ? 1 : 0;
+      const values = patchValues(target, change.patch);
       await trx.updateTable('users').set(values).where('id', '=', id).execute();
       return toUserView({ ...target, ...values });
     });
   }
+}
+
+/**
+ * The columns a patch writes. A new password or a change of the active flag (either way) moves the token
+ * generation on, so tokens issued before no longer authenticate: re-enabling a user does not revive them.
+ */
+function patchValues(current: UserTable, patch: UserPatch): Partial<UserTable> {
+  const values: Partial<UserTable> = { updated_at: Date.now() };
+  if (patch.passwordHash !== undefined) values.password_hash = patch.passwordHash;
+  if (patch.role !== undefined) values.role = patch.role;
+  if (patch.isActive !== undefined) values.is_active = patch.isActive ? 1 : 0;
+  const activeChanges = values.is_active !== undefined && values.is_active !== Number(current.is_active);
+  if (patch.passwordHash !== undefined || activeChanges) values.token_generation = Number(current.token_generation) + 1;
+  return values;
 }

@@ -25,8 +25,12 @@ function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 /** Everything each spawned process has written to stderr so far, kept from the first byte so no line is missed. */
 const stderrSoFar = new WeakMap<ChildProcess, { text: string }>();
 
-export function spawnCascade(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): ChildProcess {
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN, ...args], { cwd: options.cwd, env: cleanEnv(options.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'] });
+export type SpawnOptions = { cwd: string; env?: Record<string, string>; /** Written to standard input, which is then closed. */ stdin?: string };
+
+export function spawnCascade(args: readonly string[], options: SpawnOptions): ChildProcess {
+  const stdin = options.stdin === undefined ? 'ignore' : 'pipe';
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN, ...args], { cwd: options.cwd, env: cleanEnv(options.env ?? {}), stdio: [stdin, 'pipe', 'pipe'] });
+  if (options.stdin !== undefined) child.stdin?.end(options.stdin);
   const transcript = { text: '' };
   stderrSoFar.set(child, transcript);
   child.stderr?.on('data', (chunk: Buffer) => (transcript.text += chunk.toString('utf8')));
@@ -38,7 +42,7 @@ export function stderrMark(child: ChildProcess): number {
   return stderrSoFar.get(child)?.text.length ?? 0;
 }
 
-export function runCascade(args: readonly string[], options: { cwd: string; env?: Record<string, string> }): Promise<CliResult> {
+export function runCascade(args: readonly string[], options: SpawnOptions): Promise<CliResult> {
   const child = spawnCascade(args, options);
   return collect(child);
 }

@@ -6,7 +6,7 @@ import { hashPassword } from '../../src/auth/secrets.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/logger.js';
-import { startParent, type Parent } from '../../src/parent/parent.js';
+import { startParent, type Parent, type StartOptions } from '../../src/parent/parent.js';
 import { api } from './http.js';
 
 /** Every log line written by every test parent in this worker, so tests can prove secrets never reach a log. */
@@ -28,6 +28,8 @@ export type TestParentOptions = {
   overrides?: Record<string, unknown>;
   /** Database URL; default a fresh SQLite file in a temporary folder. */
   databaseUrl?: string;
+  /** Parts to inject into the parent (such as a counting password check). */
+  start?: StartOptions;
 };
 
 export const ADMIN = { username: 'admin', password: 'admin-password-for-tests' };
@@ -54,7 +56,7 @@ export async function startTestParent(options: TestParentOptions = {}): Promise<
       callback();
     },
   });
-  const parent = await startParent(config, createLogger(config.log_level, sink));
+  const parent = await startParent(config, createLogger(config.log_level, sink), options.start);
   const { store } = parent.services;
   if (!(await store.users.findByUsername(ADMIN.username))) {
     await store.users.create({ username: ADMIN.username, passwordHash: await hashPassword(ADMIN.password), role: 'admin' });

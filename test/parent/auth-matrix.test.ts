@@ -37,7 +37,7 @@ describeEachStore('authorization matrix', (dialect) => {
     await api(t.url, `/api/v1/users/${doomed.body.data.id}`, { method: 'DELETE', token: t.adminToken });
 
     const storeKey = await jwtSecret(t.config, store);
-    const adminClaims = { id: admin.id, username: admin.username, role: 'admin' as const };
+    const adminClaims = { id: admin.id, username: admin.username, role: 'admin' as const, tokenGeneration: 0 };
     tokens.expired = (await new JwtSigner(storeKey).sign(adminClaims, -120)).token;
     tokens.otherKey = (await new JwtSigner('a-completely-different-signing-key-0123456789').sign(adminClaims, 3600)).token;
     tokens.tampered = tamper(t.adminToken);

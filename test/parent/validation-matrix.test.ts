@@ -2,12 +2,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachStore } from '../helpers/databases.js';
 import { api, type ApiOptions } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
+import { dumpStore } from '../helpers/store-dump.js';
 
 type Who = 'admin' | 'node';
 type BodyEndpoint = { name: string; method: 'POST' | 'PUT'; path: string; who: Who; required?: string; wrongType: Record<string, unknown>; wrongField: string; valid: Record<string, unknown> };
 type QueryEndpoint = { path: string; who: Who };
 
-const TABLES = ['feeds', 'message_tasks', 'users', 'sync_logs', 'nodes', 'articles', 'allocations', 'allocation_feeds', 'live_feeds', 'allocation_attempts', 'schedule_ticks', 'settings'] as const;
 
 describeEachStore('request validation on every endpoint with a body or a query', (dialect) => {
   let t: TestParent;
@@ -24,16 +24,7 @@ describeEachStore('request validation on every endpoint with a body or a query',
   });
   afterAll(async () => t?.close());
 
-  /** Every row of every table the API can write, to prove a rejected request changed nothing. */
-  async function dump(): Promise<string> {
-    const { db } = t.parent.services.store;
-    const tables: Record<string, string[]> = {};
-    for (const table of TABLES) {
-      const rows = await db.selectFrom(table).selectAll().execute();
-      tables[table] = rows.map((row) => JSON.stringify(row)).sort();
-    }
-    return JSON.stringify(tables);
-  }
+  const dump = () => dumpStore(t.parent.services.store.db);
 
   const auth = (who: Who): ApiOptions => (who === 'admin' ? { token: t.adminToken } : { aksk: child });
 

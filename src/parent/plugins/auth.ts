@@ -19,11 +19,19 @@ const BEARER = /^Bearer\s+(\S+)$/i;
 async function authenticate(request: FastifyRequest): Promise<Principal> {
   const header = request.headers.authorization;
   if (!header) throw new CascadeError('UNAUTHENTICATED', 'Send Authorization: Bearer <token> (users) or AK-SK <key>:<secret> (child nodes).');
-  const { store, jwt } = request.server.services;
+  const { store, jwt, nodeAuthFailures } = request.server.services;
   const aksk = AKSK.exec(header);
   if (aksk) {
-    const node = await store.nodes.authenticate(aksk[1] as string, aksk[2] as string);
-    if (!node) throw new CascadeError('UNAUTHENTICATED', 'Unknown, rotated or disabled node credentials; check api_key and api_secret.');
+    const wait = nodeAuthFailures.retryAfterSeconds(request.ip);
+    if (wait > 0) {
+      throw new CascadeError('RATE_LIMITED', `Too many failed node authentications from this address; try again in ${wait} s.`, { headers: { 'retry-after': String(wait) } });
+    }
+    const apiKey = aksk[1] as string;
+    const node = await store.nodes.authenticate(apiKey, aksk[2] as string);
+    if (!node) {
+      nodeAuthFailures.record(request.ip, apiKey, request.log);
+      throw new CascadeError('UNAUTHENTICATED', 'Unknown, rotated or disabled node credentials; check api_key and api_secret.');
+    }
     return { kind: 'node', node };
   }
   const bearer = BEARER.exec(header);
@@ -32,6 +40,9 @@ async function authenticate(request: FastifyRequest): Promise<Principal> {
     const user = await store.users.findByUsername(claims.username);
     if (!user || user.id !== claims.sub || Number(user.is_active) !== 1) {
       throw new CascadeError('UNAUTHENTICATED', 'The user of this token no longer exists or is disabled; log in again.');
+    }
+    if (Number(user.token_generation) !== claims.generation) {
+      throw new CascadeError('UNAUTHENTICATED', "The token was issued before the user's password or active flag changed; log in again.");
     }
     return { kind: 'user', id: user.id, username: user.username, role: user.role as UserRole };
   }

@@ -19,7 +19,7 @@ const textAjv = makeAjv(true);
 export function installValidation(app: FastifyInstance): void {
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const ajv = httpPart === 'body' ? bodyAjv : textAjv;
-    return rejectingNul(ajv.compile(schema as object) as Validator);
+    return rejectingNulAndDepth(ajv.compile(schema as object) as Validator);
   });
   app.setSchemaErrorFormatter((errors, dataVar) => validationFailed(mergeByPath((errors as ErrorObject[]).map((e) => ({ error: e, detail: toDetail(e, dataVar) })))));
 }
@@ -27,39 +27,51 @@ export function installValidation(app: FastifyInstance): void {
 /** Ajv's synchronous validator (no schema here is `$async`). */
 type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null | undefined };
 
+/** Deepest nesting of arrays and objects a request may have; no route needs more than a few levels. */
+const MAX_NESTING_DEPTH = 32;
+
 /**
- * PostgreSQL text cannot hold U+0000: a NUL in any field would fail its statement with a 500 there, and pass on
- * SQLite and MySQL. So every part of every request (body, query, path) is refused with 400 first, on every store.
+ * Checks run on every part of every request (body, query, path) before its schema:
+ * - PostgreSQL text cannot hold U+0000: a NUL in any field would fail its statement with a 500 there, and pass on
+ *   SQLite and MySQL. So it is refused with 400 first, on every store.
+ * - JSON nested thousands deep would overflow the stack of any recursive walk (ours, Ajv's); it is refused with
+ *   400 by a walk that keeps its own stack.
  */
-function rejectingNul(validate: Validator): Validator {
+function rejectingNulAndDepth(validate: Validator): Validator {
   const checked: Validator = (data: unknown) => {
-    const at = pathToNul(data, '');
-    if (at === undefined) {
+    const problem = firstStructuralProblem(data);
+    if (problem === undefined) {
       const valid = validate(data);
       checked.errors = validate.errors;
       return valid;
     }
-    checked.errors = [{ instancePath: at, keyword: 'nul', schemaPath: '#', params: {}, message: 'must not contain the NUL character (U+0000)' }];
+    checked.errors = [{ instancePath: problem.path, keyword: problem.keyword, schemaPath: '#', params: {}, message: problem.message }];
     return false;
   };
   return checked;
 }
 
-/** The JSON-pointer path of the first string (value or key) holding U+0000, or undefined. */
-function pathToNul(value: unknown, path: string): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i += 1) {
-      const found = pathToNul(value[i], `${path}/${i}`);
-      if (found !== undefined) return found;
+type StructuralProblem = { path: string; keyword: 'nul' | 'depth'; message: string };
+
+/** The first string (value or key) holding U+0000 or the first container nested too deep, in document order. */
+function firstStructuralProblem(root: unknown): StructuralProblem | undefined {
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [{ value: root, path: '', depth: 0 }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const { value, path, depth } = item;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return { path, keyword: 'nul', message: 'must not contain the NUL character (U+0000)' };
+      continue;
     }
-    return undefined;
-  }
-  if (value === null || typeof value !== 'object') return undefined;
-  for (const [key, item] of Object.entries(value)) {
-    if (key.includes('\u0000')) return path;
-    const found = pathToNul(item, `${path}/${key}`);
-    if (found !== undefined) return found;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= MAX_NESTING_DEPTH) return { path, keyword: 'depth', message: `must not nest arrays and objects more than ${MAX_NESTING_DEPTH} levels deep` };
+    const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+    const keyWithNul = entries.find(([key]) => !Array.isArray(value) && key.includes('\u0000'));
+    if (keyWithNul) return { path, keyword: 'nul', message: 'must not contain the NUL character (U+0000)' };
+    // Pushed in reverse so that they are visited in document order.
+    for (let i = entries.length - 1; i >= 0; i -= 1) {
+      const [key, child] = entries[i] as readonly [string, unknown];
+      stack.push({ value: child, path: `${path}/${key}`, depth: depth + 1 });
+    }
   }
   return undefined;
 }

@@ -1,7 +1,6 @@
 import formbody from '@fastify/formbody';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { verifyPassword } from '../../auth/secrets.js';
 import { CascadeError } from '../../errors/cascade-error.js';
 import { ok } from '../envelope.js';
 import { closed } from '../schemas.js';
@@ -21,21 +20,23 @@ export async function loginRoutes(app: FastifyInstance, { hidden }: RouteOptions
     '/login',
     { schema: withHidden({ tags: ['auth'], summary: 'Log in and get a JWT', body: LoginBody }, hidden) },
     async (request, reply) => {
-      const { store, jwt, loginLimiter, config } = app.services;
+      const { store, jwt, loginLimiter, passwords, config } = app.services;
       const { username, password } = request.body;
-      const wait = loginLimiter.retryAfterSeconds(username, request.ip);
-      if (wait > 0) {
+      const lockout = loginLimiter.lockout(username, request.ip);
+      if (lockout) {
+        const wait = lockout.retryAfterSeconds;
         throw new CascadeError('RATE_LIMITED', `Too many failed logins; try again in ${wait} s.`, { headers: { 'retry-after': String(wait) } });
       }
       const user = await store.users.findByUsername(username);
-      const valid = user !== undefined && Number(user.is_active) === 1 && (await verifyPassword(password, user.password_hash));
+      const valid = await passwords.matches(password, user && { password_hash: user.password_hash, active: Number(user.is_active) === 1 });
       if (!user || !valid) {
-        loginLimiter.recordFailure(username, request.ip);
+        const started = loginLimiter.recordFailure(username, request.ip);
+        if (started) request.log.warn({ username, client_ip: request.ip, scope: started.scope, retry_after_seconds: started.retryAfterSeconds }, 'login lockout started');
         throw new CascadeError('UNAUTHENTICATED', 'Wrong username or password.');
       }
       loginLimiter.recordSuccess(username, request.ip);
       const ttl = config.token_expire_minutes * 60;
-      const { token, expiresAt } = await jwt.sign({ id: user.id, username: user.username, role: user.role as 'admin' | 'viewer' }, ttl);
+      const { token, expiresAt } = await jwt.sign({ id: user.id, username: user.username, role: user.role as 'admin' | 'viewer', tokenGeneration: Number(user.token_generation) }, ttl);
       void reply.header('cache-control', 'no-store');
       return ok(
         {

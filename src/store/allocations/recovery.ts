@@ -229,8 +229,13 @@ export class AllocationRecovery {
       // Allocation rows before the node row: the order complete, fail and release lock in. A claim locks the node
       // first but never waits for an allocation row (SKIP LOCKED), so it cannot close a cycle with this.
       await trx.selectFrom('allocations').select('id').where('node_id', '=', nodeId).where('status', 'in', [...LIVE_STATUSES]).$if(this.caps.rowLocks, (q) => q.forUpdate()).execute();
-      const node = await trx.selectFrom('nodes').select(['id', 'name']).where('id', '=', nodeId).$if(this.caps.rowLocks, (q) => q.forUpdate()).executeTakeFirst();
+      const node = await trx.selectFrom('nodes').select(['id', 'name', 'node_type']).where('id', '=', nodeId).$if(this.caps.rowLocks, (q) => q.forUpdate()).executeTakeFirst();
       if (!node) throw new CascadeError('NOT_FOUND', `Node '${nodeId}' does not exist.`);
+      // The API and the CLI both delete through here, so neither can remove the record the parent stands for.
+      if (Number(node.node_type) === 0) {
+        const parents = await trx.selectFrom('nodes').select((eb) => eb.fn.countAll<number>().as('n')).where('node_type', '=', 0).executeTakeFirstOrThrow();
+        if (Number(parents.n) <= 1) throw new CascadeError('CONFLICT', `Node '${node.name}' is the only parent node record; it cannot be deleted.`);
+      }
       await releasePending(trx, this.caps, nodeId, `released from ${node.name}, which was deleted`, nowMs);
       const held = await trx.selectFrom('allocations').selectAll().where('node_id', '=', nodeId).where('status', 'in', [...HELD_STATUSES]).execute();
       for (const row of held) {

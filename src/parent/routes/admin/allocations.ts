@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ALL_STATUSES } from '../../../domain/allocation-states.js';
-import { CascadeError, notFound } from '../../../errors/cascade-error.js';
+import { notFound } from '../../../errors/cascade-error.js';
 import { feedStatusPage } from '../../../store/feed-status.js';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
@@ -111,9 +111,6 @@ export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOp
     { onRequest: requireUser('write'), schema: withHidden({ tags: ['nodes'], summary: 'Delete a node; its unfinished work goes back to the pool', params: IdParams }, hidden) },
     async (request) => {
       const row = await store.nodes.getRow(request.params.id);
-      if (Number(row.node_type) === 0 && (await store.nodes.list({ node_type: 0 }, 2, 0)).total <= 1) {
-        throw new CascadeError('CONFLICT', 'This is the only parent node record; it cannot be deleted.');
-      }
       await store.allocations.deleteNode(request.params.id);
       return ok(null, `Node ${row.name} deleted; its unfinished allocations went back to the pool.`);
     },

@@ -3,12 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
-import { closed, Paging } from '../../schemas.js';
+import { closed, Paging, UnixSeconds } from '../../schemas.js';
 import type { RouteOptions } from '../../schemas.js';
 
 const ArticlesQuery = closed({
   mp_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'Only this feed.' })),
-  since: Type.Optional(Type.Integer({ minimum: 0, description: 'Only articles published at or after this Unix time (seconds).' })),
+  since: Type.Optional(UnixSeconds('Only articles published at or after this time.')),
   ...Paging,
 });
 

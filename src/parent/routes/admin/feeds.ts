@@ -3,10 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
-import { closed, IdParams, OptionalHttpUrl, Paging, type RouteOptions } from '../../schemas.js';
+import { closed, IdParams, OptionalHttpUrl, Paging, UnixSeconds, type RouteOptions } from '../../schemas.js';
 
 const FeedStatus = Type.Union([Type.Literal(0), Type.Literal(1)], { description: '1 enabled, 0 disabled.' });
-const UnixSeconds = Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Unix seconds, or null.' });
+const UnixSecondsOrNull = Type.Union([UnixSeconds(''), Type.Null()], { description: 'Unix seconds, or null.' });
 
 const feedFields = {
   mp_name: Type.Optional(Type.String({ maxLength: 500 })),
@@ -15,8 +15,8 @@ const feedFields = {
   faker_id: Type.Optional(Type.String({ maxLength: 500 })),
   url: Type.Optional(OptionalHttpUrl(2000, 'The source the child fetches (RSS, Atom or JSON Feed).')),
   status: Type.Optional(FeedStatus),
-  sync_time: Type.Optional(UnixSeconds),
-  update_time: Type.Optional(UnixSeconds),
+  sync_time: Type.Optional(UnixSecondsOrNull),
+  update_time: Type.Optional(UnixSecondsOrNull),
 };
 
 const CreateFeed = closed({

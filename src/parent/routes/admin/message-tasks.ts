@@ -1,7 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ok, page } from '../../envelope.js';
-import { requireUser } from '../../plugins/auth.js';
+import type { UserRole } from '../../../auth/jwt.js';
+import type { MessageTaskView } from '../../../store/message-tasks.js';
+import { requireUser, userOf } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
 import { closed, IdParams, OptionalHttpUrl, Paging, type RouteOptions } from '../../schemas.js';
 
@@ -30,7 +32,22 @@ const CreateTask = closed({ name: Type.String({ minLength: 1, maxLength: 500 }),
 const UpdateTask = closed({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })), ...taskFields });
 const ListQuery = closed({ status: Type.Optional(TaskStatus), ...Paging });
 
-/** Message task CRUD at /message-tasks (PROTOCOL §3.1); these views include headers and cookies, for users only. */
+const REDACTED = '[redacted]';
+
+/**
+ * Task `headers` and `cookies` are credentials for the feed sites (an Authorization header, a session cookie):
+ * admins see them, viewers see which header names are set and whether a cookie is, never the values.
+ */
+function visibleTo(role: UserRole): (view: MessageTaskView) => MessageTaskView {
+  if (role === 'admin') return (view) => view;
+  return (view) => ({
+    ...view,
+    headers: Object.fromEntries(Object.keys(view.headers).map((name) => [name, REDACTED])),
+    cookies: view.cookies === '' ? '' : REDACTED,
+  });
+}
+
+/** Message task CRUD at /message-tasks (PROTOCOL §3.1); these views include headers and cookies for admins only. */
 export async function messageTaskRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
   const { store } = app.services;
   const tags = ['message-tasks'];
@@ -42,7 +59,8 @@ export async function messageTaskRoutes(app: FastifyInstance, { hidden }: RouteO
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { rows, total } = await store.tasks.list(filter, limit, offset);
-      return ok(page(rows.map((row) => store.tasks.view(row)), total, limit, offset));
+      const forRole = visibleTo(userOf(request).role);
+      return ok(page(rows.map((row) => forRole(store.tasks.view(row))), total, limit, offset));
     },
   );
 
@@ -55,7 +73,7 @@ export async function messageTaskRoutes(app: FastifyInstance, { hidden }: RouteO
   app.get<{ Params: Static<typeof IdParams> }>(
     '/message-tasks/:id',
     { schema: withHidden({ tags, security, summary: 'Show a message task', params: IdParams }, hidden), onRequest: requireUser('read') },
-    async (request) => ok(store.tasks.view(await store.tasks.get(request.params.id))),
+    async (request) => ok(visibleTo(userOf(request).role)(store.tasks.view(await store.tasks.get(request.params.id)))),
   );
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateTask> }>(

@@ -8,7 +8,7 @@ import { ok } from '../../envelope.js';
 import { nodeOf, requireNode } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
 import { quietRouteLogLevel } from '../../quiet-log-level.js';
-import { closed, HttpUrl } from '../../schemas.js';
+import { ArticleCount, closed, HttpUrl, UnixSeconds } from '../../schemas.js';
 import { ChildTimestamp } from '../../timestamps.js';
 import type { RouteOptions } from '../../schemas.js';
 import { acceptEmptyJsonBodies, normaliseChildBody, normaliseCompletionBody, normalising } from './child-input.js';
@@ -57,7 +57,7 @@ const Article = closed({
   description: Type.Optional(Type.String()),
   content: Type.Optional(Type.String()),
   content_markdown: Type.Optional(Type.String()),
-  publish_time: Type.Optional(Type.Integer({ minimum: 0 })),
+  publish_time: Type.Optional(UnixSeconds('When the article was published.')),
   ext: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Extra fields of the source (the original child’s `ext`), stored as sent.' })),
 });
 const UploadArticles = closed({ allocation_id: AllocationId, attempt: Attempt, articles: Type.Array(Article, { maxItems: 1000 }), timestamp: ChildTimestamp });
@@ -65,8 +65,8 @@ const UploadArticles = closed({ allocation_id: AllocationId, attempt: Attempt, a
 const FeedResult = closed({
   mp_id: Type.String({ minLength: 1, maxLength: 191 }),
   status: Type.Union([Type.Literal('success'), Type.Literal('failed')]),
-  article_count: Type.Integer({ minimum: 0 }),
-  new_article_count: Type.Optional(Type.Integer({ minimum: 0 })),
+  article_count: ArticleCount,
+  new_article_count: Type.Optional(ArticleCount),
   error: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
   // The validators the child got for this feed; stored with the accepted completion and sent in the next package.
   etag: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
@@ -77,7 +77,7 @@ const ReportCompletion = closed({
   attempt: Attempt,
   task_id: Type.String({ minLength: 1, maxLength: 191 }),
   results: Type.Array(FeedResult, { maxItems: 10000 }),
-  article_count: Type.Optional(Type.Integer({ minimum: 0 })),
+  article_count: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_000_000_000 })),
   timestamp: ChildTimestamp,
 });
 
