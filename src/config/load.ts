@@ -45,6 +45,8 @@ export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
     problems.push(...describeProblems(validateConfig.errors ?? [], raw));
     throw new ConfigError(problems, source);
   }
+  problems.push(...crossFieldProblems(raw));
+  if (problems.length > 0) throw new ConfigError(problems, source);
   return deepFreeze(normalize(raw));
 }
 
@@ -177,6 +179,13 @@ function expectation(keyword: string, schema: SchemaFacts, fallback: string | un
     default:
       return `a value that ${fallback ?? 'matches the schema'}`;
   }
+}
+
+/** Rules between fields, which the schema cannot state. */
+function crossFieldProblems(config: Config): string[] {
+  const { lease_seconds: lease, timeout_seconds: timeout } = config.delivery;
+  // A lease shorter than a send would let a second sender resend while the first still waits for its answer.
+  return lease > timeout ? [] : [`delivery.lease_seconds (${lease}) must be more than delivery.timeout_seconds (${timeout}).`];
 }
 
 function normalize(config: Config): Config {

@@ -29,7 +29,7 @@ export class UsersStore {
 
   async create(input: { username: string; passwordHash: string; role: UserRole }): Promise<UserView> {
     const now = Date.now();
-    const row: UserTable = { id: randomUUID(), username: input.username, password_hash: input.passwordHash, role: input.role, is_active: 1, created_at: now, updated_at: now };
+    const row: UserTable = { id: randomUUID(), username: input.username, password_hash: input.passwordHash, role: input.role, is_active: 1, feed_token_version: 0, created_at: now, updated_at: now };
     if (await this.findByUsername(input.username)) throw new CascadeError('CONFLICT', `A user named '${input.username}' already exists.`);
     await this.db.insertInto('users').values(row).execute();
     return toUserView(row);
