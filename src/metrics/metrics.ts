@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ALL_DELIVERY_STATUSES } from '../domain/delivery-states.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -16,6 +17,8 @@ export class Metrics {
   readonly dispatches: Counter<'trigger'>;
   readonly claimWaitSeconds: Histogram;
   readonly httpSeconds: Histogram<'method' | 'route' | 'status'>;
+  readonly deliveries: Counter<'outcome'>;
+  readonly deliverySeconds: Histogram;
 
   constructor(store: Store, offlineAfterSeconds: number) {
     const registers = [this.registry];
@@ -37,6 +40,24 @@ export class Metrics {
       labelNames: ['method', 'route', 'status'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
       registers,
+    });
+    this.deliveries = new Counter({ name: 'cascade_deliveries_total', help: 'Delivery sends by outcome (delivered, retried, failed).', labelNames: ['outcome'], registers });
+    this.deliverySeconds = new Histogram({
+      name: 'cascade_delivery_latency_seconds',
+      help: 'Time from a delivery being created to the receiver accepting it (batch window and retries included).',
+      buckets: [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+      registers,
+    });
+    new Gauge({
+      name: 'cascade_deliveries',
+      help: 'Deliveries by status.',
+      labelNames: ['status'],
+      registers,
+      async collect() {
+        const counts = await store.deliveries.countByStatus();
+        this.reset();
+        for (const status of ALL_DELIVERY_STATUSES) this.set({ status }, counts[status] ?? 0);
+      },
     });
     new Gauge({
       name: 'cascade_allocations',

@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { installErrorEnvelope } from './plugins/error-envelope.js';
 import { installValidation } from './plugins/validation.js';
 import { apiRoutes } from './routes/api-routes.js';
+import { feedsOutRoutes } from './routes/feeds-out.js';
 import { healthRoutes } from './routes/health.js';
 import { installMetrics } from './routes/metrics.js';
 import type { ParentServices } from './services.js';
@@ -49,6 +50,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
 
   await app.register(healthRoutes);
   installMetrics(app);
+  await app.register(feedsOutRoutes);
   await app.register(apiRoutes, { prefix: '/api/v1', hidden: false });
   await app.register(apiRoutes, { prefix: '/api/v1/wx', hidden: true });
   return app;

@@ -4,6 +4,8 @@ import { JwtSigner } from '../auth/jwt.js';
 import { LoginLimiter } from '../auth/login-limiter.js';
 import { randomToken } from '../auth/secrets.js';
 import type { Config } from '../config/schema.js';
+import { createHttpSend } from '../delivery/http-send.js';
+import { DeliverySender } from '../delivery/sender.js';
 import { Claimer } from '../dispatch/claimer.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { Scheduler } from '../dispatch/scheduler.js';
@@ -35,21 +37,25 @@ export async function startParent(config: Readonly<Config>, logger: Logger): Pro
     await store.migrate();
     const metrics = new Metrics(store, config.dispatch.offline_after_seconds);
     const dispatcher = new Dispatcher(store, config.dispatch, metrics);
+    const signingKey = await jwtSecret(config, store);
     const services: ParentServices = {
       config,
       store,
-      jwt: new JwtSigner(await jwtSecret(config, store)),
+      jwt: new JwtSigner(signingKey),
+      feedTokenKey: signingKey,
       loginLimiter: new LoginLimiter(config.auth.login_max_failures, config.auth.login_window_seconds * 1000),
       metrics,
       dispatcher,
       claimer: new Claimer(store, metrics),
       sweeper: new Sweeper(store, config.dispatch, logger.child({ component: 'sweeper' }), metrics),
       scheduler: new Scheduler(store, dispatcher, logger.child({ component: 'scheduler' })),
+      deliverySender: new DeliverySender(store, config.delivery, createHttpSend(), logger.child({ component: 'delivery' }), metrics),
     };
     const app = await buildApp({ services, logger });
     await app.listen({ host: config.host, port: config.port });
     services.sweeper.start();
     if (config.scheduler.enabled) await services.scheduler.start();
+    if (config.delivery.enabled) services.deliverySender.start();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -63,6 +69,7 @@ export async function startParent(config: Readonly<Config>, logger: Logger): Pro
         closing ??= (async () => {
           await services.scheduler.stop();
           await services.sweeper.stop();
+          await services.deliverySender.stop();
           services.claimer.shutdown();
           await app.close();
           await store.close();

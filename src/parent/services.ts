@@ -1,6 +1,7 @@
 import type { LoginLimiter } from '../auth/login-limiter.js';
 import type { JwtSigner } from '../auth/jwt.js';
 import type { Config } from '../config/schema.js';
+import type { DeliverySender } from '../delivery/sender.js';
 import type { Claimer } from '../dispatch/claimer.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { Scheduler } from '../dispatch/scheduler.js';
@@ -13,10 +14,13 @@ export type ParentServices = {
   readonly config: Readonly<Config>;
   readonly store: Store;
   readonly jwt: JwtSigner;
+  /** The key feed read tokens are derived from (src/auth/feed-token.ts): the JWT signing key. */
+  readonly feedTokenKey: string;
   readonly loginLimiter: LoginLimiter;
   readonly metrics: Metrics;
   readonly dispatcher: Dispatcher;
   readonly claimer: Claimer;
   readonly sweeper: Sweeper;
   readonly scheduler: Scheduler;
+  readonly deliverySender: DeliverySender;
 };

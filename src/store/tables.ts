@@ -178,7 +178,7 @@ export type DeliveryTable = {
   delivered_at: Nullable<Millis>;
 };
 
-export type DeliveryArticleTable = { delivery_id: string; article_id: string };
+export type DeliveryArticleTable = { delivery_id: string; mp_id: string; article_id: string };
 
 export type Database = {
   nodes: NodeTable;

@@ -45,6 +45,17 @@ export class UsersStore {
     return row;
   }
 
+  /** The user, when it exists and is active (a feed token of a disabled user reads nothing). */
+  async findActive(id: string): Promise<UserTable | undefined> {
+    return this.db.selectFrom('users').selectAll().where('id', '=', id).where('is_active', '=', 1).executeTakeFirst();
+  }
+
+  /** Bumps the user's feed token version, which turns away every subscription URL made before; returns the new version. */
+  async rotateFeedToken(id: string): Promise<number> {
+    await this.db.updateTable('users').set((eb) => ({ feed_token_version: eb('feed_token_version', '+', 1), updated_at: Date.now() })).where('id', '=', id).execute();
+    return Number((await this.get(id)).feed_token_version);
+  }
+
   async list(limit: number, offset: number): Promise<{ list: UserView[]; total: number }> {
     const rows = await this.db.selectFrom('users').selectAll().orderBy('username').limit(limit).offset(offset).execute();
     const total = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { allocationRoutes } from './admin/allocations.js';
 import { articleRoutes } from './admin/articles.js';
+import { deliveryRoutes } from './admin/deliveries.js';
+import { feedUrlRoutes } from './admin/feed-urls.js';
 import { feedRoutes } from './admin/feeds.js';
 import { messageTaskRoutes } from './admin/message-tasks.js';
 import { nodeRoutes } from './admin/nodes.js';
@@ -31,4 +33,6 @@ export async function apiRoutes(app: FastifyInstance, options: RouteOptions): Pr
   await app.register(messageTaskRoutes, { hidden });
   await app.register(userRoutes, { hidden });
   await app.register(articleRoutes, { hidden });
+  await app.register(deliveryRoutes, { hidden });
+  await app.register(feedUrlRoutes, { hidden });
 }

@@ -34,8 +34,9 @@ export function deliveriesMigration(caps: Capabilities): Migration {
 
       await createTable(db, 'delivery_articles')
         .addColumn('delivery_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('mp_id', 'varchar(191)', (c) => c.notNull())
         .addColumn('article_id', 'varchar(191)', (c) => c.notNull())
-        .addPrimaryKeyConstraint('delivery_articles_pk', ['delivery_id', 'article_id'])
+        .addPrimaryKeyConstraint('delivery_articles_pk', ['delivery_id', 'mp_id', 'article_id'])
         .execute();
 
       await db.schema.alterTable('message_tasks').addColumn('webhook_secret', 'varchar(500)', (c) => c.notNull().defaultTo('')).execute();
