@@ -12,6 +12,8 @@ async function registerAll(program: Command): Promise<void> {
   (await import('./check.js')).registerCheck(program);
   (await import('./dispatch.js')).registerDispatch(program);
   (await import('./allocations.js')).registerAllocations(program);
+  (await import('./deliveries.js')).registerDeliveries(program);
+  (await import('./feed.js')).registerFeed(program);
   (await import('./child.js')).registerChild(program);
   (await import('./demo.js')).registerDemo(program);
   (await import('./migrate.js')).registerMigrate(program);

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 export type Received = { method: string; path: string; query: URLSearchParams; headers: IncomingHttpHeaders; body: string; deliveryId: string | undefined };
 
 /** How the receiver answers request number `index` (0-based): a status and body, or `hang` to never answer. */
-export type Answer = { status: number; body?: string; headers?: Record<string, string> } | 'hang';
+export type Answer = { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } | 'hang';
 
 export type Receiver = {
   url: string;
@@ -39,8 +39,12 @@ export async function startReceiver(answer: (request: Received, index: number) =
       const index = received.push(record) - 1;
       const reply = answer(record, index);
       if (reply === 'hang') return;
-      if (reply.status >= 200 && reply.status < 300 && record.deliveryId) accepted.add(record.deliveryId);
-      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(reply.body ?? '{"errcode":0,"errmsg":"ok"}');
+      const send = () => {
+        if (reply.status >= 200 && reply.status < 300 && record.deliveryId) accepted.add(record.deliveryId);
+        res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(reply.body ?? '{"errcode":0,"errmsg":"ok"}');
+      };
+      if (reply.delayMs) setTimeout(send, reply.delayMs).unref();
+      else send();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -15,7 +15,7 @@ describe('message task deliveries over HTTP', () => {
   beforeAll(async () => {
     t = await startTestParent({ overrides: { 'delivery.enabled': false } });
     receiver = await startReceiver((request) => (request.path === '/fails' ? { status: 503, body: 'down' } : { status: 200, body: '{"errcode":0,"errmsg":"ok","code":0}' }));
-    [feedId] = await seedFeeds(t.parent.services.store, 1, 'MP_DLV_');
+    feedId = (await seedFeeds(t.parent.services.store, 1, 'MP_DLV_'))[0]!;
   });
   afterAll(async () => {
     await t.close();
