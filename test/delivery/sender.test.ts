@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { createHttpSend } from '../../src/delivery/http-send.js';
 import { webhookSignature } from '../../src/delivery/message-formats.js';
 import { DeliverySender } from '../../src/delivery/sender.js';
+import { Metrics } from '../../src/metrics/metrics.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import { describeEachStore } from '../helpers/databases.js';
 import { deliveryRows, taskWithHeldAllocation } from '../helpers/delivery-seed.js';
@@ -27,8 +28,9 @@ async function setUp(url: string, answer: (index: number) => Answer, settings: R
   await store.migrate();
   const receiver = await startReceiver((_request, index) => answer(index));
   receivers.push(receiver);
-  const sender = new DeliverySender(store, config.delivery, createHttpSend(), pino({ level: 'silent' }));
-  return { store, receiver, sender };
+  const metrics = new Metrics(store, 180);
+  const sender = new DeliverySender(store, config.delivery, createHttpSend(), pino({ level: 'silent' }), metrics);
+  return { store, receiver, sender, metrics };
 }
 
 /** Runs sender passes until the delivery reaches a final state; retries are due at once (backoff 0). */
@@ -43,7 +45,7 @@ async function sendUntilFinal(sender: DeliverySender, store: Store, taskId: stri
 describeEachStore('delivery sender', (dialect) => {
   it('500, 500, 200: the receiver gets the same delivery id three times, signed, and the delivery ends delivered', async () => {
     const answers: Answer[] = [{ status: 500, body: 'oops' }, { status: 500, body: 'oops' }, { status: 200, body: 'ok' }];
-    const { store, receiver, sender } = await setUp(await dialect.createDatabase(), (i) => answers[i] ?? { status: 200 });
+    const { store, receiver, sender, metrics } = await setUp(await dialect.createDatabase(), (i) => answers[i] ?? { status: 200 });
     const work = await taskWithHeldAllocation(store, `${receiver.url}/hook`, { template: '{"titles": [{% for a in articles %}"{{ a.id }}"{% unless forloop.last %},{% endunless %}{% endfor %}]}', secret: 'task-secret' });
     await work.upload(work.articles(2));
     const row = await sendUntilFinal(sender, store, work.taskId);
@@ -57,6 +59,11 @@ describeEachStore('delivery sender', (dialect) => {
       expect(request.headers['x-cascade-signature']).toBe(webhookSignature('task-secret', timestamp, request.body));
       expect(request.headers['x-task-header']).toBe('secret-header'); // the task's extra headers
     }
+    const exposed = await metrics.registry.metrics();
+    expect(exposed).toContain('cascade_deliveries_total{outcome="retried"} 2');
+    expect(exposed).toContain('cascade_deliveries_total{outcome="delivered"} 1');
+    expect(exposed).toMatch(/cascade_delivery_latency_seconds_count 1/);
+    expect(exposed).toContain('cascade_deliveries{status="delivered"} 1');
   });
 
   it('a receiver that never answers: failed after max_attempts, with the last error kept', async () => {

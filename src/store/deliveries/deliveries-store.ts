@@ -2,7 +2,6 @@ import type { Kysely } from 'kysely';
 import { DELIVERY_MOVES, type DeliveryMove, type DeliveryStatus } from '../../domain/delivery-states.js';
 import { CascadeError, notFound } from '../../errors/cascade-error.js';
 import type { Capabilities } from '../capabilities.js';
-import type { Trx } from '../allocations/shared.js';
 import type { Database, DeliveryTable } from '../tables.js';
 import { iso } from '../time.js';
 
@@ -150,14 +149,13 @@ export class DeliveriesStore {
    * or failed when that was the last attempt. The receiver may have got the lost send; it dedups by delivery id.
    */
   async recoverExpired(maxAttempts: number, nowMs: number): Promise<{ retried: number; failed: number }> {
-    const base = (trx: Kysely<Database> | Trx) =>
-      trx.updateTable('deliveries').where('status', '=', 'sending').where('lease_expires_at', '<', nowMs);
+    const base = () => this.db.updateTable('deliveries').where('status', '=', 'sending').where('lease_expires_at', '<', nowMs);
     const error = 'the sender stopped before the receiver answered (lease expired)';
-    const failed = await base(this.db)
+    const failed = await base()
       .set({ status: DELIVERY_MOVES.fail.to, lease_expires_at: null, last_error: error, updated_at: nowMs })
       .where('attempt', '>=', maxAttempts)
       .executeTakeFirst();
-    const retried = await base(this.db)
+    const retried = await base()
       .set({ status: DELIVERY_MOVES.retry.to, lease_expires_at: null, available_at: nowMs, last_error: error, updated_at: nowMs })
       .where('attempt', '<', maxAttempts)
       .executeTakeFirst();
