@@ -17,6 +17,16 @@ afterEach(async () => {
   for (const receiver of receivers.splice(0)) await receiver.close();
 });
 
+/** A folder for spawned parents' logs and config, removed (parents stopped first) after the suite. */
+function parentsFolder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cascade-delivery-'));
+  afterAll(async () => {
+    await stopAllParents();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return dir;
+}
+
 /** A config file for spawned parents: fast delivery passes and short leases, so recovery shows within seconds. */
 function deliveryConfig(dir: string): string {
   const path = join(dir, 'config.yaml');
@@ -66,14 +76,7 @@ describe('deliveries from a real child run', () => {
 });
 
 describeEachStore('deliveries across a killed parent', (dialect) => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'cascade-delivery-'));
-  });
-  afterAll(async () => {
-    await stopAllParents();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const dir = parentsFolder();
 
   it('kill -9 the parent while the receiver holds the send; after a restart the delivery is delivered once', async () => {
     const url = await dialect.createDatabase();
@@ -111,14 +114,7 @@ describeEachStore('deliveries across a killed parent', (dialect) => {
 describeEachStore(
   'deliveries from two parents on one database',
   (dialect) => {
-    let dir: string;
-    beforeAll(() => {
-      dir = mkdtempSync(join(tmpdir(), 'cascade-delivery-'));
-    });
-    afterAll(async () => {
-      await stopAllParents();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const dir = parentsFolder();
 
     it('each delivery is sent once, and both parents sent some', async () => {
       const url = await dialect.createDatabase();
