@@ -1,4 +1,4 @@
-import { Liquid, LiquidError } from 'liquidjs';
+import type { Liquid, LiquidError as LiquidErrorClass } from 'liquidjs';
 import { CascadeError } from '../errors/cascade-error.js';
 
 /**
@@ -39,36 +39,43 @@ function refusingTag(name: string): Parameters<Liquid['registerTag']>[1] {
   };
 }
 
-function createEngine(): Liquid {
-  const engine = new Liquid({ templates: {}, ...LIMITS, strictFilters: true, ownPropertyOnly: true, cache: false });
-  for (const tag of FILE_TAGS) engine.registerTag(tag, refusingTag(tag));
+type Engine = { liquid: Liquid; LiquidError: typeof LiquidErrorClass };
+let engine: Promise<Engine> | undefined;
+
+/** Loaded with the first template, so commands and processes that never see one do not load the engine. */
+function loadEngine(): Promise<Engine> {
+  engine ??= import('liquidjs').then(({ Liquid, LiquidError }) => {
+    const liquid = new Liquid({ templates: {}, ...LIMITS, strictFilters: true, ownPropertyOnly: true, cache: false });
+    for (const tag of FILE_TAGS) liquid.registerTag(tag, refusingTag(tag));
+    return { liquid, LiquidError };
+  });
   return engine;
 }
 
-const engine = createEngine();
-
 /** Why a template does not parse, naming the line, or undefined when it parses. */
-export function templateProblem(template: string): string | undefined {
+export async function templateProblem(template: string): Promise<string | undefined> {
+  const { liquid, LiquidError } = await loadEngine();
   try {
-    engine.parse(template);
+    liquid.parse(template);
     return undefined;
   } catch (error) {
-    return describe(error);
+    return describe(error, LiquidError);
   }
 }
 
 /** Renders a message; an empty template renders the default. A template that fails or runs too long is an UNPROCESSABLE error. */
 export async function renderTemplate(template: string, context: TemplateContext): Promise<string> {
+  const { liquid, LiquidError } = await loadEngine();
   try {
-    return (await engine.parseAndRender(template.trim() === '' ? DEFAULT_TEMPLATE : template, context)).replace(/\n{3,}/g, '\n\n').trim();
+    return (await liquid.parseAndRender(template.trim() === '' ? DEFAULT_TEMPLATE : template, context)).replace(/\n{3,}/g, '\n\n').trim();
   } catch (error) {
-    throw new CascadeError('UNPROCESSABLE', `The message template failed: ${describe(error)}`, { cause: error });
+    throw new CascadeError('UNPROCESSABLE', `The message template failed: ${describe(error, LiquidError)}`, { cause: error });
   }
 }
 
-function describe(error: unknown): string {
+function describe(error: unknown, LiquidError: Engine['LiquidError']): string {
   if (error instanceof LiquidError) {
-    const token = (error as LiquidError & { token?: { getPosition?: () => [number, number] } }).token;
+    const token = (error as InstanceType<Engine['LiquidError']> & { token?: { getPosition?: () => [number, number] } }).token;
     const position = token?.getPosition?.();
     // The library's message already ends in "line:N, col:M" for most errors; say it in words once.
     const message = (error.originalError?.message ?? error.message).replace(/,? ?line:\d+, col:\d+.*$/s, '');

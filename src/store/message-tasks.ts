@@ -156,7 +156,7 @@ export class MessageTasksStore {
       if (problem) details.push({ path: 'cron_exp', message: problem });
     }
     if (fields.message_template !== undefined) {
-      const problem = templateProblem(fields.message_template);
+      const problem = await templateProblem(fields.message_template);
       if (problem) details.push({ path: 'message_template', message: problem });
     }
     if (fields.mps_id !== undefined && fields.mps_id.length > 0) {
