@@ -59,7 +59,7 @@ export async function seedTask(store: Store, feedIds: readonly string[], id = 'b
   const now = Date.now();
   await store.db
     .insertInto('message_tasks')
-    .values({ id, name: id, message_type: 0, message_template: '', web_hook_url: '', headers: '{}', cookies: '', mps_id: JSON.stringify(feedIds.map((f) => ({ id: f }))), cron_exp: '', status: 1, created_at: now, updated_at: now })
+    .values({ id, name: id, message_type: 0, message_template: '', web_hook_url: '', headers: '{}', cookies: '', mps_id: JSON.stringify(feedIds.map((f) => ({ id: f }))), cron_exp: '', status: 1, webhook_secret: '', created_at: now, updated_at: now })
     .execute();
   return id;
 }

@@ -4,6 +4,8 @@ import { createProgram, runCli } from './program.js';
 
 type Register = (program: Command) => void;
 
+const loadDeliveries = async (): Promise<Register> => (await import('./deliveries.js')).registerDeliveries;
+
 /** Every command group, each in its own file registering itself: add one line. */
 const GROUPS: Readonly<Record<string, () => Promise<Register>>> = {
   init: async () => (await import('./init.js')).registerInit,
@@ -14,6 +16,9 @@ const GROUPS: Readonly<Record<string, () => Promise<Register>>> = {
   check: async () => (await import('./check.js')).registerCheck,
   dispatch: async () => (await import('./dispatch.js')).registerDispatch,
   allocations: async () => (await import('./allocations.js')).registerAllocations,
+  deliveries: loadDeliveries,
+  delivery: loadDeliveries,
+  feed: async () => (await import('./feed.js')).registerFeed,
   child: async () => (await import('./child.js')).registerChild,
   demo: async () => (await import('./demo.js')).registerDemo,
   migrate: async () => (await import('./migrate.js')).registerMigrate,
@@ -29,6 +34,6 @@ const GROUPS: Readonly<Record<string, () => Promise<Register>>> = {
 const program = createProgram();
 const named = Object.hasOwn(GROUPS, process.argv[2] ?? '') ? GROUPS[process.argv[2] as string] : undefined;
 if (named) (await named())(program);
-else for (const load of Object.values(GROUPS)) (await load())(program);
+else for (const load of new Set(Object.values(GROUPS))) (await load())(program);
 
 process.exitCode = await runCli(program, process.argv);

@@ -194,6 +194,9 @@ function crossFieldProblems(config: Config): string[] {
   const { tls, headers_timeout_seconds: headers, request_timeout_seconds: request } = config.server;
   if ((tls.cert === undefined) !== (tls.key === undefined)) problems.push('server.tls: set both `cert` and `key` (PEM file paths), or neither');
   if (headers > request) problems.push(`server.headers_timeout_seconds: got ${headers}, expected at most server.request_timeout_seconds (${request})`);
+  const { lease_seconds: lease, timeout_seconds: timeout } = config.delivery;
+  // A lease shorter than a send would let a second sender resend while the first still waits for its answer.
+  if (lease <= timeout) problems.push(`delivery.lease_seconds (${lease}) must be more than delivery.timeout_seconds (${timeout}).`);
   return problems;
 }
 

@@ -164,6 +164,33 @@ export const NetworkSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const DeliverySchema = Type.Object(
+  {
+    enabled: Type.Boolean({ description: 'Run the delivery sender in this parent (every parent on one database may; each delivery is sent once).', default: true }),
+    batch_seconds: int('New articles of one task within this many seconds go in one delivery.', 60, 0, 86400),
+    max_articles: int('Most articles in one message; the rest go in following messages.', 20, 1, 500),
+    max_attempts: int('Sends of one delivery before it ends `failed`.', 5, 1, 100),
+    timeout_seconds: int('Longest wait for a receiver to answer one send, in seconds.', 10, 1, 600),
+    lease_seconds: int('A `sending` delivery whose sender stopped answering is sent again after this many seconds; more than `timeout_seconds`.', 60, 2, 86400),
+    retry_backoff_seconds: int('Base delay before a failed send is retried, doubled per attempt, in seconds (a longer `Retry-After` wins).', 10, 0, 86400),
+    retry_backoff_max_seconds: int('Cap on the retry delay, in seconds.', 600, 0, 86400),
+    poll_interval_ms: int('How often the sender looks for due deliveries, in milliseconds.', 1000, 50, 60000),
+    concurrency: int('Deliveries one parent sends at once.', 4, 1, 100),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const OutputSchema = Type.Object(
+  {
+    public: Type.Boolean({ description: 'Serve `/feeds/…` to anyone; when false a reader needs a user’s feed token as `?token=`.', default: false }),
+    base_url: Type.Optional(
+      Type.String({ description: 'Address readers use to reach this parent, for subscription URLs (default `http://<host>:<port>`).', pattern: '^https?://[^\\s]+$', maxLength: 1000 }),
+    ),
+    cache_seconds: int('`Cache-Control: max-age` of served feeds, in seconds.', 300, 0, 86400),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const CascadeSchema = Type.Object(
   {
     enabled: Type.Boolean({ description: 'Cascade features on. Env: `CASCADE_ENABLED`.', default: true }),
@@ -229,6 +256,8 @@ export const ConfigSchema = Type.Object(
     auth: AuthSchema,
     network: NetworkSchema,
     server: ServerSchema,
+    delivery: DeliverySchema,
+    output: OutputSchema,
     cascade: CascadeSchema,
   },
   { additionalProperties: false },
@@ -238,3 +267,4 @@ export type Config = Static<typeof ConfigSchema>;
 export type DispatchConfig = Static<typeof DispatchSchema>;
 export type CascadeConfig = Static<typeof CascadeSchema>;
 export type ServerConfig = Static<typeof ServerSchema>;
+export type DeliveryConfig = Static<typeof DeliverySchema>;

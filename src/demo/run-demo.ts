@@ -4,6 +4,7 @@ import { spawnChild, type ChildHandle } from './child-process.js';
 import { startLocalCascade, type LocalCascade } from './local-cascade.js';
 import { countStatuses, formatSummaryTable, progressLine, summarizeByNode, type AllocationRow } from './progress.js';
 import { escapeControl } from '../cli/output.js';
+import { DEMO_WEBHOOK_TEMPLATE, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
 export type DemoOptions = {
   /** Stop after the summary instead of waiting for Ctrl-C. */
@@ -27,17 +28,22 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const say = (line: string): void => void out.write(`${escapeControl(line, true)}\n`);
   const children: ChildHandle[] = [];
   let local: LocalCascade | undefined;
+  let receiver: WebhookReceiver | undefined;
   // Backstop: whatever happens, no child outlives the demo.
   const killChildren = (): void => children.forEach((c) => c.running && c.process.kill('SIGKILL'));
   process.once('exit', killChildren);
 
   try {
     // Quick retries so the broken sample feeds reach their final state in seconds, not minutes.
-    local = await startLocalCascade({ overrides: { 'dispatch.retry_backoff_seconds': 1 } });
+    // New articles are batched for 2 s, so the run's articles arrive at the webhook moments after it ends.
+    local = await startLocalCascade({ overrides: { 'dispatch.retry_backoff_seconds': 1, 'delivery.batch_seconds': 2, 'delivery.max_articles': 50, 'delivery.poll_interval_ms': 200 } });
+    receiver = await startWebhookReceiver();
     const { feedServer, parent, api } = local;
     say(`sample feeds   ${feedServer.feeds.length} feeds at ${feedServer.url}/feeds/ (${feedServer.feeds.filter((f) => f.broken).length} deliberately broken)`);
     say(`parent         ${parent.url} (SQLite and logs in ${local.dir})`);
+    say(`webhook        ${receiver.url} (a local receiver standing in for yours)`);
     const task = await local.createTask('Demo: every sample feed', await local.addSampleFeeds());
+    await api.call('PUT', `/api/v1/message-tasks/${task.id}`, { message_type: 1, web_hook_url: receiver.url, message_template: DEMO_WEBHOOK_TEMPLATE });
 
     for (const node of DEMO_NODES) {
       const created = await local.addNode(node.name, node.capacity);
@@ -67,6 +73,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`elapsed        ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const allFinal = counts.total > 0 && counts.final === counts.total;
     if (!allFinal) say(`timed out      ${counts.total - counts.final} allocation(s) not final after ${options.timeoutSeconds} s`);
+    await reportDeliveries(api, task.id, receiver, say);
+    const feedUrls = await api.call<{ rss: string }>('GET', `/api/v1/feed-urls?task_id=${encodeURIComponent(task.id)}`);
+    say(`merged feed    ${feedUrls.rss}`);
     say(`admin login    username ${local.admin.username}, password ${local.admin.password}`);
     say(`API docs       ${parent.url}/api/docs`);
     if (options.exitAfterSummary) return allFinal ? 0 : 1;
@@ -83,8 +92,24 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   } finally {
     await Promise.all(children.map((c) => c.stop(10_000)));
     await local?.close();
+    await receiver?.close();
     process.off('exit', killChildren);
   }
+}
+
+/** Waits (bounded) until no delivery of the task is pending or sending, then says what the webhook received. */
+async function reportDeliveries(api: AdminApi, taskId: string, receiver: WebhookReceiver, say: (line: string) => void): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  let open = 0;
+  do {
+    const deliveries = await api.listAll<{ status: string }>(`/api/v1/deliveries?task_id=${encodeURIComponent(taskId)}`);
+    open = deliveries.filter((d) => d.status === 'pending' || d.status === 'sending').length;
+    if (deliveries.length > 0 && open === 0) break;
+    await new Promise((r) => setTimeout(r, 250));
+  } while (Date.now() < deadline);
+  const articles = receiver.deliveries.reduce((n, d) => n + d.titles.length, 0);
+  say(`webhook got    ${receiver.deliveries.length} deliveries with ${articles} new articles${open > 0 ? ` (${open} still on their way)` : ''}`);
+  for (const title of receiver.deliveries.flatMap((d) => d.titles).slice(0, 3)) say(`  - ${title}`);
 }
 
 async function waitForOnline(api: AdminApi, expected: number, children: ChildHandle[]): Promise<void> {

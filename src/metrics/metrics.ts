@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { ALL_DELIVERY_STATUSES } from '../domain/delivery-states.js';
 import type { Store } from '../store/store.js';
 
 /** A claim not started (`executing`) after this long is counted by `cascade_allocations_claimed_unstarted`. */
@@ -22,6 +23,8 @@ export class Metrics {
   readonly refusedReports: Counter<'route' | 'code'>;
   /** Outbox depth each child last reported in its heartbeat to this parent, by node id. */
   readonly outboxDepths = new Map<string, { node: string; depth: number }>();
+  readonly deliveries: Counter<'outcome'>;
+  readonly deliverySeconds: Histogram;
 
   constructor(store: Store, offlineAfterSeconds: number) {
     const registers = [this.registry];
@@ -67,6 +70,24 @@ export class Metrics {
       registers,
       async collect() {
         this.set(await store.allocations.views.countClaimedBefore(Date.now() - CLAIMED_UNSTARTED_AFTER_SECONDS * 1000));
+      },
+    });
+    this.deliveries = new Counter({ name: 'cascade_deliveries_total', help: 'Delivery sends by outcome (delivered, retried, failed).', labelNames: ['outcome'], registers });
+    this.deliverySeconds = new Histogram({
+      name: 'cascade_delivery_latency_seconds',
+      help: 'Time from a delivery being created to the receiver accepting it (batch window and retries included).',
+      buckets: [0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+      registers,
+    });
+    new Gauge({
+      name: 'cascade_deliveries',
+      help: 'Deliveries by status.',
+      labelNames: ['status'],
+      registers,
+      async collect() {
+        const counts = await store.deliveries.countByStatus();
+        this.reset();
+        for (const status of ALL_DELIVERY_STATUSES) this.set({ status }, counts[status] ?? 0);
       },
     });
     new Gauge({

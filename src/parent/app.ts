@@ -8,6 +8,7 @@ import { answerClientError } from './plugins/client-errors.js';
 import { installErrorEnvelope } from './plugins/error-envelope.js';
 import { installValidation } from './plugins/validation.js';
 import { apiRoutes } from './routes/api-routes.js';
+import { feedsOutRoutes } from './routes/feeds-out.js';
 import { healthRoutes } from './routes/health.js';
 import { installMetrics } from './routes/metrics.js';
 import type { ParentServices } from './services.js';
@@ -66,6 +67,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
 
   await app.register(healthRoutes);
   installMetrics(app);
+  await app.register(feedsOutRoutes);
   await app.register(apiRoutes, { prefix: '/api/v1', hidden: false, originalShapes: false });
   await app.register(apiRoutes, { prefix: '/api/v1/wx', hidden: true, originalShapes: true });
   return app;

@@ -6,6 +6,8 @@ import { NodeAuthFailures } from '../auth/node-auth-failures.js';
 import { PasswordChecker, type PasswordVerify } from '../auth/password-checker.js';
 import { randomToken } from '../auth/secrets.js';
 import type { Config } from '../config/schema.js';
+import { createHttpSend } from '../delivery/http-send.js';
+import { DeliverySender } from '../delivery/sender.js';
 import { Claimer } from '../dispatch/claimer.js';
 import { Dispatcher } from '../dispatch/dispatcher.js';
 import { NodeNotifier } from '../dispatch/node-notifier.js';
@@ -53,10 +55,12 @@ export async function startParent(config: Readonly<Config>, logger: Logger, opti
     const outboundFetch = createGuardedFetch(networkPolicy(config.network));
     const notifier = new NodeNotifier(store, logger.child({ component: 'notifier' }), outboundFetch);
     const dispatcher = new Dispatcher(store, config.dispatch, metrics, notifier);
+    const signingKey = await jwtSecret(config, store);
     const services: ParentServices = {
       config,
       store,
-      jwt: new JwtSigner(await jwtSecret(config, store)),
+      jwt: new JwtSigner(signingKey),
+      feedTokenKey: signingKey,
       loginLimiter: new LoginLimiter({
         maxFailures: config.auth.login_max_failures,
         windowMs: config.auth.login_window_seconds * 1000,
@@ -72,11 +76,13 @@ export async function startParent(config: Readonly<Config>, logger: Logger, opti
       scheduler: new Scheduler(store, dispatcher, logger.child({ component: 'scheduler' })),
       readiness: new Readiness(),
       outboundFetch,
+      deliverySender: new DeliverySender(store, config.delivery, createHttpSend(outboundFetch), logger.child({ component: 'delivery' }), metrics),
     };
     const app = await buildApp({ services, logger });
     await app.listen({ host: config.host, port: config.port });
     services.sweeper.start();
     if (config.scheduler.enabled) await services.scheduler.start();
+    if (config.delivery.enabled) services.deliverySender.start();
     services.readiness.markReady();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -100,6 +106,7 @@ export async function startParent(config: Readonly<Config>, logger: Logger, opti
           services.readiness.markStopping();
           await services.scheduler.stop();
           await services.sweeper.stop();
+          await services.deliverySender.stop();
           services.claimer.shutdown();
           await app.close();
           await notifier.settled();

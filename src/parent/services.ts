@@ -3,6 +3,7 @@ import type { NodeAuthFailures } from '../auth/node-auth-failures.js';
 import type { PasswordChecker } from '../auth/password-checker.js';
 import type { JwtSigner } from '../auth/jwt.js';
 import type { Config } from '../config/schema.js';
+import type { DeliverySender } from '../delivery/sender.js';
 import type { Claimer } from '../dispatch/claimer.js';
 import type { Dispatcher } from '../dispatch/dispatcher.js';
 import type { Scheduler } from '../dispatch/scheduler.js';
@@ -17,6 +18,8 @@ export type ParentServices = {
   readonly config: Readonly<Config>;
   readonly store: Store;
   readonly jwt: JwtSigner;
+  /** The key feed read tokens are derived from (src/auth/feed-token.ts): the JWT signing key. */
+  readonly feedTokenKey: string;
   readonly loginLimiter: LoginLimiter;
   readonly passwords: PasswordChecker;
   readonly nodeAuthFailures: NodeAuthFailures;
@@ -28,4 +31,5 @@ export type ParentServices = {
   readonly readiness: Readiness;
   /** Every request the parent makes to an address it was given (test-connection, webhooks, notify): `network` policy. */
   readonly outboundFetch: GuardedFetch;
+  readonly deliverySender: DeliverySender;
 };

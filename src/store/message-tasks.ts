@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { randomToken } from '../auth/secrets.js';
+import { templateProblem } from '../delivery/template.js';
 import { cronExpressionProblem } from '../domain/cron-expression.js';
 import { notFound, validationFailed, type ErrorDetail } from '../errors/cascade-error.js';
 import type { FeedsStore } from './feeds.js';
@@ -23,8 +25,11 @@ export type MessageTaskPublicView = {
   updated_at: string | null;
 };
 
-/** The management view, for users: includes `headers` and `cookies`. */
-export type MessageTaskView = MessageTaskPublicView & { headers: Record<string, string>; cookies: string };
+/**
+ * The management view, for users: includes `headers` and `cookies`. The webhook secret is shown once, in the answer
+ * that set or generated it; afterwards only whether one is set.
+ */
+export type MessageTaskView = MessageTaskPublicView & { headers: Record<string, string>; cookies: string; webhook_secret_set: boolean; webhook_secret?: string };
 
 export function toMessageTaskPublicView(row: MessageTaskTable): MessageTaskPublicView {
   return {
@@ -50,7 +55,11 @@ export function toMessageTaskOriginalView(row: MessageTaskTable): MessageTaskOri
 }
 
 export function toMessageTaskView(row: MessageTaskTable): MessageTaskView {
-  return { ...toMessageTaskPublicView(row), headers: parseJson<Record<string, string>>(row.headers, {}), cookies: row.cookies };
+  return { ...toMessageTaskPublicView(row), headers: parseJson<Record<string, string>>(row.headers, {}), cookies: row.cookies, webhook_secret_set: row.webhook_secret !== '' };
+}
+
+function withSecretShown(row: MessageTaskTable): MessageTaskView {
+  return row.webhook_secret === '' ? toMessageTaskView(row) : { ...toMessageTaskView(row), webhook_secret: row.webhook_secret };
 }
 
 type TaskFields = {
@@ -62,6 +71,7 @@ type TaskFields = {
   mps_id?: FeedRef[] | undefined;
   cron_exp?: string | undefined;
   status?: number | undefined;
+  webhook_secret?: string | undefined;
 };
 
 export type MessageTaskInput = TaskFields & { name: string };
@@ -92,11 +102,13 @@ export class MessageTasksStore {
       mps_id: JSON.stringify(input.mps_id ?? []),
       cron_exp: (input.cron_exp ?? '').trim(),
       status: input.status ?? 1,
+      // A webhook task signs what it sends (X-Cascade-Signature); without a secret of the user's, it gets one.
+      webhook_secret: input.webhook_secret ?? ((input.message_type ?? 0) === 1 ? randomToken(40) : ''),
       created_at: now,
       updated_at: now,
     };
     await this.db.insertInto('message_tasks').values(row).execute();
-    return toMessageTaskView(row);
+    return withSecretShown(row);
   }
 
   /** The raw row (the dispatcher reads `mps_id`, `headers`, `cookies` from it). */
@@ -132,8 +144,11 @@ export class MessageTasksStore {
     if (patch.mps_id !== undefined) values.mps_id = JSON.stringify(patch.mps_id);
     if (patch.cron_exp !== undefined) values.cron_exp = patch.cron_exp.trim();
     if (patch.status !== undefined) values.status = patch.status;
+    if (patch.webhook_secret !== undefined) values.webhook_secret = patch.webhook_secret;
+    if (patch.message_type === 1 && current.webhook_secret === '' && !values.webhook_secret) values.webhook_secret = randomToken(40);
     await this.db.updateTable('message_tasks').set(values).where('id', '=', id).execute();
-    return toMessageTaskView({ ...current, ...values });
+    const updated = { ...current, ...values };
+    return values.webhook_secret ? withSecretShown(updated) : toMessageTaskView(updated);
   }
 
   async remove(id: string): Promise<void> {
@@ -147,6 +162,10 @@ export class MessageTasksStore {
     if (fields.cron_exp !== undefined) {
       const problem = cronExpressionProblem(fields.cron_exp);
       if (problem) details.push({ path: 'cron_exp', message: problem });
+    }
+    if (fields.message_template !== undefined) {
+      const problem = await templateProblem(fields.message_template);
+      if (problem) details.push({ path: 'message_template', message: problem });
     }
     if (fields.mps_id !== undefined && fields.mps_id.length > 0) {
       const unknown = new Set(await this.feeds.unknownIds(fields.mps_id.map((ref) => ref.id)));

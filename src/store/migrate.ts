@@ -8,6 +8,7 @@ import { unassignedWorkFunctionMigration } from './migrations/004-unassigned-wor
 import { articleKeyPerFeedMigration } from './migrations/005-article-key-per-feed.js';
 import { userTokenGenerationMigration } from './migrations/006-user-token-generation.js';
 import { livenessAndValidatorsMigration } from './migrations/007-liveness-and-validators.js';
+import { deliveriesMigration } from './migrations/008-deliveries.js';
 import { articleExtMigration } from './migrations/009-article-ext.js';
 import type { Database } from './tables.js';
 
@@ -21,6 +22,7 @@ function allMigrations(caps: Capabilities): Record<string, Migration> {
     '005-article-key-per-feed': articleKeyPerFeedMigration(caps),
     '006-user-token-generation': userTokenGenerationMigration(),
     '007-liveness-and-validators': livenessAndValidatorsMigration(caps),
+    '008-deliveries': deliveriesMigration(caps),
     '009-article-ext': articleExtMigration(caps),
   };
 }

@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { Capabilities } from './capabilities.js';
 import { connectDatabase, type StoreLogger } from './connect.js';
 import { createCrossProcessWake, type CrossProcessWake } from './cross-process-wake.js';
+import { DeliveriesStore } from './deliveries/deliveries-store.js';
 import { FeedsStore } from './feeds.js';
 import { MessageTasksStore } from './message-tasks.js';
 import { DispatchSources } from './dispatch-sources.js';
@@ -27,13 +28,14 @@ export type Store = {
   readonly syncLogs: SyncLogsStore;
   readonly allocations: AllocationsStore;
   readonly articles: ArticlesStore;
+  readonly deliveries: DeliveriesStore;
   readonly wake: CrossProcessWake;
   readonly dispatchSources: DispatchSources;
   migrate(): Promise<string[]>;
   close(): Promise<void>;
 };
 
-export async function openStore(config: Pick<Config, 'database' | 'dispatch'>, logger?: StoreLogger): Promise<Store> {
+export async function openStore(config: Pick<Config, 'database' | 'dispatch' | 'delivery'>, logger?: StoreLogger): Promise<Store> {
   const { db, caps } = await connectDatabase({
     url: config.database.url,
     poolSize: config.database.pool_size,
@@ -61,7 +63,8 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch'>, l
     tasks: new MessageTasksStore(db, feeds),
     syncLogs: new SyncLogsStore(db, caps),
     allocations: new AllocationsStore(db, caps, leaseSettings, wake),
-    articles: new ArticlesStore(db, caps),
+    articles: new ArticlesStore(db, caps, { batchSeconds: config.delivery.batch_seconds, maxArticles: config.delivery.max_articles }),
+    deliveries: new DeliveriesStore(db, caps),
     wake,
     dispatchSources: new DispatchSources(db),
     migrate: () => migrateToLatest(db, caps),

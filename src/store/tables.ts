@@ -42,6 +42,8 @@ export type UserTable = {
   is_active: number;
   /** Moves on with every password or active-flag change; tokens naming an older generation are refused. */
   token_generation: number;
+  /** Bumped to rotate the user's feed read token (src/auth/feed-token.ts); old subscription URLs stop working. */
+  feed_token_version: number;
   created_at: Millis;
   updated_at: Millis;
 };
@@ -75,6 +77,8 @@ export type MessageTaskTable = {
   mps_id: string;
   cron_exp: string;
   status: number;
+  /** Webhook tasks: the X-Cascade-Signature key; DingTalk and Feishu bots: the bot's signing secret. Never shown. */
+  webhook_secret: string;
   created_at: Millis;
   updated_at: Millis;
 };
@@ -166,6 +170,27 @@ export type ScheduleTickTable = {
   fired_at: ColumnType<Millis, Millis, never>;
 };
 
+/** One notification of a task: pending → sending → delivered, or back to pending, or failed (domain/delivery-states.ts). */
+export type DeliveryTable = {
+  id: string;
+  task_id: string;
+  status: string;
+  attempt: number;
+  article_count: number;
+  /** Until then new articles of the task join this delivery (delivery.batch_seconds). */
+  batch_closes_at: Millis;
+  available_at: Millis;
+  lease_expires_at: Nullable<Millis>;
+  last_status_code: Nullable<number>;
+  last_response: Nullable<string>;
+  last_error: Nullable<string>;
+  created_at: Millis;
+  updated_at: Millis;
+  delivered_at: Nullable<Millis>;
+};
+
+export type DeliveryArticleTable = { delivery_id: string; mp_id: string; article_id: string };
+
 export type Database = {
   nodes: NodeTable;
   users: UserTable;
@@ -179,4 +204,6 @@ export type Database = {
   sync_logs: SyncLogTable;
   settings: SettingTable;
   schedule_ticks: ScheduleTickTable;
+  deliveries: DeliveryTable;
+  delivery_articles: DeliveryArticleTable;
 };

@@ -29,7 +29,7 @@ export class UsersStore {
 
   async create(input: { username: string; passwordHash: string; role: UserRole }): Promise<UserView> {
     const now = Date.now();
-    const row: UserTable = { id: randomUUID(), username: input.username, password_hash: input.passwordHash, role: input.role, is_active: 1, token_generation: 0, created_at: now, updated_at: now };
+    const row: UserTable = { id: randomUUID(), username: input.username, password_hash: input.passwordHash, role: input.role, is_active: 1, token_generation: 0, feed_token_version: 0, created_at: now, updated_at: now };
     if (await this.findByUsername(input.username)) throw new CascadeError('CONFLICT', `A user named '${input.username}' already exists.`);
     await this.db.insertInto('users').values(row).execute();
     return toUserView(row);
@@ -43,6 +43,17 @@ export class UsersStore {
     const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('User', id);
     return row;
+  }
+
+  /** The user, when it exists and is active (a feed token of a disabled user reads nothing). */
+  async findActive(id: string): Promise<UserTable | undefined> {
+    return this.db.selectFrom('users').selectAll().where('id', '=', id).where('is_active', '=', 1).executeTakeFirst();
+  }
+
+  /** Bumps the user's feed token version, which turns away every subscription URL made before; returns the new version. */
+  async rotateFeedToken(id: string): Promise<number> {
+    await this.db.updateTable('users').set((eb) => ({ feed_token_version: eb('feed_token_version', '+', 1), updated_at: Date.now() })).where('id', '=', id).execute();
+    return Number((await this.get(id)).feed_token_version);
   }
 
   async list(limit: number, offset: number): Promise<{ list: UserView[]; total: number }> {

@@ -27,7 +27,7 @@ describe('cascade dispatch, allocations, allocation show and node remove', () =>
     await store.db.insertInto('feeds').values([feed('MP_WXS_1'), feed('MP_WXS_2'), feed('MP_WXS_3')]).execute();
     await store.db
       .insertInto('message_tasks')
-      .values({ id: 'task-1', name: 'hourly', message_type: 0, message_template: '', web_hook_url: '', headers: '{}', cookies: '', mps_id: JSON.stringify([{ id: 'MP_WXS_1' }, { id: 'MP_WXS_2' }, { id: 'MP_WXS_3' }, { id: 'MP_WXS_404' }]), cron_exp: '', status: 1, created_at: now, updated_at: now })
+      .values({ id: 'task-1', name: 'hourly', message_type: 0, message_template: '', web_hook_url: '', headers: '{}', cookies: '', mps_id: JSON.stringify([{ id: 'MP_WXS_1' }, { id: 'MP_WXS_2' }, { id: 'MP_WXS_3' }, { id: 'MP_WXS_404' }]), cron_exp: '', status: 1, webhook_secret: '', created_at: now, updated_at: now })
       .execute();
     await store.nodes.recordHeartbeat(nodeId, {}, Date.now());
   });

@@ -47,6 +47,7 @@ export async function seedTask(store: Store, feedIds: readonly string[], options
       mps_id: JSON.stringify(feedIds.map((feedId) => ({ id: feedId }))),
       cron_exp: options.cron ?? '',
       status: options.status ?? 1,
+      webhook_secret: '',
       created_at: now,
       updated_at: now,
     })

@@ -35,10 +35,14 @@ describeEachStore('message task management', (dialect) => {
     const created = await api<MessageTaskView>(t.url, '/api/v1/message-tasks', { token: t.adminToken, json: taskBody });
     expect(created.status).toBe(200);
     expect(created.body.data).toMatchObject({ ...taskBody, status: 1 });
+    // A webhook task gets a signing secret, shown in this answer only.
+    const { webhook_secret: secret, ...withoutSecret } = created.body.data;
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{40}$/);
+    expect(created.body.data.webhook_secret_set).toBe(true);
     const shown = await api<MessageTaskView>(t.url, `/api/v1/message-tasks/${created.body.data.id}`, { token: t.adminToken });
-    expect(shown.body.data).toEqual(created.body.data);
+    expect(shown.body.data).toEqual(withoutSecret);
     const listed = await api<Page<MessageTaskView>>(t.url, '/api/v1/wx/message-tasks', { token: t.adminToken });
-    expect(listed.body.data.list).toEqual([created.body.data]);
+    expect(listed.body.data.list).toEqual([withoutSecret]);
   });
 
   it('accepts 6-field and empty cron expressions and defaults the optional fields', async () => {

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { allocationRoutes } from './admin/allocations.js';
 import { articleRoutes } from './admin/articles.js';
+import { deliveryRoutes } from './admin/deliveries.js';
+import { feedUrlRoutes } from './admin/feed-urls.js';
 import { feedRoutes } from './admin/feeds.js';
 import { messageTaskRoutes } from './admin/message-tasks.js';
 import { nodeRoutes } from './admin/nodes.js';
@@ -32,4 +34,6 @@ export async function apiRoutes(app: FastifyInstance, { hidden, originalShapes }
   await app.register(messageTaskRoutes, options);
   await app.register(userRoutes, options);
   await app.register(articleRoutes, options);
+  await app.register(deliveryRoutes, options);
+  await app.register(feedUrlRoutes, options);
 }

@@ -26,6 +26,13 @@ const taskFields = {
   mps_id: Type.Optional(Type.Array(FeedRef, { maxItems: 100000, description: 'Feeds of this task; every id must exist.' })),
   cron_exp: Type.Optional(Type.String({ maxLength: 200, description: '5 or 6 cron fields; empty means no schedule.' })),
   status: Type.Optional(TaskStatus),
+  webhook_secret: Type.Optional(
+    Type.String({
+      maxLength: 500,
+      pattern: NO_LINE_BREAKS,
+      description: 'Webhook tasks: the key of X-Cascade-Signature (generated when empty). DingTalk and Feishu bots: the bot’s signing secret. Write-only: shown once.',
+    }),
+  ),
 };
 
 const CreateTask = closed({ name: Type.String({ minLength: 1, maxLength: 500 }), ...taskFields });

@@ -1,0 +1,35 @@
+/**
+ * Every outbound request of deliveries goes through here, so the network policy (which addresses may be reached)
+ * applies in one place: pass its guarded `fetch` as `fetchImpl`. Redirects are not followed: a receiver that
+ * redirects has not received, and following would carry signatures to an origin the task did not name.
+ */
+export type HttpRequest = { url: string; headers: Record<string, string>; body: string; timeoutMs: number };
+
+/** What the receiver said; `status` 0 with `error` when it said nothing (timeout, refused, reset). */
+export type HttpAnswer = { status: number; body: string; retryAfterSeconds: number | undefined; error: string | undefined };
+
+export type HttpSend = (request: HttpRequest) => Promise<HttpAnswer>;
+
+const KEPT_BODY_BYTES = 4096;
+
+export function createHttpSend(fetchImpl: typeof fetch = fetch): HttpSend {
+  return async ({ url, headers, body, timeoutMs }) => {
+    try {
+      const response = await fetchImpl(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+      const text = (await response.text()).slice(0, KEPT_BODY_BYTES);
+      return { status: response.status, body: text, retryAfterSeconds: retryAfterSeconds(response.headers.get('retry-after')), error: undefined };
+    } catch (error) {
+      const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+      const message = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `${error instanceof Error ? error.message : String(error)}${cause}`;
+      return { status: 0, body: '', retryAfterSeconds: undefined, error: message };
+    }
+  };
+}
+
+/** `Retry-After` as seconds from now: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function retryAfterSeconds(value: string | null, nowMs = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - nowMs) / 1000));
+}

@@ -1,0 +1,49 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { CascadeError, notFound } from '../../../errors/cascade-error.js';
+import { subscriptionUrls, type SubscriptionTarget } from '../../../feeds-out/subscription-urls.js';
+import { ok } from '../../envelope.js';
+import { requireUser, userOf } from '../../plugins/auth.js';
+import { withHidden } from '../../plugins/validation.js';
+import { closed, NoQuery, type RouteOptions } from '../../schemas.js';
+
+const UrlQuery = closed({
+  feed_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'One feed.' })),
+  task_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'The merged feeds of a message task.' })),
+});
+
+/** Subscription URLs for the calling user (with the user's feed token when feeds are private), and token rotation. */
+export async function feedUrlRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+  const { store, config, feedTokenKey } = app.services;
+  const tags = ['feeds-out'];
+  const security = [{ bearer: [] }];
+
+  app.get<{ Querystring: Static<typeof UrlQuery> }>(
+    '/feed-urls',
+    { schema: withHidden({ tags, security, summary: 'Subscription URLs of a feed, a task (merged) or everything', querystring: UrlQuery }, hidden), onRequest: requireUser('read') },
+    async (request) => {
+      const { feed_id: feedId, task_id: taskId } = request.query;
+      if (feedId && taskId) throw new CascadeError('VALIDATION_FAILED', 'Give feed_id or task_id, not both.', { details: [{ path: 'task_id', message: 'give feed_id or task_id, not both' }] });
+      let target: SubscriptionTarget = { kind: 'all' };
+      if (feedId) {
+        if (!(await store.feeds.find(feedId))) throw notFound('Feed', feedId);
+        target = { kind: 'feed', id: feedId };
+      } else if (taskId) {
+        await store.tasks.get(taskId);
+        target = { kind: 'task', id: taskId };
+      }
+      const user = await store.users.get(userOf(request).id);
+      return ok(subscriptionUrls(config, target, user, feedTokenKey, `${request.protocol}://${request.host}`));
+    },
+  );
+
+  app.post(
+    '/feed-token/rotate',
+    { schema: withHidden({ tags, security, summary: 'Rotate your feed token: every subscription URL you had stops working', querystring: NoQuery }, hidden), onRequest: requireUser('read') },
+    async (request) => {
+      await store.users.rotateFeedToken(userOf(request).id);
+      const user = await store.users.get(userOf(request).id);
+      return ok(subscriptionUrls(config, { kind: 'all' }, user, feedTokenKey, `${request.protocol}://${request.host}`), 'Feed token rotated; earlier subscription URLs no longer work.');
+    },
+  );
+}
