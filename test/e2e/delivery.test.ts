@@ -30,7 +30,8 @@ function parentsFolder(): string {
 /** A config file for spawned parents: fast delivery passes and short leases, so recovery shows within seconds. */
 function deliveryConfig(dir: string): string {
   const path = join(dir, 'config.yaml');
-  writeFileSync(path, ['delivery:', '  batch_seconds: 0', '  timeout_seconds: 2', '  lease_seconds: 3', '  retry_backoff_seconds: 0', '  poll_interval_ms: 100', '  concurrency: 2', ''].join('\n'));
+  // The receivers listen on 127.0.0.1, which the network policy refuses unless allowed.
+  writeFileSync(path, ['network:', '  allow_cidrs: ["127.0.0.1"]', 'delivery:', '  batch_seconds: 0', '  timeout_seconds: 2', '  lease_seconds: 3', '  retry_backoff_seconds: 0', '  poll_interval_ms: 100', '  concurrency: 2', ''].join('\n'));
   return path;
 }
 
