@@ -33,6 +33,8 @@ export class Dispatcher {
     private readonly store: Store,
     private readonly dispatch: Config['dispatch'],
     private readonly metrics?: Metrics,
+    /** Told of every dispatch's outcome (the console's live feed). */
+    private readonly onDispatched?: (summary: DispatchSummary) => void,
   ) {}
 
   /** Dispatches one task (taskId) or every enabled task. `tick` marks a cron run so it happens once per tick. */
@@ -63,7 +65,10 @@ export class Dispatcher {
       summary.feeds_unassigned += outcome.feedsUnassigned;
       summary.feeds_skipped_in_flight += outcome.feedsSkippedInFlight;
     }
-    if (!summary.tick_already_fired) this.metrics?.dispatches.inc({ trigger: options.trigger });
+    if (!summary.tick_already_fired) {
+      this.metrics?.dispatches.inc({ trigger: options.trigger });
+      this.onDispatched?.(summary);
+    }
     return summary;
   }
 

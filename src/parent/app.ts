@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { installConsole } from './plugins/console-static.js';
 import { installErrorEnvelope } from './plugins/error-envelope.js';
 import { installValidation } from './plugins/validation.js';
 import { apiRoutes } from './routes/api-routes.js';
@@ -29,6 +30,8 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('services', services);
+  // Open event streams would keep the server from closing; viewers reconnect by themselves.
+  app.addHook('preClose', async () => services.events.endStreams());
   app.decorateRequest('principal', null);
   installValidation(app);
   installErrorEnvelope(app);
@@ -51,5 +54,6 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   installMetrics(app);
   await app.register(apiRoutes, { prefix: '/api/v1', hidden: false });
   await app.register(apiRoutes, { prefix: '/api/v1/wx', hidden: true });
+  await installConsole(app);
   return app;
 }

@@ -11,6 +11,8 @@ import { Sweeper } from '../dispatch/sweeper.js';
 import { Metrics } from '../metrics/metrics.js';
 import { openStore, type Store } from '../store/store.js';
 import { buildApp } from './app.js';
+import { ConsoleEventFeed } from './events/console-events.js';
+import { EventTickets } from './events/event-tickets.js';
 import type { ParentServices } from './services.js';
 
 export const JWT_KEY_SETTING = 'jwt_signing_key';
@@ -34,17 +36,21 @@ export async function startParent(config: Readonly<Config>, logger: Logger): Pro
   try {
     await store.migrate();
     const metrics = new Metrics(store, config.dispatch.offline_after_seconds);
-    const dispatcher = new Dispatcher(store, config.dispatch, metrics);
+    const events = new ConsoleEventFeed(store, logger.child({ component: 'console-events' }));
+    const dispatcher = new Dispatcher(store, config.dispatch, metrics, (summary) => events.publishDispatch(summary));
+    const secret = await jwtSecret(config, store);
     const services: ParentServices = {
       config,
       store,
-      jwt: new JwtSigner(await jwtSecret(config, store)),
+      jwt: new JwtSigner(secret),
       loginLimiter: new LoginLimiter(config.auth.login_max_failures, config.auth.login_window_seconds * 1000),
       metrics,
       dispatcher,
       claimer: new Claimer(store, metrics),
       sweeper: new Sweeper(store, config.dispatch, logger.child({ component: 'sweeper' }), metrics),
       scheduler: new Scheduler(store, dispatcher, logger.child({ component: 'scheduler' })),
+      events,
+      eventTickets: new EventTickets(secret),
     };
     const app = await buildApp({ services, logger });
     await app.listen({ host: config.host, port: config.port });
@@ -65,6 +71,7 @@ export async function startParent(config: Readonly<Config>, logger: Logger): Pro
           await services.sweeper.stop();
           services.claimer.shutdown();
           await app.close();
+          await events.close();
           await store.close();
         })();
         return closing;

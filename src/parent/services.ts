@@ -7,6 +7,8 @@ import type { Scheduler } from '../dispatch/scheduler.js';
 import type { Sweeper } from '../dispatch/sweeper.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
+import type { ConsoleEventFeed } from './events/console-events.js';
+import type { EventTickets } from './events/event-tickets.js';
 
 /** Everything a route needs, built once in src/parent/parent.ts and decorated onto the app. */
 export type ParentServices = {
@@ -19,4 +21,7 @@ export type ParentServices = {
   readonly claimer: Claimer;
   readonly sweeper: Sweeper;
   readonly scheduler: Scheduler;
+  /** The web console's live feed and the tickets that open it. */
+  readonly events: ConsoleEventFeed;
+  readonly eventTickets: EventTickets;
 };

@@ -3,6 +3,7 @@ import { HELD_STATUSES } from '../domain/allocation-states.js';
 import { CascadeError } from '../errors/cascade-error.js';
 import type { Capabilities } from './capabilities.js';
 import { rowsPerInsert, type NodeActor, type Trx } from './allocations/shared.js';
+import { likeContains } from './feeds.js';
 import type { ArticleTable, Database } from './tables.js';
 import { chunk, iso, parseJson } from './time.js';
 
@@ -97,10 +98,11 @@ export class ArticlesStore {
     return Number(result.numInsertedOrUpdatedRows ?? 0);
   }
 
-  async list(filter: { mp_id?: string | undefined; since?: number | undefined }, limit: number, offset: number): Promise<{ list: ArticleView[]; total: number }> {
+  async list(filter: { mp_id?: string | undefined; since?: number | undefined; search?: string | undefined }, limit: number, offset: number): Promise<{ list: ArticleView[]; total: number }> {
     let query = this.db.selectFrom('articles');
     if (filter.mp_id) query = query.where('mp_id', '=', filter.mp_id);
     if (filter.since !== undefined) query = query.where('publish_time', '>=', filter.since);
+    if (filter.search) query = query.where(sql<boolean>`lower(title) like ${likeContains(filter.search)} escape '!'`);
     const rows = await query
       .select(['id', 'mp_id', 'title', 'url', 'pic_url', 'description', 'content', 'content_markdown', 'publish_time', 'created_at', 'updated_at'])
       .orderBy('publish_time', 'desc')

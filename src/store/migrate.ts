@@ -5,6 +5,7 @@ import { initialMigration } from './migrations/001-initial.js';
 import { claimOrderIndexMigration } from './migrations/002-claim-order-index.js';
 import { dropNodeStatusIndexMigration } from './migrations/003-drop-node-status-index.js';
 import { unassignedWorkFunctionMigration } from './migrations/004-unassigned-work-function.js';
+import { allocationChangeIndexMigration } from './migrations/011-allocation-change-index.js';
 import type { Database } from './tables.js';
 
 /** Versioned migrations in order. Add a new file and a line here; never edit a migration that has shipped. */
@@ -14,6 +15,7 @@ function allMigrations(caps: Capabilities): Record<string, Migration> {
     '002-claim-order-index': claimOrderIndexMigration(caps),
     '003-drop-node-status-index': dropNodeStatusIndexMigration(caps),
     '004-unassigned-work-function': unassignedWorkFunctionMigration(caps),
+    '011-allocation-change-index': allocationChangeIndexMigration(),
   };
 }
 

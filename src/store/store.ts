@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { ActivityStore } from './activity.js';
 import { AllocationsStore } from './allocations/allocations-store.js';
 import { ArticlesStore } from './articles.js';
 import type { Config } from '../config/schema.js';
@@ -28,6 +29,8 @@ export type Store = {
   readonly syncLogs: SyncLogsStore;
   readonly allocations: AllocationsStore;
   readonly articles: ArticlesStore;
+  /** The console's read-only questions about recent activity. */
+  readonly activity: ActivityStore;
   readonly wake: WakeChannel;
   readonly dispatchSources: DispatchSources;
   migrate(): Promise<string[]>;
@@ -63,6 +66,7 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch'>, l
     syncLogs: new SyncLogsStore(db, caps),
     allocations: new AllocationsStore(db, caps, leaseSettings, wake),
     articles: new ArticlesStore(db, caps),
+    activity: new ActivityStore(db, config.dispatch.offline_after_seconds),
     wake,
     dispatchSources: new DispatchSources(db),
     migrate: () => migrateToLatest(db, caps),

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { activityRoutes } from './admin/activity.js';
 import { allocationRoutes } from './admin/allocations.js';
 import { articleRoutes } from './admin/articles.js';
+import { eventRoutes } from './admin/events.js';
 import { feedRoutes } from './admin/feeds.js';
 import { messageTaskRoutes } from './admin/message-tasks.js';
 import { nodeRoutes } from './admin/nodes.js';
@@ -25,10 +27,12 @@ export async function apiRoutes(app: FastifyInstance, options: RouteOptions): Pr
   await app.register(allocationRoutes, { hidden, prefix: '/cascade' });
   await app.register(schedulerRoutes, { hidden, prefix: '/cascade' });
   await app.register(syncLogRoutes, { hidden, prefix: '/cascade' });
+  await app.register(activityRoutes, { hidden, prefix: '/cascade' });
   await app.register(childWorkRoutes, { hidden, prefix: '/cascade' });
   await app.register(childSyncRoutes, { hidden, prefix: '/cascade' });
   await app.register(feedRoutes, { hidden });
   await app.register(messageTaskRoutes, { hidden });
   await app.register(userRoutes, { hidden });
   await app.register(articleRoutes, { hidden });
+  await app.register(eventRoutes, { hidden });
 }

@@ -9,6 +9,7 @@ import type { RouteOptions } from '../../schemas.js';
 const ArticlesQuery = closed({
   mp_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'Only this feed.' })),
   since: Type.Optional(Type.Integer({ minimum: 0, description: 'Only articles published at or after this Unix time (seconds).' })),
+  search: Type.Optional(Type.String({ maxLength: 191, description: 'Only titles containing this text (case-insensitive).' })),
   ...Paging,
 });
 
