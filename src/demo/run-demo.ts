@@ -65,6 +65,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     say(`elapsed        ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const allFinal = counts.total > 0 && counts.final === counts.total;
     if (!allFinal) say(`timed out      ${counts.total - counts.final} allocation(s) not final after ${options.timeoutSeconds} s`);
+    say(`console        ${parent.url}/`);
     say(`admin login    username ${local.admin.username}, password ${local.admin.password}`);
     say(`API docs       ${parent.url}/api/docs`);
     if (options.exitAfterSummary) return allFinal ? 0 : 1;

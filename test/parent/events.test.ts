@@ -122,6 +122,11 @@ describeEachStore('console event stream', (dialect) => {
     expect(replayed._id).not.toBe(seen._id);
     expect(resumed.of('resync')).toEqual([]);
 
+    // The same through the query (a client reconnecting with a new ticket builds a new URL).
+    const ticketed = await SseReader.open(`${a.url}/api/v1/events?ticket=${await ticket(a)}&last_event_id=${seen._id ?? ''}`);
+    readers.push(ticketed);
+    await ticketed.waitFor<DispatchSummary>('the missed dispatch again', 'dispatch', (d) => d.schedule_run_id === second.body.data.schedule_run_id);
+
     // An id from another boot (a restarted parent, or another parent) cannot be replayed: refetch.
     const stranger = await open(a, { 'last-event-id': 'deadbeef-3' });
     await stranger.waitFor('resync', 'resync');

@@ -6,7 +6,12 @@ import { requireUser, userOf } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
 import { closed, NoQuery, type RouteOptions } from '../../schemas.js';
 
-const StreamQuery = closed({ ticket: Type.String({ minLength: 1, maxLength: 2000, description: 'From POST /events/ticket; valid 30 s, once.' }) });
+const StreamQuery = closed({
+  ticket: Type.String({ minLength: 1, maxLength: 2000, description: 'From POST /events/ticket; valid 30 s, once.' }),
+  last_event_id: Type.Optional(
+    Type.String({ maxLength: 100, description: 'The Last-Event-ID header for clients that reconnect with a new URL (a new ticket) and so cannot rely on EventSource sending it.' }),
+  ),
+});
 
 /** Comment lines keep proxies from closing an idle stream. */
 const KEEPALIVE_MS = 15_000;
@@ -52,7 +57,8 @@ export async function eventRoutes(app: FastifyInstance, { hidden }: RouteOptions
         'x-accel-buffering': 'no',
       });
       raw.write(`retry: ${RECONNECT_MS}\n\n`);
-      const lastEventId = request.headers['last-event-id'];
+      const header = request.headers['last-event-id'];
+      const lastEventId = typeof header === 'string' && header !== '' ? header : request.query.last_event_id;
       if (typeof lastEventId === 'string' && lastEventId !== '') {
         const missed = events.eventsAfter(lastEventId);
         if (missed === undefined) raw.write('event: resync\ndata: {}\n\n');
