@@ -64,6 +64,7 @@ describe('npm run demo -- --exit', () => {
     expect(run.stdout).toMatch(/demo-child-b\s+\d+\s+\d+\s+\d+/);
     expect(run.stdout).toMatch(/^total\s+21\s+2\s+\d+/m);
     expect(run.stdout).toContain('/api/docs');
+    expect(run.stdout).toMatch(/^console\s+http:\/\/127\.0\.0\.1:\d+\/$/m);
     expect(run.code).toBe(0);
   }, 130_000);
 });

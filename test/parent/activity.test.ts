@@ -61,6 +61,12 @@ describeEachStore('console overview and article search', (dialect) => {
     expect(bad?.error).toBeTruthy();
     expect(data.cron.some((c) => c.task_id === 'act-task-2')).toBe(false);
 
+    // The console's allocation filter by feed.
+    const byFeed = await api<{ list: Array<{ feed_ids: string[] }>; total: number }>(t.url, '/api/v1/cascade/allocations?feed_id=ACT_2', { token: t.adminToken });
+    expect(byFeed.body.data.total).toBe(1);
+    expect(byFeed.body.data.list[0]?.feed_ids).toEqual(['ACT_2']);
+    expect((await api<{ total: number }>(t.url, '/api/v1/cascade/allocations?feed_id=NOPE', { token: t.adminToken })).body.data.total).toBe(0);
+
     const shorter = await api<Activity>(t.url, '/api/v1/cascade/activity?minutes=5', { token: t.adminToken });
     expect(shorter.body.data.finished_per_minute).toHaveLength(5);
     expect((await api(t.url, '/api/v1/cascade/activity?minutes=0', { token: t.adminToken })).status).toBe(400);

@@ -1,12 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { describe, it } from 'vitest';
+import { CHROMIUM_PATH, chromiumAvailable } from '../helpers/chromium.js';
 
-/** Debian's Chromium (`apt-get install chromium`); a browser is never downloaded. */
-export const CHROMIUM_PATH = process.env.CASCADE_CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-export const chromiumAvailable = (): boolean => existsSync(CHROMIUM_PATH);
 
 export type Browser = { context: BrowserContext; close(): Promise<void> };
 
@@ -38,4 +36,16 @@ export function collectErrors(page: Page): string[] {
   });
   page.on('pageerror', (error) => errors.push(error.message));
   return errors;
+}
+
+/** A suite that needs Chromium: skipped with the reason on a machine without it, failing in CI. */
+export function browserSuite(name: string, body: () => void): void {
+  if (chromiumAvailable()) describe(name, body);
+  else if (process.env.CI === 'true') {
+    describe(name, () => {
+      it('needs Chromium in CI', () => {
+        throw new Error(`${CHROMIUM_PATH} is missing: run apt-get install -y chromium (.ci/run does)`);
+      });
+    });
+  } else describe.skip(`${name}: skipped, no Chromium at ${CHROMIUM_PATH} (apt-get install chromium)`, body);
 }

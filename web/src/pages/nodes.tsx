@@ -5,7 +5,15 @@ import { CredentialsOnce } from '../components/credentials';
 import { relative } from '../format';
 import { useIsAdmin, useLive, useNow } from '../hooks';
 import { t } from '../i18n/i18n';
-import type { NodeView } from '../types';
+import type { AllocationView, NodeView } from '../types';
+
+/** Nodes with the error of their latest failed allocation (one request for the whole list, newest first). */
+async function loadNodes() {
+  const [nodes, failed] = await Promise.all([get<Page<NodeView>>('/cascade/nodes', { limit: 200 }), get<Page<AllocationView>>('/cascade/allocations', { status: 'failed', limit: 200 })]);
+  const lastError = new Map<string, string>();
+  for (const a of failed.list) if (a.node_id && a.error_message && !lastError.has(a.node_id)) lastError.set(a.node_id, a.error_message);
+  return { list: nodes.list, lastError };
+}
 
 type Created = NodeView & { api_key: string; api_secret: string };
 
@@ -70,7 +78,7 @@ function AddNode({ onDone }: { onDone: () => void }) {
 
 export function NodesPage() {
   const admin = useIsAdmin();
-  const { data, error, reload } = useLive(() => get<Page<NodeView>>('/cascade/nodes', { limit: 200 }), [], ['node', 'allocation']);
+  const { data, error, reload } = useLive(loadNodes, [], ['node', 'allocation']);
   useNow(1000);
   return (
     <section aria-labelledby="nodes-title">
@@ -93,6 +101,7 @@ export function NodesPage() {
                 <th scope="col">{t('nodes.heartbeat')}</th>
                 <th scope="col">{t('nodes.load')}</th>
                 <th scope="col">{t('nodes.version')}</th>
+                <th scope="col">{t('nodes.lastError')}</th>
               </tr>
             </thead>
             <tbody>
@@ -110,6 +119,7 @@ export function NodesPage() {
                     <LoadBar load={n.current_tasks} capacity={n.sync_config.max_capacity} label={t('nodes.loadOf', { name: n.name })} />
                   </td>
                   <td>{n.version ?? '—'}</td>
+                  <td class="error-cell">{data.lastError.get(n.id) ?? ''}</td>
                 </tr>
               ))}
             </tbody>
