@@ -4,7 +4,8 @@ import { setUnauthenticatedHandler } from './api';
 import { currentSession, dropToken, type Session } from './auth';
 import { liveFeed } from './events';
 import { SessionContext, useConnectionState } from './hooks';
-import { LOCALES, locale, setLocale, t, type Locale, type MessageKey } from './i18n/i18n';
+import { LanguageSelect } from './components/bits';
+import { locale, setLocale, t, type Locale, type MessageKey } from './i18n/i18n';
 import { AllocationDetailPage } from './pages/allocation-detail';
 import { AllocationsPage } from './pages/allocations';
 import { ArticlesPage } from './pages/articles';
@@ -54,13 +55,7 @@ function Shell({ session, onLogout, onLocale }: { session: Session; onLogout: ()
         </nav>
         <div class="who">
           <LiveIndicator />
-          <select aria-label={t('common.language')} value={locale.value} onChange={(e) => onLocale((e.target as HTMLSelectElement).value as Locale)}>
-            {LOCALES.map((l) => (
-              <option key={l.id} value={l.id}>
-                {l.label}
-              </option>
-            ))}
-          </select>
+          <LanguageSelect onLocale={onLocale} />
           <span class="muted" title={t(`role.${session.role}`)}>
             {session.username} · {t(`role.${session.role}`)}
           </span>

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { t, type MessageKey } from '../i18n/i18n';
+import { LOCALES, locale, t, type Locale, type MessageKey } from '../i18n/i18n';
 
 export function Empty({ children }: { children: ComponentChildren }) {
   return <p class="empty">{children}</p>;
@@ -110,5 +110,64 @@ export function Field({ label, children, hint }: { label: string; children: Comp
       {children}
       {hint ? <small class="muted">{hint}</small> : null}
     </label>
+  );
+}
+
+/** A table's column headers. */
+export function TableHead({ columns }: { columns: string[] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((label, i) => (
+          <th key={i} scope="col">
+            {label}
+          </th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
+/** A list filter: "All" plus the given choices; the empty value means no filter. */
+export function FilterSelect(props: { name: string; label: string; value: string; options: Array<{ value: string; label: string }>; onChange: (value: string) => void }) {
+  return (
+    <label class="field inline">
+      <span>{props.label}</span>
+      <select name={props.name} value={props.value} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}>
+        <option value="">{t('common.all')}</option>
+        {props.options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** Edit and delete buttons of one table row, labelled with the row's name for screen readers. */
+export function RowActions({ editLabel, deleteLabel, onEdit, onDelete }: { editLabel: string; deleteLabel: string; onEdit: () => void; onDelete: () => void }) {
+  return (
+    <>
+      <button type="button" class="small" aria-label={editLabel} onClick={onEdit}>
+        {t('common.edit')}
+      </button>
+      <button type="button" class="small danger" aria-label={deleteLabel} onClick={onDelete}>
+        {t('common.delete')}
+      </button>
+    </>
+  );
+}
+
+/** The language switch; the choice is remembered in this browser. */
+export function LanguageSelect({ onLocale }: { onLocale: (next: Locale) => void }) {
+  return (
+    <select aria-label={t('common.language')} value={locale.value} onChange={(e) => onLocale((e.target as HTMLSelectElement).value as Locale)}>
+      {LOCALES.map((l) => (
+        <option key={l.id} value={l.id}>
+          {l.label}
+        </option>
+      ))}
+    </select>
   );
 }

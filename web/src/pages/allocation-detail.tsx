@@ -1,7 +1,7 @@
 import { useRoute } from 'preact-iso';
 import { useState } from 'preact/hooks';
 import { apiCall, get } from '../api';
-import { AllocationStatus, ErrorNote, Loading } from '../components/bits';
+import { AllocationStatus, ErrorNote, Loading, TableHead } from '../components/bits';
 import { dateTime, relative } from '../format';
 import { useIsAdmin, useLive, useNow } from '../hooks';
 import { t, type MessageKey } from '../i18n/i18n';
@@ -84,14 +84,7 @@ export function AllocationDetailPage() {
           <p class="muted">{t('allocations.noResults')}</p>
         ) : (
           <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('allocations.feed')}</th>
-                <th scope="col">{t('allocations.status')}</th>
-                <th scope="col">{t('allocations.articles')}</th>
-                <th scope="col">{t('allocations.error')}</th>
-              </tr>
-            </thead>
+            <TableHead columns={[t('allocations.feed'), t('allocations.status'), t('allocations.articles'), t('allocations.error')]} />
             <tbody>
               {results.map((r) => (
                 <tr key={r.mp_id}>
@@ -113,16 +106,7 @@ export function AllocationDetailPage() {
           <p class="muted">{t('allocations.noAttempts')}</p>
         ) : (
           <table>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">{t('allocations.node')}</th>
-                <th scope="col">{t('allocations.claimed')}</th>
-                <th scope="col">{t('allocations.ended')}</th>
-                <th scope="col">{t('allocations.outcome')}</th>
-                <th scope="col">{t('allocations.error')}</th>
-              </tr>
-            </thead>
+            <TableHead columns={['#', t('allocations.node'), t('allocations.claimed'), t('allocations.ended'), t('allocations.outcome'), t('allocations.error')]} />
             <tbody>
               {(a.attempts ?? []).map((x) => (
                 <tr key={x.attempt}>

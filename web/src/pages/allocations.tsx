@@ -1,6 +1,6 @@
 import { useLocation } from 'preact-iso';
 import { get, type Page } from '../api';
-import { AllocationStatus, Empty, ErrorNote, Loading, Pager } from '../components/bits';
+import { AllocationStatus, Empty, ErrorNote, FilterSelect, Loading, Pager, TableHead } from '../components/bits';
 import { dateTime, relative } from '../format';
 import { useLive, useNow } from '../hooks';
 import { t, type MessageKey } from '../i18n/i18n';
@@ -30,17 +30,7 @@ export function AllocationsPage() {
   );
   useNow(5000);
   const select = (name: keyof typeof filter, label: string, options: Array<{ value: string; label: string }>) => (
-    <label class="field inline">
-      <span>{label}</span>
-      <select name={name} value={filter[name] ?? ''} onChange={(e) => setQuery({ [name]: (e.target as HTMLSelectElement).value || undefined })}>
-        <option value="">{t('common.all')}</option>
-        {options.map((o) => (
-          <option key={o.value} value={o.value}>
-            {o.label}
-          </option>
-        ))}
-      </select>
-    </label>
+    <FilterSelect name={name} label={label} value={filter[name] ?? ''} options={options} onChange={(value) => setQuery({ [name]: value || undefined })} />
   );
   return (
     <section aria-labelledby="allocations-title">
@@ -62,17 +52,7 @@ export function AllocationsPage() {
       ) : (
         <div class="table-wrap">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('allocations.task')}</th>
-                <th scope="col">{t('allocations.status')}</th>
-                <th scope="col">{t('allocations.node')}</th>
-                <th scope="col">{t('allocations.feeds')}</th>
-                <th scope="col">{t('allocations.attempt')}</th>
-                <th scope="col">{t('allocations.dispatched')}</th>
-                <th scope="col">{t('allocations.error')}</th>
-              </tr>
-            </thead>
+            <TableHead columns={[t('allocations.task'), t('allocations.status'), t('allocations.node'), t('allocations.feeds'), t('allocations.attempt'), t('allocations.dispatched'), t('allocations.error')]} />
             <tbody>
               {data.list.map((a) => (
                 <tr key={a.id} data-allocation={a.id} data-status={a.status}>

@@ -1,6 +1,6 @@
 import { useLocation } from 'preact-iso';
 import { get, type Page } from '../api';
-import { Empty, ErrorNote, Loading, Pager } from '../components/bits';
+import { Empty, ErrorNote, FilterSelect, Loading, Pager, TableHead } from '../components/bits';
 import { dateTime } from '../format';
 import { useLive } from '../hooks';
 import { t } from '../i18n/i18n';
@@ -26,17 +26,13 @@ export function ArticlesPage() {
     <section aria-labelledby="articles-title">
       <h1 id="articles-title">{t('nav.articles')}</h1>
       <form class="filters" role="search" aria-label={t('articles.filters')} onSubmit={(e) => e.preventDefault()}>
-        <label class="field inline">
-          <span>{t('articles.feed')}</span>
-          <select name="mp_id" value={feed} onChange={(e) => setQuery({ mp_id: (e.target as HTMLSelectElement).value })}>
-            <option value="">{t('common.all')}</option>
-            {(feeds.data?.list ?? []).map((f) => (
-              <option key={f.id} value={f.id}>
-                {f.mp_name || f.id}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          name="mp_id"
+          label={t('articles.feed')}
+          value={feed}
+          options={(feeds.data?.list ?? []).map((f) => ({ value: f.id, label: f.mp_name || f.id }))}
+          onChange={(value) => setQuery({ mp_id: value })}
+        />
         <label class="field inline">
           <span>{t('articles.search')}</span>
           <input type="search" name="search" value={search} onChange={(e) => setQuery({ search: (e.target as HTMLInputElement).value.trim() })} />
@@ -50,13 +46,7 @@ export function ArticlesPage() {
       ) : (
         <div class="table-wrap">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('articles.title')}</th>
-                <th scope="col">{t('articles.feed')}</th>
-                <th scope="col">{t('articles.published')}</th>
-              </tr>
-            </thead>
+            <TableHead columns={[t('articles.title'), t('articles.feed'), t('articles.published')]} />
             <tbody>
               {data.list.map((a) => (
                 <tr key={`${a.mp_id}/${a.id}`}>

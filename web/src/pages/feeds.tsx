@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { apiCall, get, type Page } from '../api';
-import { Dialog, Empty, ErrorNote, Field, Loading, Pager } from '../components/bits';
+import { Dialog, Empty, ErrorNote, Field, Loading, Pager, RowActions, TableHead } from '../components/bits';
 import { relative } from '../format';
 import { useIsAdmin, useLive } from '../hooks';
 import { t } from '../i18n/i18n';
@@ -89,15 +89,7 @@ export function FeedsSection({ onChanged }: { onChanged: () => void }) {
       ) : (
         <div class="table-wrap">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('feeds.name')}</th>
-                <th scope="col">{t('feeds.url')}</th>
-                <th scope="col">{t('feeds.updated')}</th>
-                <th scope="col">{t('feeds.articles')}</th>
-                {admin ? <th scope="col">{t('common.actions')}</th> : null}
-              </tr>
-            </thead>
+            <TableHead columns={[t('feeds.name'), t('feeds.url'), t('feeds.updated'), t('feeds.articles'), ...(admin ? [t('common.actions')] : [])]} />
             <tbody>
               {data.list.map((feed) => (
                 <tr key={feed.id}>
@@ -110,12 +102,12 @@ export function FeedsSection({ onChanged }: { onChanged: () => void }) {
                   <td>{feed.article_count}</td>
                   {admin ? (
                     <td class="actions">
-                      <button type="button" class="small" aria-label={t('feeds.editOne', { name: feed.mp_name || feed.id })} onClick={() => setEditing(feed)}>
-                        {t('common.edit')}
-                      </button>
-                      <button type="button" class="small danger" aria-label={t('feeds.deleteOne', { name: feed.mp_name || feed.id })} onClick={() => remove(feed)}>
-                        {t('common.delete')}
-                      </button>
+                      <RowActions
+                        editLabel={t('feeds.editOne', { name: feed.mp_name || feed.id })}
+                        deleteLabel={t('feeds.deleteOne', { name: feed.mp_name || feed.id })}
+                        onEdit={() => setEditing(feed)}
+                        onDelete={() => remove(feed)}
+                      />
                     </td>
                   ) : null}
                 </tr>

@@ -1,8 +1,8 @@
 import { useState } from 'preact/hooks';
 import { ApiError, apiCall } from '../api';
 import { saveToken } from '../auth';
-import { Field } from '../components/bits';
-import { LOCALES, locale, t, type Locale } from '../i18n/i18n';
+import { Field, LanguageSelect } from '../components/bits';
+import { t, type Locale } from '../i18n/i18n';
 
 export function LoginPage({ onLoggedIn, onLocale }: { onLoggedIn: () => void; onLocale: (l: Locale) => void }) {
   const [username, setUsername] = useState('');
@@ -44,13 +44,7 @@ export function LoginPage({ onLoggedIn, onLocale }: { onLoggedIn: () => void; on
         <button type="submit" class="primary" disabled={busy}>
           {t('login.submit')}
         </button>
-        <select aria-label={t('common.language')} value={locale.value} onChange={(e) => onLocale((e.target as HTMLSelectElement).value as Locale)}>
-          {LOCALES.map((l) => (
-            <option key={l.id} value={l.id}>
-              {l.label}
-            </option>
-          ))}
-        </select>
+        <LanguageSelect onLocale={onLocale} />
       </form>
     </main>
   );

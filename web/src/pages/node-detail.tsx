@@ -1,7 +1,7 @@
 import { useRoute, useLocation } from 'preact-iso';
 import { useState } from 'preact/hooks';
 import { apiCall, get, type Page } from '../api';
-import { AllocationStatus, Dialog, ErrorNote, Field, LoadBar, Loading, NodeStatus } from '../components/bits';
+import { AllocationStatus, Dialog, ErrorNote, Field, LoadBar, Loading, NodeStatus, TableHead } from '../components/bits';
 import { CredentialsOnce } from '../components/credentials';
 import { dateTime, relative } from '../format';
 import { useIsAdmin, useLive, useNow } from '../hooks';
@@ -193,14 +193,7 @@ export function NodeDetailPage() {
           <p class="empty">{t('nodes.noAllocations')}</p>
         ) : (
           <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('allocations.task')}</th>
-                <th scope="col">{t('allocations.status')}</th>
-                <th scope="col">{t('allocations.feeds')}</th>
-                <th scope="col">{t('allocations.dispatched')}</th>
-              </tr>
-            </thead>
+            <TableHead columns={[t('allocations.task'), t('allocations.status'), t('allocations.feeds'), t('allocations.dispatched')]} />
             <tbody>
               {recent.list.map((a) => (
                 <tr key={a.id}>

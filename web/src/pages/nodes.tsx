@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { apiCall, get, type Page } from '../api';
-import { Dialog, Empty, ErrorNote, Field, LoadBar, Loading, NodeStatus } from '../components/bits';
+import { Dialog, Empty, ErrorNote, Field, LoadBar, Loading, NodeStatus, TableHead } from '../components/bits';
 import { CredentialsOnce } from '../components/credentials';
 import { relative } from '../format';
 import { useIsAdmin, useLive, useNow } from '../hooks';
@@ -94,16 +94,7 @@ export function NodesPage() {
       ) : (
         <div class="table-wrap">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('nodes.name')}</th>
-                <th scope="col">{t('nodes.status')}</th>
-                <th scope="col">{t('nodes.heartbeat')}</th>
-                <th scope="col">{t('nodes.load')}</th>
-                <th scope="col">{t('nodes.version')}</th>
-                <th scope="col">{t('nodes.lastError')}</th>
-              </tr>
-            </thead>
+            <TableHead columns={[t('nodes.name'), t('nodes.status'), t('nodes.heartbeat'), t('nodes.load'), t('nodes.version'), t('nodes.lastError')]} />
             <tbody>
               {data.list.map((n) => (
                 <tr key={n.id} data-node={n.name}>

@@ -1,5 +1,5 @@
 import { get, type Page } from '../api';
-import { AllocationStatus, Empty, ErrorNote, LoadBar, Loading } from '../components/bits';
+import { AllocationStatus, Empty, ErrorNote, LoadBar, Loading, TableHead } from '../components/bits';
 import { ThroughputChart } from '../components/throughput-chart';
 import { dateTime, relative } from '../format';
 import { useLive, useNow } from '../hooks';
@@ -90,13 +90,7 @@ export function OverviewPage() {
           </Empty>
         ) : (
           <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('tasks.name')}</th>
-                <th scope="col">{t('tasks.cron')}</th>
-                <th scope="col">{t('tasks.nextRun')}</th>
-              </tr>
-            </thead>
+            <TableHead columns={[t('tasks.name'), t('tasks.cron'), t('tasks.nextRun')]} />
             <tbody>
               {activity.cron.map((c) => (
                 <tr key={c.task_id}>

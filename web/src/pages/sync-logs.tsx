@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { get, type Page } from '../api';
-import { Empty, ErrorNote, Loading, Pager } from '../components/bits';
+import { Empty, ErrorNote, FilterSelect, Loading, Pager, TableHead } from '../components/bits';
 import { dateTime, relative } from '../format';
 import { useLive, useNow } from '../hooks';
 import { t, type MessageKey } from '../i18n/i18n';
@@ -20,17 +20,13 @@ export function SyncLogsPage() {
     <section aria-labelledby="sync-title">
       <h1 id="sync-title">{t('nav.syncLogs')}</h1>
       <form class="filters" role="search" aria-label={t('sync.filters')} onSubmit={(e) => e.preventDefault()}>
-        <label class="field inline">
-          <span>{t('allocations.node')}</span>
-          <select name="node_id" value={node} onChange={(e) => (setNode((e.target as HTMLSelectElement).value), setOffset(0))}>
-            <option value="">{t('common.all')}</option>
-            {(nodes.data?.list ?? []).map((n) => (
-              <option key={n.id} value={n.id}>
-                {n.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          name="node_id"
+          label={t('allocations.node')}
+          value={node}
+          options={(nodes.data?.list ?? []).map((n) => ({ value: n.id, label: n.name }))}
+          onChange={(value) => (setNode(value), setOffset(0))}
+        />
       </form>
       <ErrorNote error={error} />
       {!data ? (
@@ -40,16 +36,7 @@ export function SyncLogsPage() {
       ) : (
         <div class="table-wrap">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('sync.when')}</th>
-                <th scope="col">{t('allocations.node')}</th>
-                <th scope="col">{t('sync.operation')}</th>
-                <th scope="col">{t('allocations.status')}</th>
-                <th scope="col">{t('sync.count')}</th>
-                <th scope="col">{t('allocations.error')}</th>
-              </tr>
-            </thead>
+            <TableHead columns={[t('sync.when'), t('allocations.node'), t('sync.operation'), t('allocations.status'), t('sync.count'), t('allocations.error')]} />
             <tbody>
               {data.list.map((log) => (
                 <tr key={log.id}>

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { apiCall, get, type Page } from '../api';
-import { Dialog, Empty, ErrorNote, Field, Loading, Pager } from '../components/bits';
+import { Dialog, Empty, ErrorNote, Field, Loading, Pager, RowActions, TableHead } from '../components/bits';
 import { dateTime, relative } from '../format';
 import { useIsAdmin, useLive, useNow } from '../hooks';
 import { t } from '../i18n/i18n';
@@ -131,15 +131,7 @@ export function TasksPage() {
       ) : (
         <div class="table-wrap">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('tasks.name')}</th>
-                <th scope="col">{t('tasks.feeds')}</th>
-                <th scope="col">{t('tasks.cron')}</th>
-                <th scope="col">{t('tasks.nextRuns')}</th>
-                {admin ? <th scope="col">{t('common.actions')}</th> : null}
-              </tr>
-            </thead>
+            <TableHead columns={[t('tasks.name'), t('tasks.feeds'), t('tasks.cron'), t('tasks.nextRuns'), ...(admin ? [t('common.actions')] : [])]} />
             <tbody>
               {data.tasks.slice(offset, offset + pageSize).map((task) => {
                 const cron = data.cron.get(task.id);
@@ -171,12 +163,7 @@ export function TasksPage() {
                         <button type="button" class="small primary" aria-label={t('tasks.dispatchOne', { name: task.name })} onClick={() => dispatch(task.id)} disabled={task.status !== 1}>
                           {t('tasks.dispatch')}
                         </button>
-                        <button type="button" class="small" aria-label={t('tasks.editOne', { name: task.name })} onClick={() => setEditing(task)}>
-                          {t('common.edit')}
-                        </button>
-                        <button type="button" class="small danger" aria-label={t('tasks.deleteOne', { name: task.name })} onClick={() => remove(task)}>
-                          {t('common.delete')}
-                        </button>
+                        <RowActions editLabel={t('tasks.editOne', { name: task.name })} deleteLabel={t('tasks.deleteOne', { name: task.name })} onEdit={() => setEditing(task)} onDelete={() => remove(task)} />
                       </td>
                     ) : null}
                   </tr>
