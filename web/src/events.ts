@@ -60,7 +60,13 @@ class LiveFeed {
       if (this.#lastEventId) query.set('last_event_id', this.#lastEventId);
       const source = new EventSource(`/api/v1/events?${query}`);
       this.#source = source;
-      source.onopen = () => this.#setState('live');
+      const resuming = this.#lastEventId !== '';
+      source.onopen = () => {
+        this.#setState('live');
+        // A first connection has nothing to replay: whatever changed between the page's own reads and this moment
+        // is caught by one refetch. A resumed one gets the missed events, or `resync`, from the parent.
+        if (!resuming) this.#notify({ type: 'resync', data: {} });
+      };
       source.onerror = () => {
         source.close();
         this.#retry();
@@ -68,13 +74,16 @@ class LiveFeed {
       for (const type of ['allocation', 'node', 'dispatch', 'resync'] as const) {
         source.addEventListener(type, (message: MessageEvent<string>) => {
           if (message.lastEventId) this.#lastEventId = message.lastEventId;
-          const event: LiveEvent = { type, data: JSON.parse(message.data) as Record<string, unknown> };
-          for (const listener of this.#listeners) listener(event);
+          this.#notify({ type, data: JSON.parse(message.data) as Record<string, unknown> });
         });
       }
     } catch {
       this.#retry();
     }
+  }
+
+  #notify(event: LiveEvent): void {
+    for (const listener of this.#listeners) listener(event);
   }
 
   #retry(): void {
