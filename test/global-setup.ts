@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { redactUrl } from '../src/store/database-url.js';
+import { CHROMIUM_PATH, chromiumAvailable } from './helpers/chromium.js';
 import { SERVER_VARIANTS, SQLITE_VARIANT, withMysql, withPostgres, type StoreVariant } from './helpers/databases.js';
 
 /**
@@ -29,6 +30,8 @@ export default async function setup(project: TestProject): Promise<void> {
       else console.log(`skipped ${server.label} store tests: ${reason}`);
     }
   }
+  // In CI the browser suites fail by themselves (test/web/browser.ts); locally one line says why they are skipped.
+  if (!chromiumAvailable() && !inCi) console.log(`skipped browser tests (test/web): no Chromium at ${CHROMIUM_PATH} (apt-get install chromium)`);
   if (unreachable.length > 0) throw new Error(`CI=true and a configured test database is unreachable:\n  ${unreachable.join('\n  ')}`);
   project.provide('cascadeStoreVariants', variants);
   project.provide('cascadeSkippedStores', skipped);

@@ -76,6 +76,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     await reportDeliveries(api, task.id, receiver, say);
     const feedUrls = await api.call<{ rss: string }>('GET', `/api/v1/feed-urls?task_id=${encodeURIComponent(task.id)}`);
     say(`merged feed    ${feedUrls.rss}`);
+    say(`console        ${parent.url}/`);
     say(`admin login    username ${local.admin.username}, password ${local.admin.password}`);
     say(`API docs       ${parent.url}/api/docs`);
     if (options.exitAfterSummary) return allFinal ? 0 : 1;

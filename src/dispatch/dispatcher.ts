@@ -35,6 +35,8 @@ export class Dispatcher {
     private readonly dispatch: Config['dispatch'],
     private readonly metrics?: Metrics,
     private readonly notifier?: NodeNotifier,
+    /** Told of every dispatch's outcome (the console's live feed). */
+    private readonly onDispatched?: (summary: DispatchSummary) => void,
   ) {}
 
   /** Dispatches one task (taskId) or every enabled task. `tick` marks a cron run so it happens once per tick. */
@@ -68,7 +70,10 @@ export class Dispatcher {
       placed.push(...outcome.placed);
     }
     this.notifier?.notify(placed);
-    if (!summary.tick_already_fired) this.metrics?.dispatches.inc({ trigger: options.trigger });
+    if (!summary.tick_already_fired) {
+      this.metrics?.dispatches.inc({ trigger: options.trigger });
+      this.onDispatched?.(summary);
+    }
     return summary;
   }
 

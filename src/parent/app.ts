@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { createParentServer } from './http-server.js';
 import { answerClientError } from './plugins/client-errors.js';
+import { installConsole } from './plugins/console-static.js';
 import { installErrorEnvelope } from './plugins/error-envelope.js';
 import { installValidation } from './plugins/validation.js';
 import { apiRoutes } from './routes/api-routes.js';
@@ -47,6 +48,8 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('services', services);
+  // Open event streams would keep the server from closing; viewers reconnect by themselves.
+  app.addHook('preClose', async () => services.events.endStreams());
   app.decorateRequest('principal', null);
   installValidation(app);
   installErrorEnvelope(app);
@@ -70,5 +73,6 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   await app.register(feedsOutRoutes);
   await app.register(apiRoutes, { prefix: '/api/v1', hidden: false, originalShapes: false });
   await app.register(apiRoutes, { prefix: '/api/v1/wx', hidden: true, originalShapes: true });
+  await installConsole(app);
   return app;
 }

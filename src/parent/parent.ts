@@ -18,6 +18,8 @@ import { openStore, type Store } from '../store/store.js';
 import { buildApp } from './app.js';
 import { Readiness } from './readiness.js';
 import { readTlsFiles } from './http-server.js';
+import { ConsoleEventFeed } from './events/console-events.js';
+import { EventTickets } from './events/event-tickets.js';
 import type { ParentServices } from './services.js';
 import { networkPolicy } from '../net/address-policy.js';
 import { createGuardedFetch } from '../net/guarded-fetch.js';
@@ -54,7 +56,8 @@ export async function startParent(config: Readonly<Config>, logger: Logger, opti
     const metrics = new Metrics(store, config.dispatch.offline_after_seconds);
     const outboundFetch = createGuardedFetch(networkPolicy(config.network));
     const notifier = new NodeNotifier(store, logger.child({ component: 'notifier' }), outboundFetch);
-    const dispatcher = new Dispatcher(store, config.dispatch, metrics, notifier);
+    const events = new ConsoleEventFeed(store, logger.child({ component: 'console-events' }));
+    const dispatcher = new Dispatcher(store, config.dispatch, metrics, notifier, (summary) => events.publishDispatch(summary));
     const signingKey = await jwtSecret(config, store);
     const services: ParentServices = {
       config,
@@ -77,6 +80,8 @@ export async function startParent(config: Readonly<Config>, logger: Logger, opti
       readiness: new Readiness(),
       outboundFetch,
       deliverySender: new DeliverySender(store, config.delivery, createHttpSend(outboundFetch), logger.child({ component: 'delivery' }), metrics),
+      events,
+      eventTickets: new EventTickets(signingKey),
     };
     const app = await buildApp({ services, logger });
     await app.listen({ host: config.host, port: config.port });
@@ -110,6 +115,7 @@ export async function startParent(config: Readonly<Config>, logger: Logger, opti
           services.claimer.shutdown();
           await app.close();
           await notifier.settled();
+          await events.close();
           await store.close();
         })();
         return closing;

@@ -12,6 +12,8 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { GuardedFetch } from '../net/guarded-fetch.js';
 import type { Store } from '../store/store.js';
 import type { Readiness } from './readiness.js';
+import type { ConsoleEventFeed } from './events/console-events.js';
+import type { EventTickets } from './events/event-tickets.js';
 
 /** Everything a route needs, built once in src/parent/parent.ts and decorated onto the app. */
 export type ParentServices = {
@@ -32,4 +34,7 @@ export type ParentServices = {
   /** Every request the parent makes to an address it was given (test-connection, webhooks, notify): `network` policy. */
   readonly outboundFetch: GuardedFetch;
   readonly deliverySender: DeliverySender;
+  /** The web console's live feed and the tickets that open it. */
+  readonly events: ConsoleEventFeed;
+  readonly eventTickets: EventTickets;
 };

@@ -4,6 +4,7 @@ import { CascadeError } from '../errors/cascade-error.js';
 import type { Capabilities } from './capabilities.js';
 import { rowsPerInsert, type NodeActor, type Trx } from './allocations/shared.js';
 import { appendToDeliveries, type ArticleKey, type BatchSettings } from './deliveries/outbox.js';
+import { likeContains } from './feeds.js';
 import type { ArticleTable, Database } from './tables.js';
 import { chunk, iso, parseJson } from './time.js';
 
@@ -137,11 +138,12 @@ export class ArticlesStore {
     return task !== undefined && Number(task.status) === 1 && task.web_hook_url !== '';
   }
 
-  async list(filter: { mp_id?: string | undefined; mp_ids?: readonly string[] | undefined; since?: number | undefined }, limit: number, offset: number): Promise<{ list: ArticleView[]; total: number }> {
+  async list(filter: { mp_id?: string | undefined; mp_ids?: readonly string[] | undefined; since?: number | undefined; search?: string | undefined }, limit: number, offset: number): Promise<{ list: ArticleView[]; total: number }> {
     let query = this.db.selectFrom('articles');
     if (filter.mp_id) query = query.where('mp_id', '=', filter.mp_id);
     if (filter.mp_ids) query = filter.mp_ids.length === 0 ? query.where((eb) => eb.val(1), '=', 0) : query.where('mp_id', 'in', filter.mp_ids);
     if (filter.since !== undefined) query = query.where('publish_time', '>=', filter.since);
+    if (filter.search) query = query.where(sql<boolean>`lower(title) like ${likeContains(filter.search)} escape '!'`);
     const rows = await query
       .select(['id', 'mp_id', 'title', 'url', 'pic_url', 'description', 'content', 'content_markdown', 'publish_time', 'ext', 'created_at', 'updated_at'])
       .orderBy('publish_time', 'desc')

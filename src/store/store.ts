@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { ActivityStore } from './activity.js';
 import { AllocationsStore } from './allocations/allocations-store.js';
 import { ArticlesStore } from './articles.js';
 import type { Config } from '../config/schema.js';
@@ -29,6 +30,8 @@ export type Store = {
   readonly allocations: AllocationsStore;
   readonly articles: ArticlesStore;
   readonly deliveries: DeliveriesStore;
+  /** The console's read-only questions about recent activity. */
+  readonly activity: ActivityStore;
   readonly wake: CrossProcessWake;
   readonly dispatchSources: DispatchSources;
   migrate(): Promise<string[]>;
@@ -47,6 +50,7 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
   const feeds = new FeedsStore(db, caps.maxParameters);
   // Reaches waiters in every parent on this database, not just this process (docs/scaling-out.md).
   const wake = createCrossProcessWake(db, caps, config.database.url, logger ?? { warn: () => undefined });
+  const livenessRules = { offlineAfterSeconds: config.dispatch.offline_after_seconds, suspectAfterBeats: config.dispatch.suspect_after_beats };
   const leaseSettings = {
     leaseSeconds: config.dispatch.lease_seconds,
     maxAttempts: config.dispatch.max_attempts,
@@ -56,7 +60,7 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
   return {
     db,
     caps,
-    nodes: new NodesStore(db, { offlineAfterSeconds: config.dispatch.offline_after_seconds, suspectAfterBeats: config.dispatch.suspect_after_beats }),
+    nodes: new NodesStore(db, livenessRules),
     users: new UsersStore(db, caps.rowLocks),
     settings: new SettingsStore(db),
     feeds,
@@ -65,6 +69,7 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
     allocations: new AllocationsStore(db, caps, leaseSettings, wake),
     articles: new ArticlesStore(db, caps, { batchSeconds: config.delivery.batch_seconds, maxArticles: config.delivery.max_articles }),
     deliveries: new DeliveriesStore(db, caps),
+    activity: new ActivityStore(db, livenessRules),
     wake,
     dispatchSources: new DispatchSources(db),
     migrate: () => migrateToLatest(db, caps),

@@ -77,6 +77,7 @@ describe('npm run demo -- --exit', () => {
     // The demo's webhook receiver got the run's new articles, and the merged feed of the task is printed.
     expect(run.stdout).toMatch(/^webhook got\s+[1-9]\d* deliveries with [1-9]\d* new articles$/m);
     expect(run.stdout).toMatch(/^merged feed\s+http:\/\/127\.0\.0\.1:\d+\/feeds\/tasks\/\S+\.rss\?token=\S+$/m);
+    expect(run.stdout).toMatch(/^console\s+http:\/\/127\.0\.0\.1:\d+\/$/m);
     expect(run.code).toBe(0);
   }, 130_000);
 });

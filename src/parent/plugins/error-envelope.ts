@@ -13,6 +13,11 @@ const FASTIFY_CODES: Record<string, { code: ErrorCodeName; message: string }> = 
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'VALIDATION_FAILED', message: 'The body is not valid JSON.' },
 };
 
+/** The JSON 404 for a path no route serves (plugins/console-static.ts owns the not-found handler). */
+export function notFoundBody(method: string, path: string): ErrorBody {
+  return { code: 404, message: `No route ${method} ${path}; see /api/docs for the API.`, data: null, error: 'NOT_FOUND' };
+}
+
 /** The one place where any error becomes the protocol envelope (PROTOCOL §1.2). */
 export function installErrorEnvelope(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | CascadeError | Error, request, reply) => {
@@ -30,14 +35,6 @@ export function installErrorEnvelope(app: FastifyInstance): void {
     }
     if (error instanceof CascadeError && error.headers) void reply.headers(error.headers);
     void reply.status(body.code).send(body);
-  });
-  app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({
-      code: 404,
-      message: `No route ${request.method} ${request.url.split('?')[0]}; see /api/docs for the API.`,
-      data: null,
-      error: 'NOT_FOUND',
-    } satisfies ErrorBody);
   });
 }
 

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import { activityRoutes } from './admin/activity.js';
 import { allocationRoutes } from './admin/allocations.js';
 import { articleRoutes } from './admin/articles.js';
 import { deliveryRoutes } from './admin/deliveries.js';
 import { feedUrlRoutes } from './admin/feed-urls.js';
+import { eventRoutes } from './admin/events.js';
 import { feedRoutes } from './admin/feeds.js';
 import { messageTaskRoutes } from './admin/message-tasks.js';
 import { nodeRoutes } from './admin/nodes.js';
@@ -28,6 +30,7 @@ export async function apiRoutes(app: FastifyInstance, { hidden, originalShapes }
   await app.register(allocationRoutes, { ...options, prefix: '/cascade' });
   await app.register(schedulerRoutes, { ...options, prefix: '/cascade' });
   await app.register(syncLogRoutes, { ...options, prefix: '/cascade' });
+  await app.register(activityRoutes, { ...options, prefix: '/cascade' });
   await app.register(childWorkRoutes, { ...options, prefix: '/cascade' });
   await app.register(childSyncRoutes, { ...options, prefix: '/cascade' });
   await app.register(feedRoutes, options);
@@ -36,4 +39,5 @@ export async function apiRoutes(app: FastifyInstance, { hidden, originalShapes }
   await app.register(articleRoutes, options);
   await app.register(deliveryRoutes, options);
   await app.register(feedUrlRoutes, options);
+  await app.register(eventRoutes, options);
 }

@@ -103,7 +103,7 @@ export function toAllocationView(row: AllocationTable, nodeName: string | null):
 
 export type PackageTaskFields = Pick<MessageTaskTable, (typeof PACKAGE_TASK_COLUMNS)[number]>;
 
-export type AllocationFilter = { task_id?: string | undefined; node_id?: string | undefined; status?: string | undefined; schedule_run_id?: string | undefined };
+export type AllocationFilter = { task_id?: string | undefined; node_id?: string | undefined; status?: string | undefined; schedule_run_id?: string | undefined; feed_id?: string | undefined };
 
 export class AllocationViews {
   constructor(private readonly db: Kysely<Database>) {}
@@ -117,6 +117,8 @@ export class AllocationViews {
     // and MySQL read the whole table (migration 003).
     else if (filter.node_id) query = query.where('allocations.status', 'in', [...ALL_STATUSES]);
     if (filter.schedule_run_id) query = query.where('allocations.schedule_run_id', '=', filter.schedule_run_id);
+    // allocation_feeds is keyed (feed_id, allocation_id) for exactly this question.
+    if (filter.feed_id) query = query.where('allocations.id', 'in', (eb) => eb.selectFrom('allocation_feeds').select('allocation_feeds.allocation_id').where('allocation_feeds.feed_id', '=', filter.feed_id as string));
     const rows = await query
       .leftJoin('nodes', 'nodes.id', 'allocations.node_id')
       .selectAll('allocations')

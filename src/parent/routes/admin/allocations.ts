@@ -16,6 +16,7 @@ const ListQuery = closed({
   node_name: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'Filter by node name instead of id.' })),
   status: Type.Optional(Type.Union(ALL_STATUSES.map((s) => Type.Literal(s)))),
   schedule_run_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  feed_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'Only allocations that include this feed.' })),
   ...Paging,
 });
 const PagingOnly = closed({ ...Paging });

@@ -9,6 +9,7 @@ import type { RouteOptions } from '../../schemas.js';
 const ArticlesQuery = closed({
   mp_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'Only this feed.' })),
   since: Type.Optional(UnixSeconds('Only articles published at or after this time.')),
+  search: Type.Optional(Type.String({ maxLength: 191, description: 'Only titles containing this text (case-insensitive).' })),
   ...Paging,
 });
 

@@ -1,0 +1,27 @@
+import { locale } from './i18n/i18n';
+
+const UNITS: Array<[Intl.RelativeTimeFormatUnit, number]> = [
+  ['day', 86_400_000],
+  ['hour', 3_600_000],
+  ['minute', 60_000],
+  ['second', 1000],
+];
+
+/** "12 seconds ago" / "in 3 minutes" in the chosen language. */
+export function relative(iso: string | null | undefined, nowMs = Date.now()): string {
+  if (!iso) return '—';
+  const diff = Date.parse(iso) - nowMs;
+  const format = new Intl.RelativeTimeFormat(locale.value, { numeric: 'auto', style: 'short' });
+  for (const [unit, ms] of UNITS) if (Math.abs(diff) >= ms || unit === 'second') return format.format(Math.round(diff / ms), unit);
+  return '—';
+}
+
+/** A date and time in the viewer's own time zone. */
+export function dateTime(iso: string | number | null | undefined): string {
+  if (iso === null || iso === undefined || iso === '') return '—';
+  return new Intl.DateTimeFormat(locale.value, { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(iso));
+}
+
+export function timeOfDay(iso: string | number): string {
+  return new Intl.DateTimeFormat(locale.value, { hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
+}
