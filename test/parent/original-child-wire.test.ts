@@ -171,6 +171,11 @@ describeEachStore('the original Python child against a Cascade parent', (dialect
     const failed = await child.send('PUT', '/task-status', { allocation_id: pkg.allocation_id, status: 'failed', error_message: 'feed 请求失败', timestamp: pythonTimestamp() });
     expect(failed.status).toBe(200);
     expect(await allocation(pkg.allocation_id)).toMatchObject({ status: 'pending', attempt: 2, error_message: 'feed 请求失败' });
+    // The same failure sent again (the original retries a call whose answer it did not get): 2xx, nothing changes.
+    const before = await snapshot(t.parent.services.store);
+    const repeated = await child.send('PUT', '/task-status', { allocation_id: pkg.allocation_id, status: 'failed', error_message: 'feed 请求失败', timestamp: pythonTimestamp() });
+    expect(repeated).toMatchObject({ status: 200, body: { code: 0, data: { status: 'pending', attempt: 2 } } });
+    expect(await snapshot(t.parent.services.store)).toEqual(before);
 
     // The retry: claimed again (from the pool), and this time finished with the docstring's "completed", no executing.
     const again = (await child.send<Pkg>('POST', '/claim-task')).body.data;

@@ -136,6 +136,21 @@ export class AllocationViews {
     return this.db.selectFrom('allocations').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /**
+   * Whether `nodeId`'s newest attempt at the allocation ended `failed`: a failure report it sends again (its answer
+   * was lost, or the original child retried the call) is then already recorded, not a late report.
+   */
+  async lastAttemptFailedOn(id: string, nodeId: string, attempt: number | undefined): Promise<boolean> {
+    const last = await this.db
+      .selectFrom('allocation_attempts')
+      .select(['node_id', 'outcome', 'attempt'])
+      .where('allocation_id', '=', id)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return last !== undefined && last.node_id === nodeId && last.outcome === 'failed' && (attempt === undefined || Number(last.attempt) === attempt);
+  }
+
   /** One allocation with its node name, and (for admins) its attempt history. */
   async view(id: string, withAttempts = true): Promise<(AllocationView & { attempts?: AttemptView[] }) | undefined> {
     const row = await this.db

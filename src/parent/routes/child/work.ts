@@ -201,7 +201,17 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden, originalSh
         const row = await store.allocations.start(id, actor);
         return ok(toAllocationView(row, holderName(row, node)), 'Allocation is executing.');
       }
-      const row = await store.allocations.fail(id, actor, error ?? 'failed without a reason');
+      let row: AllocationTable;
+      try {
+        row = await store.allocations.fail(id, actor, error ?? 'failed without a reason');
+      } catch (refusal) {
+        // The same failure reported again is answered as recorded (2xx), so a child retrying the call is not told
+        // it lost work it already gave back; nothing changes.
+        const repeated = refusal instanceof CascadeError && (refusal.code === 'LEASE_LOST' || refusal.code === 'INVALID_TRANSITION') && (await store.allocations.views.lastAttemptFailedOn(id, node.id, attempt));
+        const current = repeated ? await store.allocations.views.getRow(id) : undefined;
+        if (!current) throw refusal;
+        return ok(toAllocationView(current, holderName(current, node)), 'Failure already recorded.');
+      }
       metrics.failures.inc();
       if (row.status === 'pending') metrics.requeues.inc({ reason: 'failed' });
       return ok(toAllocationView(row, holderName(row, node)), row.status === 'pending' ? 'Failure recorded; the allocation will be retried.' : 'Failure recorded; no attempts left.');
