@@ -15,7 +15,8 @@ type Node = { id: string; api_key: string; api_secret: string; name: string };
  */
 describeEachStore('conditional GET with validators held by the parent', (dialect) => {
   async function cluster() {
-    const local = await startCluster({ 'database.url': await dialect.createDatabase() });
+    // `--once` children stop beating when they exit; they must stay placement candidates (not suspect) between runs.
+    const local = await startCluster({ 'database.url': await dialect.createDatabase(), 'dispatch.suspect_after_beats': 100 });
     const [feedId] = await local.addSampleFeeds([FIXTURE]);
     const task = await local.createTask('one feed', [feedId!]);
     const nodes = [{ ...(await local.addNode('child-a', 1)), name: 'child-a' }, { ...(await local.addNode('child-b', 1)), name: 'child-b' }];

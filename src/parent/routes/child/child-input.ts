@@ -69,6 +69,11 @@ export function normaliseFeedResult(item: unknown): FeedResult | undefined {
   const newCount = count(item.new_article_count);
   if (newCount !== undefined) result.new_article_count = newCount;
   if (error !== undefined) result.error = error;
+  // Cascade's child reports the feed's conditional-GET validators (null: the answer had none); keep them as sent.
+  for (const key of ['etag', 'last_modified'] as const) {
+    const value = item[key];
+    if (typeof value === 'string' || value === null) result[key] = value;
+  }
   return result;
 }
 
