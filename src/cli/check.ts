@@ -154,6 +154,7 @@ function secretsIn(raw: unknown): string[] {
   if (get('cascade', 'api_secret')) held.push('cascade.api_secret');
   if (get('cascade', 'notify_key')) held.push('cascade.notify_key');
   if (get('secret')) held.push('secret');
+  if (get('secrets', 'key')) held.push('secrets.key');
   if (get('metrics', 'token')) held.push('metrics.token');
   const url = get('database', 'url');
   if (typeof url === 'string' && /:\/\/[^/@]*:[^/@]*@/.test(url)) held.push('a database password');

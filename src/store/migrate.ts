@@ -10,6 +10,7 @@ import { userTokenGenerationMigration } from './migrations/006-user-token-genera
 import { livenessAndValidatorsMigration } from './migrations/007-liveness-and-validators.js';
 import { deliveriesMigration } from './migrations/008-deliveries.js';
 import { articleExtMigration } from './migrations/009-article-ext.js';
+import { nodeSecretEncryptionMigration } from './migrations/010-node-secret-encryption.js';
 import type { Database } from './tables.js';
 
 /** Versioned migrations in order. Add a new file and a line here; never edit a migration that has shipped. */
@@ -24,6 +25,7 @@ function allMigrations(caps: Capabilities): Record<string, Migration> {
     '007-liveness-and-validators': livenessAndValidatorsMigration(caps),
     '008-deliveries': deliveriesMigration(caps),
     '009-article-ext': articleExtMigration(caps),
+    '010-node-secret-encryption': nodeSecretEncryptionMigration(caps),
   };
 }
 
