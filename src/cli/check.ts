@@ -34,6 +34,7 @@ export function registerCheck(program: Command): void {
       database: redactUrl(config.database.url),
       listen: `${config.host}:${config.port}`,
       jwt_key: config.secret ? 'from config (secret / SECRET_KEY)' : 'kept in the store',
+      secrets_key: config.secrets.key ? 'from config (secrets.key / CASCADE_SECRETS_KEY)' : 'kept in the store',
       store,
       file_modes: fileModes,
     };
@@ -45,6 +46,7 @@ export function registerCheck(program: Command): void {
         ['database', summary.database],
         ['listen', summary.listen],
         ['JWT key', summary.jwt_key],
+        ['secrets key', summary.secrets_key],
         ['store', describeStore(store)],
       ]);
       printModeFindings(fileModes);
