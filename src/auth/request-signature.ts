@@ -48,7 +48,12 @@ const FIELDS: Record<keyof SignedHeader, RegExp> = {
   nonce: /^[A-Za-z0-9_-]{16,64}$/,
   sig: /^[0-9a-f]{64}$/,
 };
-const NAMES: Record<string, keyof SignedHeader> = { key: 'apiKey', ts: 'ts', nonce: 'nonce', sig: 'sig' };
+const NAMES = new Map<string, keyof SignedHeader>([
+  ['key', 'apiKey'],
+  ['ts', 'ts'],
+  ['nonce', 'nonce'],
+  ['sig', 'sig'],
+]);
 
 export function isSignedHeader(header: string): boolean {
   return HEADER.test(header);
@@ -61,7 +66,7 @@ export function parseSignedHeader(header: string): SignedHeader | { error: strin
   const found: Partial<Record<keyof SignedHeader, string>> = {};
   for (const part of (match[1] as string).split(',')) {
     const eq = part.indexOf('=');
-    const name = NAMES[part.slice(0, eq).trim()];
+    const name = NAMES.get(part.slice(0, eq).trim());
     const value = part.slice(eq + 1).trim();
     if (eq < 0 || !name || found[name] !== undefined || !FIELDS[name].test(value)) return { error: `malformed field '${part.trim().slice(0, 40)}'` };
     found[name] = value;
