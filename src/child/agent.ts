@@ -61,7 +61,7 @@ export class ChildAgent {
 
   constructor(private readonly options: AgentOptions) {
     const { settings, logger } = options;
-    this.client = new ParentClient({ urls: settings.parentUrls, basePath: settings.apiBasePath, apiKey: settings.apiKey, apiSecret: settings.apiSecret, logger });
+    this.client = new ParentClient({ urls: settings.parentUrls, basePath: settings.apiBasePath, apiKey: settings.apiKey, apiSecret: settings.apiSecret, signing: settings.requestSigning, logger });
     this.listSync = new ListSync(this.client, logger, settings.syncIntervalMs);
     this.outbox = new Outbox(settings.dataDir);
     for (const finding of this.outbox.modeFindings) logger.warn({ path: finding.path, mode: finding.mode }, finding.message);

@@ -29,7 +29,7 @@ export async function checkChild(config: Readonly<Config>, timeoutMs = 10_000): 
   const logger = pino({ level: 'silent' });
   const parents: ChildCheckResult['parents'] = [];
   for (const url of settings.parentUrls) {
-    const client = new ParentClient({ urls: [url], apiKey: settings.apiKey, apiSecret: settings.apiSecret, logger, requestTimeoutMs: timeoutMs });
+    const client = new ParentClient({ urls: [url], apiKey: settings.apiKey, apiSecret: settings.apiSecret, signing: settings.requestSigning, logger, requestTimeoutMs: timeoutMs });
     const started = performance.now();
     try {
       const answer = await client.request<HeartbeatAnswer>('POST', '/heartbeat', { body: {}, retry: NO_RETRY });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, parentUrls } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { networkPolicy, type NetworkPolicy } from '../net/address-policy.js';
+import type { RequestSigning } from './parent-client.js';
 
 /** The heartbeat answer does not carry the node's max_capacity, so without `max_concurrency` a child runs 4 feeds at once. */
 export const DEFAULT_MAX_CONCURRENCY = 4;
@@ -12,6 +13,8 @@ export type ChildSettings = {
   apiBasePath: string;
   apiKey: string;
   apiSecret: string;
+  /** `cascade.request_signing`: see ParentClient. */
+  requestSigning: RequestSigning;
   maxConcurrency: number;
   heartbeatIntervalMs: number;
   claimWaitSeconds: number;
@@ -63,6 +66,7 @@ export function resolveChildSettings(config: Readonly<Config>): ChildSettings {
     apiBasePath,
     apiKey: c.api_key as string,
     apiSecret: c.api_secret as string,
+    requestSigning: c.request_signing,
     maxConcurrency: c.max_concurrency ?? DEFAULT_MAX_CONCURRENCY,
     heartbeatIntervalMs: c.heartbeat_interval * 1000,
     claimWaitSeconds: c.claim_wait_seconds,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { signedAuthorization } from '../auth/request-signature.js';
 import { backoffDelayMs, sleep } from './backoff.js';
 import { nodeHttpTransport, type ParentTransport } from './http-transport.js';
 
@@ -47,7 +48,23 @@ export type ParentClientOptions = {
   requestTimeoutMs?: number;
   /** API prefix; the original child used `/api/v1/wx/cascade`. */
   basePath?: string;
+  /** How to authenticate (config `cascade.request_signing`); `auto` by default. */
+  signing?: RequestSigning;
 };
+
+/**
+ * `auto`: sign every request (AK-SK-HMAC) and fall back to the plain header for the rest of the process when the
+ * parent answers 401 to a signed request with a code that means it cannot verify signatures (see SIGNING_FALLBACK);
+ * `always`: never send the secret; `off`: the plain header only.
+ */
+export type RequestSigning = 'auto' | 'always' | 'off';
+
+/**
+ * 401 codes after which `auto` retries plain: SIGNING_UNAVAILABLE (the parent keeps no verifiable secret for this
+ * node, created before signing) and UNAUTHENTICATED or a bare 401 (a parent that does not know the scheme).
+ * SIGNATURE_EXPIRED, SIGNATURE_INVALID and NONCE_REUSED are real refusals and never cause a fallback.
+ */
+const SIGNING_FALLBACK = new Set(['SIGNING_UNAVAILABLE', 'UNAUTHENTICATED', 'HTTP_401']);
 
 export type RequestOptions = {
   body?: unknown;
@@ -67,11 +84,18 @@ export class ParentClient {
   private unreachableSince: number | undefined;
   private readonly transport: ParentTransport;
   private readonly basePath: string;
+  private signing: boolean;
 
   constructor(private readonly options: ParentClientOptions) {
     if (options.urls.length === 0) throw new Error('ParentClient needs at least one parent URL');
     this.transport = options.transport ?? nodeHttpTransport;
     this.basePath = options.basePath ?? '/api/v1/cascade';
+    this.signing = (options.signing ?? 'auto') !== 'off';
+  }
+
+  /** Whether requests are signed now (false after an `auto` fallback to the plain header). */
+  get signs(): boolean {
+    return this.signing;
   }
 
   get currentUrl(): string {
@@ -85,7 +109,7 @@ export class ParentClient {
       if (options.signal?.aborted) break;
       const base = this.currentUrl;
       try {
-        const data = await this.once<T>(base, method, path, options);
+        const data = await this.authenticated<T>(base, method, path, options);
         this.answered();
         return data;
       } catch (error) {
@@ -117,16 +141,35 @@ export class ParentClient {
     this.options.logger.warn({ parent: this.currentUrl, unreachable_for_s: downSeconds }, 'parent reachable again');
   }
 
+  /** One call, signed or plain; in `auto` mode a signed call the parent cannot verify is sent again plain, once. */
+  private async authenticated<T>(base: string, method: string, path: string, options: RequestOptions): Promise<T> {
+    if (!this.signing) return this.once<T>(base, method, path, options);
+    try {
+      return await this.once<T>(base, method, path, options);
+    } catch (error) {
+      const fallBack = (this.options.signing ?? 'auto') === 'auto' && error instanceof ParentRejection && error.status === 401 && SIGNING_FALLBACK.has(error.code);
+      if (!fallBack) throw error;
+      this.signing = false;
+      this.options.logger.warn({ parent: base, code: error.code }, 'the parent cannot verify signed requests from this node; using the plain AK-SK header (rotate the node to enable signing, or set cascade.request_signing: always to refuse this)');
+      return this.once<T>(base, method, path, options);
+    }
+  }
+
   private async once<T>(base: string, method: string, path: string, options: RequestOptions): Promise<T> {
     const url = new URL(`${base}${this.basePath}${path}`);
     for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, String(value));
     const timeout = AbortSignal.timeout((this.options.requestTimeoutMs ?? 30_000) + (options.extraTimeoutMs ?? 0));
-    const headers: Record<string, string> = { authorization: `AK-SK ${this.options.apiKey}:${this.options.apiSecret}` };
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    // Signed afresh on every call: each retry, re-delivery from the outbox and long-poll gets its own nonce.
+    const authorization = this.signing
+      ? signedAuthorization(this.options.apiKey, this.options.apiSecret, method, `${url.pathname}${url.search}`, body)
+      : `AK-SK ${this.options.apiKey}:${this.options.apiSecret}`;
+    const headers: Record<string, string> = { authorization };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     const response = await this.transport(url, {
       method,
       headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body,
       signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
     });
     const text = await response.text();

@@ -34,6 +34,7 @@ export function registerCheck(program: Command): void {
       database: redactUrl(config.database.url),
       listen: `${config.host}:${config.port}`,
       jwt_key: config.secret ? 'from config (secret / SECRET_KEY)' : 'kept in the store',
+      secrets_key: config.secrets.key ? 'from config (secrets.key / CASCADE_SECRETS_KEY)' : 'kept in the store',
       store,
       file_modes: fileModes,
     };
@@ -45,6 +46,7 @@ export function registerCheck(program: Command): void {
         ['database', summary.database],
         ['listen', summary.listen],
         ['JWT key', summary.jwt_key],
+        ['secrets key', summary.secrets_key],
         ['store', describeStore(store)],
       ]);
       printModeFindings(fileModes);
@@ -154,6 +156,7 @@ function secretsIn(raw: unknown): string[] {
   if (get('cascade', 'api_secret')) held.push('cascade.api_secret');
   if (get('cascade', 'notify_key')) held.push('cascade.notify_key');
   if (get('secret')) held.push('secret');
+  if (get('secrets', 'key')) held.push('secrets.key');
   if (get('metrics', 'token')) held.push('metrics.token');
   const url = get('database', 'url');
   if (typeof url === 'string' && /:\/\/[^/@]*:[^/@]*@/.test(url)) held.push('a database password');

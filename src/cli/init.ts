@@ -6,7 +6,7 @@ import { NodeType } from '../domain/node-liveness.js';
 import { CascadeError } from '../errors/cascade-error.js';
 import { JWT_KEY_SETTING, jwtSecret } from '../parent/parent.js';
 import { redactUrl } from '../store/database-url.js';
-import type { Store } from '../store/store.js';
+import { SECRETS_KEY_SETTING, secretsKey, type Store } from '../store/store.js';
 import { loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
 import { printFields, printJson, printLine } from './output.js';
 import { chosenPassword, givenPassword } from './passwords.js';
@@ -17,6 +17,8 @@ export type InitReport = {
   database: string;
   migrations_applied: string[];
   jwt_key: 'created' | 'existing' | 'from-config';
+  /** The key that seals node secrets at rest (docs/security.md, "Secrets at rest"). */
+  secrets_key: 'created' | 'existing' | 'from-config';
   parent_node: { id: string; name: string; created: boolean };
   admin: { created: boolean; password?: string };
 };
@@ -24,7 +26,7 @@ export type InitReport = {
 export function registerInit(program: Command): void {
   const command = program
     .command('init')
-    .description('Create or migrate the store, the JWT key, the parent node record and the admin user (safe to re-run).')
+    .description('Create or migrate the store, the JWT key, the key sealing node secrets, the parent node record and the admin user (safe to re-run).')
     .option('--admin-password <password>', 'password for a new admin user (visible in `ps`: prefer --password-stdin or $CASCADE_ADMIN_PASSWORD; default: random, printed once)')
     .option('--password-stdin', "read the new admin user's password from the first line of standard input")
     .action(async (options: InitOptions) => {
@@ -45,12 +47,15 @@ async function initialise(config: Readonly<Config>, store: Store, adminPassword:
   const migrations = await store.migrate();
   const hadKey = (await store.settings.get(JWT_KEY_SETTING)) !== undefined;
   await jwtSecret(config, store);
+  const hadSecretsKey = (await store.settings.get(SECRETS_KEY_SETTING)) !== undefined;
+  await secretsKey(config, store.settings);
   const parentNode = await ensureParentNode(store);
   const admin = await ensureAdmin(store, adminPassword);
   return {
     database: redactUrl(config.database.url),
     migrations_applied: migrations,
     jwt_key: config.secret ? 'from-config' : hadKey ? 'existing' : 'created',
+    secrets_key: config.secrets.key ? 'from-config' : hadSecretsKey ? 'existing' : 'created',
     parent_node: parentNode,
     admin,
   };
@@ -85,6 +90,14 @@ function printInitReport(report: InitReport): void {
     ['store', report.database],
     ['migrations', report.migrations_applied.length > 0 ? `applied ${report.migrations_applied.join(', ')}` : 'up to date (nothing to apply)'],
     ['JWT key', keyText],
+    [
+      'secrets key',
+      {
+        created: 'created and stored (set secrets.key / CASCADE_SECRETS_KEY to keep it out of the database)',
+        existing: 'already present (kept)',
+        'from-config': 'taken from `secrets.key` / CASCADE_SECRETS_KEY',
+      }[report.secrets_key],
+    ],
     ['parent node', `${report.parent_node.name} (${report.parent_node.id})${report.parent_node.created ? ', created' : ', already present'}`],
   ]);
   if (!report.admin.created) {

@@ -35,6 +35,7 @@ export function printNode(node: NodeView): void {
     ['api_url', node.api_url ?? '-'],
     ['callback_url', node.callback_url ?? '-'],
     ['api_key', node.api_key ?? '-'],
+    ['signing', node.node_type !== 1 ? '-' : `${node.signing_available ? 'available' : 'not yet (rotate the credentials)'}; plain header ${node.require_signed ? 'refused' : 'accepted'}`],
     ['load', `${node.current_tasks}/${node.sync_config.max_capacity} feeds (child reports ${node.reported_tasks})`],
     ['feed_quota', quota.length > 0 ? quota.map(([feed, weight]) => `${feed}=${weight}`).join(', ') : '-'],
     ['last heartbeat', node.last_heartbeat_at ? `${node.last_heartbeat_at} (${formatAge(node.last_heartbeat_at)})` : 'never'],

@@ -7,7 +7,8 @@ import { UsageError } from './errors.js';
 import { childConfigYaml, defaultParentUrl, NODE_COLUMNS, nodeRow, printNode } from './node-views.js';
 import { printJson, printLine, printTable } from './output.js';
 
-type AddOptions = CommonOptions & { apiUrl?: string; desc?: string; capacity?: number; parentUrl?: string };
+type AddOptions = CommonOptions & { apiUrl?: string; desc?: string; capacity?: number; parentUrl?: string; requireSigned?: boolean };
+type EditOptions = CommonOptions & { requireSigned?: boolean; allowPlain?: boolean };
 
 const PAGE = 200;
 
@@ -21,7 +22,8 @@ export function registerNode(program: Command): void {
       .option('--api-url <url>', "the child's own address (http or https), used by test-connection")
       .option('--desc <text>', 'description')
       .option('--capacity <n>', 'most feeds the node works on at once (max_capacity, default 10)', integerOption(1, 10000))
-      .option('--parent-url <url>', 'parent address written into the config block (default: this host and the configured port)'),
+      .option('--parent-url <url>', 'parent address written into the config block (default: this host and the configured port)')
+      .option('--require-signed', 'accept only signed requests (AK-SK-HMAC) from this node; the plain AK-SK header is refused (the original Python child sends only that)'),
     { json: true },
   ).action(async (name: string, options: AddOptions) => {
     const config = loadCliConfig(options);
@@ -37,6 +39,7 @@ export function registerNode(program: Command): void {
         name,
         description: options.desc,
         api_url: options.apiUrl,
+        require_signed: options.requireSigned === true,
         sync_config: options.capacity === undefined ? undefined : { max_capacity: options.capacity },
       }),
     );
@@ -94,6 +97,25 @@ export function registerNode(program: Command): void {
     if (options.json) return printJson({ ...view, ...credentials });
     printCredentials(`New credentials for '${view.name}'; the old pair no longer works.`, credentials);
     printLine("Update api_key, api_secret and notify_key in the child's config.yaml and restart it.");
+    printLine('The parent keeps the new secret sealed (secrets.key), so Cascade children now sign their requests (AK-SK-HMAC); see docs/security.md.');
+  });
+
+  withCommonOptions(
+    node
+      .command('edit <id-or-name>')
+      .description('Change how a node may authenticate.')
+      .option('--require-signed', 'accept only signed requests (AK-SK-HMAC); the plain AK-SK header is refused')
+      .option('--allow-plain', 'accept the plain AK-SK header again (the original Python child needs it)'),
+    { json: true },
+  ).action(async (idOrName: string, options: EditOptions) => {
+    if (options.requireSigned === options.allowPlain) throw new UsageError('Give exactly one of --require-signed or --allow-plain.');
+    const config = loadCliConfig(options);
+    const view = await withStore(config, async (store) => store.nodes.update((await store.nodes.resolve(idOrName)).id, { require_signed: options.requireSigned === true }));
+    if (options.json) return printJson(view);
+    printLine(`Node '${view.name}': ${view.require_signed ? 'only signed requests are accepted' : 'the plain AK-SK header is accepted too'}.`);
+    if (view.require_signed && !view.signing_available) {
+      printLine('Warning: this node was created before request signing and cannot sign yet; run `cascade node rotate` for it, or it gets 401 on every request.');
+    }
   });
 
   registerNodeRemove(node);

@@ -124,7 +124,7 @@ function getPath(target: unknown, pointer: string): unknown {
 type SchemaFacts = { type?: string; minimum?: number; maximum?: number; minLength?: number; minItems?: number; pattern?: string; const?: unknown; anyOf?: SchemaFacts[] };
 
 /** Keys whose values never appear in a message. */
-const SECRET_KEYS = new Set(['secret', 'cascade.api_secret', 'cascade.notify_key', 'metrics.token']);
+const SECRET_KEYS = new Set(['secret', 'secrets.key', 'cascade.api_secret', 'cascade.notify_key', 'metrics.token']);
 
 /**
  * One line per wrong key: `key: got VALUE, expected WHAT`. A union (`node_type`, `parent_api_url`) reports its

@@ -101,6 +101,12 @@ export const AuthSchema = Type.Object(
     ),
     account_max_delay_seconds: int('Longest wait the per-username delay reaches, in seconds; also how long a correct password from a new address can be held off.', 60, 1, 3600),
     node_max_failures: int('Failed child (AK-SK) authentications allowed per client address within `login_window_seconds` before 429.', 20, 1, 100000),
+    signature_window_seconds: int(
+      'Parent: how far a signed child request’s timestamp (`AK-SK-HMAC … ts=`) may be from the parent’s clock, either way, in seconds; its nonce is remembered that long. Env: `CASCADE_SIGNATURE_WINDOW_SECONDS`.',
+      300,
+      5,
+      3600,
+    ),
   },
   { additionalProperties: false, default: {} },
 );
@@ -139,6 +145,19 @@ export const ServerSchema = Type.Object(
       maxItems: 100,
     }),
     tls: TlsSchema,
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export const SecretsSchema = Type.Object(
+  {
+    key: Type.Optional(
+      Type.String({
+        description:
+          'Parent: key that seals node API secrets and notify keys at rest (AES-256-GCM), so the parent can verify signed child requests. When unset, a key generated on first use is kept in the store (like the JWT key); set it (from a file or the environment) to keep the key out of the database. Changing it makes sealed secrets unreadable: rotate every node’s credentials after. Env: `CASCADE_SECRETS_KEY`.',
+        minLength: 32,
+      }),
+    ),
   },
   { additionalProperties: false, default: {} },
 );
@@ -213,6 +232,11 @@ export const CascadeSchema = Type.Object(
         pattern: '^[A-Za-z0-9_-]{32,128}$',
       }),
     ),
+    request_signing: Type.Union([Type.Literal('auto'), Type.Literal('always'), Type.Literal('off')], {
+      description:
+        'Child: how it authenticates to the parent. `auto` signs every request (AK-SK-HMAC, the secret never sent) and falls back to the plain `AK-SK key:secret` header when the parent cannot verify signatures for this node (a node created before request signing, or an older parent); `always` never falls back; `off` sends the plain header only. Env: `CASCADE_REQUEST_SIGNING`.',
+      default: 'auto',
+    }),
     sync_interval: int('Child: how often to refresh the read-only feed and task lists, in seconds. Env: `CASCADE_SYNC_INTERVAL`.', 300, 5, 86400),
     heartbeat_interval: int('Child: heartbeat period, in seconds. Env: `CASCADE_HEARTBEAT_INTERVAL`.', 60, 1, 3600),
     max_concurrency: Type.Optional(
@@ -254,6 +278,7 @@ export const ConfigSchema = Type.Object(
     scheduler: SchedulerSchema,
     metrics: MetricsSchema,
     auth: AuthSchema,
+    secrets: SecretsSchema,
     network: NetworkSchema,
     server: ServerSchema,
     delivery: DeliverySchema,

@@ -5,6 +5,16 @@
 export const ErrorCode = Object.freeze({
   VALIDATION_FAILED: 400,
   UNAUTHENTICATED: 401,
+  /** Signed request (AK-SK-HMAC): the signature does not match the method, path, body, timestamp or nonce sent. */
+  SIGNATURE_INVALID: 401,
+  /** Signed request whose timestamp is outside the parent's window (`auth.signature_window_seconds`). */
+  SIGNATURE_EXPIRED: 401,
+  /** Signed request whose nonce this node already used inside the window: a replay. */
+  NONCE_REUSED: 401,
+  /** Signed request from a node whose secret the parent does not keep (created before signing; rotate it). */
+  SIGNING_UNAVAILABLE: 401,
+  /** Plain AK-SK header for a node that accepts only signed requests. */
+  SIGNED_REQUEST_REQUIRED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   REQUEST_TIMEOUT: 408,

@@ -10,6 +10,7 @@ import { userTokenGenerationMigration } from './migrations/006-user-token-genera
 import { livenessAndValidatorsMigration } from './migrations/007-liveness-and-validators.js';
 import { deliveriesMigration } from './migrations/008-deliveries.js';
 import { articleExtMigration } from './migrations/009-article-ext.js';
+import { nodeSecretEncryptionMigration } from './migrations/010-node-secret-encryption.js';
 import { allocationChangeIndexMigration } from './migrations/011-allocation-change-index.js';
 import type { Database } from './tables.js';
 
@@ -25,6 +26,7 @@ function allMigrations(caps: Capabilities): Record<string, Migration> {
     '007-liveness-and-validators': livenessAndValidatorsMigration(caps),
     '008-deliveries': deliveriesMigration(caps),
     '009-article-ext': articleExtMigration(caps),
+    '010-node-secret-encryption': nodeSecretEncryptionMigration(caps),
     '011-allocation-change-index': allocationChangeIndexMigration(),
   };
 }

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { isSealed, type SecretBox } from '../auth/secret-box.js';
 import { hashNodeSecret, newNodeCredentials, randomToken, verifyNodeSecret } from '../auth/secrets.js';
 import { nodeLiveness, nodeStatus, onlineSince, type LivenessRules, type NodeLiveness, type NodeType } from '../domain/node-liveness.js';
 import { CascadeError, notFound } from '../errors/cascade-error.js';
 import type { Database, NodeTable } from './tables.js';
 import { iso, parseJson } from './time.js';
+import { isUniqueViolation } from './unique-violation.js';
 
 export type SyncConfig = { max_capacity: number; feed_quota: Record<string, number> };
 
@@ -20,6 +22,10 @@ export type NodeView = {
   /** `status` with `suspect` told apart from `online` (see domain/node-liveness.ts). */
   liveness: NodeLiveness;
   is_active: boolean;
+  /** The plain AK-SK header is refused; only signed requests (AK-SK-HMAC) are accepted. */
+  require_signed: boolean;
+  /** The parent keeps this node's secret sealed and can verify signed requests (false until a rotation for nodes older than migration 010). */
+  signing_available: boolean;
   sync_config: SyncConfig;
   current_tasks: number;
   reported_tasks: number;
@@ -59,6 +65,8 @@ export function toNodeView(row: NodeTable, nowMs: number, rules: LivenessRules):
     status: nodeStatus(isActive, lastHeartbeatAtMs, nowMs, rules.offlineAfterSeconds),
     liveness: nodeLiveness({ isActive, lastHeartbeatAtMs, heartbeatIntervalMs }, nowMs, rules),
     is_active: isActive,
+    require_signed: Number(row.require_signed) === 1,
+    signing_available: row.api_secret_sealed !== null,
     sync_config: { max_capacity: Number(row.max_capacity), feed_quota: parseJson<Record<string, number>>(row.feed_quota, {}) },
     current_tasks: Number(row.load_feeds),
     reported_tasks: Number(row.reported_tasks),
@@ -77,6 +85,7 @@ export type NodeInput = {
   name: string;
   description?: string | undefined;
   api_url?: string | undefined;
+  require_signed?: boolean | undefined;
   sync_config?: Partial<SyncConfig> | undefined;
 };
 
@@ -85,14 +94,28 @@ export type NodePatch = {
   description?: string | undefined;
   api_url?: string | null | undefined;
   is_active?: boolean | undefined;
+  require_signed?: boolean | undefined;
   sync_config?: Partial<SyncConfig> | undefined;
 };
 
+/** A node found by the key of a signed request, with its secret opened (undefined: not sealed, or not openable). */
+export type SigningNode = { row: NodeTable; secret: string | undefined };
+
 export class NodesStore {
+  private lastNoncePurge = 0;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly rules: LivenessRules,
+    /** Resolved on first use, after migrations (the key may be kept in the store's settings). */
+    private readonly secretBox: () => Promise<SecretBox>,
   ) {}
+
+  /** The secret columns of a new or rotated child, sealed to this row's id. */
+  private async sealedSecrets(id: string, apiSecret: string, notifyKey: string): Promise<{ api_secret_sealed: string; notify_key: string }> {
+    const box = await this.secretBox();
+    return { api_secret_sealed: box.seal(apiSecret, `api_secret:${id}`), notify_key: box.seal(notifyKey, `notify_key:${id}`) };
+  }
 
   view(row: NodeTable): NodeView {
     return toNodeView(row, Date.now(), this.rules);
@@ -103,8 +126,10 @@ export class NodesStore {
     await this.assertNameFree(input.name);
     const now = Date.now();
     const credentials = input.node_type === 1 ? { ...newNodeCredentials(), notifyKey: newNotifyKey() } : null;
+    const id = randomUUID();
+    const sealed = credentials ? await this.sealedSecrets(id, credentials.apiSecret, credentials.notifyKey) : null;
     const row: NodeTable = {
-      id: randomUUID(),
+      id,
       node_type: input.node_type,
       name: input.name,
       description: input.description ?? '',
@@ -112,7 +137,9 @@ export class NodesStore {
       callback_url: null,
       api_key: credentials?.apiKey ?? null,
       api_secret_hash: credentials ? hashNodeSecret(credentials.apiSecret) : null,
-      notify_key: credentials?.notifyKey ?? null,
+      api_secret_sealed: sealed?.api_secret_sealed ?? null,
+      notify_key: sealed?.notify_key ?? null,
+      require_signed: input.require_signed ? 1 : 0,
       is_active: 1,
       max_capacity: input.sync_config?.max_capacity ?? 10,
       feed_quota: JSON.stringify(input.sync_config?.feed_quota ?? {}),
@@ -169,6 +196,7 @@ export class NodesStore {
     if (patch.description !== undefined) values.description = patch.description;
     if (patch.api_url !== undefined) values.api_url = patch.api_url;
     if (patch.is_active !== undefined) values.is_active = patch.is_active ? 1 : 0;
+    if (patch.require_signed !== undefined) values.require_signed = patch.require_signed ? 1 : 0;
     if (patch.sync_config?.max_capacity !== undefined) values.max_capacity = patch.sync_config.max_capacity;
     if (patch.sync_config?.feed_quota !== undefined) values.feed_quota = JSON.stringify(patch.sync_config.feed_quota);
     await this.db.updateTable('nodes').set(values).where('id', '=', id).execute();
@@ -180,9 +208,10 @@ export class NodesStore {
     const current = await this.getRow(id);
     if (Number(current.node_type) !== 1) throw new CascadeError('UNPROCESSABLE', 'Only child nodes have credentials.');
     const { apiKey, apiSecret } = newNodeCredentials();
-    const values = { api_key: apiKey, api_secret_hash: hashNodeSecret(apiSecret), notify_key: newNotifyKey(), updated_at: Date.now() };
+    const notifyKey = newNotifyKey();
+    const values = { api_key: apiKey, api_secret_hash: hashNodeSecret(apiSecret), ...(await this.sealedSecrets(id, apiSecret, notifyKey)), updated_at: Date.now() };
     await this.db.updateTable('nodes').set(values).where('id', '=', id).execute();
-    return { node: this.view({ ...current, ...values }), credentials: { api_key: apiKey, api_secret: apiSecret, notify_key: values.notify_key } };
+    return { node: this.view({ ...current, ...values }), credentials: { api_key: apiKey, api_secret: apiSecret, notify_key: notifyKey } };
   }
 
   /** The active ones among `ids` that can be notified (an `api_url` and a notify key). */
@@ -196,7 +225,38 @@ export class NodesStore {
       .where('api_url', 'is not', null)
       .where('notify_key', 'is not', null)
       .execute();
-    return rows.flatMap((r) => (r.api_url && r.notify_key ? [{ id: r.id, name: r.name, api_url: r.api_url, notify_key: r.notify_key }] : []));
+    const box = rows.some((r) => r.notify_key && isSealed(r.notify_key)) ? await this.secretBox() : undefined;
+    return rows.flatMap((r) => {
+      // Keys written before migration 010 are plain until the node's next rotation.
+      const key = r.notify_key && box && isSealed(r.notify_key) ? box.open(r.notify_key, `notify_key:${r.id}`) : r.notify_key;
+      return r.api_url && key ? [{ id: r.id, name: r.name, api_url: r.api_url, notify_key: key }] : [];
+    });
+  }
+
+  /** The active child node with this key, for a signed request; undefined when unknown or disabled. */
+  async forSignedRequest(apiKey: string): Promise<SigningNode | undefined> {
+    const row = await this.db.selectFrom('nodes').selectAll().where('api_key', '=', apiKey).executeTakeFirst();
+    if (!row || Number(row.is_active) !== 1) return undefined;
+    const secret = row.api_secret_sealed ? (await this.secretBox()).open(row.api_secret_sealed, `api_secret:${row.id}`) : undefined;
+    return { row, secret };
+  }
+
+  /**
+   * Records a signed request's nonce until `expiresAtMs`; false when this node already used it (a replay). One insert
+   * against the primary key, so two parent processes on one database cannot both accept it.
+   */
+  async rememberNonce(nodeId: string, nonce: string, expiresAtMs: number, nowMs: number): Promise<boolean> {
+    if (nowMs - this.lastNoncePurge > 60_000) {
+      this.lastNoncePurge = nowMs;
+      await this.db.deleteFrom('request_nonces').where('expires_at', '<', nowMs).execute();
+    }
+    try {
+      await this.db.insertInto('request_nonces').values({ node_id: nodeId, nonce, expires_at: expiresAtMs }).execute();
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
   }
 
   /** The active child node owning this key pair, or undefined (unknown key, wrong secret, disabled). */

@@ -12,6 +12,8 @@ import { MessageTasksStore } from './message-tasks.js';
 import { DispatchSources } from './dispatch-sources.js';
 import { migrateToLatest } from './migrate.js';
 import { NodesStore } from './nodes.js';
+import { SecretBox } from '../auth/secret-box.js';
+import { randomToken } from '../auth/secrets.js';
 import { SettingsStore } from './settings.js';
 import { SyncLogsStore } from './sync-logs.js';
 import type { Database } from './tables.js';
@@ -38,7 +40,7 @@ export type Store = {
   close(): Promise<void>;
 };
 
-export async function openStore(config: Pick<Config, 'database' | 'dispatch' | 'delivery'>, logger?: StoreLogger): Promise<Store> {
+export async function openStore(config: Pick<Config, 'database' | 'dispatch' | 'delivery'> & Partial<Pick<Config, 'secrets'>>, logger?: StoreLogger): Promise<Store> {
   const { db, caps } = await connectDatabase({
     url: config.database.url,
     poolSize: config.database.pool_size,
@@ -57,12 +59,15 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
     retryBackoffSeconds: config.dispatch.retry_backoff_seconds,
     retryBackoffMaxSeconds: config.dispatch.retry_backoff_max_seconds,
   };
+  const settings = new SettingsStore(db);
+  let secretBox: Promise<SecretBox> | undefined;
+  const openSecretBox = () => (secretBox ??= secretsKey(config, settings).then((key) => new SecretBox(key)));
   return {
     db,
     caps,
-    nodes: new NodesStore(db, livenessRules),
+    nodes: new NodesStore(db, livenessRules, openSecretBox),
     users: new UsersStore(db, caps.rowLocks),
-    settings: new SettingsStore(db),
+    settings,
     feeds,
     tasks: new MessageTasksStore(db, feeds),
     syncLogs: new SyncLogsStore(db, caps),
@@ -80,4 +85,14 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
       await db.destroy();
     },
   };
+}
+
+export const SECRETS_KEY_SETTING = 'secrets_key';
+
+/**
+ * The key that seals node secrets at rest (docs/security.md): `secrets.key` from the config when set (kept out of
+ * the database, so a dump alone does not open them), else one generated once and kept in the store's settings.
+ */
+export async function secretsKey(config: Partial<Pick<Config, 'secrets'>>, settings: SettingsStore): Promise<string> {
+  return config.secrets?.key ?? (await settings.getOrCreate(SECRETS_KEY_SETTING, () => randomToken(64)));
 }

@@ -16,7 +16,12 @@ export type NodeTable = {
   callback_url: Nullable<string>;
   api_key: Nullable<string>;
   api_secret_hash: Nullable<string>;
+  /** The API secret sealed by SecretBox (migration 010); null for nodes not rotated since. */
+  api_secret_sealed: Nullable<string>;
+  /** Sealed by SecretBox since migration 010; plain text in rows not rotated since. */
   notify_key: Nullable<string>;
+  /** 1: the plain AK-SK header is refused, only signed requests are accepted. */
+  require_signed: number;
   is_active: number;
   max_capacity: number;
   feed_quota: string;
@@ -32,6 +37,13 @@ export type NodeTable = {
   hostname: Nullable<string>;
   created_at: Millis;
   updated_at: Millis;
+};
+
+export type RequestNonceTable = {
+  node_id: string;
+  nonce: string;
+  /** When the nonce's timestamp leaves the window; the row may be deleted after. */
+  expires_at: Millis;
 };
 
 export type UserTable = {
@@ -206,4 +218,5 @@ export type Database = {
   schedule_ticks: ScheduleTickTable;
   deliveries: DeliveryTable;
   delivery_articles: DeliveryArticleTable;
+  request_nonces: RequestNonceTable;
 };

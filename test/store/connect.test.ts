@@ -29,7 +29,7 @@ describeEachStore('connection', (dialect) => {
 
   it('returns BIGINT times, COUNT() and SUM() as numbers', async () => {
     const { db } = connection;
-    const base = { node_type: 1, description: '', feed_quota: '{}', is_active: 1, load_feeds: 0, reported_tasks: 0 };
+    const base = { node_type: 1, description: '', feed_quota: '{}', is_active: 1, load_feeds: 0, reported_tasks: 0, require_signed: 0 };
     // Past 2^32 and far past 2^31: a driver that truncates or stringifies BIGINT shows it here.
     const big = 4_102_444_800_123;
     await db

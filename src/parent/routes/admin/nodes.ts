@@ -22,6 +22,9 @@ const CreateNode = closed({
   name: Type.String({ minLength: 1, maxLength: 191 }),
   description: Type.Optional(Type.String({ maxLength: 1000 })),
   api_url: Type.Optional(HttpUrl),
+  require_signed: Type.Optional(
+    Type.Boolean({ description: 'Refuse the plain AK-SK header for this node: only signed requests (AK-SK-HMAC) are accepted.' }),
+  ),
   sync_config: Type.Optional(SyncConfig),
 });
 
@@ -30,6 +33,9 @@ const UpdateNode = closed({
   description: Type.Optional(Type.String({ maxLength: 1000 })),
   api_url: Type.Optional(Type.Union([HttpUrl, Type.Null()])),
   is_active: Type.Optional(Type.Boolean()),
+  require_signed: Type.Optional(
+    Type.Boolean({ description: 'Refuse the plain AK-SK header for this node: only signed requests (AK-SK-HMAC) are accepted.' }),
+  ),
   sync_config: Type.Optional(SyncConfig),
 });
 

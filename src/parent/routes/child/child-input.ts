@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { bodySha256 } from '../../../auth/request-signature.js';
 import type { FeedResult } from '../../../store/allocations/completion-plan.js';
 
 /**
@@ -110,7 +111,9 @@ export function normalising(normalise: (body: unknown) => unknown) {
 export function acceptEmptyJsonBodies(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    // A signed request's signature covers these bytes (src/auth/request-signature.ts).
+    request.bodySha256 = bodySha256(body);
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim().length === 0) {
       done(null, {});

@@ -4,7 +4,7 @@ import { validationFailed } from '../../../errors/cascade-error.js';
 import { toMessageTaskOriginalView, toMessageTaskPublicView } from '../../../store/message-tasks.js';
 import { SyncLogStatus } from '../../../store/sync-logs.js';
 import { ok, page } from '../../envelope.js';
-import { nodeOf, requireNode } from '../../plugins/auth.js';
+import { nodeOf, requireNode, signedChildRequests } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
 import { closed, IsoTimestamp, Paging, parseIsoTimestamp, type RouteOptions } from '../../schemas.js';
 import { acceptEmptyJsonBodies, normaliseChildBody, normaliseFeedResult, normalising } from './child-input.js';
@@ -31,6 +31,7 @@ export async function childSyncRoutes(app: FastifyInstance, { hidden, originalSh
   const security = [{ aksk: [] }];
   const preValidation = normalising(normaliseChildBody);
   acceptEmptyJsonBodies(app);
+  signedChildRequests(app);
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/feeds',

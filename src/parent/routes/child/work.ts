@@ -5,7 +5,7 @@ import type { NodeActor } from '../../../store/allocations/shared.js';
 import { toAllocationView } from '../../../store/allocations/views.js';
 import type { AllocationTable, NodeTable } from '../../../store/tables.js';
 import { ok } from '../../envelope.js';
-import { nodeOf, requireNode } from '../../plugins/auth.js';
+import { nodeOf, requireNode, signedChildRequests } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
 import { quietRouteLogLevel } from '../../quiet-log-level.js';
 import { ArticleCount, closed, HttpUrl, UnixSeconds } from '../../schemas.js';
@@ -104,6 +104,7 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden, originalSh
   const tags = ['child'];
   const guard = { onRequest: requireNode, logLevel: quietRouteLogLevel(config), preValidation: normalising(normaliseChildBody) };
   acceptEmptyJsonBodies(app);
+  signedChildRequests(app);
 
   /** `task-status` `completed` (the original child's documented finish): from `claimed` it starts the work first. */
   async function completeWithoutResults(id: string, actor: NodeActor): Promise<AllocationTable> {
