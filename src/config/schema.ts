@@ -216,7 +216,7 @@ export const CascadeSchema = Type.Object(
     sync_interval: int('Child: how often to refresh the read-only feed and task lists, in seconds. Env: `CASCADE_SYNC_INTERVAL`.', 300, 5, 86400),
     heartbeat_interval: int('Child: heartbeat period, in seconds. Env: `CASCADE_HEARTBEAT_INTERVAL`.', 60, 1, 3600),
     max_concurrency: Type.Optional(
-      Type.Integer({ description: 'Child: feeds fetched at once (default: the node’s `max_capacity`). Env: `CASCADE_MAX_CONCURRENCY`.', minimum: 1, maximum: 1000 }),
+      Type.Integer({ description: 'Child: feeds fetched at once. Unset: the node’s `max_capacity`, which every heartbeat answer carries (10 until the first answer). Env: `CASCADE_MAX_CONCURRENCY`.', minimum: 1, maximum: 1000 }),
     ),
     callback_url: Type.Optional(Type.String({ description: 'Child: address the parent may call back (http or https).', pattern: '^https?://' })),
     executor: Type.String({ description: 'Child: `feed` (built in) or a path to a module exporting an executor function.', default: 'feed', minLength: 1 }),

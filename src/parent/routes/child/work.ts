@@ -157,6 +157,7 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden, originalSh
         offline_after_s: config.dispatch.offline_after_seconds,
         leases_extended: extended,
         released_unlisted: requeued + timedOut,
+        max_capacity: node.max_capacity,
       });
     },
   );
