@@ -249,6 +249,14 @@ export const ConfigSchema = Type.Object(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { description: 'Log level. Env: `LOG_LEVEL`.', default: 'info' },
     ),
+    log_format: Type.Union(
+      ['auto', 'pretty', 'json'].map((f) => Type.Literal(f)),
+      {
+        description:
+          'Log lines of `cascade parent` and `cascade child` on stderr: `pretty` (one readable coloured line per event), `json` (one JSON object per line, ISO-8601 `time`, for collectors), or `auto`: pretty on a terminal, JSON otherwise. Flag `--log-format`. Env: `CASCADE_LOG_FORMAT`.',
+        default: 'auto',
+      },
+    ),
     database: DatabaseSchema,
     dispatch: DispatchSchema,
     scheduler: SchedulerSchema,
