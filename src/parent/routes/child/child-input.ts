@@ -69,6 +69,8 @@ export function normaliseFeedResult(item: unknown): FeedResult | undefined {
   const newCount = count(item.new_article_count);
   if (newCount !== undefined) result.new_article_count = newCount;
   if (error !== undefined) result.error = error;
+  if (failed && item.permanent === true) result.permanent = true;
+  if (Array.isArray(item.skipped) && item.skipped.length > 0) result.skipped = item.skipped as FeedResult['skipped'];
   return result;
 }
 
