@@ -21,6 +21,8 @@ export type ScenarioStatus = 'ok' | 'skipped' | 'not-run' | 'failed';
 export type ScenarioResult = {
   id: ScenarioId;
   title: string;
+  /** The store the scenario measured: the run's `--store`, or the one it always needs (peer: PostgreSQL). */
+  store: string;
   status: ScenarioStatus;
   /** Why it was skipped or failed, or what a quick run changed. */
   note: string | null;
@@ -37,6 +39,8 @@ export type BenchContext = {
 export type Scenario = {
   id: ScenarioId;
   title: string;
+  /** Set when the scenario does not use the run's `--store`. */
+  fixedStore?: 'postgres';
   run(context: BenchContext): Promise<Omit<ScenarioResult, 'id' | 'title' | 'status'> & { status?: ScenarioStatus }>;
 };
 
