@@ -69,6 +69,14 @@ export const DispatchSchema = Type.Object(
 export const SchedulerSchema = Type.Object(
   {
     enabled: Type.Boolean({ description: 'Run the cron scheduler in this parent process.', default: true }),
+    timezone: Type.Optional(
+      Type.String({
+        description:
+          'IANA time zone the cron expressions of tasks run in (`Asia/Shanghai`, `Europe/Berlin`, `UTC`). Unset: the zone of the system the parent runs on. `GET /api/v1/cascade/scheduler` shows it with every next run. Env: `CASCADE_SCHEDULER_TIMEZONE`.',
+        minLength: 1,
+        maxLength: 64,
+      }),
+    ),
   },
   { additionalProperties: false, default: {} },
 );
