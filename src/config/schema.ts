@@ -258,7 +258,7 @@ export const ConfigSchema = Type.Object(
       { description: 'Log level. Env: `LOG_LEVEL`.', default: 'info' },
     ),
     log_format: Type.Union(
-      ['auto', 'pretty', 'json'].map((f) => Type.Literal(f)),
+      [Type.Literal('auto'), Type.Literal('pretty'), Type.Literal('json')],
       {
         description:
           'Log lines of `cascade parent` and `cascade child` on stderr: `pretty` (one readable coloured line per event), `json` (one JSON object per line, ISO-8601 `time`, for collectors), or `auto`: pretty on a terminal, JSON otherwise. Flag `--log-format`. Env: `CASCADE_LOG_FORMAT`.',
