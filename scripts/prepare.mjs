@@ -1,5 +1,6 @@
-// `npm install` in a checkout builds dist/ and the web console (tsc and vite are dev dependencies). Where tsc is absent (`npm ci --omit=dev` on
-// a host that only runs the package) a dist/ that is already there is used as it is; with neither, say what to do.
+// `npm install` in a checkout builds dist/ and the web console (tsc and vite are dev dependencies). Where
+// TypeScript is absent (`npm ci --omit=dev` on a host that only runs the package) a dist/ that is already there
+// is used as it is; with neither, say what to do.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
