@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { URL } from 'node:url';
 
 const require = createRequire(import.meta.url);
 let tsc;

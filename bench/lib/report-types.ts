@@ -41,7 +41,7 @@ export type Scenario = {
   title: string;
   /** Set when the scenario does not use the run's `--store`. */
   fixedStore?: 'postgres';
-  run(context: BenchContext): Promise<Omit<ScenarioResult, 'id' | 'title' | 'status'> & { status?: ScenarioStatus }>;
+  run(context: BenchContext): Promise<Omit<ScenarioResult, 'id' | 'title' | 'status' | 'store'> & { status?: ScenarioStatus }>;
 };
 
 export function figure(key: string, label: string, unit: string, runs: readonly number[], target: Target | null = null): Figure {
