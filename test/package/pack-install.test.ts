@@ -12,7 +12,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the npm package', () => {
   it('packs with dist/ inside, installs globally into an empty prefix and runs `cascade child --help` with only Node', async () => {
-    await run('npm', ['pack', '--pack-destination', dir], { cwd: REPO_ROOT, timeout: 300_000 });
+    // --ignore-scripts: the tests run on the dist/ already built; prepack's rebuild would rewrite it under the
+    // feet of tests running beside this one.
+    await run('npm', ['pack', '--ignore-scripts', '--pack-destination', dir], { cwd: REPO_ROOT, timeout: 300_000 });
     const tarball = readdirSync(dir).find((name) => /^cascade-\d+\.\d+\.\d+\.tgz$/.test(name));
     expect(tarball).toBeDefined();
     const { stdout: listing } = await run('tar', ['tzf', join(dir, tarball!)]);
