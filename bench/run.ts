@@ -46,13 +46,15 @@ async function main(): Promise<number> {
   const results: ScenarioResult[] = [];
   for (const scenario of SCENARIOS) {
     if (!options.only.has(scenario.id)) continue;
-    log(`— ${scenario.title}`);
+    const store = scenario.fixedStore ?? options.store;
+    log(`— ${scenario.title} [store: ${store}]`);
     try {
       const outcome = await scenario.run({ options, log });
-      results.push({ id: scenario.id, title: scenario.title, status: outcome.status ?? 'ok', note: outcome.note, parameters: outcome.parameters, figures: outcome.figures });
+      if (outcome.status === 'skipped') log(`${scenario.id} ${outcome.note ?? 'skipped'}`);
+      results.push({ id: scenario.id, title: scenario.title, store, status: outcome.status ?? 'ok', note: outcome.note, parameters: outcome.parameters, figures: outcome.figures });
     } catch (error) {
       log(`${scenario.id} failed: ${(error as Error).stack ?? String(error)}`);
-      results.push({ id: scenario.id, title: scenario.title, status: 'failed', note: `failed: ${(error as Error).message.split('\n')[0]}`, parameters: {}, figures: [] });
+      results.push({ id: scenario.id, title: scenario.title, store, status: 'failed', note: `failed: ${(error as Error).message.split('\n')[0]}`, parameters: {}, figures: [] });
     }
   }
   const report: BenchReport = {

@@ -21,6 +21,8 @@ export type ScenarioStatus = 'ok' | 'skipped' | 'not-run' | 'failed';
 export type ScenarioResult = {
   id: ScenarioId;
   title: string;
+  /** The store the scenario measured: the run's `--store`, or the one it always needs (peer: PostgreSQL). */
+  store: string;
   status: ScenarioStatus;
   /** Why it was skipped or failed, or what a quick run changed. */
   note: string | null;
@@ -37,7 +39,9 @@ export type BenchContext = {
 export type Scenario = {
   id: ScenarioId;
   title: string;
-  run(context: BenchContext): Promise<Omit<ScenarioResult, 'id' | 'title' | 'status'> & { status?: ScenarioStatus }>;
+  /** Set when the scenario does not use the run's `--store`. */
+  fixedStore?: 'postgres';
+  run(context: BenchContext): Promise<Omit<ScenarioResult, 'id' | 'title' | 'status' | 'store'> & { status?: ScenarioStatus }>;
 };
 
 export function figure(key: string, label: string, unit: string, runs: readonly number[], target: Target | null = null): Figure {

@@ -15,15 +15,15 @@ function targetCell(f: Figure): string {
 
 /** The report as one markdown table (scenario, figure, median, unit, the runs it is the median of, target). */
 export function markdownTable(results: readonly ScenarioResult[]): string {
-  const lines = ['| scenario | figure | median | unit | runs | target |', '|---|---|---:|---|---|---|'];
+  const lines = ['| scenario | store | figure | median | unit | runs | target |', '|---|---|---|---:|---|---|---|'];
   for (const result of results) {
     if (result.figures.length === 0) {
-      lines.push(`| ${result.title} | ${result.status}: ${result.note ?? ''} | | | | |`);
+      lines.push(`| ${result.title} | ${result.store} | ${result.status}: ${result.note ?? ''} | | | | |`);
       continue;
     }
-    if (result.status !== 'ok') lines.push(`| ${result.id} | ${result.status}: ${result.note ?? ''} | | | | |`);
+    if (result.status !== 'ok') lines.push(`| ${result.id} | ${result.store} | ${result.status}: ${result.note ?? ''} | | | | |`);
     for (const f of result.figures) {
-      lines.push(`| ${result.id} | ${f.label} | ${formatValue(f.value)} | ${f.unit} | ${f.runs.map(formatValue).join(', ')} | ${targetCell(f)} |`);
+      lines.push(`| ${result.id} | ${result.store} | ${f.label} | ${formatValue(f.value)} | ${f.unit} | ${f.runs.map(formatValue).join(', ')} | ${targetCell(f)} |`);
     }
   }
   return lines.join('\n');

@@ -75,7 +75,12 @@ export async function cascadeRun(jobs: number, concurrency: number): Promise<num
 export const peerScenario: Scenario = {
   id: 'peer',
   title: '6. Peer: pg-boss fetch + complete vs Cascade claim + start + complete on PostgreSQL',
+  fixedStore: 'postgres',
   async run({ options, log }) {
+    // Only a PostgreSQL the operator named: a local server must not be used behind the back of a SQLite run.
+    if (options.store !== 'postgres' && !process.env.CASCADE_BENCH_POSTGRES_URL) {
+      return { status: 'skipped', note: 'skipped: needs PostgreSQL; run with --store postgres or set CASCADE_BENCH_POSTGRES_URL', parameters: {}, figures: [] };
+    }
     const unreachable = await unreachableReason('postgres');
     if (unreachable) return { status: 'skipped', note: `skipped: ${unreachable}`, parameters: {}, figures: [] };
     const jobs = options.quick ? 500 : 2000;

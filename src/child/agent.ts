@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Executor, TaskPackage } from '../executors/types.js';
 import { createGuardedFetch, type GuardedFetch } from '../net/guarded-fetch.js';
 import { backoffDelayMs, sleep } from './backoff.js';
-import { childVersion, type ChildSettings } from './child-settings.js';
+import { CAPACITY_UNTIL_KNOWN, childVersion, type ChildSettings } from './child-settings.js';
 import { Delivery } from './delivery.js';
 import { HealthServer } from './health-server.js';
 import { Heartbeat } from './heartbeat.js';
@@ -45,6 +45,8 @@ export class ChildAgent {
   private readonly delivery: Delivery;
   private readonly heartbeat: Heartbeat;
   private readonly feedSlots: Semaphore;
+  /** Feeds worked on at once: `max_concurrency`, else the node's `max_capacity` as the parent last reported it. */
+  private capacity: number;
   private readonly inFlight = new Map<string, { feeds: number; done: Promise<AllocationOutcome> }>();
   private readonly claimAbort = new AbortController();
   private readonly executorAbort = new AbortController();
@@ -66,7 +68,8 @@ export class ChildAgent {
     this.outbox = new Outbox(settings.dataDir);
     for (const finding of this.outbox.modeFindings) logger.warn({ path: finding.path, mode: finding.mode }, finding.message);
     this.delivery = new Delivery(this.client, this.outbox, logger);
-    this.feedSlots = new Semaphore(settings.maxConcurrency);
+    this.capacity = settings.maxConcurrency ?? CAPACITY_UNTIL_KNOWN;
+    this.feedSlots = new Semaphore(this.capacity);
     this.outboundFetch = createGuardedFetch(settings.networkPolicy);
     this.heartbeat = new Heartbeat({
       client: this.client,
@@ -77,7 +80,8 @@ export class ChildAgent {
       currentTasks: () => this.heldFeeds(),
       outboxDepth: () => this.delivery.pending(),
       heldAllocationIds: () => [...new Set([...this.inFlight.keys(), ...this.outbox.allocationIds()])],
-      onAlive: () => {
+      onAlive: (answer) => {
+        this.followCapacity(answer.max_capacity);
         if (this.delivery.pending() > 0) void this.delivery.flush();
       },
     });
@@ -90,7 +94,7 @@ export class ChildAgent {
   /** Runs until stopped; never throws for parent or feed trouble (those are logged and retried). */
   async run(): Promise<AgentSummary> {
     const { logger, settings } = this.options;
-    logger.info({ parents: settings.parentUrls, max_concurrency: settings.maxConcurrency, outbox: this.outbox.size(), once: Boolean(this.options.once) }, 'child starting');
+    logger.info({ parents: settings.parentUrls, max_concurrency: settings.maxConcurrency ?? 'max_capacity of the node', outbox: this.outbox.size(), once: Boolean(this.options.once) }, 'child starting');
     if (settings.healthPort > 0) {
       const notify = settings.notifyKey ? { key: settings.notifyKey, onNotify: () => this.onNotify() } : undefined;
       this.health = new HealthServer(() => ({ state: this.state, in_flight_allocations: this.inFlight.size, in_flight_feeds: this.heldFeeds(), outbox: this.delivery.pending() }), notify);
@@ -141,6 +145,16 @@ export class ChildAgent {
     return this.summary;
   }
 
+  /** Without `max_concurrency` the child follows its node's capacity, also when an admin changes it. */
+  private followCapacity(maxCapacity: number | undefined): void {
+    if (this.options.settings.maxConcurrency !== undefined || maxCapacity === undefined || maxCapacity === this.capacity) return;
+    if (!Number.isInteger(maxCapacity) || maxCapacity < 1) return;
+    this.options.logger.info({ max_capacity: maxCapacity, was: this.capacity }, 'working on as many feeds at once as the node\'s max_capacity');
+    this.capacity = maxCapacity;
+    this.feedSlots.resize(maxCapacity);
+    this.slotFreed?.();
+  }
+
   private heldFeeds(): number {
     let feeds = 0;
     for (const allocation of this.inFlight.values()) feeds += allocation.feeds;
@@ -151,7 +165,7 @@ export class ChildAgent {
     const { settings, logger, once } = this.options;
     let failures = 0;
     while (this.state === AgentState.running) {
-      const free = settings.maxConcurrency - this.heldFeeds();
+      const free = this.capacity - this.heldFeeds();
       if (free <= 0) {
         await new Promise<void>((resolve) => (this.slotFreed = resolve));
         continue;

@@ -4,8 +4,12 @@ import type { Config } from '../config/schema.js';
 import { networkPolicy, type NetworkPolicy } from '../net/address-policy.js';
 import type { RequestSigning } from './parent-client.js';
 
-/** The heartbeat answer does not carry the node's max_capacity, so without `max_concurrency` a child runs 4 feeds at once. */
-export const DEFAULT_MAX_CONCURRENCY = 4;
+/**
+ * Without `max_concurrency` a child runs as many feeds at once as its node's `max_capacity`, which every heartbeat
+ * answer carries; until the first answer (or from a parent that does not send it) it assumes the default capacity
+ * of a new node.
+ */
+export const CAPACITY_UNTIL_KNOWN = 10;
 
 export type ChildSettings = {
   parentUrls: string[];
@@ -15,7 +19,8 @@ export type ChildSettings = {
   apiSecret: string;
   /** `cascade.request_signing`: see ParentClient. */
   requestSigning: RequestSigning;
-  maxConcurrency: number;
+  /** Undefined: follow the node's `max_capacity` from the heartbeat answers. */
+  maxConcurrency: number | undefined;
   heartbeatIntervalMs: number;
   claimWaitSeconds: number;
   /** With long-poll off: the idle wait between claims (a notify cuts it short). */
@@ -67,7 +72,7 @@ export function resolveChildSettings(config: Readonly<Config>): ChildSettings {
     apiKey: c.api_key as string,
     apiSecret: c.api_secret as string,
     requestSigning: c.request_signing,
-    maxConcurrency: c.max_concurrency ?? DEFAULT_MAX_CONCURRENCY,
+    maxConcurrency: c.max_concurrency,
     heartbeatIntervalMs: c.heartbeat_interval * 1000,
     claimWaitSeconds: c.claim_wait_seconds,
     claimIntervalMs: c.claim_interval_seconds * 1000,

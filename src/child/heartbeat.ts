@@ -15,6 +15,8 @@ export type HeartbeatAnswer = {
   leases_extended: number;
   /** Allocations the parent requeued because this heartbeat did not list them (absent from older parents). */
   released_unlisted?: number;
+  /** The node's `max_capacity` (absent from parents before it was added). */
+  max_capacity?: number;
 };
 
 export type HeartbeatOptions = {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
-import type { Article, Executor, HttpValidators, PackageFeed, TaskPackage, ValidatorCache } from '../executors/types.js';
+import { PermanentFeedError, type Article, type Executor, type HttpValidators, type PackageFeed, type TaskPackage, type ValidatorCache } from '../executors/types.js';
 import type { GuardedFetch } from '../net/guarded-fetch.js';
+import { MAX_SKIPPED_REPORTED, screenArticles, type SkippedArticle } from './article-screen.js';
 import type { Delivery } from './delivery.js';
 import { describe } from './parent-client.js';
 import type { Semaphore } from './semaphore.js';
@@ -18,7 +19,13 @@ export type FeedResult = {
   /** The validators this run got for the feed (PROTOCOL §3.2); the parent stores them with the completion. */
   etag?: string | null;
   last_modified?: string | null;
+  /** Failed for a reason retrying cannot fix (PermanentFeedError: 404, 410, not a feed, a refused address). */
+  permanent?: true;
+  /** Entries left out as unusable (first MAX_SKIPPED_REPORTED); the rest of the feed was uploaded. */
+  skipped?: SkippedArticle[];
 };
+
+type FeedRun = { feed: PackageFeed; articles: Article[]; error?: string; permanent?: true; skipped: SkippedArticle[] };
 
 export type AllocationOutcome = {
   allocationId: string;
@@ -53,9 +60,9 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
   const validators = packageValidators(pkg);
   const fetched = await Promise.all(pkg.feeds.map((feed) => deps.feedSlots.run(() => runFeed(feed, pkg, validators, deps, log))));
   const results: FeedResult[] = [];
-  for (const { feed, articles, error } of fetched) {
+  for (const { feed, articles, error, permanent, skipped } of fetched) {
     if (error !== undefined) {
-      results.push({ mp_id: feed.id, status: 'failed', article_count: 0, error });
+      results.push({ mp_id: feed.id, status: 'failed', article_count: 0, error, ...(permanent ? { permanent } : {}) });
       continue;
     }
     const uploaded = await uploadArticles(allocationId, pkg.attempt, articles, deps.delivery);
@@ -71,6 +78,7 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
       article_count: articles.length,
       ...(uploaded.newCount === undefined ? {} : { new_article_count: uploaded.newCount }),
       ...(got ? { etag: got.etag ?? null, last_modified: got.lastModified ?? null } : {}),
+      ...(skipped.length > 0 ? { skipped: skipped.slice(0, MAX_SKIPPED_REPORTED) } : {}),
     });
   }
 
@@ -78,9 +86,12 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
   const allFailed = results.length > 0 && results.every((r) => r.status === 'failed');
   if (allFailed) {
     const errorMessage = results.map((r) => `${r.mp_id}: ${r.error}`).join('; ').slice(0, 2000);
-    const sent = await deps.delivery.send({ method: 'PUT', path: '/task-status', allocationId, body: { allocation_id: allocationId, attempt: pkg.attempt, status: 'failed', error_message: errorMessage, timestamp: now() } });
+    // Only when no feed could succeed on a retry does the parent fail the allocation at once.
+    const retryable = !results.every((r) => r.permanent);
+    const body = { allocation_id: allocationId, attempt: pkg.attempt, status: 'failed', error_message: errorMessage, ...(retryable ? {} : { retryable }), timestamp: now() };
+    const sent = await deps.delivery.send({ method: 'PUT', path: '/task-status', allocationId, body });
     if (sent.kind === 'rejected') return dropped(results);
-    log.warn({ error_message: errorMessage }, 'allocation failed: every feed failed');
+    log.warn({ error_message: errorMessage, retryable }, 'allocation failed: every feed failed');
     return { allocationId, outcome: 'failed', results };
   }
   const report = { allocation_id: allocationId, attempt: pkg.attempt, task_id: pkg.task_id, results, article_count: articleCount, timestamp: now() };
@@ -104,18 +115,23 @@ function packageValidators(pkg: TaskPackage): ValidatorCache & { fetched: Map<st
   };
 }
 
-async function runFeed(feed: PackageFeed, pkg: TaskPackage, validators: ValidatorCache, deps: RunAllocationDeps, log: Logger): Promise<{ feed: PackageFeed; articles: Article[]; error?: string }> {
-  if (deps.signal.aborted) return { feed, articles: [], error: 'interrupted: the child shut down before this feed ran' };
+async function runFeed(feed: PackageFeed, pkg: TaskPackage, validators: ValidatorCache, deps: RunAllocationDeps, log: Logger): Promise<FeedRun> {
+  if (deps.signal.aborted) return { feed, articles: [], error: 'interrupted: the child shut down before this feed ran', skipped: [] };
   try {
     const articles = await deps.executor(feed, pkg, { logger: log.child({ feed_id: feed.id }), signal: deps.signal, fetch: deps.fetch, validators });
     if (!Array.isArray(articles)) throw new Error('executor did not return an array of articles');
     // The parent checks mp_id against the allocation; an executor that forgets it should not fail the upload.
     const unique = new Map(articles.map((a) => [a.id, { ...a, mp_id: feed.id }]));
-    return { feed, articles: [...unique.values()] };
+    const { kept, skipped } = screenArticles([...unique.values()], UPLOAD_MAX_BYTES);
+    for (const entry of skipped) log.warn({ feed_id: feed.id, article_id: entry.id, reason: entry.reason }, 'entry skipped');
+    return { feed, articles: kept, skipped };
   } catch (error) {
-    const reason = deps.signal.aborted ? 'interrupted: the child shut down while fetching this feed' : describe(error);
-    log.warn({ feed_id: feed.id, reason }, 'feed failed');
-    return { feed, articles: [], error: reason };
+    const interrupted = deps.signal.aborted;
+    const reason = interrupted ? 'interrupted: the child shut down while fetching this feed' : describe(error);
+    // By name too: a custom executor may bring its own copy of the class (src/ or dist/, another install).
+    const permanent = !interrupted && (error instanceof PermanentFeedError || (error instanceof Error && error.name === 'PermanentFeedError'));
+    log.warn({ feed_id: feed.id, reason, permanent }, 'feed failed');
+    return { feed, articles: [], error: reason, ...(permanent ? { permanent: true as const } : {}), skipped: [] };
   }
 }
 

@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { loadExecutor } from '../executors/load.js';
 import { createLogger, logCrashes } from '../logger.js';
 
-type ChildOptions = { config?: string; once?: boolean };
+type ChildOptions = { config?: string; once?: boolean; logFormat?: string };
 
 export function registerChild(program: Command): void {
   program
@@ -13,12 +13,13 @@ export function registerChild(program: Command): void {
     .description('Run a child node: heartbeat, claim work from the parent, fetch feeds, report results. SIGTERM/SIGINT drain and exit 0.')
     .option('-c, --config <path>', 'config file (default: $CASCADE_CONFIG, else ./config.yaml when present)')
     .option('--once', 'claim until the parent has no work, finish it, then exit')
+    .option('--log-format <format>', 'auto (pretty on a terminal, else JSON), pretty or json (overrides `log_format` / CASCADE_LOG_FORMAT)')
     .action(async (options: ChildOptions) => {
       // Missing URL, key or secret is a ConfigError naming the setting: the CLI exits 2.
-      const config = loadConfig({ configPath: options.config });
+      const config = loadConfig({ configPath: options.config, overrides: { log_format: options.logFormat } });
       const settings = resolveChildSettings(config);
       const executor = await loadExecutor(settings.executor, { timeoutMs: settings.fetchTimeoutMs, maxBytes: settings.fetchMaxBytes, maxRedirects: 5 });
-      const logger = createLogger(config.log_level);
+      const logger = createLogger(config.log_level, process.stderr, config.log_format);
       logCrashes(logger, 'child');
       const agent = new ChildAgent({ settings, executor, logger, once: Boolean(options.once) });
       let signals = 0;

@@ -19,7 +19,7 @@ export function registerDispatch(program: Command): void {
   ).action(async (options: DispatchOptions) => {
     const config = loadCliConfig(options);
     // Nodes with an api_url hear of their new work before the command exits (each notify waits 2 s at most).
-    const logger = createLogger(config.log_level === 'info' ? 'warn' : config.log_level);
+    const logger = createLogger(config.log_level === 'info' ? 'warn' : config.log_level, process.stderr, config.log_format);
     const summary = await withStore(config, async (store) => {
       const notifier = new NodeNotifier(store, logger, createGuardedFetch(networkPolicy(config.network)));
       const result = await new Dispatcher(store, config.dispatch, undefined, notifier).run({ taskId: options.task, trigger: 'cli' });

@@ -3,7 +3,7 @@ import { createLogger, logCrashes } from '../logger.js';
 import { startParent } from '../parent/parent.js';
 import { integerOption, loadCliConfig, withCommonOptions, type CommonOptions } from './context.js';
 
-type ParentOptions = CommonOptions & { host?: string; port?: number };
+type ParentOptions = CommonOptions & { host?: string; port?: number; logFormat?: string };
 
 export function registerParent(program: Command): void {
   const command = program
@@ -11,9 +11,10 @@ export function registerParent(program: Command): void {
     .description('Run the parent: HTTP API, dispatcher and scheduler. SIGTERM or SIGINT shuts it down cleanly.')
     .option('--host <address>', 'listen address (overrides `host` / HOST)')
     .option('--port <port>', 'listen port, 0 for any free one (overrides `port` / PORT)', integerOption(0, 65535))
+    .option('--log-format <format>', 'auto (pretty on a terminal, else JSON), pretty or json (overrides `log_format` / CASCADE_LOG_FORMAT)')
     .action(async (options: ParentOptions) => {
-      const config = loadCliConfig(options, { host: options.host, port: options.port });
-      const logger = createLogger(config.log_level);
+      const config = loadCliConfig(options, { host: options.host, port: options.port, log_format: options.logFormat });
+      const logger = createLogger(config.log_level, process.stderr, config.log_format);
       logCrashes(logger, 'parent');
       const parent = await startParent(config, logger);
       logger.info({ url: parent.url, docs: `${parent.url}/api/docs` }, `Cascade parent listening on ${parent.url}`);

@@ -8,6 +8,8 @@ export const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['SECRET_KEY', 'secret'],
   ['TOKEN_EXPIRE_MINUTES', 'token_expire_minutes'],
   ['LOG_LEVEL', 'log_level'],
+  ['CASCADE_SCHEDULER_TIMEZONE', 'scheduler.timezone'],
+  ['CASCADE_LOG_FORMAT', 'log_format'],
   ['DATABASE_URL', 'database.url'],
   ['CASCADE_DB_POOL_SIZE', 'database.pool_size'],
   ['CASCADE_DB_PREPARED_STATEMENTS', 'database.prepared_statements'],

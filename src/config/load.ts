@@ -197,6 +197,8 @@ function crossFieldProblems(config: Config): string[] {
   const { lease_seconds: lease, timeout_seconds: timeout } = config.delivery;
   // A lease shorter than a send would let a second sender resend while the first still waits for its answer.
   if (lease <= timeout) problems.push(`delivery.lease_seconds (${lease}) must be more than delivery.timeout_seconds (${timeout}).`);
+  const timezone = config.scheduler.timezone;
+  if (timezone !== undefined && !isTimeZone(timezone)) problems.push(`scheduler.timezone: '${timezone}' is not an IANA time zone (e.g. UTC, Europe/Berlin, Asia/Shanghai)`);
   return problems;
 }
 
@@ -222,4 +224,13 @@ export function parentUrls(config: Config): string[] {
   const urls = config.cascade.parent_api_url;
   if (urls === undefined) return [];
   return (Array.isArray(urls) ? urls : [urls]).map((u) => u.replace(/\/+$/, ''));
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
 }

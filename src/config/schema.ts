@@ -69,6 +69,14 @@ export const DispatchSchema = Type.Object(
 export const SchedulerSchema = Type.Object(
   {
     enabled: Type.Boolean({ description: 'Run the cron scheduler in this parent process.', default: true }),
+    timezone: Type.Optional(
+      Type.String({
+        description:
+          'IANA time zone the cron expressions of tasks run in (`Asia/Shanghai`, `Europe/Berlin`, `UTC`). Unset: the zone of the system the parent runs on. `GET /api/v1/cascade/scheduler` shows it with every next run. Env: `CASCADE_SCHEDULER_TIMEZONE`.',
+        minLength: 1,
+        maxLength: 64,
+      }),
+    ),
   },
   { additionalProperties: false, default: {} },
 );
@@ -240,7 +248,7 @@ export const CascadeSchema = Type.Object(
     sync_interval: int('Child: how often to refresh the read-only feed and task lists, in seconds. Env: `CASCADE_SYNC_INTERVAL`.', 300, 5, 86400),
     heartbeat_interval: int('Child: heartbeat period, in seconds. Env: `CASCADE_HEARTBEAT_INTERVAL`.', 60, 1, 3600),
     max_concurrency: Type.Optional(
-      Type.Integer({ description: 'Child: feeds fetched at once (default: the node’s `max_capacity`). Env: `CASCADE_MAX_CONCURRENCY`.', minimum: 1, maximum: 1000 }),
+      Type.Integer({ description: 'Child: feeds fetched at once. Unset: the node’s `max_capacity`, which every heartbeat answer carries (10 until the first answer). Env: `CASCADE_MAX_CONCURRENCY`.', minimum: 1, maximum: 1000 }),
     ),
     callback_url: Type.Optional(Type.String({ description: 'Child: address the parent may call back (http or https).', pattern: '^https?://' })),
     executor: Type.String({ description: 'Child: `feed` (built in) or a path to a module exporting an executor function.', default: 'feed', minLength: 1 }),
@@ -272,6 +280,14 @@ export const ConfigSchema = Type.Object(
     log_level: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { description: 'Log level. Env: `LOG_LEVEL`.', default: 'info' },
+    ),
+    log_format: Type.Union(
+      [Type.Literal('auto'), Type.Literal('pretty'), Type.Literal('json')],
+      {
+        description:
+          'Log lines of `cascade parent` and `cascade child` on stderr: `pretty` (one readable coloured line per event), `json` (one JSON object per line, ISO-8601 `time`, for collectors), or `auto`: pretty on a terminal, JSON otherwise. Flag `--log-format`. Env: `CASCADE_LOG_FORMAT`.',
+        default: 'auto',
+      },
     ),
     database: DatabaseSchema,
     dispatch: DispatchSchema,

@@ -74,13 +74,14 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const allFinal = counts.total > 0 && counts.final === counts.total;
     if (!allFinal) say(`timed out      ${counts.total - counts.final} allocation(s) not final after ${options.timeoutSeconds} s`);
     await reportDeliveries(api, task.id, receiver, say);
+    // The URLs and the login are only worth printing for a parent that keeps running.
+    if (options.exitAfterSummary) return allFinal ? 0 : 1;
+
     const feedUrls = await api.call<{ rss: string }>('GET', `/api/v1/feed-urls?task_id=${encodeURIComponent(task.id)}`);
     say(`merged feed    ${feedUrls.rss}`);
     say(`console        ${parent.url}/`);
     say(`admin login    username ${local.admin.username}, password ${local.admin.password}`);
     say(`API docs       ${parent.url}/api/docs`);
-    if (options.exitAfterSummary) return allFinal ? 0 : 1;
-
     say('Press Ctrl-C to stop.');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve());

@@ -5,11 +5,14 @@ import type { Dispatcher } from './dispatcher.js';
 
 export type SchedulerState = {
   running: boolean;
-  jobs: Array<{ task_id: string; task_name: string; cron_exp: string; next_run: string | null }>;
+  /** The IANA zone every cron expression runs in. */
+  timezone: string;
+  /** `next_run` in UTC; `next_run_local` the same instant in `timezone`, with its offset. */
+  jobs: Array<{ task_id: string; task_name: string; cron_exp: string; next_run: string | null; next_run_local: string | null }>;
   invalid: Array<{ task_id: string; task_name: string; cron_exp: string; error: string }>;
 };
 
-/** Tasks edited elsewhere (another parent, the CLI) are picked up at this period even without a reload call. */
+/** Tasks edited elsewhere (another parent, the CLI) are picked up at this period; this parent's API reloads at once. */
 const RELOAD_INTERVAL_MS = 60_000;
 
 /**
@@ -24,11 +27,17 @@ export class Scheduler {
   #reloadTimer: NodeJS.Timeout | undefined;
   #inFlight = new Set<Promise<unknown>>();
 
+  /** `scheduler.timezone`, else the system's zone. */
+  readonly timezone: string;
+
   constructor(
     private readonly store: Store,
     private readonly dispatcher: Dispatcher,
     private readonly logger: Logger,
-  ) {}
+    timezone?: string,
+  ) {
+    this.timezone = timezone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  }
 
   async start(): Promise<SchedulerState> {
     this.#running = true;
@@ -63,7 +72,7 @@ export class Scheduler {
       const cron = task.cron_exp.trim();
       if (this.#jobs.has(task.id)) continue;
       try {
-        const job = new Cron(cron, { protect: true, unref: true, catch: (error: unknown) => this.logger.error({ err: error, task_id: task.id }, 'cron dispatch failed') }, (self: Cron) =>
+        const job = new Cron(cron, { timezone: this.timezone, protect: true, unref: true, catch: (error: unknown) => this.logger.error({ err: error, task_id: task.id }, 'cron dispatch failed') }, (self: Cron) =>
           this.#fire(task.id, self),
         );
         this.#jobs.set(task.id, { job, name: task.name, cron });
@@ -77,7 +86,11 @@ export class Scheduler {
   state(): SchedulerState {
     return {
       running: this.#running,
-      jobs: [...this.#jobs].map(([id, { job, name, cron }]) => ({ task_id: id, task_name: name, cron_exp: cron, next_run: job.nextRun()?.toISOString() ?? null })),
+      timezone: this.timezone,
+      jobs: [...this.#jobs].map(([id, { job, name, cron }]) => {
+        const next = job.nextRun();
+        return { task_id: id, task_name: name, cron_exp: cron, next_run: next?.toISOString() ?? null, next_run_local: next ? localIso(next, this.timezone) : null };
+      }),
       invalid: this.#invalid,
     };
   }
@@ -121,4 +134,19 @@ export function scheduledTime(job: Cron, nowMs: number): number {
   }
   // No tick within a year (a pattern like "29 Feb"): key by the second, as precisely as this parent can tell.
   return Math.floor(nowMs / 1000) * 1000;
+}
+
+/** `2026-11-30T09:00:00+08:00`: the instant as a wall-clock time in `timeZone`, with that zone's offset. */
+export function localIso(instant: Date, timeZone: string): string {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+      .formatToParts(instant)
+      .map((p) => [p.type, p.value]),
+  );
+  const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  const offsetMinutes = Math.round((wall - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const abs = Math.abs(offsetMinutes);
+  const offset = `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}${offset}`;
 }

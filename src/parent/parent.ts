@@ -76,7 +76,7 @@ export async function startParent(config: Readonly<Config>, logger: Logger, opti
       dispatcher,
       claimer: new Claimer(store, metrics),
       sweeper: new Sweeper(store, config.dispatch, logger.child({ component: 'sweeper' }), metrics),
-      scheduler: new Scheduler(store, dispatcher, logger.child({ component: 'scheduler' })),
+      scheduler: new Scheduler(store, dispatcher, logger.child({ component: 'scheduler' }), config.scheduler.timezone),
       readiness: new Readiness(),
       outboundFetch,
       deliverySender: new DeliverySender(store, config.delivery, createHttpSend(outboundFetch), logger.child({ component: 'delivery' }), metrics),

@@ -41,7 +41,20 @@ describe('npm run bench -- --quick', () => {
     expect(ratio?.target).toEqual({ op: '<=', value: 3 });
     expect(typeof ratio?.met).toBe('boolean');
     // The markdown table on stdout carries one row per figure.
-    expect(stdout).toContain('| scenario | figure | median | unit | runs | target |');
-    expect(stdout.split('\n').filter((line) => line.startsWith('| dispatch |'))).toHaveLength(6);
+    expect(dispatch?.store).toBe('sqlite');
+    expect(stdout).toContain('| scenario | store | figure | median | unit | runs | target |');
+    expect(stdout.split('\n').filter((line) => line.startsWith('| dispatch | sqlite |'))).toHaveLength(6);
+  });
+
+  it('skips the peer scenario with its reason on a SQLite run without a PostgreSQL URL', async () => {
+    const out = join(dir, 'peer.json');
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME };
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--only', 'peer', '--out', out, '--chart', 'none'], { timeout: 120_000, env });
+    const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
+    expect(report.scenarios).toEqual([
+      expect.objectContaining({ id: 'peer', store: 'postgres', status: 'skipped', note: 'skipped: needs PostgreSQL; run with --store postgres or set CASCADE_BENCH_POSTGRES_URL', figures: [] }),
+    ]);
+    expect(stderr).toContain('[store: postgres]');
+    expect(stdout).toMatch(/\| postgres \| skipped: .*needs PostgreSQL/);
   });
 });

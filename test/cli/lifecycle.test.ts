@@ -152,6 +152,26 @@ describe('cascade init, node, user, token and parent as real processes', () => {
     await expect(fetch(`${url}/healthz`)).rejects.toThrow();
   });
 
+  it('logs JSON lines with ISO times off a terminal, and readable lines with --log-format pretty', async () => {
+    const json = await startParentProcess();
+    const listening = (await waitForStderr(json.child, /^(\{.*"msg":"Cascade parent listening.*\})$/m))[1];
+    expect(JSON.parse(listening as string)).toMatchObject({ level: 30, time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) });
+    expect((await fetch(`${json.url}/healthz`)).status).toBe(200);
+    json.child.kill('SIGTERM');
+    const jsonResult = await json.done;
+    expect(jsonResult.code, `${jsonResult.signal} ${jsonResult.stderr}`).toBe(0);
+
+    const pretty = spawnCascade(['parent', '--log-format', 'pretty'], { cwd: dir, env });
+    running.push(pretty);
+    const done = collect(pretty);
+    const [, url] = await waitForStderr(pretty, /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [+-]\d{4}\] INFO.*: Cascade parent listening on (http:\/\/127\.0\.0\.1:\d+)$/m);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    pretty.kill('SIGTERM');
+    const result = await done;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/^\{/m); // no JSON line among the readable ones
+  });
+
   it('lets an in-flight long-poll claim finish when SIGTERM arrives, then exits 0', async () => {
     const node = JSON.parse((await cli('node', 'add', 'drain-child', '--json')).stdout) as { api_key: string; api_secret: string };
     // Child routes log requests only at debug (they are frequent); the test needs to see the claim arrive.

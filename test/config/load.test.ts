@@ -125,6 +125,14 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('takes an IANA scheduler.timezone from the environment and names a zone that does not exist', () => {
+    expect(loadConfig({ env: { CASCADE_SCHEDULER_TIMEZONE: 'Asia/Shanghai' } }).scheduler.timezone).toBe('Asia/Shanghai');
+    expect(loadConfig({ env: {} }).scheduler.timezone).toBeUndefined();
+    expect(problemsOf(() => loadConfig({ env: { CASCADE_SCHEDULER_TIMEZONE: 'Mars/Olympus' } }))).toEqual([
+      "scheduler.timezone: 'Mars/Olympus' is not an IANA time zone (e.g. UTC, Europe/Berlin, Asia/Shanghai)",
+    ]);
+  });
+
   it('returns a frozen object', () => {
     const config = loadConfig({ env: {} });
     expect(Object.isFrozen(config)).toBe(true);

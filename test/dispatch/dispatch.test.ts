@@ -83,6 +83,24 @@ describeEachStore('dispatch', (dialect) => {
     expect(state.body.data.running).toBe(false);
   });
 
+  it('runs cron in scheduler.timezone and schedules a task created, edited or deleted through the API at once', async () => {
+    const t = await start(await dialect.createDatabase(), { overrides: { 'scheduler.enabled': true, 'scheduler.timezone': 'Asia/Shanghai' } });
+    const [feed] = await seedFeeds(t.parent.services.store, 1);
+    type Job = { task_id: string; cron_exp: string; next_run: string; next_run_local: string };
+    const scheduler = async () => (await api<{ timezone: string; jobs: Job[] }>(t.url, '/api/v1/cascade/scheduler', { token: t.adminToken })).body.data;
+    const created = await api<{ id: string }>(t.url, '/api/v1/message-tasks', { token: t.adminToken, json: { name: 'morning', mps_id: [{ id: feed }], cron_exp: '0 9 * * *' } });
+    expect(created.status).toBe(200);
+    // No reload call: the create itself scheduled it. 09:00 in Shanghai is 01:00 UTC.
+    const state = await scheduler();
+    expect(state.timezone).toBe('Asia/Shanghai');
+    expect(state.jobs).toEqual([{ task_id: created.body.data.id, task_name: 'morning', cron_exp: '0 9 * * *', next_run: expect.stringMatching(/T01:00:00\.000Z$/), next_run_local: expect.stringMatching(/T09:00:00\+08:00$/) }]);
+
+    await api(t.url, `/api/v1/message-tasks/${created.body.data.id}`, { method: 'PUT', token: t.adminToken, json: { cron_exp: '30 18 * * *' } });
+    expect((await scheduler()).jobs.map((j) => j.next_run_local.slice(11))).toEqual(['18:30:00+08:00']);
+    await api(t.url, `/api/v1/message-tasks/${created.body.data.id}`, { method: 'DELETE', token: t.adminToken });
+    expect((await scheduler()).jobs).toEqual([]);
+  });
+
   it('reports an invalid cron expression without stopping the other tasks', async () => {
     const t = await start(await dialect.createDatabase(), { overrides: { 'scheduler.enabled': true } });
     const store = t.parent.services.store;

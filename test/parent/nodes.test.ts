@@ -34,6 +34,17 @@ describeEachStore('node management', (dialect) => {
     expect(capturedLogs.join('')).not.toContain(notify_key);
   });
 
+  it("tells the child its max_capacity in every heartbeat answer, also after a change", async () => {
+    const child = await t.addChild('capacity-follower', { max_capacity: 3 });
+    const beat = () => api<{ max_capacity: number }>(t.url, '/api/v1/cascade/heartbeat', { aksk: child, json: {} });
+    const first = await beat();
+    expect(first.body).toMatchObject({ code: 0 });
+    expect(first.body.data.max_capacity).toBe(3);
+    const changed = await api(t.url, `/api/v1/cascade/nodes/${child.id}`, { method: 'PUT', token: t.adminToken, json: { sync_config: { max_capacity: 7 } } });
+    expect(changed.status).toBe(200);
+    expect((await beat()).body.data.max_capacity).toBe(7);
+  });
+
   it('rejects an unknown field with VALIDATION_FAILED and stores nothing', async () => {
     const before = await api<{ total: number }>(t.url, '/api/v1/cascade/nodes', { token: t.adminToken });
     const response = await api(t.url, '/api/v1/cascade/nodes', { token: t.adminToken, json: { node_type: 1, name: 'x', colour: 'red' } });

@@ -68,8 +68,9 @@ export class AllocationsStore {
     return completion;
   }
 
-  async fail(id: string, node: string | NodeActor, errorMessage: string, nowMs = Date.now()): Promise<AllocationTable> {
-    const row = await this.#moves.fail(id, actorOf(node), errorMessage, nowMs);
+  /** `retryable: false` (the child knows retrying cannot help: 404, not a feed) fails for good on any attempt. */
+  async fail(id: string, node: string | NodeActor, errorMessage: string, nowMs = Date.now(), retryable = true): Promise<AllocationTable> {
+    const row = await this.#moves.fail(id, actorOf(node), errorMessage, nowMs, retryable);
     if (row.status === 'pending') await this.wake.publish();
     else await this.#wakeIfPoolWork(nowMs);
     return row;

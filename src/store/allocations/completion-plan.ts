@@ -12,6 +12,10 @@ export type FeedResult = {
   error?: string | null | undefined;
   etag?: string | null | undefined;
   last_modified?: string | null | undefined;
+  /** A failure retrying cannot fix. */
+  permanent?: boolean | undefined;
+  /** Entries left out as unusable; the rest of the feed was uploaded. */
+  skipped?: Array<{ id: string; reason: string }> | undefined;
 };
 
 /** A feed's validators to store with an accepted completion: both replace what the feed held. */

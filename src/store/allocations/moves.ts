@@ -161,11 +161,14 @@ export class AllocationMoves {
     return moved;
   }
 
-  /** executing → pending (attempt + 1, after backoff, back to the pool) or → failed on the last attempt. */
-  fail(id: string, actor: NodeActor, errorMessage: string, nowMs: number): Promise<AllocationTable> {
+  /**
+   * executing → pending (attempt + 1, after backoff, back to the pool), or → failed on the last attempt or when the
+   * failure is not retryable.
+   */
+  fail(id: string, actor: NodeActor, errorMessage: string, nowMs: number, retryable: boolean): Promise<AllocationTable> {
     const nodeId = actor.nodeId;
     return move(this.db, this.caps.rowLocks, id, 'failFinal', actor, async (trx, row) => {
-      const last = Number(row.attempt) >= Number(row.max_attempts);
+      const last = !retryable || Number(row.attempt) >= Number(row.max_attempts);
       const kind: Move = last ? 'failFinal' : 'failRetry';
       const values: Partial<AllocationTable> = last
         ? { completed_at: nowMs, lease_expires_at: null, error_message: errorMessage, updated_at: nowMs }

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ok, page } from '../../envelope.js';
 import type { UserRole } from '../../../auth/jwt.js';
 import type { MessageTaskView } from '../../../store/message-tasks.js';
@@ -56,8 +56,13 @@ function visibleTo(role: UserRole): (view: MessageTaskView) => MessageTaskView {
 
 /** Message task CRUD at /message-tasks (PROTOCOL §3.1); these views include headers and cookies for admins only. */
 export async function messageTaskRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
-  const { store } = app.services;
+  const { store, scheduler } = app.services;
   const tags = ['message-tasks'];
+  /** A cron change takes effect at once in this parent (others re-read every minute); the write stands either way. */
+  const rescheduled = async <T>(request: FastifyRequest, result: T): Promise<T> => {
+    await scheduler.reload().catch((error: unknown) => request.log.error({ err: error }, 'scheduler reload after a task change failed'));
+    return result;
+  };
   const security = [{ bearer: [] }];
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
@@ -74,7 +79,7 @@ export async function messageTaskRoutes(app: FastifyInstance, { hidden }: RouteO
   app.post<{ Body: Static<typeof CreateTask> }>(
     '/message-tasks',
     { schema: withHidden({ tags, security, summary: 'Create a message task', body: CreateTask }, hidden), onRequest: requireUser('write') },
-    async (request) => ok(await store.tasks.create(request.body), 'Message task created.'),
+    async (request) => ok(await rescheduled(request, await store.tasks.create(request.body)), 'Message task created.'),
   );
 
   app.get<{ Params: Static<typeof IdParams> }>(
@@ -86,7 +91,7 @@ export async function messageTaskRoutes(app: FastifyInstance, { hidden }: RouteO
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateTask> }>(
     '/message-tasks/:id',
     { schema: withHidden({ tags, security, summary: 'Update a message task', params: IdParams, body: UpdateTask }, hidden), onRequest: requireUser('write') },
-    async (request) => ok(await store.tasks.update(request.params.id, request.body), 'Message task updated.'),
+    async (request) => ok(await rescheduled(request, await store.tasks.update(request.params.id, request.body)), 'Message task updated.'),
   );
 
   app.delete<{ Params: Static<typeof IdParams> }>(
@@ -94,7 +99,7 @@ export async function messageTaskRoutes(app: FastifyInstance, { hidden }: RouteO
     { schema: withHidden({ tags, security, summary: 'Delete a message task', params: IdParams }, hidden), onRequest: requireUser('write') },
     async (request) => {
       await store.tasks.remove(request.params.id);
-      return ok(null, 'Message task deleted.');
+      return ok(await rescheduled(request, null), 'Message task deleted.');
     },
   );
 }

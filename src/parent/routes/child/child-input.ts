@@ -75,6 +75,8 @@ export function normaliseFeedResult(item: unknown): FeedResult | undefined {
     const value = item[key];
     if (typeof value === 'string' || value === null) result[key] = value;
   }
+  if (failed && item.permanent === true) result.permanent = true;
+  if (Array.isArray(item.skipped) && item.skipped.length > 0) result.skipped = item.skipped as FeedResult['skipped'];
   return result;
 }
 

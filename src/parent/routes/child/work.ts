@@ -45,6 +45,9 @@ const TaskStatus = closed({
     description: '`completed` is a completion without per-feed results (the original child documents it).',
   }),
   error_message: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
+  retryable: Type.Optional(
+    Type.Boolean({ description: 'With `failed`: `false` when retrying cannot help (404, 410, not a feed, a refused address); the allocation fails at once instead of being retried. Default `true`.' }),
+  ),
   timestamp: ChildTimestamp,
 });
 
@@ -71,6 +74,13 @@ const FeedResult = closed({
   // The validators the child got for this feed; stored with the accepted completion and sent in the next package.
   etag: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
   last_modified: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+  permanent: Type.Optional(Type.Boolean({ description: 'A failed feed whose failure retrying cannot fix (Cascade child only).' })),
+  skipped: Type.Optional(
+    Type.Array(closed({ id: Type.String({ maxLength: 191 }), reason: Type.String({ maxLength: 500 }) }), {
+      maxItems: 100,
+      description: 'Entries of the feed left out for being unusable (a NUL character, over the upload size); the rest was uploaded (Cascade child only).',
+    }),
+  ),
 });
 const ReportCompletion = closed({
   allocation_id: AllocationId,
@@ -158,6 +168,7 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden, originalSh
         offline_after_s: config.dispatch.offline_after_seconds,
         leases_extended: extended,
         released_unlisted: requeued + timedOut,
+        max_capacity: node.max_capacity,
       });
     },
   );
@@ -190,7 +201,7 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden, originalSh
     { ...guard, schema: withHidden({ tags, summary: 'Report executing, failed, or completed without per-feed results', body: TaskStatus }, hidden) },
     async (request) => {
       const node = nodeOf(request);
-      const { allocation_id: id, status, error_message: error, attempt } = request.body;
+      const { allocation_id: id, status, error_message: error, attempt, retryable } = request.body;
       const actor = { nodeId: node.id, attempt };
       if (status === 'completed') {
         const row = await completeWithoutResults(id, actor);
@@ -204,7 +215,7 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden, originalSh
       }
       let row: AllocationTable;
       try {
-        row = await store.allocations.fail(id, actor, error ?? 'failed without a reason');
+        row = await store.allocations.fail(id, actor, error ?? 'failed without a reason', Date.now(), retryable !== false);
       } catch (refusal) {
         // The same failure reported again is answered as recorded (2xx), so a child retrying the call is not told
         // it lost work it already gave back; nothing changes.
