@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/secrets.js';
-import type { Store } from '../../src/store/store.js';
 import { describeEachStore, withMysql, withPostgres, type StoreVariant } from '../helpers/databases.js';
 import { api, type ApiResponse } from '../helpers/http.js';
 import { openTestStore } from '../helpers/store.js';
@@ -13,6 +12,9 @@ import { spawnParent, stopAllParents, type ParentProcess } from './parent-proces
 
 const ADMIN = { username: 'admin', password: 'db-faults-admin-password' };
 const KILL_ROUNDS = 5;
+/** The LISTEN test's long-poll: the longest wait a claim may ask for, three times what a woken one may take. */
+const CLAIM_WAIT_S = 60;
+const WOKEN_WITHIN_MS = 20_000;
 
 type Credentials = { api_key: string; api_secret: string };
 type Outcome = { route: string; status: number | 'socket error' };
@@ -87,17 +89,24 @@ describeEachStore(
   'parent under database faults',
   (dialect) => {
     let dir: string;
-    let store: Store;
     let databaseUrl: string;
+    /** A migrated database with the admin user, dropped after the suite. */
+    async function seededDatabase(): Promise<string> {
+      const url = await dialect.createDatabase();
+      const store = await openTestStore(url);
+      try {
+        await store.users.create({ username: ADMIN.username, passwordHash: await hashPassword(ADMIN.password), role: 'admin' });
+      } finally {
+        await store.close();
+      }
+      return url;
+    }
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'cascade-dbfaults-'));
-      databaseUrl = await dialect.createDatabase();
-      store = await openTestStore(databaseUrl);
-      await store.users.create({ username: ADMIN.username, passwordHash: await hashPassword(ADMIN.password), role: 'admin' });
+      databaseUrl = await seededDatabase();
     });
     afterAll(async () => {
       await stopAllParents();
-      await store?.close();
       rmSync(dir, { recursive: true, force: true });
     });
 
@@ -160,12 +169,16 @@ describeEachStore(
     });
 
     it.runIf(dialect.variant.name === 'postgres')('the LISTEN connection killed: a dispatch by another parent still wakes a parked long-poll', async () => {
-      const [listener, dispatcher] = (await Promise.all([spawnParent(databaseUrl, dir, 'parent-listen'), spawnParent(databaseUrl, dir, 'parent-dispatch')])) as [ParentProcess, ParentProcess];
+      // A database of its own: the earlier tests' parents and nodes stay up on the shared one. Their online nodes
+      // would take the work (placement breaks ties by name, 'kill-load' first), leaving the woken long-poll nothing
+      // it may claim, and their LISTEN connections would pass for this parent's in "LISTEN back after the kill".
+      const ownUrl = await seededDatabase();
+      const [listener, dispatcher] = (await Promise.all([spawnParent(ownUrl, dir, 'parent-listen'), spawnParent(ownUrl, dir, 'parent-dispatch')])) as [ParentProcess, ParentProcess];
       const { token, node } = await prepare(dispatcher, 'listen-node');
       /** Server pids of the LISTEN connections on the test database. */
       const listeners = () =>
         withPostgres(dialect.variant.adminUrl ?? '', async (client) => {
-          const { rows } = await client.query<{ pid: number }>("select pid from pg_stat_activity where datname = $1 and query ilike 'listen %'", [new URL(databaseUrl).pathname.slice(1)]);
+          const { rows } = await client.query<{ pid: number }>("select pid from pg_stat_activity where datname = $1 and query ilike 'listen %'", [new URL(ownUrl).pathname.slice(1)]);
           return rows.map((r) => r.pid);
         });
       // A first long-poll makes the listening parent open its LISTEN connection.
@@ -174,16 +187,23 @@ describeEachStore(
         const pids = await listeners();
         return pids.length > 0 ? pids : undefined;
       });
-      expect(await killConnections(dialect.variant, databaseUrl)).toBeGreaterThan(0);
+      expect(await killConnections(dialect.variant, ownUrl)).toBeGreaterThan(0);
       // A terminated backend may linger in pg_stat_activity for a moment: wait for a new one.
       await waitFor('LISTEN back after the kill, on a new connection', async () => ((await listeners()).some((pid) => !killed.includes(pid)) ? true : undefined));
 
       const feed = await api<{ id: string }>(dispatcher.url, '/api/v1/feeds', { token, json: { mp_name: 'listen feed', url: 'http://127.0.0.1:9/feed.xml', status: 1 } });
       const task = await api<{ id: string }>(dispatcher.url, '/api/v1/message-tasks', { token, json: { name: 'listen task', mps_id: [{ id: feed.body.data.id }], status: 1 } });
-      const claim = api<{ allocation_id: string } | null>(listener.url, '/api/v1/cascade/claim-task?wait=30', { aksk: node, method: 'POST' });
+      const claim = api<{ allocation_id: string } | null>(listener.url, `/api/v1/cascade/claim-task?wait=${CLAIM_WAIT_S}`, { aksk: node, method: 'POST' });
+      let answered = false;
+      void claim.then(() => (answered = true), () => (answered = true));
       await waitFor('the long-poll parked on the listening parent', async () => ((await metric(listener.url, 'cascade_claims_waiting')) === 1 ? true : undefined));
       const run = await api<{ allocations_created: number }>(dispatcher.url, `/api/v1/cascade/dispatch-task?task_id=${task.body.data.id}`, { token, method: 'POST' });
       expect(run.body.data.allocations_created).toBe(1);
+      const placed = await api<{ list: Array<{ node_id: string | null }> }>(dispatcher.url, `/api/v1/cascade/allocations?task_id=${task.body.data.id}`, { token });
+      expect(placed.body.data.list.map((a) => a.node_id), 'the work is placed on the parked node').toEqual([node.id]);
+      // A claim re-checks the store once when its wait runs out, so getting the work proves no wake-up: answering
+      // well before its own deadline does.
+      await waitFor('the parked long-poll woken by the dispatch', () => (answered ? true : undefined), WOKEN_WITHIN_MS);
       const answer = await claim;
       expect(answer.status, JSON.stringify(answer.body)).toBe(200);
       expect(answer.body.data?.allocation_id, `the parked long-poll was woken with the work: ${JSON.stringify(answer.body)}`).toBeTruthy();
