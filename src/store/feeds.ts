@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { CascadeError, notFound } from '../errors/cascade-error.js';
+import type { FeedEntry } from '../domain/feed-entries.js';
+import { importFeeds, type FeedImportOptions, type FeedImportReport } from './feed-import.js';
 import type { Database, FeedTable } from './tables.js';
 import { chunk, iso } from './time.js';
 
@@ -97,6 +99,11 @@ export class FeedsStore {
       throw error;
     }
     return toFeedView(row);
+  }
+
+  /** Creates the feeds of a list that are not stored yet, all or nothing (store/feed-import.ts). */
+  async importMany(entries: readonly FeedEntry[], options: FeedImportOptions = {}): Promise<FeedImportReport> {
+    return importFeeds(this.db, this.maxParameters, entries, options);
   }
 
   async find(id: string): Promise<FeedTable | undefined> {

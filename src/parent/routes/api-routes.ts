@@ -5,6 +5,7 @@ import { articleRoutes } from './admin/articles.js';
 import { deliveryRoutes } from './admin/deliveries.js';
 import { feedUrlRoutes } from './admin/feed-urls.js';
 import { eventRoutes } from './admin/events.js';
+import { feedImportRoutes } from './admin/feed-import.js';
 import { feedRoutes } from './admin/feeds.js';
 import { messageTaskRoutes } from './admin/message-tasks.js';
 import { nodeRoutes } from './admin/nodes.js';
@@ -34,6 +35,7 @@ export async function apiRoutes(app: FastifyInstance, { hidden, originalShapes }
   await app.register(childWorkRoutes, { ...options, prefix: '/cascade' });
   await app.register(childSyncRoutes, { ...options, prefix: '/cascade' });
   await app.register(feedRoutes, options);
+  await app.register(feedImportRoutes, options);
   await app.register(messageTaskRoutes, options);
   await app.register(userRoutes, options);
   await app.register(articleRoutes, options);
