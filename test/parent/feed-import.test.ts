@@ -31,7 +31,7 @@ describeEachStore('POST /feeds/import', (dialect) => {
     expect(first.status).toBe(200);
     expect(first.body.data).toMatchObject({ dry_run: false, created: 2, present: 0, duplicate: 1, invalid: 0 });
     expect(first.body.data.entries.map((e) => e.outcome)).toEqual(['created', 'created', 'duplicate']);
-    const oneId = first.body.data.entries[0]?.id ?? '';
+    const oneId = (first.body.data.entries[0] as { id?: string } | undefined)?.id ?? '';
     expect(oneId).toMatch(/^one-example-feed-xml-[0-9a-f]{10}$/);
     const shown = await api<{ mp_name: string; url: string; status: number }>(t.url, `/api/v1/feeds/${oneId}`, { token: t.adminToken });
     expect(shown.body.data).toMatchObject({ mp_name: 'One', url: 'https://one.example/feed.xml', status: 1 });
