@@ -12,8 +12,13 @@ export type SchedulerState = {
   invalid: Array<{ task_id: string; task_name: string; cron_exp: string; error: string }>;
 };
 
-/** Tasks edited elsewhere (another parent, the CLI) are picked up at this period; this parent's API reloads at once. */
+/** A full re-read of the tasks at this period, whatever the change mark says. */
 const RELOAD_INTERVAL_MS = 60_000;
+/**
+ * How often the tasks' change mark is read: a task created or edited elsewhere (`cascade task add` on the store,
+ * another parent) is scheduled within this time; this parent's API reloads at once.
+ */
+const TASK_WATCH_INTERVAL_MS = 1_000;
 
 /**
  * Fires dispatch for each enabled task with a cron expression (5 or 6 fields). Every tick is recorded under the
@@ -25,6 +30,11 @@ export class Scheduler {
   #invalid: SchedulerState['invalid'] = [];
   #running = false;
   #reloadTimer: NodeJS.Timeout | undefined;
+  #watchTimer: NodeJS.Timeout | undefined;
+  /** The tasks' change mark when they were last read; undefined before the first read. */
+  #seenMark: string | undefined;
+  #watchFailing = false;
+  #reloading: Promise<unknown> = Promise.resolve();
   #inFlight = new Set<Promise<unknown>>();
 
   /** `scheduler.timezone`, else the system's zone. */
@@ -45,20 +55,35 @@ export class Scheduler {
     clearInterval(this.#reloadTimer);
     this.#reloadTimer = setInterval(() => void this.reload().catch((error: unknown) => this.logger.error({ err: error }, 'scheduler reload failed')), RELOAD_INTERVAL_MS);
     this.#reloadTimer.unref();
+    clearInterval(this.#watchTimer);
+    this.#watchTimer = setInterval(() => void this.#reloadWhenChanged(), TASK_WATCH_INTERVAL_MS);
+    this.#watchTimer.unref();
     return this.state();
   }
 
   async stop(): Promise<SchedulerState> {
     this.#running = false;
     clearInterval(this.#reloadTimer);
+    clearInterval(this.#watchTimer);
     this.#stopJobs();
     await Promise.allSettled([...this.#inFlight]);
     return this.state();
   }
 
-  /** Re-reads the tasks; one task with a bad expression is reported, never stops the others. */
-  async reload(): Promise<SchedulerState> {
+  /**
+   * Re-reads the tasks; one task with a bad expression is reported, never stops the others. Reloads run one after
+   * another, so an older read never lands after a newer one.
+   */
+  reload(): Promise<SchedulerState> {
+    const run = this.#reloading.then(() => this.#reloadNow());
+    this.#reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  async #reloadNow(): Promise<SchedulerState> {
     if (!this.#running) return this.state();
+    // Read before the tasks: a change landing in between shows as a new mark and is read on the next watch.
+    const mark = await this.store.tasks.changeMark();
     const tasks = (await this.store.tasks.listEnabled()).filter((t) => t.cron_exp.trim() !== '');
     const wanted = new Map(tasks.map((t) => [t.id, t]));
     for (const [id, entry] of this.#jobs) {
@@ -80,7 +105,19 @@ export class Scheduler {
         this.#invalid.push({ task_id: task.id, task_name: task.name, cron_exp: cron, error: (error as Error).message });
       }
     }
+    this.#seenMark = mark;
     return this.state();
+  }
+
+  /** One look at the change mark; a failure is logged once until a look succeeds again (the database may be down). */
+  async #reloadWhenChanged(): Promise<void> {
+    try {
+      if ((await this.store.tasks.changeMark()) !== this.#seenMark) await this.reload();
+      this.#watchFailing = false;
+    } catch (error) {
+      if (!this.#watchFailing) this.logger.error({ err: error }, 'scheduler could not check for changed tasks; retrying every second');
+      this.#watchFailing = true;
+    }
   }
 
   state(): SchedulerState {

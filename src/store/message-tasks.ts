@@ -123,6 +123,18 @@ export class MessageTasksStore {
     return this.db.selectFrom('message_tasks').selectAll().where('status', '=', 1).orderBy('created_at').orderBy('id').execute();
   }
 
+  /**
+   * A value that changes whenever any process creates, edits or deletes a task (each write sets `updated_at`): the
+   * scheduler reads it every second to pick up tasks changed by the CLI or another parent, not only through its API.
+   */
+  async changeMark(): Promise<string> {
+    const row = await this.db
+      .selectFrom('message_tasks')
+      .select((eb) => [eb.fn.countAll().as('n'), eb.fn.max('updated_at').as('latest'), eb.fn.sum('updated_at').as('total')])
+      .executeTakeFirstOrThrow();
+    return `${String(row.n)}:${String(row.latest)}:${String(row.total)}`;
+  }
+
   async list(filter: MessageTaskFilter, limit: number, offset: number): Promise<{ rows: MessageTaskTable[]; total: number }> {
     let query = this.db.selectFrom('message_tasks');
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);

@@ -2,6 +2,7 @@ import { afterEach, expect, it } from 'vitest';
 import { describeEachStore } from '../helpers/databases.js';
 import { createLogger } from '../../src/logger.js';
 import { startParent } from '../../src/parent/parent.js';
+import { openStore } from '../../src/store/store.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
@@ -99,6 +100,33 @@ describeEachStore('dispatch', (dialect) => {
     expect((await scheduler()).jobs.map((j) => j.next_run_local.slice(11))).toEqual(['18:30:00+08:00']);
     await api(t.url, `/api/v1/message-tasks/${created.body.data.id}`, { method: 'DELETE', token: t.adminToken });
     expect((await scheduler()).jobs).toEqual([]);
+  });
+
+  it('schedules a task another process creates, edits or deletes in the store within a second or so, without a reload', async () => {
+    const t = await start(await dialect.createDatabase(), { overrides: { 'scheduler.enabled': true } });
+    const [feed] = await seedFeeds(t.parent.services.store, 1);
+    // Another process on the same database, as `cascade task add` without --url is.
+    const other = await openStore(t.config);
+    try {
+      const jobs = async () => (await api<{ jobs: Array<{ task_id: string; cron_exp: string }> }>(t.url, '/api/v1/cascade/scheduler', { token: t.adminToken })).body.data.jobs;
+      const until = async (check: (list: Array<{ task_id: string; cron_exp: string }>) => boolean): Promise<Array<{ task_id: string; cron_exp: string }>> => {
+        const deadline = Date.now() + 15_000;
+        for (;;) {
+          const list = await jobs();
+          if (check(list) || Date.now() > deadline) return list;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      expect(await jobs()).toEqual([]);
+      const task = await other.tasks.create({ name: 'elsewhere', mps_id: [{ id: feed as string }], cron_exp: '0 7 * * *' });
+      expect(await until((list) => list.length === 1)).toMatchObject([{ task_id: task.id, cron_exp: '0 7 * * *' }]);
+      await other.tasks.update(task.id, { cron_exp: '15 7 * * *' });
+      expect(await until((list) => list[0]?.cron_exp === '15 7 * * *')).toMatchObject([{ cron_exp: '15 7 * * *' }]);
+      await other.tasks.remove(task.id);
+      expect(await until((list) => list.length === 0)).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 
   it('reports an invalid cron expression without stopping the other tasks', async () => {
