@@ -3,13 +3,20 @@ import { subscriptionUrls, type SubscriptionTarget } from '../feeds-out/subscrip
 import { jwtSecret } from '../parent/parent-services.js';
 import { loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
 import { CommandFailed } from './errors.js';
+import { registerFeedData } from './feed-data.js';
+import { registerFeedImport } from './feed-import.js';
 import { printJson, printLine } from './output.js';
 
 type UrlOptions = CommonOptions & { task?: boolean; user: string; format: string };
 
-/** `cascade feed url ID`: the subscription URL of a feed, of a task's merged feeds (`--task`), or of `all`. */
+/**
+ * `cascade feed add|list|import` (feed-data.ts, feed-import.ts) and `cascade feed url ID`: the subscription URL of a
+ * feed, of a task's merged feeds (`--task`), or of `all`.
+ */
 export function registerFeed(program: Command): void {
-  const feed = program.command('feed').description('Feeds served by the parent.');
+  const feed = program.command('feed').description('Feeds: add, list and import them; print their subscription URLs.');
+  registerFeedData(feed);
+  registerFeedImport(feed);
   withCommonOptions(
     feed
       .command('url <id>')

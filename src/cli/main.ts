@@ -19,6 +19,7 @@ const GROUPS: Readonly<Record<string, () => Promise<Register>>> = {
   deliveries: loadDeliveries,
   delivery: loadDeliveries,
   feed: async () => (await import('./feed.js')).registerFeed,
+  task: async () => (await import('./task.js')).registerTask,
   child: async () => (await import('./child.js')).registerChild,
   demo: async () => (await import('./demo.js')).registerDemo,
   migrate: async () => (await import('./migrate.js')).registerMigrate,

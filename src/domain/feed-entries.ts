@@ -12,6 +12,8 @@ export const MAX_FEED_URL_LENGTH = 2000;
 export const MAX_FEED_ID_LENGTH = 191;
 /** Longest feed name (`feeds.mp_name`). */
 export const MAX_FEED_NAME_LENGTH = 500;
+/** Most entries one `POST /feeds/import` may carry; `cascade feed import` sends a longer list in parts of this size. */
+export const MAX_IMPORT_ENTRIES = 1000;
 
 /** One feed as a list names it: a URL, and perhaps the id and name to store it under. */
 export type FeedEntry = { url: string; id?: string | undefined; name?: string | undefined };

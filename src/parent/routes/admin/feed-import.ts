@@ -1,12 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { MAX_IMPORT_ENTRIES } from '../../../domain/feed-entries.js';
 import { ok } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { withHidden } from '../../plugins/validation.js';
 import { closed, type RouteOptions } from '../../schemas.js';
-
-/** Most entries one request may carry; `cascade feed import` sends a longer list in parts of this size. */
-export const MAX_IMPORT_ENTRIES = 1000;
 
 /**
  * Entries are only shaped here (strings, bounded); whether a URL is usable, an id well formed or two entries the same
