@@ -49,6 +49,8 @@ export function registerAllocations(program: Command): void {
   });
 
   const allocation = program.command('allocation').description('Inspect, cancel or retry one allocation.');
+  registerMove(allocation, 'cancel', 'Cancel a pending, claimed or executing allocation (its node drops it; its feeds are free for the next dispatch).', 'cancelled');
+  registerMove(allocation, 'retry', 'Requeue a failed, timed-out or cancelled allocation (pending again, for any node with room).', 'requeued');
   withApiOptions(allocation.command('show <id>').description('Show one allocation with its placement and attempt history.'), { json: true }).action(
     async (id: string, options: ApiOptions) => {
       const view = await withApi(options, (api) => api.call<AllocationDetail>('GET', `/api/v1/cascade/allocations/${segment(id)}`));
@@ -80,6 +82,15 @@ export function registerAllocations(program: Command): void {
       );
     },
   );
+}
+
+/** `allocation cancel|retry ID`: one move of the allocation through the API, which keeps its state machine. */
+function registerMove(allocation: Command, move: 'cancel' | 'retry', description: string, done: string): void {
+  withApiOptions(allocation.command(`${move} <id>`).description(description), { json: true }).action(async (id: string, options: ApiOptions) => {
+    const view = await withApi(options, (api) => api.call<AllocationView>('POST', `/api/v1/cascade/allocations/${segment(id)}/${move}`));
+    if (options.json) return printJson(view);
+    printLine(`Allocation ${view.id} ${done}: now ${view.status} (attempt ${view.attempt} of ${view.max_attempts}).`);
+  });
 }
 
 function feedsCell(feedIds: readonly string[]): string {
