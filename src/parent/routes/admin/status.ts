@@ -22,6 +22,7 @@ export async function statusRoutes(app: FastifyInstance, { hidden }: RouteOption
       schema: withHidden(
         {
           tags: ['dispatch'],
+          security: [{ bearer: [] }],
           summary: 'One-screen overview: child nodes (online, load/capacity), allocations by status, failures with reasons, stale feeds',
           querystring: StatusQuery,
         },
