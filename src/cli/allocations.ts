@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { ALL_STATUSES } from '../domain/allocation-states.js';
 import type { AllocationView, AttemptView } from '../store/allocations/views.js';
-import { query, segment, withApi, withApiOptions, type ApiOptions } from './api-client.js';
+import { query, segment, withApiOptions, type ApiOptions } from './api-client.js';
+import { withApi } from './with-api.js';
 import { nodeByIdOrName } from './api-lookups.js';
 import { integerOption } from './context.js';
 import { formatAge, printFields, printJson, printLine, printTable } from './output.js';

@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { ALL_DELIVERY_STATUSES } from '../domain/delivery-states.js';
 import type { DeliveryView } from '../store/deliveries/deliveries-store.js';
-import { query, segment, withApi, withApiOptions, type ApiOptions } from './api-client.js';
+import { query, segment, withApiOptions, type ApiOptions } from './api-client.js';
+import { withApi } from './with-api.js';
 import { integerOption } from './context.js';
 import { formatAge, printFields, printJson, printLine, printTable } from './output.js';
 

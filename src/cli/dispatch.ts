@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { DispatchSummary } from '../dispatch/dispatcher.js';
-import { query, withApi, withApiOptions, type ApiOptions } from './api-client.js';
+import { query, withApiOptions, type ApiOptions } from './api-client.js';
+import { withApi } from './with-api.js';
 import { printFields, printJson, printLine } from './output.js';
 
 type DispatchOptions = ApiOptions & { task?: string };

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { StatusSummary } from '../store/status-summary.js';
-import { query, withApi, withApiOptions, type ApiOptions, type CliApi } from './api-client.js';
+import { query, withApiOptions, type ApiOptions, type CliApi } from './api-client.js';
+import { withApi } from './with-api.js';
 import { integerOption } from './context.js';
 import { formatAge, printJson, printLine, printTable } from './output.js';
 

@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import type { UserRole } from '../auth/jwt.js';
 import type { UserView } from '../store/users.js';
-import { segment, withApi, withApiOptions, type ApiOptions } from './api-client.js';
+import { segment, withApiOptions, type ApiOptions } from './api-client.js';
+import { withApi } from './with-api.js';
 import { userByName } from './api-lookups.js';
 import { UsageError } from './errors.js';
 import { printJson, printLine, printTable } from './output.js';
