@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { ALL_STATUSES } from '../domain/allocation-states.js';
 import type { AllocationView, AttemptView } from '../store/allocations/views.js';
-import { query, segment, withApi, withApiOptions, type ApiOptions } from './api-client.js';
+import { query, segment, withApiOptions, type ApiOptions } from './api-client.js';
+import { withApi } from './with-api.js';
 import { nodeByIdOrName } from './api-lookups.js';
 import { integerOption } from './context.js';
 import { formatAge, printFields, printJson, printLine, printTable } from './output.js';
@@ -49,6 +50,8 @@ export function registerAllocations(program: Command): void {
   });
 
   const allocation = program.command('allocation').description('Inspect, cancel or retry one allocation.');
+  registerMove(allocation, 'cancel', 'Cancel a pending, claimed or executing allocation (its node drops it; its feeds are free for the next dispatch).', 'cancelled');
+  registerMove(allocation, 'retry', 'Requeue a failed, timed-out or cancelled allocation (pending again, for any node with room).', 'requeued');
   withApiOptions(allocation.command('show <id>').description('Show one allocation with its placement and attempt history.'), { json: true }).action(
     async (id: string, options: ApiOptions) => {
       const view = await withApi(options, (api) => api.call<AllocationDetail>('GET', `/api/v1/cascade/allocations/${segment(id)}`));
@@ -80,6 +83,15 @@ export function registerAllocations(program: Command): void {
       );
     },
   );
+}
+
+/** `allocation cancel|retry ID`: one move of the allocation through the API, which keeps its state machine. */
+function registerMove(allocation: Command, move: 'cancel' | 'retry', description: string, done: string): void {
+  withApiOptions(allocation.command(`${move} <id>`).description(description), { json: true }).action(async (id: string, options: ApiOptions) => {
+    const view = await withApi(options, (api) => api.call<AllocationView>('POST', `/api/v1/cascade/allocations/${segment(id)}/${move}`));
+    if (options.json) return printJson(view);
+    printLine(`Allocation ${view.id} ${done}: now ${view.status} (attempt ${view.attempt} of ${view.max_attempts}).`);
+  });
 }
 
 function feedsCell(feedIds: readonly string[]): string {

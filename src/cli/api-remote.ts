@@ -10,7 +10,11 @@ const REQUEST_TIMEOUT_MS = 60_000;
  * for this URL by `cascade login`. A parent behind a private CA needs NODE_EXTRA_CA_CERTS, as any Node client.
  */
 export async function remoteTransport(url: string, options: ApiOptions, env: NodeJS.ProcessEnv = process.env): Promise<ApiTransport> {
-  const token = bearerToken(url, options, env);
+  return httpTransport(url, bearerToken(url, options, env));
+}
+
+/** Plain HTTP calls to `url`, with the bearer token when one is given (login sends none). */
+export function httpTransport(url: string, token?: string): ApiTransport {
   return {
     target: url,
     async send(method: HttpMethod, path: string, body: unknown) {
@@ -18,7 +22,11 @@ export async function remoteTransport(url: string, options: ApiOptions, env: Nod
       try {
         response = await fetch(`${url}${path}`, {
           method,
-          headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          headers: {
+            accept: 'application/json',
+            ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
           ...(body === undefined ? {} : { body: JSON.stringify(body) }),
           signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
         });
@@ -33,7 +41,7 @@ export async function remoteTransport(url: string, options: ApiOptions, env: Nod
         parsed = undefined;
       }
       const answer = { status: response.status, body: parsed };
-      if (response.status === 401) throw withLoginHint(answer, url);
+      if (response.status === 401 && token !== undefined) throw withLoginHint(answer, url);
       return answer;
     },
   };

@@ -10,6 +10,7 @@ import { feedRoutes } from './admin/feeds.js';
 import { messageTaskRoutes } from './admin/message-tasks.js';
 import { nodeRoutes } from './admin/nodes.js';
 import { schedulerRoutes } from './admin/scheduler.js';
+import { statusRoutes } from './admin/status.js';
 import { syncLogRoutes } from './admin/sync-logs.js';
 import { userRoutes } from './admin/users.js';
 import { childSyncRoutes } from './child/sync.js';
@@ -31,6 +32,7 @@ export async function apiRoutes(app: FastifyInstance, { hidden, originalShapes }
   await app.register(allocationRoutes, { ...options, prefix: '/cascade' });
   await app.register(schedulerRoutes, { ...options, prefix: '/cascade' });
   await app.register(syncLogRoutes, { ...options, prefix: '/cascade' });
+  await app.register(statusRoutes, { ...options, prefix: '/cascade' });
   await app.register(activityRoutes, { ...options, prefix: '/cascade' });
   await app.register(childWorkRoutes, { ...options, prefix: '/cascade' });
   await app.register(childSyncRoutes, { ...options, prefix: '/cascade' });
