@@ -2,8 +2,9 @@ import { Option, type Command } from 'commander';
 import { screenFeedEntries, type FeedEntry } from '../domain/feed-entries.js';
 import type { FeedImportReport } from '../store/feed-import.js';
 import type { FeedView } from '../store/feeds.js';
-import { query, segment, withApi, withApiOptions, type ApiOptions } from './api-client.js';
+import { query, segment, withApiOptions, type ApiOptions } from './api-client.js';
 import { UsageError } from './errors.js';
+import { withApi } from './with-api.js';
 import { formatAge, printFields, printJson, printLine, printTable } from './output.js';
 
 type AddOptions = ApiOptions & { id?: string; name?: string };

@@ -4,7 +4,8 @@ import { MAX_IMPORT_ENTRIES, type FeedEntry } from '../domain/feed-entries.js';
 import { FEED_LIST_FORMATS, parseFeedList, type FeedList, type FeedListFormat } from '../feeds-in/feed-list.js';
 import { FeedListError } from '../feeds-in/list-item.js';
 import type { FeedImportReport } from '../store/feed-import.js';
-import { withApi, withApiOptions, type ApiOptions, type CliApi } from './api-client.js';
+import { withApiOptions, type ApiOptions, type CliApi } from './api-client.js';
+import { withApi } from './with-api.js';
 import { CommandFailed } from './errors.js';
 import { printError, printJson, printLine, printTable } from './output.js';
 
