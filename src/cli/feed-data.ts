@@ -16,7 +16,7 @@ export function registerFeedData(feed: Command): void {
     feed
       .command('add <url>')
       .description('Add one feed by its URL. A URL (or id) already stored is reported and left as it is, so running it twice is harmless.')
-      .option('--id <id>', 'the id to store it under (default: derived from the URL, e.g. blog-example-com-feed-xml-3f9a1c2b7d)')
+      .option('--id <id>', 'the id to store it under (default: derived from the URL, e.g. blog-example-com-feed-xml-b7523a7814)')
       .option('--name <name>', 'its name (default: the URL’s host and path)'),
     { json: true },
   ).action(async (url: string, options: AddOptions) => {

@@ -106,7 +106,7 @@ export const DERIVED_ID_HASH_LENGTHS = [10, 16, 64] as const;
 
 /**
  * The id of a feed a list names only by URL: a readable slug of its host and path, then a hash of the whole
- * normalised URL (`blog-example-com-feed-xml-3f9a1c2b7d`). The same URL always derives the same id (on any parent,
+ * normalised URL (`blog-example-com-feed-xml-b7523a7814`). The same URL always derives the same id (on any parent,
  * in any run), so an import repeated elsewhere lands on the same ids; the slug alone could collide (`/a-b` and
  * `/a/b`), the hash keeps the id unique. `hashLength` grows only when the shorter id is already someone else's.
  */

@@ -69,7 +69,7 @@ export async function feedImportRoutes(app: FastifyInstance, { hidden }: RouteOp
           summary: 'Import a list of feeds (idempotent, all or nothing)',
           description:
             'Creates the entries not stored yet. An entry whose id, or whose URL, is already stored is `present` and left unchanged, so a repeated import creates nothing. ' +
-            'An entry without an id gets one derived from its URL: a slug of host and path plus 10 hex digits of the SHA-256 of the normalised URL (`blog-example-com-feed-xml-3f9a1c2b7d`), longer when that id is taken. ' +
+            'An entry without an id gets one derived from its URL: a slug of host and path plus 10 hex digits of the SHA-256 of the normalised URL (`blog-example-com-feed-xml-b7523a7814`), longer when that id is taken. ' +
             'A repeated URL is a `duplicate` and imported once. Any invalid entry refuses the whole list with 400 (nothing stored) unless `skip_invalid`.',
           body: ImportBody,
           response: { 200: ImportReport },
