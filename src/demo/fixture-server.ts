@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sampleFeedsOpml } from './opml.js';
 
 /** fixtures/feeds of this repository, found from src/demo or dist/src/demo. */
 export function defaultFixtureDir(): string {
@@ -46,10 +47,11 @@ type Fixture = { body: Buffer; contentType: string; etag: string };
 
 /**
  * A local HTTP server for the sample feeds: `/feeds/<file>` with ETag and Last-Modified (so conditional GET
- * works), plus test routes: `/redirect/<n>` (a chain of n redirects ending at a feed), `/huge` (an endless
- * body), `/hang` (never answers), `/status/<code>`.
+ * works), `/feeds.opml` (an OPML list of them all), plus test routes: `/redirect/<n>` (a chain of n redirects ending
+ * at a feed), `/huge` (an endless body), `/hang` (never answers), `/status/<code>`. Listens on 127.0.0.1, on `port`
+ * (default 0: any free port).
  */
-export async function startFixtureServer(options: { dir?: string; delayMs?: number } = {}): Promise<FixtureServer> {
+export async function startFixtureServer(options: { dir?: string; delayMs?: number; port?: number } = {}): Promise<FixtureServer> {
   const dir = resolve(options.dir ?? defaultFixtureDir());
   const fixtures = new Map<string, Fixture>();
   for (const name of readdirSync(dir).sort()) {
@@ -81,6 +83,7 @@ export async function startFixtureServer(options: { dir?: string; delayMs?: numb
       });
     }
     if (route === 'feeds' && arg && fixtures.has(arg)) return serveFixture(req, res, arg, fixtures.get(arg) as Fixture);
+    if (route === 'feeds.opml' && !arg) return void res.writeHead(200, { 'content-type': 'text/x-opml; charset=utf-8' }).end(sampleFeedsOpml(feeds));
     if (route === 'redirect') {
       const left = Number(arg ?? 0);
       const target = left > 1 ? `/redirect/${left - 1}` : `/feeds/${url.searchParams.get('to') ?? 'rss2-tech-news.xml'}`;
@@ -109,11 +112,18 @@ export async function startFixtureServer(options: { dir?: string; delayMs?: numb
       if (!res.headersSent) res.writeHead(500).end(String(error));
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const feeds: FixtureFeed[] = [...fixtures.keys()].map((name) => ({ name, url: `${base}/feeds/${name}`, broken: name.startsWith('broken-') }));
   return {
     url: base,
-    feeds: [...fixtures.keys()].map((name) => ({ name, url: `${base}/feeds/${name}`, broken: name.startsWith('broken-') })),
+    feeds,
     hits,
     notModified,
     setDelayMs(ms) {
