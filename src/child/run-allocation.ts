@@ -1,9 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { PermanentFeedError, type Article, type Executor, type HttpValidators, type PackageFeed, type TaskPackage, type ValidatorCache } from '../executors/types.js';
+import { PermanentFeedError, RetryLaterError, type Article, type Executor, type HttpValidators, type PackageFeed, type TaskPackage, type ValidatorCache } from '../executors/types.js';
 import type { GuardedFetch } from '../net/guarded-fetch.js';
 import { MAX_SKIPPED_REPORTED, screenArticles, type SkippedArticle } from './article-screen.js';
 import type { Delivery } from './delivery.js';
 import { describe } from './parent-client.js';
+import { decideRetryAfter, type RetryAfterBudget } from './retry-after-policy.js';
 import type { Semaphore } from './semaphore.js';
 
 /** Upload limits: the parent takes ≤ 500 articles and 2 MiB per request; stay well under both. */
@@ -25,7 +27,7 @@ export type FeedResult = {
   skipped?: SkippedArticle[];
 };
 
-type FeedRun = { feed: PackageFeed; articles: Article[]; error?: string; permanent?: true; skipped: SkippedArticle[] };
+type FeedRun = { feed: PackageFeed; articles: Article[]; error?: string; permanent?: true; skipped: SkippedArticle[]; retryAfterMs?: number };
 
 export type AllocationOutcome = {
   allocationId: string;
@@ -43,6 +45,8 @@ export type RunAllocationDeps = {
   signal: AbortSignal;
   /** The executors' `fetch`: every connection checked by the network policy. */
   fetch: GuardedFetch;
+  /** How long a feed's `Retry-After` may be waited out within the attempt (the lease comes from the package). */
+  retryAfter: Omit<RetryAfterBudget, 'leaseExpiresAtMs'>;
 };
 
 const now = (): string => new Date().toISOString();
@@ -58,7 +62,7 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
   log.info({ feeds: pkg.feeds.length }, 'allocation executing');
 
   const validators = packageValidators(pkg);
-  const fetched = await Promise.all(pkg.feeds.map((feed) => deps.feedSlots.run(() => runFeed(feed, pkg, validators, deps, log))));
+  const fetched = await Promise.all(pkg.feeds.map((feed) => fetchFeed(feed, pkg, validators, deps, log)));
   const results: FeedResult[] = [];
   for (const { feed, articles, error, permanent, skipped } of fetched) {
     if (error !== undefined) {
@@ -115,6 +119,31 @@ function packageValidators(pkg: TaskPackage): ValidatorCache & { fetched: Map<st
   };
 }
 
+/**
+ * One feed in a feed slot. A server that answers "retry after N s" (RetryLaterError) is asked again after N s when
+ * that fits the budget (decideRetryAfter), waiting outside the slot so other feeds run meanwhile; otherwise the
+ * feed fails for now, with the reason, and the parent retries it on its backoff.
+ */
+async function fetchFeed(feed: PackageFeed, pkg: TaskPackage, validators: ValidatorCache, deps: RunAllocationDeps, log: Logger): Promise<FeedRun> {
+  const leaseExpiresAtMs = pkg.lease_expires_at ? Date.parse(pkg.lease_expires_at) : NaN;
+  const budget: RetryAfterBudget = { ...deps.retryAfter, leaseExpiresAtMs: Number.isNaN(leaseExpiresAtMs) ? undefined : leaseExpiresAtMs };
+  for (let waits = 0; ; waits++) {
+    const { retryAfterMs, ...run } = await deps.feedSlots.run(() => runFeed(feed, pkg, validators, deps, log));
+    if (retryAfterMs === undefined) return run;
+    const verdict = decideRetryAfter(retryAfterMs, waits, budget, Date.now());
+    if (!verdict.wait) {
+      log.warn({ feed_id: feed.id, reason: run.error, retry_after_ms: retryAfterMs, not_waiting: verdict.reason }, 'feed asked to retry later: left to the parent');
+      return { ...run, error: `${run.error}; ${verdict.reason}` };
+    }
+    log.info({ feed_id: feed.id, reason: run.error, wait_ms: verdict.waitMs }, 'feed asked to retry later: waiting as asked');
+    try {
+      await sleep(verdict.waitMs, undefined, { signal: deps.signal });
+    } catch {
+      return { ...run, error: `interrupted: the child shut down while waiting ${Math.ceil(verdict.waitMs / 1000)} s as the feed asked (${run.error})` };
+    }
+  }
+}
+
 async function runFeed(feed: PackageFeed, pkg: TaskPackage, validators: ValidatorCache, deps: RunAllocationDeps, log: Logger): Promise<FeedRun> {
   if (deps.signal.aborted) return { feed, articles: [], error: 'interrupted: the child shut down before this feed ran', skipped: [] };
   try {
@@ -130,9 +159,18 @@ async function runFeed(feed: PackageFeed, pkg: TaskPackage, validators: Validato
     const reason = interrupted ? 'interrupted: the child shut down while fetching this feed' : describe(error);
     // By name too: a custom executor may bring its own copy of the class (src/ or dist/, another install).
     const permanent = !interrupted && (error instanceof PermanentFeedError || (error instanceof Error && error.name === 'PermanentFeedError'));
+    const retryAfterMs = interrupted ? undefined : retryAfterOf(error);
+    if (retryAfterMs !== undefined) return { feed, articles: [], error: reason, retryAfterMs, skipped: [] };
     log.warn({ feed_id: feed.id, reason, permanent }, 'feed failed');
     return { feed, articles: [], error: reason, ...(permanent ? { permanent: true as const } : {}), skipped: [] };
   }
+}
+
+/** The wait a RetryLaterError asks for (by name too, like PermanentFeedError), else undefined. */
+function retryAfterOf(error: unknown): number | undefined {
+  const isRetryLater = error instanceof RetryLaterError || (error instanceof Error && error.name === 'RetryLaterError');
+  const ms = isRetryLater ? (error as { retryAfterMs?: unknown }).retryAfterMs : undefined;
+  return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
 /** Uploads in batches under both limits; returns the new-article count when every batch was answered. */

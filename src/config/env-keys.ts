@@ -45,4 +45,5 @@ export const ENV_KEYS: ReadonlyArray<readonly [string, string]> = [
   ['CASCADE_EXECUTOR', 'cascade.executor'],
   ['CASCADE_DATA_DIR', 'cascade.data_dir'],
   ['CASCADE_HEALTH_PORT', 'cascade.health_port'],
+  ['CASCADE_RETRY_AFTER_MAX_SECONDS', 'cascade.retry_after_max_seconds'],
 ];

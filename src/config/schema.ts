@@ -264,6 +264,12 @@ export const CascadeSchema = Type.Object(
     ),
     fetch_timeout_seconds: int('Child: timeout for one feed fetch, in seconds.', 20, 1, 600),
     fetch_max_bytes: int('Child: largest feed body accepted, in bytes.', 10485760, 1024, 1073741824),
+    retry_after_max_seconds: int(
+      'Child: a feed answering 429 or 503 with `Retry-After` is fetched again after the wait it asked for, within the same attempt, when the wait is at most this long and fits the allocation’s lease (less `fetch_timeout_seconds`); a longer one fails the feed for now with the reason, and the parent retries it on its backoff. 0: never wait. Env: `CASCADE_RETRY_AFTER_MAX_SECONDS`.',
+      60,
+      0,
+      3600,
+    ),
   },
   { additionalProperties: false, default: {} },
 );

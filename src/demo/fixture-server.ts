@@ -38,6 +38,8 @@ export type FixtureServer = {
   hits: Map<string, number>;
   /** Answers per path that were 304 Not Modified. */
   notModified: Map<string, number>;
+  /** When each `/retry-after/…` URL (path and query) was asked, in ms since the epoch: a retry's timing. */
+  retryAfterAsks: Map<string, number[]>;
   /** Delay every answer by this many milliseconds (to keep work in flight); a lower value releases held answers. */
   setDelayMs(ms: number): void;
   close(): Promise<void>;
@@ -48,7 +50,8 @@ type Fixture = { body: Buffer; contentType: string; etag: string };
 /**
  * A local HTTP server for the sample feeds: `/feeds/<file>` with ETag and Last-Modified (so conditional GET
  * works), `/feeds.opml` (an OPML list of them all), plus test routes: `/redirect/<n>` (a chain of n redirects ending
- * at a feed), `/huge` (an endless body), `/hang` (never answers), `/status/<code>`. Listens on 127.0.0.1, on `port`
+ * at a feed), `/huge` (an endless body), `/hang` (never answers), `/status/<code>`, and `/retry-after/<s>?status=429
+ * &refusals=1&then=<file>` (that many refusals with `Retry-After: <s>`, then the feed). Listens on 127.0.0.1, on `port`
  * (default 0: any free port).
  */
 export async function startFixtureServer(options: { dir?: string; delayMs?: number; port?: number } = {}): Promise<FixtureServer> {
@@ -61,6 +64,7 @@ export async function startFixtureServer(options: { dir?: string; delayMs?: numb
   let delayMs = options.delayMs ?? 0;
   const hits = new Map<string, number>();
   const notModified = new Map<string, number>();
+  const retryAfterAsks = new Map<string, number[]>();
   const hanging = new Set<ServerResponse>();
   // Answers held back by the delay; lowering the delay lets them go at once.
   const delayed = new Set<() => void>();
@@ -89,6 +93,16 @@ export async function startFixtureServer(options: { dir?: string; delayMs?: numb
       const target = left > 1 ? `/redirect/${left - 1}` : `/feeds/${url.searchParams.get('to') ?? 'rss2-tech-news.xml'}`;
       res.writeHead(302, { location: target + (left > 1 ? url.search : '') }).end();
       return;
+    }
+    if (route === 'retry-after') {
+      const key = url.pathname + url.search;
+      const asks = [...(retryAfterAsks.get(key) ?? []), Date.now()];
+      retryAfterAsks.set(key, asks);
+      if (asks.length <= Number(url.searchParams.get('refusals') ?? 1)) {
+        return void res.writeHead(Number(url.searchParams.get('status') ?? 429), { 'retry-after': String(arg ?? '1'), 'content-type': 'text/plain' }).end('later');
+      }
+      const then = url.searchParams.get('then') ?? 'rss2-tech-news.xml';
+      return serveFixture(req, res, then, fixtures.get(then) as Fixture);
     }
     if (route === 'huge') return streamEndless(res);
     if (route === 'status') return void res.writeHead(Number(arg) || 500, { 'content-type': 'text/plain' }).end('status route');
@@ -126,6 +140,7 @@ export async function startFixtureServer(options: { dir?: string; delayMs?: numb
     feeds,
     hits,
     notModified,
+    retryAfterAsks,
     setDelayMs(ms) {
       const lowered = ms < delayMs;
       delayMs = ms;

@@ -81,3 +81,19 @@ export class PermanentFeedError extends Error {
     this.name = 'PermanentFeedError';
   }
 }
+
+/**
+ * A refusal for now that says when to ask again (429 or 503 with `Retry-After`). The child waits that long and
+ * fetches again within the same attempt when the wait fits its budget (`cascade.retry_after_max_seconds` and the
+ * lease); otherwise the feed fails for now with this reason and the parent retries it. Any executor may throw it.
+ */
+export class RetryLaterError extends Error {
+  /** How long the server asked to wait, in milliseconds. */
+  readonly retryAfterMs: number;
+
+  constructor(message: string, retryAfterMs: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RetryLaterError';
+    this.retryAfterMs = retryAfterMs;
+  }
+}
