@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashPassword, randomToken } from '../../src/auth/secrets.js';
@@ -38,7 +39,15 @@ const DRAIN_MS = 45_000;
 const FINAL_ROUND_MS = 45_000;
 const ADMIN_CALL_MS = 5000;
 
-export type ScenarioOptions = { seed: number; variant: StoreVariant; chaosMs: number; logDir: string; log: (line: string) => void };
+export type ScenarioOptions = {
+  seed: number;
+  variant: StoreVariant;
+  chaosMs: number;
+  logDir: string;
+  log: (line: string) => void;
+  /** A shell command that restarts the real database server, run once halfway through the chaos. */
+  serverRestart?: string | undefined;
+};
 export type ScenarioResult = { violations: Violation[]; summary: string[] };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -218,7 +227,15 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
           return dbProxy ? dbProxy.outage(fault.durationMs) : Promise.resolve();
       }
     };
-    const events = [...plan.faults.map((f) => ({ atMs: f.atMs, run: () => inject(f) })), ...plan.dispatches.map((d) => ({
+    const restarts = o.serverRestart ? [{ atMs: Math.round(o.chaosMs / 2), run: () => restartServer(o.serverRestart as string) }] : [];
+    const restartServer = async (command: string): Promise<void> => {
+      counts.set('server-restart', (counts.get('server-restart') ?? 0) + 1);
+      note(`server-restart: ${command}`);
+      const result = await runShell(command);
+      note(`server-restart: exit ${result.code}${result.output ? `: ${result.output}` : ''}`);
+      if (result.code !== 0) throw new Error(`the server restart command failed (exit ${result.code})`);
+    };
+    const events = [...restarts, ...plan.faults.map((f) => ({ atMs: f.atMs, run: () => inject(f) })), ...plan.dispatches.map((d) => ({
       atMs: d.atMs,
       run: async () => {
         for (const grow of d.newArticles) corpus.grow(grow.feed, grow.count);
@@ -278,6 +295,16 @@ async function settle(db: Parameters<typeof countLive>[0], runId: string | undef
 function describeProxies(children: TcpProxy[], db: TcpProxy | undefined): string {
   const sum = (key: 'droppedResponses' | 'resets' | 'blackholedChunks' | 'refused'): number => children.reduce((n, p) => n + p.stats[key], 0);
   return `child links: ${sum('droppedResponses')} answers dropped, ${sum('resets')} connections reset, ${sum('blackholedChunks')} chunks black-holed${db ? `; database: ${db.stats.resets} connections cut, ${db.stats.refused} refused` : ''}`;
+}
+
+/** Runs a shell command to its end (bounded at two minutes); its output, trimmed, for the run's log. */
+function runShell(command: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile('/bin/sh', ['-c', command], { timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, output: `${stdout}${stderr}`.trim().slice(0, 500) });
+    });
+  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

@@ -14,7 +14,8 @@ import { NodeNotifier } from '../dispatch/node-notifier.js';
 import { Scheduler } from '../dispatch/scheduler.js';
 import { Sweeper } from '../dispatch/sweeper.js';
 import { Metrics } from '../metrics/metrics.js';
-import { openStore, type Store } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import { openParentStore, type StartupWait } from './open-parent-store.js';
 import { buildApp } from './app.js';
 import { Readiness } from './readiness.js';
 import { readTlsFiles } from './http-server.js';
@@ -46,13 +47,14 @@ export type Parent = {
 export type StartOptions = {
   /** The password check to use (tests count its calls); default scrypt. */
   verifyPassword?: PasswordVerify;
+  /** How long to wait for an unreachable database at start (tests shorten it); default one minute. */
+  databaseWait?: StartupWait;
 };
 
-/** Wires the parent (pg-boss style: everything assembled in one place), migrates, and listens. */
+/** Wires the parent (pg-boss style: everything assembled in one place), migrates (waiting for a database that is not up yet), and listens. */
 export async function startParent(config: Readonly<Config>, logger: Logger, options: StartOptions = {}): Promise<Parent> {
-  const store = await openStore(config, logger);
+  const store = await openParentStore(config, logger, options.databaseWait);
   try {
-    await store.migrate();
     const metrics = new Metrics(store, config.dispatch.offline_after_seconds);
     const outboundFetch = createGuardedFetch(networkPolicy(config.network));
     const notifier = new NodeNotifier(store, logger.child({ component: 'notifier' }), outboundFetch);
