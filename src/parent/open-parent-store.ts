@@ -15,7 +15,7 @@ export type StartupWait = { waitMs?: number; sleep?: (ms: number) => Promise<voi
 const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Opens and migrates the parent's store. A database that cannot be reached yet (a server still starting or
+ * Opens and migrates the parent's store, and seals secrets an older version stored in plain text. A database that cannot be reached yet (a server still starting or
  * restarting, a parent started before its database by a supervisor) is retried with backoff for `waitMs`, each retry
  * logged, instead of the parent exiting on the first refused connection. Any other error (bad credentials, a
  * database that does not exist, a failing migration) ends the start at once.
@@ -29,6 +29,7 @@ export async function openParentStore(config: Readonly<Config>, logger: Logger, 
     try {
       store = await openStore(config, logger);
       await store.migrate();
+      await sealLegacySecrets(store, logger);
       return store;
     } catch (error) {
       await store?.close().catch(() => undefined);
@@ -45,4 +46,11 @@ export async function openParentStore(config: Readonly<Config>, logger: Logger, 
       await sleep(retryMs);
     }
   }
+}
+
+/** Secrets written in plain text by older versions (notify keys before migration 010, webhook secrets before 012). */
+async function sealLegacySecrets(store: Store, logger: Logger): Promise<void> {
+  const notifyKeys = await store.nodes.sealLegacyNotifyKeys();
+  const webhookSecrets = await store.tasks.sealLegacySecrets();
+  if (notifyKeys + webhookSecrets > 0) logger.info({ notifyKeys, webhookSecrets }, 'sealed secrets stored in plain text by an older version');
 }
