@@ -4,8 +4,6 @@ import type { FastifyInstance } from 'fastify';
 import { CascadeError } from '../../errors/cascade-error.js';
 import { ok } from '../envelope.js';
 import { closed } from '../schemas.js';
-import { withHidden } from '../plugins/validation.js';
-import type { RouteOptions } from '../schemas.js';
 
 const LoginBody = closed({
   username: Type.String({ minLength: 1, maxLength: 191 }),
@@ -13,12 +11,12 @@ const LoginBody = closed({
 });
 
 /** POST /auth/login: JSON or form (the original web UI posts a form). */
-export async function loginRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+export async function loginRoutes(app: FastifyInstance): Promise<void> {
   // Form bodies are parsed inside this plugin only: everywhere else a form is 415, not a second way in.
   await app.register(formbody);
   app.post<{ Body: { username: string; password: string } }>(
     '/login',
-    { schema: withHidden({ tags: ['auth'], summary: 'Log in and get a JWT', body: LoginBody }, hidden) },
+    { schema: { tags: ['auth'], summary: 'Log in and get a JWT', body: LoginBody } },
     async (request, reply) => {
       const { store, jwt, loginLimiter, passwords, config } = app.services;
       const { username, password } = request.body;
