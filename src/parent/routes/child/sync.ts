@@ -8,6 +8,7 @@ import { answersInOriginalShapes } from '../../plugins/legacy-alias.js';
 import { nodeOf, requireNode, signedChildRequests } from '../../plugins/auth.js';
 import { closed, IsoTimestamp, Paging, parseIsoTimestamp } from '../../schemas.js';
 import { acceptEmptyJsonBodies, normaliseChildBody, normaliseFeedResult, normalising } from './child-input.js';
+import { EnabledStatus } from '../../../domain/enabled-status.js';
 
 const ListQuery = closed({ ...Paging });
 
@@ -40,7 +41,7 @@ export async function childSyncRoutes(app: FastifyInstance): Promise<void> {
       await store.nodes.touchSync(nodeOf(request).id, Date.now());
       if (answersInOriginalShapes(request)) return ok(await store.feeds.listEnabled());
       const { limit, offset } = request.query;
-      const { list, total } = await store.feeds.list({ status: 1 }, limit, offset);
+      const { list, total } = await store.feeds.list({ status: EnabledStatus.enabled }, limit, offset);
       return ok(page(list, total, limit, offset));
     },
   );
@@ -52,7 +53,7 @@ export async function childSyncRoutes(app: FastifyInstance): Promise<void> {
       await store.nodes.touchSync(nodeOf(request).id, Date.now());
       if (answersInOriginalShapes(request)) return ok((await store.tasks.listEnabled()).map(toMessageTaskOriginalView));
       const { limit, offset } = request.query;
-      const { rows, total } = await store.tasks.list({ status: 1 }, limit, offset);
+      const { rows, total } = await store.tasks.list({ status: EnabledStatus.enabled }, limit, offset);
       return ok(page(rows.map(toMessageTaskPublicView), total, limit, offset));
     },
   );
