@@ -6,7 +6,7 @@ import type { Delivery } from './delivery.js';
 import { describe } from './parent-client.js';
 import type { Semaphore } from './semaphore.js';
 
-/** Upload limits: the parent takes ≤ 500 articles and 2 MiB per request; stay well under both. */
+/** Upload limits: the parent takes ≤ 1,000 articles and 2 MiB per request (upload-articles); stay well under both. */
 export const UPLOAD_MAX_ARTICLES = 500;
 export const UPLOAD_MAX_BYTES = 900 * 1024;
 

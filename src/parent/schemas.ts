@@ -60,16 +60,6 @@ function offsetMinutes(offset: string): number {
   return sign * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6)));
 }
 
-/**
- * What api-routes.ts passes to every route module. It lives here, not in api-routes.ts, so that route modules do not
- * import the file that imports them (a cycle the lint's madge check reports).
- */
-export type RouteOptions = {
-  hidden: boolean;
-  /** Under `/api/v1/wx`: the child sync routes and `pending-tasks` answer in the original system's shapes (PROTOCOL §3.2). */
-  originalShapes: boolean;
-};
-
 /** An http(s) URL or the empty string ("none"), as the original UI stores optional addresses. */
 export function OptionalHttpUrl(maxLength: number, description: string) {
   return Type.String({ pattern: '^(https?://\\S+)?$', maxLength, description: `${description} An http(s) URL, or empty for none.` });

@@ -5,12 +5,11 @@ import type { NodeActor } from '../../../store/allocations/shared.js';
 import { toAllocationView } from '../../../store/allocations/views.js';
 import type { AllocationTable, NodeTable } from '../../../store/tables.js';
 import { ok } from '../../envelope.js';
+import { answersInOriginalShapes } from '../../plugins/legacy-alias.js';
 import { nodeOf, requireNode, signedChildRequests } from '../../plugins/auth.js';
-import { withHidden } from '../../plugins/validation.js';
 import { quietRouteLogLevel } from '../../quiet-log-level.js';
 import { ArticleCount, closed, HttpUrl, UnixSeconds } from '../../schemas.js';
 import { ChildTimestamp } from '../../timestamps.js';
-import type { RouteOptions } from '../../schemas.js';
 import { acceptEmptyJsonBodies, normaliseChildBody, normaliseCompletionBody, normalising } from './child-input.js';
 
 const Heartbeat = Type.Union([
@@ -109,7 +108,7 @@ function disconnectSignal(reply: FastifyReply): AbortSignal {
 }
 
 /** The child API of PROTOCOL §3.2 that moves work: heartbeat, claim, status, articles, completion. */
-export async function childWorkRoutes(app: FastifyInstance, { hidden, originalShapes }: RouteOptions): Promise<void> {
+export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
   const { store, claimer, config, metrics } = app.services;
   const tags = ['child'];
   const guard = { onRequest: requireNode, logLevel: quietRouteLogLevel(config), preValidation: normalising(normaliseChildBody) };
@@ -144,7 +143,7 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden, originalSh
 
   app.post<{ Body: Static<typeof Heartbeat> }>(
     '/heartbeat',
-    { ...guard, schema: withHidden({ tags, summary: 'Mark the node online and extend its leases', body: Heartbeat }, hidden) },
+    { ...guard, schema: { tags, summary: 'Mark the node online and extend its leases', body: Heartbeat } },
     async (request) => {
       const node = nodeOf(request);
       const now = Date.now();
@@ -175,7 +174,7 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden, originalSh
 
   app.post<{ Querystring: Static<typeof ClaimQuery> }>(
     '/claim-task',
-    { ...guard, schema: withHidden({ tags, summary: 'Claim work (long-poll with wait)', querystring: ClaimQuery }, hidden) },
+    { ...guard, schema: { tags, summary: 'Claim work (long-poll with wait)', querystring: ClaimQuery } },
     async (request, reply) => {
       const { wait, max } = request.query;
       const packages = await claimer.claim(nodeOf(request).id, max, wait * 1000, disconnectSignal(reply));
@@ -186,19 +185,19 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden, originalSh
 
   app.get<{ Querystring: Static<typeof PendingQuery> }>(
     '/pending-tasks',
-    { ...guard, schema: withHidden({ tags, summary: 'Legacy alias of claim-task (max = limit)', querystring: PendingQuery }, hidden) },
+    { ...guard, schema: { tags, summary: 'Legacy alias of claim-task (max = limit)', querystring: PendingQuery } },
     async (request, reply) => {
       // The original child reads `data` as one package: claiming more than one would take work it never sees.
-      const max = originalShapes ? 1 : request.query.limit;
+      const max = answersInOriginalShapes(request) ? 1 : request.query.limit;
       const packages = await claimer.claim(nodeOf(request).id, max, (request.query.wait ?? 0) * 1000, disconnectSignal(reply));
-      if (originalShapes) return ok(packages[0] ?? null, packages.length ? 'Claimed 1 allocation.' : 'No work.');
+      if (answersInOriginalShapes(request)) return ok(packages[0] ?? null, packages.length ? 'Claimed 1 allocation.' : 'No work.');
       return ok({ list: packages, total: packages.length }, `Claimed ${packages.length} allocation(s).`);
     },
   );
 
   app.put<{ Body: Static<typeof TaskStatus> }>(
     '/task-status',
-    { ...guard, schema: withHidden({ tags, summary: 'Report executing, failed, or completed without per-feed results', body: TaskStatus }, hidden) },
+    { ...guard, schema: { tags, summary: 'Report executing, failed, or completed without per-feed results', body: TaskStatus } },
     async (request) => {
       const node = nodeOf(request);
       const { allocation_id: id, status, error_message: error, attempt, retryable } = request.body;
@@ -232,7 +231,7 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden, originalSh
 
   app.post<{ Body: Static<typeof UploadArticles> }>(
     '/upload-articles',
-    { ...guard, bodyLimit: UPLOAD_BODY_LIMIT_BYTES, schema: withHidden({ tags, summary: 'Upload articles (≤ 1,000 and ≤ 2 MiB per request)', body: UploadArticles }, hidden) },
+    { ...guard, bodyLimit: UPLOAD_BODY_LIMIT_BYTES, schema: { tags, summary: 'Upload articles (≤ 1,000 and ≤ 2 MiB per request)', body: UploadArticles } },
     async (request) => {
       const node = nodeOf(request);
       const result = await store.articles.upload(request.body.allocation_id, { nodeId: node.id, attempt: request.body.attempt }, request.body.articles);
@@ -243,7 +242,7 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden, originalSh
 
   app.post<{ Body: Static<typeof ReportCompletion> }>(
     '/report-completion',
-    { ...guard, preValidation: normalising(normaliseCompletionBody), schema: withHidden({ tags, summary: 'Report per-feed results and complete the allocation', body: ReportCompletion }, hidden) },
+    { ...guard, preValidation: normalising(normaliseCompletionBody), schema: { tags, summary: 'Report per-feed results and complete the allocation', body: ReportCompletion } },
     async (request) => {
       const node = nodeOf(request);
       const { allocation_id: id, results, article_count: articleCount, attempt } = request.body;
