@@ -2,7 +2,7 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { NotifyMessage } from '../protocol/parent-messages.js';
 
 /**
- * The parent's wake-up call to a child (PROTOCOL §3.3): `POST /api/v1/cascade/notify` with a JSON body signed by
+ * The parent's wake-up call to a child (docs/protocol.md §3.3): `POST /api/v1/cascade/notify` with a JSON body signed by
  * HMAC-SHA256 under the node's notify key. The body carries its own `timestamp` and a `nonce`, so the signature
  * covers both: a captured call cannot be replayed after the window, nor twice inside it.
  */

@@ -22,7 +22,7 @@ export const NoQuery = Type.Object({}, { additionalProperties: false });
  */
 export type RouteOptions = {
   hidden: boolean;
-  /** Under `/api/v1/wx`: the child sync routes and `pending-tasks` answer in the original system's shapes (PROTOCOL §3.2). */
+  /** Under `/api/v1/wx`: the child sync routes and `pending-tasks` answer in the original system's shapes (docs/protocol.md §3.2). */
   originalShapes: boolean;
 };
 

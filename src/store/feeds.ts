@@ -4,7 +4,7 @@ import { CascadeError, notFound } from '../errors/cascade-error.js';
 import type { Database, FeedTable } from './tables.js';
 import { chunk, iso } from './time.js';
 
-/** A feed on the wire (PROTOCOL §2): `sync_time`/`update_time` stay Unix seconds, row times become ISO. */
+/** A feed on the wire (docs/protocol.md §2): `sync_time`/`update_time` stay Unix seconds, row times become ISO. */
 export type FeedView = {
   id: string;
   mp_name: string;

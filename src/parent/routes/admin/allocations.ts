@@ -22,7 +22,7 @@ const ListQuery = closed({
 const PagingOnly = closed({ ...Paging });
 const DAY_MS = 24 * 3600 * 1000;
 
-/** Dispatch and allocation management (PROTOCOL §3.1). */
+/** Dispatch and allocation management (docs/protocol.md §3.1). */
 export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
   const { store, dispatcher, config } = app.services;
   const tags = ['dispatch'];

@@ -26,7 +26,7 @@ function disconnectSignal(reply: FastifyReply): AbortSignal {
   return controller.signal;
 }
 
-/** The child API of PROTOCOL §3.2 that moves work: heartbeat, claim, status, articles, completion. */
+/** The child API of docs/protocol.md §3.2 that moves work: heartbeat, claim, status, articles, completion. */
 export async function childWorkRoutes(app: FastifyInstance, { hidden, originalShapes }: RouteOptions): Promise<void> {
   const { store, claimer, config, metrics } = app.services;
   const tags = ['child'];
