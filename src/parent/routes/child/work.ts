@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CascadeError } from '../../../errors/cascade-error.js';
-import type { NodeActor } from '../../../store/allocations/shared.js';
+import { AllocationReports } from '../../../services/allocation-reports.js';
 import { toAllocationView } from '../../../store/allocations/views.js';
 import type { AllocationTable, NodeTable } from '../../../store/tables.js';
 import { ok } from '../../envelope.js';
@@ -31,24 +31,9 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden, originalSh
   const { store, claimer, config, metrics } = app.services;
   const tags = ['child'];
   const guard = { onRequest: requireNode, logLevel: quietRouteLogLevel(config), preValidation: normalising(normaliseChildBody) };
+  const reports = new AllocationReports(store);
   acceptEmptyJsonBodies(app);
   signedChildRequests(app);
-
-  /** `task-status` `completed` (the original child's documented finish): from `claimed` it starts the work first. */
-  async function completeWithoutResults(id: string, actor: NodeActor): Promise<AllocationTable> {
-    const complete = async () => {
-      const { row, moved } = await store.allocations.complete(id, actor, [], 0);
-      if (moved) metrics.completions.inc();
-      return row;
-    };
-    try {
-      return await complete();
-    } catch (error) {
-      if (!(error instanceof CascadeError && error.code === 'INVALID_TRANSITION')) throw error;
-      await store.allocations.start(id, actor);
-      return complete();
-    }
-  }
 
   // A report about work the node no longer holds is refused (409); count it and say so, with node and allocation.
   app.addHook('onError', async (request, _reply, error) => {
@@ -122,7 +107,8 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden, originalSh
       const { allocation_id: id, status, error_message: error, attempt, retryable } = request.body;
       const actor = { nodeId: node.id, attempt };
       if (status === 'completed') {
-        const row = await completeWithoutResults(id, actor);
+        const { row, moved } = await reports.completeWithoutResults(id, actor);
+        if (moved) metrics.completions.inc();
         return ok(toAllocationView(row, holderName(row, node)), 'Allocation completed.');
       }
       if (status === 'executing') {
@@ -131,17 +117,8 @@ export async function childWorkRoutes(app: FastifyInstance, { hidden, originalSh
         const row = await store.allocations.start(id, actor);
         return ok(toAllocationView(row, holderName(row, node)), 'Allocation is executing.');
       }
-      let row: AllocationTable;
-      try {
-        row = await store.allocations.fail(id, actor, error ?? 'failed without a reason', Date.now(), retryable !== false);
-      } catch (refusal) {
-        // The same failure reported again is answered as recorded (2xx), so a child retrying the call is not told
-        // it lost work it already gave back; nothing changes.
-        const repeated = refusal instanceof CascadeError && (refusal.code === 'LEASE_LOST' || refusal.code === 'INVALID_TRANSITION') && (await store.allocations.views.lastAttemptFailedOn(id, node.id, attempt));
-        const current = repeated ? await store.allocations.views.getRow(id) : undefined;
-        if (!current) throw refusal;
-        return ok(toAllocationView(current, holderName(current, node)), 'Failure already recorded.');
-      }
+      const { row, moved } = await reports.fail(id, actor, error ?? 'failed without a reason', retryable !== false);
+      if (!moved) return ok(toAllocationView(row, holderName(row, node)), 'Failure already recorded.');
       metrics.failures.inc();
       if (row.status === 'pending') metrics.requeues.inc({ reason: 'failed' });
       return ok(toAllocationView(row, holderName(row, node)), row.status === 'pending' ? 'Failure recorded; the allocation will be retried.' : 'Failure recorded; no attempts left.');
