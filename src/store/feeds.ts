@@ -5,7 +5,7 @@ import type { Database, FeedTable } from './tables.js';
 import { chunk, iso } from './time.js';
 import { EnabledStatus } from '../domain/enabled-status.js';
 
-/** A feed on the wire (PROTOCOL §2): `sync_time`/`update_time` stay Unix seconds, row times become ISO. */
+/** A feed on the wire (docs/protocol.md §2): `sync_time`/`update_time` stay Unix seconds, row times become ISO. */
 export type FeedView = {
   id: string;
   mp_name: string;

@@ -13,7 +13,7 @@ import { EnabledStatus } from '../domain/enabled-status.js';
 /** One entry of `mps_id`: a feed id plus whatever else the UI keeps there (such as `mp_name`). */
 export type FeedRef = { id: string; [extra: string]: unknown };
 
-/** What a child may see of a task: never its `headers` or `cookies` (PROTOCOL §2). */
+/** What a child may see of a task: never its `headers` or `cookies` (docs/protocol.md §2). */
 export type MessageTaskPublicView = {
   id: string;
   name: string;

@@ -12,7 +12,7 @@ declare module 'fastify' {
  * original child client and web UI call. This `onRoute` hook marks each such route once, where it is declared, so
  * route modules take no options: it is hidden from OpenAPI (documented once, under /api/v1) and flagged in its route
  * config, where the child sync routes and `pending-tasks` read that they answer in the original system's shapes
- * (PROTOCOL §3.2).
+ * (docs/protocol.md §3.2).
  *
  * `onRoute` is encapsulated and sees only routes declared after it: add it in the alias's plugin before any route
  * module is registered (api-routes.ts).

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ALL_STATUSES } from '../../../domain/allocation-states.js';
 import { notFound } from '../../../errors/cascade-error.js';
+import { allocationSummary } from '../../../services/allocation-summary.js';
 import { feedStatusPage } from '../../../store/feed-status.js';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
@@ -18,9 +19,8 @@ const ListQuery = closed({
   ...Paging,
 });
 const PagingOnly = closed({ ...Paging });
-const DAY_MS = 24 * 3600 * 1000;
 
-/** Dispatch and allocation management (PROTOCOL §3.1). */
+/** Dispatch and allocation management (docs/protocol.md §3.1). */
 export async function allocationRoutes(app: FastifyInstance): Promise<void> {
   const { store, dispatcher, config } = app.services;
   const tags = ['dispatch'];
@@ -81,18 +81,7 @@ export async function allocationRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: Static<typeof NoQuery> }>(
     '/pending-allocations',
     { onRequest: requireUser('read'), schema: { tags, summary: 'Counts of pending, executing and today’s finished work', querystring: NoQuery } },
-    async () => {
-      const now = Date.now();
-      const startOfDay = now - (now % DAY_MS);
-      const counts = await store.allocations.views.countByStatus();
-      return ok({
-        pending_tasks: counts.pending ?? 0,
-        executing_tasks: (counts.claimed ?? 0) + (counts.executing ?? 0),
-        completed_today: await store.allocations.views.countFinishedSince('completed', startOfDay),
-        failed_today: await store.allocations.views.countFinishedSince('failed', startOfDay),
-        online_nodes: await store.dispatchSources.onlineNodeCount(now, config.dispatch.offline_after_seconds),
-      });
-    },
+    async () => ok(await allocationSummary(store, Date.now(), config.dispatch.offline_after_seconds)),
   );
 
   app.get<{ Querystring: Static<typeof PagingOnly> }>(

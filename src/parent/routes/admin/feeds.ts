@@ -30,7 +30,7 @@ const ListQuery = closed({
   ...Paging,
 });
 
-/** Feed CRUD at /feeds (PROTOCOL §3.1). */
+/** Feed CRUD at /feeds (docs/protocol.md §3.1). */
 export async function feedRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.services;
   const tags = ['feeds'];

@@ -53,7 +53,7 @@ function visibleTo(role: UserRole): (view: MessageTaskView) => MessageTaskView {
   });
 }
 
-/** Message task CRUD at /message-tasks (PROTOCOL §3.1); these views include headers and cookies for admins only. */
+/** Message task CRUD at /message-tasks (docs/protocol.md §3.1); these views include headers and cookies for admins only. */
 export async function messageTaskRoutes(app: FastifyInstance): Promise<void> {
   const { store, scheduler } = app.services;
   const tags = ['message-tasks'];

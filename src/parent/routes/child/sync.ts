@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { validationFailed } from '../../../errors/cascade-error.js';
 import { toMessageTaskOriginalView, toMessageTaskPublicView } from '../../../store/message-tasks.js';
@@ -6,18 +6,13 @@ import { SyncLogStatus } from '../../../store/sync-logs.js';
 import { ok, page } from '../../envelope.js';
 import { answersInOriginalShapes } from '../../plugins/legacy-alias.js';
 import { nodeOf, requireNode, signedChildRequests } from '../../plugins/auth.js';
-import { closed, IsoTimestamp, Paging, parseIsoTimestamp } from '../../schemas.js';
+import { closed, Paging } from '../../schemas.js';
+import { ReportResultBody } from '../../../protocol/child-requests.js';
+import { parseIsoTimestamp } from '../../../protocol/wire-primitives.js';
 import { acceptEmptyJsonBodies, normaliseChildBody, normaliseFeedResult, normalising } from './child-input.js';
 import { EnabledStatus } from '../../../domain/enabled-status.js';
 
 const ListQuery = closed({ ...Paging });
-
-/** The original child's report: results are free-form per-feed objects, kept as they came. */
-const ReportResult = closed({
-  task_id: Type.String({ minLength: 1, maxLength: 191 }),
-  results: Type.Array(Type.Unknown(), { maxItems: 100000, description: 'Per-feed results, stored as sent.' }),
-  timestamp: Type.Optional(IsoTimestamp),
-});
 
 const isFailure = (result: unknown) => normaliseFeedResult(result)?.status === 'failed';
 
@@ -58,9 +53,9 @@ export async function childSyncRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.post<{ Body: Static<typeof ReportResult> }>(
+  app.post<{ Body: ReportResultBody }>(
     '/report-result',
-    { schema: { tags, security, summary: 'Legacy result report, stored as a sync log', body: ReportResult }, onRequest: requireNode, preValidation },
+    { schema: { tags, security, summary: 'Legacy result report, stored as a sync log', body: ReportResultBody }, onRequest: requireNode, preValidation },
     async (request) => {
       const node = nodeOf(request);
       const { task_id, results, timestamp } = request.body;
