@@ -13,7 +13,8 @@ import { runScenario } from './lib/scenario.js';
 const SETUP_AND_DRAIN_MS = 5 * 60_000;
 
 function replayLine(options: ChaosOptions, store: string): string {
-  return `npm run chaos -- --seed ${options.seed} --store ${store} --minutes ${options.minutes}`;
+  const restart = options.serverRestart ? ` --server-restart '${options.serverRestart}'` : '';
+  return `npm run chaos -- --seed ${options.seed} --store ${store} --minutes ${options.minutes}${restart}`;
 }
 
 async function main(): Promise<number> {
@@ -42,7 +43,7 @@ async function main(): Promise<number> {
   for (const variant of options.stores) {
     say(`\n== ${variant.label}: ${options.minutes} min of chaos (logs in ${join(logRoot, variant.name)})`);
     try {
-      const result = await runScenario({ seed: options.seed, variant, chaosMs: options.minutes * 60_000, logDir: join(logRoot, variant.name), log: say });
+      const result = await runScenario({ seed: options.seed, variant, chaosMs: options.minutes * 60_000, logDir: join(logRoot, variant.name), log: say, serverRestart: options.serverRestart });
       for (const line of result.summary) say(`   ${line}`);
       report(say, variant.label, result.violations);
       if (result.violations.length > 0) broken.push({ store: variant.name, violations: result.violations });

@@ -1,7 +1,7 @@
 import { FINAL_STATUSES, HELD_STATUSES, LIVE_STATUSES, type AllocationStatus } from '../../src/domain/allocation-states.js';
 
 /** What the end of a run reads from the database (typed here, numbers already numbers). */
-export type AllocationFacts = { id: string; status: AllocationStatus; nodeId: string | null; attempt: number; feedIds: string[]; feedCount: number; availableAtMs: number; runId: string };
+export type AllocationFacts = { id: string; status: AllocationStatus; nodeId: string | null; attempt: number; feedIds: string[]; feedCount: number; availableAtMs: number; runId: string; dispatchedAtMs: number };
 export type AttemptFacts = { id: number; allocationId: string; attempt: number; nodeId: string; claimedAtMs: number; startedAtMs: number | null; endedAtMs: number | null; outcome: string | null };
 export type NodeFacts = { id: string; name: string; loadFeeds: number; maxCapacity: number };
 export type CapacitySample = { atMs: number; node: string; loadFeeds: number; heldFeeds: number; maxCapacity: number };

@@ -35,7 +35,7 @@ export type DatabaseFacts = {
 export async function readDatabaseFacts(db: Kysely<Database>): Promise<DatabaseFacts> {
   const allocations = await db
     .selectFrom('allocations')
-    .select(['id', 'status', 'node_id', 'attempt', 'feed_ids', 'feed_count', 'available_at', 'schedule_run_id'])
+    .select(['id', 'status', 'node_id', 'attempt', 'feed_ids', 'feed_count', 'available_at', 'schedule_run_id', 'dispatched_at'])
     .execute();
   const attempts = await db.selectFrom('allocation_attempts').selectAll().execute();
   const liveFeeds = await db.selectFrom('live_feeds').selectAll().execute();
@@ -50,6 +50,7 @@ export async function readDatabaseFacts(db: Kysely<Database>): Promise<DatabaseF
       feedCount: Number(a.feed_count),
       availableAtMs: Number(a.available_at),
       runId: a.schedule_run_id,
+      dispatchedAtMs: Number(a.dispatched_at),
     })),
     attempts: attempts.map((a) => ({
       id: Number(a.id),

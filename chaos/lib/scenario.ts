@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashPassword, randomToken } from '../../src/auth/secrets.js';
@@ -38,7 +39,15 @@ const DRAIN_MS = 45_000;
 const FINAL_ROUND_MS = 45_000;
 const ADMIN_CALL_MS = 5000;
 
-export type ScenarioOptions = { seed: number; variant: StoreVariant; chaosMs: number; logDir: string; log: (line: string) => void };
+export type ScenarioOptions = {
+  seed: number;
+  variant: StoreVariant;
+  chaosMs: number;
+  logDir: string;
+  log: (line: string) => void;
+  /** A shell command that restarts the real database server, run once halfway through the chaos. */
+  serverRestart?: string | undefined;
+};
 export type ScenarioResult = { violations: Violation[]; summary: string[] };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -218,7 +227,15 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
           return dbProxy ? dbProxy.outage(fault.durationMs) : Promise.resolve();
       }
     };
-    const events = [...plan.faults.map((f) => ({ atMs: f.atMs, run: () => inject(f) })), ...plan.dispatches.map((d) => ({
+    const restarts = o.serverRestart ? [{ atMs: Math.round(o.chaosMs / 2), run: () => restartServer(o.serverRestart as string) }] : [];
+    const restartServer = async (command: string): Promise<void> => {
+      counts.set('server-restart', (counts.get('server-restart') ?? 0) + 1);
+      note(`server-restart: ${command}`);
+      const result = await runShell(command);
+      note(`server-restart: exit ${result.code}${result.output ? `: ${result.output}` : ''}`);
+      if (result.code !== 0) throw new Error(`the server restart command failed (exit ${result.code})`);
+    };
+    const events = [...restarts, ...plan.faults.map((f) => ({ atMs: f.atMs, run: () => inject(f) })), ...plan.dispatches.map((d) => ({
       atMs: d.atMs,
       run: async () => {
         for (const grow of d.newArticles) corpus.grow(grow.feed, grow.count);
@@ -241,16 +258,19 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const drained = await settle(observer.db, undefined, DRAIN_MS);
     note(drained ? 'drained: no live allocation' : `not drained after ${DRAIN_MS / 1000} s`);
     // The final round fetches every feed again, with the corpus frozen: each completed feed must then hold all.
+    // A dispatch whose answer timed out may still have committed, and a retry then places only the feeds it left
+    // out: the round is every allocation dispatched from here on, not just the run whose answer arrived.
+    const finalRoundFromMs = Date.now();
     let finalRun: string | undefined;
     for (let tries = 0; tries < 10 && !finalRun; tries++) finalRun = (await dispatch()) ?? (await sleep(1000), undefined);
-    const finalSettled = finalRun ? await settle(observer.db, finalRun, FINAL_ROUND_MS) : false;
+    const finalSettled = finalRun ? await settle(observer.db, undefined, FINAL_ROUND_MS) : false;
     note(finalRun ? `final round ${finalSettled ? 'settled' : 'did not settle'}` : 'final round could not be dispatched');
     sampling = false;
     await sampler;
 
     const facts = await readDatabaseFacts(observer.db);
     const checkedFeeds = new Map<string, string[]>();
-    for (const allocation of facts.allocations.filter((a) => a.runId === finalRun && a.status === 'completed')) {
+    for (const allocation of facts.allocations.filter((a) => a.dispatchedAtMs >= finalRoundFromMs && a.status === 'completed')) {
       for (const feedId of allocation.feedIds) checkedFeeds.set(feedId, corpus.articleLinks(corpus.feeds.findIndex((f) => f.id === feedId)));
     }
     const violations = checkInvariants({ ...facts, nowMs: Date.now(), samples: capacityViolations, checkedFeeds, unexpectedExits, faultsInjected: [...counts.values()].reduce((a, b) => a + b, 0) });
@@ -278,6 +298,16 @@ async function settle(db: Parameters<typeof countLive>[0], runId: string | undef
 function describeProxies(children: TcpProxy[], db: TcpProxy | undefined): string {
   const sum = (key: 'droppedResponses' | 'resets' | 'blackholedChunks' | 'refused'): number => children.reduce((n, p) => n + p.stats[key], 0);
   return `child links: ${sum('droppedResponses')} answers dropped, ${sum('resets')} connections reset, ${sum('blackholedChunks')} chunks black-holed${db ? `; database: ${db.stats.resets} connections cut, ${db.stats.refused} refused` : ''}`;
+}
+
+/** Runs a shell command to its end (bounded at two minutes); its output, trimmed, for the run's log. */
+function runShell(command: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile('/bin/sh', ['-c', command], { timeout: 120_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, output: `${stdout}${stderr}`.trim().slice(0, 500) });
+    });
+  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

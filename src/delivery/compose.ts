@@ -20,9 +20,10 @@ export function templateContext(task: MessageTaskTable, articles: ReadonlyArray<
   };
 }
 
-/** Renders the task's template and wraps it as the message its receiver expects. */
+/** Renders the task's template and wraps it as the message its receiver expects; `secret` is the opened webhook secret. */
 export async function composeMessage(
   task: MessageTaskTable,
+  secret: string,
   deliveryId: string,
   articles: ReadonlyArray<Omit<ArticleForMessage, 'publish_date'>>,
   timeoutMs: number,
@@ -36,7 +37,7 @@ export async function composeMessage(
     title: `${task.name}: ${articles.length} 篇新文章`,
     text,
     headers: parseJson<Record<string, string>>(task.headers, {}),
-    secret: task.webhook_secret,
+    secret,
     timeoutMs,
     nowMs,
   };

@@ -67,7 +67,7 @@ export class DeliverySender {
     try {
       const task = await this.store.tasks.get(delivery.taskId);
       const articles = await this.store.deliveries.articles(delivery.id);
-      const message = await composeMessage(task, delivery.id, articles, this.settings.timeout_seconds * 1000, Date.now());
+      const message = await composeMessage(task, await this.store.tasks.webhookSecret(task), delivery.id, articles, this.settings.timeout_seconds * 1000, Date.now());
       const answer = await this.send(buildRequest(message));
       const refusal = botRefusal(receiverKind(message.messageType, message.webhookUrl), answer);
       outcome = { statusCode: answer.status === 0 ? null : answer.status, response: answer.body || null, error: answer.error ?? refusal ?? null };
@@ -114,7 +114,7 @@ export class DeliverySender {
     const task = await this.store.tasks.get(taskId);
     if (task.web_hook_url === '') throw new CascadeError('UNPROCESSABLE', `Message task '${taskId}' has no web_hook_url to send to.`);
     const nowMs = Date.now();
-    const message = await composeMessage(task, `test-${randomUUID()}`, await sampleArticles(this.store, task, nowMs), this.settings.timeout_seconds * 1000, nowMs);
+    const message = await composeMessage(task, await this.store.tasks.webhookSecret(task), `test-${randomUUID()}`, await sampleArticles(this.store, task, nowMs), this.settings.timeout_seconds * 1000, nowMs);
     const answer = await this.send(buildRequest(message));
     const receiver = receiverKind(message.messageType, message.webhookUrl);
     const refusal = botRefusal(receiver, answer);

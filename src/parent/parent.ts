@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { openStore } from '../store/store.js';
+import { openParentStore, type StartupWait } from './open-parent-store.js';
 import { buildApp } from './app.js';
 import { readTlsFiles } from './http-server.js';
 import { createParentServices, type ServiceOptions } from './parent-services.js';
@@ -19,13 +19,15 @@ export type Parent = {
   close(): Promise<void>;
 };
 
-export type StartOptions = ServiceOptions;
+export type StartOptions = ServiceOptions & {
+  /** How long to wait for an unreachable database at start (tests shorten it); default one minute. */
+  databaseWait?: StartupWait;
+};
 
-/** Wires the parent (pg-boss style: everything assembled in one place), migrates, and listens. */
+/** Wires the parent (pg-boss style: everything assembled in one place), migrates (waiting for a database that is not up yet), and listens. */
 export async function startParent(config: Readonly<Config>, logger: Logger, options: StartOptions = {}): Promise<Parent> {
-  const store = await openStore(config, logger);
+  const store = await openParentStore(config, logger, options.databaseWait);
   try {
-    await store.migrate();
     const { services, notifier } = await createParentServices(config, store, logger, options);
     const app = await buildApp({ services, logger });
     await app.listen({ host: config.host, port: config.port });

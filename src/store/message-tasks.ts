@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { isSealed, type SecretBox } from '../auth/secret-box.js';
 import { randomToken } from '../auth/secrets.js';
 import { templateProblem } from '../delivery/template.js';
 import { cronExpressionProblem } from '../domain/cron-expression.js';
-import { notFound, validationFailed, type ErrorDetail } from '../errors/cascade-error.js';
+import { CascadeError, notFound, validationFailed, type ErrorDetail } from '../errors/cascade-error.js';
 import type { FeedsStore } from './feeds.js';
 import type { Database, MessageTaskTable } from './tables.js';
 import { iso, parseJson } from './time.js';
@@ -58,9 +59,12 @@ export function toMessageTaskView(row: MessageTaskTable): MessageTaskView {
   return { ...toMessageTaskPublicView(row), headers: parseJson<Record<string, string>>(row.headers, {}), cookies: row.cookies, webhook_secret_set: row.webhook_secret !== '' };
 }
 
-function withSecretShown(row: MessageTaskTable): MessageTaskView {
-  return row.webhook_secret === '' ? toMessageTaskView(row) : { ...toMessageTaskView(row), webhook_secret: row.webhook_secret };
+/** The answer that set or generated a secret shows it once, in plain text; the row keeps it sealed. */
+function withSecretShown(row: MessageTaskTable, plainSecret: string): MessageTaskView {
+  return plainSecret === '' ? toMessageTaskView(row) : { ...toMessageTaskView(row), webhook_secret: plainSecret };
 }
+
+const secretContext = (taskId: string): string => `webhook_secret:${taskId}`;
 
 type TaskFields = {
   message_type?: number | undefined;
@@ -82,7 +86,45 @@ export class MessageTasksStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly feeds: FeedsStore,
+    /** Resolved on first use, after migrations (the key may be kept in the store's settings). */
+    private readonly secretBox: () => Promise<SecretBox>,
   ) {}
+
+  /** The stored form of a webhook secret: sealed to the task's id, '' for none. */
+  private async sealSecret(taskId: string, plain: string): Promise<string> {
+    return plain === '' ? '' : (await this.secretBox()).seal(plain, secretContext(taskId));
+  }
+
+  /**
+   * The task's webhook secret in plain text, for signing what the parent sends; '' when it has none. A value written
+   * before migration 012 and not sealed yet is used as it is. One that does not open (the secrets key changed, or
+   * the value was copied from another task) is an error: sending unsigned would be worse than not sending.
+   */
+  async webhookSecret(task: Pick<MessageTaskTable, 'id' | 'webhook_secret'>): Promise<string> {
+    if (task.webhook_secret === '' || !isSealed(task.webhook_secret)) return task.webhook_secret;
+    const plain = (await this.secretBox()).open(task.webhook_secret, secretContext(task.id));
+    if (plain === undefined) {
+      throw new CascadeError('UNAVAILABLE', `The webhook secret of task '${task.id}' cannot be opened: the secrets key changed since it was set. Set the secret again (PUT webhook_secret).`);
+    }
+    return plain;
+  }
+
+  /** Seals webhook secrets stored in plain text before migration 012; returns how many it sealed. Safe to repeat. */
+  async sealLegacySecrets(): Promise<number> {
+    const rows = await this.db.selectFrom('message_tasks').select(['id', 'webhook_secret']).where('webhook_secret', '!=', '').execute();
+    let sealed = 0;
+    for (const row of rows.filter((r) => !isSealed(r.webhook_secret))) {
+      // Guarded on the old value: a concurrent update, or another parent sealing it first, wins.
+      const result = await this.db
+        .updateTable('message_tasks')
+        .set({ webhook_secret: await this.sealSecret(row.id, row.webhook_secret) })
+        .where('id', '=', row.id)
+        .where('webhook_secret', '=', row.webhook_secret)
+        .executeTakeFirst();
+      sealed += Number(result.numUpdatedRows);
+    }
+    return sealed;
+  }
 
   view(row: MessageTaskTable): MessageTaskView {
     return toMessageTaskView(row);
@@ -91,8 +133,11 @@ export class MessageTasksStore {
   async create(input: MessageTaskInput): Promise<MessageTaskView> {
     await this.assertValid(input);
     const now = Date.now();
+    const id = randomUUID();
+    // A webhook task signs what it sends (X-Cascade-Signature); without a secret of the user's, it gets one.
+    const secret = input.webhook_secret ?? ((input.message_type ?? 0) === 1 ? randomToken(40) : '');
     const row: MessageTaskTable = {
-      id: randomUUID(),
+      id,
       name: input.name,
       message_type: input.message_type ?? 0,
       message_template: input.message_template ?? '',
@@ -102,13 +147,12 @@ export class MessageTasksStore {
       mps_id: JSON.stringify(input.mps_id ?? []),
       cron_exp: (input.cron_exp ?? '').trim(),
       status: input.status ?? 1,
-      // A webhook task signs what it sends (X-Cascade-Signature); without a secret of the user's, it gets one.
-      webhook_secret: input.webhook_secret ?? ((input.message_type ?? 0) === 1 ? randomToken(40) : ''),
+      webhook_secret: await this.sealSecret(id, secret),
       created_at: now,
       updated_at: now,
     };
     await this.db.insertInto('message_tasks').values(row).execute();
-    return withSecretShown(row);
+    return withSecretShown(row, secret);
   }
 
   /** The raw row (the dispatcher reads `mps_id`, `headers`, `cookies` from it). */
@@ -144,11 +188,12 @@ export class MessageTasksStore {
     if (patch.mps_id !== undefined) values.mps_id = JSON.stringify(patch.mps_id);
     if (patch.cron_exp !== undefined) values.cron_exp = patch.cron_exp.trim();
     if (patch.status !== undefined) values.status = patch.status;
-    if (patch.webhook_secret !== undefined) values.webhook_secret = patch.webhook_secret;
-    if (patch.message_type === 1 && current.webhook_secret === '' && !values.webhook_secret) values.webhook_secret = randomToken(40);
+    let secret = patch.webhook_secret;
+    if (patch.message_type === 1 && current.webhook_secret === '' && !secret) secret = randomToken(40);
+    if (secret !== undefined) values.webhook_secret = await this.sealSecret(id, secret);
     await this.db.updateTable('message_tasks').set(values).where('id', '=', id).execute();
     const updated = { ...current, ...values };
-    return values.webhook_secret ? withSecretShown(updated) : toMessageTaskView(updated);
+    return secret ? withSecretShown(updated, secret) : toMessageTaskView(updated);
   }
 
   async remove(id: string): Promise<void> {

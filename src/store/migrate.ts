@@ -12,6 +12,7 @@ import { deliveriesMigration } from './migrations/008-deliveries.js';
 import { articleExtMigration } from './migrations/009-article-ext.js';
 import { nodeSecretEncryptionMigration } from './migrations/010-node-secret-encryption.js';
 import { allocationChangeIndexMigration } from './migrations/011-allocation-change-index.js';
+import { sealedWebhookSecretsMigration } from './migrations/012-sealed-webhook-secrets.js';
 import type { Database } from './tables.js';
 
 /** Versioned migrations in order. Add a new file and a line here; never edit a migration that has shipped. */
@@ -28,6 +29,7 @@ function allMigrations(caps: Capabilities): Record<string, Migration> {
     '009-article-ext': articleExtMigration(caps),
     '010-node-secret-encryption': nodeSecretEncryptionMigration(caps),
     '011-allocation-change-index': allocationChangeIndexMigration(),
+    '012-sealed-webhook-secrets': sealedWebhookSecretsMigration(caps),
   };
 }
 

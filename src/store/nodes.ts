@@ -227,10 +227,25 @@ export class NodesStore {
       .execute();
     const box = rows.some((r) => r.notify_key && isSealed(r.notify_key)) ? await this.secretBox() : undefined;
     return rows.flatMap((r) => {
-      // Keys written before migration 010 are plain until the node's next rotation.
+      // Keys written before migration 010 are plain until a parent starts and seals them (or the node rotates).
       const key = r.notify_key && box && isSealed(r.notify_key) ? box.open(r.notify_key, `notify_key:${r.id}`) : r.notify_key;
       return r.api_url && key ? [{ id: r.id, name: r.name, api_url: r.api_url, notify_key: key }] : [];
     });
+  }
+
+  /** Seals notify keys stored in plain text before migration 010; returns how many it sealed. Safe to repeat. */
+  async sealLegacyNotifyKeys(): Promise<number> {
+    const rows = await this.db.selectFrom('nodes').select(['id', 'notify_key']).where('notify_key', 'is not', null).where('notify_key', '!=', '').execute();
+    let sealed = 0;
+    for (const row of rows) {
+      const plain = row.notify_key;
+      if (plain === null || isSealed(plain)) continue;
+      const box = await this.secretBox();
+      // Guarded on the old value: a rotation, or another parent sealing it first, wins.
+      const result = await this.db.updateTable('nodes').set({ notify_key: box.seal(plain, `notify_key:${row.id}`) }).where('id', '=', row.id).where('notify_key', '=', plain).executeTakeFirst();
+      sealed += Number(result.numUpdatedRows);
+    }
+    return sealed;
   }
 
   /** The active child node with this key, for a signed request; undefined when unknown or disabled. */

@@ -69,7 +69,7 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
     users: new UsersStore(db, caps.rowLocks),
     settings,
     feeds,
-    tasks: new MessageTasksStore(db, feeds),
+    tasks: new MessageTasksStore(db, feeds, openSecretBox),
     syncLogs: new SyncLogsStore(db, caps),
     allocations: new AllocationsStore(db, caps, leaseSettings, wake),
     articles: new ArticlesStore(db, caps, { batchSeconds: config.delivery.batch_seconds, maxArticles: config.delivery.max_articles }),

@@ -109,7 +109,11 @@ export class PostgresWakeChannel implements WakeChannel {
   private lost(client: pg.Client, error: Error): void {
     if (this.closed || (this.client !== undefined && this.client !== client)) return;
     if (this.client === client) this.client = undefined;
+    // A dead client can still emit (a late 'error' or 'end'); it must not reach lost() again, or a second reconnect
+    // could be scheduled while the first is connecting and leave an orphaned LISTEN client behind.
     client.removeAllListeners('end');
+    client.removeAllListeners('error');
+    client.removeAllListeners('notification');
     client.on('error', () => undefined);
     client.end().catch(() => undefined);
     if (this.reconnectTimer) return;

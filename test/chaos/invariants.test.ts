@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { checkInvariants, type AllocationFacts, type AttemptFacts, type RunFacts } from '../../chaos/lib/invariants.js';
 
 const NODE = { id: 'n1', name: 'chaos-a', loadFeeds: 0, maxCapacity: 2 };
-const done = (id: string, feed: string): AllocationFacts => ({ id, status: 'completed', nodeId: 'n1', attempt: 1, feedIds: [feed], feedCount: 1, availableAtMs: 0, runId: 'r1' });
+const done = (id: string, feed: string): AllocationFacts => ({ id, status: 'completed', nodeId: 'n1', attempt: 1, feedIds: [feed], feedCount: 1, availableAtMs: 0, runId: 'r1', dispatchedAtMs: 5 });
 const attempt = (id: number, allocationId: string, extra: Partial<AttemptFacts> = {}): AttemptFacts => ({ id, allocationId, attempt: 1, nodeId: 'n1', claimedAtMs: 10, startedAtMs: 11, endedAtMs: 12, outcome: 'completed', ...extra });
 
 /** A healthy end state: two allocations completed once each, every article stored. */

@@ -3,9 +3,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createCrossProcessWake, type CrossProcessWake } from '../../src/store/cross-process-wake.js';
 import type { Store } from '../../src/store/store.js';
 import type { WakeChannel } from '../../src/store/wake-channel.js';
-import { WAKE_CHANNEL_NAME } from '../../src/store/wake-postgres.js';
+import type pg from 'pg';
+import { PostgresWakeChannel, WAKE_CHANNEL_NAME } from '../../src/store/wake-postgres.js';
 import { describeEachStore } from '../helpers/databases.js';
 import { openTestStore } from '../helpers/store.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** Counts wakes and lets a test wait, with a deadline, until the count passes a mark. */
 function wakeCounter(channel: WakeChannel) {
@@ -99,4 +101,30 @@ describeEachStore('cross-process wake channel', (dialect) => {
     expect(warnings).toContain('LISTEN connection lost; reconnecting');
     counter.unsubscribe();
   });
+
+  it.runIf(dialect.variant.name === 'postgres')('a late error from a dead LISTEN client does not start a second LISTEN connection (PostgreSQL only)', async () => {
+    const channel = new PostgresWakeChannel(storeA.db, url, logger);
+    const internals = channel as unknown as { client: pg.Client | undefined; connecting: Promise<void> | undefined };
+    const listening = async (): Promise<number> => {
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike ${`listen ${WAKE_CHANNEL_NAME}%`}`.execute(storeB.db);
+      return rows[0]?.n ?? 0;
+    };
+    try {
+      await channel.ready();
+      const before = await listening();
+      const dead = internals.client as pg.Client;
+      dead.emit('error', new Error('connection reset (test)'));
+      // The late error arrives while the replacement is connecting: the window in which a second reconnect could start.
+      await waitFor('the reconnect to start', () => (internals.connecting !== undefined ? true : undefined), 10_000);
+      dead.emit('error', new Error('a late error from the dead client (test)'));
+      await channel.ready();
+      // Any second reconnect would be scheduled within the backoff (at most 5 s); wait past the first steps of it.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(internals.client).not.toBe(dead);
+      expect(await listening()).toBe(before);
+    } finally {
+      await channel.close();
+    }
+  });
 });
+
