@@ -1,29 +1,16 @@
 import type { Logger } from 'pino';
+import type { FeedResult, ReportCompletionBody, TaskStatusBody, UploadArticlesBody } from '../protocol/child-requests.js';
 import { PermanentFeedError, type Article, type Executor, type HttpValidators, type PackageFeed, type TaskPackage, type ValidatorCache } from '../executors/types.js';
 import type { GuardedFetch } from '../net/guarded-fetch.js';
 import { MAX_SKIPPED_REPORTED, screenArticles, type SkippedArticle } from './article-screen.js';
 import type { Delivery } from './delivery.js';
 import { describe } from './parent-client.js';
 import type { Semaphore } from './semaphore.js';
+import type { UploadAnswer } from '../protocol/parent-messages.js';
 
-/** Upload limits: the parent takes ≤ 500 articles and 2 MiB per request; stay well under both. */
+/** Upload limits: the parent takes ≤ 1,000 articles and 2 MiB per request (upload-articles); stay well under both. */
 export const UPLOAD_MAX_ARTICLES = 500;
 export const UPLOAD_MAX_BYTES = 900 * 1024;
-
-export type FeedResult = {
-  mp_id: string;
-  status: 'success' | 'failed';
-  article_count: number;
-  new_article_count?: number;
-  error?: string;
-  /** The validators this run got for the feed (PROTOCOL §3.2); the parent stores them with the completion. */
-  etag?: string | null;
-  last_modified?: string | null;
-  /** Failed for a reason retrying cannot fix (PermanentFeedError: 404, 410, not a feed, a refused address). */
-  permanent?: true;
-  /** Entries left out as unusable (first MAX_SKIPPED_REPORTED); the rest of the feed was uploaded. */
-  skipped?: SkippedArticle[];
-};
 
 type FeedRun = { feed: PackageFeed; articles: Article[]; error?: string; permanent?: true; skipped: SkippedArticle[] };
 
@@ -53,7 +40,7 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
   const allocationId = pkg.allocation_id;
   const dropped = (results: FeedResult[] = []): AllocationOutcome => ({ allocationId, outcome: 'dropped', results });
 
-  const started = await deps.delivery.send({ method: 'PUT', path: '/task-status', allocationId, body: { allocation_id: allocationId, attempt: pkg.attempt, status: 'executing', timestamp: now() } });
+  const started = await deps.delivery.send({ method: 'PUT', path: '/task-status', allocationId, body: { allocation_id: allocationId, attempt: pkg.attempt, status: 'executing', timestamp: now() } satisfies TaskStatusBody });
   if (started.kind === 'rejected') return dropped();
   log.info({ feeds: pkg.feeds.length }, 'allocation executing');
 
@@ -88,13 +75,13 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
     const errorMessage = results.map((r) => `${r.mp_id}: ${r.error}`).join('; ').slice(0, 2000);
     // Only when no feed could succeed on a retry does the parent fail the allocation at once.
     const retryable = !results.every((r) => r.permanent);
-    const body = { allocation_id: allocationId, attempt: pkg.attempt, status: 'failed', error_message: errorMessage, ...(retryable ? {} : { retryable }), timestamp: now() };
+    const body = { allocation_id: allocationId, attempt: pkg.attempt, status: 'failed', error_message: errorMessage, ...(retryable ? {} : { retryable }), timestamp: now() } satisfies TaskStatusBody;
     const sent = await deps.delivery.send({ method: 'PUT', path: '/task-status', allocationId, body });
     if (sent.kind === 'rejected') return dropped(results);
     log.warn({ error_message: errorMessage, retryable }, 'allocation failed: every feed failed');
     return { allocationId, outcome: 'failed', results };
   }
-  const report = { allocation_id: allocationId, attempt: pkg.attempt, task_id: pkg.task_id, results, article_count: articleCount, timestamp: now() };
+  const report = { allocation_id: allocationId, attempt: pkg.attempt, task_id: pkg.task_id, results, article_count: articleCount, timestamp: now() } satisfies ReportCompletionBody;
   const sent = await deps.delivery.send({ method: 'POST', path: '/report-completion', allocationId, body: report });
   if (sent.kind === 'rejected') return dropped(results);
   log.info({ articles: articleCount, failed_feeds: results.filter((r) => r.status === 'failed').length, queued: sent.kind === 'queued' }, 'allocation completed');
@@ -144,11 +131,11 @@ async function uploadArticles(
 ): Promise<{ newCount: number | undefined } | { error: string } | 'lease-gone'> {
   let newCount: number | undefined = 0;
   for (const batch of batchArticles(articles)) {
-    const sent = await delivery.send<{ received: number; new_count: number }>({
+    const sent = await delivery.send<UploadAnswer>({
       method: 'POST',
       path: '/upload-articles',
       allocationId,
-      body: { allocation_id: allocationId, attempt, articles: batch, timestamp: now() },
+      body: { allocation_id: allocationId, attempt, articles: batch, timestamp: now() } satisfies UploadArticlesBody,
     });
     if (sent.kind === 'rejected') return sent.error.leaseGone ? 'lease-gone' : { error: `parent rejected the articles: ${sent.error.message}` };
     newCount = sent.kind === 'delivered' && newCount !== undefined ? newCount + Number(sent.data?.new_count ?? 0) : undefined;

@@ -1,5 +1,5 @@
 /**
- * The allocation state machine (PROTOCOL §5) as one table of legal moves. store/allocations.ts is the only
+ * The allocation state machine (docs/protocol.md §5) as one table of legal moves. store/allocations.ts is the only
  * writer of `status`, and it asks this table which source states each move may start from.
  */
 export const AllocationStatus = Object.freeze({

@@ -1,22 +1,8 @@
+import type { FeedResult } from '../../protocol/child-requests.js';
 import type { AllocationTable } from '../tables.js';
 
-/**
- * One feed's result. `etag` / `last_modified`: the conditional-GET validators the child got for the feed (null: the
- * answer had none); the original child sends neither, and then the feed's stored validators stay as they are.
- */
-export type FeedResult = {
-  mp_id: string;
-  status: 'success' | 'failed';
-  article_count: number;
-  new_article_count?: number | undefined;
-  error?: string | null | undefined;
-  etag?: string | null | undefined;
-  last_modified?: string | null | undefined;
-  /** A failure retrying cannot fix. */
-  permanent?: boolean | undefined;
-  /** Entries left out as unusable; the rest of the feed was uploaded. */
-  skipped?: Array<{ id: string; reason: string }> | undefined;
-};
+/** One feed's result, as the child route checked it (docs/protocol.md §3.2; defined in src/protocol/). */
+export type { FeedResult };
 
 /** A feed's validators to store with an accepted completion: both replace what the feed held. */
 export type FeedValidators = { id: string; etag: string | null; last_modified: string | null };

@@ -148,7 +148,7 @@ function allocationRow(group: PlacementGroup, request: DispatchRequest, settings
     max_attempts: settings.maxAttempts,
     // Fresh work is claimable at once, whatever the claimer's clock says; only retry backoffs set a future time.
     available_at: 0,
-    // The claim order: work waits in line from the moment it became claimable (PROTOCOL §5).
+    // The claim order: work waits in line from the moment it became claimable (docs/protocol.md §5).
     claimable_at: request.nowMs,
     lease_expires_at: null,
     placement: group.reason.slice(0, 1000),

@@ -111,11 +111,15 @@ describeEachStore('claim, start and complete under failure and concurrency', (di
     // snapshot) and then waits for the row.
     const lock = await holdOpenTransaction(url, (trx) => sql`update allocations set lease_expires_at = lease_expires_at where id = ${row!.id}`.execute(trx));
     const completing = store.allocations.complete(row!.id, a, [], 0, t0 + 10);
-    await new Promise((r) => setTimeout(r, 300));
+    expect(await lock.waitUntilBlocking('the completion', /allocations/i)).not.toHaveLength(0);
     // Meanwhile work lands in the pool (a is full, so it is unassigned); its own wake finds a still full.
+    const wakesBeforeDispatch = wakes;
     await dispatch(store, await seedFeeds(store, 1, 'SECOND_'), t0 + 3);
     expect(await store.db.selectFrom('allocations').select('id').where('node_id', 'is', null).where('status', '=', 'pending').execute()).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 50));
+    // Every wake the dispatch causes has arrived (the local one at once; a polling channel's read of the new
+    // epoch in `ready`), so a wake counted from here on comes from the completion.
+    await (store.wake as { ready?: () => Promise<void> }).ready?.();
+    expect(wakes).toBeGreaterThan(wakesBeforeDispatch);
     wakes = 0;
     await lock.release();
     const completion = await completing;
