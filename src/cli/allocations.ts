@@ -1,14 +1,19 @@
 import { Option, type Command } from 'commander';
 import { ALL_STATUSES } from '../domain/allocation-states.js';
-import { notFound } from '../errors/cascade-error.js';
-import type { AllocationView } from '../store/allocations/views.js';
-import { integerOption, loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
+import type { AllocationView, AttemptView } from '../store/allocations/views.js';
+import { query, segment, withApiOptions, type ApiOptions } from './api-client.js';
+import { withApi } from './with-api.js';
+import { nodeByIdOrName } from './api-lookups.js';
+import { integerOption } from './context.js';
 import { formatAge, printFields, printJson, printLine, printTable } from './output.js';
 
-type ListOptions = CommonOptions & { task?: string; status?: string; node?: string; limit: number; offset: number };
+/** What GET /allocations/{id} answers: the allocation with its attempts. */
+type AllocationDetail = AllocationView & { attempts?: AttemptView[] };
+
+type ListOptions = ApiOptions & { task?: string; status?: string; node?: string; limit: number; offset: number };
 
 export function registerAllocations(program: Command): void {
-  withCommonOptions(
+  withApiOptions(
     program
       .command('allocations')
       .description('List allocations, newest first, optionally filtered by task, status or node.')
@@ -19,15 +24,14 @@ export function registerAllocations(program: Command): void {
       .option('--offset <n>', 'skip this many first', integerOption(0, Number.MAX_SAFE_INTEGER), 0),
     { json: true },
   ).action(async (options: ListOptions) => {
-    const config = loadCliConfig(options);
-    const { list, total } = await withStore(config, async (store) => {
-      const nodeId = options.node === undefined ? undefined : (await store.nodes.resolve(options.node)).id;
-      const filter = { task_id: options.task, status: options.status, node_id: nodeId };
-      // The store pages at most 200 rows at a time; a larger --limit reads several pages.
+    const { list, total } = await withApi(options, async (api) => {
+      const nodeId = options.node === undefined ? undefined : (await nodeByIdOrName(api, options.node)).id;
+      // The API pages at most 200 rows at a time; a larger --limit reads several pages.
       const rows: AllocationView[] = [];
       let found = 0;
       for (let offset = options.offset; rows.length < options.limit; ) {
-        const page = await store.allocations.views.list(filter, Math.min(200, options.limit - rows.length), offset);
+        const filter = { task_id: options.task, status: options.status, node_id: nodeId, limit: Math.min(200, options.limit - rows.length), offset };
+        const page = await api.call<{ list: AllocationView[]; total: number }>('GET', `/api/v1/cascade/allocations${query(filter)}`);
         found = page.total;
         rows.push(...page.list);
         offset += page.list.length;
@@ -45,15 +49,12 @@ export function registerAllocations(program: Command): void {
     if (total > list.length) printLine(`(${list.length} of ${total}; use --limit and --offset for more)`);
   });
 
-  const allocation = program.command('allocation').description('Inspect one allocation.');
-  withCommonOptions(allocation.command('show <id>').description('Show one allocation with its placement and attempt history.'), { json: true }).action(
-    async (id: string, options: CommonOptions) => {
-      const config = loadCliConfig(options);
-      const view = await withStore(config, async (store) => {
-        const found = await store.allocations.views.view(id);
-        if (!found) throw notFound('Allocation', id);
-        return found;
-      });
+  const allocation = program.command('allocation').description('Inspect, cancel or retry one allocation.');
+  registerMove(allocation, 'cancel', 'Cancel a pending, claimed or executing allocation (its node drops it; its feeds are free for the next dispatch).', 'cancelled');
+  registerMove(allocation, 'retry', 'Requeue a failed, timed-out or cancelled allocation (pending again, for any node with room).', 'requeued');
+  withApiOptions(allocation.command('show <id>').description('Show one allocation with its placement and attempt history.'), { json: true }).action(
+    async (id: string, options: ApiOptions) => {
+      const view = await withApi(options, (api) => api.call<AllocationDetail>('GET', `/api/v1/cascade/allocations/${segment(id)}`));
       if (options.json) return printJson(view);
       printFields([
         ['id', view.id],
@@ -82,6 +83,15 @@ export function registerAllocations(program: Command): void {
       );
     },
   );
+}
+
+/** `allocation cancel|retry ID`: one move of the allocation through the API, which keeps its state machine. */
+function registerMove(allocation: Command, move: 'cancel' | 'retry', description: string, done: string): void {
+  withApiOptions(allocation.command(`${move} <id>`).description(description), { json: true }).action(async (id: string, options: ApiOptions) => {
+    const view = await withApi(options, (api) => api.call<AllocationView>('POST', `/api/v1/cascade/allocations/${segment(id)}/${move}`));
+    if (options.json) return printJson(view);
+    printLine(`Allocation ${view.id} ${done}: now ${view.status} (attempt ${view.attempt} of ${view.max_attempts}).`);
+  });
 }
 
 function feedsCell(feedIds: readonly string[]): string {

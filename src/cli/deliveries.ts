@@ -1,14 +1,16 @@
 import { Option, type Command } from 'commander';
 import { ALL_DELIVERY_STATUSES } from '../domain/delivery-states.js';
-import { toDeliveryView } from '../store/deliveries/deliveries-store.js';
-import { integerOption, loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
+import type { DeliveryView } from '../store/deliveries/deliveries-store.js';
+import { query, segment, withApiOptions, type ApiOptions } from './api-client.js';
+import { withApi } from './with-api.js';
+import { integerOption } from './context.js';
 import { formatAge, printFields, printJson, printLine, printTable } from './output.js';
 
-type ListOptions = CommonOptions & { task?: string; status?: string; limit: number; offset: number };
+type ListOptions = ApiOptions & { task?: string; status?: string; limit: number; offset: number };
 
-/** `cascade deliveries` (list) and `cascade delivery redeliver ID`, straight on the store as the other commands. */
+/** `cascade deliveries` (list) and `cascade delivery redeliver ID`, through the API (local or --url). */
 export function registerDeliveries(program: Command): void {
-  withCommonOptions(
+  withApiOptions(
     program
       .command('deliveries')
       .description('List deliveries (notifications of new articles), newest first, optionally filtered by task or status.')
@@ -18,9 +20,8 @@ export function registerDeliveries(program: Command): void {
       .option('--offset <n>', 'skip this many first', integerOption(0, Number.MAX_SAFE_INTEGER), 0),
     { json: true },
   ).action(async (options: ListOptions) => {
-    const config = loadCliConfig(options);
-    const { list, total } = await withStore(config, (store) => store.deliveries.list({ task_id: options.task, status: options.status }, options.limit, options.offset));
-    const views = list.map(toDeliveryView);
+    const path = `/api/v1/deliveries${query({ task_id: options.task, status: options.status, limit: options.limit, offset: options.offset })}`;
+    const { list: views, total } = await withApi(options, (api) => api.call<{ list: DeliveryView[]; total: number }>('GET', path));
     if (options.json) return printJson({ list: views, total, limit: options.limit, offset: options.offset });
     if (views.length === 0) return printLine(total === 0 ? 'No deliveries match.' : `No deliveries at offset ${options.offset} (total ${total}).`);
     printTable(
@@ -31,10 +32,9 @@ export function registerDeliveries(program: Command): void {
   });
 
   const delivery = program.command('delivery').description('Act on one delivery.');
-  withCommonOptions(delivery.command('redeliver <id>').description('Send a delivered or failed delivery again (same id, attempts start over).'), { json: true }).action(
-    async (id: string, options: CommonOptions) => {
-      const config = loadCliConfig(options);
-      const view = toDeliveryView(await withStore(config, (store) => store.deliveries.redeliver(id, Date.now())));
+  withApiOptions(delivery.command('redeliver <id>').description('Send a delivered or failed delivery again (same id, attempts start over).'), { json: true }).action(
+    async (id: string, options: ApiOptions) => {
+      const view = await withApi(options, (api) => api.call<DeliveryView>('POST', `/api/v1/deliveries/${segment(id)}/redeliver`));
       if (options.json) return printJson(view);
       printFields([
         ['id', view.id],

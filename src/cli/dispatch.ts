@@ -1,31 +1,21 @@
 import type { Command } from 'commander';
-import { Dispatcher, type DispatchSummary } from '../dispatch/dispatcher.js';
-import { NodeNotifier } from '../dispatch/node-notifier.js';
-import { createLogger } from '../logger.js';
-import { networkPolicy } from '../net/address-policy.js';
-import { createGuardedFetch } from '../net/guarded-fetch.js';
-import { loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
+import type { DispatchSummary } from '../dispatch/dispatcher.js';
+import { query, withApiOptions, type ApiOptions } from './api-client.js';
+import { withApi } from './with-api.js';
 import { printFields, printJson, printLine } from './output.js';
 
-type DispatchOptions = CommonOptions & { task?: string };
+type DispatchOptions = ApiOptions & { task?: string };
 
 export function registerDispatch(program: Command): void {
-  withCommonOptions(
+  withApiOptions(
     program
       .command('dispatch')
       .description('Dispatch one task (--task) or every enabled task now, like POST /dispatch-task.')
       .option('--task <id>', 'the message task to dispatch (default: every enabled task)'),
     { json: true },
   ).action(async (options: DispatchOptions) => {
-    const config = loadCliConfig(options);
-    // Nodes with an api_url hear of their new work before the command exits (each notify waits 2 s at most).
-    const logger = createLogger(config.log_level === 'info' ? 'warn' : config.log_level, process.stderr, config.log_format);
-    const summary = await withStore(config, async (store) => {
-      const notifier = new NodeNotifier(store, logger, createGuardedFetch(networkPolicy(config.network)));
-      const result = await new Dispatcher(store, config.dispatch, undefined, notifier).run({ taskId: options.task, trigger: 'cli' });
-      await notifier.settled();
-      return result;
-    });
+    // Locally, nodes with an api_url hear of their new work before the command exits (api-local.ts waits for it).
+    const summary = await withApi(options, (api) => api.call<DispatchSummary>('POST', `/api/v1/cascade/dispatch-task${query({ task_id: options.task })}`));
     if (options.json) return printJson(summary);
     printSummary(summary);
   });

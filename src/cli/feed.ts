@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { subscriptionUrls, type SubscriptionTarget } from '../feeds-out/subscription-urls.js';
-import { jwtSecret } from '../parent/parent.js';
+import { jwtSecret } from '../parent/parent-services.js';
 import { loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
 import { CommandFailed } from './errors.js';
 import { printJson, printLine } from './output.js';

@@ -4,6 +4,7 @@ import { createProgram, runCli } from './program.js';
 
 type Register = (program: Command) => void;
 
+const loadLogin = async (): Promise<Register> => (await import('./login.js')).registerLogin;
 const loadDeliveries = async (): Promise<Register> => (await import('./deliveries.js')).registerDeliveries;
 
 /** Every command group, each in its own file registering itself: add one line. */
@@ -19,6 +20,9 @@ const GROUPS: Readonly<Record<string, () => Promise<Register>>> = {
   deliveries: loadDeliveries,
   delivery: loadDeliveries,
   feed: async () => (await import('./feed.js')).registerFeed,
+  login: loadLogin,
+  logout: loadLogin,
+  status: async () => (await import('./status.js')).registerStatus,
   child: async () => (await import('./child.js')).registerChild,
   demo: async () => (await import('./demo.js')).registerDemo,
   migrate: async () => (await import('./migrate.js')).registerMigrate,

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.js';
 import { CascadeError } from '../errors/cascade-error.js';
+import { ApiError } from './api-client.js';
 import { CommandFailed, ExitCode, UsageError } from './errors.js';
 import { printError } from './output.js';
 
@@ -51,6 +52,11 @@ function reportError(error: unknown): number {
   if (error instanceof UsageError) {
     printError(`cascade: ${error.message}`);
     return ExitCode.usage;
+  }
+  if (error instanceof ApiError) {
+    // The API's message is the one to show (it names the problem and the fix); a rejected input is a usage error.
+    printError(`cascade: ${error.message}`);
+    return error.isUsageError ? ExitCode.usage : ExitCode.failure;
   }
   if (error instanceof CommandFailed || error instanceof CascadeError) {
     printError(`cascade: ${error.message}`);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { JwtSigner, type UserRole } from '../auth/jwt.js';
 import { randomToken } from '../auth/secrets.js';
-import { JWT_KEY_SETTING, jwtSecret } from '../parent/parent.js';
+import { JWT_KEY_SETTING, jwtSecret } from '../parent/parent-services.js';
 import { integerOption, loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
 import { CommandFailed } from './errors.js';
 import { printJson, printLine } from './output.js';

@@ -1,21 +1,20 @@
 import { Option, type Command } from 'commander';
-import { hashPassword } from '../auth/secrets.js';
 import type { UserRole } from '../auth/jwt.js';
-import { notFound } from '../errors/cascade-error.js';
-import type { Store } from '../store/store.js';
 import type { UserView } from '../store/users.js';
-import { loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
+import { segment, withApiOptions, type ApiOptions } from './api-client.js';
+import { withApi } from './with-api.js';
+import { userByName } from './api-lookups.js';
 import { UsageError } from './errors.js';
 import { printJson, printLine, printTable } from './output.js';
 import { chosenPassword, givenPassword } from './passwords.js';
 
-type PasswordOptions = CommonOptions & { password?: string; passwordStdin?: boolean };
+type PasswordOptions = ApiOptions & { password?: string; passwordStdin?: boolean };
 type AddOptions = PasswordOptions & { role: UserRole };
 
 export function registerUser(program: Command): void {
   const user = program.command('user').description('Manage the users who log in to the management API.');
 
-  withCommonOptions(
+  withApiOptions(
     user
       .command('add <name>')
       .description('Create a user; without --password a random one is printed once.')
@@ -25,26 +24,22 @@ export function registerUser(program: Command): void {
     { json: true },
   ).action(async (name: string, options: AddOptions) => {
     assertUsername(name);
-    const config = loadCliConfig(options);
     const given = await givenPassword({ flag: '--password', value: options.password, stdin: options.passwordStdin, envName: 'CASCADE_PASSWORD' });
     const { password, generated } = chosenPassword(given.value, given.source);
-    const created = await withStore(config, async (store) =>
-      store.users.create({ username: name, passwordHash: await hashPassword(password), role: options.role }),
-    );
+    const created = await withApi(options, (api) => api.call<UserView>('POST', '/api/v1/users', { username: name, password, role: options.role }));
     if (options.json) return printJson(generated ? { ...created, password } : created);
     printLine(`User '${created.username}' created with role ${created.role}.`);
     if (generated) printPassword(password);
   });
 
-  withCommonOptions(user.command('list').description('List users and their roles.'), { json: true }).action(async (options: CommonOptions) => {
-    const config = loadCliConfig(options);
-    const users = await withStore(config, allUsers);
+  withApiOptions(user.command('list').description('List users and their roles.'), { json: true }).action(async (options: ApiOptions) => {
+    const users = await withApi(options, (api) => api.listAll<UserView>('/api/v1/users'));
     if (options.json) return printJson(users);
     if (users.length === 0) return printLine('No users yet. Run `cascade init` to create the admin user.');
     printTable(['USERNAME', 'ROLE', 'ACTIVE', 'ID', 'CREATED'], users.map((u) => [u.username, u.role, u.is_active ? 'yes' : 'no', u.id, u.created_at ?? '-']));
   });
 
-  withCommonOptions(
+  withApiOptions(
     user
       .command('passwd <name>')
       .description("Set a user's password; without --password a random one is printed once.")
@@ -52,27 +47,40 @@ export function registerUser(program: Command): void {
       .option('--password-stdin', 'read the new password from the first line of standard input'),
     { json: true },
   ).action(async (name: string, options: PasswordOptions) => {
-    const config = loadCliConfig(options);
     const given = await givenPassword({ flag: '--password', value: options.password, stdin: options.passwordStdin, envName: 'CASCADE_PASSWORD' });
     const { password, generated } = chosenPassword(given.value, given.source);
-    const updated = await withStore(config, async (store) => {
-      const row = await store.users.findByUsername(name);
-      if (!row) throw notFound('User', name);
-      return store.users.update(row.id, { passwordHash: await hashPassword(password) });
-    });
+    const updated = await withApi(options, async (api) => api.call<UserView>('PUT', `/api/v1/users/${segment((await userByName(api, name)).id)}`, { password }));
     if (options.json) return printJson(generated ? { ...updated, password } : updated);
     printLine(`Password of '${updated.username}' changed. Tokens issued before no longer work.`);
     if (generated) printPassword(password);
   });
-}
 
-async function allUsers(store: Store): Promise<UserView[]> {
-  const users: UserView[] = [];
-  for (let offset = 0; ; offset += 200) {
-    const { list, total } = await store.users.list(200, offset);
-    users.push(...list);
-    if (list.length === 0 || users.length >= total) return users;
-  }
+  // The parent refuses to disable or remove the last active admin (store/users.ts changeKeepingAnAdmin), local or remote.
+  withApiOptions(user.command('disable <name>').description('Stop a user from logging in; tokens issued before stop working at once.'), { json: true }).action(
+    async (name: string, options: ApiOptions) => {
+      const updated = await withApi(options, async (api) => api.call<UserView>('PUT', `/api/v1/users/${segment((await userByName(api, name)).id)}`, { is_active: false }));
+      if (options.json) return printJson(updated);
+      printLine(`User '${updated.username}' disabled; its tokens no longer work.`);
+    },
+  );
+
+  withApiOptions(user.command('enable <name>').description('Let a disabled user log in again (its old tokens stay invalid).'), { json: true }).action(
+    async (name: string, options: ApiOptions) => {
+      const updated = await withApi(options, async (api) => api.call<UserView>('PUT', `/api/v1/users/${segment((await userByName(api, name)).id)}`, { is_active: true }));
+      if (options.json) return printJson(updated);
+      printLine(`User '${updated.username}' enabled; it must log in again.`);
+    },
+  );
+
+  withApiOptions(user.command('remove <name>').description('Delete a user.'), { json: true }).action(async (name: string, options: ApiOptions) => {
+    const removed = await withApi(options, async (api) => {
+      const found = await userByName(api, name);
+      await api.call<null>('DELETE', `/api/v1/users/${segment(found.id)}`);
+      return found;
+    });
+    if (options.json) return printJson({ removed: true, user: removed });
+    printLine(`User '${removed.username}' removed.`);
+  });
 }
 
 function assertUsername(name: string): void {

@@ -75,6 +75,11 @@ export class UsersStore {
     if (Number(result.numDeletedRows) === 0) throw notFound('User', id);
   }
 
+  /** The oldest active admin: whom the CLI acts as on the local store (cli/api-local.ts). */
+  async firstActiveAdmin(): Promise<UserTable | undefined> {
+    return this.db.selectFrom('users').selectAll().where('role', '=', 'admin').where('is_active', '=', 1).orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
+  }
+
   async countAdmins(): Promise<number> {
     const row = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('role', '=', 'admin').where('is_active', '=', StoredFlag.on).executeTakeFirstOrThrow();
     return Number(row.n);

@@ -107,6 +107,7 @@ describeEachStore('API surface: 404s, prefixes, login, OpenAPI', (dialect) => {
       ['/api/v1/users', 'post'],
       ['/api/v1/users/{id}', 'delete'],
       ['/api/v1/cascade/sync-logs', 'get'],
+      ['/api/v1/cascade/status', 'get'],
       ['/api/v1/cascade/nodes/{id}/test-connection', 'post'],
       ['/api/v1/cascade/feeds', 'get'],
       ['/api/v1/cascade/message-tasks', 'get'],
@@ -114,6 +115,7 @@ describeEachStore('API surface: 404s, prefixes, login, OpenAPI', (dialect) => {
     ];
     for (const [path, method] of expected) expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
     expect(doc.paths['/api/v1/feeds']?.get).toMatchObject({ security: [{ bearer: [] }] });
+    expect(doc.paths['/api/v1/cascade/status']?.get).toMatchObject({ security: [{ bearer: [] }] });
     expect(doc.paths['/api/v1/cascade/report-result']?.post).toMatchObject({ security: [{ aksk: [] }] });
     // Each (path, method) is an object key, so it cannot repeat; also no path differs from another only by prefix.
     expect(new Set(paths.map((path) => path.replace('/api/v1/wx/', '/api/v1/'))).size).toBe(paths.length);

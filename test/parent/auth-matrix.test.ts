@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachStore } from '../helpers/databases.js';
 import { JwtSigner } from '../../src/auth/jwt.js';
-import { jwtSecret } from '../../src/parent/parent.js';
+import { jwtSecret } from '../../src/parent/parent-services.js';
 import { api, type ApiOptions, type ApiResponse } from '../helpers/http.js';
 import { ADMIN, startTestParent, type TestParent } from '../helpers/parent.js';
 

@@ -16,16 +16,35 @@ function makeAjv(coerceTypes: boolean): Ajv {
 const bodyAjv = makeAjv(false);
 const textAjv = makeAjv(true);
 
-export function installValidation(app: FastifyInstance): void {
+/**
+ * `eager` (the listening parent) compiles every route's schemas while the app gets ready, so a broken schema stops
+ * the start; `on-first-use` (the CLI's in-process app, which serves one or two requests) compiles a schema when a
+ * request first needs it: the same validators, without compiling a hundred that the command never calls.
+ */
+export type SchemaCompilation = 'eager' | 'on-first-use';
+
+export function installValidation(app: FastifyInstance, compilation: SchemaCompilation = 'eager'): void {
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const ajv = httpPart === 'body' ? bodyAjv : textAjv;
-    return rejectingNulAndDepth(ajv.compile(schema as object) as Validator);
+    const build = (): Validator => rejectingNulAndDepth(ajv.compile(schema as object) as Validator);
+    return compilation === 'eager' ? build() : onFirstUse(build);
   });
   app.setSchemaErrorFormatter((errors, dataVar) => validationFailed(mergeByPath((errors as ErrorObject[]).map((e) => ({ error: e, detail: toDetail(e, dataVar) })))));
 }
 
 /** Ajv's synchronous validator (no schema here is `$async`). */
 type Validator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null | undefined };
+
+function onFirstUse(build: () => Validator): Validator {
+  let compiled: Validator | undefined;
+  const validate: Validator = (data: unknown) => {
+    compiled ??= build();
+    const valid = compiled(data);
+    validate.errors = compiled.errors;
+    return valid;
+  };
+  return validate;
+}
 
 /** Deepest nesting of arrays and objects a request may have; no route needs more than a few levels. */
 const MAX_NESTING_DEPTH = 32;

@@ -9,6 +9,7 @@ import { feedRoutes } from './admin/feeds.js';
 import { messageTaskRoutes } from './admin/message-tasks.js';
 import { nodeRoutes } from './admin/nodes.js';
 import { schedulerRoutes } from './admin/scheduler.js';
+import { statusRoutes } from './admin/status.js';
 import { syncLogRoutes } from './admin/sync-logs.js';
 import { userRoutes } from './admin/users.js';
 import { childSyncRoutes } from './child/sync.js';
@@ -34,6 +35,7 @@ export async function apiRoutes(app: FastifyInstance, { legacyAlias = false }: A
   await app.register(allocationRoutes, { prefix: '/cascade' });
   await app.register(schedulerRoutes, { prefix: '/cascade' });
   await app.register(syncLogRoutes, { prefix: '/cascade' });
+  await app.register(statusRoutes, { prefix: '/cascade' });
   await app.register(activityRoutes, { prefix: '/cascade' });
   await app.register(childWorkRoutes, { prefix: '/cascade' });
   await app.register(childSyncRoutes, { prefix: '/cascade' });
