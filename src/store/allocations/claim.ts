@@ -21,7 +21,7 @@ import type { TaskPackage } from './views.js';
  * double-claiming.
  */
 export async function claimAllocations(store: ClaimStore, nodeId: string, max: number, nowMs: number): Promise<ClaimResult> {
-  if (!store.caps.writableCtes) return claimInTransaction(store, nodeId, max, nowMs, { ownClaimed: false });
+  if (!store.caps.singleStatements) return claimInTransaction(store, nodeId, max, nowMs, { ownClaimed: false });
   // PostgreSQL: the node's own pre-assigned work in one statement, with its packages; the transaction only for
   // what is left.
   const own = await claimOwnInOneStatement(store.db, store.settings, nodeId, max, nowMs);

@@ -65,7 +65,7 @@ export class AllocationMoves {
 
   /** claimed → executing; extends the lease. */
   async start(id: string, actor: NodeActor, nowMs: number): Promise<AllocationTable> {
-    if (this.caps.writableCtes) {
+    if (this.caps.singleStatements) {
       const moved = await startInOneStatement(this.db, this.settings, id, actor, nowMs);
       if (moved) return moved;
     }
@@ -75,8 +75,8 @@ export class AllocationMoves {
   /** executing → completed, with per-feed results applied to the feeds and a sync log row. */
   async complete(id: string, actor: NodeActor, results: readonly FeedResult[], reportedArticleCount: number, nowMs: number): Promise<Completion> {
     const plan = planCompletion(results, reportedArticleCount);
-    if (this.caps.writableCtes) {
-      const done = await completeInOneStatement(this.db, id, actor, plan, nowMs);
+    if (this.caps.singleStatements) {
+      const done = await completeInOneStatement(this.db, this.settings, id, actor, plan, nowMs);
       if (done) return { ...done, moved: true };
     }
     let moved = false;
