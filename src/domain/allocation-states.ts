@@ -93,7 +93,13 @@ export type MoveEffects = {
   readonly times: Readonly<Partial<Record<'claimed_at' | 'started_at' | 'completed_at', 'now' | 'clear'>>>;
 };
 
-export type MoveSpec = { readonly from: readonly AllocationStatus[]; readonly to: AllocationStatus; readonly why: string } & MoveEffects;
+export type MoveSpec = {
+  readonly from: readonly AllocationStatus[];
+  readonly to: AllocationStatus;
+  readonly why: string;
+  /** Only for rows without a holder (unassigned pool work). */
+  readonly unassignedOnly?: true;
+} & MoveEffects;
 
 const requeue = { holder: 'pool', load: 'free', stampsNodeSync: false, liveFeeds: 'keep', lease: 'clear', attempt: 'next', times: { claimed_at: 'clear', started_at: 'clear' } } as const;
 const end = { holder: 'keep', load: 'free', stampsNodeSync: false, liveFeeds: 'drop', lease: 'clear', attempt: 'same', times: { completed_at: 'now' } } as const;
@@ -137,7 +143,7 @@ export const MOVES: Readonly<Record<Move, MoveSpec>> = Object.freeze({
   },
   split: {
     why: 'unassigned pending work no active node can hold is cancelled; its parts, inserted with it, take its live feeds',
-    from: ['pending'], to: 'cancelled',
+    from: ['pending'], to: 'cancelled', unassignedOnly: true,
     holder: 'keep', load: 'keep', stampsNodeSync: false, history: { kind: 'keep' }, liveFeeds: 'handOver', lease: 'keep', attempt: 'same', times: { completed_at: 'now' },
   },
 } satisfies Record<Move, MoveSpec>);
