@@ -37,11 +37,12 @@ export type AttemptOutcome = (typeof AttemptOutcome)[keyof typeof AttemptOutcome
 /** Why a held allocation was taken from its holder by the sweeper or a heartbeat (expireRetry, expireFinal). */
 export const EXPIRY_OUTCOMES = [AttemptOutcome.leaseExpired, AttemptOutcome.claimTimeout, AttemptOutcome.notHeld] as const;
 
-/** Requeue reasons the metrics count (`cascade_requeues_total{reason}`): the expiry outcomes, and a release. */
+/** Requeue reasons the metrics count (`cascade_requeues_total{reason}`): the expiry outcomes, and the releases. */
 export const RequeueReason = Object.freeze({
   leaseExpired: AttemptOutcome.leaseExpired,
   claimTimeout: AttemptOutcome.claimTimeout,
   notHeld: AttemptOutcome.notHeld,
+  nodeOffline: 'node_offline',
   preassignedUnclaimed: 'preassigned_unclaimed',
 } as const);
 

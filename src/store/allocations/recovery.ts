@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { AttemptOutcome, HELD_STATUSES, LIVE_STATUSES, type EXPIRY_OUTCOMES } from '../../domain/allocation-states.js';
-import { onlineSince } from '../../domain/node-liveness.js';
+import { NodeType, onlineSince } from '../../domain/node-liveness.js';
 import { nodeIsSuspect } from '../node-liveness-sql.js';
 import { CascadeError } from '../../errors/cascade-error.js';
 import type { Capabilities } from '../capabilities.js';
+import { StoredFlag } from '../stored-flag.js';
 import type { AllocationTable, Database } from '../tables.js';
 import { chunk, parseJson } from '../time.js';
 import { move, requeueValues } from './moves.js';
@@ -123,7 +124,7 @@ export class AllocationRecovery {
       .select(['allocations.node_id as node_id', 'nodes.name as name'])
       .where('allocations.status', '=', 'pending')
       .where((eb) =>
-        eb.or([eb('nodes.is_active', '=', 0), eb('nodes.last_heartbeat_at', 'is', null), eb('nodes.last_heartbeat_at', '<', since), nodeIsSuspect(nowMs, suspectAfterBeats)]),
+        eb.or([eb('nodes.is_active', '=', StoredFlag.off), eb('nodes.last_heartbeat_at', 'is', null), eb('nodes.last_heartbeat_at', '<', since), nodeIsSuspect(nowMs, suspectAfterBeats)]),
       )
       .groupBy(['allocations.node_id', 'nodes.name'])
       .execute();
@@ -175,7 +176,7 @@ export class AllocationRecovery {
    * a note naming its parts; the parts keep its attempt and run. Returns how many were split.
    */
   async splitOversizedPool(nowMs: number): Promise<number> {
-    const largest = await this.db.selectFrom('nodes').select((eb) => eb.fn.max('max_capacity').as('n')).where('node_type', '=', 1).where('is_active', '=', 1).executeTakeFirst();
+    const largest = await this.db.selectFrom('nodes').select((eb) => eb.fn.max('max_capacity').as('n')).where('node_type', '=', NodeType.child).where('is_active', '=', StoredFlag.on).executeTakeFirst();
     const fit = largest?.n === null || largest?.n === undefined ? 0 : Number(largest.n);
     if (fit < 1) return 0;
     const oversized = await this.db.selectFrom('allocations').select('id').where('status', '=', 'pending').where('node_id', 'is', null).where('feed_count', '>', fit).limit(100).execute();
@@ -213,8 +214,8 @@ export class AllocationRecovery {
       const node = await trx.selectFrom('nodes').select(['id', 'name', 'node_type']).where('id', '=', nodeId).$if(this.caps.rowLocks, (q) => q.forUpdate()).executeTakeFirst();
       if (!node) throw new CascadeError('NOT_FOUND', `Node '${nodeId}' does not exist.`);
       // The API and the CLI both delete through here, so neither can remove the record the parent stands for.
-      if (Number(node.node_type) === 0) {
-        const parents = await trx.selectFrom('nodes').select((eb) => eb.fn.countAll<number>().as('n')).where('node_type', '=', 0).executeTakeFirstOrThrow();
+      if (Number(node.node_type) === NodeType.parent) {
+        const parents = await trx.selectFrom('nodes').select((eb) => eb.fn.countAll<number>().as('n')).where('node_type', '=', NodeType.parent).executeTakeFirstOrThrow();
         if (Number(parents.n) <= 1) throw new CascadeError('CONFLICT', `Node '${node.name}' is the only parent node record; it cannot be deleted.`);
       }
       await releasePending(trx, this.caps, this.settings, nodeId, `released from ${node.name}, which was deleted`, nowMs);
