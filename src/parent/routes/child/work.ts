@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { RequeueReason } from '../../../domain/allocation-states.js';
 import { CascadeError } from '../../../errors/cascade-error.js';
 import { AllocationReports } from '../../../services/allocation-reports.js';
 import { toAllocationView } from '../../../store/allocations/views.js';
@@ -59,7 +60,7 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
       const { extended, requeued, timedOut } = held
         ? await store.allocations.reconcileHeld(node.id, held, config.dispatch.held_grace_seconds, now)
         : { extended: await store.allocations.extendLeases(node.id, now), requeued: 0, timedOut: 0 };
-      if (requeued > 0) metrics.requeues.inc({ reason: 'not_held' }, requeued);
+      if (requeued > 0) metrics.requeues.inc({ reason: RequeueReason.notHeld }, requeued);
       if (timedOut > 0) metrics.timeouts.inc(timedOut);
       if (requeued + timedOut > 0) request.log.warn({ node_id: node.id, requeued, timed_out: timedOut }, 'heartbeat left out allocations the node held; requeued them');
       return ok({
