@@ -1,7 +1,8 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { NotifyMessage } from '../protocol/parent-messages.js';
 
 /**
- * The parent's wake-up call to a child (PROTOCOL §3.3): `POST /api/v1/cascade/notify` with a JSON body signed by
+ * The parent's wake-up call to a child (docs/protocol.md §3.3): `POST /api/v1/cascade/notify` with a JSON body signed by
  * HMAC-SHA256 under the node's notify key. The body carries its own `timestamp` and a `nonce`, so the signature
  * covers both: a captured call cannot be replayed after the window, nor twice inside it.
  */
@@ -9,7 +10,6 @@ export const NOTIFY_SIGNATURE_HEADER = 'x-cascade-signature';
 /** How far a notify's timestamp may be from the child's clock, either way. */
 const NOTIFY_WINDOW_MS = 5 * 60_000;
 
-export type NotifyMessage = { type: 'new_task'; allocation_id: string; feed_count: number; timestamp: string; nonce: string };
 
 export function notifySignature(key: string, body: string): string {
   return `sha256=${createHmac('sha256', key).update(body, 'utf8').digest('hex')}`;

@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * Signed child requests (PROTOCOL §2.2), next to the plain `AK-SK <key>:<secret>` header:
+ * Signed child requests (docs/protocol.md §1.4), next to the plain `AK-SK <key>:<secret>` header:
  *
  *   Authorization: AK-SK-HMAC key=<api_key>, ts=<unix seconds>, nonce=<16-64 of [A-Za-z0-9_-]>, sig=<hex>
  *

@@ -240,6 +240,7 @@ export class ChildAgent {
       logger: this.options.logger,
       signal: this.executorAbort.signal,
       fetch: this.outboundFetch,
+      retryAfter: { maxWaitMs: this.options.settings.retryAfterMaxMs, reserveMs: this.options.settings.fetchTimeoutMs },
     })
       .catch((error: unknown): AllocationOutcome => {
         this.options.logger.error({ allocation_id: pkg.allocation_id, reason: describe(error) }, 'allocation crashed');

@@ -3,7 +3,7 @@ import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { isLoopback } from '../domain/loopback.js';
 import { resolveChildSettings } from './child-settings.js';
-import type { HeartbeatAnswer } from './heartbeat.js';
+import type { HeartbeatAnswer } from '../protocol/parent-messages.js';
 import { NO_RETRY, ParentClient, ParentRejection, describe } from './parent-client.js';
 
 export type ChildCheckResult = {

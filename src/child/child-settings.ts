@@ -34,6 +34,8 @@ export type ChildSettings = {
   callbackUrl: string | undefined;
   fetchTimeoutMs: number;
   fetchMaxBytes: number;
+  /** `cascade.retry_after_max_seconds`: the longest feed `Retry-After` waited out within an attempt; 0: never. */
+  retryAfterMaxMs: number;
   /** 0: no health endpoint. */
   healthPort: number;
   /** What feed fetches (and their redirects) may reach: `network.allow_private`, `network.allow_cidrs`. */
@@ -84,6 +86,7 @@ export function resolveChildSettings(config: Readonly<Config>): ChildSettings {
     callbackUrl: c.callback_url,
     fetchTimeoutMs: c.fetch_timeout_seconds * 1000,
     fetchMaxBytes: c.fetch_max_bytes,
+    retryAfterMaxMs: c.retry_after_max_seconds * 1000,
     healthPort: c.health_port,
     networkPolicy: networkPolicy(config.network),
   };

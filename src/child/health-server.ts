@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { NOTIFY_SIGNATURE_HEADER, NonceMemory, verifyNotify, type NotifyMessage } from '../auth/notify-signature.js';
+import { NOTIFY_SIGNATURE_HEADER, NonceMemory, verifyNotify } from '../auth/notify-signature.js';
+import type { NotifyMessage } from '../protocol/parent-messages.js';
 
 export type HealthStatus = { state: string; in_flight_allocations: number; in_flight_feeds: number; outbox: number };
 

@@ -1,23 +1,12 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import type { HeartbeatBody } from '../protocol/child-requests.js';
+import type { HeartbeatAnswer } from '../protocol/parent-messages.js';
 import { backoffDelayMs } from './backoff.js';
 import { NO_RETRY, ParentRejection, describe, type ParentClient } from './parent-client.js';
 
 /** Longest pause between heartbeats while the parent does not answer. */
 const MAX_BACKOFF_MS = 60_000;
-
-export type HeartbeatAnswer = {
-  status: string;
-  node_id: string;
-  node_name?: string;
-  server_time: string;
-  offline_after_s: number;
-  leases_extended: number;
-  /** Allocations the parent requeued because this heartbeat did not list them (absent from older parents). */
-  released_unlisted?: number;
-  /** The node's `max_capacity` (absent from parents before it was added). */
-  max_capacity?: number;
-};
 
 export type HeartbeatOptions = {
   client: ParentClient;
@@ -94,7 +83,7 @@ export class Heartbeat {
           heartbeat_interval_s: Math.max(1, Math.round(this.options.intervalMs / 1000)),
           version: this.options.version,
           hostname: hostname(),
-        },
+        } satisfies HeartbeatBody,
         retry: NO_RETRY,
       });
       this.failures = 0;

@@ -1,31 +1,20 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { PermanentFeedError, type Article, type Executor, type HttpValidators, type PackageFeed, type TaskPackage, type ValidatorCache } from '../executors/types.js';
+import type { FeedResult, ReportCompletionBody, TaskStatusBody, UploadArticlesBody } from '../protocol/child-requests.js';
+import { PermanentFeedError, RetryLaterError, type Article, type Executor, type HttpValidators, type PackageFeed, type TaskPackage, type ValidatorCache } from '../executors/types.js';
 import type { GuardedFetch } from '../net/guarded-fetch.js';
 import { MAX_SKIPPED_REPORTED, screenArticles, type SkippedArticle } from './article-screen.js';
 import type { Delivery } from './delivery.js';
 import { describe } from './parent-client.js';
+import { decideRetryAfter, type RetryAfterBudget } from './retry-after-policy.js';
 import type { Semaphore } from './semaphore.js';
+import type { UploadAnswer } from '../protocol/parent-messages.js';
 
-/** Upload limits: the parent takes ≤ 500 articles and 2 MiB per request; stay well under both. */
+/** Upload limits: the parent takes ≤ 1,000 articles and 2 MiB per request (upload-articles); stay well under both. */
 export const UPLOAD_MAX_ARTICLES = 500;
 export const UPLOAD_MAX_BYTES = 900 * 1024;
 
-export type FeedResult = {
-  mp_id: string;
-  status: 'success' | 'failed';
-  article_count: number;
-  new_article_count?: number;
-  error?: string;
-  /** The validators this run got for the feed (PROTOCOL §3.2); the parent stores them with the completion. */
-  etag?: string | null;
-  last_modified?: string | null;
-  /** Failed for a reason retrying cannot fix (PermanentFeedError: 404, 410, not a feed, a refused address). */
-  permanent?: true;
-  /** Entries left out as unusable (first MAX_SKIPPED_REPORTED); the rest of the feed was uploaded. */
-  skipped?: SkippedArticle[];
-};
-
-type FeedRun = { feed: PackageFeed; articles: Article[]; error?: string; permanent?: true; skipped: SkippedArticle[] };
+type FeedRun = { feed: PackageFeed; articles: Article[]; error?: string; permanent?: true; skipped: SkippedArticle[]; retryAfterMs?: number };
 
 export type AllocationOutcome = {
   allocationId: string;
@@ -43,6 +32,8 @@ export type RunAllocationDeps = {
   signal: AbortSignal;
   /** The executors' `fetch`: every connection checked by the network policy. */
   fetch: GuardedFetch;
+  /** How long a feed's `Retry-After` may be waited out within the attempt (the lease comes from the package). */
+  retryAfter: Omit<RetryAfterBudget, 'leaseExpiresAtMs'>;
 };
 
 const now = (): string => new Date().toISOString();
@@ -53,12 +44,12 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
   const allocationId = pkg.allocation_id;
   const dropped = (results: FeedResult[] = []): AllocationOutcome => ({ allocationId, outcome: 'dropped', results });
 
-  const started = await deps.delivery.send({ method: 'PUT', path: '/task-status', allocationId, body: { allocation_id: allocationId, attempt: pkg.attempt, status: 'executing', timestamp: now() } });
+  const started = await deps.delivery.send({ method: 'PUT', path: '/task-status', allocationId, body: { allocation_id: allocationId, attempt: pkg.attempt, status: 'executing', timestamp: now() } satisfies TaskStatusBody });
   if (started.kind === 'rejected') return dropped();
   log.info({ feeds: pkg.feeds.length }, 'allocation executing');
 
   const validators = packageValidators(pkg);
-  const fetched = await Promise.all(pkg.feeds.map((feed) => deps.feedSlots.run(() => runFeed(feed, pkg, validators, deps, log))));
+  const fetched = await Promise.all(pkg.feeds.map((feed) => fetchFeed(feed, pkg, validators, deps, log)));
   const results: FeedResult[] = [];
   for (const { feed, articles, error, permanent, skipped } of fetched) {
     if (error !== undefined) {
@@ -88,13 +79,13 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
     const errorMessage = results.map((r) => `${r.mp_id}: ${r.error}`).join('; ').slice(0, 2000);
     // Only when no feed could succeed on a retry does the parent fail the allocation at once.
     const retryable = !results.every((r) => r.permanent);
-    const body = { allocation_id: allocationId, attempt: pkg.attempt, status: 'failed', error_message: errorMessage, ...(retryable ? {} : { retryable }), timestamp: now() };
+    const body = { allocation_id: allocationId, attempt: pkg.attempt, status: 'failed', error_message: errorMessage, ...(retryable ? {} : { retryable }), timestamp: now() } satisfies TaskStatusBody;
     const sent = await deps.delivery.send({ method: 'PUT', path: '/task-status', allocationId, body });
     if (sent.kind === 'rejected') return dropped(results);
     log.warn({ error_message: errorMessage, retryable }, 'allocation failed: every feed failed');
     return { allocationId, outcome: 'failed', results };
   }
-  const report = { allocation_id: allocationId, attempt: pkg.attempt, task_id: pkg.task_id, results, article_count: articleCount, timestamp: now() };
+  const report = { allocation_id: allocationId, attempt: pkg.attempt, task_id: pkg.task_id, results, article_count: articleCount, timestamp: now() } satisfies ReportCompletionBody;
   const sent = await deps.delivery.send({ method: 'POST', path: '/report-completion', allocationId, body: report });
   if (sent.kind === 'rejected') return dropped(results);
   log.info({ articles: articleCount, failed_feeds: results.filter((r) => r.status === 'failed').length, queued: sent.kind === 'queued' }, 'allocation completed');
@@ -115,6 +106,31 @@ function packageValidators(pkg: TaskPackage): ValidatorCache & { fetched: Map<st
   };
 }
 
+/**
+ * One feed in a feed slot. A server that answers "retry after N s" (RetryLaterError) is asked again after N s when
+ * that fits the budget (decideRetryAfter), waiting outside the slot so other feeds run meanwhile; otherwise the
+ * feed fails for now, with the reason, and the parent retries it on its backoff.
+ */
+async function fetchFeed(feed: PackageFeed, pkg: TaskPackage, validators: ValidatorCache, deps: RunAllocationDeps, log: Logger): Promise<FeedRun> {
+  const leaseExpiresAtMs = pkg.lease_expires_at ? Date.parse(pkg.lease_expires_at) : NaN;
+  const budget: RetryAfterBudget = { ...deps.retryAfter, leaseExpiresAtMs: Number.isNaN(leaseExpiresAtMs) ? undefined : leaseExpiresAtMs };
+  for (let waits = 0; ; waits++) {
+    const { retryAfterMs, ...run } = await deps.feedSlots.run(() => runFeed(feed, pkg, validators, deps, log));
+    if (retryAfterMs === undefined) return run;
+    const verdict = decideRetryAfter(retryAfterMs, waits, budget, Date.now());
+    if (!verdict.wait) {
+      log.warn({ feed_id: feed.id, reason: run.error, retry_after_ms: retryAfterMs, not_waiting: verdict.reason }, 'feed asked to retry later: left to the parent');
+      return { ...run, error: `${run.error}; ${verdict.reason}` };
+    }
+    log.info({ feed_id: feed.id, reason: run.error, wait_ms: verdict.waitMs }, 'feed asked to retry later: waiting as asked');
+    try {
+      await sleep(verdict.waitMs, undefined, { signal: deps.signal });
+    } catch {
+      return { ...run, error: `interrupted: the child shut down while waiting ${Math.ceil(verdict.waitMs / 1000)} s as the feed asked (${run.error})` };
+    }
+  }
+}
+
 async function runFeed(feed: PackageFeed, pkg: TaskPackage, validators: ValidatorCache, deps: RunAllocationDeps, log: Logger): Promise<FeedRun> {
   if (deps.signal.aborted) return { feed, articles: [], error: 'interrupted: the child shut down before this feed ran', skipped: [] };
   try {
@@ -130,9 +146,18 @@ async function runFeed(feed: PackageFeed, pkg: TaskPackage, validators: Validato
     const reason = interrupted ? 'interrupted: the child shut down while fetching this feed' : describe(error);
     // By name too: a custom executor may bring its own copy of the class (src/ or dist/, another install).
     const permanent = !interrupted && (error instanceof PermanentFeedError || (error instanceof Error && error.name === 'PermanentFeedError'));
+    const retryAfterMs = interrupted ? undefined : retryAfterOf(error);
+    if (retryAfterMs !== undefined) return { feed, articles: [], error: reason, retryAfterMs, skipped: [] };
     log.warn({ feed_id: feed.id, reason, permanent }, 'feed failed');
     return { feed, articles: [], error: reason, ...(permanent ? { permanent: true as const } : {}), skipped: [] };
   }
+}
+
+/** The wait a RetryLaterError asks for (by name too, like PermanentFeedError), else undefined. */
+function retryAfterOf(error: unknown): number | undefined {
+  const isRetryLater = error instanceof RetryLaterError || (error instanceof Error && error.name === 'RetryLaterError');
+  const ms = isRetryLater ? (error as { retryAfterMs?: unknown }).retryAfterMs : undefined;
+  return typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 ? ms : undefined;
 }
 
 /** Uploads in batches under both limits; returns the new-article count when every batch was answered. */
@@ -144,11 +169,11 @@ async function uploadArticles(
 ): Promise<{ newCount: number | undefined } | { error: string } | 'lease-gone'> {
   let newCount: number | undefined = 0;
   for (const batch of batchArticles(articles)) {
-    const sent = await delivery.send<{ received: number; new_count: number }>({
+    const sent = await delivery.send<UploadAnswer>({
       method: 'POST',
       path: '/upload-articles',
       allocationId,
-      body: { allocation_id: allocationId, attempt, articles: batch, timestamp: now() },
+      body: { allocation_id: allocationId, attempt, articles: batch, timestamp: now() } satisfies UploadArticlesBody,
     });
     if (sent.kind === 'rejected') return sent.error.leaseGone ? 'lease-gone' : { error: `parent rejected the articles: ${sent.error.message}` };
     newCount = sent.kind === 'delivered' && newCount !== undefined ? newCount + Number(sent.data?.new_count ?? 0) : undefined;

@@ -60,7 +60,7 @@ export function remoteUrlOf(options: ApiOptions, env: NodeJS.ProcessEnv = proces
 }
 
 /** `http(s)://host[:port][/base]` without a trailing slash; anything else is a usage error. */
-export function normaliseParentUrl(url: string): string {
+function normaliseParentUrl(url: string): string {
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -48,7 +48,7 @@ export function httpTransport(url: string, token?: string): ApiTransport {
 }
 
 /** The token to send: `--token`, $CASCADE_TOKEN, or the saved login (a usage error when there is none). */
-export function bearerToken(url: string, options: ApiOptions, env: NodeJS.ProcessEnv = process.env): string {
+function bearerToken(url: string, options: ApiOptions, env: NodeJS.ProcessEnv = process.env): string {
   const given = options.token ?? (env.CASCADE_TOKEN === '' ? undefined : env.CASCADE_TOKEN);
   if (given !== undefined) return given;
   const saved = savedLogin(url, env);

@@ -1,5 +1,5 @@
 /**
- * CLI exit codes (PROTOCOL §7): 0 success, 1 the command failed, 2 the command line or the configuration is wrong.
+ * CLI exit codes (docs/protocol.md §7): 0 success, 1 the command failed, 2 the command line or the configuration is wrong.
  */
 export const ExitCode = Object.freeze({ ok: 0, failure: 1, usage: 2 } as const);
 

@@ -53,8 +53,11 @@ export function defaultParentUrl(config: Readonly<Config>): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
 }
 
-/** The child's config.yaml block, in the shape of the user's quick reference. */
-export function childConfigYaml(parentUrl: string, credentials: NodeCredentials, config: Readonly<Config>): string {
+/**
+ * The child's config.yaml block, in the shape of the user's quick reference. Its outbox folder is named after the
+ * node, so two children started from one folder (the README's walkthrough) never share an outbox.
+ */
+export function childConfigYaml(parentUrl: string, credentials: NodeCredentials, config: Readonly<Config>, nodeName: string): string {
   return [
     'cascade:',
     '  enabled: true',
@@ -66,6 +69,7 @@ export function childConfigYaml(parentUrl: string, credentials: NodeCredentials,
     `  notify_key: ${JSON.stringify(credentials.notify_key)}`,
     `  sync_interval: ${config.cascade.sync_interval}`,
     `  heartbeat_interval: ${config.cascade.heartbeat_interval}`,
+    `  data_dir: ${JSON.stringify(`./data/${nodeName.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^\.+/, '') || 'child'}`)}`,
     '',
   ].join('\n');
 }

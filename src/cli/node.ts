@@ -1,3 +1,4 @@
+import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { NodeType } from '../domain/node-liveness.js';
 import type { NodeCredentials, NodeView } from '../store/nodes.js';
@@ -7,7 +8,7 @@ import { UsageError } from './errors.js';
 import { childConfigYaml, defaultParentUrl, NODE_COLUMNS, nodeRow, printNode } from './node-views.js';
 import { printJson, printLine, printTable } from './output.js';
 
-type AddOptions = CommonOptions & { apiUrl?: string; desc?: string; capacity?: number; parentUrl?: string; requireSigned?: boolean };
+type AddOptions = CommonOptions & { apiUrl?: string; desc?: string; capacity?: number; parentUrl?: string; requireSigned?: boolean; writeConfig?: string };
 type EditOptions = CommonOptions & { requireSigned?: boolean; allowPlain?: boolean };
 
 const PAGE = 200;
@@ -23,7 +24,8 @@ export function registerNode(program: Command): void {
       .option('--desc <text>', 'description')
       .option('--capacity <n>', 'most feeds the node works on at once (max_capacity, default 10)', integerOption(1, 10000))
       .option('--parent-url <url>', 'parent address written into the config block (default: this host and the configured port)')
-      .option('--require-signed', 'accept only signed requests (AK-SK-HMAC) from this node; the plain AK-SK header is refused (the original Python child sends only that)'),
+      .option('--require-signed', 'accept only signed requests (AK-SK-HMAC) from this node; the plain AK-SK header is refused (the original Python child sends only that)')
+      .option('--write-config <path>', "also write the child's config block to this new file, readable by you only (mode 600)"),
     { json: true },
   ).action(async (name: string, options: AddOptions) => {
     const config = loadCliConfig(options);
@@ -32,6 +34,10 @@ export function registerNode(program: Command): void {
     if (options.desc !== undefined && options.desc.length > 1000) throw new UsageError('--desc: expected at most 1000 characters.');
     for (const [flag, url] of [['--api-url', options.apiUrl], ['--parent-url', options.parentUrl]] as const) {
       if (url !== undefined && !isHttpUrl(url)) throw new UsageError(`${flag}: got '${url}', expected an http:// or https:// URL.`);
+    }
+    // Before the node exists: a refusal must not leave a node whose secret nobody saw.
+    if (options.writeConfig !== undefined && existsSync(options.writeConfig)) {
+      throw new UsageError(`--write-config: ${options.writeConfig} already exists; remove it or name another file (it would hold the new secret).`);
     }
     const { node: created, credentials } = await withStore(config, (store) =>
       store.nodes.create({
@@ -45,12 +51,18 @@ export function registerNode(program: Command): void {
     );
     const pair = credentials as NodeCredentials;
     const parentUrl = options.parentUrl ?? defaultParentUrl(config);
-    const yaml = childConfigYaml(parentUrl, pair, config);
+    const yaml = childConfigYaml(parentUrl, pair, config, created.name);
+    // `wx`: never overwrite a file that appeared since the check above; 0600: it holds the secret.
+    if (options.writeConfig !== undefined) writeFileSync(options.writeConfig, yaml, { mode: 0o600, flag: 'wx' });
     if (options.json) {
-      printJson({ ...created, ...pair, child_config_yaml: yaml });
+      printJson({ ...created, ...pair, child_config_yaml: yaml, ...(options.writeConfig === undefined ? {} : { config_file: options.writeConfig }) });
       return;
     }
     printCredentials(`Node '${created.name}' created (id ${created.id}, capacity ${created.sync_config.max_capacity}).`, pair);
+    if (options.writeConfig !== undefined) {
+      printLine(`Wrote the child's config to ${options.writeConfig} (mode 600); check parent_api_url is the address the child can reach.`);
+      return;
+    }
     printLine("Paste this into the child's config.yaml (check parent_api_url is the address the child can reach):");
     printLine();
     printLine(yaml.replace(/\n$/, ''));

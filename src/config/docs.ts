@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ENV_KEYS } from './env-keys.js';
+import { envBindings, type EnvBinding, type EnvSchemaNode } from './env.js';
 import { ConfigSchema } from './schema.js';
 
 /** The part of a JSON schema node that the reference needs (TypeBox schemas are plain JSON Schema). */
@@ -20,11 +20,14 @@ type SchemaNode = {
   required?: string[];
 };
 
+const configEnvBindings = (): EnvBinding[] => envBindings(ConfigSchema as unknown as EnvSchemaNode);
+
 export type ConfigKeyDoc = { path: string; type: string; default: string; env: string[]; description: string };
 
 /** Every leaf setting of the schema, in schema order, with the environment variables the loader maps to it. */
 export function configKeys(): ConfigKeyDoc[] {
   const out: ConfigKeyDoc[] = [];
+  const bindings = configEnvBindings();
   const walk = (node: SchemaNode, prefix: string): void => {
     for (const [key, child] of Object.entries(node.properties ?? {})) {
       const path = prefix ? `${prefix}.${key}` : key;
@@ -36,8 +39,8 @@ export function configKeys(): ConfigKeyDoc[] {
         path,
         type: describeType(child),
         default: child.default === undefined ? '—' : `\`${JSON.stringify(child.default)}\``,
-        env: ENV_KEYS.filter(([, keyPath]) => keyPath === path).map(([name]) => name),
-        description: (child.description ?? '').replace(/\s*Env: [^.]*\.\s*$/, '').trim(),
+        env: bindings.filter((binding) => binding.path === path).map((binding) => binding.name),
+        description: (child.description ?? '').trim(),
       });
     }
   };
@@ -58,6 +61,13 @@ function describeType(node: SchemaNode): string {
   if (node.type === 'string' && node.pattern) return `string matching \`${node.pattern}\``;
   if (node.type === 'string' && node.minLength && node.minLength > 1) return `string (≥ ${node.minLength} chars)`;
   return node.type ?? 'any';
+}
+
+/** The environment variables that set a list, named in the reference's introduction. */
+function listVariables(): string[] {
+  return configEnvBindings()
+    .filter((binding) => binding.kind === 'list')
+    .map((binding) => `\`${binding.name}\``);
 }
 
 const escapeCell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -84,6 +94,7 @@ export function renderConfigDocs(): string {
     'Environment values are strings: integers and booleans (`true/false`, `1/0`, `yes/no`, `on/off`) are converted',
     'before validation. `CASCADE_PARENT_API_URL` (or `CASCADE_PARENT_URL`; the first wins when both are set) may hold',
     'several comma-separated URLs.',
+    `Lists are comma-separated too: ${listVariables().join(', ')}.`,
     '',
   ];
   for (const [section, entries] of sections) {

@@ -4,7 +4,8 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { validate } from './config-validator.generated.js';
 import { parseCidr } from '../net/address-policy.js';
-import { ENV_KEYS } from './env-keys.js';
+import { applyEnvironment, oneOrList, setPath } from './env.js';
+import { ENV_BINDINGS } from './env-bindings.generated.js';
 import type { Config } from './schema.js';
 
 /** A configuration problem: the CLI prints it and exits with code 2. */
@@ -34,11 +35,7 @@ export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
   const source = path ? resolve(path) : 'defaults and environment';
   const raw = path ? readConfigFile(path) : {};
   const problems: string[] = [];
-  for (const [name, keyPath] of ENV_KEYS) {
-    const value = env[name];
-    if (value === undefined || value === '') continue;
-    setPath(raw, keyPath, coerceEnvValue(keyPath, value));
-  }
+  applyEnvironment(raw, env, ENV_BINDINGS);
   for (const [keyPath, value] of Object.entries(options.overrides ?? {})) {
     if (value !== undefined) setPath(raw, keyPath, value);
   }
@@ -72,44 +69,6 @@ function readConfigFile(path: string): Record<string, unknown> {
     throw new ConfigError(['config file must hold a mapping of keys to values'], path);
   }
   return parsed as Record<string, unknown>;
-}
-
-const INTEGER_KEYS = new Set([
-  'port', 'token_expire_minutes', 'database.pool_size', 'dispatch.feeds_per_allocation', 'dispatch.lease_seconds',
-  'dispatch.sweep_interval_seconds', 'dispatch.retry_backoff_seconds', 'dispatch.max_attempts',
-  'dispatch.offline_after_seconds', 'server.max_connections', 'cascade.sync_interval', 'cascade.health_port', 'cascade.heartbeat_interval', 'cascade.max_concurrency',
-]);
-const BOOLEAN_KEYS = new Set(['database.prepared_statements', 'scheduler.enabled', 'network.allow_private', 'cascade.enabled']);
-
-/** Environment values are strings; turn them into the schema's types so validation reports real mistakes. */
-function coerceEnvValue(keyPath: string, value: string): unknown {
-  if (INTEGER_KEYS.has(keyPath)) return /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
-  if (BOOLEAN_KEYS.has(keyPath)) {
-    const lowered = value.trim().toLowerCase();
-    if (['1', 'true', 'yes', 'on'].includes(lowered)) return true;
-    if (['0', 'false', 'no', 'off'].includes(lowered)) return false;
-    return value;
-  }
-  if (keyPath === 'cascade.parent_api_url') return splitUrls(value);
-  if (keyPath === 'network.allow_cidrs') return value.split(',').map((c) => c.trim()).filter(Boolean);
-  if (keyPath === 'server.trust_proxy') return value.split(',').map((part) => part.trim()).filter(Boolean);
-  return value;
-}
-
-function splitUrls(value: string): string | string[] {
-  const urls = value.split(',').map((u) => u.trim()).filter(Boolean);
-  return urls.length === 1 ? (urls[0] as string) : urls;
-}
-
-function setPath(target: Record<string, unknown>, keyPath: string, value: unknown): void {
-  const parts = keyPath.split('.');
-  let cursor = target;
-  for (const part of parts.slice(0, -1)) {
-    const next = cursor[part];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) cursor[part] = {};
-    cursor = cursor[part] as Record<string, unknown>;
-  }
-  cursor[parts[parts.length - 1] as string] = value;
 }
 
 function getPath(target: unknown, pointer: string): unknown {
@@ -205,7 +164,7 @@ function crossFieldProblems(config: Config): string[] {
 function normalize(config: Config): Config {
   const urls = config.cascade.parent_api_url;
   if (typeof urls === 'string') {
-    const split = splitUrls(urls);
+    const split = oneOrList(urls);
     return { ...config, cascade: { ...config.cascade, parent_api_url: split } };
   }
   return config;

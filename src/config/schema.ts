@@ -4,25 +4,33 @@ import { Type, type Static, type TInteger } from '@sinclair/typebox';
  * The one configuration schema. Every field carries its default and unit in its description, and
  * docs/configuration.md is generated from it (`npm run docs:config`). Parent-only and child-only settings share
  * one file because the original system used one config.yaml for both roles.
+ *
+ * `env` names the environment variables that set a field (when several are set, the first listed wins). The loader
+ * reads them through src/config/env-bindings.generated.ts (`npm run config:validator`), which also says how each
+ * string becomes the field's type, so loading a configuration does not load TypeBox.
  */
-const int = (description: string, def: number, min: number, max: number): TInteger =>
-  Type.Integer({ description, default: def, minimum: min, maximum: max });
+type EnvNames = { env?: readonly string[] };
+
+const int = (description: string, def: number, min: number, max: number, options: EnvNames = {}): TInteger =>
+  Type.Integer({ description, default: def, minimum: min, maximum: max, ...options });
 
 export const DatabaseSchema = Type.Object(
   {
     url: Type.String({
       description:
         'Store location. `sqlite:<path>` (default `sqlite:./data/cascade.db`), `sqlite::memory:`, ' +
-        '`postgres://user@host:5432/db` or `mysql://user@host:3306/db`. Env: `DATABASE_URL`.',
+        '`postgres://user@host:5432/db` or `mysql://user@host:3306/db`.',
+      env: ['DATABASE_URL'],
       default: 'sqlite:./data/cascade.db',
       minLength: 1,
     }),
-    pool_size: int('Connections kept open to PostgreSQL or MySQL (ignored for SQLite).', 10, 1, 200),
+    pool_size: int('Connections kept open to PostgreSQL or MySQL (ignored for SQLite).', 10, 1, 200, { env: ['CASCADE_DB_POOL_SIZE'] }),
     statement_timeout_ms: int('Longest a single SQL statement may run, in milliseconds (0 = no limit).', 30000, 0, 600000),
     prepared_statements: Type.Boolean({
       description:
         'PostgreSQL: prepare each statement once per connection instead of planning it on every call. Turn off behind a ' +
-        'pooler in transaction mode that does not track prepared statements (PgBouncer before 1.21). Env: `CASCADE_DB_PREPARED_STATEMENTS`.',
+        'pooler in transaction mode that does not track prepared statements (PgBouncer before 1.21).',
+      env: ['CASCADE_DB_PREPARED_STATEMENTS'],
       default: true,
     }),
   },
@@ -31,13 +39,13 @@ export const DatabaseSchema = Type.Object(
 
 export const DispatchSchema = Type.Object(
   {
-    feeds_per_allocation: int('Feeds grouped into one allocation. Env: `CASCADE_FEEDS_PER_ALLOCATION`.', 1, 1, 1000),
-    lease_seconds: int('Lease a claim holds before the sweeper requeues it, in seconds. Env: `CASCADE_LEASE_SECONDS`.', 120, 1, 86400),
-    sweep_interval_seconds: int('How often the sweeper looks for expired leases and offline nodes, in seconds. Env: `CASCADE_SWEEP_INTERVAL_SECONDS`.', 5, 1, 3600),
-    retry_backoff_seconds: int('Base delay before a requeued attempt is claimable, doubled per attempt, in seconds. Env: `CASCADE_RETRY_BACKOFF_SECONDS`.', 10, 0, 86400),
+    feeds_per_allocation: int('Feeds grouped into one allocation.', 1, 1, 1000, { env: ['CASCADE_FEEDS_PER_ALLOCATION'] }),
+    lease_seconds: int('Lease a claim holds before the sweeper requeues it, in seconds.', 120, 1, 86400, { env: ['CASCADE_LEASE_SECONDS'] }),
+    sweep_interval_seconds: int('How often the sweeper looks for expired leases and offline nodes, in seconds.', 5, 1, 3600, { env: ['CASCADE_SWEEP_INTERVAL_SECONDS'] }),
+    retry_backoff_seconds: int('Base delay before a requeued attempt is claimable, doubled per attempt, in seconds.', 10, 0, 86400, { env: ['CASCADE_RETRY_BACKOFF_SECONDS'] }),
     retry_backoff_max_seconds: int('Cap on the retry delay, in seconds.', 600, 0, 86400),
-    max_attempts: int('Attempts per allocation before it ends `timeout` or `failed`. Env: `CASCADE_MAX_ATTEMPTS`.', 3, 1, 100),
-    offline_after_seconds: int('A node without a heartbeat for this long is offline, in seconds. Env: `CASCADE_OFFLINE_AFTER_SECONDS`.', 180, 5, 86400),
+    max_attempts: int('Attempts per allocation before it ends `timeout` or `failed`.', 3, 1, 100, { env: ['CASCADE_MAX_ATTEMPTS'] }),
+    offline_after_seconds: int('A node without a heartbeat for this long is offline, in seconds.', 180, 5, 86400, { env: ['CASCADE_OFFLINE_AFTER_SECONDS'] }),
     claim_timeout_seconds: int(
       'A claimed allocation that has not reported `executing` after this long is requeued by the sweeper (its claim answer most likely never reached the child; heartbeats do not keep it), in seconds.',
       60,
@@ -68,11 +76,12 @@ export const DispatchSchema = Type.Object(
 
 export const SchedulerSchema = Type.Object(
   {
-    enabled: Type.Boolean({ description: 'Run the cron scheduler in this parent process.', default: true }),
+    enabled: Type.Boolean({ description: 'Run the cron scheduler in this parent process.', env: ['CASCADE_SCHEDULER_ENABLED'], default: true }),
     timezone: Type.Optional(
       Type.String({
         description:
-          'IANA time zone the cron expressions of tasks run in (`Asia/Shanghai`, `Europe/Berlin`, `UTC`). Unset: the zone of the system the parent runs on. `GET /api/v1/cascade/scheduler` shows it with every next run. Env: `CASCADE_SCHEDULER_TIMEZONE`.',
+          'IANA time zone the cron expressions of tasks run in (`Asia/Shanghai`, `Europe/Berlin`, `UTC`). Unset: the zone of the system the parent runs on. `GET /api/v1/cascade/scheduler` shows it with every next run.',
+        env: ['CASCADE_SCHEDULER_TIMEZONE'],
         minLength: 1,
         maxLength: 64,
       }),
@@ -88,7 +97,8 @@ export const MetricsSchema = Type.Object(
       Type.String({
         description:
           'When set, `/metrics` answers any client that sends `Authorization: Bearer <token>`; when unset, only loopback clients ' +
-          '(a scraper on the same machine). Env: `CASCADE_METRICS_TOKEN`.',
+          '(a scraper on the same machine).',
+        env: ['CASCADE_METRICS_TOKEN'],
         minLength: 1,
       }),
     ),
@@ -110,10 +120,11 @@ export const AuthSchema = Type.Object(
     account_max_delay_seconds: int('Longest wait the per-username delay reaches, in seconds; also how long a correct password from a new address can be held off.', 60, 1, 3600),
     node_max_failures: int('Failed child (AK-SK) authentications allowed per client address within `login_window_seconds` before 429.', 20, 1, 100000),
     signature_window_seconds: int(
-      'Parent: how far a signed child request’s timestamp (`AK-SK-HMAC … ts=`) may be from the parent’s clock, either way, in seconds; its nonce is remembered that long. Env: `CASCADE_SIGNATURE_WINDOW_SECONDS`.',
+      'Parent: how far a signed child request’s timestamp (`AK-SK-HMAC … ts=`) may be from the parent’s clock, either way, in seconds; its nonce is remembered that long.',
       300,
       5,
       3600,
+      { env: ['CASCADE_SIGNATURE_WINDOW_SECONDS'] },
     ),
   },
   { additionalProperties: false, default: {} },
@@ -121,8 +132,8 @@ export const AuthSchema = Type.Object(
 
 export const TlsSchema = Type.Object(
   {
-    cert: Type.Optional(Type.String({ description: 'Parent: PEM certificate chain file; with `key`, the parent speaks HTTPS. Re-read on SIGHUP. Env: `CASCADE_TLS_CERT`.', minLength: 1 })),
-    key: Type.Optional(Type.String({ description: 'Parent: PEM private key file for `cert` (keep it mode 0600). Re-read on SIGHUP. Env: `CASCADE_TLS_KEY`.', minLength: 1 })),
+    cert: Type.Optional(Type.String({ description: 'Parent: PEM certificate chain file; with `key`, the parent speaks HTTPS. Re-read on SIGHUP.', env: ['CASCADE_TLS_CERT'], minLength: 1 })),
+    key: Type.Optional(Type.String({ description: 'Parent: PEM private key file for `cert` (keep it mode 0600). Re-read on SIGHUP.', env: ['CASCADE_TLS_KEY'], minLength: 1 })),
   },
   { additionalProperties: false, default: {} },
 );
@@ -140,15 +151,17 @@ export const ServerSchema = Type.Object(
     keep_alive_timeout_seconds: int('Parent: how long an idle keep-alive connection stays open for the next request, in seconds.', 72, 1, 3600),
     max_connections: int(
       'Parent: open connections at most (children, users, probes together); further ones are closed at once and logged. ' +
-        'Keep it below the process file limit (`ulimit -n`) minus the database pool. 0 = no cap. Env: `CASCADE_MAX_CONNECTIONS`.',
+        'Keep it below the process file limit (`ulimit -n`) minus the database pool. 0 = no cap.',
       1000,
       0,
       1000000,
+      { env: ['CASCADE_MAX_CONNECTIONS'] },
     ),
     trust_proxy: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
       description:
         'Parent: addresses or CIDR ranges of reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed; ' +
-        'the client address is then the last untrusted hop. Empty (the default) believes no proxy: the client address is the TCP peer. Env: `CASCADE_TRUST_PROXY` (comma-separated).',
+        'the client address is then the last untrusted hop. Empty (the default) believes no proxy: the client address is the TCP peer.',
+      env: ['CASCADE_TRUST_PROXY'],
       default: [],
       maxItems: 100,
     }),
@@ -162,7 +175,8 @@ export const SecretsSchema = Type.Object(
     key: Type.Optional(
       Type.String({
         description:
-          'Parent: key that seals node API secrets and notify keys at rest (AES-256-GCM), so the parent can verify signed child requests. When unset, a key generated on first use is kept in the store (like the JWT key); set it (from a file or the environment) to keep the key out of the database. Changing it makes sealed secrets unreadable: rotate every node’s credentials after. Env: `CASCADE_SECRETS_KEY`.',
+          'Parent: key that seals node API secrets and notify keys at rest (AES-256-GCM), so the parent can verify signed child requests. When unset, a key generated on first use is kept in the store (like the JWT key); set it (from a file or the environment) to keep the key out of the database. Changing it makes sealed secrets unreadable: rotate every node’s credentials after.',
+        env: ['CASCADE_SECRETS_KEY'],
         minLength: 32,
       }),
     ),
@@ -177,14 +191,16 @@ export const NetworkSchema = Type.Object(
         'Let outbound requests (feed fetches and their redirects, webhooks, test-connection, notify) reach loopback and ' +
         'private addresses (127.0.0.0/8, ::1, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, fc00::/7). ' +
         'Off by default: a feed URL must not become a way into your network. Link-local and cloud metadata addresses ' +
-        '(169.254.0.0/16, fe80::/10) stay refused. Env: `CASCADE_NETWORK_ALLOW_PRIVATE`.',
+        '(169.254.0.0/16, fe80::/10) stay refused.',
+      env: ['CASCADE_NETWORK_ALLOW_PRIVATE'],
       default: false,
     }),
     allow_cidrs: Type.Array(Type.String({ minLength: 1 }), {
       description:
         'Private ranges or addresses outbound requests may reach although `allow_private` is off, e.g. ' +
         '`[192.168.1.0/24, 127.0.0.1]` for children and feeds on your LAN. Link-local and metadata addresses stay ' +
-        'refused. Env: `CASCADE_NETWORK_ALLOW_CIDRS` (comma-separated).',
+        'refused.',
+      env: ['CASCADE_NETWORK_ALLOW_CIDRS'],
       default: [],
     }),
   },
@@ -220,72 +236,85 @@ export const OutputSchema = Type.Object(
 
 export const CascadeSchema = Type.Object(
   {
-    enabled: Type.Boolean({ description: 'Cascade features on. Env: `CASCADE_ENABLED`.', default: true }),
+    enabled: Type.Boolean({ description: 'Cascade features on.', env: ['CASCADE_ENABLED'], default: true }),
     node_type: Type.Union([Type.Literal('parent'), Type.Literal('child')], {
-      description: 'Role of this process. Env: `CASCADE_NODE_TYPE`.',
+      description: 'Role of this process.',
+      env: ['CASCADE_NODE_TYPE'],
       default: 'parent',
     }),
     parent_api_url: Type.Optional(
       Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
         description:
-          'Child: the parent URL, or several (a list or comma-separated) for failover. Env: `CASCADE_PARENT_API_URL` or `CASCADE_PARENT_URL`.',
+          'Child: the parent URL, or several (a list or comma-separated) for failover.',
+        env: ['CASCADE_PARENT_API_URL', 'CASCADE_PARENT_URL'],
       }),
     ),
-    api_key: Type.Optional(Type.String({ description: 'Child: node key (`CN…`). Env: `CASCADE_API_KEY`.', pattern: '^CN[A-Za-z0-9_-]{32}$' })),
-    api_secret: Type.Optional(Type.String({ description: 'Child: node secret (`CS…`). Env: `CASCADE_API_SECRET`.', pattern: '^CS[A-Za-z0-9_-]{32}$' })),
+    api_key: Type.Optional(Type.String({ description: 'Child: node key (`CN…`).', env: ['CASCADE_API_KEY'], pattern: '^CN[A-Za-z0-9_-]{32}$' })),
+    api_secret: Type.Optional(Type.String({ description: 'Child: node secret (`CS…`).', env: ['CASCADE_API_SECRET'], pattern: '^CS[A-Za-z0-9_-]{32}$' })),
     notify_key: Type.Optional(
       Type.String({
         description:
-          'Child: key that verifies the parent’s signed wake-up calls (`POST /api/v1/cascade/notify` on `health_port`); shown once by `cascade node add`. Without it every notify is refused. Env: `CASCADE_NOTIFY_KEY`.',
+          'Child: key that verifies the parent’s signed wake-up calls (`POST /api/v1/cascade/notify` on `health_port`); shown once by `cascade node add`. Without it every notify is refused.',
+        env: ['CASCADE_NOTIFY_KEY'],
         pattern: '^[A-Za-z0-9_-]{32,128}$',
       }),
     ),
     request_signing: Type.Union([Type.Literal('auto'), Type.Literal('always'), Type.Literal('off')], {
       description:
-        'Child: how it authenticates to the parent. `auto` signs every request (AK-SK-HMAC, the secret never sent) and falls back to the plain `AK-SK key:secret` header when the parent cannot verify signatures for this node (a node created before request signing, or an older parent); `always` never falls back; `off` sends the plain header only. Env: `CASCADE_REQUEST_SIGNING`.',
+        'Child: how it authenticates to the parent. `auto` signs every request (AK-SK-HMAC, the secret never sent) and falls back to the plain `AK-SK key:secret` header when the parent cannot verify signatures for this node (a node created before request signing, or an older parent); `always` never falls back; `off` sends the plain header only.',
+      env: ['CASCADE_REQUEST_SIGNING'],
       default: 'auto',
     }),
-    sync_interval: int('Child: how often to refresh the read-only feed and task lists, in seconds. Env: `CASCADE_SYNC_INTERVAL`.', 300, 5, 86400),
-    heartbeat_interval: int('Child: heartbeat period, in seconds. Env: `CASCADE_HEARTBEAT_INTERVAL`.', 60, 1, 3600),
+    sync_interval: int('Child: how often to refresh the read-only feed and task lists, in seconds.', 300, 5, 86400, { env: ['CASCADE_SYNC_INTERVAL'] }),
+    heartbeat_interval: int('Child: heartbeat period, in seconds.', 60, 1, 3600, { env: ['CASCADE_HEARTBEAT_INTERVAL'] }),
     max_concurrency: Type.Optional(
-      Type.Integer({ description: 'Child: feeds fetched at once. Unset: the node’s `max_capacity`, which every heartbeat answer carries (10 until the first answer). Env: `CASCADE_MAX_CONCURRENCY`.', minimum: 1, maximum: 1000 }),
+      Type.Integer({ description: 'Child: feeds fetched at once. Unset: the node’s `max_capacity`, which every heartbeat answer carries (10 until the first answer).', env: ['CASCADE_MAX_CONCURRENCY'], minimum: 1, maximum: 1000 }),
     ),
-    callback_url: Type.Optional(Type.String({ description: 'Child: address the parent may call back (http or https).', pattern: '^https?://' })),
-    executor: Type.String({ description: 'Child: `feed` (built in) or a path to a module exporting an executor function.', default: 'feed', minLength: 1 }),
-    data_dir: Type.String({ description: 'Child: folder for the outbox of results not yet delivered (a small SQLite file).', default: './data/child', minLength: 1 }),
-    health_port: int('Child: port of its small HTTP server answering `GET /healthz` (what the parent’s test-connection probes; set the node’s `api_url` to it); 0 = off. Env: `CASCADE_HEALTH_PORT`.', 0, 0, 65535),
+    callback_url: Type.Optional(Type.String({ description: 'Child: address the parent may call back (http or https).', env: ['CASCADE_CALLBACK_URL'], pattern: '^https?://' })),
+    executor: Type.String({ description: 'Child: `feed` (built in) or a path to a module exporting an executor function.', env: ['CASCADE_EXECUTOR'], default: 'feed', minLength: 1 }),
+    data_dir: Type.String({ description: 'Child: folder for the outbox of results not yet delivered (a small SQLite file).', env: ['CASCADE_DATA_DIR'], default: './data/child', minLength: 1 }),
+    health_port: int('Child: port of its small HTTP server answering `GET /healthz` (what the parent’s test-connection probes; set the node’s `api_url` to it); 0 = off.', 0, 0, 65535, { env: ['CASCADE_HEALTH_PORT'] }),
     shutdown_grace_seconds: int('Child: time to finish in-flight work after SIGTERM, in seconds.', 30, 0, 3600),
     claim_wait_seconds: int('Child: long-poll wait per claim, in seconds; 0 turns long-poll off.', 30, 0, 60),
     claim_interval_seconds: int(
-      'Child: with long-poll off (`claim_wait_seconds: 0`), how long an idle child waits before asking for work again, in seconds; a notify from the parent wakes it at once. Env: `CASCADE_CLAIM_INTERVAL`.',
+      'Child: with long-poll off (`claim_wait_seconds: 0`), how long an idle child waits before asking for work again, in seconds; a notify from the parent wakes it at once.',
       30,
       1,
       86400,
+      { env: ['CASCADE_CLAIM_INTERVAL'] },
     ),
     fetch_timeout_seconds: int('Child: timeout for one feed fetch, in seconds.', 20, 1, 600),
     fetch_max_bytes: int('Child: largest feed body accepted, in bytes.', 10485760, 1024, 1073741824),
+    retry_after_max_seconds: int(
+      'Child: a feed answering 429 or 503 with `Retry-After` is fetched again after the wait it asked for, within the same attempt, when the wait is at most this long and fits the allocation’s lease (less `fetch_timeout_seconds`); a longer one fails the feed for now with the reason, and the parent retries it on its backoff. 0: never wait.',
+      60,
+      0,
+      3600,
+      { env: ['CASCADE_RETRY_AFTER_MAX_SECONDS'] },
+    ),
   },
   { additionalProperties: false, default: {} },
 );
 
 export const ConfigSchema = Type.Object(
   {
-    host: Type.String({ description: 'Parent: listen address. Env: `HOST`.', default: '0.0.0.0', minLength: 1 }),
-    port: int('Parent: listen port (0 picks a free one). Env: `PORT`.', 8001, 0, 65535),
+    host: Type.String({ description: 'Parent: listen address.', env: ['HOST'], default: '0.0.0.0', minLength: 1 }),
+    port: int('Parent: listen port (0 picks a free one).', 8001, 0, 65535, { env: ['PORT'] }),
     secret: Type.Optional(
-      Type.String({ description: 'Parent: JWT signing key (at least 32 characters). When unset, a key generated by `cascade init` is kept in the store. Env: `SECRET_KEY`.', minLength: 32 }),
+      Type.String({ description: 'Parent: JWT signing key (at least 32 characters). When unset, a key generated by `cascade init` is kept in the store.', env: ['SECRET_KEY'], minLength: 32 }),
     ),
-    token_expire_minutes: int('Parent: lifetime of a login token, in minutes.', 1440, 1, 525600),
+    token_expire_minutes: int('Parent: lifetime of a login token, in minutes.', 1440, 1, 525600, { env: ['TOKEN_EXPIRE_MINUTES'] }),
     body_limit_bytes: int('Parent: largest request body, in bytes (upload-articles allows 2 MiB).', 1048576, 1024, 104857600),
     log_level: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
-      { description: 'Log level. Env: `LOG_LEVEL`.', default: 'info' },
+      { description: 'Log level.', env: ['LOG_LEVEL'], default: 'info' },
     ),
     log_format: Type.Union(
       [Type.Literal('auto'), Type.Literal('pretty'), Type.Literal('json')],
       {
         description:
-          'Log lines of `cascade parent` and `cascade child` on stderr: `pretty` (one readable coloured line per event), `json` (one JSON object per line, ISO-8601 `time`, for collectors), or `auto`: pretty on a terminal, JSON otherwise. Flag `--log-format`. Env: `CASCADE_LOG_FORMAT`.',
+          'Log lines of `cascade parent` and `cascade child` on stderr: `pretty` (one readable coloured line per event), `json` (one JSON object per line, ISO-8601 `time`, for collectors), or `auto`: pretty on a terminal, JSON otherwise. Flag `--log-format`.',
+        env: ['CASCADE_LOG_FORMAT'],
         default: 'auto',
       },
     ),

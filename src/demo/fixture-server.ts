@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sampleFeedsOpml } from './opml.js';
 
 /** fixtures/feeds of this repository, found from src/demo or dist/src/demo. */
 export function defaultFixtureDir(): string {
@@ -37,6 +38,8 @@ export type FixtureServer = {
   hits: Map<string, number>;
   /** Answers per path that were 304 Not Modified. */
   notModified: Map<string, number>;
+  /** When each `/retry-after/…` URL (path and query) was asked, in ms since the epoch: a retry's timing. */
+  retryAfterAsks: Map<string, number[]>;
   /** Delay every answer by this many milliseconds (to keep work in flight); a lower value releases held answers. */
   setDelayMs(ms: number): void;
   close(): Promise<void>;
@@ -46,10 +49,12 @@ type Fixture = { body: Buffer; contentType: string; etag: string };
 
 /**
  * A local HTTP server for the sample feeds: `/feeds/<file>` with ETag and Last-Modified (so conditional GET
- * works), plus test routes: `/redirect/<n>` (a chain of n redirects ending at a feed), `/huge` (an endless
- * body), `/hang` (never answers), `/status/<code>`.
+ * works), `/feeds.opml` (an OPML list of them all), plus test routes: `/redirect/<n>` (a chain of n redirects ending
+ * at a feed), `/huge` (an endless body), `/hang` (never answers), `/status/<code>`, and `/retry-after/<s>?status=429
+ * &refusals=1&then=<file>` (that many refusals with `Retry-After: <s>`, then the feed). Listens on 127.0.0.1, on `port`
+ * (default 0: any free port).
  */
-export async function startFixtureServer(options: { dir?: string; delayMs?: number } = {}): Promise<FixtureServer> {
+export async function startFixtureServer(options: { dir?: string; delayMs?: number; port?: number } = {}): Promise<FixtureServer> {
   const dir = resolve(options.dir ?? defaultFixtureDir());
   const fixtures = new Map<string, Fixture>();
   for (const name of readdirSync(dir).sort()) {
@@ -59,6 +64,7 @@ export async function startFixtureServer(options: { dir?: string; delayMs?: numb
   let delayMs = options.delayMs ?? 0;
   const hits = new Map<string, number>();
   const notModified = new Map<string, number>();
+  const retryAfterAsks = new Map<string, number[]>();
   const hanging = new Set<ServerResponse>();
   // Answers held back by the delay; lowering the delay lets them go at once.
   const delayed = new Set<() => void>();
@@ -81,11 +87,22 @@ export async function startFixtureServer(options: { dir?: string; delayMs?: numb
       });
     }
     if (route === 'feeds' && arg && fixtures.has(arg)) return serveFixture(req, res, arg, fixtures.get(arg) as Fixture);
+    if (route === 'feeds.opml' && !arg) return void res.writeHead(200, { 'content-type': 'text/x-opml; charset=utf-8' }).end(sampleFeedsOpml(feeds));
     if (route === 'redirect') {
       const left = Number(arg ?? 0);
       const target = left > 1 ? `/redirect/${left - 1}` : `/feeds/${url.searchParams.get('to') ?? 'rss2-tech-news.xml'}`;
       res.writeHead(302, { location: target + (left > 1 ? url.search : '') }).end();
       return;
+    }
+    if (route === 'retry-after') {
+      const key = url.pathname + url.search;
+      const asks = [...(retryAfterAsks.get(key) ?? []), Date.now()];
+      retryAfterAsks.set(key, asks);
+      if (asks.length <= Number(url.searchParams.get('refusals') ?? 1)) {
+        return void res.writeHead(Number(url.searchParams.get('status') ?? 429), { 'retry-after': String(arg ?? '1'), 'content-type': 'text/plain' }).end('later');
+      }
+      const then = url.searchParams.get('then') ?? 'rss2-tech-news.xml';
+      return serveFixture(req, res, then, fixtures.get(then) as Fixture);
     }
     if (route === 'huge') return streamEndless(res);
     if (route === 'status') return void res.writeHead(Number(arg) || 500, { 'content-type': 'text/plain' }).end('status route');
@@ -109,13 +126,21 @@ export async function startFixtureServer(options: { dir?: string; delayMs?: numb
       if (!res.headersSent) res.writeHead(500).end(String(error));
     });
   });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', fail);
+      ok();
+    });
+  });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const feeds: FixtureFeed[] = [...fixtures.keys()].map((name) => ({ name, url: `${base}/feeds/${name}`, broken: name.startsWith('broken-') }));
   return {
     url: base,
-    feeds: [...fixtures.keys()].map((name) => ({ name, url: `${base}/feeds/${name}`, broken: name.startsWith('broken-') })),
+    feeds,
     hits,
     notModified,
+    retryAfterAsks,
     setDelayMs(ms) {
       const lowered = ms < delayMs;
       delayMs = ms;

@@ -7,6 +7,8 @@ import { createLogger } from '../logger.js';
 import { startParent, type Parent } from '../parent/parent.js';
 import { AdminApi } from './admin-api.js';
 import { startFixtureServer, type FixtureServer } from './fixture-server.js';
+import { EnabledStatus } from '../domain/enabled-status.js';
+import { NodeType } from '../domain/node-liveness.js';
 
 export type LocalCascade = {
   dir: string;
@@ -75,17 +77,17 @@ export async function startLocalCascade(options: { overrides?: Record<string, un
       feedServer,
       api,
       admin,
-      addNode: (name, capacity) => api.call('POST', '/api/v1/cascade/nodes', { node_type: 1, name, sync_config: { max_capacity: capacity } }),
+      addNode: (name, capacity) => api.call('POST', '/api/v1/cascade/nodes', { node_type: NodeType.child, name, sync_config: { max_capacity: capacity } }),
       async addSampleFeeds(names) {
         const ids: string[] = [];
         for (const fixture of feedServer.feeds.filter((f) => !names || names.includes(f.name))) {
           const id = sampleFeedId(fixture.name);
-          await api.call('POST', '/api/v1/feeds', { id, mp_name: fixture.name, url: fixture.url, status: 1 });
+          await api.call('POST', '/api/v1/feeds', { id, mp_name: fixture.name, url: fixture.url, status: EnabledStatus.enabled });
           ids.push(id);
         }
         return ids;
       },
-      createTask: (name, feedIds) => api.call('POST', '/api/v1/message-tasks', { name, mps_id: feedIds.map((id) => ({ id })), status: 1 }),
+      createTask: (name, feedIds) => api.call('POST', '/api/v1/message-tasks', { name, mps_id: feedIds.map((id) => ({ id })), status: EnabledStatus.enabled }),
       dispatch: (taskId) => api.call('POST', `/api/v1/cascade/dispatch-task${taskId ? `?task_id=${encodeURIComponent(taskId)}` : ''}`),
       async close() {
         await running.close();

@@ -5,6 +5,7 @@ import { startLocalCascade, type LocalCascade } from './local-cascade.js';
 import { countStatuses, formatSummaryTable, progressLine, summarizeByNode, type AllocationRow } from './progress.js';
 import { escapeControl } from '../cli/output.js';
 import { DEMO_WEBHOOK_TEMPLATE, startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
+import { NodeStatus, NodeType } from '../domain/node-liveness.js';
 
 export type DemoOptions = {
   /** Stop after the summary instead of waiting for Ctrl-C. */
@@ -119,8 +120,8 @@ async function waitForOnline(api: AdminApi, expected: number, children: ChildHan
   while (Date.now() < deadline) {
     const dead = children.find((c) => !c.running);
     if (dead) throw new Error(`child ${dead.name} exited early; see ${dead.logFile}`);
-    const nodes = await api.listAll<{ status: number }>('/api/v1/cascade/nodes?node_type=1');
-    if (nodes.filter((n) => n.status === 1).length >= expected) return;
+    const nodes = await api.listAll<{ status: number }>(`/api/v1/cascade/nodes?node_type=${NodeType.child}`);
+    if (nodes.filter((n) => n.status === NodeStatus.online).length >= expected) return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('children did not come online within 30 s');

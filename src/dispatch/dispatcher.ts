@@ -28,7 +28,7 @@ export type DispatchSummary = {
 /** Concurrent dispatches of one task collide on the live-feed key; the loser re-reads and skips what is live. */
 const ATTEMPTS_ON_COLLISION = 3;
 
-/** Splits tasks into allocations and places their feeds (PROTOCOL §5); one transaction per task. */
+/** Splits tasks into allocations and places their feeds (docs/protocol.md §5); one transaction per task. */
 export class Dispatcher {
   constructor(
     private readonly store: Store,

@@ -9,7 +9,7 @@ export type Placement = { allocationId: string; nodeId: string; feedCount: numbe
 const NOTIFY_TIMEOUT_MS = 2000;
 
 /**
- * After a dispatch pre-assigns work to nodes, tells each node that has an `api_url` to claim now (PROTOCOL §3.3),
+ * After a dispatch pre-assigns work to nodes, tells each node that has an `api_url` to claim now (docs/protocol.md §3.3),
  * as the original parent pushed new work to its children. Best effort and never awaited by the dispatch: a failed
  * notify is logged at debug level and changes nothing, since the child's long-poll or claim interval finds the work.
  */

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
+import { RequeueReason } from '../domain/allocation-states.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 
@@ -44,11 +45,11 @@ export class Sweeper {
     const released = releasedFromGone + releasedStale;
     const split = await this.store.allocations.splitOversizedPool(nowMs);
     if (split > 0) this.logger.info({ split }, 'split pooled allocations no node could hold');
-    if (expired.requeued > 0) this.metrics?.requeues.inc({ reason: 'lease_expired' }, expired.requeued);
-    if (unstarted.requeued > 0) this.metrics?.requeues.inc({ reason: 'claim_timeout' }, unstarted.requeued);
+    if (expired.requeued > 0) this.metrics?.requeues.inc({ reason: RequeueReason.leaseExpired }, expired.requeued);
+    if (unstarted.requeued > 0) this.metrics?.requeues.inc({ reason: RequeueReason.claimTimeout }, unstarted.requeued);
     if (timedOut > 0) this.metrics?.timeouts.inc(timedOut);
-    if (releasedFromGone > 0) this.metrics?.requeues.inc({ reason: 'node_offline' }, releasedFromGone);
-    if (releasedStale > 0) this.metrics?.requeues.inc({ reason: 'preassigned_unclaimed' }, releasedStale);
+    if (releasedFromGone > 0) this.metrics?.requeues.inc({ reason: RequeueReason.nodeOffline }, releasedFromGone);
+    if (releasedStale > 0) this.metrics?.requeues.inc({ reason: RequeueReason.preassignedUnclaimed }, releasedStale);
     if (requeued + timedOut + released > 0) this.logger.info({ requeued, timedOut, released }, 'sweeper moved allocations');
     // Work whose retry backoff just ended becomes claimable without any write; tell waiters.
     if (requeued + released === 0 && (await this.store.allocations.backoffEnded(this.#lastSweepMs, nowMs))) await this.store.wake.publish();

@@ -1,6 +1,8 @@
 /**
- * The allocation state machine (PROTOCOL §5) as one table of legal moves. store/allocations.ts is the only
- * writer of `status`, and it asks this table which source states each move may start from.
+ * The allocation state machine (docs/protocol.md §5) as one table of legal moves, each with everything it does besides
+ * changing `status`. store/allocations is the only writer of `status`, and it applies these entries through one
+ * function (store/allocations/transition.ts); the PostgreSQL single statements are checked against them by a test.
+ * docs/architecture.md shows the same table in words.
  */
 export const AllocationStatus = Object.freeze({
   pending: 'pending',
@@ -19,6 +21,31 @@ export const LIVE_STATUSES: readonly AllocationStatus[] = ['pending', 'claimed',
 export const HELD_STATUSES: readonly AllocationStatus[] = ['claimed', 'executing'];
 export const FINAL_STATUSES: readonly AllocationStatus[] = ['completed', 'failed', 'timeout', 'cancelled'];
 
+/** How an attempt ended, as the attempt history (`allocation_attempts.outcome`) records it. */
+export const AttemptOutcome = Object.freeze({
+  completed: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  leaseExpired: 'lease_expired',
+  claimTimeout: 'claim_timeout',
+  notHeld: 'not_held',
+  nodeDeleted: 'node_deleted',
+} as const);
+
+export type AttemptOutcome = (typeof AttemptOutcome)[keyof typeof AttemptOutcome];
+
+/** Why a held allocation was taken from its holder by the sweeper or a heartbeat (expireRetry, expireFinal). */
+export const EXPIRY_OUTCOMES = [AttemptOutcome.leaseExpired, AttemptOutcome.claimTimeout, AttemptOutcome.notHeld] as const;
+
+/** Requeue reasons the metrics count (`cascade_requeues_total{reason}`): the expiry outcomes, and the releases. */
+export const RequeueReason = Object.freeze({
+  leaseExpired: AttemptOutcome.leaseExpired,
+  claimTimeout: AttemptOutcome.claimTimeout,
+  notHeld: AttemptOutcome.notHeld,
+  nodeOffline: 'node_offline',
+  preassignedUnclaimed: 'preassigned_unclaimed',
+} as const);
+
 export type Move =
   | 'claim'
   | 'start'
@@ -29,22 +56,98 @@ export type Move =
   | 'expireFinal'
   | 'cancel'
   | 'retry'
-  | 'release';
+  | 'release'
+  | 'evict'
+  | 'split';
 
-/** from: the states a move may start in; to: where it lands. */
-export const MOVES: Readonly<Record<Move, { from: readonly AllocationStatus[]; to: AllocationStatus }>> = Object.freeze({
-  claim: { from: ['pending'], to: 'claimed' },
-  start: { from: ['claimed'], to: 'executing' },
-  complete: { from: ['executing'], to: 'completed' },
-  failRetry: { from: ['executing'], to: 'pending' },
-  failFinal: { from: ['executing'], to: 'failed' },
-  expireRetry: { from: ['claimed', 'executing'], to: 'pending' },
-  expireFinal: { from: ['claimed', 'executing'], to: 'timeout' },
-  cancel: { from: ['pending', 'claimed', 'executing'], to: 'cancelled' },
-  retry: { from: ['failed', 'timeout', 'cancelled'], to: 'pending' },
-  /** Pre-assigned pending work of an offline, disabled or deleted node goes back to the unassigned pool. */
-  release: { from: ['pending'], to: 'pending' },
-});
+/**
+ * What a move does besides changing `status`. The holder's load counter (`nodes.load_feeds`) counts the feeds of
+ * every live allocation it holds (pre-assigned pending work included), so `load` follows from the holder and
+ * the states; the domain test checks that every entry keeps that invariant.
+ */
+export type MoveEffects = {
+  /** `node_id`: kept, set to the claiming node, or cleared (back to the unassigned pool). */
+  readonly holder: 'keep' | 'claimer' | 'pool';
+  /**
+   * The holder's `load_feeds`: `take` adds the feeds to the claimer's load (guarded by its max_capacity) unless
+   * the row was pre-assigned to it, when dispatch counted them already; `free` subtracts them from the holder's.
+   */
+  readonly load: 'take' | 'free' | 'keep';
+  /** Also stamps the holder's `last_sync_at`. */
+  readonly stampsNodeSync: boolean;
+  /**
+   * The attempt history: `open` inserts the attempt's row, `start` stamps its start, `close` ends the open row
+   * (only when the allocation was held: pending work has none) with one of `outcomes`.
+   */
+  readonly history: { readonly kind: 'open' } | { readonly kind: 'start' } | { readonly kind: 'close'; readonly outcomes: readonly AttemptOutcome[] } | { readonly kind: 'keep' };
+  /**
+   * The live-feed index (`live_feeds`, one row per feed with unfinished work): `drop` removes the allocation's,
+   * `add` puts them back (refused with CONFLICT when a feed has live work elsewhere), `handOver` leaves them for
+   * the caller to re-point (a split gives them to its parts).
+   */
+  readonly liveFeeds: 'keep' | 'drop' | 'add' | 'handOver';
+  /** `lease_expires_at`: set to now + lease_seconds, cleared, or kept. */
+  readonly lease: 'set' | 'clear' | 'keep';
+  /** `attempt`: the same, or the next one (a requeue). */
+  readonly attempt: 'same' | 'next';
+  /** Timestamps of the row the move sets to now or clears. */
+  readonly times: Readonly<Partial<Record<'claimed_at' | 'started_at' | 'completed_at', 'now' | 'clear'>>>;
+};
+
+export type MoveSpec = {
+  readonly from: readonly AllocationStatus[];
+  readonly to: AllocationStatus;
+  readonly why: string;
+  /** Only for rows without a holder (unassigned pool work). */
+  readonly unassignedOnly?: true;
+} & MoveEffects;
+
+const requeue = { holder: 'pool', load: 'free', stampsNodeSync: false, liveFeeds: 'keep', lease: 'clear', attempt: 'next', times: { claimed_at: 'clear', started_at: 'clear' } } as const;
+const end = { holder: 'keep', load: 'free', stampsNodeSync: false, liveFeeds: 'drop', lease: 'clear', attempt: 'same', times: { completed_at: 'now' } } as const;
+const close = (...outcomes: AttemptOutcome[]) => ({ kind: 'close', outcomes }) as const;
+
+/** from: the states a move may start in; to: where it lands; the rest: its effects (MoveEffects). */
+export const MOVES: Readonly<Record<Move, MoveSpec>> = Object.freeze({
+  claim: {
+    why: 'a node claims pending work (its own pre-assigned work, or unassigned work it has room for)',
+    from: ['pending'], to: 'claimed',
+    holder: 'claimer', load: 'take', stampsNodeSync: false, history: { kind: 'open' }, liveFeeds: 'keep', lease: 'set', attempt: 'same',
+    times: { claimed_at: 'now', started_at: 'clear' },
+  },
+  start: {
+    why: 'the holder reports that it started',
+    from: ['claimed'], to: 'executing',
+    holder: 'keep', load: 'keep', stampsNodeSync: false, history: { kind: 'start' }, liveFeeds: 'keep', lease: 'set', attempt: 'same',
+    times: { started_at: 'now' },
+  },
+  complete: { why: 'the holder reports its results', from: ['executing'], to: 'completed', ...end, stampsNodeSync: true, history: close(AttemptOutcome.completed) },
+  failRetry: { why: 'the holder reports a failure and attempts are left', from: ['executing'], to: 'pending', ...requeue, history: close(AttemptOutcome.failed) },
+  failFinal: { why: 'the holder reports a failure on the last attempt, or one retrying cannot fix', from: ['executing'], to: 'failed', ...end, history: close(AttemptOutcome.failed) },
+  expireRetry: { why: 'the sweeper or a heartbeat takes held work from its holder and attempts are left', from: ['claimed', 'executing'], to: 'pending', ...requeue, history: close(...EXPIRY_OUTCOMES) },
+  expireFinal: { why: 'the same on the last attempt', from: ['claimed', 'executing'], to: 'timeout', ...end, history: close(...EXPIRY_OUTCOMES) },
+  cancel: { why: 'an administrator cancels live work', from: ['pending', 'claimed', 'executing'], to: 'cancelled', ...end, history: close(AttemptOutcome.cancelled) },
+  retry: {
+    why: 'an administrator retries ended work, with a fresh attempt budget',
+    from: ['failed', 'timeout', 'cancelled'], to: 'pending',
+    holder: 'pool', load: 'keep', stampsNodeSync: false, history: { kind: 'keep' }, liveFeeds: 'add', lease: 'clear', attempt: 'next',
+    times: { claimed_at: 'clear', started_at: 'clear', completed_at: 'clear' },
+  },
+  release: {
+    why: 'pre-assigned pending work of an offline, suspect, disabled or deleted node, or unclaimed past the grace, goes back to the unassigned pool',
+    from: ['pending'], to: 'pending',
+    holder: 'pool', load: 'free', stampsNodeSync: false, history: { kind: 'keep' }, liveFeeds: 'keep', lease: 'keep', attempt: 'same', times: {},
+  },
+  evict: {
+    why: 'held work of a deleted node goes back to the pool, claimable at once, without spending an attempt',
+    from: ['claimed', 'executing'], to: 'pending',
+    ...requeue, history: close(AttemptOutcome.nodeDeleted),
+  },
+  split: {
+    why: 'unassigned pending work no active node can hold is cancelled; its parts, inserted with it, take its live feeds',
+    from: ['pending'], to: 'cancelled', unassignedOnly: true,
+    holder: 'keep', load: 'keep', stampsNodeSync: false, history: { kind: 'keep' }, liveFeeds: 'handOver', lease: 'keep', attempt: 'same', times: { completed_at: 'now' },
+  },
+} satisfies Record<Move, MoveSpec>);
 
 export function canMove(move: Move, from: AllocationStatus): boolean {
   return MOVES[move].from.includes(from);

@@ -1,7 +1,7 @@
 import { Cron } from 'croner';
 
 /**
- * Checks a task's `cron_exp` (PROTOCOL §5): empty means "no schedule"; otherwise 5 fields (minute first) or 6
+ * Checks a task's `cron_exp` (docs/protocol.md §5): empty means "no schedule"; otherwise 5 fields (minute first) or 6
  * (seconds first) that croner can parse and that fire at least once. Returns the problem in words, or null.
  */
 export function cronExpressionProblem(expression: string): string | null {

@@ -1,4 +1,4 @@
-/** PROTOCOL §3.1 feed-status buckets, from the feed's last successful update (Unix seconds). */
+/** docs/protocol.md §3.1 feed-status buckets, from the feed's last successful update (Unix seconds). */
 export type UpdateStatus = 'fresh' | 'recent' | 'stale' | 'outdated' | 'unknown';
 
 export function updateStatus(updateTimeSeconds: number | null, nowMs: number): UpdateStatus {

@@ -1,4 +1,4 @@
-/** Node status on the wire (PROTOCOL §4): derived from `is_active` and heartbeat age, never stored. */
+/** Node status on the wire (docs/protocol.md §4): derived from `is_active` and heartbeat age, never stored. */
 export const NodeStatus = Object.freeze({ offline: 0, online: 1, disabled: 2 } as const);
 export type NodeStatus = (typeof NodeStatus)[keyof typeof NodeStatus];
 

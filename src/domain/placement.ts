@@ -1,5 +1,5 @@
 /**
- * The placement planner (PROTOCOL §5): pure, no I/O. Each feed goes to the online node with the highest
+ * The placement planner (docs/protocol.md §5): pure, no I/O. Each feed goes to the online node with the highest
  * `feed_quota` weight for it (ties: more free capacity, then name); without quota, to the node with the most
  * free capacity; never beyond `max_capacity`. What fits nowhere stays unassigned. A node's feeds are grouped into
  * allocations of at most `feedsPerAllocation`.

@@ -90,7 +90,7 @@ function toArticle(feedId: string, entry: Entry): Article {
   return {
     id: stableArticleId(feedId, entry.guid, entry.link, entry.title, entry.date),
     mp_id: feedId,
-    // Lengths the parent accepts (PROTOCOL §2 article columns).
+    // Lengths the parent accepts (docs/protocol.md §2 article columns).
     title: ((entry.title ?? '').trim() || '(untitled)').slice(0, 1000),
     url: (entry.link ?? '').slice(0, 2000),
     pic_url: (entry.image ?? firstImage(contentHtml) ?? '').slice(0, 2000),

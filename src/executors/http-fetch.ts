@@ -1,6 +1,7 @@
 import { AddressRefusedError } from '../net/address-policy.js';
 import { followRedirects, RedirectError } from '../net/redirects.js';
-import { PermanentFeedError, type HttpValidators } from './types.js';
+import { retryAfterSeconds } from '../net/retry-after.js';
+import { PermanentFeedError, RetryLaterError, type HttpValidators } from './types.js';
 
 export type FetchLimits = {
   timeoutMs: number;
@@ -54,6 +55,9 @@ export async function fetchWithLimits(request: FetchRequest): Promise<FetchOutco
     if (!response.ok) {
       await response.body?.cancel();
       const reason = `HTTP ${response.status} ${response.statusText}`.trim();
+      // The server says when it will answer: the child waits that long rather than on the parent's backoff.
+      const retryAfter = response.status === 429 || response.status === 503 ? retryAfterSeconds(response.headers.get('retry-after')) : undefined;
+      if (retryAfter !== undefined) throw new RetryLaterError(`${reason}, Retry-After ${retryAfter} s`, retryAfter * 1000);
       if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) throw new PermanentFeedError(reason);
       throw new Error(reason);
     }

@@ -1,49 +1,19 @@
 import type { Logger } from 'pino';
+import type { Article as UploadedArticle } from '../protocol/child-requests.js';
+import type { ReceivedPackageFeed, ReceivedTaskPackage } from '../protocol/parent-messages.js';
 
-/** A feed as it arrives in a task package (PROTOCOL §3.2). */
-export type PackageFeed = {
-  id: string;
-  faker_id?: string;
-  mp_name?: string;
-  mp_cover?: string;
-  mp_intro?: string;
-  url: string;
-  status?: number;
-  /** The validators of the feed's last completion the parent accepted (absent from older parents). */
-  etag?: string | null;
-  last_modified?: string | null;
-};
+/**
+ * A feed and a package as an executor gets them (docs/protocol.md §3.2): the wire shapes of src/protocol/, read
+ * liberally, since the original parent omits fields and sends headers and cookies as JSON text.
+ */
+export type PackageFeed = ReceivedPackageFeed;
+export type TaskPackage = ReceivedTaskPackage;
 
-/** What a claim returns: one allocation of one task, with the task's headers and cookies. */
-export type TaskPackage = {
-  allocation_id: string;
-  task_id: string;
-  task_name: string;
-  message_type?: number;
-  message_template?: string;
-  web_hook_url?: string;
-  cron_exp?: string;
-  headers?: Record<string, string> | string | null;
-  cookies?: Record<string, string> | string | null;
-  feeds: PackageFeed[];
-  dispatched_at?: string;
-  attempt?: number;
-  lease_expires_at?: string | null;
-};
-
-/** An article in the wire shape of PROTOCOL §2 (the parent fills in created_at/updated_at). */
-export type Article = {
-  id: string;
-  mp_id: string;
-  title: string;
-  url: string;
-  pic_url: string;
-  description: string;
-  content: string;
-  content_markdown: string;
-  /** Unix seconds. */
-  publish_time: number;
-};
+/**
+ * An article as an executor returns it: the upload's wire shape (docs/protocol.md §2, §3.2) with every text field
+ * filled in (the parent fills in created_at/updated_at). `ext` is the original child's; Cascade's executors send none.
+ */
+export type Article = Required<Omit<UploadedArticle, 'ext'>>;
 
 /** Validators remembered per feed for conditional GET. */
 export type HttpValidators = { etag?: string | undefined; lastModified?: string | undefined };
@@ -79,5 +49,21 @@ export class PermanentFeedError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'PermanentFeedError';
+  }
+}
+
+/**
+ * A refusal for now that says when to ask again (429 or 503 with `Retry-After`). The child waits that long and
+ * fetches again within the same attempt when the wait fits its budget (`cascade.retry_after_max_seconds` and the
+ * lease); otherwise the feed fails for now with this reason and the parent retries it. Any executor may throw it.
+ */
+export class RetryLaterError extends Error {
+  /** How long the server asked to wait, in milliseconds. */
+  readonly retryAfterMs: number;
+
+  constructor(message: string, retryAfterMs: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RetryLaterError';
+    this.retryAfterMs = retryAfterMs;
   }
 }

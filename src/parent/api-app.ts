@@ -60,7 +60,7 @@ export function createBaseApp({ services, logger }: AppOptions, { listening, sch
  */
 export async function buildApiApp(options: AppOptions): Promise<FastifyInstance> {
   const app = createBaseApp(options, { listening: false, schemas: 'on-first-use' });
-  await app.register(apiRoutes, { prefix: '/api/v1', hidden: false, originalShapes: false });
+  await app.register(apiRoutes, { prefix: '/api/v1' });
   return app;
 }
 

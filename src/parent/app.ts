@@ -29,8 +29,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   installMetrics(app);
   await app.register(feedsOutRoutes);
-  await app.register(apiRoutes, { prefix: '/api/v1', hidden: false, originalShapes: false });
-  await app.register(apiRoutes, { prefix: '/api/v1/wx', hidden: true, originalShapes: true });
+  await app.register(apiRoutes, { prefix: '/api/v1' });
+  await app.register(apiRoutes, { prefix: '/api/v1/wx', legacyAlias: true });
   await installConsole(app);
   return app;
 }

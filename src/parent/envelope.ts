@@ -1,4 +1,4 @@
-/** The success half of the protocol envelope (PROTOCOL §1.2); errors are shaped in plugins/error-envelope.ts. */
+/** The success half of the protocol envelope (docs/protocol.md §1.2); errors are shaped in plugins/error-envelope.ts. */
 export type Envelope<T> = { code: 0; message: string; data: T };
 
 export function ok<T>(data: T, message = 'ok'): Envelope<T> {

@@ -79,7 +79,7 @@ export class ActivityStore {
     return [...byMinute.values()].sort((a, b) => a.minute_ms - b.minute_ms);
   }
 
-  /** Feeds by the PROTOCOL §3.1 freshness buckets of their last successful update. */
+  /** Feeds by the docs/protocol.md §3.1 freshness buckets of their last successful update. */
   async feedFreshness(nowMs: number): Promise<Record<UpdateStatus, number>> {
     const nowSeconds = Math.floor(nowMs / 1000);
     const hoursAgo = (hours: number) => nowSeconds - hours * 3600;

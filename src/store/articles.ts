@@ -7,6 +7,7 @@ import { appendToDeliveries, type ArticleKey, type BatchSettings } from './deliv
 import { likeContains } from './feeds.js';
 import type { ArticleTable, Database } from './tables.js';
 import { chunk, iso, parseJson } from './time.js';
+import { EnabledStatus } from '../domain/enabled-status.js';
 
 export type ArticleInput = {
   id: string;
@@ -135,7 +136,7 @@ export class ArticlesStore {
   /** Whether the task wants to hear about new articles: it exists, is enabled and names a receiver. */
   async #notifies(trx: Trx, taskId: string): Promise<boolean> {
     const task = await trx.selectFrom('message_tasks').select(['web_hook_url', 'status']).where('id', '=', taskId).executeTakeFirst();
-    return task !== undefined && Number(task.status) === 1 && task.web_hook_url !== '';
+    return task !== undefined && Number(task.status) === EnabledStatus.enabled && task.web_hook_url !== '';
   }
 
   async list(filter: { mp_id?: string | undefined; mp_ids?: readonly string[] | undefined; since?: number | undefined; search?: string | undefined }, limit: number, offset: number): Promise<{ list: ArticleView[]; total: number }> {

@@ -17,6 +17,12 @@ export type Capabilities = {
    * statement, so a claim, a start or a completion costs one round trip instead of a transaction of several.
    */
   readonly writableCtes: boolean;
+  /**
+   * The hot moves (claim of a node's own work, start, complete) run as the single statements of
+   * store/allocations/single-statement.ts. Needs `writableCtes`; the test environment turns it off with
+   * `CASCADE_TEST_PG_SINGLE_STATEMENTS=off`, so that the PostgreSQL suites also run the general path.
+   */
+  readonly singleStatements: boolean;
   /** Column type for an auto-incrementing integer primary key. */
   readonly autoIncrementType: 'integer' | 'serial' | 'bigint';
   /** Column type for long text (article bodies). */
@@ -36,6 +42,7 @@ export function sqliteCapabilities(version: string): Capabilities {
     rowLocks: false,
     returning: true,
     writableCtes: false,
+    singleStatements: false,
     autoIncrementType: 'integer',
     longTextType: 'text',
     maxParameters: 30000,
@@ -44,13 +51,14 @@ export function sqliteCapabilities(version: string): Capabilities {
   };
 }
 
-export function postgresCapabilities(version: string): Capabilities {
+export function postgresCapabilities(version: string, env: NodeJS.ProcessEnv = process.env): Capabilities {
   return {
     dialect: 'postgres',
     skipLocked: true,
     rowLocks: true,
     returning: true,
     writableCtes: true,
+    singleStatements: singleStatementsWanted(env),
     autoIncrementType: 'serial',
     longTextType: 'text',
     maxParameters: 60000,
@@ -66,6 +74,7 @@ export function mysqlCapabilities(version: string): Capabilities {
     rowLocks: true,
     returning: false,
     writableCtes: false,
+    singleStatements: false,
     autoIncrementType: 'bigint',
     longTextType: 'longtext',
     maxParameters: 60000,
@@ -82,4 +91,14 @@ export function mysqlHasSkipLocked(version: string): boolean {
   const minor = Number(match[2]);
   if (/mariadb/i.test(version)) return major > 10 || (major === 10 && minor >= 6);
   return major >= 8;
+}
+
+/**
+ * A test switch, not a setting: CI runs the PostgreSQL store and dispatch suites once more with the single
+ * statements off, so the general path they stand in for is exercised on PostgreSQL too.
+ */
+export const SINGLE_STATEMENTS_ENV = 'CASCADE_TEST_PG_SINGLE_STATEMENTS';
+
+function singleStatementsWanted(env: NodeJS.ProcessEnv): boolean {
+  return env[SINGLE_STATEMENTS_ENV] !== 'off';
 }

@@ -2,6 +2,9 @@ import type { Kysely } from 'kysely';
 import { onlineSince } from '../domain/node-liveness.js';
 import type { Database, MessageTaskTable } from './tables.js';
 import { chunk, parseJson } from './time.js';
+import { EnabledStatus } from '../domain/enabled-status.js';
+import { NodeType } from '../domain/node-liveness.js';
+import { StoredFlag } from './stored-flag.js';
 
 /** The read side of a dispatch that task and feed CRUD do not offer: feed resolution and the online count. */
 export class DispatchSources {
@@ -15,8 +18,8 @@ export class DispatchSources {
       for (const row of await this.db.selectFrom('feeds').select(['id', 'status']).where('id', 'in', part).execute()) status.set(row.id, Number(row.status));
     }
     return {
-      enabled: ids.filter((id) => status.get(id) === 1),
-      disabled: ids.filter((id) => status.has(id) && status.get(id) !== 1),
+      enabled: ids.filter((id) => status.get(id) === EnabledStatus.enabled),
+      disabled: ids.filter((id) => status.has(id) && status.get(id) !== EnabledStatus.enabled),
       unknown: ids.filter((id) => !status.has(id)),
     };
   }
@@ -25,8 +28,8 @@ export class DispatchSources {
     const row = await this.db
       .selectFrom('nodes')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('node_type', '=', 1)
-      .where('is_active', '=', 1)
+      .where('node_type', '=', NodeType.child)
+      .where('is_active', '=', StoredFlag.on)
       .where('last_heartbeat_at', '>=', onlineSince(nowMs, offlineAfterSeconds))
       .executeTakeFirstOrThrow();
     return Number(row.n);

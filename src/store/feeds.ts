@@ -5,8 +5,9 @@ import type { FeedEntry } from '../domain/feed-entries.js';
 import { importFeeds, type FeedImportOptions, type FeedImportReport } from './feed-import.js';
 import type { Database, FeedTable } from './tables.js';
 import { chunk, iso } from './time.js';
+import { EnabledStatus } from '../domain/enabled-status.js';
 
-/** A feed on the wire (PROTOCOL §2): `sync_time`/`update_time` stay Unix seconds, row times become ISO. */
+/** A feed on the wire (docs/protocol.md §2): `sync_time`/`update_time` stay Unix seconds, row times become ISO. */
 export type FeedView = {
   id: string;
   mp_name: string;
@@ -134,7 +135,7 @@ export class FeedsStore {
 
   /** Every enabled feed, unpaged: what the original child's sync expects (`GET /api/v1/wx/cascade/feeds`). */
   async listEnabled(): Promise<FeedView[]> {
-    const rows = await this.db.selectFrom('feeds').selectAll().where('status', '=', 1).orderBy('created_at').orderBy('id').execute();
+    const rows = await this.db.selectFrom('feeds').selectAll().where('status', '=', EnabledStatus.enabled).orderBy('created_at').orderBy('id').execute();
     return rows.map(toFeedView);
   }
 

@@ -8,11 +8,12 @@ import { CascadeError, notFound, validationFailed, type ErrorDetail } from '../e
 import type { FeedsStore } from './feeds.js';
 import type { Database, MessageTaskTable } from './tables.js';
 import { iso, parseJson } from './time.js';
+import { EnabledStatus } from '../domain/enabled-status.js';
 
 /** One entry of `mps_id`: a feed id plus whatever else the UI keeps there (such as `mp_name`). */
 export type FeedRef = { id: string; [extra: string]: unknown };
 
-/** What a child may see of a task: never its `headers` or `cookies` (PROTOCOL §2). */
+/** What a child may see of a task: never its `headers` or `cookies` (docs/protocol.md §2). */
 export type MessageTaskPublicView = {
   id: string;
   name: string;
@@ -164,7 +165,7 @@ export class MessageTasksStore {
 
   /** Every enabled task, oldest first: what dispatch-all and the cron scheduler work through. */
   async listEnabled(): Promise<MessageTaskTable[]> {
-    return this.db.selectFrom('message_tasks').selectAll().where('status', '=', 1).orderBy('created_at').orderBy('id').execute();
+    return this.db.selectFrom('message_tasks').selectAll().where('status', '=', EnabledStatus.enabled).orderBy('created_at').orderBy('id').execute();
   }
 
   /**

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { isSealed, type SecretBox } from '../auth/secret-box.js';
 import { hashNodeSecret, newNodeCredentials, randomToken, verifyNodeSecret } from '../auth/secrets.js';
-import { nodeLiveness, nodeStatus, onlineSince, type LivenessRules, type NodeLiveness, type NodeType } from '../domain/node-liveness.js';
+import { nodeLiveness, NodeStatus, nodeStatus, NodeType, onlineSince, type LivenessRules, type NodeLiveness } from '../domain/node-liveness.js';
 import { CascadeError, notFound } from '../errors/cascade-error.js';
 import type { Database, NodeTable } from './tables.js';
 import { iso, parseJson } from './time.js';
 import { isUniqueViolation } from './unique-violation.js';
+import { StoredFlag } from './stored-flag.js';
 
 export type SyncConfig = { max_capacity: number; feed_quota: Record<string, number> };
 
@@ -51,7 +52,7 @@ export function newNotifyKey(): string {
 
 /** The only place a node row becomes a wire object; it never carries the secret or its hash. */
 export function toNodeView(row: NodeTable, nowMs: number, rules: LivenessRules): NodeView {
-  const isActive = Number(row.is_active) === 1;
+  const isActive = Number(row.is_active) === StoredFlag.on;
   const lastHeartbeatAtMs = row.last_heartbeat_at === null ? null : Number(row.last_heartbeat_at);
   const heartbeatIntervalMs = row.heartbeat_interval_ms === null ? null : Number(row.heartbeat_interval_ms);
   return {
@@ -125,7 +126,7 @@ export class NodesStore {
   async create(input: NodeInput): Promise<{ node: NodeView; credentials: NodeCredentials | null }> {
     await this.assertNameFree(input.name);
     const now = Date.now();
-    const credentials = input.node_type === 1 ? { ...newNodeCredentials(), notifyKey: newNotifyKey() } : null;
+    const credentials = input.node_type === NodeType.child ? { ...newNodeCredentials(), notifyKey: newNotifyKey() } : null;
     const id = randomUUID();
     const sealed = credentials ? await this.sealedSecrets(id, credentials.apiSecret, credentials.notifyKey) : null;
     const row: NodeTable = {
@@ -178,10 +179,10 @@ export class NodesStore {
     const since = onlineSince(now, this.rules.offlineAfterSeconds);
     let query = this.db.selectFrom('nodes');
     if (filter.node_type !== undefined) query = query.where('node_type', '=', filter.node_type);
-    if (filter.status === 2) query = query.where('is_active', '=', 0);
-    if (filter.status === 1) query = query.where('is_active', '=', 1).where('last_heartbeat_at', '>=', since);
-    if (filter.status === 0) {
-      query = query.where('is_active', '=', 1).where((eb) => eb.or([eb('last_heartbeat_at', 'is', null), eb('last_heartbeat_at', '<', since)]));
+    if (filter.status === NodeStatus.disabled) query = query.where('is_active', '=', StoredFlag.off);
+    if (filter.status === NodeStatus.online) query = query.where('is_active', '=', StoredFlag.on).where('last_heartbeat_at', '>=', since);
+    if (filter.status === NodeStatus.offline) {
+      query = query.where('is_active', '=', StoredFlag.on).where((eb) => eb.or([eb('last_heartbeat_at', 'is', null), eb('last_heartbeat_at', '<', since)]));
     }
     const rows = await query.selectAll().orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute();
     const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -206,7 +207,7 @@ export class NodesStore {
   /** New key pair; the old one stops working with this statement. */
   async rotateCredentials(id: string): Promise<{ node: NodeView; credentials: NodeCredentials }> {
     const current = await this.getRow(id);
-    if (Number(current.node_type) !== 1) throw new CascadeError('UNPROCESSABLE', 'Only child nodes have credentials.');
+    if (Number(current.node_type) !== NodeType.child) throw new CascadeError('UNPROCESSABLE', 'Only child nodes have credentials.');
     const { apiKey, apiSecret } = newNodeCredentials();
     const notifyKey = newNotifyKey();
     const values = { api_key: apiKey, api_secret_hash: hashNodeSecret(apiSecret), ...(await this.sealedSecrets(id, apiSecret, notifyKey)), updated_at: Date.now() };
@@ -221,7 +222,7 @@ export class NodesStore {
       .selectFrom('nodes')
       .select(['id', 'name', 'api_url', 'notify_key'])
       .where('id', 'in', [...new Set(ids)])
-      .where('is_active', '=', 1)
+      .where('is_active', '=', StoredFlag.on)
       .where('api_url', 'is not', null)
       .where('notify_key', 'is not', null)
       .execute();
@@ -251,7 +252,7 @@ export class NodesStore {
   /** The active child node with this key, for a signed request; undefined when unknown or disabled. */
   async forSignedRequest(apiKey: string): Promise<SigningNode | undefined> {
     const row = await this.db.selectFrom('nodes').selectAll().where('api_key', '=', apiKey).executeTakeFirst();
-    if (!row || Number(row.is_active) !== 1) return undefined;
+    if (!row || Number(row.is_active) !== StoredFlag.on) return undefined;
     const secret = row.api_secret_sealed ? (await this.secretBox()).open(row.api_secret_sealed, `api_secret:${row.id}`) : undefined;
     return { row, secret };
   }
@@ -279,7 +280,7 @@ export class NodesStore {
     const row = await this.db.selectFrom('nodes').selectAll().where('api_key', '=', apiKey).executeTakeFirst();
     if (!row || !row.api_secret_hash) return undefined;
     if (!verifyNodeSecret(apiSecret, row.api_secret_hash)) return undefined;
-    if (Number(row.is_active) !== 1) return undefined;
+    if (Number(row.is_active) !== StoredFlag.on) return undefined;
     return row;
   }
 
@@ -302,8 +303,8 @@ export class NodesStore {
     const rows = await this.db
       .selectFrom('nodes')
       .select(['id', 'name', 'reported_tasks'])
-      .where('node_type', '=', 1)
-      .where('is_active', '=', 1)
+      .where('node_type', '=', NodeType.child)
+      .where('is_active', '=', StoredFlag.on)
       .where('last_heartbeat_at', '>=', onlineSince(nowMs, this.rules.offlineAfterSeconds))
       .execute();
     return rows.map((r) => ({ id: r.id, name: r.name, reportedFeeds: Number(r.reported_tasks) }));

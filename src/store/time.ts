@@ -1,4 +1,4 @@
-/** Wire timestamps: ISO 8601 UTC with a Z (PROTOCOL §1.2). Store times are epoch milliseconds. */
+/** Wire timestamps: ISO 8601 UTC with a Z (docs/protocol.md §1.2). Store times are epoch milliseconds. */
 export function iso(ms: number | null | undefined): string | null {
   return ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString();
 }

@@ -4,6 +4,7 @@ import type { UserRole } from '../auth/jwt.js';
 import { CascadeError, notFound } from '../errors/cascade-error.js';
 import type { Database, UserTable } from './tables.js';
 import { iso } from './time.js';
+import { StoredFlag } from './stored-flag.js';
 
 export type UserView = { id: string; username: string; role: UserRole; is_active: boolean; created_at: string | null; updated_at: string | null };
 
@@ -12,7 +13,7 @@ export function toUserView(row: UserTable): UserView {
     id: row.id,
     username: row.username,
     role: row.role as UserRole,
-    is_active: Number(row.is_active) === 1,
+    is_active: Number(row.is_active) === StoredFlag.on,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };
@@ -47,7 +48,7 @@ export class UsersStore {
 
   /** The user, when it exists and is active (a feed token of a disabled user reads nothing). */
   async findActive(id: string): Promise<UserTable | undefined> {
-    return this.db.selectFrom('users').selectAll().where('id', '=', id).where('is_active', '=', 1).executeTakeFirst();
+    return this.db.selectFrom('users').selectAll().where('id', '=', id).where('is_active', '=', StoredFlag.on).executeTakeFirst();
   }
 
   /** Bumps the user's feed token version, which turns away every subscription URL made before; returns the new version. */
@@ -80,7 +81,7 @@ export class UsersStore {
   }
 
   async countAdmins(): Promise<number> {
-    const row = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('role', '=', 'admin').where('is_active', '=', 1).executeTakeFirstOrThrow();
+    const row = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('role', '=', 'admin').where('is_active', '=', StoredFlag.on).executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -94,8 +95,8 @@ export class UsersStore {
       if (!target) throw notFound('User', id);
       const removesAdmin =
         'remove' in change || change.patch.role === 'viewer' || change.patch.isActive === false;
-      if (removesAdmin && target.role === 'admin' && Number(target.is_active) === 1) {
-        let admins = trx.selectFrom('users').select('id').where('role', '=', 'admin').where('is_active', '=', 1);
+      if (removesAdmin && target.role === 'admin' && Number(target.is_active) === StoredFlag.on) {
+        let admins = trx.selectFrom('users').select('id').where('role', '=', 'admin').where('is_active', '=', StoredFlag.on);
         if (this.rowLocks) admins = admins.forUpdate();
         const others = (await admins.execute()).filter((row) => row.id !== id);
         if (others.length === 0) {

@@ -22,6 +22,7 @@ type Status = {
 describe('CLI data commands, local store and remote parent (--url)', () => {
   let parent: TestParent;
   let store: Store;
+  let childId: string;
   const home = mkdtempSync(join(tmpdir(), 'cascade-cli-home-'));
   const xdg = join(home, 'xdg');
 
@@ -38,6 +39,7 @@ describe('CLI data commands, local store and remote parent (--url)', () => {
     parent = await startTestParent();
     store = parent.parent.services.store;
     const child = await parent.addChild('child-a', { max_capacity: 3 });
+    childId = child.id;
     const now = Date.now();
     const feed = (id: string, updateTime: number | null) => ({ id, mp_name: id, mp_cover: '', mp_intro: '', faker_id: '', url: `http://127.0.0.1:1/${id}.xml`, status: 1, sync_time: null, update_time: updateTime, article_count: 0, created_at: now, updated_at: now });
     await store.db.insertInto('feeds').values([feed('MP_FRESH', Math.floor(now / 1000)), feed('MP_NEVER', null), feed('MP_OLD', Math.floor(now / 1000) - 3 * 86400)]).execute();
@@ -93,6 +95,8 @@ describe('CLI data commands, local store and remote parent (--url)', () => {
 
   for (const mode of ['local', 'remote'] as const) {
     it(`${mode}: status shows nodes with load, allocations by status, the failure with its reason and stale feeds`, async () => {
+      // CLI runs are slow on a busy machine: keep the node's heartbeat younger than offline_after_seconds.
+      await store.nodes.recordHeartbeat(childId, {}, Date.now());
       const status = await json<Status>(mode, 'status');
       expect(status.nodes).toMatchObject({ total: 1, online: 1 });
       expect(status.nodes.list[0]).toMatchObject({ name: 'child-a', max_capacity: 3 });
@@ -111,9 +115,13 @@ describe('CLI data commands, local store and remote parent (--url)', () => {
       if (!pending) throw new Error('no pending allocation');
       expect(await json<Allocation>(mode, 'allocation', 'cancel', pending.id)).toMatchObject({ id: pending.id, status: 'cancelled' });
       expect((await store.allocations.views.view(pending.id))?.status).toBe('cancelled');
-      const again = await cli(mode, ['allocation', 'cancel', pending.id]);
-      expect(again.code).toBe(1);
-      expect(again.stderr).toMatch(/^cascade: /);
+      // A finished allocation cannot be cancelled: the state machine's refusal arrives as the API's message.
+      const failed = (await json<{ list: Allocation[] }>(mode, 'allocations', '--status', 'failed')).list[0];
+      if (!failed) throw new Error('no failed allocation');
+      const illegal = await cli(mode, ['allocation', 'cancel', failed.id]);
+      expect(illegal.code).toBe(1);
+      expect(illegal.stderr).toMatch(/^cascade: /);
+      expect((await store.allocations.views.view(failed.id))?.status).toBe('failed');
       expect(await json<Allocation>(mode, 'allocation', 'retry', pending.id)).toMatchObject({ id: pending.id, status: 'pending' });
       const missing = await cli(mode, ['allocation', 'retry', 'no-such-allocation']);
       expect(missing.code).toBe(1);

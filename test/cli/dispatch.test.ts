@@ -6,7 +6,8 @@ import { runCascade, tempWorkspace, type CliResult } from './cli-process.js';
 
 type Listed = { list: Array<{ id: string; status: string; node_id: string | null; node_name: string | null; feed_ids: string[] }>; total: number };
 
-describe('cascade dispatch, allocations, allocation show and node remove', () => {
+// Each local data command now builds the API in its own process (src/cli/api-local.ts): slower per call than the store alone.
+describe('cascade dispatch, allocations, allocation show and node remove', { timeout: 180_000 }, () => {
   const { dir, databaseUrl } = tempWorkspace();
   const cli = (...args: string[]): Promise<CliResult> => runCascade(args, { cwd: dir, env: { DATABASE_URL: databaseUrl } });
   const json = async <T>(...args: string[]): Promise<T> => {

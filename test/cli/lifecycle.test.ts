@@ -1,5 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { api } from '../helpers/http.js';
 import { collect, runCascade, spawnCascade, stderrMark, tempWorkspace, waitForStderr, type CliResult } from './cli-process.js';
@@ -99,6 +101,25 @@ describe('cascade init, node, user, token and parent as real processes', () => {
     expect(human.stdout).toMatch(/notify_key: [A-Za-z0-9_-]{43}/);
     expect(human.stdout).toContain('cascade:\n  enabled: true\n  node_type: child\n');
     expect((await cli('node', 'add', 'child-2')).code).toBe(1);
+  });
+
+  it('node add --write-config writes the config block to a new 0600 file with its own outbox folder, never over a file', async () => {
+    const target = join(dir, 'child-9.yaml');
+    const added = await cli('node', 'add', 'child 9/x', '--parent-url', 'http://127.0.0.1:8001', '--write-config', target);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toContain(`Wrote the child's config to ${target} (mode 600)`);
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+    const written = parseYaml(readFileSync(target, 'utf8')) as { cascade: Json };
+    expect(written.cascade).toMatchObject({ node_type: 'child', parent_api_url: 'http://127.0.0.1:8001', data_dir: './data/child-9-x' });
+    expect(added.stdout).toContain(String(written.cascade.api_secret));
+
+    writeFileSync(target, 'kept\n');
+    const again = await cli('node', 'add', 'child-10', '--write-config', target);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('already exists');
+    expect(readFileSync(target, 'utf8')).toBe('kept\n');
+    const names = (JSON.parse((await cli('node', 'list', '--json')).stdout) as Json[]).map((n) => n.name);
+    expect(names).not.toContain('child-10');
   });
 
   it('runs a parent that serves tokens minted by `cascade token` and logins changed by `cascade user passwd`', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { retryAfterSeconds } from '../../src/delivery/http-send.js';
+import { retryAfterSeconds } from '../../src/net/retry-after.js';
 import { judgeAnswer } from '../../src/delivery/sender.js';
 import { DELIVERY_MOVES, deliveryRetryDelayMs } from '../../src/domain/delivery-states.js';
 

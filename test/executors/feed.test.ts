@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFixtureServer, type FixtureServer } from '../../src/demo/fixture-server.js';
 import { createFeedExecutor, feedExecutor } from '../../src/executors/feed.js';
-import type { ExecutorContext, HttpValidators, PackageFeed, TaskPackage } from '../../src/executors/types.js';
+import { PermanentFeedError, RetryLaterError, type ExecutorContext, type HttpValidators, type PackageFeed, type TaskPackage } from '../../src/executors/types.js';
 
 const logger = pino({ level: 'silent' });
 const task: TaskPackage = { allocation_id: 'a1', task_id: 't1', task_name: 'test', feeds: [] };
@@ -70,6 +70,21 @@ describe('feed executor against the fixture server', () => {
     expect(server.notModified.get('feeds/atom-release-notes.atom')).toBe(before + 1);
     // Logged at info, so "0 articles" is visibly a 304 with the default log level.
     expect(lines.map((l) => JSON.parse(l) as { level: number; msg: string; feed_id: string })).toContainEqual(expect.objectContaining({ level: 30, feed_id: 'COND', msg: expect.stringContaining('304') }));
+  });
+
+  it('signals "retry later" with the wait a 429 or 503 names in Retry-After; without it the error is only transient', async () => {
+    for (const [status, seconds] of [[429, 7], [503, 2]] as const) {
+      const error = await feedExecutor({ id: 'LATER', url: `${server.url}/retry-after/${seconds}?status=${status}&refusals=99` }, task, context()).catch((e: unknown) => e);
+      expect(error, String(status)).toBeInstanceOf(RetryLaterError);
+      expect((error as RetryLaterError).retryAfterMs).toBe(seconds * 1000);
+      expect((error as Error).message).toContain(`HTTP ${status}`);
+    }
+    for (const status of [429, 503]) {
+      const error = await feedExecutor({ id: 'PLAIN', url: `${server.url}/status/${status}` }, task, context()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect(error).not.toBeInstanceOf(RetryLaterError);
+      expect(error).not.toBeInstanceOf(PermanentFeedError);
+    }
   });
 
   it('follows up to 5 redirects and fails past the limit', async () => {

@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import { loadConfig } from '../../src/config/load.js';
 import { connectDatabase } from '../../src/store/connect.js';
+import { connectionId, statementsBlockedBy, waitUntilBlockedBy } from './lock-waits.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import type { Database } from '../../src/store/tables.js';
 
@@ -20,6 +21,13 @@ export async function openTestStore(databaseUrl: string, overrides: Record<strin
 export type HeldTransaction = {
   /** Lets the transaction commit, waits for it, and closes the second connection. */
   release(): Promise<void>;
+  /**
+   * Resolves once the database reports a statement matching `statement` waiting for a lock this transaction holds
+   * (not on SQLite), with the text of every statement waiting on it; fails at the deadline naming `what`.
+   */
+  waitUntilBlocking(what: string, statement: RegExp): Promise<string[]>;
+  /** The text of every statement waiting for a lock this transaction holds, now (not on SQLite). */
+  waitingStatements(): Promise<string[]>;
 };
 
 /**
@@ -32,11 +40,17 @@ export async function holdOpenTransaction(url: string, work: (trx: Transaction<D
   const held = new Promise<void>((resolve) => (letGo = resolve));
   let workDone!: () => void;
   const ran = new Promise<void>((resolve) => (workDone = resolve));
+  let holderId: number | undefined;
   const committed = other.db.transaction().execute(async (trx) => {
     await work(trx);
+    if (other.caps.rowLocks) holderId = await connectionId(trx, other.caps.dialect);
     workDone();
     await held;
   });
+  const lockHolder = (): number => {
+    if (holderId === undefined) throw new Error(`${other.caps.dialect} has no row locks to wait on`);
+    return holderId;
+  };
   // A failing `work` must not leave the caller waiting for `ran`.
   await Promise.race([ran, committed]);
   return {
@@ -47,6 +61,13 @@ export async function holdOpenTransaction(url: string, work: (trx: Transaction<D
       } finally {
         await other.db.destroy();
       }
+    },
+    // Another connection of the same pool watches: the held one is busy in its transaction.
+    waitUntilBlocking(what, statement) {
+      return waitUntilBlockedBy(other.db, other.caps.dialect, lockHolder(), what, statement);
+    },
+    waitingStatements() {
+      return statementsBlockedBy(other.db, other.caps.dialect, lockHolder());
     },
   };
 }

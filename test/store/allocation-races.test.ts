@@ -8,6 +8,7 @@ import { openStore, type Store } from '../../src/store/store.js';
 import { describeEachStore, type StoreUnderTest } from '../helpers/databases.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
 import { holdOpenTransaction } from '../helpers/store.js';
+import { waitFor } from '../helpers/wait.js';
 
 const stores: Store[] = [];
 afterEach(async () => {
@@ -64,7 +65,7 @@ describeEachStore('allocation races and late reports', (dialect) => {
       await trx.updateTable('nodes').set((eb) => ({ load_feeds: eb('load_feeds', '-', 1) })).where('id', '=', a).execute();
     });
     const cancel = store.allocations.cancel(row!.id); // reads node_id = a (committed), then blocks on the row lock
-    await new Promise((r) => setTimeout(r, 300));
+    expect(await release.waitUntilBlocking('the cancel', /allocations/i)).not.toHaveLength(0);
     await release.release();
     await cancel;
     expect((await store.db.selectFrom('allocations').select('status').executeTakeFirstOrThrow()).status).toBe('cancelled');
@@ -76,16 +77,32 @@ describeEachStore('allocation races and late reports', (dialect) => {
     // a (capacity 1) got one pre-assigned allocation, the other is in the pool.
     const [first] = await store.allocations.claim(a, 1);
     await store.allocations.start(first!.id, a);
+    // Packages each claim attempt of the claimer got, counted where it asks the store.
+    const attempts: number[] = [];
+    const claimPackages = store.allocations.claimPackages.bind(store.allocations);
+    store.allocations.claimPackages = async (...args) => {
+      const claimed = await claimPackages(...args);
+      attempts.push(claimed.packages.length);
+      return claimed;
+    };
     const claimer = new Claimer(store);
-    const started = Date.now();
-    const waiting = claimer.claim(a, 1, 3000); // refused: no room; waits for a wake
-    await new Promise((r) => setTimeout(r, 300));
-    await store.allocations.complete(first!.id, a, [], 0); // frees the room and wakes the waiter
-    const got = await waiting;
+    // A wait no test outlives: if the claim returns work, a wake ended its wait, not its deadline.
+    const stop = new AbortController();
+    let got: unknown[] | undefined;
+    const waiting = claimer.claim(a, 1, 60 * 60_000, stop.signal).then((packages) => (got = packages));
+    try {
+      await waitFor('the claimer’s first attempt', () => (attempts.length > 0 ? true : undefined));
+      // Refused: no room; it now waits for a wake (a store's wake channel may wake it spuriously once more first).
+      expect(attempts.every((n) => n === 0)).toBe(true);
+      await store.allocations.complete(first!.id, a, [], 0); // frees the room and wakes the waiter
+      await waitFor('the claimer to be woken by the completion', () => got, 30_000);
+    } finally {
+      stop.abort();
+      await waiting;
+    }
     expect(got).toHaveLength(1);
-    // It returned work, so it was woken: at the 3 s deadline it would have tried once more and found work too,
-    // hence the bound on the elapsed time, with a wide margin.
-    expect(Date.now() - started).toBeLessThan(2900);
+    expect(attempts.at(-1)).toBe(1);
+    expect(attempts.slice(0, -1).every((n) => n === 0)).toBe(true);
   });
 
   it('a late report after the last lease expired answers LEASE_LOST', async () => {
@@ -104,7 +121,7 @@ describeEachStore('allocation races and late reports', (dialect) => {
     // The heartbeat (extendLeases) lands between the sweeper's SELECT and its guarded UPDATE.
     const heartbeat = await holdOpenTransaction(url, (trx) => trx.updateTable('allocations').set({ lease_expires_at: sweepNow + 120_000 }).where('id', '=', row!.id).execute());
     const sweep = store.allocations.expireLeases(sweepNow);
-    await new Promise((r) => setTimeout(r, 300));
+    expect(await heartbeat.waitUntilBlocking('the sweeper’s guarded update', /allocations/i)).not.toHaveLength(0);
     await heartbeat.release();
     const moved = await sweep;
     const after = await store.db.selectFrom('allocations').selectAll().executeTakeFirstOrThrow();

@@ -3,6 +3,7 @@ import type { UserRole } from '../../auth/jwt.js';
 import { bodySha256, canonicalRequest, isSignedHeader, parseSignedHeader, signatureMatches, type SignedHeader } from '../../auth/request-signature.js';
 import { CascadeError } from '../../errors/cascade-error.js';
 import type { NodeTable } from '../../store/tables.js';
+import { StoredFlag } from '../../store/stored-flag.js';
 
 export type UserPrincipal = { kind: 'user'; id: string; username: string; role: UserRole };
 export type NodePrincipal = { kind: 'node'; node: NodeTable };
@@ -54,7 +55,7 @@ async function authenticate(request: FastifyRequest): Promise<Principal> {
   if (bearer) {
     const claims = await jwt.verify(bearer[1] as string);
     const user = await store.users.findByUsername(claims.username);
-    if (!user || user.id !== claims.sub || Number(user.is_active) !== 1) {
+    if (!user || user.id !== claims.sub || Number(user.is_active) !== StoredFlag.on) {
       throw new CascadeError('UNAUTHENTICATED', 'The user of this token no longer exists or is disabled; log in again.');
     }
     if (Number(user.token_generation) !== claims.generation) {

@@ -18,7 +18,7 @@ export function notFoundBody(method: string, path: string): ErrorBody {
   return { code: 404, message: `No route ${method} ${path}; see /api/docs for the API.`, data: null, error: 'NOT_FOUND' };
 }
 
-/** The one place where any error becomes the protocol envelope (PROTOCOL §1.2). */
+/** The one place where any error becomes the protocol envelope (docs/protocol.md §1.2). */
 export function installErrorEnvelope(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | CascadeError | Error, request, reply) => {
     const retry = retryableDatabaseFailure(error);

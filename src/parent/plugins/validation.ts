@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { FastifyInstance, FastifySchema } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { validationFailed, type ErrorDetail } from '../../errors/cascade-error.js';
 
 /**
@@ -125,7 +125,3 @@ function toDetail(error: ErrorObject, dataVar: string): ErrorDetail {
   return { path: base, message: error.message ?? 'is invalid' };
 }
 
-/** Marks a route schema so OpenAPI documents it once (the legacy `/wx` prefix is hidden). */
-export function withHidden(schema: FastifySchema, hidden: boolean): FastifySchema {
-  return hidden ? { ...schema, hide: true } as FastifySchema : schema;
-}

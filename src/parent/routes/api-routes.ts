@@ -16,32 +16,36 @@ import { userRoutes } from './admin/users.js';
 import { childSyncRoutes } from './child/sync.js';
 import { childWorkRoutes } from './child/work.js';
 import { loginRoutes } from './login.js';
-import type { RouteOptions } from '../schemas.js';
+import { markLegacyRoute } from '../plugins/legacy-alias.js';
 
-export type { RouteOptions };
+export type ApiRoutesOptions = {
+  /** Registered under the legacy `/api/v1/wx` prefix: every route is marked by `markLegacyRoute`. */
+  legacyAlias?: boolean;
+};
 
 /**
  * Every /api route, registered twice by app.ts: under /api/v1 (documented) and /api/v1/wx (the path the
- * original child client and web UI call; hidden from OpenAPI so it is documented once).
+ * original child client and web UI call; hidden from OpenAPI so it is documented once). Route modules take no
+ * options: what differs under the alias is set by one `onRoute` hook (plugins/legacy-alias.ts).
  */
-export async function apiRoutes(app: FastifyInstance, { hidden, originalShapes }: RouteOptions): Promise<void> {
-  // Only these two: Fastify hands a plugin its own `prefix` too, which must not be applied twice.
-  const options: RouteOptions = { hidden, originalShapes };
-  await app.register(loginRoutes, { ...options, prefix: '/auth' });
-  await app.register(nodeRoutes, { ...options, prefix: '/cascade' });
-  await app.register(allocationRoutes, { ...options, prefix: '/cascade' });
-  await app.register(schedulerRoutes, { ...options, prefix: '/cascade' });
-  await app.register(syncLogRoutes, { ...options, prefix: '/cascade' });
-  await app.register(statusRoutes, { ...options, prefix: '/cascade' });
-  await app.register(activityRoutes, { ...options, prefix: '/cascade' });
-  await app.register(childWorkRoutes, { ...options, prefix: '/cascade' });
-  await app.register(childSyncRoutes, { ...options, prefix: '/cascade' });
-  await app.register(feedRoutes, options);
-  await app.register(feedImportRoutes, options);
-  await app.register(messageTaskRoutes, options);
-  await app.register(userRoutes, options);
-  await app.register(articleRoutes, options);
-  await app.register(deliveryRoutes, options);
-  await app.register(feedUrlRoutes, options);
-  await app.register(eventRoutes, options);
+export async function apiRoutes(app: FastifyInstance, { legacyAlias = false }: ApiRoutesOptions): Promise<void> {
+  // First: `onRoute` is encapsulated and sees only the routes registered after it, in this context and below.
+  if (legacyAlias) app.addHook('onRoute', markLegacyRoute);
+  await app.register(loginRoutes, { prefix: '/auth' });
+  await app.register(nodeRoutes, { prefix: '/cascade' });
+  await app.register(allocationRoutes, { prefix: '/cascade' });
+  await app.register(schedulerRoutes, { prefix: '/cascade' });
+  await app.register(syncLogRoutes, { prefix: '/cascade' });
+  await app.register(statusRoutes, { prefix: '/cascade' });
+  await app.register(activityRoutes, { prefix: '/cascade' });
+  await app.register(childWorkRoutes, { prefix: '/cascade' });
+  await app.register(childSyncRoutes, { prefix: '/cascade' });
+  await app.register(feedRoutes);
+  await app.register(feedImportRoutes);
+  await app.register(messageTaskRoutes);
+  await app.register(userRoutes);
+  await app.register(articleRoutes);
+  await app.register(deliveryRoutes);
+  await app.register(feedUrlRoutes);
+  await app.register(eventRoutes);
 }

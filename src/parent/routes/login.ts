@@ -4,8 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { CascadeError } from '../../errors/cascade-error.js';
 import { ok } from '../envelope.js';
 import { closed } from '../schemas.js';
-import { withHidden } from '../plugins/validation.js';
-import type { RouteOptions } from '../schemas.js';
+import { StoredFlag } from '../../store/stored-flag.js';
 
 const LoginBody = closed({
   username: Type.String({ minLength: 1, maxLength: 191 }),
@@ -13,12 +12,12 @@ const LoginBody = closed({
 });
 
 /** POST /auth/login: JSON or form (the original web UI posts a form). */
-export async function loginRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+export async function loginRoutes(app: FastifyInstance): Promise<void> {
   // Form bodies are parsed inside this plugin only: everywhere else a form is 415, not a second way in.
   await app.register(formbody);
   app.post<{ Body: { username: string; password: string } }>(
     '/login',
-    { schema: withHidden({ tags: ['auth'], summary: 'Log in and get a JWT', body: LoginBody }, hidden) },
+    { schema: { tags: ['auth'], summary: 'Log in and get a JWT', body: LoginBody } },
     async (request, reply) => {
       const { store, jwt, loginLimiter, passwords, config } = app.services;
       const { username, password } = request.body;
@@ -28,7 +27,7 @@ export async function loginRoutes(app: FastifyInstance, { hidden }: RouteOptions
         throw new CascadeError('RATE_LIMITED', `Too many failed logins; try again in ${wait} s.`, { headers: { 'retry-after': String(wait) } });
       }
       const user = await store.users.findByUsername(username);
-      const valid = await passwords.matches(password, user && { password_hash: user.password_hash, active: Number(user.is_active) === 1 });
+      const valid = await passwords.matches(password, user && { password_hash: user.password_hash, active: Number(user.is_active) === StoredFlag.on });
       if (!user || !valid) {
         const started = loginLimiter.recordFailure(username, request.ip);
         if (started) request.log.warn({ username, client_ip: request.ip, scope: started.scope, retry_after_seconds: started.retryAfterSeconds }, 'login lockout started');

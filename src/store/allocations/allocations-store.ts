@@ -41,7 +41,7 @@ export class AllocationsStore {
     return (await this.#claim(nodeId, max, nowMs)).rows;
   }
 
-  /** A claim answered as the child gets it: the rows and their task packages (PROTOCOL §3.2), in claim order. */
+  /** A claim answered as the child gets it: the rows and their task packages (docs/protocol.md §3.2), in claim order. */
   async claimPackages(nodeId: string, max: number, nowMs = Date.now()): Promise<{ rows: AllocationTable[]; packages: TaskPackage[] }> {
     const { rows, packages: built = new Map<string, TaskPackage>() } = await this.#claim(nodeId, max, nowMs);
     const unbuilt = rows.filter((row) => !built.has(row.id));

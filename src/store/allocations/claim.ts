@@ -3,8 +3,9 @@ import { CascadeError } from '../../errors/cascade-error.js';
 import type { Capabilities } from '../capabilities.js';
 import type { AllocationTable, Database } from '../tables.js';
 import { parseJson } from '../time.js';
-import { adjustNodeLoad, leaseUntil, type LeaseSettings, type Trx } from './shared.js';
+import type { LeaseSettings, Trx } from './shared.js';
 import { claimOwnInOneStatement } from './single-statement.js';
+import { transitionAll } from './transition.js';
 import type { TaskPackage } from './views.js';
 
 /**
@@ -20,7 +21,7 @@ import type { TaskPackage } from './views.js';
  * double-claiming.
  */
 export async function claimAllocations(store: ClaimStore, nodeId: string, max: number, nowMs: number): Promise<ClaimResult> {
-  if (!store.caps.writableCtes) return claimInTransaction(store, nodeId, max, nowMs, { ownClaimed: false });
+  if (!store.caps.singleStatements) return claimInTransaction(store, nodeId, max, nowMs, { ownClaimed: false });
   // PostgreSQL: the node's own pre-assigned work in one statement, with its packages; the transaction only for
   // what is left.
   const own = await claimOwnInOneStatement(store.db, store.settings, nodeId, max, nowMs);
@@ -74,19 +75,9 @@ async function claimInTransaction({ db, caps, settings }: ClaimStore, nodeId: st
     const lockedUntaken = caps.skipLocked && poolSeen > pooled.length;
     if (own.length === 0 && pooled.length === 0) return { rows: [], lockedUntaken };
 
-    const lease = leaseUntil(nowMs, settings);
-    const claimedValues = { status: 'claimed', claimed_at: nowMs, started_at: null, lease_expires_at: lease, updated_at: nowMs, error_message: null } as const;
-    await guardedClaim(trx, own.map((r) => r.id), nodeId, { ...claimedValues, node_id: nodeId });
-    await guardedClaim(trx, pooled.map((r) => r.id), null, { ...claimedValues, node_id: nodeId });
-    const pooledFeeds = pooled.reduce((n, r) => n + Number(r.feed_count), 0);
-    if (!(await adjustNodeLoad(trx, nodeId, pooledFeeds, nowMs))) {
-      throw new CascadeError('CONFLICT', 'The node filled up while claiming; try again.');
-    }
-    const claimed = [...own, ...pooled].map((row) => ({ ...row, ...claimedValues, node_id: nodeId }));
-    await trx
-      .insertInto('allocation_attempts')
-      .values(claimed.map((row) => ({ allocation_id: row.id, attempt: Number(row.attempt), node_id: nodeId, claimed_at: nowMs, started_at: null, ended_at: null, outcome: null, error_message: null })))
-      .execute();
+    const claimed = await transitionAll(trx, [...own, ...pooled], 'claim', { nowMs, settings, claimer: nodeId, values: { error_message: null } });
+    // Another claimer took one of these rows between our read and write (possible only without row locks).
+    if (!claimed) throw new CascadeError('CONFLICT', 'A concurrent claim took the same allocation; try again.');
     return { rows: claimed, lockedUntaken };
   });
 }
@@ -114,19 +105,4 @@ async function candidates(trx: Trx, caps: Capabilities, nodeId: string | null, l
     .$if(caps.rowLocks, (q) => q.forUpdate())
     .$if(caps.skipLocked, (q) => q.skipLocked())
     .execute();
-}
-
-async function guardedClaim(trx: Trx, ids: string[], expectedNodeId: string | null, values: Partial<AllocationTable>): Promise<void> {
-  if (ids.length === 0) return;
-  const result = await trx
-    .updateTable('allocations')
-    .set(values)
-    .where('id', 'in', ids)
-    .where('status', '=', 'pending')
-    .where('node_id', expectedNodeId === null ? 'is' : '=', expectedNodeId)
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== ids.length) {
-    // Another claimer took one of these rows between our read and write (possible only without row locks).
-    throw new CascadeError('CONFLICT', 'A concurrent claim took the same allocation; try again.');
-  }
 }

@@ -1,29 +1,15 @@
+import type { FeedResult } from '../../protocol/child-requests.js';
 import type { AllocationTable } from '../tables.js';
 
-/**
- * One feed's result. `etag` / `last_modified`: the conditional-GET validators the child got for the feed (null: the
- * answer had none); the original child sends neither, and then the feed's stored validators stay as they are.
- */
-export type FeedResult = {
-  mp_id: string;
-  status: 'success' | 'failed';
-  article_count: number;
-  new_article_count?: number | undefined;
-  error?: string | null | undefined;
-  etag?: string | null | undefined;
-  last_modified?: string | null | undefined;
-  /** A failure retrying cannot fix. */
-  permanent?: boolean | undefined;
-  /** Entries left out as unusable; the rest of the feed was uploaded. */
-  skipped?: Array<{ id: string; reason: string }> | undefined;
-};
+/** One feed's result, as the child route checked it (docs/protocol.md §3.2; defined in src/protocol/). */
+export type { FeedResult };
 
 /** A feed's validators to store with an accepted completion: both replace what the feed held. */
 export type FeedValidators = { id: string; etag: string | null; last_modified: string | null };
 
 /** What a completion report writes, worked out from the report alone (both completion paths apply it). */
 export type CompletionPlan = {
-  /** The allocation's new values, except status and new_article_count. */
+  /** The allocation's new values, except new_article_count and what the `complete` move owns (status, times, lease). */
   values: Partial<AllocationTable>;
   /** The reported new-article total, or undefined when no result reported one (the stored count stays). */
   newArticleCount: number | undefined;
@@ -40,7 +26,7 @@ export type CompletionPlan = {
   syncLogStatus: 1 | 2;
 };
 
-export function planCompletion(results: readonly FeedResult[], reportedArticleCount: number, nowMs: number): CompletionPlan {
+export function planCompletion(results: readonly FeedResult[], reportedArticleCount: number): CompletionPlan {
   const articleCount = results.length > 0 ? results.reduce((n, r) => n + r.article_count, 0) : reportedArticleCount;
   const reportedNew = results.some((r) => r.new_article_count !== undefined);
   const failed = results.filter((r) => r.status === 'failed');
@@ -49,12 +35,9 @@ export function planCompletion(results: readonly FeedResult[], reportedArticleCo
   const summaries = results.map(({ etag: _etag, last_modified: _lastModified, ...summary }) => summary);
   return {
     values: {
-      completed_at: nowMs,
-      lease_expires_at: null,
       article_count: articleCount,
       result_summary: JSON.stringify({ results: summaries, failed_feeds: failed.length, succeeded_feeds: results.length - failed.length }),
       error_message: failed.length > 0 ? failed.map((f) => `${f.mp_id}: ${f.error ?? 'failed'}`).join('; ').slice(0, 4000) : null,
-      updated_at: nowMs,
     },
     newArticleCount: reportedNew ? results.reduce((n, r) => n + (r.new_article_count ?? 0), 0) : undefined,
     articleCount,

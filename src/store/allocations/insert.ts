@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { DEFAULT_SUSPECT_AFTER_BEATS, onlineSince } from '../../domain/node-liveness.js';
+import { DEFAULT_SUSPECT_AFTER_BEATS, NodeType, onlineSince } from '../../domain/node-liveness.js';
 import { nodeIsSuspect } from '../node-liveness-sql.js';
 import { planPlacement, type PlacementGroup, type PlacementNode } from '../../domain/placement.js';
 import type { Capabilities } from '../capabilities.js';
+import { StoredFlag } from '../stored-flag.js';
 import type { AllocationTable, Database } from '../tables.js';
 import { chunk, parseJson } from '../time.js';
 import { adjustNodeLoad, rowsPerInsert, type LeaseSettings, type Trx } from './shared.js';
@@ -90,8 +91,8 @@ async function smallestActiveCapacity(trx: Trx): Promise<number> {
   const row = await trx
     .selectFrom('nodes')
     .select((eb) => eb.fn.min('max_capacity').as('smallest'))
-    .where('node_type', '=', 1)
-    .where('is_active', '=', 1)
+    .where('node_type', '=', NodeType.child)
+    .where('is_active', '=', StoredFlag.on)
     .executeTakeFirst();
   return row?.smallest === null || row?.smallest === undefined ? 1 : Number(row.smallest);
 }
@@ -101,8 +102,8 @@ async function onlineNodes(trx: Trx, nowMs: number, offlineAfterSeconds: number,
   const rows = await trx
     .selectFrom('nodes')
     .select(['id', 'name', 'max_capacity', 'load_feeds', 'feed_quota'])
-    .where('node_type', '=', 1)
-    .where('is_active', '=', 1)
+    .where('node_type', '=', NodeType.child)
+    .where('is_active', '=', StoredFlag.on)
     .where('last_heartbeat_at', '>=', onlineSince(nowMs, offlineAfterSeconds))
     .where((eb) => eb.not(nodeIsSuspect(nowMs, suspectAfterBeats)))
     .execute();
@@ -148,7 +149,7 @@ function allocationRow(group: PlacementGroup, request: DispatchRequest, settings
     max_attempts: settings.maxAttempts,
     // Fresh work is claimable at once, whatever the claimer's clock says; only retry backoffs set a future time.
     available_at: 0,
-    // The claim order: work waits in line from the moment it became claimable (PROTOCOL §5).
+    // The claim order: work waits in line from the moment it became claimable (docs/protocol.md §5).
     claimable_at: request.nowMs,
     lease_expires_at: null,
     placement: group.reason.slice(0, 1000),

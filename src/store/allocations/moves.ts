@@ -6,7 +6,8 @@ import type { AllocationTable, Database } from '../tables.js';
 import { parseJson } from '../time.js';
 import { planCompletion, type CompletionPlan, type FeedResult } from './completion-plan.js';
 import { explainRefusal } from './refusal.js';
-import { adjustNodeLoad, closeAttempt, dropLiveFeeds, leaseUntil, retryAt, type LeaseSettings, type NodeActor, type Trx } from './shared.js';
+import { retryAt, type LeaseSettings, type NodeActor, type Trx } from './shared.js';
+import { transition } from './transition.js';
 
 export type { NodeActor };
 import { completeInOneStatement, startInOneStatement } from './single-statement.js';
@@ -15,33 +16,6 @@ export type { FeedResult };
 
 /** A completion's answer: the row, whether this call moved it (not a repeat), and whether unassigned work waits. */
 export type Completion = { row: AllocationTable; moved: boolean; poolWork: boolean | undefined };
-
-/**
- * Applies one move as a single guarded UPDATE and keeps the holder's load counter, the live-feed index and the
- * attempt history right in the same transaction (the caller does those). The guard is everything the caller
- * read: status, attempt and holder (`node_id IS NULL` included, so a concurrent release cannot slip between the
- * read and the write), plus an expired lease for the sweeper. Returns the row after the move, or undefined when
- * the guard matched nothing.
- */
-async function applyMove(
-  trx: Trx,
-  row: AllocationTable,
-  move: Move,
-  values: Partial<AllocationTable>,
-  options: { leaseExpiredBefore?: number } = {},
-): Promise<AllocationTable | undefined> {
-  const result = await trx
-    .updateTable('allocations')
-    .set({ ...values, status: MOVES[move].to })
-    .where('id', '=', row.id)
-    .where('status', '=', row.status)
-    .where('attempt', '=', row.attempt)
-    .where('node_id', row.node_id === null ? 'is' : '=', row.node_id)
-    .$if(options.leaseExpiredBefore !== undefined, (q) => q.where('lease_expires_at', '<', options.leaseExpiredBefore as number))
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) return undefined;
-  return { ...row, ...values, status: MOVES[move].to };
-}
 
 /** Who asks for a move: a node (child API), optionally naming the attempt it works on, or an admin (null). */
 type Actor = NodeActor | null;
@@ -91,22 +65,18 @@ export class AllocationMoves {
 
   /** claimed → executing; extends the lease. */
   async start(id: string, actor: NodeActor, nowMs: number): Promise<AllocationTable> {
-    if (this.caps.writableCtes) {
+    if (this.caps.singleStatements) {
       const moved = await startInOneStatement(this.db, this.settings, id, actor, nowMs);
       if (moved) return moved;
     }
-    return move(this.db, this.caps.rowLocks, id, 'start', actor, async (trx, row) => {
-      const moved = await applyMove(trx, row, 'start', { started_at: nowMs, lease_expires_at: leaseUntil(nowMs, this.settings), updated_at: nowMs });
-      if (moved) await trx.updateTable('allocation_attempts').set({ started_at: nowMs }).where('allocation_id', '=', id).where('attempt', '=', row.attempt).execute();
-      return moved;
-    });
+    return move(this.db, this.caps.rowLocks, id, 'start', actor, (trx, row) => transition(trx, row, 'start', { nowMs, settings: this.settings }));
   }
 
   /** executing → completed, with per-feed results applied to the feeds and a sync log row. */
   async complete(id: string, actor: NodeActor, results: readonly FeedResult[], reportedArticleCount: number, nowMs: number): Promise<Completion> {
-    const plan = planCompletion(results, reportedArticleCount, nowMs);
-    if (this.caps.writableCtes) {
-      const done = await completeInOneStatement(this.db, id, actor, plan, nowMs);
+    const plan = planCompletion(results, reportedArticleCount);
+    if (this.caps.singleStatements) {
+      const done = await completeInOneStatement(this.db, this.settings, id, actor, plan, nowMs);
       if (done) return { ...done, moved: true };
     }
     let moved = false;
@@ -127,16 +97,8 @@ export class AllocationMoves {
       });
     }
     const newCount = plan.newArticleCount ?? Number(row.new_article_count);
-    const moved = await applyMove(trx, row, 'complete', { ...plan.values, new_article_count: newCount });
+    const moved = await transition(trx, row, 'complete', { nowMs, settings: this.settings, values: { ...plan.values, new_article_count: newCount } });
     if (!moved) return undefined;
-    // The load counter and the last sync time in one UPDATE: the same node row, one statement fewer.
-    await trx
-      .updateTable('nodes')
-      .set((eb) => ({ load_feeds: eb('load_feeds', '-', Number(row.feed_count)), last_sync_at: nowMs, updated_at: nowMs }))
-      .where('id', '=', nodeId)
-      .execute();
-    await dropLiveFeeds(trx, row.id);
-    await closeAttempt(trx, row.id, Number(row.attempt), 'completed', nowMs);
     if (plan.succeededFeedIds.length > 0) {
       const seconds = Math.floor(nowMs / 1000);
       await trx.updateTable('feeds').set({ update_time: seconds, sync_time: seconds, updated_at: nowMs }).where('id', 'in', plan.succeededFeedIds).execute();
@@ -166,39 +128,30 @@ export class AllocationMoves {
    * failure is not retryable.
    */
   fail(id: string, actor: NodeActor, errorMessage: string, nowMs: number, retryable: boolean): Promise<AllocationTable> {
-    const nodeId = actor.nodeId;
     return move(this.db, this.caps.rowLocks, id, 'failFinal', actor, async (trx, row) => {
       const last = !retryable || Number(row.attempt) >= Number(row.max_attempts);
       const kind: Move = last ? 'failFinal' : 'failRetry';
       const values: Partial<AllocationTable> = last
-        ? { completed_at: nowMs, lease_expires_at: null, error_message: errorMessage, updated_at: nowMs }
+        ? { error_message: errorMessage }
         : requeueValues(row, nowMs, this.settings, errorMessage, `requeued after attempt ${row.attempt} failed on this node`);
-      const moved = await applyMove(trx, row, kind, values);
-      if (!moved) return undefined;
-      await adjustNodeLoad(trx, nodeId, -Number(row.feed_count), nowMs);
-      await closeAttempt(trx, id, Number(row.attempt), 'failed', nowMs, errorMessage);
-      if (last) await dropLiveFeeds(trx, id);
-      return moved;
+      return transition(trx, row, kind, { nowMs, settings: this.settings, values, attemptError: errorMessage });
     });
   }
 }
 
-/** Values that put an allocation back into the unassigned pool for its next attempt. */
+/**
+ * What a requeue writes besides what its move's entry owns (holder, attempt, lease, timestamps): the end of its
+ * backoff, the error and the placement note.
+ */
 export function requeueValues(row: AllocationTable, nowMs: number, settings: LeaseSettings, errorMessage: string | null, reason: string): Partial<AllocationTable> {
   const availableAt = retryAt(nowMs, Number(row.attempt), settings);
   return {
-    node_id: null,
-    attempt: Number(row.attempt) + 1,
     available_at: availableAt,
     // In line from the end of its backoff, not from its dispatch: behind work that waited longer, ahead of later work.
     claimable_at: availableAt,
-    lease_expires_at: null,
-    claimed_at: null,
-    started_at: null,
     error_message: errorMessage,
     placement: `unassigned: ${reason}; the first node with room claims it`.slice(0, 1000),
-    updated_at: nowMs,
   };
 }
 
-export { applyMove, move };
+export { move };

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { HELD_STATUSES, LIVE_STATUSES } from '../../domain/allocation-states.js';
-import { onlineSince } from '../../domain/node-liveness.js';
+import { AttemptOutcome, HELD_STATUSES, LIVE_STATUSES, type EXPIRY_OUTCOMES } from '../../domain/allocation-states.js';
+import { NodeType, onlineSince } from '../../domain/node-liveness.js';
 import { nodeIsSuspect } from '../node-liveness-sql.js';
 import { CascadeError } from '../../errors/cascade-error.js';
 import type { Capabilities } from '../capabilities.js';
+import { StoredFlag } from '../stored-flag.js';
 import type { AllocationTable, Database } from '../tables.js';
 import { chunk, parseJson } from '../time.js';
-import { applyMove, move, requeueValues } from './moves.js';
-import { adjustNodeLoad, closeAttempt, dropLiveFeeds, leaseUntil, type LeaseSettings, type Trx } from './shared.js';
+import { move, requeueValues } from './moves.js';
+import { leaseUntil, type LeaseSettings, type Trx } from './shared.js';
+import { transition, transitionAll } from './transition.js';
 
 /** Moves made by admins and by the sweeper: cancel, retry, lease expiry, release, node deletion. */
 export class AllocationRecovery {
@@ -20,37 +22,22 @@ export class AllocationRecovery {
 
   /** Any live state → cancelled; the holder's capacity is freed. */
   cancel(id: string, nowMs: number): Promise<AllocationTable> {
-    return move(this.db, this.caps.rowLocks, id, 'cancel', null, async (trx, row) => {
-      const values = { completed_at: nowMs, lease_expires_at: null, error_message: 'cancelled by an administrator', updated_at: nowMs };
-      const moved = await applyMove(trx, row, 'cancel', values);
-      if (!moved) return undefined;
-      if (row.node_id) await adjustNodeLoad(trx, row.node_id, -Number(row.feed_count), nowMs);
-      if (row.status !== 'pending' && row.node_id) await closeAttempt(trx, id, Number(row.attempt), 'cancelled', nowMs);
-      await dropLiveFeeds(trx, id);
-      return moved;
-    });
+    return move(this.db, this.caps.rowLocks, id, 'cancel', null, (trx, row) =>
+      transition(trx, row, 'cancel', { nowMs, settings: this.settings, values: { error_message: 'cancelled by an administrator' } }),
+    );
   }
 
   /** failed | timeout | cancelled → pending with a fresh attempt budget, unless a feed got new live work meanwhile. */
   retry(id: string, nowMs: number): Promise<AllocationTable> {
-    return move(this.db, this.caps.rowLocks, id, 'retry', null, async (trx, row) => {
-      const feedIds = parseJson<string[]>(row.feed_ids, []);
-      const busy = await trx.selectFrom('live_feeds').select(['feed_id', 'allocation_id']).where('feed_id', 'in', feedIds).execute();
-      if (busy.length > 0) {
-        throw new CascadeError('CONFLICT', `Cannot retry: ${busy.map((b) => `feed ${b.feed_id} is live in allocation ${b.allocation_id}`).join('; ')}.`);
-      }
+    return move(this.db, this.caps.rowLocks, id, 'retry', null, (trx, row) => {
       const nextAttempt = Number(row.attempt) + 1;
       const values: Partial<AllocationTable> = {
         ...requeueValues(row, nowMs, this.settings, null, 'retried by an administrator'),
         available_at: 0,
         claimable_at: nowMs,
         max_attempts: nextAttempt + this.settings.maxAttempts - 1,
-        completed_at: null,
       };
-      const moved = await applyMove(trx, row, 'retry', values);
-      if (!moved) return undefined;
-      await trx.insertInto('live_feeds').values(feedIds.map((feedId) => ({ feed_id: feedId, allocation_id: id }))).execute();
-      return moved;
+      return transition(trx, row, 'retry', { nowMs, settings: this.settings, values });
     });
   }
 
@@ -114,14 +101,9 @@ export class AllocationRecovery {
     for (const row of rows) {
       const outcome = await this.db.transaction().execute(async (trx) => {
         const last = Number(row.attempt) >= Number(row.max_attempts);
-        const values = last
-          ? { completed_at: nowMs, lease_expires_at: null, error_message: cause.final(row), updated_at: nowMs }
-          : requeueValues(row, nowMs, this.settings, cause.error(row), cause.placement(row));
-        const moved = await applyMove(trx, row, last ? 'expireFinal' : 'expireRetry', values, guard);
+        const values = last ? { error_message: cause.final(row) } : requeueValues(row, nowMs, this.settings, cause.error(row), cause.placement(row));
+        const moved = await transition(trx, row, last ? 'expireFinal' : 'expireRetry', { nowMs, settings: this.settings, values, outcome: cause.outcome, ...guard });
         if (!moved) return 'skipped';
-        if (row.node_id) await adjustNodeLoad(trx, row.node_id, -Number(row.feed_count), nowMs);
-        await closeAttempt(trx, row.id, Number(row.attempt), cause.outcome, nowMs);
-        if (last) await dropLiveFeeds(trx, row.id);
         return last ? 'timeout' : 'requeued';
       });
       if (outcome === 'requeued') requeued += 1;
@@ -142,7 +124,7 @@ export class AllocationRecovery {
       .select(['allocations.node_id as node_id', 'nodes.name as name'])
       .where('allocations.status', '=', 'pending')
       .where((eb) =>
-        eb.or([eb('nodes.is_active', '=', 0), eb('nodes.last_heartbeat_at', 'is', null), eb('nodes.last_heartbeat_at', '<', since), nodeIsSuspect(nowMs, suspectAfterBeats)]),
+        eb.or([eb('nodes.is_active', '=', StoredFlag.off), eb('nodes.last_heartbeat_at', 'is', null), eb('nodes.last_heartbeat_at', '<', since), nodeIsSuspect(nowMs, suspectAfterBeats)]),
       )
       .groupBy(['allocations.node_id', 'nodes.name'])
       .execute();
@@ -150,7 +132,7 @@ export class AllocationRecovery {
     for (const { node_id: nodeId, name } of stranded) {
       if (!nodeId) continue;
       const reason = `released from ${name}, which went offline, missed its heartbeats or was disabled`;
-      released += await this.db.transaction().execute((trx) => releasePending(trx, this.caps, nodeId, reason, nowMs));
+      released += await this.db.transaction().execute((trx) => releasePending(trx, this.caps, this.settings, nodeId, reason, nowMs));
     }
     return released;
   }
@@ -183,7 +165,7 @@ export class AllocationRecovery {
     let released = 0;
     for (const [nodeId, { name, ids }] of byNode) {
       const reason = `released from ${name}, which had not claimed it within ${graceSeconds} s`;
-      released += await this.db.transaction().execute((trx) => releasePending(trx, this.caps, nodeId, reason, nowMs, ids));
+      released += await this.db.transaction().execute((trx) => releasePending(trx, this.caps, this.settings, nodeId, reason, nowMs, ids));
     }
     return released;
   }
@@ -194,7 +176,7 @@ export class AllocationRecovery {
    * a note naming its parts; the parts keep its attempt and run. Returns how many were split.
    */
   async splitOversizedPool(nowMs: number): Promise<number> {
-    const largest = await this.db.selectFrom('nodes').select((eb) => eb.fn.max('max_capacity').as('n')).where('node_type', '=', 1).where('is_active', '=', 1).executeTakeFirst();
+    const largest = await this.db.selectFrom('nodes').select((eb) => eb.fn.max('max_capacity').as('n')).where('node_type', '=', NodeType.child).where('is_active', '=', StoredFlag.on).executeTakeFirst();
     const fit = largest?.n === null || largest?.n === undefined ? 0 : Number(largest.n);
     if (fit < 1) return 0;
     const oversized = await this.db.selectFrom('allocations').select('id').where('status', '=', 'pending').where('node_id', 'is', null).where('feed_count', '>', fit).limit(100).execute();
@@ -210,7 +192,7 @@ export class AllocationRecovery {
           parts.push({ ...row, id: randomUUID(), feed_ids: JSON.stringify(feeds), feed_count: feeds.length, placement: `unassigned: split from ${row.id}, which no node could hold; the first node with room claims it`, created_at: nowMs, updated_at: nowMs });
         }
         const note = `split into ${parts.map((p) => p.id).join(', ')}: no active node can hold ${feedIds.length} feeds`;
-        if (!(await applyMove(trx, row, 'cancel', { completed_at: nowMs, error_message: note.slice(0, 4000), updated_at: nowMs }))) return 0;
+        if (!(await transition(trx, row, 'split', { nowMs, settings: this.settings, values: { error_message: note.slice(0, 4000) } }))) return 0;
         await trx.insertInto('allocations').values(parts).execute();
         for (const part of parts) {
           const feeds = parseJson<string[]>(part.feed_ids, []);
@@ -232,11 +214,11 @@ export class AllocationRecovery {
       const node = await trx.selectFrom('nodes').select(['id', 'name', 'node_type']).where('id', '=', nodeId).$if(this.caps.rowLocks, (q) => q.forUpdate()).executeTakeFirst();
       if (!node) throw new CascadeError('NOT_FOUND', `Node '${nodeId}' does not exist.`);
       // The API and the CLI both delete through here, so neither can remove the record the parent stands for.
-      if (Number(node.node_type) === 0) {
-        const parents = await trx.selectFrom('nodes').select((eb) => eb.fn.countAll<number>().as('n')).where('node_type', '=', 0).executeTakeFirstOrThrow();
+      if (Number(node.node_type) === NodeType.parent) {
+        const parents = await trx.selectFrom('nodes').select((eb) => eb.fn.countAll<number>().as('n')).where('node_type', '=', NodeType.parent).executeTakeFirstOrThrow();
         if (Number(parents.n) <= 1) throw new CascadeError('CONFLICT', `Node '${node.name}' is the only parent node record; it cannot be deleted.`);
       }
-      await releasePending(trx, this.caps, nodeId, `released from ${node.name}, which was deleted`, nowMs);
+      await releasePending(trx, this.caps, this.settings, nodeId, `released from ${node.name}, which was deleted`, nowMs);
       const held = await trx.selectFrom('allocations').selectAll().where('node_id', '=', nodeId).where('status', 'in', [...HELD_STATUSES]).execute();
       for (const row of held) {
         const values = {
@@ -245,8 +227,7 @@ export class AllocationRecovery {
           claimable_at: nowMs,
           max_attempts: Math.max(Number(row.max_attempts), Number(row.attempt) + 1),
         };
-        if (!(await applyMove(trx, row, 'expireRetry', values))) throw new CascadeError('CONFLICT', 'The node’s work changed during deletion; try again.');
-        await closeAttempt(trx, row.id, Number(row.attempt), 'node_deleted', nowMs);
+        if (!(await transition(trx, row, 'evict', { nowMs, settings: this.settings, values }))) throw new CascadeError('CONFLICT', 'The node’s work changed during deletion; try again.');
       }
       await trx.deleteFrom('nodes').where('id', '=', nodeId).execute();
     });
@@ -294,23 +275,23 @@ export type Expired = { requeued: number; timedOut: number };
  * Why a holder lost an allocation: the attempt history's outcome, the error message when it is requeued or when it
  * was the last attempt, and the placement note of the requeued row.
  */
-type ExpiryCause = { outcome: string; error: (row: AllocationTable) => string; final: (row: AllocationTable) => string; placement: (row: AllocationTable) => string };
+type ExpiryCause = { outcome: (typeof EXPIRY_OUTCOMES)[number]; error: (row: AllocationTable) => string; final: (row: AllocationTable) => string; placement: (row: AllocationTable) => string };
 
 const EXPIRY_CAUSES = Object.freeze({
   lease: {
-    outcome: 'lease_expired',
+    outcome: AttemptOutcome.leaseExpired,
     error: (row) => `lease expired on attempt ${row.attempt}`,
     final: (row) => `lease expired on attempt ${row.attempt} of ${row.max_attempts}`,
     placement: (row) => `requeued after the lease of attempt ${row.attempt} expired`,
   },
   claimTimeout: {
-    outcome: 'claim_timeout',
+    outcome: AttemptOutcome.claimTimeout,
     error: (row) => `attempt ${row.attempt} was claimed but never started (the claim answer may not have reached the node)`,
     final: (row) => `attempt ${row.attempt} of ${row.max_attempts} was claimed but never started`,
     placement: (row) => `requeued after attempt ${row.attempt} was claimed but never started`,
   },
   notHeld: {
-    outcome: 'not_held',
+    outcome: AttemptOutcome.notHeld,
     error: (row) => `the node's heartbeat did not list attempt ${row.attempt} among the allocations it holds`,
     final: (row) => `the node's heartbeat did not list attempt ${row.attempt} of ${row.max_attempts} among the allocations it holds`,
     placement: (row) => `requeued after the node stopped listing attempt ${row.attempt} as held`,
@@ -321,26 +302,19 @@ const EXPIRY_CAUSES = Object.freeze({
  * The `release` move for a node's pending work (only `onlyIds` of it when given): back to the pool, its feeds off
  * the node's load. Rows another transaction moved meanwhile are not in the locked read, so they are left alone.
  */
-async function releasePending(trx: Trx, caps: Capabilities, nodeId: string, reason: string, nowMs: number, onlyIds?: readonly string[]): Promise<number> {
+async function releasePending(trx: Trx, caps: Capabilities, settings: LeaseSettings, nodeId: string, reason: string, nowMs: number, onlyIds?: readonly string[]): Promise<number> {
   if (onlyIds?.length === 0) return 0;
   const rows = await trx
     .selectFrom('allocations')
-    .select(['id', 'feed_count'])
+    .selectAll()
     .where('node_id', '=', nodeId)
     .where('status', '=', 'pending')
     .$if(onlyIds !== undefined, (q) => q.where('id', 'in', onlyIds as string[]))
     .$if(caps.rowLocks, (q) => q.forUpdate())
     .execute();
   if (rows.length === 0) return 0;
-  const result = await trx
-    .updateTable('allocations')
-    .set({ node_id: null, placement: `unassigned: ${reason}; the first node with room claims it`.slice(0, 1000), updated_at: nowMs })
-    .where('id', 'in', rows.map((r) => r.id))
-    .where('node_id', '=', nodeId)
-    .where('status', '=', 'pending')
-    .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== rows.length) throw new CascadeError('CONFLICT', 'Pending work changed while being released; the sweeper retries.');
-  await adjustNodeLoad(trx, nodeId, -rows.reduce((n, r) => n + Number(r.feed_count), 0), nowMs);
+  const placement = `unassigned: ${reason}; the first node with room claims it`.slice(0, 1000);
+  const moved = await transitionAll(trx, rows, 'release', { nowMs, settings, values: { placement } });
+  if (!moved) throw new CascadeError('CONFLICT', 'Pending work changed while being released; the sweeper retries.');
   return rows.length;
 }
-

@@ -1,5 +1,5 @@
-import { sql, type Kysely } from 'kysely';
-import { MOVES, type Move } from '../../domain/allocation-states.js';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { HELD_STATUSES, MOVES, type Move } from '../../domain/allocation-states.js';
 import type { AllocationTable, Database } from '../tables.js';
 import { PACKAGE_FEED_COLUMNS, PACKAGE_TASK_COLUMNS, toTaskPackage, type PackageFeed, type PackageTaskFields, type TaskPackage } from './views.js';
 import type { CompletionPlan } from './completion-plan.js';
@@ -19,11 +19,70 @@ import { leaseUntil, type LeaseSettings, type NodeActor } from './shared.js';
  *
  * The statements are PostgreSQL-only, so they are written in PostgreSQL. Lists travel as one array parameter,
  * which keeps each statement's text constant (the connection prepares it once).
+ *
+ * What a move does besides its own columns is built from its entry in MOVES (`ownedSet`, `effectCtes`), the same
+ * entry store/allocations/transition.ts applies on the general path; test/store/allocations/move-spec-both-ways
+ * runs every move both ways on PostgreSQL and compares the rows they leave.
  */
 
 /** The states a move starts from, as one array parameter. */
 function from(move: Move) {
   return sql`cast(${[...MOVES[move].from]} as text[])`;
+}
+
+/** The SET list of what the move's entry owns: status, holder, lease, attempt, timestamps, updated_at. */
+function ownedSet(move: Move, nowMs: number, settings: LeaseSettings, claimer?: string): RawBuilder<unknown> {
+  const spec = MOVES[move];
+  const parts = [sql`status = ${spec.to}`, sql`updated_at = ${nowMs}`];
+  if (spec.holder === 'claimer') parts.push(sql`node_id = ${claimer ?? null}`);
+  if (spec.holder === 'pool') parts.push(sql`node_id = null`);
+  if (spec.lease === 'set') parts.push(sql`lease_expires_at = ${leaseUntil(nowMs, settings)}`);
+  if (spec.lease === 'clear') parts.push(sql`lease_expires_at = null`);
+  if (spec.attempt === 'next') parts.push(sql`attempt = attempt + 1`);
+  for (const [column, change] of Object.entries(spec.times)) parts.push(change === 'now' ? sql`${sql.ref(column)} = ${nowMs}` : sql`${sql.ref(column)} = null`);
+  return sql.join(parts);
+}
+
+/**
+ * The move's effects as data-modifying CTEs over the CTE `moved` (the rows the guarded UPDATE returned). A claim
+ * statement takes only the node's own pre-assigned rows, whose feeds dispatch already counted: no load to take.
+ */
+function effectCtes(move: Move, nowMs: number): RawBuilder<unknown> {
+  const spec = MOVES[move];
+  const ctes: Array<RawBuilder<unknown>> = [];
+  if (spec.load === 'free') {
+    const sync = spec.stampsNodeSync ? sql`, last_sync_at = ${nowMs}` : sql``;
+    ctes.push(sql`node_load as (
+      update nodes set load_feeds = nodes.load_feeds - moved.feed_count${sync}, updated_at = ${nowMs}
+      from moved where nodes.id = moved.node_id
+    )`);
+  }
+  const history = spec.history;
+  if (history.kind === 'open') {
+    ctes.push(sql`history as (
+      insert into allocation_attempts (allocation_id, attempt, node_id, claimed_at)
+      select id, attempt, node_id, claimed_at from moved
+    )`);
+  } else if (history.kind === 'start') {
+    ctes.push(sql`history as (
+      update allocation_attempts h set started_at = moved.started_at
+      from moved where h.allocation_id = moved.id and h.attempt = moved.attempt
+    )`);
+  } else if (history.kind === 'close') {
+    const [outcome, ...others] = history.outcomes;
+    if (outcome === undefined || others.length > 0 || spec.from.some((status) => !HELD_STATUSES.includes(status))) {
+      throw new Error(`'${move}' has no single statement: it needs one outcome and held source states`);
+    }
+    ctes.push(sql`history as (
+      update allocation_attempts h set ended_at = ${nowMs}, outcome = ${outcome}, error_message = null
+      from moved where h.allocation_id = moved.id and h.attempt = moved.attempt and h.ended_at is null
+    )`);
+  }
+  if (spec.liveFeeds === 'drop') ctes.push(sql`live as (delete from live_feeds using moved where live_feeds.allocation_id = moved.id)`);
+  if (spec.liveFeeds === 'add' || spec.liveFeeds === 'handOver' || (spec.load === 'take' && move !== 'claim')) {
+    throw new Error(`'${move}' has no single statement`);
+  }
+  return ctes.length === 0 ? sql`` : sql`, ${sql.join(ctes)}`;
 }
 
 /** The attempt guard: any attempt when the report names none (the original child does not). */
@@ -36,14 +95,10 @@ function attemptMatches(attempt: number | undefined) {
 export async function startInOneStatement(db: Kysely<Database>, settings: LeaseSettings, id: string, actor: NodeActor, nowMs: number): Promise<AllocationTable | undefined> {
   const { rows } = await sql<AllocationTable>`
     with moved as (
-      update allocations
-      set status = ${MOVES.start.to}, started_at = ${nowMs}, lease_expires_at = ${leaseUntil(nowMs, settings)}, updated_at = ${nowMs}
+      update allocations set ${ownedSet('start', nowMs, settings)}
       where id = ${id} and status = any(${from('start')}) and node_id = ${actor.nodeId} and ${attemptMatches(actor.attempt)}
       returning *
-    ), history as (
-      update allocation_attempts h set started_at = moved.started_at
-      from moved where h.allocation_id = moved.id and h.attempt = moved.attempt
-    )
+    )${effectCtes('start', nowMs)}
     select * from moved`.execute(db);
   return rows[0];
 }
@@ -55,6 +110,7 @@ export async function startInOneStatement(db: Kysely<Database>, settings: LeaseS
  */
 export async function completeInOneStatement(
   db: Kysely<Database>,
+  settings: LeaseSettings,
   id: string,
   actor: NodeActor,
   plan: CompletionPlan,
@@ -67,22 +123,14 @@ export async function completeInOneStatement(
   const { rows } = await sql<AllocationTable & { pool_work: boolean }>`
     with moved as (
       update allocations
-      set status = ${MOVES.complete.to}, completed_at = ${nowMs}, lease_expires_at = null, article_count = ${plan.articleCount},
+      set ${ownedSet('complete', nowMs, settings)}, article_count = ${plan.articleCount},
         new_article_count = coalesce(cast(${plan.newArticleCount ?? null} as integer), new_article_count),
-        result_summary = ${values.result_summary ?? null}, error_message = ${values.error_message ?? null}, updated_at = ${nowMs}
+        result_summary = ${values.result_summary ?? null}, error_message = ${values.error_message ?? null}
       where id = ${id} and status = any(${from('complete')}) and node_id = ${actor.nodeId} and ${attemptMatches(actor.attempt)}
         -- every reported feed must belong to the allocation; otherwise the general path rejects the report
         and cast(feed_ids as jsonb) @> cast(${JSON.stringify(plan.reportedFeedIds)} as jsonb)
       returning *
-    ), node as (
-      update nodes set load_feeds = nodes.load_feeds - moved.feed_count, last_sync_at = ${nowMs}, updated_at = ${nowMs}
-      from moved where nodes.id = moved.node_id
-    ), live as (
-      delete from live_feeds using moved where live_feeds.allocation_id = moved.id
-    ), history as (
-      update allocation_attempts h set ended_at = ${nowMs}, outcome = 'completed', error_message = null
-      from moved where h.allocation_id = moved.id and h.attempt = moved.attempt and h.ended_at is null
-    ), fed as (
+    )${effectCtes('complete', nowMs)}, fed as (
       -- one UPDATE per feed row (PostgreSQL updates a row once per statement): times, and validators when reported
       update feeds set update_time = ${seconds}, sync_time = ${seconds}, updated_at = ${nowMs},
         etag = case when v.reported then v.etag else feeds.etag end,
@@ -126,25 +174,22 @@ export async function claimOwnInOneStatement(
   const { rows } = await sql<AllocationTable & PackageParts>`
     with picked as (
       select id from allocations
-      where status = 'pending' and node_id = ${nodeId} and available_at <= ${nowMs}
+      where status = any(${from('claim')}) and node_id = ${nodeId} and available_at <= ${nowMs}
       order by claimable_at, id
       limit ${max}
       for update skip locked
-    ), claimed as (
+    ), moved as (
       update allocations a
-      set status = ${MOVES.claim.to}, claimed_at = ${nowMs}, started_at = null, lease_expires_at = ${leaseUntil(nowMs, settings)}, updated_at = ${nowMs}, error_message = null
+      set ${ownedSet('claim', nowMs, settings, nodeId)}, error_message = null
       from picked where a.id = picked.id and a.status = any(${from('claim')}) and a.node_id = ${nodeId}
       returning a.*
-    ), history as (
-      insert into allocation_attempts (allocation_id, attempt, node_id, claimed_at)
-      select id, attempt, node_id, claimed_at from claimed
-    )
-    select claimed.*,
+    )${effectCtes('claim', nowMs)}
+    select moved.*,
       (select json_build_object(${sql.join(PACKAGE_TASK_COLUMNS.map((c) => sql`${sql.lit(c)}, t.${sql.ref(c)}`))})
-         from message_tasks t where t.id = claimed.task_id) as package_task,
+         from message_tasks t where t.id = moved.task_id) as package_task,
       (select coalesce(json_agg(json_build_object(${sql.join(PACKAGE_FEED_COLUMNS.map((c) => sql`${sql.lit(c)}, f.${sql.ref(c)}`))})), '[]')
-         from feeds f where f.id in (select jsonb_array_elements_text(cast(claimed.feed_ids as jsonb)))) as package_feeds
-    from claimed order by claimed.claimable_at, claimed.id`.execute(db);
+         from feeds f where f.id in (select jsonb_array_elements_text(cast(moved.feed_ids as jsonb)))) as package_feeds
+    from moved order by moved.claimable_at, moved.id`.execute(db);
   return rows.map(({ package_task: task, package_feeds: feeds, ...row }) => ({
     row,
     package: toTaskPackage(row, task ?? undefined, new Map(feeds.map((feed) => [feed.id, { ...feed, status: Number(feed.status) }]))),

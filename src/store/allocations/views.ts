@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database, AllocationTable, MessageTaskTable } from '../tables.js';
 import { chunk, iso, parseJson } from '../time.js';
 import { ALL_STATUSES, HELD_STATUSES } from '../../domain/allocation-states.js';
+import type { PackageFeed, TaskPackage } from '../../protocol/parent-messages.js';
 
 export type AllocationView = {
   id: string;
@@ -31,24 +32,8 @@ export type AllocationView = {
 
 export type AttemptView = { attempt: number; node_id: string; node_name: string | null; claimed_at: string | null; started_at: string | null; ended_at: string | null; outcome: string | null; error_message: string | null };
 
-export type TaskPackage = {
-  allocation_id: string;
-  task_id: string;
-  task_name: string;
-  message_type: number;
-  message_template: string;
-  web_hook_url: string;
-  cron_exp: string;
-  headers: Record<string, string>;
-  cookies: string;
-  /** `etag` / `last_modified`: the validators of the feed's last accepted completion, for a conditional GET. */
-  feeds: Array<{ id: string; faker_id: string; mp_name: string; mp_cover: string; mp_intro: string; url: string; status: number; etag: string | null; last_modified: string | null }>;
-  dispatched_at: string | null;
-  attempt: number;
-  lease_expires_at: string | null;
-};
-
-export type PackageFeed = TaskPackage['feeds'][number];
+/** The wire shapes a claim answers with (docs/protocol.md §3.2), defined in src/protocol/. */
+export type { PackageFeed, TaskPackage };
 
 /** The feed and task columns a package carries (the PostgreSQL claim statement selects the same ones). */
 export const PACKAGE_FEED_COLUMNS = ['id', 'faker_id', 'mp_name', 'mp_cover', 'mp_intro', 'url', 'status', 'etag', 'last_modified'] as const;
@@ -185,7 +170,7 @@ export class AllocationViews {
     };
   }
 
-  /** Task packages (PROTOCOL §3.2) for claimed rows: one query for the feeds, one for the tasks. */
+  /** Task packages (docs/protocol.md §3.2) for claimed rows: one query for the feeds, one for the tasks. */
   async packages(rows: readonly AllocationTable[]): Promise<TaskPackage[]> {
     if (rows.length === 0) return [];
     const feedIds = [...new Set(rows.flatMap((r) => parseJson<string[]>(r.feed_ids, [])))];

@@ -3,8 +3,7 @@ import { Cron } from 'croner';
 import type { FastifyInstance } from 'fastify';
 import { ok } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
-import { withHidden } from '../../plugins/validation.js';
-import { closed, type RouteOptions } from '../../schemas.js';
+import { closed } from '../../schemas.js';
 
 const ActivityQuery = closed({
   minutes: Type.Integer({ minimum: 1, maximum: 1440, default: 60, description: 'Length of the per-minute series, in minutes.' }),
@@ -23,20 +22,17 @@ function nextRuns(expression: string, count: number): { next_runs: string[]; err
 }
 
 /** GET /cascade/activity: what the console's overview shows, in one answer. */
-export async function activityRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+export async function activityRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.services;
   app.get<{ Querystring: Static<typeof ActivityQuery> }>(
     '/activity',
     {
       onRequest: requireUser('read'),
-      schema: withHidden(
-        {
-          tags: ['dispatch'],
-          summary: 'Allocations by status, finished per minute, feeds by freshness and the next cron runs of enabled tasks',
-          querystring: ActivityQuery,
-        },
-        hidden,
-      ),
+      schema: {
+        tags: ['dispatch'],
+        summary: 'Allocations by status, finished per minute, feeds by freshness and the next cron runs of enabled tasks',
+        querystring: ActivityQuery,
+      },
     },
     async (request) => {
       const nowMs = Date.now();

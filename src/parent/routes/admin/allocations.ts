@@ -2,12 +2,11 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ALL_STATUSES } from '../../../domain/allocation-states.js';
 import { notFound } from '../../../errors/cascade-error.js';
+import { allocationSummary } from '../../../services/allocation-summary.js';
 import { feedStatusPage } from '../../../store/feed-status.js';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
-import { withHidden } from '../../plugins/validation.js';
 import { closed, IdParams, NoQuery, Paging } from '../../schemas.js';
-import type { RouteOptions } from '../../schemas.js';
 
 const DispatchQuery = closed({ task_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191 })) });
 const ListQuery = closed({
@@ -20,16 +19,15 @@ const ListQuery = closed({
   ...Paging,
 });
 const PagingOnly = closed({ ...Paging });
-const DAY_MS = 24 * 3600 * 1000;
 
-/** Dispatch and allocation management (PROTOCOL §3.1). */
-export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+/** Dispatch and allocation management (docs/protocol.md §3.1). */
+export async function allocationRoutes(app: FastifyInstance): Promise<void> {
   const { store, dispatcher, config } = app.services;
   const tags = ['dispatch'];
 
   app.post<{ Querystring: Static<typeof DispatchQuery> }>(
     '/dispatch-task',
-    { onRequest: requireUser('write'), schema: withHidden({ tags, summary: 'Dispatch one task (task_id) or every enabled task now', querystring: DispatchQuery }, hidden) },
+    { onRequest: requireUser('write'), schema: { tags, summary: 'Dispatch one task (task_id) or every enabled task now', querystring: DispatchQuery } },
     async (request) => {
       const summary = await dispatcher.run({ taskId: request.query.task_id, trigger: 'api' });
       return ok(summary, `Dispatched ${summary.task_count} task(s): ${summary.allocations_created} allocation(s) created.`);
@@ -38,7 +36,7 @@ export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOp
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/allocations',
-    { onRequest: requireUser('read'), schema: withHidden({ tags, summary: 'List allocations', querystring: ListQuery }, hidden) },
+    { onRequest: requireUser('read'), schema: { tags, summary: 'List allocations', querystring: ListQuery } },
     async (request) => {
       const { limit, offset, node_name: nodeName, ...filter } = request.query;
       if (nodeName !== undefined) {
@@ -54,7 +52,7 @@ export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOp
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/allocations/:id',
-    { onRequest: requireUser('read'), schema: withHidden({ tags, summary: 'One allocation with its attempts and placement explanation', params: IdParams }, hidden) },
+    { onRequest: requireUser('read'), schema: { tags, summary: 'One allocation with its attempts and placement explanation', params: IdParams } },
     async (request) => {
       const view = await store.allocations.views.view(request.params.id);
       if (!view) throw notFound('Allocation', request.params.id);
@@ -64,7 +62,7 @@ export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOp
 
   app.post<{ Params: Static<typeof IdParams> }>(
     '/allocations/:id/cancel',
-    { onRequest: requireUser('write'), schema: withHidden({ tags, summary: 'Cancel a live allocation', params: IdParams }, hidden) },
+    { onRequest: requireUser('write'), schema: { tags, summary: 'Cancel a live allocation', params: IdParams } },
     async (request) => {
       await store.allocations.cancel(request.params.id);
       return ok(await store.allocations.views.view(request.params.id), 'Allocation cancelled.');
@@ -73,7 +71,7 @@ export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOp
 
   app.post<{ Params: Static<typeof IdParams> }>(
     '/allocations/:id/retry',
-    { onRequest: requireUser('write'), schema: withHidden({ tags, summary: 'Requeue a failed, timed-out or cancelled allocation', params: IdParams }, hidden) },
+    { onRequest: requireUser('write'), schema: { tags, summary: 'Requeue a failed, timed-out or cancelled allocation', params: IdParams } },
     async (request) => {
       await store.allocations.retry(request.params.id);
       return ok(await store.allocations.views.view(request.params.id), 'Allocation requeued.');
@@ -82,24 +80,13 @@ export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOp
 
   app.get<{ Querystring: Static<typeof NoQuery> }>(
     '/pending-allocations',
-    { onRequest: requireUser('read'), schema: withHidden({ tags, summary: 'Counts of pending, executing and today’s finished work', querystring: NoQuery }, hidden) },
-    async () => {
-      const now = Date.now();
-      const startOfDay = now - (now % DAY_MS);
-      const counts = await store.allocations.views.countByStatus();
-      return ok({
-        pending_tasks: counts.pending ?? 0,
-        executing_tasks: (counts.claimed ?? 0) + (counts.executing ?? 0),
-        completed_today: await store.allocations.views.countFinishedSince('completed', startOfDay),
-        failed_today: await store.allocations.views.countFinishedSince('failed', startOfDay),
-        online_nodes: await store.dispatchSources.onlineNodeCount(now, config.dispatch.offline_after_seconds),
-      });
-    },
+    { onRequest: requireUser('read'), schema: { tags, summary: 'Counts of pending, executing and today’s finished work', querystring: NoQuery } },
+    async () => ok(await allocationSummary(store, Date.now(), config.dispatch.offline_after_seconds)),
   );
 
   app.get<{ Querystring: Static<typeof PagingOnly> }>(
     '/feed-status',
-    { onRequest: requireUser('read'), schema: withHidden({ tags, summary: 'Feed freshness, stalest first', querystring: PagingOnly }, hidden) },
+    { onRequest: requireUser('read'), schema: { tags, summary: 'Feed freshness, stalest first', querystring: PagingOnly } },
     async (request) => {
       const { limit, offset } = request.query;
       const { list, total } = await feedStatusPage(store.db, limit, offset);
@@ -109,7 +96,7 @@ export async function allocationRoutes(app: FastifyInstance, { hidden }: RouteOp
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/nodes/:id',
-    { onRequest: requireUser('write'), schema: withHidden({ tags: ['nodes'], summary: 'Delete a node; its unfinished work goes back to the pool', params: IdParams }, hidden) },
+    { onRequest: requireUser('write'), schema: { tags: ['nodes'], summary: 'Delete a node; its unfinished work goes back to the pool', params: IdParams } },
     async (request) => {
       const row = await store.nodes.getRow(request.params.id);
       await store.allocations.deleteNode(request.params.id);

@@ -2,9 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
-import { withHidden } from '../../plugins/validation.js';
 import { closed, Paging, UnixSeconds } from '../../schemas.js';
-import type { RouteOptions } from '../../schemas.js';
 
 const ArticlesQuery = closed({
   mp_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'Only this feed.' })),
@@ -14,11 +12,11 @@ const ArticlesQuery = closed({
 });
 
 /** GET /articles: what the children collected, newest first. */
-export async function articleRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+export async function articleRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.services;
   app.get<{ Querystring: Static<typeof ArticlesQuery> }>(
     '/articles',
-    { onRequest: requireUser('read'), schema: withHidden({ tags: ['articles'], summary: 'Collected articles, newest first', querystring: ArticlesQuery }, hidden) },
+    { onRequest: requireUser('read'), schema: { tags: ['articles'], summary: 'Collected articles, newest first', querystring: ArticlesQuery } },
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { list, total } = await store.articles.list(filter, limit, offset);

@@ -4,8 +4,7 @@ import { ALL_DELIVERY_STATUSES } from '../../../domain/delivery-states.js';
 import { toDeliveryView } from '../../../store/deliveries/deliveries-store.js';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
-import { withHidden } from '../../plugins/validation.js';
-import { closed, IdParams, Paging, type RouteOptions } from '../../schemas.js';
+import { closed, IdParams, Paging } from '../../schemas.js';
 
 const ListQuery = closed({
   task_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'Only this message task.' })),
@@ -14,14 +13,14 @@ const ListQuery = closed({
 });
 
 /** Deliveries (notifications of new articles): list, redeliver, and a test send of a task. */
-export async function deliveryRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
   const { store, deliverySender } = app.services;
   const tags = ['deliveries'];
   const security = [{ bearer: [] }];
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/deliveries',
-    { schema: withHidden({ tags, security, summary: 'List deliveries, newest first', querystring: ListQuery }, hidden), onRequest: requireUser('read') },
+    { schema: { tags, security, summary: 'List deliveries, newest first', querystring: ListQuery }, onRequest: requireUser('read') },
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { list, total } = await store.deliveries.list(filter, limit, offset);
@@ -31,14 +30,14 @@ export async function deliveryRoutes(app: FastifyInstance, { hidden }: RouteOpti
 
   app.post<{ Params: Static<typeof IdParams> }>(
     '/deliveries/:id/redeliver',
-    { schema: withHidden({ tags, security, summary: 'Send a delivered or failed delivery again', params: IdParams }, hidden), onRequest: requireUser('write') },
+    { schema: { tags, security, summary: 'Send a delivered or failed delivery again', params: IdParams }, onRequest: requireUser('write') },
     async (request) => ok(toDeliveryView(await store.deliveries.redeliver(request.params.id, Date.now())), 'Delivery queued again.'),
   );
 
   app.post<{ Params: Static<typeof IdParams> }>(
     '/message-tasks/:id/test-delivery',
     {
-      schema: withHidden({ tags, security, summary: 'Render and send a sample message of a task now; answers with what the receiver said', params: IdParams }, hidden),
+      schema: { tags, security, summary: 'Render and send a sample message of a task now; answers with what the receiver said', params: IdParams },
       onRequest: requireUser('write'),
     },
     async (request) => ok(await deliverySender.sendTest(request.params.id)),

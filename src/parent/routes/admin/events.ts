@@ -3,8 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ConsoleEvent } from '../../events/console-events.js';
 import { ok } from '../../envelope.js';
 import { requireUser, userOf } from '../../plugins/auth.js';
-import { withHidden } from '../../plugins/validation.js';
-import { closed, NoQuery, type RouteOptions } from '../../schemas.js';
+import { closed, NoQuery } from '../../schemas.js';
 
 const StreamQuery = closed({
   ticket: Type.String({ minLength: 1, maxLength: 2000, description: 'From POST /events/ticket; valid 30 s, once.' }),
@@ -23,28 +22,25 @@ function frame(event: ConsoleEvent): string {
 }
 
 /** The console's live stream (server-sent events) and the ticket that opens it. */
-export async function eventRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+export async function eventRoutes(app: FastifyInstance): Promise<void> {
   const { events, eventTickets } = app.services;
   const tags = ['events'];
 
   app.post<{ Querystring: Static<typeof NoQuery> }>(
     '/events/ticket',
-    { onRequest: requireUser('read'), schema: withHidden({ tags, summary: 'A 30-second single-use ticket for GET /events', querystring: NoQuery }, hidden) },
+    { onRequest: requireUser('read'), schema: { tags, summary: 'A 30-second single-use ticket for GET /events', querystring: NoQuery } },
     async (request) => ok(await eventTickets.issue(userOf(request))),
   );
 
   app.get<{ Querystring: Static<typeof StreamQuery> }>(
     '/events',
     {
-      schema: withHidden(
-        {
-          tags,
-          summary: 'Server-sent events: allocation, node and dispatch; `resync` when missed events cannot be replayed',
-          description: 'Send Last-Event-ID on reconnect to receive what was missed; a `resync` event means refetch.',
-          querystring: StreamQuery,
-        },
-        hidden,
-      ),
+      schema: {
+        tags,
+        summary: 'Server-sent events: allocation, node and dispatch; `resync` when missed events cannot be replayed',
+        description: 'Send Last-Event-ID on reconnect to receive what was missed; a `resync` event means refetch.',
+        querystring: StreamQuery,
+      },
     },
     async (request, reply) => {
       await eventTickets.redeem(request.query.ticket);

@@ -3,8 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { MAX_IMPORT_ENTRIES } from '../../../domain/feed-entries.js';
 import { ok } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
-import { withHidden } from '../../plugins/validation.js';
-import { closed, type RouteOptions } from '../../schemas.js';
+import { closed } from '../../schemas.js';
 
 /**
  * Entries are only shaped here (strings, bounded); whether a URL is usable, an id well formed or two entries the same
@@ -57,13 +56,12 @@ const ImportReport = Type.Object({
  * (entries whose id or URL is stored are `present`), and a list with an invalid entry is refused whole (400,
  * `details` naming `feeds.<index>.<field>`) unless `skip_invalid`.
  */
-export async function feedImportRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+export async function feedImportRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.services;
   app.post<{ Body: Static<typeof ImportBody> }>(
     '/feeds/import',
     {
-      schema: withHidden(
-        {
+      schema: {
           tags: ['feeds'],
           security: [{ bearer: [] }],
           summary: 'Import a list of feeds (idempotent, all or nothing)',
@@ -73,9 +71,7 @@ export async function feedImportRoutes(app: FastifyInstance, { hidden }: RouteOp
             'A repeated URL is a `duplicate` and imported once. Any invalid entry refuses the whole list with 400 (nothing stored) unless `skip_invalid`.',
           body: ImportBody,
           response: { 200: ImportReport },
-        },
-        hidden,
-      ),
+      },
       onRequest: requireUser('admin'),
     },
     async (request) => {

@@ -4,8 +4,7 @@ import { CascadeError, notFound } from '../../../errors/cascade-error.js';
 import { subscriptionUrls, type SubscriptionTarget } from '../../../feeds-out/subscription-urls.js';
 import { ok } from '../../envelope.js';
 import { requireUser, userOf } from '../../plugins/auth.js';
-import { withHidden } from '../../plugins/validation.js';
-import { closed, NoQuery, type RouteOptions } from '../../schemas.js';
+import { closed, NoQuery } from '../../schemas.js';
 
 const UrlQuery = closed({
   feed_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'One feed.' })),
@@ -13,14 +12,14 @@ const UrlQuery = closed({
 });
 
 /** Subscription URLs for the calling user (with the user's feed token when feeds are private), and token rotation. */
-export async function feedUrlRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+export async function feedUrlRoutes(app: FastifyInstance): Promise<void> {
   const { store, config, feedTokenKey } = app.services;
   const tags = ['feeds-out'];
   const security = [{ bearer: [] }];
 
   app.get<{ Querystring: Static<typeof UrlQuery> }>(
     '/feed-urls',
-    { schema: withHidden({ tags, security, summary: 'Subscription URLs of a feed, a task (merged) or everything', querystring: UrlQuery }, hidden), onRequest: requireUser('read') },
+    { schema: { tags, security, summary: 'Subscription URLs of a feed, a task (merged) or everything', querystring: UrlQuery }, onRequest: requireUser('read') },
     async (request) => {
       const { feed_id: feedId, task_id: taskId } = request.query;
       if (feedId && taskId) throw new CascadeError('VALIDATION_FAILED', 'Give feed_id or task_id, not both.', { details: [{ path: 'task_id', message: 'give feed_id or task_id, not both' }] });
@@ -39,7 +38,7 @@ export async function feedUrlRoutes(app: FastifyInstance, { hidden }: RouteOptio
 
   app.post(
     '/feed-token/rotate',
-    { schema: withHidden({ tags, security, summary: 'Rotate your feed token: every subscription URL you had stops working', querystring: NoQuery }, hidden), onRequest: requireUser('read') },
+    { schema: { tags, security, summary: 'Rotate your feed token: every subscription URL you had stops working', querystring: NoQuery }, onRequest: requireUser('read') },
     async (request) => {
       await store.users.rotateFeedToken(userOf(request).id);
       const user = await store.users.get(userOf(request).id);

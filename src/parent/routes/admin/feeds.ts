@@ -2,8 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
-import { withHidden } from '../../plugins/validation.js';
-import { closed, IdParams, OptionalHttpUrl, Paging, UnixSeconds, type RouteOptions } from '../../schemas.js';
+import { closed, IdParams, OptionalHttpUrl, Paging, UnixSeconds } from '../../schemas.js';
 
 const FeedStatus = Type.Union([Type.Literal(0), Type.Literal(1)], { description: '1 enabled, 0 disabled.' });
 const UnixSecondsOrNull = Type.Union([UnixSeconds(''), Type.Null()], { description: 'Unix seconds, or null.' });
@@ -31,15 +30,15 @@ const ListQuery = closed({
   ...Paging,
 });
 
-/** Feed CRUD at /feeds (PROTOCOL §3.1). */
-export async function feedRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+/** Feed CRUD at /feeds (docs/protocol.md §3.1). */
+export async function feedRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.services;
   const tags = ['feeds'];
   const security = [{ bearer: [] }];
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/feeds',
-    { schema: withHidden({ tags, security, summary: 'List feeds', querystring: ListQuery }, hidden), onRequest: requireUser('read') },
+    { schema: { tags, security, summary: 'List feeds', querystring: ListQuery }, onRequest: requireUser('read') },
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { list, total } = await store.feeds.list(filter, limit, offset);
@@ -49,25 +48,25 @@ export async function feedRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.post<{ Body: Static<typeof CreateFeed> }>(
     '/feeds',
-    { schema: withHidden({ tags, security, summary: 'Create a feed (with the given id or a generated one)', body: CreateFeed }, hidden), onRequest: requireUser('write') },
+    { schema: { tags, security, summary: 'Create a feed (with the given id or a generated one)', body: CreateFeed }, onRequest: requireUser('write') },
     async (request) => ok(await store.feeds.create(request.body), 'Feed created.'),
   );
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/feeds/:id',
-    { schema: withHidden({ tags, security, summary: 'Show a feed', params: IdParams }, hidden), onRequest: requireUser('read') },
+    { schema: { tags, security, summary: 'Show a feed', params: IdParams }, onRequest: requireUser('read') },
     async (request) => ok(store.feeds.view(await store.feeds.get(request.params.id))),
   );
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateFeed> }>(
     '/feeds/:id',
-    { schema: withHidden({ tags, security, summary: 'Update a feed', params: IdParams, body: UpdateFeed }, hidden), onRequest: requireUser('write') },
+    { schema: { tags, security, summary: 'Update a feed', params: IdParams, body: UpdateFeed }, onRequest: requireUser('write') },
     async (request) => ok(await store.feeds.update(request.params.id, request.body), 'Feed updated.'),
   );
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/feeds/:id',
-    { schema: withHidden({ tags, security, summary: 'Delete a feed', params: IdParams }, hidden), onRequest: requireUser('write') },
+    { schema: { tags, security, summary: 'Delete a feed', params: IdParams }, onRequest: requireUser('write') },
     async (request) => {
       await store.feeds.remove(request.params.id);
       return ok(null, 'Feed deleted.');

@@ -4,8 +4,7 @@ import { ok, page } from '../../envelope.js';
 import type { UserRole } from '../../../auth/jwt.js';
 import type { MessageTaskView } from '../../../store/message-tasks.js';
 import { requireUser, userOf } from '../../plugins/auth.js';
-import { withHidden } from '../../plugins/validation.js';
-import { closed, IdParams, OptionalHttpUrl, Paging, type RouteOptions } from '../../schemas.js';
+import { closed, IdParams, OptionalHttpUrl, Paging } from '../../schemas.js';
 
 /** Header names are RFC 9110 tokens; values may not break the line (that would inject headers). */
 const NO_LINE_BREAKS = '^[^\\r\\n\\u0000]*$';
@@ -54,8 +53,8 @@ function visibleTo(role: UserRole): (view: MessageTaskView) => MessageTaskView {
   });
 }
 
-/** Message task CRUD at /message-tasks (PROTOCOL §3.1); these views include headers and cookies for admins only. */
-export async function messageTaskRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+/** Message task CRUD at /message-tasks (docs/protocol.md §3.1); these views include headers and cookies for admins only. */
+export async function messageTaskRoutes(app: FastifyInstance): Promise<void> {
   const { store, scheduler } = app.services;
   const tags = ['message-tasks'];
   /** A cron change takes effect at once in this parent (others re-read every minute); the write stands either way. */
@@ -67,7 +66,7 @@ export async function messageTaskRoutes(app: FastifyInstance, { hidden }: RouteO
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/message-tasks',
-    { schema: withHidden({ tags, security, summary: 'List message tasks', querystring: ListQuery }, hidden), onRequest: requireUser('read') },
+    { schema: { tags, security, summary: 'List message tasks', querystring: ListQuery }, onRequest: requireUser('read') },
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { rows, total } = await store.tasks.list(filter, limit, offset);
@@ -78,25 +77,25 @@ export async function messageTaskRoutes(app: FastifyInstance, { hidden }: RouteO
 
   app.post<{ Body: Static<typeof CreateTask> }>(
     '/message-tasks',
-    { schema: withHidden({ tags, security, summary: 'Create a message task', body: CreateTask }, hidden), onRequest: requireUser('write') },
+    { schema: { tags, security, summary: 'Create a message task', body: CreateTask }, onRequest: requireUser('write') },
     async (request) => ok(await rescheduled(request, await store.tasks.create(request.body)), 'Message task created.'),
   );
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/message-tasks/:id',
-    { schema: withHidden({ tags, security, summary: 'Show a message task', params: IdParams }, hidden), onRequest: requireUser('read') },
+    { schema: { tags, security, summary: 'Show a message task', params: IdParams }, onRequest: requireUser('read') },
     async (request) => ok(visibleTo(userOf(request).role)(store.tasks.view(await store.tasks.get(request.params.id)))),
   );
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateTask> }>(
     '/message-tasks/:id',
-    { schema: withHidden({ tags, security, summary: 'Update a message task', params: IdParams, body: UpdateTask }, hidden), onRequest: requireUser('write') },
+    { schema: { tags, security, summary: 'Update a message task', params: IdParams, body: UpdateTask }, onRequest: requireUser('write') },
     async (request) => ok(await rescheduled(request, await store.tasks.update(request.params.id, request.body)), 'Message task updated.'),
   );
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/message-tasks/:id',
-    { schema: withHidden({ tags, security, summary: 'Delete a message task', params: IdParams }, hidden), onRequest: requireUser('write') },
+    { schema: { tags, security, summary: 'Delete a message task', params: IdParams }, onRequest: requireUser('write') },
     async (request) => {
       await store.tasks.remove(request.params.id);
       return ok(await rescheduled(request, null), 'Message task deleted.');

@@ -5,8 +5,7 @@ import { AddressRefusedError } from '../../../net/address-policy.js';
 import type { GuardedFetch } from '../../../net/guarded-fetch.js';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
-import { withHidden } from '../../plugins/validation.js';
-import { closed, HttpUrl, IdParams, Paging, type RouteOptions } from '../../schemas.js';
+import { closed, HttpUrl, IdParams, Paging } from '../../schemas.js';
 
 const SyncConfig = closed({
   max_capacity: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Most feeds worked on at once.' })),
@@ -75,7 +74,7 @@ const ListQuery = closed({
 });
 
 /** Node management: create (credentials shown once), list, show, update, rotate credentials. */
-export async function nodeRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+export async function nodeRoutes(app: FastifyInstance): Promise<void> {
   const { store, metrics } = app.services;
   const tags = ['nodes'];
   // What the child last said in a heartbeat to this parent; null when it never did (the original child does not).
@@ -83,7 +82,7 @@ export async function nodeRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.post<{ Body: Static<typeof CreateNode> }>(
     '/nodes',
-    { schema: withHidden({ tags, summary: 'Create a node; a child gets api_key/api_secret/notify_key once', body: CreateNode }, hidden), onRequest: requireUser('write') },
+    { schema: { tags, summary: 'Create a node; a child gets api_key/api_secret/notify_key once', body: CreateNode }, onRequest: requireUser('write') },
     async (request) => {
       const { node, credentials } = await store.nodes.create(request.body);
       const message = credentials ? 'Node created. Store api_secret and notify_key now: they are not shown again.' : 'Node created.';
@@ -93,7 +92,7 @@ export async function nodeRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/nodes',
-    { schema: withHidden({ tags, summary: 'List nodes', querystring: ListQuery }, hidden), onRequest: requireUser('read') },
+    { schema: { tags, summary: 'List nodes', querystring: ListQuery }, onRequest: requireUser('read') },
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { list, total } = await store.nodes.list(filter, limit, offset);
@@ -103,19 +102,19 @@ export async function nodeRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/nodes/:id',
-    { schema: withHidden({ tags, summary: 'Show a node', params: IdParams }, hidden), onRequest: requireUser('read') },
+    { schema: { tags, summary: 'Show a node', params: IdParams }, onRequest: requireUser('read') },
     async (request) => ok(withReport(store.nodes.view(await store.nodes.getRow(request.params.id)))),
   );
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateNode> }>(
     '/nodes/:id',
-    { schema: withHidden({ tags, summary: 'Update a node', params: IdParams, body: UpdateNode }, hidden), onRequest: requireUser('write') },
+    { schema: { tags, summary: 'Update a node', params: IdParams, body: UpdateNode }, onRequest: requireUser('write') },
     async (request) => ok(await store.nodes.update(request.params.id, request.body), 'Node updated.'),
   );
 
   app.post<{ Params: Static<typeof IdParams> }>(
     '/nodes/:id/credentials',
-    { schema: withHidden({ tags, summary: 'Rotate credentials and the notify key; the old ones stop working at once', params: IdParams }, hidden), onRequest: requireUser('write') },
+    { schema: { tags, summary: 'Rotate credentials and the notify key; the old ones stop working at once', params: IdParams }, onRequest: requireUser('write') },
     async (request) => {
       const { node, credentials } = await store.nodes.rotateCredentials(request.params.id);
       return ok({ ...node, ...credentials }, 'Credentials rotated. Store api_secret and notify_key now: they are not shown again.');
@@ -125,7 +124,7 @@ export async function nodeRoutes(app: FastifyInstance, { hidden }: RouteOptions)
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof TestConnection> }>(
     '/nodes/:id/test-connection',
     {
-      schema: withHidden({ tags, summary: "Probe the node's /healthz: {connected, latency_ms, error?}", params: IdParams, body: TestConnection }, hidden),
+      schema: { tags, summary: "Probe the node's /healthz: {connected, latency_ms, error?}", params: IdParams, body: TestConnection },
       onRequest: requireUser('write'),
       // The body is optional: no body means "probe the stored api_url".
       preValidation: async (request) => {

@@ -3,8 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { statusSummary } from '../../../store/status-summary.js';
 import { ok } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
-import { withHidden } from '../../plugins/validation.js';
-import { closed, type RouteOptions } from '../../schemas.js';
+import { closed } from '../../schemas.js';
 
 const StatusQuery = closed({
   failures_since_minutes: Type.Integer({ minimum: 1, maximum: 10080, default: 60, description: 'Failures counted over this many minutes (default 60).' }),
@@ -13,21 +12,18 @@ const StatusQuery = closed({
 });
 
 /** `GET /cascade/status`: nodes and their load, allocations by status, recent failures and stale feeds at once. */
-export async function statusRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+export async function statusRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.services;
   app.get<{ Querystring: Static<typeof StatusQuery> }>(
     '/status',
     {
       onRequest: requireUser('read'),
-      schema: withHidden(
-        {
-          tags: ['dispatch'],
-          security: [{ bearer: [] }],
-          summary: 'One-screen overview: child nodes (online, load/capacity), allocations by status, failures with reasons, stale feeds',
-          querystring: StatusQuery,
-        },
-        hidden,
-      ),
+      schema: {
+        tags: ['dispatch'],
+        security: [{ bearer: [] }],
+        summary: 'One-screen overview: child nodes (online, load/capacity), allocations by status, failures with reasons, stale feeds',
+        querystring: StatusQuery,
+      },
     },
     async (request) => {
       const nowMs = Date.now();

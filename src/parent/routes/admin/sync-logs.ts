@@ -2,8 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
-import { withHidden } from '../../plugins/validation.js';
-import { closed, Paging, type RouteOptions } from '../../schemas.js';
+import { closed, Paging } from '../../schemas.js';
 
 const ListQuery = closed({
   node_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
@@ -12,11 +11,11 @@ const ListQuery = closed({
 });
 
 /** GET /cascade/sync-logs: newest first. */
-export async function syncLogRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+export async function syncLogRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.services;
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/sync-logs',
-    { schema: withHidden({ tags: ['sync-logs'], security: [{ bearer: [] }], summary: 'List sync logs', querystring: ListQuery }, hidden), onRequest: requireUser('read') },
+    { schema: { tags: ['sync-logs'], security: [{ bearer: [] }], summary: 'List sync logs', querystring: ListQuery }, onRequest: requireUser('read') },
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { list, total } = await store.syncLogs.list(filter, limit, offset);

@@ -4,8 +4,7 @@ import { hashPassword } from '../../../auth/secrets.js';
 import { toUserView } from '../../../store/users.js';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
-import { withHidden } from '../../plugins/validation.js';
-import { closed, IdParams, Paging, type RouteOptions } from '../../schemas.js';
+import { closed, IdParams, Paging } from '../../schemas.js';
 
 const Role = Type.Union([Type.Literal('admin'), Type.Literal('viewer')], { description: 'admin manages; viewer only reads.' });
 const Password = Type.String({ minLength: 8, maxLength: 1024, description: 'At least 8 characters.' });
@@ -19,7 +18,7 @@ const UpdateUser = closed({ password: Type.Optional(Password), role: Type.Option
 const ListQuery = closed({ ...Paging });
 
 /** User administration at /users, admin only. Views never carry the password hash. */
-export async function userRoutes(app: FastifyInstance, { hidden }: RouteOptions): Promise<void> {
+export async function userRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.services;
   const tags = ['users'];
   const security = [{ bearer: [] }];
@@ -27,7 +26,7 @@ export async function userRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/users',
-    { schema: withHidden({ tags, security, summary: 'List users', querystring: ListQuery }, hidden), onRequest: adminOnly },
+    { schema: { tags, security, summary: 'List users', querystring: ListQuery }, onRequest: adminOnly },
     async (request) => {
       const { limit, offset } = request.query;
       const { list, total } = await store.users.list(limit, offset);
@@ -37,7 +36,7 @@ export async function userRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.post<{ Body: Static<typeof CreateUser> }>(
     '/users',
-    { schema: withHidden({ tags, security, summary: 'Create a user', body: CreateUser }, hidden), onRequest: adminOnly },
+    { schema: { tags, security, summary: 'Create a user', body: CreateUser }, onRequest: adminOnly },
     async (request) => {
       const { username, password, role } = request.body;
       return ok(await store.users.create({ username, passwordHash: await hashPassword(password), role }), 'User created.');
@@ -46,13 +45,13 @@ export async function userRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.get<{ Params: Static<typeof IdParams> }>(
     '/users/:id',
-    { schema: withHidden({ tags, security, summary: 'Show a user', params: IdParams }, hidden), onRequest: adminOnly },
+    { schema: { tags, security, summary: 'Show a user', params: IdParams }, onRequest: adminOnly },
     async (request) => ok(toUserView(await store.users.get(request.params.id))),
   );
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateUser> }>(
     '/users/:id',
-    { schema: withHidden({ tags, security, summary: 'Change a password, role or active flag', params: IdParams, body: UpdateUser }, hidden), onRequest: adminOnly },
+    { schema: { tags, security, summary: 'Change a password, role or active flag', params: IdParams, body: UpdateUser }, onRequest: adminOnly },
     async (request) => {
       const { password, role, is_active } = request.body;
       // Someone must always be able to administer the parent: the store refuses to demote or disable the last admin.
@@ -67,7 +66,7 @@ export async function userRoutes(app: FastifyInstance, { hidden }: RouteOptions)
 
   app.delete<{ Params: Static<typeof IdParams> }>(
     '/users/:id',
-    { schema: withHidden({ tags, security, summary: 'Delete a user', params: IdParams }, hidden), onRequest: adminOnly },
+    { schema: { tags, security, summary: 'Delete a user', params: IdParams }, onRequest: adminOnly },
     async (request) => {
       await store.users.changeKeepingAnAdmin(request.params.id, { remove: true });
       return ok(null, 'User deleted.');

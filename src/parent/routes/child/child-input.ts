@@ -3,7 +3,7 @@ import { bodySha256 } from '../../../auth/request-signature.js';
 import type { FeedResult } from '../../../store/allocations/completion-plan.js';
 
 /**
- * The one place where what a child sends becomes what the child routes' schemas check (PROTOCOL §3.2, issue 10).
+ * The one place where what a child sends becomes what the child routes' schemas check (docs/protocol.md §3.2, issue 10).
  * The original Python child sends `Content-Type: application/json` on empty bodies, `null` for optional fields,
  * numbers as numeric strings, fields Cascade does not store (a result's `mp_name`, anything new) and a second per-feed result form
  * (`{feed_id, success: bool, …}`). Those are rewritten here, before validation; anything that is still not the

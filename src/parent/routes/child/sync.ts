@@ -1,22 +1,18 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { validationFailed } from '../../../errors/cascade-error.js';
 import { toMessageTaskOriginalView, toMessageTaskPublicView } from '../../../store/message-tasks.js';
 import { SyncLogStatus } from '../../../store/sync-logs.js';
 import { ok, page } from '../../envelope.js';
+import { answersInOriginalShapes } from '../../plugins/legacy-alias.js';
 import { nodeOf, requireNode, signedChildRequests } from '../../plugins/auth.js';
-import { withHidden } from '../../plugins/validation.js';
-import { closed, IsoTimestamp, Paging, parseIsoTimestamp, type RouteOptions } from '../../schemas.js';
+import { closed, Paging } from '../../schemas.js';
+import { ReportResultBody } from '../../../protocol/child-requests.js';
+import { parseIsoTimestamp } from '../../../protocol/wire-primitives.js';
 import { acceptEmptyJsonBodies, normaliseChildBody, normaliseFeedResult, normalising } from './child-input.js';
+import { EnabledStatus } from '../../../domain/enabled-status.js';
 
 const ListQuery = closed({ ...Paging });
-
-/** The original child's report: results are free-form per-feed objects, kept as they came. */
-const ReportResult = closed({
-  task_id: Type.String({ minLength: 1, maxLength: 191 }),
-  results: Type.Array(Type.Unknown(), { maxItems: 100000, description: 'Per-feed results, stored as sent.' }),
-  timestamp: Type.Optional(IsoTimestamp),
-});
 
 const isFailure = (result: unknown) => normaliseFeedResult(result)?.status === 'failed';
 
@@ -25,7 +21,7 @@ const isFailure = (result: unknown) => normaliseFeedResult(result)?.status === '
  * shows no headers or cookies; under /api/v1/wx/cascade they answer as the original parent did: a bare array of
  * every enabled item, a task's `mps_id`, `headers` and `cookies` as JSON text.
  */
-export async function childSyncRoutes(app: FastifyInstance, { hidden, originalShapes }: RouteOptions): Promise<void> {
+export async function childSyncRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.services;
   const tags = ['child'];
   const security = [{ aksk: [] }];
@@ -35,31 +31,31 @@ export async function childSyncRoutes(app: FastifyInstance, { hidden, originalSh
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/feeds',
-    { schema: withHidden({ tags, security, summary: 'Enabled feeds (read-only sync)', querystring: ListQuery }, hidden), onRequest: requireNode },
+    { schema: { tags, security, summary: 'Enabled feeds (read-only sync)', querystring: ListQuery }, onRequest: requireNode },
     async (request) => {
       await store.nodes.touchSync(nodeOf(request).id, Date.now());
-      if (originalShapes) return ok(await store.feeds.listEnabled());
+      if (answersInOriginalShapes(request)) return ok(await store.feeds.listEnabled());
       const { limit, offset } = request.query;
-      const { list, total } = await store.feeds.list({ status: 1 }, limit, offset);
+      const { list, total } = await store.feeds.list({ status: EnabledStatus.enabled }, limit, offset);
       return ok(page(list, total, limit, offset));
     },
   );
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/message-tasks',
-    { schema: withHidden({ tags, security, summary: 'Enabled message tasks, without headers and cookies', querystring: ListQuery }, hidden), onRequest: requireNode },
+    { schema: { tags, security, summary: 'Enabled message tasks, without headers and cookies', querystring: ListQuery }, onRequest: requireNode },
     async (request) => {
       await store.nodes.touchSync(nodeOf(request).id, Date.now());
-      if (originalShapes) return ok((await store.tasks.listEnabled()).map(toMessageTaskOriginalView));
+      if (answersInOriginalShapes(request)) return ok((await store.tasks.listEnabled()).map(toMessageTaskOriginalView));
       const { limit, offset } = request.query;
-      const { rows, total } = await store.tasks.list({ status: 1 }, limit, offset);
+      const { rows, total } = await store.tasks.list({ status: EnabledStatus.enabled }, limit, offset);
       return ok(page(rows.map(toMessageTaskPublicView), total, limit, offset));
     },
   );
 
-  app.post<{ Body: Static<typeof ReportResult> }>(
+  app.post<{ Body: ReportResultBody }>(
     '/report-result',
-    { schema: withHidden({ tags, security, summary: 'Legacy result report, stored as a sync log', body: ReportResult }, hidden), onRequest: requireNode, preValidation },
+    { schema: { tags, security, summary: 'Legacy result report, stored as a sync log', body: ReportResultBody }, onRequest: requireNode, preValidation },
     async (request) => {
       const node = nodeOf(request);
       const { task_id, results, timestamp } = request.body;
