@@ -104,7 +104,7 @@ describeEachStore('cross-process wake channel', (dialect) => {
 
   it.runIf(dialect.variant.name === 'postgres')('a late error from a dead LISTEN client does not start a second LISTEN connection (PostgreSQL only)', async () => {
     const channel = new PostgresWakeChannel(storeA.db, url, logger);
-    const internals = channel as unknown as { client: pg.Client | undefined; connecting: Promise<void> | undefined };
+    const internals = channel as unknown as { client: pg.Client | undefined; connect: () => void };
     const listening = async (): Promise<number> => {
       const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike ${`listen ${WAKE_CHANNEL_NAME}%`}`.execute(storeB.db);
       return rows[0]?.n ?? 0;
@@ -113,14 +113,22 @@ describeEachStore('cross-process wake channel', (dialect) => {
       await channel.ready();
       const before = await listening();
       const dead = internals.client as pg.Client;
+      // The late error arrives exactly while the replacement is connecting (the window in which a second reconnect
+      // could start): injected right after the reconnect begins, not left to timing.
+      const connect = internals.connect.bind(channel);
+      let lateErrorSent = false;
+      internals.connect = () => {
+        connect();
+        if (lateErrorSent) return;
+        lateErrorSent = true;
+        dead.emit('error', new Error('a late error from the dead client (test)'));
+      };
       dead.emit('error', new Error('connection reset (test)'));
-      // The late error arrives while the replacement is connecting: the window in which a second reconnect could start.
-      await waitFor('the reconnect to start', () => (internals.connecting !== undefined ? true : undefined), 10_000);
-      dead.emit('error', new Error('a late error from the dead client (test)'));
+      await waitFor('the replacement LISTEN client', () => (internals.client !== undefined && internals.client !== dead ? true : undefined), 20_000);
+      expect(lateErrorSent).toBe(true);
+      // A second reconnect would be scheduled within the backoff (500 ms here); wait well past it.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
       await channel.ready();
-      // Any second reconnect would be scheduled within the backoff (at most 5 s); wait past the first steps of it.
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      expect(internals.client).not.toBe(dead);
       expect(await listening()).toBe(before);
     } finally {
       await channel.close();
