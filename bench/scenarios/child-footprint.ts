@@ -65,6 +65,8 @@ export async function childFootprintRun(store: StoreKind, feeds: number, server:
         configPath,
         stringify({
           log_level: 'warn',
+          // The scenario's feeds are served on 127.0.0.1, which the network policy refuses unless allowed.
+          network: { allow_cidrs: ['127.0.0.1'] },
           cascade: { enabled: true, node_type: 'child', parent_api_url: parent.url, api_key: child.api_key, api_secret: child.api_secret, max_concurrency: CONCURRENCY, heartbeat_interval: 5, data_dir: join(dir, 'data') },
         }),
       );
