@@ -24,7 +24,10 @@ describe('the npm package', () => {
 
     // An empty prefix and no TypeScript on the way: only what the tarball and its dependencies bring.
     const prefix = join(dir, 'prefix');
-    const env = { PATH: process.env.PATH, HOME: process.env.HOME, npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? dir, '.npm') };
+    // `--prefix` also moves where npm reads its global config, so a CA the machine's npm config names is lost:
+    // pass the one Node itself is told about (a registry behind a TLS-inspecting proxy needs it).
+    const ca = process.env.NODE_EXTRA_CA_CERTS === undefined ? {} : { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS };
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...ca, npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? dir, '.npm') };
     await run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(dir, tarball!)], { cwd: dir, env, timeout: 600_000 });
     const installed = join(prefix, 'lib/node_modules/cascade');
     expect(readdirSync(join(installed, 'node_modules'))).not.toContain('typescript');
