@@ -1,4 +1,6 @@
 import { ALL_STATUSES, type AllocationStatus } from '../domain/allocation-states.js';
+import { EnabledStatus } from '../domain/enabled-status.js';
+import { NodeStatus, NodeType } from '../domain/node-liveness.js';
 import type { NodeView } from './nodes.js';
 import type { Store } from './store.js';
 import { iso } from './time.js';
@@ -20,7 +22,6 @@ export type StatusSummary = {
 
 export type StatusOptions = { nowMs: number; failuresSinceMs: number; staleAfterHours: number; listLimit: number };
 
-const NODE_STATUS = Object.freeze({ offline: 0, online: 1, disabled: 2 } as const);
 const FAILED: readonly AllocationStatus[] = ['failed', 'timeout'];
 
 /**
@@ -37,11 +38,11 @@ export async function statusSummary(store: Store, options: StatusOptions): Promi
     generated_at: new Date(options.nowMs).toISOString(),
     nodes: {
       total: nodes.length,
-      online: nodes.filter((n) => n.status === NODE_STATUS.online).length,
-      offline: nodes.filter((n) => n.status === NODE_STATUS.offline).length,
-      disabled: nodes.filter((n) => n.status === NODE_STATUS.disabled).length,
-      load: nodes.filter((n) => n.status === NODE_STATUS.online).reduce((sum, n) => sum + n.current_tasks, 0),
-      capacity: nodes.filter((n) => n.status === NODE_STATUS.online).reduce((sum, n) => sum + n.max_capacity, 0),
+      online: nodes.filter((n) => n.status === NodeStatus.online).length,
+      offline: nodes.filter((n) => n.status === NodeStatus.offline).length,
+      disabled: nodes.filter((n) => n.status === NodeStatus.disabled).length,
+      load: nodes.filter((n) => n.status === NodeStatus.online).reduce((sum, n) => sum + n.current_tasks, 0),
+      capacity: nodes.filter((n) => n.status === NodeStatus.online).reduce((sum, n) => sum + n.max_capacity, 0),
       list: nodes,
     },
     allocations: { total: Object.values(byStatus).reduce((a, b) => a + b, 0), by_status: byStatus },
@@ -53,7 +54,7 @@ export async function statusSummary(store: Store, options: StatusOptions): Promi
 async function childNodes(store: Store): Promise<StatusNode[]> {
   const nodes: StatusNode[] = [];
   for (;;) {
-    const { list, total } = await store.nodes.list({ node_type: 1 }, 200, nodes.length);
+    const { list, total } = await store.nodes.list({ node_type: NodeType.child }, 200, nodes.length);
     nodes.push(
       ...list.map((n) => ({
         id: n.id,
@@ -102,7 +103,7 @@ async function failuresSince(store: Store, sinceMs: number, limit: number): Prom
 async function staleFeeds(store: Store, beforeUnixS: number, limit: number): Promise<{ total: number; list: StatusStaleFeed[] }> {
   const stale = store.db
     .selectFrom('feeds')
-    .where('status', '=', 1)
+    .where('status', '=', EnabledStatus.enabled)
     .where((eb) => eb.or([eb('update_time', 'is', null), eb('update_time', '<', beforeUnixS)]));
   const total = Number((await stale.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   const rows = await stale

@@ -77,7 +77,7 @@ export class UsersStore {
 
   /** The oldest active admin: whom the CLI acts as on the local store (cli/api-local.ts). */
   async firstActiveAdmin(): Promise<UserTable | undefined> {
-    return this.db.selectFrom('users').selectAll().where('role', '=', 'admin').where('is_active', '=', 1).orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
+    return this.db.selectFrom('users').selectAll().where('role', '=', 'admin').where('is_active', '=', StoredFlag.on).orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
   }
 
   async countAdmins(): Promise<number> {
