@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, parentUrls } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { parseDatabaseUrl, redactUrl } from '../store/database-url.js';
+import { parseDatabaseUrl, redactUrl } from '../store/dialects/database-url.js';
 import { inspectPrivatePaths, sqliteFiles } from '../store/file-modes.js';
 import { migrationState } from '../store/migrate.js';
 import { openStore } from '../store/store.js';

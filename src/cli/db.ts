@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { CascadeError } from '../errors/cascade-error.js';
-import { connectDatabase } from '../store/connect.js';
-import { parseDatabaseUrl, redactUrl } from '../store/database-url.js';
+import { connectDatabase } from '../store/dialects/connect.js';
+import { parseDatabaseUrl, redactUrl } from '../store/dialects/database-url.js';
 import { migrationState } from '../store/migrate.js';
 import { printJson, printLine } from './output.js';
 

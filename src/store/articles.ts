@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { HELD_STATUSES } from '../domain/allocation-states.js';
 import { CascadeError } from '../errors/cascade-error.js';
-import type { Capabilities } from './capabilities.js';
+import type { Capabilities } from './dialects/capabilities.js';
 import { rowsPerInsert, type NodeActor, type Trx } from './allocations/shared.js';
 import { appendToDeliveries, type ArticleKey, type BatchSettings } from './deliveries/outbox.js';
 import { likeContains } from './feeds.js';

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { DEFAULT_SUSPECT_AFTER_BEATS, NodeType, onlineSince } from '../../domain/node-liveness.js';
 import { nodeIsSuspect } from '../node-liveness-sql.js';
 import { planPlacement, type PlacementGroup, type PlacementNode } from '../../domain/placement.js';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 import { StoredFlag } from '../stored-flag.js';
 import type { AllocationTable, Database } from '../tables.js';
 import { chunk, parseJson } from '../time.js';

@@ -1,5 +1,5 @@
 import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from 'kysely';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 
 /** The first schema. One definition for all dialects; `caps` supplies the few column types that differ. */
 export function initialMigration(caps: Capabilities): Migration {

@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 
 /**
  * Claim reads `WHERE status = 'pending' AND node_id = ? AND available_at <= now ORDER BY created_at, id LIMIT n`.

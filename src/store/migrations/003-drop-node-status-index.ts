@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 
 /**
  * `allocations_node_idx` (node_id, status) duplicated `allocations_claim_order_idx` (status, node_id, created_at,

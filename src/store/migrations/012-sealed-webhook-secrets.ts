@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 
 /**
  * `message_tasks.webhook_secret` holds the secret sealed by SecretBox from now on (docs/security.md, "Secrets at

@@ -1,4 +1,4 @@
-import { CascadeError } from '../errors/cascade-error.js';
+import { CascadeError } from '../../errors/cascade-error.js';
 
 export type DatabaseTarget =
   | { dialect: 'sqlite'; filename: string }
