@@ -39,6 +39,11 @@ function invalid(raw: string): CascadeError {
   );
 }
 
+/** The file of an on-disk SQLite database; null for SQLite in memory and for the server databases. */
+export function sqliteFileOf(target: DatabaseTarget): string | null {
+  return target.dialect === 'sqlite' && target.filename !== ':memory:' ? target.filename : null;
+}
+
 /** The URL with any password replaced, for messages and logs. */
 export function redactUrl(raw: string): string {
   return raw.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');

@@ -10,11 +10,11 @@ import type { Capabilities } from '../dialects/capabilities.js';
 export function articleKeyPerFeedMigration(caps: Capabilities): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      if (caps.dialect === 'postgres') {
+      if (caps.primaryKeyChange === 'constraint') {
         await sql`alter table articles drop constraint articles_pkey, add constraint articles_pkey primary key (mp_id, id)`.execute(db);
         return;
       }
-      if (caps.dialect === 'mysql') {
+      if (caps.primaryKeyChange === 'drop-primary-key') {
         await sql`alter table articles drop primary key, add primary key (mp_id, id)`.execute(db);
         return;
       }
