@@ -23,7 +23,7 @@ import { spawnParent, stopAllParents, type ParentProcess } from './parent-proces
  */
 const ADMIN = { username: 'admin', password: 'politeness-admin-password' };
 const LIMIT = 2;
-const FEEDS_PER_HOST = 24;
+const FEEDS_PER_HOST = 16;
 const CHILDREN = 8;
 
 type FeedServer = { server: Server; port: number; peak: Map<string, number>; requests: Map<string, number>; close(): Promise<void> };
@@ -105,7 +105,12 @@ describeEachStore(
           }),
         );
       }
-    }, 120_000);
+      // Child processes start slowly on a loaded machine: dispatch only once every one has beaten, so all 8 compete.
+      await waitFor('every child to send a heartbeat', async () => {
+        const beating = await store.db.selectFrom('nodes').select('id').where('last_heartbeat_at', 'is not', null).execute();
+        return beating.length === CHILDREN ? true : undefined;
+      }, 400_000);
+    }, 420_000);
 
     afterAll(async () => {
       await Promise.all(children.map((child) => child.stop(2000)));
