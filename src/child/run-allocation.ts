@@ -51,9 +51,10 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
   const validators = packageValidators(pkg);
   const fetched = await Promise.all(pkg.feeds.map((feed) => fetchFeed(feed, pkg, validators, deps, log)));
   const results: FeedResult[] = [];
-  for (const { feed, articles, error, permanent, skipped } of fetched) {
+  for (const { feed, articles, error, permanent, skipped, retryAfterMs } of fetched) {
     if (error !== undefined) {
-      results.push({ mp_id: feed.id, status: 'failed', article_count: 0, error, ...(permanent ? { permanent } : {}) });
+      const retryAfter = retryAfterMs === undefined ? {} : { retry_after_seconds: Math.ceil(retryAfterMs / 1000) };
+      results.push({ mp_id: feed.id, status: 'failed', article_count: 0, error, ...(permanent ? { permanent } : {}), ...retryAfter });
       continue;
     }
     const uploaded = await uploadArticles(allocationId, pkg.attempt, articles, deps.delivery);
@@ -79,7 +80,16 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
     const errorMessage = results.map((r) => `${r.mp_id}: ${r.error}`).join('; ').slice(0, 2000);
     // Only when no feed could succeed on a retry does the parent fail the allocation at once.
     const retryable = !results.every((r) => r.permanent);
-    const body = { allocation_id: allocationId, attempt: pkg.attempt, status: 'failed', error_message: errorMessage, ...(retryable ? {} : { retryable }), timestamp: now() } satisfies TaskStatusBody;
+    const retryAfter = results.flatMap((r) => (r.retry_after_seconds === undefined ? [] : [{ mp_id: r.mp_id, retry_after_seconds: r.retry_after_seconds }]));
+    const body = {
+      allocation_id: allocationId,
+      attempt: pkg.attempt,
+      status: 'failed',
+      error_message: errorMessage,
+      ...(retryable ? {} : { retryable }),
+      ...(retryAfter.length > 0 ? { retry_after: retryAfter } : {}),
+      timestamp: now(),
+    } satisfies TaskStatusBody;
     const sent = await deps.delivery.send({ method: 'PUT', path: '/task-status', allocationId, body });
     if (sent.kind === 'rejected') return dropped(results);
     log.warn({ error_message: errorMessage, retryable }, 'allocation failed: every feed failed');
@@ -120,7 +130,8 @@ async function fetchFeed(feed: PackageFeed, pkg: TaskPackage, validators: Valida
     const verdict = decideRetryAfter(retryAfterMs, waits, budget, Date.now());
     if (!verdict.wait) {
       log.warn({ feed_id: feed.id, reason: run.error, retry_after_ms: retryAfterMs, not_waiting: verdict.reason }, 'feed asked to retry later: left to the parent');
-      return { ...run, error: `${run.error}; ${verdict.reason}` };
+      // The parent pauses the host for the whole fleet (politeness), so no other node asks it before then either.
+      return { ...run, error: `${run.error}; ${verdict.reason}`, retryAfterMs };
     }
     log.info({ feed_id: feed.id, reason: run.error, wait_ms: verdict.waitMs }, 'feed asked to retry later: waiting as asked');
     try {

@@ -45,4 +45,7 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'CASCADE_HEALTH_PORT', path: 'cascade.health_port', kind: 'integer' },
   { name: 'CASCADE_CLAIM_INTERVAL', path: 'cascade.claim_interval_seconds', kind: 'integer' },
   { name: 'CASCADE_RETRY_AFTER_MAX_SECONDS', path: 'cascade.retry_after_max_seconds', kind: 'integer' },
+  { name: 'CASCADE_POLITENESS_ENABLED', path: 'politeness.enabled', kind: 'boolean' },
+  { name: 'CASCADE_POLITENESS_MAX_IN_FLIGHT_PER_HOST', path: 'politeness.max_in_flight_per_host', kind: 'integer' },
+  { name: 'CASCADE_POLITENESS_MIN_INTERVAL_MS_PER_HOST', path: 'politeness.min_interval_ms_per_host', kind: 'integer' },
 ];

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { validate } from './config-validator.generated.js';
+import { politenessConfigProblems } from '../domain/host-politeness.js';
 import { parseCidr } from '../net/address-policy.js';
 import { applyEnvironment, oneOrList, setPath } from './env.js';
 import { ENV_BINDINGS } from './env-bindings.generated.js';
@@ -158,6 +159,7 @@ function crossFieldProblems(config: Config): string[] {
   if (lease <= timeout) problems.push(`delivery.lease_seconds (${lease}) must be more than delivery.timeout_seconds (${timeout}).`);
   const timezone = config.scheduler.timezone;
   if (timezone !== undefined && !isTimeZone(timezone)) problems.push(`scheduler.timezone: '${timezone}' is not an IANA time zone (e.g. UTC, Europe/Berlin, Asia/Shanghai)`);
+  problems.push(...politenessConfigProblems(config.politeness));
   return problems;
 }
 

@@ -296,6 +296,51 @@ export const CascadeSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const PolitenessHostSchema = Type.Object(
+  {
+    max_in_flight: Type.Optional(int('This host: feeds fetched from it at once across the fleet (overrides `max_in_flight_per_host`).', 2, 1, 10000)),
+    min_interval_ms: Type.Optional(int('This host: least time between two hand-outs of work that fetches from it, in milliseconds (overrides `min_interval_ms_per_host`).', 1000, 0, 86400000)),
+  },
+  { additionalProperties: false },
+);
+
+export const PolitenessSchema = Type.Object(
+  {
+    enabled: Type.Boolean({
+      description:
+        'Parent: hold back work whose feeds\' hosts are at their limit (docs/politeness.md). Hosts are counted by registrable domain (`a.example.com` and `b.example.com` are `example.com`); an IP address or `localhost` counts as itself. Every parent on one database shares the counts.',
+      env: ['CASCADE_POLITENESS_ENABLED'],
+      default: true,
+    }),
+    max_in_flight_per_host: int(
+      'Parent: most feeds of one host in claimed or executing allocations across the fleet. An allocation with more feeds of one host than this is handed out only when none of its feeds are in flight.',
+      2,
+      1,
+      10000,
+      { env: ['CASCADE_POLITENESS_MAX_IN_FLIGHT_PER_HOST'] },
+    ),
+    min_interval_ms_per_host: int(
+      'Parent: least time between two hand-outs (claims) of work that fetches from one host, in milliseconds. 0: no spacing.',
+      1000,
+      0,
+      86400000,
+      { env: ['CASCADE_POLITENESS_MIN_INTERVAL_MS_PER_HOST'] },
+    ),
+    max_pause_seconds: int(
+      'Parent: a child reporting `429`/`503` with `Retry-After` for a feed pauses its host for the whole fleet that long, but at most this long, in seconds. 0: reports do not pause hosts.',
+      3600,
+      0,
+      86400,
+    ),
+    hosts: Type.Record(Type.String({ minLength: 1, maxLength: 255 }), PolitenessHostSchema, {
+      description:
+        'Parent: per-host overrides, keyed by registrable domain (or IP address, `localhost`), e.g. `{ "example.com": { max_in_flight: 1, min_interval_ms: 5000 } }`. A key that is not a registrable domain (`www.example.com`) is rejected.',
+      default: {},
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const ConfigSchema = Type.Object(
   {
     host: Type.String({ description: 'Parent: listen address.', env: ['HOST'], default: '0.0.0.0', minLength: 1 }),
@@ -329,6 +374,7 @@ export const ConfigSchema = Type.Object(
     delivery: DeliverySchema,
     output: OutputSchema,
     cascade: CascadeSchema,
+    politeness: PolitenessSchema,
   },
   { additionalProperties: false },
 );
@@ -338,3 +384,4 @@ export type DispatchConfig = Static<typeof DispatchSchema>;
 export type CascadeConfig = Static<typeof CascadeSchema>;
 export type ServerConfig = Static<typeof ServerSchema>;
 export type DeliveryConfig = Static<typeof DeliverySchema>;
+export type PolitenessConfig = Static<typeof PolitenessSchema>;

@@ -2,9 +2,12 @@ import { CascadeError } from '../errors/cascade-error.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { TaskPackage } from '../store/allocations/views.js';
 import type { Store } from '../store/store.js';
+import { isTransientDatabaseError } from '../store/transient-error.js';
 import type { AllocationTable } from '../store/tables.js';
 
 const CONFLICT_RETRIES = 5;
+/** Shortest wait for a host's interval to end, so rounding cannot spin the loop. */
+const MIN_HOST_WAIT_MS = 5;
 
 /**
  * Claims for a node, waiting up to `waitMs` for work. It subscribes to the wake channel before each attempt, so a
@@ -35,11 +38,13 @@ export class Claimer {
     try {
       for (;;) {
         woken = false;
-        const packages = await this.#claimOnce(nodeId, max);
+        const { packages, hostsReadyAt } = await this.#claimOnce(nodeId, max);
         if (packages.length > 0) return packages;
         const remaining = deadline - Date.now();
         if (remaining <= 0 || signal?.aborted) return [];
-        if (!woken) await waitForWake(remaining, signal, (resolve) => (wake = resolve));
+        // Work held back by a host's interval or pause: nothing announces its end, so look again then.
+        const wait = hostsReadyAt === undefined ? remaining : Math.min(remaining, Math.max(MIN_HOST_WAIT_MS, hostsReadyAt - Date.now()));
+        if (!woken) await waitForWake(wait, signal, (resolve) => (wake = resolve));
         wake = undefined;
       }
     } finally {
@@ -47,15 +52,17 @@ export class Claimer {
     }
   }
 
-  async #claimOnce(nodeId: string, max: number): Promise<TaskPackage[]> {
+  async #claimOnce(nodeId: string, max: number): Promise<{ packages: TaskPackage[]; hostsReadyAt?: number | undefined }> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const { rows, packages } = await this.store.allocations.claimPackages(nodeId, max);
+        const { rows, packages, hostsReadyAt } = await this.store.allocations.claimPackages(nodeId, max);
         this.#observe(rows);
-        return packages;
+        return { packages, hostsReadyAt };
       } catch (error) {
-        // A lost race between claimers (possible only where the database lacks SKIP LOCKED) is retried.
-        if (!(error instanceof CascadeError && error.code === 'CONFLICT') || attempt >= CONFLICT_RETRIES) throw error;
+        // A lost race between claimers (possible only where the database lacks SKIP LOCKED) is retried, and so is a
+        // deadlock between claims and completions over host rows: the claim's transaction rolled back whole.
+        const retryable = (error instanceof CascadeError && error.code === 'CONFLICT') || isTransientDatabaseError(error);
+        if (!retryable || attempt >= CONFLICT_RETRIES) throw error;
       }
     }
   }

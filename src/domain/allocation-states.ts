@@ -90,6 +90,12 @@ export type MoveEffects = {
   readonly lease: 'set' | 'clear' | 'keep';
   /** `attempt`: the same, or the next one (a requeue). */
   readonly attempt: 'same' | 'next';
+  /**
+   * Per-host politeness (`host_state.in_flight`, docs/politeness.md): `take` counts the claimed rows' feeds per host
+   * (the claim admitted them under the hosts' limits) and records them on the row (`held_hosts`); `free` gives back
+   * what a held row's claim counted.
+   */
+  readonly hostSlots: 'take' | 'free' | 'keep';
   /** Timestamps of the row the move sets to now or clears. */
   readonly times: Readonly<Partial<Record<'claimed_at' | 'started_at' | 'completed_at', 'now' | 'clear'>>>;
 };
@@ -102,8 +108,8 @@ export type MoveSpec = {
   readonly unassignedOnly?: true;
 } & MoveEffects;
 
-const requeue = { holder: 'pool', load: 'free', stampsNodeSync: false, liveFeeds: 'keep', lease: 'clear', attempt: 'next', times: { claimed_at: 'clear', started_at: 'clear' } } as const;
-const end = { holder: 'keep', load: 'free', stampsNodeSync: false, liveFeeds: 'drop', lease: 'clear', attempt: 'same', times: { completed_at: 'now' } } as const;
+const requeue = { holder: 'pool', load: 'free', hostSlots: 'free', stampsNodeSync: false, liveFeeds: 'keep', lease: 'clear', attempt: 'next', times: { claimed_at: 'clear', started_at: 'clear' } } as const;
+const end = { holder: 'keep', load: 'free', hostSlots: 'free', stampsNodeSync: false, liveFeeds: 'drop', lease: 'clear', attempt: 'same', times: { completed_at: 'now' } } as const;
 const close = (...outcomes: AttemptOutcome[]) => ({ kind: 'close', outcomes }) as const;
 
 /** from: the states a move may start in; to: where it lands; the rest: its effects (MoveEffects). */
@@ -111,13 +117,13 @@ export const MOVES: Readonly<Record<Move, MoveSpec>> = Object.freeze({
   claim: {
     why: 'a node claims pending work (its own pre-assigned work, or unassigned work it has room for)',
     from: ['pending'], to: 'claimed',
-    holder: 'claimer', load: 'take', stampsNodeSync: false, history: { kind: 'open' }, liveFeeds: 'keep', lease: 'set', attempt: 'same',
+    holder: 'claimer', load: 'take', hostSlots: 'take', stampsNodeSync: false, history: { kind: 'open' }, liveFeeds: 'keep', lease: 'set', attempt: 'same',
     times: { claimed_at: 'now', started_at: 'clear' },
   },
   start: {
     why: 'the holder reports that it started',
     from: ['claimed'], to: 'executing',
-    holder: 'keep', load: 'keep', stampsNodeSync: false, history: { kind: 'start' }, liveFeeds: 'keep', lease: 'set', attempt: 'same',
+    holder: 'keep', load: 'keep', hostSlots: 'keep', stampsNodeSync: false, history: { kind: 'start' }, liveFeeds: 'keep', lease: 'set', attempt: 'same',
     times: { started_at: 'now' },
   },
   complete: { why: 'the holder reports its results', from: ['executing'], to: 'completed', ...end, stampsNodeSync: true, history: close(AttemptOutcome.completed) },
@@ -129,13 +135,13 @@ export const MOVES: Readonly<Record<Move, MoveSpec>> = Object.freeze({
   retry: {
     why: 'an administrator retries ended work, with a fresh attempt budget',
     from: ['failed', 'timeout', 'cancelled'], to: 'pending',
-    holder: 'pool', load: 'keep', stampsNodeSync: false, history: { kind: 'keep' }, liveFeeds: 'add', lease: 'clear', attempt: 'next',
+    holder: 'pool', load: 'keep', hostSlots: 'keep', stampsNodeSync: false, history: { kind: 'keep' }, liveFeeds: 'add', lease: 'clear', attempt: 'next',
     times: { claimed_at: 'clear', started_at: 'clear', completed_at: 'clear' },
   },
   release: {
     why: 'pre-assigned pending work of an offline, suspect, disabled or deleted node, or unclaimed past the grace, goes back to the unassigned pool',
     from: ['pending'], to: 'pending',
-    holder: 'pool', load: 'free', stampsNodeSync: false, history: { kind: 'keep' }, liveFeeds: 'keep', lease: 'keep', attempt: 'same', times: {},
+    holder: 'pool', load: 'free', hostSlots: 'keep', stampsNodeSync: false, history: { kind: 'keep' }, liveFeeds: 'keep', lease: 'keep', attempt: 'same', times: {},
   },
   evict: {
     why: 'held work of a deleted node goes back to the pool, claimable at once, without spending an attempt',
@@ -145,7 +151,7 @@ export const MOVES: Readonly<Record<Move, MoveSpec>> = Object.freeze({
   split: {
     why: 'unassigned pending work no active node can hold is cancelled; its parts, inserted with it, take its live feeds',
     from: ['pending'], to: 'cancelled', unassignedOnly: true,
-    holder: 'keep', load: 'keep', stampsNodeSync: false, history: { kind: 'keep' }, liveFeeds: 'handOver', lease: 'keep', attempt: 'same', times: { completed_at: 'now' },
+    holder: 'keep', load: 'keep', hostSlots: 'keep', stampsNodeSync: false, history: { kind: 'keep' }, liveFeeds: 'handOver', lease: 'keep', attempt: 'same', times: { completed_at: 'now' },
   },
 } satisfies Record<Move, MoveSpec>);
 

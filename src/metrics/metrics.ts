@@ -5,6 +5,9 @@ import type { Store } from '../store/store.js';
 /** A claim not started (`executing`) after this long is counted by `cascade_allocations_claimed_unstarted`. */
 export const CLAIMED_UNSTARTED_AFTER_SECONDS = 30;
 
+/** `cascade_host_in_flight` shows this many hosts at most, so its label set stays bounded. */
+export const HOST_GAUGE_LIMIT = 20;
+
 /**
  * Prometheus metrics of one parent, in a registry of its own (several parents may share a test process).
  * Gauges that describe the store (allocations by status, nodes online) are read from it at scrape time, so
@@ -25,6 +28,7 @@ export class Metrics {
   readonly outboxDepths = new Map<string, { node: string; depth: number }>();
   readonly deliveries: Counter<'outcome'>;
   readonly deliverySeconds: Histogram;
+  readonly hostPauses: Counter;
 
   constructor(store: Store, offlineAfterSeconds: number) {
     const registers = [this.registry];
@@ -70,6 +74,17 @@ export class Metrics {
       registers,
       async collect() {
         this.set(await store.allocations.views.countClaimedBefore(Date.now() - CLAIMED_UNSTARTED_AFTER_SECONDS * 1000));
+      },
+    });
+    this.hostPauses = new Counter({ name: 'cascade_host_pauses_total', help: 'Hosts paused fleet-wide because a child reported 429/503 with Retry-After (politeness).', registers });
+    new Gauge({
+      name: 'cascade_host_in_flight',
+      help: `Feeds in claimed or executing allocations per host, for the ${HOST_GAUGE_LIMIT} busiest hosts (politeness; GET /api/v1/cascade/hosts lists all).`,
+      labelNames: ['host'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const { host, inFlight } of await store.hosts.inFlight(HOST_GAUGE_LIMIT)) this.set({ host }, inFlight);
       },
     });
     this.deliveries = new Counter({ name: 'cascade_deliveries_total', help: 'Delivery sends by outcome (delivered, retried, failed).', labelNames: ['outcome'], registers });

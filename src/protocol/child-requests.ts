@@ -36,6 +36,12 @@ export type PendingTasksQuery = Static<typeof PendingTasksQuery>;
 /** The package's `attempt`: optional (the original child does not send it); a report about an older attempt gets 409. */
 const Attempt = Type.Optional(Type.Integer({ minimum: 1, maximum: 1000000, description: 'The attempt this report is about (from the task package).' }));
 
+/**
+ * A failed feed whose host answered `429` or `503` with `Retry-After` (Cascade child only): the wait it asked for, in
+ * seconds. The parent holds the host back for the whole fleet that long (within `politeness.max_pause_seconds`).
+ */
+const RetryAfterSeconds = Type.Integer({ minimum: 0, maximum: 31_536_000, description: 'The Retry-After its host sent with 429/503, in seconds (Cascade child only); the parent pauses the host fleet-wide.' });
+
 export const TaskStatusBody = closed({
   allocation_id: AllocationId,
   attempt: Attempt,
@@ -45,6 +51,12 @@ export const TaskStatusBody = closed({
   error_message: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
   retryable: Type.Optional(
     Type.Boolean({ description: 'With `failed`: `false` when retrying cannot help (404, 410, not a feed, a refused address); the allocation fails at once instead of being retried. Default `true`.' }),
+  ),
+  retry_after: Type.Optional(
+    Type.Array(closed({ mp_id: FeedId, retry_after_seconds: RetryAfterSeconds }), {
+      maxItems: 10000,
+      description: 'With `failed`: feeds whose host answered 429/503 with Retry-After (Cascade child only); the parent pauses those hosts fleet-wide.',
+    }),
   ),
   timestamp: ChildTimestamp,
 });
@@ -89,6 +101,7 @@ export const FeedResult = closed({
   etag: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
   last_modified: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
   permanent: Type.Optional(Type.Boolean({ description: 'A failed feed whose failure retrying cannot fix (Cascade child only).' })),
+  retry_after_seconds: Type.Optional(RetryAfterSeconds),
   skipped: Type.Optional(
     Type.Array(SkippedEntry, {
       maxItems: 100,

@@ -8,8 +8,10 @@ import { connectDatabase, type StoreLogger } from './dialects/connect.js';
 import { createCrossProcessWake, type CrossProcessWake } from './wake/cross-process-wake.js';
 import { DeliveriesStore } from './deliveries/deliveries-store.js';
 import { FeedsStore } from './feeds.js';
+import { HostsStore } from './hosts.js';
 import { MessageTasksStore } from './message-tasks.js';
 import { DispatchSources } from './dispatch-sources.js';
+import { politenessRules } from '../domain/host-politeness.js';
 import { migrateToLatest } from './migrate.js';
 import { NodesStore } from './nodes.js';
 import { SecretBox } from '../auth/secret-box.js';
@@ -32,6 +34,8 @@ export type Store = {
   readonly allocations: AllocationsStore;
   readonly articles: ArticlesStore;
   readonly deliveries: DeliveriesStore;
+  /** Per-host politeness: fleet-wide pauses and the hosts' state (docs/politeness.md). */
+  readonly hosts: HostsStore;
   /** The console's read-only questions about recent activity. */
   readonly activity: ActivityStore;
   readonly wake: CrossProcessWake;
@@ -40,7 +44,7 @@ export type Store = {
   close(): Promise<void>;
 };
 
-export async function openStore(config: Pick<Config, 'database' | 'dispatch' | 'delivery'> & Partial<Pick<Config, 'secrets'>>, logger?: StoreLogger): Promise<Store> {
+export async function openStore(config: Pick<Config, 'database' | 'dispatch' | 'delivery'> & Partial<Pick<Config, 'secrets' | 'politeness'>>, logger?: StoreLogger): Promise<Store> {
   const { db, caps } = await connectDatabase({
     url: config.database.url,
     poolSize: config.database.pool_size,
@@ -60,6 +64,7 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
     retryBackoffMaxSeconds: config.dispatch.retry_backoff_max_seconds,
   };
   const settings = new SettingsStore(db);
+  const politeness = politenessRules(config.politeness);
   let secretBox: Promise<SecretBox> | undefined;
   const openSecretBox = () => (secretBox ??= secretsKey(config, settings).then((key) => new SecretBox(key)));
   return {
@@ -71,7 +76,9 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
     feeds,
     tasks: new MessageTasksStore(db, feeds, openSecretBox),
     syncLogs: new SyncLogsStore(db, caps),
-    allocations: new AllocationsStore(db, caps, leaseSettings, wake),
+    // Without `politeness` (tools, most tests) claims weigh no hosts; the parent passes the loaded config.
+    allocations: new AllocationsStore(db, caps, leaseSettings, wake, politeness),
+    hosts: new HostsStore(db, caps, politeness),
     articles: new ArticlesStore(db, caps, { batchSeconds: config.delivery.batch_seconds, maxArticles: config.delivery.max_articles }),
     deliveries: new DeliveriesStore(db, caps),
     activity: new ActivityStore(db, livenessRules),

@@ -122,6 +122,19 @@ export type AllocationTable = {
   new_article_count: number;
   created_at: Millis;
   updated_at: Millis;
+  /** What the last claim counted per host (JSON `{host: feeds}`), given back when held work ends or is requeued. */
+  held_hosts?: Nullable<string>;
+};
+
+/** Per-host politeness (migration 013): fetches in flight, the last hand-out, a fleet-wide pause. */
+export type HostStateTable = {
+  host: string;
+  /** Feeds of claimed and executing allocations that fetch from this host. */
+  in_flight: number;
+  last_fetch_at: Nullable<Millis>;
+  paused_until: Nullable<Millis>;
+  pause_reason: Nullable<string>;
+  updated_at: Millis;
 };
 
 export type AllocationFeedTable = { allocation_id: string; feed_id: string };
@@ -219,4 +232,5 @@ export type Database = {
   deliveries: DeliveryTable;
   delivery_articles: DeliveryArticleTable;
   request_nonces: RequestNonceTable;
+  host_state: HostStateTable;
 };

@@ -133,6 +133,23 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads politeness with per-host overrides and rejects bad limits and keys hosts are not counted under', () => {
+    const good = loadConfig({ configPath: file('polite.yaml', 'politeness:\n  max_in_flight_per_host: 3\n  hosts:\n    example.com: { max_in_flight: 1, min_interval_ms: 5000 }\n    127.0.0.1: { max_in_flight: 4 }\n'), env: {} });
+    expect(good.politeness).toMatchObject({ enabled: true, max_in_flight_per_host: 3, min_interval_ms_per_host: 1000, max_pause_seconds: 3600 });
+    expect(good.politeness.hosts['example.com']).toEqual({ max_in_flight: 1, min_interval_ms: 5000 });
+    expect(loadConfig({ env: {} }).politeness).toMatchObject({ enabled: true, max_in_flight_per_host: 2, min_interval_ms_per_host: 1000, hosts: {} });
+    expect(problemsOf(() => loadConfig({ env: { CASCADE_POLITENESS_MAX_IN_FLIGHT_PER_HOST: '0' } }))).toEqual(['politeness.max_in_flight_per_host: got 0, expected a whole number from 1 to 10000']);
+    expect(problemsOf(() => loadConfig({ configPath: file('polite-neg.yaml', 'politeness:\n  min_interval_ms_per_host: -5\n'), env: {} }))).toEqual([
+      'politeness.min_interval_ms_per_host: got -5, expected a whole number from 0 to 86400000',
+    ]);
+    expect(problemsOf(() => loadConfig({ configPath: file('polite-key.yaml', 'politeness:\n  hosts:\n    www.example.com: { max_in_flight: 1 }\n'), env: {} }))).toEqual([
+      "politeness.hosts.www.example.com: hosts are counted by registrable domain; use 'example.com' (it covers www.example.com)",
+    ]);
+    expect(problemsOf(() => loadConfig({ configPath: file('polite-unknown.yaml', 'politeness:\n  hosts:\n    example.com: { max_inflight: 1 }\n'), env: {} }))).toEqual([
+      'politeness.hosts.example.com.max_inflight: unknown setting (check the spelling; see docs/configuration.md)',
+    ]);
+  });
+
   it('returns a frozen object', () => {
     const config = loadConfig({ env: {} });
     expect(Object.isFrozen(config)).toBe(true);

@@ -47,6 +47,8 @@ export async function startTestParent(options: TestParentOptions = {}): Promise<
       'scheduler.enabled': false,
       // Test servers listen on 127.0.0.1, which the network policy refuses unless allowed.
       'network.allow_cidrs': ['127.0.0.1'],
+      // Every test feed is on 127.0.0.1, one host: tests about politeness turn it on (test/e2e/politeness*.test.ts).
+      'politeness.enabled': false,
       ...options.overrides,
     },
   });

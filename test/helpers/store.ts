@@ -7,7 +7,8 @@ import type { Database } from '../../src/store/tables.js';
 
 /** A migrated store over `databaseUrl`, configured from defaults plus dotted-path overrides. */
 export async function openTestStore(databaseUrl: string, overrides: Record<string, unknown> = {}): Promise<Store> {
-  const config = loadConfig({ env: {}, overrides: { 'database.url': databaseUrl, ...overrides } });
+  // Test feeds share a host or two: stores weigh hosts only in the tests about politeness.
+  const config = loadConfig({ env: {}, overrides: { 'database.url': databaseUrl, 'politeness.enabled': false, ...overrides } });
   const store = await openStore(config);
   try {
     await store.migrate();

@@ -10,6 +10,7 @@ import { feedRoutes } from './admin/feeds.js';
 import { messageTaskRoutes } from './admin/message-tasks.js';
 import { nodeRoutes } from './admin/nodes.js';
 import { schedulerRoutes } from './admin/scheduler.js';
+import { hostsRoutes } from './admin/hosts.js';
 import { statusRoutes } from './admin/status.js';
 import { syncLogRoutes } from './admin/sync-logs.js';
 import { userRoutes } from './admin/users.js';
@@ -35,6 +36,7 @@ export async function apiRoutes(app: FastifyInstance, { legacyAlias = false }: A
   await app.register(nodeRoutes, { prefix: '/cascade' });
   await app.register(allocationRoutes, { prefix: '/cascade' });
   await app.register(schedulerRoutes, { prefix: '/cascade' });
+  await app.register(hostsRoutes, { prefix: '/cascade' });
   await app.register(syncLogRoutes, { prefix: '/cascade' });
   await app.register(statusRoutes, { prefix: '/cascade' });
   await app.register(activityRoutes, { prefix: '/cascade' });

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { NO_POLITENESS, type PolitenessRules } from '../../domain/host-politeness.js';
 import { DEFAULT_SUSPECT_AFTER_BEATS } from '../../domain/node-liveness.js';
 import type { Capabilities } from '../dialects/capabilities.js';
 import type { AllocationTable, Database } from '../tables.js';
@@ -25,6 +26,8 @@ export class AllocationsStore {
     private readonly caps: Capabilities,
     private readonly settings: LeaseSettings,
     private readonly wake: WakeChannel,
+    /** Per-host limits the claim applies (docs/politeness.md); none unless the store was opened with them. */
+    readonly politeness: PolitenessRules = NO_POLITENESS,
   ) {
     this.views = new AllocationViews(db);
     this.#moves = new AllocationMoves(db, settings, caps);
@@ -42,15 +45,15 @@ export class AllocationsStore {
   }
 
   /** A claim answered as the child gets it: the rows and their task packages (docs/protocol.md §3.2), in claim order. */
-  async claimPackages(nodeId: string, max: number, nowMs = Date.now()): Promise<{ rows: AllocationTable[]; packages: TaskPackage[] }> {
-    const { rows, packages: built = new Map<string, TaskPackage>() } = await this.#claim(nodeId, max, nowMs);
+  async claimPackages(nodeId: string, max: number, nowMs = Date.now()): Promise<{ rows: AllocationTable[]; packages: TaskPackage[]; hostsReadyAt?: number | undefined }> {
+    const { rows, packages: built = new Map<string, TaskPackage>(), hostsReadyAt } = await this.#claim(nodeId, max, nowMs);
     const unbuilt = rows.filter((row) => !built.has(row.id));
     const read = new Map((await this.views.packages(unbuilt)).map((pkg) => [pkg.allocation_id, pkg]));
-    return { rows, packages: rows.map((row) => built.get(row.id) ?? (read.get(row.id) as TaskPackage)) };
+    return { rows, packages: rows.map((row) => built.get(row.id) ?? (read.get(row.id) as TaskPackage)), hostsReadyAt };
   }
 
   async #claim(nodeId: string, max: number, nowMs: number): Promise<ClaimResult> {
-    const result = await claimAllocations({ db: this.db, caps: this.caps, settings: this.settings }, nodeId, max, nowMs);
+    const result = await claimAllocations({ db: this.db, caps: this.caps, settings: this.settings, politeness: this.politeness }, nodeId, max, nowMs);
     if (result.lockedUntaken) await this.wake.publish();
     return result;
   }
@@ -63,15 +66,15 @@ export class AllocationsStore {
   /** `moved` is false for a repeated report, which changes nothing. */
   async complete(id: string, node: string | NodeActor, results: readonly FeedResult[], articleCount: number, nowMs = Date.now()): Promise<Completion> {
     const completion = await this.#moves.complete(id, actorOf(node), results, articleCount, nowMs);
-    // The freed capacity may let a waiting node take pooled work.
-    if (completion.moved) await this.#wakeIfPoolWork(nowMs, completion.poolWork);
+    // The freed capacity may let a waiting node take pooled work; freed host slots, work waiting for its hosts.
+    if (completion.moved) await (completion.row.held_hosts ? this.wake.publish() : this.#wakeIfPoolWork(nowMs, completion.poolWork));
     return completion;
   }
 
   /** `retryable: false` (the child knows retrying cannot help: 404, not a feed) fails for good on any attempt. */
   async fail(id: string, node: string | NodeActor, errorMessage: string, nowMs = Date.now(), retryable = true): Promise<AllocationTable> {
     const row = await this.#moves.fail(id, actorOf(node), errorMessage, nowMs, retryable);
-    if (row.status === 'pending') await this.wake.publish();
+    if (row.status === 'pending' || row.held_hosts) await this.wake.publish();
     else await this.#wakeIfPoolWork(nowMs);
     return row;
   }

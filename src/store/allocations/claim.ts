@@ -3,6 +3,8 @@ import { CascadeError } from '../../errors/cascade-error.js';
 import type { Capabilities } from '../dialects/capabilities.js';
 import type { AllocationTable, Database } from '../tables.js';
 import { parseJson } from '../time.js';
+import type { PolitenessRules } from '../../domain/host-politeness.js';
+import { admitByHost } from './host-slots.js';
 import type { LeaseSettings, Trx } from './shared.js';
 import { claimOwnInOneStatement } from './single-statement.js';
 import { transitionAll } from './transition.js';
@@ -21,7 +23,9 @@ import type { TaskPackage } from './views.js';
  * double-claiming.
  */
 export async function claimAllocations(store: ClaimStore, nodeId: string, max: number, nowMs: number): Promise<ClaimResult> {
-  if (!store.caps.singleStatements) return claimInTransaction(store, nodeId, max, nowMs, { ownClaimed: false });
+  // The own-work statement cannot weigh hosts (their keys are computed here, from the feeds' URLs): with
+  // politeness on, every claim takes the transaction.
+  if (!store.caps.singleStatements || store.politeness.enabled) return claimInTransaction(store, nodeId, max, nowMs, { ownClaimed: false });
   // PostgreSQL: the node's own pre-assigned work in one statement, with its packages; the transaction only for
   // what is left.
   const own = await claimOwnInOneStatement(store.db, store.settings, nodeId, max, nowMs);
@@ -42,9 +46,12 @@ export async function claimAllocations(store: ClaimStore, nodeId: string, max: n
 }
 
 /** What a claim needs of the store. */
-export type ClaimStore = { db: Kysely<Database>; caps: Capabilities; settings: LeaseSettings };
+export type ClaimStore = { db: Kysely<Database>; caps: Capabilities; settings: LeaseSettings; politeness: PolitenessRules };
 
-async function claimInTransaction({ db, caps, settings }: ClaimStore, nodeId: string, max: number, nowMs: number, { ownClaimed }: { ownClaimed: boolean }): Promise<ClaimResult> {
+/** With politeness, rows of busy hosts are passed over: look further down the line than the claim will take. */
+const POLITE_LOOKAHEAD = 64;
+
+async function claimInTransaction({ db, caps, settings, politeness }: ClaimStore, nodeId: string, max: number, nowMs: number, { ownClaimed }: { ownClaimed: boolean }): Promise<ClaimResult> {
   return db.transaction().execute(async (trx): Promise<ClaimResult> => {
     const node = await trx
       .selectFrom('nodes')
@@ -54,32 +61,65 @@ async function claimInTransaction({ db, caps, settings }: ClaimStore, nodeId: st
       .executeTakeFirst();
     if (!node) return { rows: [], lockedUntaken: false };
 
-    const own = ownClaimed ? [] : await candidates(trx, caps, nodeId, max, nowMs);
+    const ownLimit = politeness.enabled ? max + POLITE_LOOKAHEAD : max;
+    const own = ownClaimed ? [] : await candidates(trx, caps, nodeId, ownLimit, nowMs);
     let room = Number(node.max_capacity) - Number(node.load_feeds);
-    const pooled: AllocationTable[] = [];
-    let poolSeen = 0;
-    if (own.length < max && room > 0) {
+    let pool: AllocationTable[] = [];
+    if ((politeness.enabled || own.length < max) && room > 0) {
       const quota = parseJson<Record<string, number>>(node.feed_quota, {});
-      const pool = await candidates(trx, caps, null, (max - own.length) * 4 + 16, nowMs, room);
+      pool = await candidates(trx, caps, null, Math.max(0, max - own.length) * 4 + 16 + (politeness.enabled ? POLITE_LOOKAHEAD : 0), nowMs, room);
       const holdsQuota = (row: AllocationTable) => (parseJson<string[]>(row.feed_ids, []).some((id) => (quota[id] ?? 0) > 0) ? 0 : 1);
       pool.sort((a, b) => holdsQuota(a) - holdsQuota(b));
-      poolSeen = pool.length;
-      for (const row of pool) {
-        if (own.length + pooled.length >= max) break;
-        if (Number(row.feed_count) > room) continue;
-        pooled.push(row);
+    }
+    // Own work first (dispatch counted its feeds in the node's load), then pool work that fits the node's room.
+    let taken = 0;
+    const take = (row: AllocationTable): boolean => {
+      if (taken >= max) return false;
+      if (row.node_id === null) {
+        if (Number(row.feed_count) > room) return false;
         room -= Number(row.feed_count);
       }
-    }
-    // Rows locked here but left pending were invisible to concurrent SKIP LOCKED claimers until this commits.
-    const lockedUntaken = caps.skipLocked && poolSeen > pooled.length;
-    if (own.length === 0 && pooled.length === 0) return { rows: [], lockedUntaken };
+      taken += 1;
+      return true;
+    };
+    const seen = [...own, ...pool];
+    const admission = politeness.enabled ? await admitByHost(trx, caps, politeness, seen, take, nowMs) : undefined;
+    const chosen = admission?.admitted ?? seen.filter(take);
+    if (admission) await noteWaiting(trx, seen, admission.waiting);
+    // Rows locked here but left pending were invisible to concurrent SKIP LOCKED claimers until this commits; rows
+    // that wait for their hosts would wait for those claimers too, so they do not count.
+    const passedOver = pool.filter((row) => !chosen.includes(row) && !admission?.waiting.has(row.id)).length;
+    const lockedUntaken = caps.skipLocked && passedOver > 0;
+    const hostsReadyAt = admission?.readyAt;
+    if (chosen.length === 0) return { rows: [], lockedUntaken, hostsReadyAt };
 
-    const claimed = await transitionAll(trx, [...own, ...pooled], 'claim', { nowMs, settings, claimer: nodeId, values: { error_message: null } });
+    const claimed = await transitionAll(trx, chosen, 'claim', { nowMs, settings, claimer: nodeId, values: { error_message: null }, hostsByRow: admission?.hostsByRow });
     // Another claimer took one of these rows between our read and write (possible only without row locks).
     if (!claimed) throw new CascadeError('CONFLICT', 'A concurrent claim took the same allocation; try again.');
-    return { rows: claimed, lockedUntaken };
+    return { rows: claimed, lockedUntaken, hostsReadyAt };
   });
+}
+
+/**
+ * The placement note of work that waits for its hosts says why ("waiting: host example.com has 2 fetches in
+ * flight"), ahead of the note placement wrote; written only when it changes, and dropped again once it is claimed.
+ */
+async function noteWaiting(trx: Trx, seen: readonly AllocationTable[], waiting: ReadonlyMap<string, string>): Promise<void> {
+  for (const row of seen) {
+    const why = waiting.get(row.id);
+    const base = withoutWaitingNote(row.placement);
+    const note = why === undefined ? base : `${why}; ${base}`.slice(0, 1000);
+    if (note !== row.placement) {
+      await trx.updateTable('allocations').set({ placement: note }).where('id', '=', row.id).where('status', '=', 'pending').execute();
+      row.placement = note;
+    }
+  }
+}
+
+const WAITING_NOTE = /^waiting: [^;]*; /;
+
+export function withoutWaitingNote(placement: string): string {
+  return placement.replace(WAITING_NOTE, '');
 }
 
 export type ClaimResult = {
@@ -88,6 +128,8 @@ export type ClaimResult = {
   lockedUntaken: boolean;
   /** Packages the claim already built, by allocation id (PostgreSQL's claim statement reads them itself). */
   packages?: ReadonlyMap<string, TaskPackage>;
+  /** When work that waits for a host's interval or pause may go out (no completion will announce it). */
+  hostsReadyAt?: number | undefined;
 };
 
 /** Pending rows to claim, longest claimable first; `maxFeeds` skips pool rows too big for the node's free room. */

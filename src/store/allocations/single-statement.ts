@@ -39,6 +39,8 @@ function ownedSet(move: Move, nowMs: number, settings: LeaseSettings, claimer?: 
   if (spec.lease === 'set') parts.push(sql`lease_expires_at = ${leaseUntil(nowMs, settings)}`);
   if (spec.lease === 'clear') parts.push(sql`lease_expires_at = null`);
   if (spec.attempt === 'next') parts.push(sql`attempt = attempt + 1`);
+  // The claim statement runs only without politeness (claim.ts): its rows hold no host slots.
+  if (spec.hostSlots === 'take') parts.push(sql`held_hosts = null`);
   for (const [column, change] of Object.entries(spec.times)) parts.push(change === 'now' ? sql`${sql.ref(column)} = ${nowMs}` : sql`${sql.ref(column)} = null`);
   return sql.join(parts);
 }
@@ -55,6 +57,23 @@ function effectCtes(move: Move, nowMs: number): RawBuilder<unknown> {
     ctes.push(sql`node_load as (
       update nodes set load_feeds = nodes.load_feeds - moved.feed_count${sync}, updated_at = ${nowMs}
       from moved where nodes.id = moved.node_id
+      returning nodes.id
+    )`);
+  }
+  if (spec.hostSlots === 'free') {
+    // Every statement's move starts from held states (see the history check below), whose claim counted hosts.
+    if (spec.load !== 'free') throw new Error(`'${move}' frees host slots but no load: the host rows must be locked after the node row`);
+    // What the claim counted per host, given back; the uncorrelated subquery on node_load runs first (an InitPlan),
+    // so the node row is locked before the host rows, as on the general path and in the claim.
+    ctes.push(sql`hosts_freed as (
+      update host_state set in_flight = host_state.in_flight - x.feeds, updated_at = ${nowMs}
+      from (
+        select h.key as host, sum(cast(h.value as integer)) as feeds
+        from moved, json_each_text(cast(moved.held_hosts as json)) as h
+        where moved.held_hosts is not null
+        group by h.key
+      ) as x
+      where host_state.host = x.host and (select count(*) from node_load) >= 0
     )`);
   }
   const history = spec.history;

@@ -2,6 +2,7 @@ import { HELD_STATUSES, LIVE_STATUSES, MOVES, type AllocationStatus, type Attemp
 import { CascadeError } from '../../errors/cascade-error.js';
 import type { AllocationTable } from '../tables.js';
 import { parseJson } from '../time.js';
+import { encodeHostCounts, freeHostSlots, recordHeldHosts, type HostCounts } from './host-slots.js';
 import { adjustNodeLoad, closeAttempt, dropLiveFeeds, leaseUntil, type LeaseSettings, type Trx } from './shared.js';
 
 /** What a move needs besides the rows: the time, the lease settings, and what its entry leaves to the caller. */
@@ -18,6 +19,8 @@ export type TransitionInput = {
   attemptError?: string | null;
   /** An extra guard for the sweeper: the lease must have expired before this instant. */
   leaseExpiredBefore?: number;
+  /** `hostSlots: take`: each row's feeds per host that the claim admitted (rows not listed count nothing). */
+  hostsByRow?: ReadonlyMap<string, HostCounts>;
 };
 
 /**
@@ -59,6 +62,12 @@ export async function transitionAll(trx: Trx, rows: readonly AllocationTable[], 
   await applyLoad(trx, spec, rows, move, input);
   await applyHistory(trx, spec, rows, move, input);
   await applyLiveFeeds(trx, spec, rows);
+  // Last: a host row is locked after the node row in every move, as in the claim, so they cannot deadlock.
+  if (spec.hostSlots === 'free') await freeHostSlots(trx, rows, input.nowMs);
+  if (spec.hostSlots === 'take' && input.hostsByRow) {
+    await recordHeldHosts(trx, rows, input.hostsByRow);
+    for (const row of moved) row.held_hosts = encodeOrNull(input.hostsByRow.get(row.id));
+  }
   return moved;
 }
 
@@ -80,6 +89,9 @@ function ownedValues(spec: MoveSpec, row: AllocationTable, input: TransitionInpu
   if (spec.lease === 'set') values.lease_expires_at = leaseUntil(input.nowMs, input.settings);
   if (spec.lease === 'clear') values.lease_expires_at = null;
   if (spec.attempt === 'next') values.attempt = Number(row.attempt) + 1;
+  // The claim's hosts are written per row after the guarded UPDATE (recordHeldHosts); a row claimed without
+  // politeness holds none.
+  if (spec.hostSlots === 'take') values.held_hosts = null;
   for (const [column, change] of Object.entries(spec.times) as Array<[keyof typeof spec.times, 'now' | 'clear']>) {
     values[column] = change === 'now' ? input.nowMs : null;
   }
@@ -158,6 +170,10 @@ async function refuseBusyFeeds(trx: Trx, rows: readonly AllocationTable[]): Prom
       throw new CascadeError('CONFLICT', `Cannot retry: ${busy.map((b) => `feed ${b.feed_id} is live in allocation ${b.allocation_id}`).join('; ')}.`);
     }
   }
+}
+
+function encodeOrNull(hosts: HostCounts | undefined): string | null {
+  return hosts ? encodeHostCounts(hosts) : null;
 }
 
 function required<T>(value: T | undefined, name: string): T {

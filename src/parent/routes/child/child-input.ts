@@ -76,6 +76,9 @@ export function normaliseFeedResult(item: unknown): FeedResult | undefined {
     if (typeof value === 'string' || value === null) result[key] = value;
   }
   if (failed && item.permanent === true) result.permanent = true;
+  // Cascade's child: the feed's host answered 429/503 with Retry-After; the parent pauses the host fleet-wide.
+  const retryAfter = wholeNumber(item.retry_after_seconds);
+  if (failed && typeof retryAfter === 'number' && retryAfter >= 0) result.retry_after_seconds = retryAfter;
   if (Array.isArray(item.skipped) && item.skipped.length > 0) result.skipped = item.skipped as FeedResult['skipped'];
   return result;
 }

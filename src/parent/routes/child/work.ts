@@ -3,7 +3,9 @@ import { RequeueReason } from '../../../domain/allocation-states.js';
 import { CascadeError } from '../../../errors/cascade-error.js';
 import { AllocationReports } from '../../../services/allocation-reports.js';
 import { toAllocationView } from '../../../store/allocations/views.js';
+import type { RetryAfterReport } from '../../../store/hosts.js';
 import type { AllocationTable, NodeTable } from '../../../store/tables.js';
+import { parseJson } from '../../../store/time.js';
 import { ok } from '../../envelope.js';
 import { answersInOriginalShapes } from '../../plugins/legacy-alias.js';
 import { nodeOf, requireNode, signedChildRequests } from '../../plugins/auth.js';
@@ -34,6 +36,18 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
   const reports = new AllocationReports(store);
   acceptEmptyJsonBodies(app);
   signedChildRequests(app);
+
+  /** A host that answered 429/503 with Retry-After for one of the allocation's feeds is paused for the fleet. */
+  const pauseHosts = async (row: AllocationTable, reports: RetryAfterReport[]): Promise<void> => {
+    const feedIds = new Set(parseJson<string[]>(row.feed_ids, []));
+    const own = reports.filter((report) => feedIds.has(report.feedId));
+    if (own.length === 0) return;
+    const paused = await store.hosts.pause(own, `Retry-After reported for allocation ${row.id}`);
+    for (const [host, until] of paused) {
+      metrics.hostPauses.inc();
+      app.log.warn({ host, paused_until: new Date(until).toISOString(), allocation_id: row.id }, 'host asked to be left alone: paused for the fleet');
+    }
+  };
 
   // A report about work the node no longer holds is refused (409); count it and say so, with node and allocation.
   app.addHook('onError', async (request, _reply, error) => {
@@ -104,7 +118,7 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
     { ...guard, schema: { tags, summary: 'Report executing, failed, or completed without per-feed results', body: TaskStatusBody } },
     async (request) => {
       const node = nodeOf(request);
-      const { allocation_id: id, status, error_message: error, attempt, retryable } = request.body;
+      const { allocation_id: id, status, error_message: error, attempt, retryable, retry_after: retryAfter } = request.body;
       const actor = { nodeId: node.id, attempt };
       if (status === 'completed') {
         const { row, moved } = await reports.completeWithoutResults(id, actor);
@@ -119,6 +133,7 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
       }
       const { row, moved } = await reports.fail(id, actor, error ?? 'failed without a reason', retryable !== false);
       if (!moved) return ok(toAllocationView(row, holderName(row, node)), 'Failure already recorded.');
+      await pauseHosts(row, (retryAfter ?? []).map((r) => ({ feedId: r.mp_id, seconds: r.retry_after_seconds })));
       metrics.failures.inc();
       if (row.status === 'pending') metrics.requeues.inc({ reason: 'failed' });
       return ok(toAllocationView(row, holderName(row, node)), row.status === 'pending' ? 'Failure recorded; the allocation will be retried.' : 'Failure recorded; no attempts left.');
@@ -143,7 +158,10 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
       const node = nodeOf(request);
       const { allocation_id: id, results, article_count: articleCount, attempt } = request.body;
       const { row, moved } = await store.allocations.complete(id, { nodeId: node.id, attempt }, results, articleCount ?? 0);
-      if (moved) metrics.completions.inc();
+      if (moved) {
+        metrics.completions.inc();
+        await pauseHosts(row, results.flatMap((r) => (r.retry_after_seconds === undefined ? [] : [{ feedId: r.mp_id, seconds: r.retry_after_seconds }])));
+      }
       return ok(toAllocationView(row, holderName(row, node)), 'Allocation completed.');
     },
   );
