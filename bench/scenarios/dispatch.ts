@@ -82,6 +82,10 @@ function buildRows(feeds: number, nodeIds: string[], now: number, runId: string)
       schedule_run_id: runId,
       article_count: 0,
       new_article_count: 0,
+      progress_at: null,
+      progress_feeds_done: 0,
+      progress_bytes_read: 0,
+      stalled_at: null,
       created_at: now,
       updated_at: now,
     };

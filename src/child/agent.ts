@@ -5,6 +5,7 @@ import { backoffDelayMs, sleep } from './backoff.js';
 import { CAPACITY_UNTIL_KNOWN, childVersion, type ChildSettings } from './child-settings.js';
 import { Delivery } from './delivery.js';
 import { HealthServer } from './health-server.js';
+import { ProgressCounter } from './allocation-progress.js';
 import { Heartbeat } from './heartbeat.js';
 import { ListSync } from './list-sync.js';
 import { Outbox } from './outbox.js';
@@ -47,7 +48,7 @@ export class ChildAgent {
   private readonly feedSlots: Semaphore;
   /** Feeds worked on at once: `max_concurrency`, else the node's `max_capacity` as the parent last reported it. */
   private capacity: number;
-  private readonly inFlight = new Map<string, { feeds: number; done: Promise<AllocationOutcome> }>();
+  private readonly inFlight = new Map<string, { feeds: number; progress: ProgressCounter; done: Promise<AllocationOutcome> }>();
   private readonly claimAbort = new AbortController();
   private readonly executorAbort = new AbortController();
   private readonly outboundFetch: GuardedFetch;
@@ -80,6 +81,7 @@ export class ChildAgent {
       currentTasks: () => this.heldFeeds(),
       outboxDepth: () => this.delivery.pending(),
       heldAllocationIds: () => [...new Set([...this.inFlight.keys(), ...this.outbox.allocationIds()])],
+      progress: () => [...this.inFlight.values()].map((entry) => entry.progress.report()),
       onAlive: (answer) => {
         this.followCapacity(answer.max_capacity);
         if (this.delivery.pending() > 0) void this.delivery.flush();
@@ -233,6 +235,7 @@ export class ChildAgent {
   }
 
   private start(pkg: TaskPackage): void {
+    const progress = new ProgressCounter(pkg.allocation_id);
     const done = runAllocation(pkg, {
       delivery: this.delivery,
       executor: this.options.executor,
@@ -241,6 +244,7 @@ export class ChildAgent {
       signal: this.executorAbort.signal,
       fetch: this.outboundFetch,
       retryAfter: { maxWaitMs: this.options.settings.retryAfterMaxMs, reserveMs: this.options.settings.fetchTimeoutMs },
+      progress,
     })
       .catch((error: unknown): AllocationOutcome => {
         this.options.logger.error({ allocation_id: pkg.allocation_id, reason: describe(error) }, 'allocation crashed');
@@ -253,7 +257,7 @@ export class ChildAgent {
         this.slotFreed = undefined;
         return outcome;
       });
-    this.inFlight.set(pkg.allocation_id, { feeds: Math.max(1, pkg.feeds.length), done });
+    this.inFlight.set(pkg.allocation_id, { feeds: Math.max(1, pkg.feeds.length), progress, done });
   }
 
   private move(to: AgentState): void {

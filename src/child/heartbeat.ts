@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { HeartbeatBody } from '../protocol/child-requests.js';
+import type { AllocationProgress, HeartbeatBody } from '../protocol/child-requests.js';
 import type { HeartbeatAnswer } from '../protocol/parent-messages.js';
 import { backoffDelayMs } from './backoff.js';
 import { NO_RETRY, ParentRejection, describe, type ParentClient } from './parent-client.js';
@@ -23,6 +23,8 @@ export type HeartbeatOptions = {
    * answered after that is missing; the parent spares young claims for that reason (dispatch.held_grace_seconds).
    */
   heldAllocationIds: () => string[];
+  /** Progress of the allocations running now (feeds done, bytes read), so the parent can tell a stall from slow work. */
+  progress?: () => AllocationProgress[];
   /** Called after every answered heartbeat (the child replays its outbox then). */
   onAlive: (answer: HeartbeatAnswer) => void;
 };
@@ -81,6 +83,7 @@ export class Heartbeat {
           outbox_depth: this.options.outboxDepth(),
           held_allocation_ids: this.options.heldAllocationIds(),
           heartbeat_interval_s: Math.max(1, Math.round(this.options.intervalMs / 1000)),
+          ...(this.options.progress ? { progress: this.options.progress() } : {}),
           version: this.options.version,
           hostname: hostname(),
         } satisfies HeartbeatBody,

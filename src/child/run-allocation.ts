@@ -7,6 +7,7 @@ import { MAX_SKIPPED_REPORTED, screenArticles, type SkippedArticle } from './art
 import type { Delivery } from './delivery.js';
 import { describe } from './parent-client.js';
 import { decideRetryAfter, type RetryAfterBudget } from './retry-after-policy.js';
+import type { ProgressCounter } from './allocation-progress.js';
 import type { Semaphore } from './semaphore.js';
 import type { UploadAnswer } from '../protocol/parent-messages.js';
 
@@ -34,6 +35,8 @@ export type RunAllocationDeps = {
   fetch: GuardedFetch;
   /** How long a feed's `Retry-After` may be waited out within the attempt (the lease comes from the package). */
   retryAfter: Omit<RetryAfterBudget, 'leaseExpiresAtMs'>;
+  /** Counts feeds done and bytes read for the heartbeat; optional for callers that report no progress. */
+  progress?: ProgressCounter;
 };
 
 const now = (): string => new Date().toISOString();
@@ -49,7 +52,15 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
   log.info({ feeds: pkg.feeds.length }, 'allocation executing');
 
   const validators = packageValidators(pkg);
-  const fetched = await Promise.all(pkg.feeds.map((feed) => fetchFeed(feed, pkg, validators, deps, log)));
+  const { progress } = deps;
+  const counted: RunAllocationDeps = progress ? { ...deps, fetch: progress.countingFetch(deps.fetch) } : deps;
+  const fetched = await Promise.all(
+    pkg.feeds.map(async (feed) => {
+      const run = await fetchFeed(feed, pkg, validators, counted, log);
+      if (progress) progress.feedsDone += 1;
+      return run;
+    }),
+  );
   const results: FeedResult[] = [];
   for (const { feed, articles, error, permanent, skipped, retryAfterMs } of fetched) {
     if (error !== undefined) {

@@ -64,6 +64,12 @@ export const DispatchSchema = Type.Object(
       2,
       100,
     ),
+    stall_seconds: int(
+      'An executing allocation whose child reports progress with its heartbeats (feeds done, bytes read) but reports none for this long, while its node keeps beating, is flagged `stalled`; after as long again it is requeued (or ends `timeout` on its last attempt). Allocations of children that report no progress (the original child) are not judged. 0 turns stall detection off. In seconds.',
+      300,
+      0,
+      86400,
+    ),
     preassign_grace_seconds: int(
       'Pending work pre-assigned to a node that has not claimed it after this long goes back to the pool, so an idle node can take it (placement is a preference), unless the node holds quota weight > 0 for one of its feeds, in seconds.',
       30,

@@ -2,7 +2,7 @@ import { CascadeError } from '../errors/cascade-error.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { TaskPackage } from '../store/allocations/views.js';
 import type { Store } from '../store/store.js';
-import { isTransientDatabaseError } from '../store/transient-error.js';
+import { isTransientDatabaseError } from '../store/dialects/transient-error.js';
 import type { AllocationTable } from '../store/tables.js';
 
 const CONFLICT_RETRIES = 5;

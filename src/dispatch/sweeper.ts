@@ -5,7 +5,8 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 
 /**
- * Every `sweep_interval_seconds`: requeue or time out expired leases and claims that never started, release
+ * Every `sweep_interval_seconds`: requeue or time out expired leases, claims that never started and stalled work
+ * (no progress for two `stall_seconds` periods while its node beats; flagged after the first), release
  * pre-assigned work of offline or suspect nodes and pre-assigned work left unclaimed too long, and wake waiters when retry backoffs have elapsed. Safe to run in every parent process at once: each
  * move is a guarded UPDATE, so two sweepers never requeue the same allocation twice.
  */
@@ -38,8 +39,9 @@ export class Sweeper {
   async sweepOnce(nowMs = Date.now()): Promise<{ requeued: number; timedOut: number; released: number }> {
     const expired = await this.store.allocations.expireLeases(nowMs);
     const unstarted = await this.store.allocations.expireUnstartedClaims(this.dispatch.claim_timeout_seconds, nowMs);
-    const requeued = expired.requeued + unstarted.requeued;
-    const timedOut = expired.timedOut + unstarted.timedOut;
+    const stalled = await this.#sweepStalled(nowMs);
+    const requeued = expired.requeued + unstarted.requeued + stalled.requeued;
+    const timedOut = expired.timedOut + unstarted.timedOut + stalled.timedOut;
     const releasedFromGone = await this.store.allocations.releaseOfflineNodes(this.dispatch.offline_after_seconds, nowMs, this.dispatch.suspect_after_beats);
     const releasedStale = await this.store.allocations.releaseStalePreassigned(this.dispatch.preassign_grace_seconds, nowMs);
     const released = releasedFromGone + releasedStale;
@@ -55,6 +57,20 @@ export class Sweeper {
     if (requeued + released === 0 && (await this.store.allocations.backoffEnded(this.#lastSweepMs, nowMs))) await this.store.wake.publish();
     this.#lastSweepMs = nowMs;
     return { requeued, timedOut, released };
+  }
+
+  /** Stall detection (dispatch.stall_seconds; 0 turns it off): flag after one period, requeue after a second. */
+  async #sweepStalled(nowMs: number): Promise<{ requeued: number; timedOut: number }> {
+    const stallSeconds = this.dispatch.stall_seconds;
+    if (stallSeconds <= 0) return { requeued: 0, timedOut: 0 };
+    const { flagged, requeued, timedOut } = await this.store.allocations.sweepStalled(stallSeconds, nowMs);
+    if (flagged > 0) {
+      this.metrics?.stalls.inc(flagged);
+      this.logger.warn({ flagged, stall_seconds: stallSeconds }, 'allocations stalled: no progress reported while their nodes keep beating');
+    }
+    if (requeued > 0) this.metrics?.requeues.inc({ reason: RequeueReason.stalled }, requeued);
+    if (requeued + timedOut > 0) this.logger.warn({ requeued, timed_out: timedOut }, 'stalled allocations taken from their nodes');
+    return { requeued, timedOut };
   }
 
   #schedule(): void {

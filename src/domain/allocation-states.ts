@@ -30,18 +30,21 @@ export const AttemptOutcome = Object.freeze({
   claimTimeout: 'claim_timeout',
   notHeld: 'not_held',
   nodeDeleted: 'node_deleted',
+  /** No progress for two `stall_seconds` periods while the node kept beating (issue #17 item 4). */
+  stalled: 'stalled',
 } as const);
 
 export type AttemptOutcome = (typeof AttemptOutcome)[keyof typeof AttemptOutcome];
 
 /** Why a held allocation was taken from its holder by the sweeper or a heartbeat (expireRetry, expireFinal). */
-export const EXPIRY_OUTCOMES = [AttemptOutcome.leaseExpired, AttemptOutcome.claimTimeout, AttemptOutcome.notHeld] as const;
+export const EXPIRY_OUTCOMES = [AttemptOutcome.leaseExpired, AttemptOutcome.claimTimeout, AttemptOutcome.notHeld, AttemptOutcome.stalled] as const;
 
 /** Requeue reasons the metrics count (`cascade_requeues_total{reason}`): the expiry outcomes, and the releases. */
 export const RequeueReason = Object.freeze({
   leaseExpired: AttemptOutcome.leaseExpired,
   claimTimeout: AttemptOutcome.claimTimeout,
   notHeld: AttemptOutcome.notHeld,
+  stalled: AttemptOutcome.stalled,
   nodeOffline: 'node_offline',
   preassignedUnclaimed: 'preassigned_unclaimed',
 } as const);
@@ -96,8 +99,11 @@ export type MoveEffects = {
    * what a held row's claim counted.
    */
   readonly hostSlots: 'take' | 'free' | 'keep';
-  /** Timestamps of the row the move sets to now or clears. */
-  readonly times: Readonly<Partial<Record<'claimed_at' | 'started_at' | 'completed_at', 'now' | 'clear'>>>;
+  /**
+   * Timestamps of the row the move sets to now or clears. A claim clears the progress clock (`progress_at`) and the
+   * stall flag (`stalled_at`): progress belongs to one attempt, and its child starts reporting it afresh.
+   */
+  readonly times: Readonly<Partial<Record<'claimed_at' | 'started_at' | 'completed_at' | 'progress_at' | 'stalled_at', 'now' | 'clear'>>>;
 };
 
 export type MoveSpec = {
@@ -118,7 +124,7 @@ export const MOVES: Readonly<Record<Move, MoveSpec>> = Object.freeze({
     why: 'a node claims pending work (its own pre-assigned work, or unassigned work it has room for)',
     from: ['pending'], to: 'claimed',
     holder: 'claimer', load: 'take', hostSlots: 'take', stampsNodeSync: false, history: { kind: 'open' }, liveFeeds: 'keep', lease: 'set', attempt: 'same',
-    times: { claimed_at: 'now', started_at: 'clear' },
+    times: { claimed_at: 'now', started_at: 'clear', progress_at: 'clear', stalled_at: 'clear' },
   },
   start: {
     why: 'the holder reports that it started',
@@ -129,7 +135,7 @@ export const MOVES: Readonly<Record<Move, MoveSpec>> = Object.freeze({
   complete: { why: 'the holder reports its results', from: ['executing'], to: 'completed', ...end, stampsNodeSync: true, history: close(AttemptOutcome.completed) },
   failRetry: { why: 'the holder reports a failure and attempts are left', from: ['executing'], to: 'pending', ...requeue, history: close(AttemptOutcome.failed) },
   failFinal: { why: 'the holder reports a failure on the last attempt, or one retrying cannot fix', from: ['executing'], to: 'failed', ...end, history: close(AttemptOutcome.failed) },
-  expireRetry: { why: 'the sweeper or a heartbeat takes held work from its holder and attempts are left', from: ['claimed', 'executing'], to: 'pending', ...requeue, history: close(...EXPIRY_OUTCOMES) },
+  expireRetry: { why: 'the sweeper or a heartbeat takes held work from its holder (lease expired, claim never started, not listed as held, stalled) and attempts are left', from: ['claimed', 'executing'], to: 'pending', ...requeue, history: close(...EXPIRY_OUTCOMES) },
   expireFinal: { why: 'the same on the last attempt', from: ['claimed', 'executing'], to: 'timeout', ...end, history: close(...EXPIRY_OUTCOMES) },
   cancel: { why: 'an administrator cancels live work', from: ['pending', 'claimed', 'executing'], to: 'cancelled', ...end, history: close(AttemptOutcome.cancelled) },
   retry: {

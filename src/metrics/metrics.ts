@@ -20,6 +20,7 @@ export class Metrics {
   readonly failures: Counter;
   readonly requeues: Counter<'reason'>;
   readonly timeouts: Counter;
+  readonly stalls: Counter;
   readonly dispatches: Counter<'trigger'>;
   readonly claimWaitSeconds: Histogram;
   readonly httpSeconds: Histogram<'method' | 'route' | 'status'>;
@@ -37,6 +38,15 @@ export class Metrics {
     this.failures = new Counter({ name: 'cascade_failures_total', help: 'Failed reports from child nodes (retried or final).', registers });
     this.requeues = new Counter({ name: 'cascade_requeues_total', help: 'Allocations put back to pending.', labelNames: ['reason'], registers });
     this.timeouts = new Counter({ name: 'cascade_timeouts_total', help: 'Allocations that ran out of attempts after lease expiry.', registers });
+    this.stalls = new Counter({ name: 'cascade_stalls_total', help: 'Executing allocations flagged stalled: no progress for dispatch.stall_seconds while their node kept beating.', registers });
+    new Gauge({
+      name: 'cascade_allocations_stalled',
+      help: 'Executing allocations flagged stalled now (requeued after a second dispatch.stall_seconds without progress).',
+      registers,
+      async collect() {
+        this.set(await store.allocations.views.countStalled());
+      },
+    });
     this.dispatches = new Counter({ name: 'cascade_dispatches_total', help: 'Task dispatches run.', labelNames: ['trigger'], registers });
     this.claimWaitSeconds = new Histogram({
       name: 'cascade_dispatch_to_claim_seconds',

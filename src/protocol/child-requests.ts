@@ -7,6 +7,14 @@ import { AllocationId, ArticleCount, ChildTimestamp, closed, FeedId, HttpUrl, Is
  * child loads no TypeBox.
  */
 
+/** One allocation's progress in a heartbeat (Cascade child only): counters for the attempt the child runs. */
+export const AllocationProgress = closed({
+  allocation_id: AllocationId,
+  feeds_done: Type.Integer({ minimum: 0, maximum: 1000000, description: 'Feeds of the allocation whose fetch has ended (succeeded or failed).' }),
+  bytes_read: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Response body bytes read from the feeds so far.' }),
+});
+export type AllocationProgress = Static<typeof AllocationProgress>;
+
 export const HeartbeatBody = Type.Union([
   closed({
     callback_url: Type.Optional(Type.Union([HttpUrl, Type.Null()])),
@@ -18,6 +26,9 @@ export const HeartbeatBody = Type.Union([
     // child sends neither; then every lease it holds is renewed and its liveness follows offline_after_seconds.
     held_allocation_ids: Type.Optional(Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 10000 }), Type.Null()])),
     heartbeat_interval_s: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 3600 }), Type.Null()])),
+    // Cascade's child: how far each allocation it runs has got. The parent restarts an allocation's stall clock when
+    // the numbers change (dispatch.stall_seconds); the original child sends none, and its allocations are not judged.
+    progress: Type.Optional(Type.Union([Type.Array(AllocationProgress, { maxItems: 10000 }), Type.Null()])),
     timestamp: ChildTimestamp,
   }),
   Type.Null(),

@@ -86,6 +86,7 @@ export class FeedsStore {
       update_time: input.update_time ?? null,
       etag: null,
       last_modified: null,
+      last_node_id: null,
       article_count: 0,
       created_at: now,
       updated_at: now,

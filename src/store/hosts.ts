@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { hostKeyOf, limitsFor, pauseUntil, type PolitenessRules } from '../domain/host-politeness.js';
-import type { Capabilities } from './capabilities.js';
+import type { Capabilities } from './dialects/capabilities.js';
 import type { Database } from './tables.js';
 
 /** One host as `GET /api/v1/cascade/hosts` shows it. */

@@ -14,6 +14,7 @@ import { nodeSecretEncryptionMigration } from './migrations/010-node-secret-encr
 import { allocationChangeIndexMigration } from './migrations/011-allocation-change-index.js';
 import { sealedWebhookSecretsMigration } from './migrations/012-sealed-webhook-secrets.js';
 import { hostPolitenessMigration } from './migrations/013-host-politeness.js';
+import { warmPlacementAndProgressMigration } from './migrations/015-warm-placement-and-progress.js';
 import type { Database } from './tables.js';
 
 /** Versioned migrations in order. Add a new file and a line here; never edit a migration that has shipped. */
@@ -32,6 +33,7 @@ function allMigrations(caps: Capabilities): Record<string, Migration> {
     '011-allocation-change-index': allocationChangeIndexMigration(),
     '012-sealed-webhook-secrets': sealedWebhookSecretsMigration(caps),
     '013-host-politeness': hostPolitenessMigration(caps),
+    '015-warm-placement-and-progress': warmPlacementAndProgressMigration(),
   };
 }
 

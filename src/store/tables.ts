@@ -73,6 +73,8 @@ export type FeedTable = {
   /** Conditional-GET validators of the last accepted successful completion (they travel in the task package). */
   etag: Nullable<string>;
   last_modified: Nullable<string>;
+  /** The node whose accepted completion last succeeded for the feed: placement prefers it (warm connections). */
+  last_node_id: Nullable<string>;
   article_count: number;
   created_at: Millis;
   updated_at: Millis;
@@ -120,6 +122,13 @@ export type AllocationTable = {
   schedule_run_id: string;
   article_count: number;
   new_article_count: number;
+  /** When the attempt's reported progress last moved (null: none reported for this attempt; no stall detection). */
+  progress_at: Nullable<Millis>;
+  /** The attempt's progress as its child last reported it with a heartbeat. */
+  progress_feeds_done: number;
+  progress_bytes_read: number;
+  /** When the sweeper found the attempt stalled (no progress for dispatch.stall_seconds while its node beats). */
+  stalled_at: Nullable<Millis>;
   created_at: Millis;
   updated_at: Millis;
   /** What the last claim counted per host (JSON `{host: feeds}`), given back when held work ends or is requeued. */

@@ -7,6 +7,7 @@ import type { WakeChannel } from '../wake/wake-channel.js';
 import { claimAllocations, type ClaimResult } from './claim.js';
 import { insertDispatch, type DispatchOutcome, type DispatchRequest } from './insert.js';
 import { AllocationMoves, type Completion, type FeedResult, type NodeActor } from './moves.js';
+import { flagStalled, recordProgress, type AllocationProgress } from './progress.js';
 import { AllocationRecovery, type Expired } from './recovery.js';
 import type { LeaseSettings } from './shared.js';
 import { AllocationViews, type TaskPackage } from './views.js';
@@ -108,6 +109,22 @@ export class AllocationsStore {
     return moved;
   }
 
+  /** Progress a node reports with its heartbeat (progress.ts); returns how many allocations' clocks moved. */
+  recordProgress(nodeId: string, progress: readonly AllocationProgress[], nowMs = Date.now()): Promise<number> {
+    return recordProgress(this.db, nodeId, progress, nowMs);
+  }
+
+  /**
+   * The stall sweep (dispatch.stall_seconds > 0): flags executing work without progress for one period while its
+   * node beats, and requeues (or times out) flagged work still without progress after a second period.
+   */
+  async sweepStalled(stallSeconds: number, nowMs = Date.now()): Promise<{ flagged: number } & Expired> {
+    const flagged = await flagStalled(this.db, stallSeconds, nowMs);
+    const moved = await this.#recovery.expireStalled(nowMs, stallSeconds);
+    if (moved.requeued > 0) await this.wake.publish();
+    return { flagged, ...moved };
+  }
+
   /** A heartbeat naming what the child holds: renews those leases, requeues the unlisted (see AllocationRecovery). */
   async reconcileHeld(nodeId: string, heldIds: readonly string[], graceSeconds: number, nowMs = Date.now()): Promise<{ extended: number } & Expired> {
     const result = await this.#recovery.reconcileHeld(nodeId, heldIds, nowMs, graceSeconds);
@@ -156,4 +173,4 @@ function actorOf(node: string | NodeActor): NodeActor {
 }
 
 export type { NodeActor };
-export type { Completion, DispatchOutcome, DispatchRequest, Expired, FeedResult, LeaseSettings };
+export type { AllocationProgress, Completion, DispatchOutcome, DispatchRequest, Expired, FeedResult, LeaseSettings };

@@ -1,6 +1,6 @@
 import { HELD_STATUSES, type AllocationStatus } from '../../domain/allocation-states.js';
 import { hostsOfFeeds, limitsFor, whyWaiting, type HostState, type HostWait, type PolitenessRules } from '../../domain/host-politeness.js';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 import type { AllocationTable } from '../tables.js';
 import { parseJson } from '../time.js';
 import type { Trx } from './shared.js';

@@ -50,11 +50,11 @@ export async function insertDispatch(db: Kysely<Database>, caps: Capabilities, s
     if (todo.length === 0) return { ...none, feedsSkippedInFlight: live.size, tickAlreadyFired: false };
 
     const nodes = await onlineNodes(trx, request.nowMs, request.offlineAfterSeconds, request.suspectAfterBeats ?? DEFAULT_SUSPECT_AFTER_BEATS);
-    const plan = planPlacement(nodes, todo, request.feedsPerAllocation, await smallestActiveCapacity(trx));
+    const plan = planPlacement(nodes, todo, request.feedsPerAllocation, await smallestActiveCapacity(trx), await lastFetchedBy(trx, todo));
     const groups = await reserveCapacity(trx, plan.groups, nodes, request.nowMs);
 
     const rows = groups.map((group) => allocationRow(group, request, settings));
-    for (const part of chunk(rows, rowsPerInsert(caps, 23))) await trx.insertInto('allocations').values(part).execute();
+    for (const part of chunk(rows, rowsPerInsert(caps, 27))) await trx.insertInto('allocations').values(part).execute();
     // In feed order, so that overlapping dispatches of tasks sharing feeds take the live_feeds keys in one order.
     const feedRows = rows
       .flatMap((row) => (JSON.parse(row.feed_ids) as string[]).map((feedId) => ({ allocation_id: row.id, feed_id: feedId })))
@@ -94,6 +94,16 @@ async function smallestActiveCapacity(trx: Trx): Promise<number> {
     .where('is_active', '=', StoredFlag.on)
     .executeTakeFirst();
   return row?.smallest === null || row?.smallest === undefined ? 1 : Number(row.smallest);
+}
+
+/** Each feed's last fetching node (feeds.last_node_id), for the warm placement rule; feeds never fetched are absent. */
+async function lastFetchedBy(trx: Trx, feedIds: readonly string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const ids of chunk(feedIds, 1000)) {
+    const rows = await trx.selectFrom('feeds').select(['id', 'last_node_id']).where('id', 'in', ids).where('last_node_id', 'is not', null).execute();
+    for (const row of rows) if (row.last_node_id !== null) out[row.id] = row.last_node_id;
+  }
+  return out;
 }
 
 /** Online nodes that are not suspect: the only ones new work is placed on. */
@@ -161,6 +171,10 @@ function allocationRow(group: PlacementGroup, request: DispatchRequest, settings
     schedule_run_id: request.scheduleRunId,
     article_count: 0,
     new_article_count: 0,
+    progress_at: null,
+    progress_feeds_done: 0,
+    progress_bytes_read: 0,
+    stalled_at: null,
     created_at: request.nowMs,
     updated_at: request.nowMs,
   };

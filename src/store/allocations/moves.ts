@@ -101,7 +101,8 @@ export class AllocationMoves {
     if (!moved) return undefined;
     if (plan.succeededFeedIds.length > 0) {
       const seconds = Math.floor(nowMs / 1000);
-      await trx.updateTable('feeds').set({ update_time: seconds, sync_time: seconds, updated_at: nowMs }).where('id', 'in', plan.succeededFeedIds).execute();
+      // last_node_id: the node that fetched them last, which placement prefers next time (warm connections).
+      await trx.updateTable('feeds').set({ update_time: seconds, sync_time: seconds, last_node_id: nodeId, updated_at: nowMs }).where('id', 'in', plan.succeededFeedIds).execute();
     }
     for (const { id, etag, last_modified: lastModified } of plan.validators) {
       await trx.updateTable('feeds').set({ etag, last_modified: lastModified }).where('id', '=', id).execute();

@@ -72,6 +72,25 @@ export class AllocationRecovery {
   }
 
   /**
+   * Flagged stalled allocations (see progress.ts) whose progress has still not moved after a second `stallSeconds`:
+   * requeued like an expired lease, or `timeout` on their last attempt, although their node keeps beating. The
+   * move is guarded on the progress clock too, so a report that arrives meanwhile keeps the allocation.
+   */
+  async expireStalled(nowMs: number, stallSeconds: number, batch = 500): Promise<Expired> {
+    const before = nowMs - 2 * stallSeconds * 1000;
+    const stalled = await this.db
+      .selectFrom('allocations')
+      .selectAll()
+      .where('status', '=', 'executing')
+      .where('stalled_at', 'is not', null)
+      .where('progress_at', '<', before)
+      .orderBy('progress_at')
+      .limit(batch)
+      .execute();
+    return this.#endHolds(stalled, nowMs, EXPIRY_CAUSES.stalled, { progressBefore: before });
+  }
+
+  /**
    * A heartbeat that lists the allocations the child holds (`held_allocation_ids`): the leases of those are
    * renewed, and work the node holds but did not list is requeued, except claims younger than `graceSeconds` (their
    * answer may still be on its way to the child, or the heartbeat was built before it arrived).
@@ -95,7 +114,7 @@ export class AllocationRecovery {
   }
 
   /** Ends each row's hold as one guarded move (requeue, or timeout on the last attempt) in its own transaction. */
-  async #endHolds(rows: readonly AllocationTable[], nowMs: number, cause: ExpiryCause, guard: { leaseExpiredBefore?: number } = {}): Promise<Expired> {
+  async #endHolds(rows: readonly AllocationTable[], nowMs: number, cause: ExpiryCause, guard: { leaseExpiredBefore?: number; progressBefore?: number } = {}): Promise<Expired> {
     let requeued = 0;
     let timedOut = 0;
     for (const row of rows) {
@@ -295,6 +314,12 @@ const EXPIRY_CAUSES = Object.freeze({
     error: (row) => `the node's heartbeat did not list attempt ${row.attempt} among the allocations it holds`,
     final: (row) => `the node's heartbeat did not list attempt ${row.attempt} of ${row.max_attempts} among the allocations it holds`,
     placement: (row) => `requeued after the node stopped listing attempt ${row.attempt} as held`,
+  },
+  stalled: {
+    outcome: AttemptOutcome.stalled,
+    error: (row) => `attempt ${row.attempt} stalled: no progress reported since ${new Date(Number(row.progress_at)).toISOString()} while its node kept beating`,
+    final: (row) => `attempt ${row.attempt} of ${row.max_attempts} stalled: no progress reported since ${new Date(Number(row.progress_at)).toISOString()}`,
+    placement: (row) => `requeued after attempt ${row.attempt} stalled (no progress while its node kept beating)`,
   },
 } satisfies Record<string, ExpiryCause>);
 

@@ -150,8 +150,9 @@ export async function completeInOneStatement(
         and cast(feed_ids as jsonb) @> cast(${JSON.stringify(plan.reportedFeedIds)} as jsonb)
       returning *
     )${effectCtes('complete', nowMs)}, fed as (
-      -- one UPDATE per feed row (PostgreSQL updates a row once per statement): times, and validators when reported
-      update feeds set update_time = ${seconds}, sync_time = ${seconds}, updated_at = ${nowMs},
+      -- one UPDATE per feed row (PostgreSQL updates a row once per statement): times, the fetching node (warm
+      -- placement), and validators when reported
+      update feeds set update_time = ${seconds}, sync_time = ${seconds}, last_node_id = moved.node_id, updated_at = ${nowMs},
         etag = case when v.reported then v.etag else feeds.etag end,
         last_modified = case when v.reported then v.last_modified else feeds.last_modified end
       from moved, (

@@ -21,6 +21,8 @@ export type TransitionInput = {
   leaseExpiredBefore?: number;
   /** `hostSlots: take`: each row's feeds per host that the claim admitted (rows not listed count nothing). */
   hostsByRow?: ReadonlyMap<string, HostCounts>;
+  /** An extra guard for the stall sweep: the progress clock must not have moved since this instant. */
+  progressBefore?: number;
 };
 
 /**
@@ -55,6 +57,7 @@ export async function transitionAll(trx: Trx, rows: readonly AllocationTable[], 
       .$if(group.length === 1, (q) => q.where('attempt', '=', first.attempt))
       .where('node_id', first.node_id === null ? 'is' : '=', first.node_id)
       .$if(input.leaseExpiredBefore !== undefined, (q) => q.where('lease_expires_at', '<', input.leaseExpiredBefore as number))
+      .$if(input.progressBefore !== undefined, (q) => q.where('progress_at', '<', input.progressBefore as number))
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== group.length) return undefined;
     moved.push(...group.map((row) => ({ ...row, ...set })));

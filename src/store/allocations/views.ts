@@ -26,6 +26,14 @@ export type AllocationView = {
   schedule_run_id: string;
   article_count: number;
   new_article_count: number;
+  /**
+   * The attempt's progress as its child last reported it with a heartbeat, and when it last moved; null when the
+   * child reports none (the original child), whose allocations are not judged for stalls.
+   */
+  progress: { feeds_done: number; bytes_read: number; last_progress_at: string | null } | null;
+  /** Executing, and no progress for dispatch.stall_seconds while its node kept beating (requeued after as long again). */
+  stalled: boolean;
+  stalled_at: string | null;
   created_at: string | null;
   updated_at: string | null;
 };
@@ -81,6 +89,9 @@ export function toAllocationView(row: AllocationTable, nodeName: string | null):
     schedule_run_id: row.schedule_run_id,
     article_count: Number(row.article_count),
     new_article_count: Number(row.new_article_count),
+    progress: row.progress_at === null ? null : { feeds_done: Number(row.progress_feeds_done), bytes_read: Number(row.progress_bytes_read), last_progress_at: iso(row.progress_at) },
+    stalled: row.stalled_at !== null && row.status === 'executing',
+    stalled_at: row.status === 'executing' ? iso(row.stalled_at) : null,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };
@@ -88,7 +99,15 @@ export function toAllocationView(row: AllocationTable, nodeName: string | null):
 
 export type PackageTaskFields = Pick<MessageTaskTable, (typeof PACKAGE_TASK_COLUMNS)[number]>;
 
-export type AllocationFilter = { task_id?: string | undefined; node_id?: string | undefined; status?: string | undefined; schedule_run_id?: string | undefined; feed_id?: string | undefined };
+export type AllocationFilter = {
+  task_id?: string | undefined;
+  node_id?: string | undefined;
+  status?: string | undefined;
+  schedule_run_id?: string | undefined;
+  feed_id?: string | undefined;
+  /** true: only executing allocations flagged stalled; false: only the others. */
+  stalled?: boolean | undefined;
+};
 
 export class AllocationViews {
   constructor(private readonly db: Kysely<Database>) {}
@@ -102,6 +121,8 @@ export class AllocationViews {
     // and MySQL read the whole table (migration 003).
     else if (filter.node_id) query = query.where('allocations.status', 'in', [...ALL_STATUSES]);
     if (filter.schedule_run_id) query = query.where('allocations.schedule_run_id', '=', filter.schedule_run_id);
+    if (filter.stalled === true) query = query.where('allocations.status', '=', 'executing').where('allocations.stalled_at', 'is not', null);
+    if (filter.stalled === false) query = query.where((eb) => eb.or([eb('allocations.status', '!=', 'executing'), eb('allocations.stalled_at', 'is', null)]));
     // allocation_feeds is keyed (feed_id, allocation_id) for exactly this question.
     if (filter.feed_id) query = query.where('allocations.id', 'in', (eb) => eb.selectFrom('allocation_feeds').select('allocation_feeds.allocation_id').where('allocation_feeds.feed_id', '=', filter.feed_id as string));
     const rows = await query
@@ -196,6 +217,12 @@ export class AllocationViews {
   /** Allocations still `claimed` (not started by their node) that were claimed before `beforeMs`. */
   async countClaimedBefore(beforeMs: number): Promise<number> {
     const row = await this.db.selectFrom('allocations').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'claimed').where('claimed_at', '<', beforeMs).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Executing allocations flagged stalled (metrics). */
+  async countStalled(): Promise<number> {
+    const row = await this.db.selectFrom('allocations').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'executing').where('stalled_at', 'is not', null).executeTakeFirstOrThrow();
     return Number(row.n);
   }
 

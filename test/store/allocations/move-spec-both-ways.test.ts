@@ -175,7 +175,7 @@ async function snapshot(side: Side): Promise<unknown> {
     liveFeeds: sortBy(await db.selectFrom('live_feeds').selectAll().execute(), (r) => r.feed_id),
     // The statement builds the log's JSON in SQL, the general path in JavaScript: the same object, other spacing.
     syncLogs: syncLogs.map((r) => ({ ...r, extra_data: JSON.parse(r.extra_data ?? 'null') as unknown })),
-    feeds: sortBy(await db.selectFrom('feeds').select(['id', 'update_time', 'sync_time', 'etag', 'last_modified', 'updated_at']).execute(), (r) => r.id),
+    feeds: sortBy(await db.selectFrom('feeds').select(['id', 'update_time', 'sync_time', 'etag', 'last_modified', 'last_node_id', 'updated_at']).execute(), (r) => r.id),
   });
 }
 

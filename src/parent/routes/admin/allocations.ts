@@ -16,6 +16,7 @@ const ListQuery = closed({
   status: Type.Optional(Type.Union(ALL_STATUSES.map((s) => Type.Literal(s)))),
   schedule_run_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   feed_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'Only allocations that include this feed.' })),
+  stalled: Type.Optional(Type.Boolean({ description: '`true`: only executing allocations flagged stalled (no progress for dispatch.stall_seconds); `false`: only the others.' })),
   ...Paging,
 });
 const PagingOnly = closed({ ...Paging });

@@ -65,7 +65,7 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const node = nodeOf(request);
       const now = Date.now();
-      const { outbox_depth: outboxDepth, ...body } = request.body ?? {};
+      const { outbox_depth: outboxDepth, progress, ...body } = request.body ?? {};
       const intervalMs = body.heartbeat_interval_s ? body.heartbeat_interval_s * 1000 : undefined;
       await store.nodes.recordHeartbeat(node.id, { ...body, callback_url: body.callback_url ?? undefined, heartbeat_interval_ms: intervalMs }, now);
       if (outboxDepth !== undefined) metrics.outboxDepths.set(node.id, { node: node.name, depth: outboxDepth });
@@ -74,6 +74,10 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
       const { extended, requeued, timedOut } = held
         ? await store.allocations.reconcileHeld(node.id, held, config.dispatch.held_grace_seconds, now)
         : { extended: await store.allocations.extendLeases(node.id, now), requeued: 0, timedOut: 0 };
+      if (progress && progress.length > 0) {
+        const reported = progress.map((p) => ({ allocationId: p.allocation_id, feedsDone: p.feeds_done, bytesRead: p.bytes_read }));
+        await store.allocations.recordProgress(node.id, reported, now);
+      }
       if (requeued > 0) metrics.requeues.inc({ reason: RequeueReason.notHeld }, requeued);
       if (timedOut > 0) metrics.timeouts.inc(timedOut);
       if (requeued + timedOut > 0) request.log.warn({ node_id: node.id, requeued, timed_out: timedOut }, 'heartbeat left out allocations the node held; requeued them');
