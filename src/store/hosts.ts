@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { hostKeyOf, limitsFor, pauseUntil, type PolitenessRules } from '../domain/host-politeness.js';
 import type { Capabilities } from './dialects/capabilities.js';
+import { insertOrIgnore } from './dialects/upsert.js';
 import type { Database } from './tables.js';
 
 /** One host as `GET /api/v1/cascade/hosts` shows it. */
@@ -55,7 +56,7 @@ export class HostsStore {
         .where((eb) => eb.or([eb('paused_until', 'is', null), eb('paused_until', '<', until)]))
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) === 0) {
-        await (this.caps.dialect === 'mysql' ? insert.ignore() : insert.onConflict((oc) => oc.column('host').doNothing())).execute();
+        await insertOrIgnore(this.caps, insert, ['host']).execute();
       }
     }
     return paused;

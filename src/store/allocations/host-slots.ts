@@ -1,6 +1,7 @@
 import { HELD_STATUSES, type AllocationStatus } from '../../domain/allocation-states.js';
 import { hostsOfFeeds, limitsFor, whyWaiting, type HostState, type HostWait, type PolitenessRules } from '../../domain/host-politeness.js';
 import type { Capabilities } from '../dialects/capabilities.js';
+import { insertOrIgnore } from '../dialects/upsert.js';
 import type { AllocationTable } from '../tables.js';
 import { parseJson } from '../time.js';
 import type { Trx } from './shared.js';
@@ -98,7 +99,7 @@ async function lockHostStates(trx: Trx, caps: Capabilities, hosts: readonly stri
   const missing = hosts.filter((host) => !known.has(host)).map((host) => ({ host, in_flight: 0, last_fetch_at: null, paused_until: null, pause_reason: null, updated_at: nowMs }));
   if (missing.length > 0) {
     const insert = trx.insertInto('host_state').values(missing);
-    await (caps.dialect === 'mysql' ? insert.ignore() : insert.onConflict((oc) => oc.column('host').doNothing())).execute();
+    await insertOrIgnore(caps, insert, ['host']).execute();
   }
   const rows = await trx
     .selectFrom('host_state')

@@ -1,5 +1,6 @@
-import { sql, type Kysely, type Migration } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
 import type { Capabilities } from '../dialects/capabilities.js';
+import { withTableOptions } from '../dialects/ddl.js';
 
 /**
  * Per-host politeness across the fleet (issue 17, docs/politeness.md):
@@ -15,7 +16,7 @@ export function hostPolitenessMigration(caps: Capabilities): Migration {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema
         .createTable('host_state')
-        .$call((t) => (caps.dialect === 'mysql' ? t.modifyEnd(sql`default character set utf8mb4 collate utf8mb4_bin`) : t))
+        .$call((t) => withTableOptions(caps, t))
         .addColumn('host', 'varchar(255)', (c) => c.primaryKey())
         .addColumn('in_flight', 'integer', (c) => c.notNull().defaultTo(0))
         .addColumn('last_fetch_at', 'bigint')
