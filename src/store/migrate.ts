@@ -13,6 +13,7 @@ import { articleExtMigration } from './migrations/009-article-ext.js';
 import { nodeSecretEncryptionMigration } from './migrations/010-node-secret-encryption.js';
 import { allocationChangeIndexMigration } from './migrations/011-allocation-change-index.js';
 import { sealedWebhookSecretsMigration } from './migrations/012-sealed-webhook-secrets.js';
+import { feedRhythmMigration } from './migrations/014-feed-rhythm.js';
 import type { Database } from './tables.js';
 
 /** Versioned migrations in order. Add a new file and a line here; never edit a migration that has shipped. */
@@ -30,6 +31,7 @@ function allMigrations(caps: Capabilities): Record<string, Migration> {
     '010-node-secret-encryption': nodeSecretEncryptionMigration(caps),
     '011-allocation-change-index': allocationChangeIndexMigration(),
     '012-sealed-webhook-secrets': sealedWebhookSecretsMigration(caps),
+    '014-feed-rhythm': feedRhythmMigration(),
   };
 }
 
