@@ -76,7 +76,8 @@ export class AllocationMoves {
   /** executing → completed, with per-feed results applied to the feeds and a sync log row. */
   async complete(id: string, actor: NodeActor, results: readonly FeedResult[], reportedArticleCount: number, nowMs: number): Promise<Completion> {
     const plan = planCompletion(results, reportedArticleCount);
-    if (this.caps.singleStatements) {
+    // PostgreSQL text cannot hold U+0000: such an id is in no allocation, and the general path says so.
+    if (this.caps.singleStatements && !plan.reportedFeedIds.some((feedId) => feedId.includes('\u0000'))) {
       // Read before the statement, written within it: the feeds have this one live allocation, so nothing else
       // moves their rhythm in between, and a statement that does not move the allocation writes nothing.
       const allocationFeeds = plan.fetches.length > 0 ? [] : await this.#feedIdsOf(id);
