@@ -41,7 +41,7 @@ describeEachStore('feed rhythm', (dialect) => {
   }
 
   it('a completed feed is not due again until its learned interval has passed; the skip is explained; force takes it', async () => {
-    const [feed] = await seedFeeds(store, 1, `DUE_${dialect.name}_`);
+    const [feed] = await seedFeeds(store, 1, 'DUE_');
     const task = await seedTask(store, [feed as string]);
     const first = await dispatchAndStart(task);
     expect(first.summary).toMatchObject({ allocations_created: 1, feeds_skipped_not_due: 0, forced: false, next_due_at: null, not_due: [] });
@@ -70,7 +70,7 @@ describeEachStore('feed rhythm', (dialect) => {
   });
 
   it('learns from the publish history and from what the feed declares, within the bounds', async () => {
-    const [hourly, declared] = (await seedFeeds(store, 2, `HIST_${dialect.name}_`)) as [string, string];
+    const [hourly, declared] = (await seedFeeds(store, 2, 'HIST_')) as [string, string];
     const task = await seedTask(store, [hourly, declared]);
     const { rows } = await dispatchAndStart(task);
     expect(rows).toHaveLength(2);
@@ -96,7 +96,7 @@ describeEachStore('feed rhythm', (dialect) => {
   });
 
   it('failed feeds back off, in a completion and when the allocation fails for good', async () => {
-    const [a, b] = (await seedFeeds(store, 2, `FAIL_${dialect.name}_`)) as [string, string];
+    const [a, b] = (await seedFeeds(store, 2, 'FAIL_')) as [string, string];
     const task = await seedTask(store, [a, b]);
     const { rows } = await dispatchAndStart(task);
     const byFeed = new Map(rows.map((r) => [JSON.parse(r.feed_ids)[0] as string, r.id]));
