@@ -94,7 +94,7 @@ export async function childFootprintRun(store: StoreKind, feeds: number, server:
         const childBefore = sampleProcess(pid);
         const parentBefore = sampleProcess(parent.pid);
         const started = nowMs();
-        const dispatched = await admin.call<{ feeds_assigned: number; feeds_unassigned: number }>('POST', `/api/v1/cascade/dispatch-task?task_id=${taskId}`);
+        const dispatched = await admin.call<{ feeds_assigned: number; feeds_unassigned: number }>('POST', `/api/v1/cascade/dispatch-task?task_id=${taskId}&force=true`);
         if (dispatched.status !== 200) throw new Error(`dispatch failed: ${JSON.stringify(dispatched.body)}`);
         let finished = 0;
         try {

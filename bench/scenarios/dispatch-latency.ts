@@ -43,7 +43,7 @@ export async function dispatchLatencyRun(store: StoreKind, children: number, rou
             await load.next('polling');
             await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
             const sent = nowMs();
-            const answer = await admin.call<{ allocations_created: number; feeds_assigned: number }>('POST', `/api/v1/cascade/dispatch-task?task_id=${taskId}`);
+            const answer = await admin.call<{ allocations_created: number; feeds_assigned: number }>('POST', `/api/v1/cascade/dispatch-task?task_id=${taskId}&force=true`);
             const answered = nowMs();
             if (answer.status !== 200 || answer.body.data.feeds_assigned !== children) throw new Error(`dispatch failed: ${JSON.stringify(answer.body)}`);
             const done = await load.next<RoundEvent>('round', 60_000);

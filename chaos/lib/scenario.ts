@@ -187,7 +187,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     let dispatchesFailed = 0;
     const dispatch = async (): Promise<string | undefined> => {
       try {
-        const result = await withTimeout(api.call<{ schedule_run_id: string }>('POST', `/api/v1/cascade/dispatch-task?task_id=${encodeURIComponent(manual.id)}`), ADMIN_CALL_MS);
+        const result = await withTimeout(api.call<{ schedule_run_id: string }>('POST', `/api/v1/cascade/dispatch-task?task_id=${encodeURIComponent(manual.id)}&force=true`), ADMIN_CALL_MS);
         dispatchesOk++;
         return result.schedule_run_id;
       } catch {

@@ -1,7 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { FeedResult, ReportCompletionBody, TaskStatusBody, UploadArticlesBody } from '../protocol/child-requests.js';
-import { PermanentFeedError, RetryLaterError, type Article, type Executor, type HttpValidators, type PackageFeed, type TaskPackage, type ValidatorCache } from '../executors/types.js';
+import type { FeedResult, RefreshHints, ReportCompletionBody, TaskStatusBody, UploadArticlesBody } from '../protocol/child-requests.js';
+import {
+  PermanentFeedError,
+  RetryLaterError,
+  type Article,
+  type Executor,
+  type ExecutorContext,
+  type FeedRefreshHints,
+  type HttpValidators,
+  type PackageFeed,
+  type TaskPackage,
+  type ValidatorCache,
+} from '../executors/types.js';
 import type { GuardedFetch } from '../net/guarded-fetch.js';
 import { MAX_SKIPPED_REPORTED, screenArticles, type SkippedArticle } from './article-screen.js';
 import type { Delivery } from './delivery.js';
@@ -54,9 +65,11 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
   const validators = packageValidators(pkg);
   const { progress } = deps;
   const counted: RunAllocationDeps = progress ? { ...deps, fetch: progress.countingFetch(deps.fetch) } : deps;
+  const hints = new Map<string, FeedRefreshHints>();
+  const refreshHints = { set: (feedId: string, declared: FeedRefreshHints) => void hints.set(feedId, declared) };
   const fetched = await Promise.all(
     pkg.feeds.map(async (feed) => {
-      const run = await fetchFeed(feed, pkg, validators, counted, log);
+      const run = await fetchFeed(feed, pkg, { validators, refreshHints }, counted, log);
       if (progress) progress.feedsDone += 1;
       return run;
     }),
@@ -82,6 +95,7 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
       ...(uploaded.newCount === undefined ? {} : { new_article_count: uploaded.newCount }),
       ...(got ? { etag: got.etag ?? null, last_modified: got.lastModified ?? null } : {}),
       ...(skipped.length > 0 ? { skipped: skipped.slice(0, MAX_SKIPPED_REPORTED) } : {}),
+      ...refreshHintsField(hints.get(feed.id)),
     });
   }
 
@@ -132,11 +146,11 @@ function packageValidators(pkg: TaskPackage): ValidatorCache & { fetched: Map<st
  * that fits the budget (decideRetryAfter), waiting outside the slot so other feeds run meanwhile; otherwise the
  * feed fails for now, with the reason, and the parent retries it on its backoff.
  */
-async function fetchFeed(feed: PackageFeed, pkg: TaskPackage, validators: ValidatorCache, deps: RunAllocationDeps, log: Logger): Promise<FeedRun> {
+async function fetchFeed(feed: PackageFeed, pkg: TaskPackage, recorders: Recorders, deps: RunAllocationDeps, log: Logger): Promise<FeedRun> {
   const leaseExpiresAtMs = pkg.lease_expires_at ? Date.parse(pkg.lease_expires_at) : NaN;
   const budget: RetryAfterBudget = { ...deps.retryAfter, leaseExpiresAtMs: Number.isNaN(leaseExpiresAtMs) ? undefined : leaseExpiresAtMs };
   for (let waits = 0; ; waits++) {
-    const { retryAfterMs, ...run } = await deps.feedSlots.run(() => runFeed(feed, pkg, validators, deps, log));
+    const { retryAfterMs, ...run } = await deps.feedSlots.run(() => runFeed(feed, pkg, recorders, deps, log));
     if (retryAfterMs === undefined) return run;
     const verdict = decideRetryAfter(retryAfterMs, waits, budget, Date.now());
     if (!verdict.wait) {
@@ -153,10 +167,10 @@ async function fetchFeed(feed: PackageFeed, pkg: TaskPackage, validators: Valida
   }
 }
 
-async function runFeed(feed: PackageFeed, pkg: TaskPackage, validators: ValidatorCache, deps: RunAllocationDeps, log: Logger): Promise<FeedRun> {
+async function runFeed(feed: PackageFeed, pkg: TaskPackage, { validators, refreshHints }: Recorders, deps: RunAllocationDeps, log: Logger): Promise<FeedRun> {
   if (deps.signal.aborted) return { feed, articles: [], error: 'interrupted: the child shut down before this feed ran', skipped: [] };
   try {
-    const articles = await deps.executor(feed, pkg, { logger: log.child({ feed_id: feed.id }), signal: deps.signal, fetch: deps.fetch, validators });
+    const articles = await deps.executor(feed, pkg, { logger: log.child({ feed_id: feed.id }), signal: deps.signal, fetch: deps.fetch, validators, refreshHints });
     if (!Array.isArray(articles)) throw new Error('executor did not return an array of articles');
     // The parent checks mp_id against the allocation; an executor that forgets it should not fail the upload.
     const unique = new Map(articles.map((a) => [a.id, { ...a, mp_id: feed.id }]));
@@ -173,6 +187,26 @@ async function runFeed(feed: PackageFeed, pkg: TaskPackage, validators: Validato
     log.warn({ feed_id: feed.id, reason, permanent }, 'feed failed');
     return { feed, articles: [], error: reason, ...(permanent ? { permanent: true as const } : {}), skipped: [] };
   }
+}
+
+/** What the executor records per feed besides its articles: validators and the feed's declared rhythm. */
+type Recorders = { validators: ValidatorCache; refreshHints: NonNullable<ExecutorContext['refreshHints']> };
+
+/**
+ * The result's `refresh_hints` (docs/refresh.md): only the hints the feed gave, as whole seconds within the wire's
+ * range; nothing when it gave none, so the report stays as it was.
+ */
+export function refreshHintsField(hints: FeedRefreshHints | undefined): { refresh_hints?: RefreshHints } {
+  if (!hints) return {};
+  const wire: RefreshHints = {};
+  const seconds = (value: number | undefined) => (typeof value === 'number' && Number.isFinite(value) && value >= 1 ? Math.min(Math.round(value), 315_360_000) : undefined);
+  const maxAge = seconds(hints.maxAgeSeconds);
+  const ttl = seconds(hints.ttlSeconds);
+  const period = seconds(hints.updatePeriodSeconds);
+  if (maxAge !== undefined) wire.max_age_seconds = maxAge;
+  if (ttl !== undefined) wire.ttl_seconds = ttl;
+  if (period !== undefined) wire.update_period_seconds = period;
+  return Object.keys(wire).length === 0 ? {} : { refresh_hints: wire };
 }
 
 /** The wait a RetryLaterError asks for (by name too, like PermanentFeedError), else undefined. */

@@ -54,6 +54,21 @@ export function printFields(fields: ReadonlyArray<readonly [string, string]>): v
 }
 
 /** "12s ago", "3m ago", "never": how long since an ISO timestamp. */
+/** A feed's next due time (docs/refresh.md): `now` when due or never learned, else `in 12m`. */
+export function formatDue(isoTime: string | null, nowMs: number = Date.now()): string {
+  if (isoTime === null) return 'now';
+  const seconds = Math.round((Date.parse(isoTime) - nowMs) / 1000);
+  return seconds <= 0 ? 'now' : `in ${formatSeconds(seconds)}`;
+}
+
+/** A duration as its largest sensible unit: `45s`, `12m`, `5h`, `3d`. */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)}h`;
+  return `${Math.round(seconds / 86400)}d`;
+}
+
 export function formatAge(isoTime: string | null, nowMs: number = Date.now()): string {
   if (isoTime === null) return 'never';
   const seconds = Math.max(0, Math.round((nowMs - Date.parse(isoTime)) / 1000));

@@ -19,6 +19,8 @@ export const ENV_BINDINGS: readonly EnvBinding[] = [
   { name: 'CASCADE_OFFLINE_AFTER_SECONDS', path: 'dispatch.offline_after_seconds', kind: 'integer' },
   { name: 'CASCADE_SCHEDULER_ENABLED', path: 'scheduler.enabled', kind: 'boolean' },
   { name: 'CASCADE_SCHEDULER_TIMEZONE', path: 'scheduler.timezone', kind: 'string' },
+  { name: 'CASCADE_REFRESH_MIN_INTERVAL', path: 'refresh.min_interval', kind: 'integer' },
+  { name: 'CASCADE_REFRESH_MAX_INTERVAL', path: 'refresh.max_interval', kind: 'integer' },
   { name: 'CASCADE_METRICS_TOKEN', path: 'metrics.token', kind: 'string' },
   { name: 'CASCADE_SIGNATURE_WINDOW_SECONDS', path: 'auth.signature_window_seconds', kind: 'integer' },
   { name: 'CASCADE_SECRETS_KEY', path: 'secrets.key', kind: 'string' },

@@ -157,6 +157,8 @@ function crossFieldProblems(config: Config): string[] {
   const { lease_seconds: lease, timeout_seconds: timeout } = config.delivery;
   // A lease shorter than a send would let a second sender resend while the first still waits for its answer.
   if (lease <= timeout) problems.push(`delivery.lease_seconds (${lease}) must be more than delivery.timeout_seconds (${timeout}).`);
+  const { min_interval: minInterval, max_interval: maxInterval } = config.refresh;
+  if (maxInterval < minInterval) problems.push(`refresh.max_interval (${maxInterval}) must be at least refresh.min_interval (${minInterval}).`);
   const timezone = config.scheduler.timezone;
   if (timezone !== undefined && !isTimeZone(timezone)) problems.push(`scheduler.timezone: '${timezone}' is not an IANA time zone (e.g. UTC, Europe/Berlin, Asia/Shanghai)`);
   problems.push(...politenessConfigProblems(config.politeness));

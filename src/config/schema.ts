@@ -96,6 +96,26 @@ export const SchedulerSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const RefreshSchema = Type.Object(
+  {
+    min_interval: int(
+      'Parent: shortest interval between two fetches of one feed that the learned rhythm allows, in seconds (docs/refresh.md). A cron or API dispatch includes only feeds that are due; `?force=true` / `--force` includes every feed.',
+      300,
+      1,
+      2592000,
+      { env: ['CASCADE_REFRESH_MIN_INTERVAL'] },
+    ),
+    max_interval: int(
+      'Parent: longest interval the learned rhythm reaches (a feed that never changes, or keeps failing, is still fetched this often), in seconds; at least `min_interval`.',
+      86400,
+      1,
+      31536000,
+      { env: ['CASCADE_REFRESH_MAX_INTERVAL'] },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const MetricsSchema = Type.Object(
   {
     enabled: Type.Boolean({ description: 'Serve Prometheus metrics at `/metrics`.', default: true }),
@@ -372,6 +392,7 @@ export const ConfigSchema = Type.Object(
     database: DatabaseSchema,
     dispatch: DispatchSchema,
     scheduler: SchedulerSchema,
+    refresh: RefreshSchema,
     metrics: MetricsSchema,
     auth: AuthSchema,
     secrets: SecretsSchema,
@@ -387,6 +408,7 @@ export const ConfigSchema = Type.Object(
 
 export type Config = Static<typeof ConfigSchema>;
 export type DispatchConfig = Static<typeof DispatchSchema>;
+export type RefreshConfig = Static<typeof RefreshSchema>;
 export type CascadeConfig = Static<typeof CascadeSchema>;
 export type ServerConfig = Static<typeof ServerSchema>;
 export type DeliveryConfig = Static<typeof DeliverySchema>;

@@ -26,7 +26,8 @@ export type LocalCascade = {
   /** Registers the sample feeds (all, or those whose file names are given; url → the fixture server); returns their ids. */
   addSampleFeeds(names?: string[]): Promise<string[]>;
   createTask(name: string, feedIds: string[]): Promise<{ id: string }>;
-  dispatch(taskId?: string): Promise<{ allocations_created: number; schedule_run_id: string; feeds_assigned: number; feeds_unassigned: number }>;
+  /** `force`: every enabled feed, also those not due yet (docs/refresh.md); a run that repeats a fetch needs it. */
+  dispatch(taskId?: string, options?: { force?: boolean }): Promise<{ allocations_created: number; schedule_run_id: string; feeds_assigned: number; feeds_unassigned: number }>;
   close(): Promise<void>;
 };
 
@@ -88,7 +89,10 @@ export async function startLocalCascade(options: { overrides?: Record<string, un
         return ids;
       },
       createTask: (name, feedIds) => api.call('POST', '/api/v1/message-tasks', { name, mps_id: feedIds.map((id) => ({ id })), status: EnabledStatus.enabled }),
-      dispatch: (taskId) => api.call('POST', `/api/v1/cascade/dispatch-task${taskId ? `?task_id=${encodeURIComponent(taskId)}` : ''}`),
+      dispatch: (taskId, options = {}) => {
+        const query = new URLSearchParams({ ...(taskId ? { task_id: taskId } : {}), ...(options.force ? { force: 'true' } : {}) }).toString();
+        return api.call('POST', `/api/v1/cascade/dispatch-task${query ? `?${query}` : ''}`);
+      },
       async close() {
         await running.close();
         await feedServer.close();

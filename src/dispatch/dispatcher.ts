@@ -21,14 +21,28 @@ export type DispatchSummary = {
   feeds_skipped_disabled: number;
   feeds_skipped_unknown: number;
   schedule_run_id: string;
+  /** Fetch only what is due (docs/refresh.md): true when the dispatch was forced and took not-due feeds too. */
+  forced: boolean;
+  /** Enabled feeds left out because they are not due yet. */
+  feeds_skipped_not_due: number;
+  /** When the soonest of them is due (ISO); null when none was skipped. */
+  next_due_at: string | null;
+  /** The skipped feeds with when each is due, soonest first; at most NOT_DUE_LISTED (the count says how many in all). */
+  not_due: Array<{ task_id: string; feed_id: string; next_due_at: string }>;
   /** Cron only: true when another parent already dispatched this tick. */
   tick_already_fired?: boolean;
 };
 
+/** Not-due feeds a dispatch answer lists by name; the rest are counted. */
+export const NOT_DUE_LISTED = 100;
+
 /** Concurrent dispatches of one task collide on the live-feed key; the loser re-reads and skips what is live. */
 const ATTEMPTS_ON_COLLISION = 3;
 
-/** Splits tasks into allocations and places their feeds (docs/protocol.md §5); one transaction per task. */
+/**
+ * Splits tasks into allocations and places their feeds (docs/protocol.md §5); one transaction per task. Only
+ * feeds that are due go out unless forced (docs/refresh.md); the summary names the ones left for later.
+ */
 export class Dispatcher {
   constructor(
     private readonly store: Store,
@@ -40,8 +54,11 @@ export class Dispatcher {
   ) {}
 
   /** Dispatches one task (taskId) or every enabled task. `tick` marks a cron run so it happens once per tick. */
-  async run(options: { taskId?: string | undefined; trigger: DispatchTrigger; tick?: { scheduledAtMs: number } }): Promise<DispatchSummary> {
+  /** `force`: dispatch every enabled feed, due or not (`?force=true`, `--force`). */
+  async run(options: { taskId?: string | undefined; trigger: DispatchTrigger; tick?: { scheduledAtMs: number }; force?: boolean | undefined }): Promise<DispatchSummary> {
     const tasks = await this.#tasks(options.taskId);
+    const force = options.force === true;
+    let soonestDue: number | undefined;
     const scheduleRunId = randomUUID();
     const summary: DispatchSummary = {
       online_nodes: await this.store.dispatchSources.onlineNodeCount(Date.now(), this.dispatch.offline_after_seconds),
@@ -54,11 +71,20 @@ export class Dispatcher {
       feeds_skipped_disabled: 0,
       feeds_skipped_unknown: 0,
       schedule_run_id: scheduleRunId,
+      forced: force,
+      feeds_skipped_not_due: 0,
+      next_due_at: null,
+      not_due: [],
     };
     const placed: Placement[] = [];
     for (const task of tasks) {
-      const feeds = await this.store.dispatchSources.resolveFeeds(task);
+      const feeds = await this.store.dispatchSources.resolveFeeds(task, { nowMs: Date.now(), force });
       summary.tasks.push({ id: task.id, name: task.name, mp_count: feeds.enabled.length });
+      summary.feeds_skipped_not_due += feeds.notDue.length;
+      for (const skipped of feeds.notDue) {
+        soonestDue = Math.min(soonestDue ?? skipped.next_due_at, skipped.next_due_at);
+        if (summary.not_due.length < NOT_DUE_LISTED) summary.not_due.push({ task_id: task.id, feed_id: skipped.id, next_due_at: new Date(skipped.next_due_at).toISOString() });
+      }
       summary.feeds_skipped_disabled += feeds.disabled.length;
       summary.feeds_skipped_unknown += feeds.unknown.length;
       const outcome = await this.#dispatchTask(task, feeds.enabled, scheduleRunId, options.tick);
@@ -69,6 +95,8 @@ export class Dispatcher {
       summary.feeds_skipped_in_flight += outcome.feedsSkippedInFlight;
       placed.push(...outcome.placed);
     }
+    if (soonestDue !== undefined) summary.next_due_at = new Date(soonestDue).toISOString();
+    summary.not_due.sort((a, b) => (a.next_due_at < b.next_due_at ? -1 : a.next_due_at > b.next_due_at ? 1 : 0));
     this.notifier?.notify(placed);
     if (!summary.tick_already_fired) {
       this.metrics?.dispatches.inc({ trigger: options.trigger });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parseFeed } from 'feedsmith';
+import { syndicationPeriodSeconds, ttlSecondsFromMinutes } from '../domain/feed-rhythm.js';
 import { PermanentFeedError, type Article } from './types.js';
 
 /** One entry in a format-neutral shape, before it becomes an article. */
@@ -16,6 +17,14 @@ type Entry = {
 
 /** Parses RSS 0.9x/2.0, RSS 1.0 (RDF), Atom 0.3/1.0 and JSON Feed 1.0/1.1 into articles with stable ids. */
 export function parseFeedArticles(feedId: string, body: string, contentType: string): Article[] {
+  return parseFeedDocument(feedId, body, contentType).articles;
+}
+
+/** What a feed declares about its own rhythm, in seconds (docs/refresh.md): RSS `<ttl>` and `sy:updatePeriod`/`sy:updateFrequency`. */
+export type DeclaredRhythm = { ttlSeconds?: number | undefined; updatePeriodSeconds?: number | undefined };
+
+/** The articles and the feed's declared rhythm. */
+export function parseFeedDocument(feedId: string, body: string, contentType: string): { articles: Article[]; rhythm: DeclaredRhythm } {
   let parsed: ReturnType<typeof parseFeed>;
   try {
     parsed = parseFeed(body);
@@ -23,7 +32,16 @@ export function parseFeedArticles(feedId: string, body: string, contentType: str
     // The reason already names the parser's complaint; no cause, so it is not repeated in the report.
     throw new PermanentFeedError(notAFeedReason(body, contentType, error));
   }
-  return entriesOf(parsed).map((entry) => toArticle(feedId, entry));
+  return { articles: entriesOf(parsed).map((entry) => toArticle(feedId, entry)), rhythm: declaredRhythm(parsed) };
+}
+
+function declaredRhythm(parsed: ReturnType<typeof parseFeed>): DeclaredRhythm {
+  if (parsed.format === 'json') return {};
+  const sy = parsed.feed.sy;
+  return {
+    ttlSeconds: parsed.format === 'rss' ? ttlSecondsFromMinutes(parsed.feed.ttl) : undefined,
+    updatePeriodSeconds: syndicationPeriodSeconds(sy?.updatePeriod, sy?.updateFrequency),
+  };
 }
 
 function notAFeedReason(body: string, contentType: string, error: unknown): string {

@@ -32,10 +32,13 @@ export function createFeedExecutor(limits: FetchLimits = DEFAULT_FETCH_LIMITS): 
     if (outcome.kind === 'not-modified') {
       // At info, next to the allocation's "0 articles": an unchanged feed must not look like a silent loss.
       context.logger.info({ feed_id: feed.id, url: feed.url }, 'feed not modified (304): no new articles');
+      context.refreshHints?.set(feed.id, { maxAgeSeconds: outcome.maxAgeSeconds });
       return [];
     }
-    const { parseFeedArticles } = await loadFeedParser();
-    const articles = parseFeedArticles(feed.id, outcome.body, outcome.contentType);
+    const { parseFeedDocument } = await loadFeedParser();
+    const { articles, rhythm } = parseFeedDocument(feed.id, outcome.body, outcome.contentType);
+    // What the feed says about its rhythm travels with its result; the parent learns from it (docs/refresh.md).
+    context.refreshHints?.set(feed.id, { maxAgeSeconds: outcome.maxAgeSeconds, ...rhythm });
     // Report validators only after a successful parse, so a broken answer is fetched in full next time; an answer
     // without any reports that too, so the parent drops validators the server no longer honours.
     context.validators?.set(feed.id, outcome.validators);

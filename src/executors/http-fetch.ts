@@ -1,3 +1,4 @@
+import { maxAgeFromCacheControl } from '../domain/feed-rhythm.js';
 import { AddressRefusedError } from '../net/address-policy.js';
 import { followRedirects, RedirectError } from '../net/redirects.js';
 import { retryAfterSeconds } from '../net/retry-after.js';
@@ -20,9 +21,10 @@ export type FetchRequest = {
   limits: FetchLimits;
 };
 
+/** `maxAgeSeconds`: the answer's `Cache-Control: max-age`, a hint of the feed's rhythm (docs/refresh.md). */
 export type FetchOutcome =
-  | { kind: 'not-modified'; finalUrl: string }
-  | { kind: 'body'; finalUrl: string; body: string; contentType: string; validators: HttpValidators };
+  | { kind: 'not-modified'; finalUrl: string; maxAgeSeconds?: number | undefined }
+  | { kind: 'body'; finalUrl: string; body: string; contentType: string; validators: HttpValidators; maxAgeSeconds?: number | undefined };
 
 /**
  * GET with a timeout over the whole exchange (headers and body), a streamed body limit, and redirects followed by
@@ -50,7 +52,7 @@ export async function fetchWithLimits(request: FetchRequest): Promise<FetchOutco
     const response = followed.response;
     if (response.status === 304) {
       await response.body?.cancel();
-      return { kind: 'not-modified', finalUrl: url };
+      return { kind: 'not-modified', finalUrl: url, maxAgeSeconds: maxAgeFromCacheControl(response.headers.get('cache-control')) };
     }
     if (!response.ok) {
       await response.body?.cancel();
@@ -68,6 +70,7 @@ export async function fetchWithLimits(request: FetchRequest): Promise<FetchOutco
       body,
       contentType: response.headers.get('content-type') ?? '',
       validators: { etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined },
+      maxAgeSeconds: maxAgeFromCacheControl(response.headers.get('cache-control')),
     };
   } catch (error) {
     if (timeout.aborted && !request.signal.aborted) throw new Error(`timed out after ${request.limits.timeoutMs / 1000} s fetching ${url}`, { cause: error });

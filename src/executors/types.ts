@@ -29,6 +29,9 @@ export type ValidatorCache = {
   set(feedId: string, validators: HttpValidators): void;
 };
 
+/** What a feed said about its own rhythm, in seconds (docs/refresh.md); the child reports it with the feed's result. */
+export type FeedRefreshHints = { maxAgeSeconds?: number | undefined; ttlSeconds?: number | undefined; updatePeriodSeconds?: number | undefined };
+
 export type ExecutorContext = {
   logger: Logger;
   /** Aborted when the child shuts down past its grace period or the allocation's lease is lost. */
@@ -36,6 +39,8 @@ export type ExecutorContext = {
   fetch: typeof fetch;
   /** Optional: present in the child, absent when an executor is called on its own. */
   validators?: ValidatorCache;
+  /** Optional: where an executor records what the feed said about its rhythm (absent when called on its own). */
+  refreshHints?: { set(feedId: string, hints: FeedRefreshHints): void };
 };
 
 /**

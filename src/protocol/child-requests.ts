@@ -100,6 +100,19 @@ export type UploadArticlesBody = Static<typeof UploadArticlesBody>;
 export const SkippedEntry = closed({ id: Type.String({ maxLength: 191 }), reason: Type.String({ maxLength: 500 }) });
 export type SkippedEntry = Static<typeof SkippedEntry>;
 
+const HintSeconds = (description: string) => Type.Optional(Type.Integer({ minimum: 1, maximum: 315_360_000, description }));
+
+/**
+ * What the feed said about its own rhythm (Cascade child only; the original child sends none, and then the parent
+ * learns from the feed's history alone): docs/refresh.md. Absent fields: the feed did not say.
+ */
+export const RefreshHints = closed({
+  max_age_seconds: HintSeconds('`Cache-Control: max-age` of the answer (a 304 too).'),
+  ttl_seconds: HintSeconds('RSS `<ttl>`, converted from minutes.'),
+  update_period_seconds: HintSeconds('`sy:updatePeriod` divided by `sy:updateFrequency`.'),
+});
+export type RefreshHints = Static<typeof RefreshHints>;
+
 /** One feed's result in a completion report, in Cascade's form (child-input.ts turns the original's second form into this). */
 export const FeedResult = closed({
   mp_id: FeedId,
@@ -113,6 +126,7 @@ export const FeedResult = closed({
   last_modified: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
   permanent: Type.Optional(Type.Boolean({ description: 'A failed feed whose failure retrying cannot fix (Cascade child only).' })),
   retry_after_seconds: Type.Optional(RetryAfterSeconds),
+  refresh_hints: Type.Optional(RefreshHints),
   skipped: Type.Optional(
     Type.Array(SkippedEntry, {
       maxItems: 100,

@@ -62,7 +62,7 @@ async function insertCreated(trx: Transaction<Database>, maxParameters: number, 
   const now = Date.now();
   const rows: FeedTable[] = outcomes.flatMap((o) =>
     o.outcome === 'created'
-      ? [{ id: o.id, mp_name: o.name, mp_cover: '', mp_intro: '', faker_id: '', url: o.url, status: 1, sync_time: null, update_time: null, etag: null, last_modified: null, last_node_id: null, article_count: 0, created_at: now, updated_at: now }]
+      ? [{ id: o.id, mp_name: o.name, mp_cover: '', mp_intro: '', faker_id: '', url: o.url, status: 1, sync_time: null, update_time: null, etag: null, last_modified: null, last_node_id: null, next_due_at: null, refresh_interval_seconds: null, refresh_failures: 0, refresh_hint_seconds: null, article_count: 0, created_at: now, updated_at: now }]
       : [],
   );
   for (const part of chunk(rows, Math.max(1, Math.floor(maxParameters / COLUMNS_PER_ROW)))) await trx.insertInto('feeds').values(part).execute();

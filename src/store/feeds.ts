@@ -23,6 +23,27 @@ export type FeedView = {
   updated_at: string | null;
 };
 
+/**
+ * A feed as the management API shows it: the wire feed plus its learned rhythm (docs/refresh.md). `next_due_at`
+ * null: due now (never fetched since the rhythm was learned); `refresh_interval_seconds` null: not learned yet.
+ */
+export type FeedAdminView = FeedView & {
+  next_due_at: string | null;
+  refresh_interval_seconds: number | null;
+  refresh_failures: number;
+  refresh_hint_seconds: number | null;
+};
+
+export function toFeedAdminView(row: FeedTable): FeedAdminView {
+  return {
+    ...toFeedView(row),
+    next_due_at: iso(row.next_due_at),
+    refresh_interval_seconds: row.refresh_interval_seconds === null ? null : Number(row.refresh_interval_seconds),
+    refresh_failures: Number(row.refresh_failures ?? 0),
+    refresh_hint_seconds: row.refresh_hint_seconds === null ? null : Number(row.refresh_hint_seconds),
+  };
+}
+
 export function toFeedView(row: FeedTable): FeedView {
   return {
     id: row.id,
@@ -67,12 +88,12 @@ export class FeedsStore {
     private readonly maxParameters: number,
   ) {}
 
-  view(row: FeedTable): FeedView {
-    return toFeedView(row);
+  view(row: FeedTable): FeedAdminView {
+    return toFeedAdminView(row);
   }
 
   /** Creates a feed with the caller's id (the original's `MP_WXS_…`) or a generated one; a taken id is 409. */
-  async create(input: FeedInput): Promise<FeedView> {
+  async create(input: FeedInput): Promise<FeedAdminView> {
     const now = Date.now();
     const row: FeedTable = {
       id: input.id ?? `feed_${randomUUID()}`,
@@ -87,6 +108,10 @@ export class FeedsStore {
       etag: null,
       last_modified: null,
       last_node_id: null,
+      next_due_at: null,
+      refresh_interval_seconds: null,
+      refresh_failures: 0,
+      refresh_hint_seconds: null,
       article_count: 0,
       created_at: now,
       updated_at: now,
@@ -100,7 +125,7 @@ export class FeedsStore {
       if (await this.find(row.id)) throw conflict();
       throw error;
     }
-    return toFeedView(row);
+    return toFeedAdminView(row);
   }
 
   /** Creates the feeds of a list that are not stored yet, all or nothing (store/feed-import.ts). */
@@ -140,7 +165,7 @@ export class FeedsStore {
     return rows.map(toFeedView);
   }
 
-  async list(filter: FeedFilter, limit: number, offset: number): Promise<{ list: FeedView[]; total: number }> {
+  async list(filter: FeedFilter, limit: number, offset: number): Promise<{ list: FeedAdminView[]; total: number }> {
     let query = this.db.selectFrom('feeds');
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
     if (filter.search !== undefined && filter.search !== '') {
@@ -149,17 +174,17 @@ export class FeedsStore {
     }
     const rows = await query.selectAll().orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute();
     const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return { list: rows.map(toFeedView), total: Number(total.n) };
+    return { list: rows.map(toFeedAdminView), total: Number(total.n) };
   }
 
-  async update(id: string, patch: FeedPatch): Promise<FeedView> {
+  async update(id: string, patch: FeedPatch): Promise<FeedAdminView> {
     const current = await this.get(id);
     const values: Partial<FeedTable> = { updated_at: Date.now() };
     for (const key of ['mp_name', 'mp_cover', 'mp_intro', 'faker_id', 'url', 'status', 'sync_time', 'update_time'] as const) {
       if (patch[key] !== undefined) (values as Record<string, unknown>)[key] = patch[key];
     }
     await this.db.updateTable('feeds').set(values).where('id', '=', id).execute();
-    return toFeedView({ ...current, ...values });
+    return toFeedAdminView({ ...current, ...values });
   }
 
   async remove(id: string): Promise<void> {

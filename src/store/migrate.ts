@@ -14,6 +14,7 @@ import { nodeSecretEncryptionMigration } from './migrations/010-node-secret-encr
 import { allocationChangeIndexMigration } from './migrations/011-allocation-change-index.js';
 import { sealedWebhookSecretsMigration } from './migrations/012-sealed-webhook-secrets.js';
 import { hostPolitenessMigration } from './migrations/013-host-politeness.js';
+import { feedRhythmMigration } from './migrations/014-feed-rhythm.js';
 import { warmPlacementAndProgressMigration } from './migrations/015-warm-placement-and-progress.js';
 import type { Database } from './tables.js';
 
@@ -33,6 +34,7 @@ function allMigrations(caps: Capabilities): Record<string, Migration> {
     '011-allocation-change-index': allocationChangeIndexMigration(),
     '012-sealed-webhook-secrets': sealedWebhookSecretsMigration(caps),
     '013-host-politeness': hostPolitenessMigration(caps),
+    '014-feed-rhythm': feedRhythmMigration(),
     '015-warm-placement-and-progress': warmPlacementAndProgressMigration(),
   };
 }

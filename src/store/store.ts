@@ -3,6 +3,7 @@ import { ActivityStore } from './activity.js';
 import { AllocationsStore } from './allocations/allocations-store.js';
 import { ArticlesStore } from './articles.js';
 import type { Config } from '../config/schema.js';
+import { DEFAULT_REFRESH_BOUNDS, type RefreshBounds } from '../domain/feed-rhythm.js';
 import type { Capabilities } from './dialects/capabilities.js';
 import { connectDatabase, type StoreLogger } from './dialects/connect.js';
 import { createCrossProcessWake, type CrossProcessWake } from './wake/cross-process-wake.js';
@@ -44,7 +45,7 @@ export type Store = {
   close(): Promise<void>;
 };
 
-export async function openStore(config: Pick<Config, 'database' | 'dispatch' | 'delivery'> & Partial<Pick<Config, 'secrets' | 'politeness'>>, logger?: StoreLogger): Promise<Store> {
+export async function openStore(config: Pick<Config, 'database' | 'dispatch' | 'delivery'> & Partial<Pick<Config, 'secrets' | 'politeness' | 'refresh'>>, logger?: StoreLogger): Promise<Store> {
   const { db, caps } = await connectDatabase({
     url: config.database.url,
     poolSize: config.database.pool_size,
@@ -62,6 +63,7 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
     maxAttempts: config.dispatch.max_attempts,
     retryBackoffSeconds: config.dispatch.retry_backoff_seconds,
     retryBackoffMaxSeconds: config.dispatch.retry_backoff_max_seconds,
+    refresh: refreshBounds(config.refresh),
   };
   const settings = new SettingsStore(db);
   const politeness = politenessRules(config.politeness);
@@ -95,6 +97,11 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
 }
 
 export const SECRETS_KEY_SETTING = 'secrets_key';
+
+/** `refresh.*` as the rhythm rule takes it (docs/refresh.md); the defaults for a config without the section. */
+export function refreshBounds(refresh: Config['refresh'] | undefined): RefreshBounds {
+  return refresh ? { minSeconds: refresh.min_interval, maxSeconds: refresh.max_interval } : DEFAULT_REFRESH_BOUNDS;
+}
 
 /**
  * The key that seals node secrets at rest (docs/security.md): `secrets.key` from the config when set (kept out of

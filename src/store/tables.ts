@@ -75,6 +75,12 @@ export type FeedTable = {
   last_modified: Nullable<string>;
   /** The node whose accepted completion last succeeded for the feed: placement prefers it (warm connections). */
   last_node_id: Nullable<string>;
+  /** Fetch only what is due (migration 014, src/domain/feed-rhythm.ts): null = due now / not learned yet. */
+  next_due_at: Nullable<Millis>;
+  refresh_interval_seconds: Nullable<number>;
+  /** Not null in the database (default 0); typed nullable so that inserts may leave it out. */
+  refresh_failures: Nullable<number>;
+  refresh_hint_seconds: Nullable<number>;
   article_count: number;
   created_at: Millis;
   updated_at: Millis;

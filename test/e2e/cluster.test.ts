@@ -68,7 +68,8 @@ describe('parent + two children + fixture server', () => {
     const rows1 = await waitFor('first run final', () => allFinal(local, first.schedule_run_id));
     expect(rows1.every((r) => r.status === 'completed' && r.article_count > 0 && r.new_article_count === r.article_count)).toBe(true);
 
-    const second = await local.dispatch(task.id);
+    // Fetched a moment ago, so not due yet (docs/refresh.md): forced, to fetch again at once.
+    const second = await local.dispatch(task.id, { force: true });
     const run2 = startChild(local, node, 'child-c', { maxConcurrency: 4, once: true, dir });
     expect((await run2.exited).code).toBe(0);
     const rows2 = await waitFor('second run final', () => allFinal(local, second.schedule_run_id));

@@ -51,7 +51,8 @@ describeEachStore('conditional GET with validators held by the parent', (dialect
     for (const node of c.nodes) {
       await c.local.api.call('PUT', `/api/v1/cascade/nodes/${node.id}`, { sync_config: { feed_quota: node === runner ? { [c.feedId]: 1 } : {} } });
     }
-    return c.local.dispatch(c.taskId);
+    // Each run fetches the feed again at once: forced, since it is not due yet (docs/refresh.md).
+    return c.local.dispatch(c.taskId, { force: true });
   }
 
   /** One run on `runner`; returns its allocation. */

@@ -65,7 +65,8 @@ describe('deliveries from a real child run', () => {
     expect(expected.size).toBeGreaterThan(0);
     const [request] = receiver.received;
     expect((JSON.parse(request!.body) as { ids: string[] }).ids.sort()).toEqual([...expected].sort());
-    const second = await local.dispatch(task.id);
+    // Fetched a moment ago, so not due yet (docs/refresh.md): forced, to fetch again at once.
+    const second = await local.dispatch(task.id, { force: true });
     await waitFor('the second run to finish', () => allFinal(local, second.schedule_run_id));
     const store = local.parent.services.store;
     await waitFor('every delivery final', async () => ((await deliveryRows(store, task.id)).every((d) => d.status === 'delivered') ? true : undefined));

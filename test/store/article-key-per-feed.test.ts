@@ -56,7 +56,7 @@ describeEachStore('migration 005: articles keyed by (mp_id, id)', (store) => {
     await db.insertInto('articles').values(stored).execute();
     await expect(db.insertInto('articles').values(article('x1', 'MP_B', 'clash')).execute()).rejects.toThrow();
 
-    expect(await migrateToLatest(db, caps)).toEqual(['005-article-key-per-feed', '006-user-token-generation', '007-liveness-and-validators', '008-deliveries', '009-article-ext', '010-node-secret-encryption', '011-allocation-change-index', '012-sealed-webhook-secrets', '013-host-politeness', '015-warm-placement-and-progress']);
+    expect(await migrateToLatest(db, caps)).toEqual(['005-article-key-per-feed', '006-user-token-generation', '007-liveness-and-validators', '008-deliveries', '009-article-ext', '010-node-secret-encryption', '011-allocation-change-index', '012-sealed-webhook-secrets', '013-host-politeness', '014-feed-rhythm', '015-warm-placement-and-progress']);
     expect(await allRows(db)).toEqual(stored.map((row) => ({ ...row, ext: null })));
     await db.insertInto('articles').values(article('x1', 'MP_B', 'same id, other feed')).execute();
     await expect(db.insertInto('articles').values(article('x1', 'MP_A', 'duplicate key')).execute()).rejects.toThrow();

@@ -13,7 +13,7 @@ describe('migrations 002 and 007: claim order index', () => {
   it('lets a claim read a node’s pending work in claim order without sorting it (SQLite plan)', async () => {
     const store = await openStore(loadConfig({ env: {}, overrides: { 'database.url': `sqlite:${join(dir, 'c.db')}` } }));
     try {
-      expect(await store.migrate()).toEqual(['001-initial', '002-claim-order-index', '003-drop-node-status-index', '004-unassigned-work-function', '005-article-key-per-feed', '006-user-token-generation', '007-liveness-and-validators', '008-deliveries', '009-article-ext', '010-node-secret-encryption', '011-allocation-change-index', '012-sealed-webhook-secrets', '013-host-politeness', '015-warm-placement-and-progress']);
+      expect(await store.migrate()).toEqual(['001-initial', '002-claim-order-index', '003-drop-node-status-index', '004-unassigned-work-function', '005-article-key-per-feed', '006-user-token-generation', '007-liveness-and-validators', '008-deliveries', '009-article-ext', '010-node-secret-encryption', '011-allocation-change-index', '012-sealed-webhook-secrets', '013-host-politeness', '014-feed-rhythm', '015-warm-placement-and-progress']);
       const indexes = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'allocations'`.execute(store.db);
       const names = indexes.rows.map((r) => r.name);
       expect(names).toContain('allocations_claimable_order_idx');

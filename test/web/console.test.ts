@@ -167,7 +167,12 @@ browserSuite('web console in a real browser', () => {
     expect(saved.sync_config).toEqual({ max_capacity: 2, feed_quota: { [sampleFeedId(GOOD)]: 5 } });
 
     await page.getByRole('link', { name: 'Tasks and feeds' }).click();
+    // Every feed was fetched a moment ago: none is due (docs/refresh.md); the page says so and offers to fetch anyway.
     await page.getByRole('button', { name: 'Dispatch web task now' }).click();
+    await expect.poll(() => page.getByTestId('dispatch-not-due').textContent()).toMatch(/^4 feed\(s\) not due yet \(the next in /);
+    expect(await page.getByRole('columnheader', { name: 'Next fetch' }).count()).toBe(1);
+    expect(await page.getByRole('columnheader', { name: 'Interval' }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Fetch them now' }).click();
     await expect.poll(() => page.getByTestId('dispatch-result').textContent()).toMatch(/4 feed\(s\) placed/);
     const runId = (await allocationsOf()).sort((x, y) => (x.created_at < y.created_at ? 1 : -1))[0]?.schedule_run_id ?? '';
     const rows = await allocationsOf(runId);

@@ -25,3 +25,20 @@ export function dateTime(iso: string | number | null | undefined): string {
 export function timeOfDay(iso: string | number): string {
   return new Intl.DateTimeFormat(locale.value, { hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
 }
+
+const DURATION_UNITS: Array<['day' | 'hour' | 'minute' | 'second', number]> = [
+  ['day', 86_400],
+  ['hour', 3_600],
+  ['minute', 60],
+  ['second', 1],
+];
+
+/** A duration in seconds as its largest whole-ish unit, in the chosen language ("2 hr", "2 小时"). */
+export function duration(seconds: number): string {
+  for (const [unit, size] of DURATION_UNITS) {
+    if (seconds >= size * 2 || unit === 'second') {
+      return new Intl.NumberFormat(locale.value, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }).format(seconds / size);
+    }
+  }
+  return '—';
+}

@@ -44,7 +44,18 @@ export type Activity = {
   cron: Array<{ task_id: string; task_name: string; cron_exp: string; next_runs: string[]; error?: string }>;
 };
 
-export type FeedView = { id: string; mp_name: string; url: string; status: number; update_time: number | null; article_count: number };
+export type FeedView = {
+  id: string;
+  mp_name: string;
+  url: string;
+  status: number;
+  update_time: number | null;
+  article_count: number;
+  /** Fetch only what is due (docs/refresh.md): null = due now. */
+  next_due_at?: string | null;
+  /** The learned interval in seconds; null = not learned yet. */
+  refresh_interval_seconds?: number | null;
+};
 
 export type TaskView = { id: string; name: string; cron_exp: string; status: number; mps_id: Array<{ id: string }> | string; web_hook_url: string; message_type: number };
 
@@ -57,6 +68,9 @@ export type DispatchSummary = {
   feeds_skipped_disabled: number;
   feeds_skipped_unknown: number;
   online_nodes: number;
+  /** Fetch only what is due (docs/refresh.md). */
+  feeds_skipped_not_due?: number;
+  next_due_at?: string | null;
 };
 
 export const ALLOCATION_STATUSES = ['pending', 'claimed', 'executing', 'completed', 'failed', 'timeout', 'cancelled'] as const;

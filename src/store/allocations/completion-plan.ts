@@ -1,4 +1,4 @@
-import type { FeedResult } from '../../protocol/child-requests.js';
+import type { FeedResult, RefreshHints } from '../../protocol/child-requests.js';
 import type { AllocationTable } from '../tables.js';
 
 /** One feed's result, as the child route checked it (docs/protocol.md §3.2; defined in src/protocol/). */
@@ -6,6 +6,9 @@ export type { FeedResult };
 
 /** A feed's validators to store with an accepted completion: both replace what the feed held. */
 export type FeedValidators = { id: string; etag: string | null; last_modified: string | null };
+
+/** One reported feed's fetch: failed or not, the child's new-article count and the feed's declared rhythm, when sent. */
+export type ReportedFetch = { id: string; failed: boolean; newArticleCount: number | undefined; hints: RefreshHints | undefined };
 
 /** What a completion report writes, worked out from the report alone (both completion paths apply it). */
 export type CompletionPlan = {
@@ -22,6 +25,8 @@ export type CompletionPlan = {
    * refused or undelivered report never advances them, so the next run of the feed fetches what was not stored.
    */
   validators: FeedValidators[];
+  /** Each reported feed's fetch as the rhythm learns from it (src/store/feed-rhythm.ts), in report order. */
+  fetches: ReportedFetch[];
   /** The sync log's status: 2 when every reported feed failed, else 1. */
   syncLogStatus: 1 | 2;
 };
@@ -32,7 +37,7 @@ export function planCompletion(results: readonly FeedResult[], reportedArticleCo
   const failed = results.filter((r) => r.status === 'failed');
   const succeeded = results.filter((r) => r.status === 'success');
   // The stored summary and sync log keep the results without the validators (they live on the feed).
-  const summaries = results.map(({ etag: _etag, last_modified: _lastModified, ...summary }) => summary);
+  const summaries = results.map(({ etag: _etag, last_modified: _lastModified, refresh_hints: _hints, ...summary }) => summary);
   return {
     values: {
       article_count: articleCount,
@@ -47,6 +52,7 @@ export function planCompletion(results: readonly FeedResult[], reportedArticleCo
     validators: succeeded
       .filter((r) => r.etag !== undefined || r.last_modified !== undefined)
       .map((r) => ({ id: r.mp_id, etag: r.etag ?? null, last_modified: r.last_modified ?? null })),
+    fetches: results.map((r) => ({ id: r.mp_id, failed: r.status === 'failed', newArticleCount: r.new_article_count, hints: r.refresh_hints })),
     syncLogStatus: failed.length === results.length && results.length > 0 ? 2 : 1,
   };
 }

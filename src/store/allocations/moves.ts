@@ -4,6 +4,7 @@ import { CascadeError } from '../../errors/cascade-error.js';
 import type { Capabilities } from '../dialects/capabilities.js';
 import type { AllocationTable, Database } from '../tables.js';
 import { parseJson } from '../time.js';
+import { completionRhythm, failureRhythm, writeRhythm } from '../feed-rhythm.js';
 import { planCompletion, type CompletionPlan, type FeedResult } from './completion-plan.js';
 import { explainRefusal } from './refusal.js';
 import { retryAt, type LeaseSettings, type NodeActor, type Trx } from './shared.js';
@@ -75,8 +76,13 @@ export class AllocationMoves {
   /** executing → completed, with per-feed results applied to the feeds and a sync log row. */
   async complete(id: string, actor: NodeActor, results: readonly FeedResult[], reportedArticleCount: number, nowMs: number): Promise<Completion> {
     const plan = planCompletion(results, reportedArticleCount);
-    if (this.caps.singleStatements) {
-      const done = await completeInOneStatement(this.db, this.settings, id, actor, plan, nowMs);
+    // PostgreSQL text cannot hold U+0000: such an id is in no allocation, and the general path says so.
+    if (this.caps.singleStatements && !plan.reportedFeedIds.some((feedId) => feedId.includes('\u0000'))) {
+      // Read before the statement, written within it: the feeds have this one live allocation, so nothing else
+      // moves their rhythm in between, and a statement that does not move the allocation writes nothing.
+      const allocationFeeds = plan.fetches.length > 0 ? [] : await this.#feedIdsOf(id);
+      const rhythm = await completionRhythm(this.db, plan.fetches, allocationFeeds, nowMs, this.settings.refresh);
+      const done = await completeInOneStatement(this.db, this.settings, id, actor, plan, nowMs, rhythm);
       if (done) return { ...done, moved: true };
     }
     let moved = false;
@@ -99,6 +105,8 @@ export class AllocationMoves {
     const newCount = plan.newArticleCount ?? Number(row.new_article_count);
     const moved = await transition(trx, row, 'complete', { nowMs, settings: this.settings, values: { ...plan.values, new_article_count: newCount } });
     if (!moved) return undefined;
+    // Before the feeds' times move: the rhythm reads the previous sync time (docs/refresh.md).
+    await writeRhythm(trx, await completionRhythm(trx, plan.fetches, [...feedIds], nowMs, this.settings.refresh));
     if (plan.succeededFeedIds.length > 0) {
       const seconds = Math.floor(nowMs / 1000);
       // last_node_id: the node that fetched them last, which placement prefers next time (warm connections).
@@ -135,8 +143,16 @@ export class AllocationMoves {
       const values: Partial<AllocationTable> = last
         ? { error_message: errorMessage }
         : requeueValues(row, nowMs, this.settings, errorMessage, `requeued after attempt ${row.attempt} failed on this node`);
-      return transition(trx, row, kind, { nowMs, settings: this.settings, values, attemptError: errorMessage });
+      const moved = await transition(trx, row, kind, { nowMs, settings: this.settings, values, attemptError: errorMessage });
+      // Work that ended failed backs its feeds off (docs/refresh.md); a retry is still to come otherwise.
+      if (moved && last) await writeRhythm(trx, await failureRhythm(trx, parseJson<string[]>(row.feed_ids, []), nowMs, this.settings.refresh));
+      return moved;
     });
+  }
+
+  async #feedIdsOf(id: string): Promise<string[]> {
+    const row = await this.db.selectFrom('allocations').select('feed_ids').where('id', '=', id).executeTakeFirst();
+    return parseJson<string[]>(row?.feed_ids ?? '[]', []);
   }
 }
 

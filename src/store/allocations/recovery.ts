@@ -8,6 +8,7 @@ import type { Capabilities } from '../dialects/capabilities.js';
 import { StoredFlag } from '../stored-flag.js';
 import type { AllocationTable, Database } from '../tables.js';
 import { chunk, parseJson } from '../time.js';
+import { failureRhythm, writeRhythm } from '../feed-rhythm.js';
 import { move, requeueValues } from './moves.js';
 import { leaseUntil, type LeaseSettings, type Trx } from './shared.js';
 import { transition, transitionAll } from './transition.js';
@@ -123,6 +124,8 @@ export class AllocationRecovery {
         const values = last ? { error_message: cause.final(row) } : requeueValues(row, nowMs, this.settings, cause.error(row), cause.placement(row));
         const moved = await transition(trx, row, last ? 'expireFinal' : 'expireRetry', { nowMs, settings: this.settings, values, outcome: cause.outcome, ...guard });
         if (!moved) return 'skipped';
+        // Work that ended timed out backs its feeds off (docs/refresh.md).
+        if (last) await writeRhythm(trx, await failureRhythm(trx, parseJson<string[]>(row.feed_ids, []), nowMs, this.settings.refresh));
         return last ? 'timeout' : 'requeued';
       });
       if (outcome === 'requeued') requeued += 1;

@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import { retryDelaySeconds } from '../../domain/allocation-states.js';
+import type { RefreshBounds } from '../../domain/feed-rhythm.js';
 import type { Capabilities } from '../dialects/capabilities.js';
 import type { Database } from '../tables.js';
 
@@ -14,6 +15,8 @@ export type LeaseSettings = {
   maxAttempts: number;
   retryBackoffSeconds: number;
   retryBackoffMaxSeconds: number;
+  /** `refresh.min_interval` / `refresh.max_interval` (docs/refresh.md); the defaults when absent. */
+  refresh?: RefreshBounds | undefined;
 };
 
 export function leaseUntil(nowMs: number, settings: LeaseSettings): number {

@@ -3,6 +3,7 @@ import { HELD_STATUSES, MOVES, type Move } from '../../domain/allocation-states.
 import type { AllocationTable, Database } from '../tables.js';
 import { PACKAGE_FEED_COLUMNS, PACKAGE_TASK_COLUMNS, toTaskPackage, type PackageFeed, type PackageTaskFields, type TaskPackage } from './views.js';
 import type { CompletionPlan } from './completion-plan.js';
+import type { RhythmUpdate } from '../feed-rhythm.js';
 import { leaseUntil, type LeaseSettings, type NodeActor } from './shared.js';
 
 /**
@@ -134,6 +135,8 @@ export async function completeInOneStatement(
   actor: NodeActor,
   plan: CompletionPlan,
   nowMs: number,
+  /** The feeds' learned rhythm (src/store/feed-rhythm.ts), read before this statement and written by it. */
+  rhythm: readonly RhythmUpdate[] = [],
 ): Promise<{ row: AllocationTable; poolWork: boolean } | undefined> {
   // PostgreSQL text cannot hold U+0000; such an id is in no allocation, and the general path says so.
   if (plan.reportedFeedIds.some((feedId) => feedId.includes('\u0000'))) return undefined;
@@ -150,15 +153,31 @@ export async function completeInOneStatement(
         and cast(feed_ids as jsonb) @> cast(${JSON.stringify(plan.reportedFeedIds)} as jsonb)
       returning *
     )${effectCtes('complete', nowMs)}, fed as (
-      -- one UPDATE per feed row (PostgreSQL updates a row once per statement): times, the fetching node (warm
-      -- placement), and validators when reported
-      update feeds set update_time = ${seconds}, sync_time = ${seconds}, last_node_id = moved.node_id, updated_at = ${nowMs},
+      -- one UPDATE per feed row (PostgreSQL updates a row once per statement): times and the fetching node (warm
+      -- placement) of succeeded feeds, validators when reported, and the learned rhythm of every fetched feed
+      -- (docs/refresh.md)
+      update feeds set
+        update_time = case when v.succeeded then ${seconds} else feeds.update_time end,
+        sync_time = case when v.succeeded then ${seconds} else feeds.sync_time end,
+        last_node_id = case when v.succeeded then moved.node_id else feeds.last_node_id end,
+        updated_at = case when v.succeeded then ${nowMs} else feeds.updated_at end,
         etag = case when v.reported then v.etag else feeds.etag end,
-        last_modified = case when v.reported then v.last_modified else feeds.last_modified end
+        last_modified = case when v.reported then v.last_modified else feeds.last_modified end,
+        next_due_at = case when v.learned then v.next_due_at else feeds.next_due_at end,
+        refresh_interval_seconds = case when v.learned then v.refresh_interval_seconds else feeds.refresh_interval_seconds end,
+        refresh_failures = case when v.learned then v.refresh_failures else feeds.refresh_failures end,
+        refresh_hint_seconds = case when v.learned then v.refresh_hint_seconds else feeds.refresh_hint_seconds end
       from moved, (
-        select s.id, r.id is not null as reported, r.etag, r.last_modified
-        from unnest(cast(${plan.succeededFeedIds} as text[])) as s(id)
-        left join json_to_recordset(cast(${JSON.stringify(plan.validators)} as json)) as r(id text, etag text, last_modified text) on r.id = s.id
+        select k.id, s.id is not null as succeeded, r.id is not null as reported, r.etag, r.last_modified,
+          h.id is not null as learned, h.next_due_at, h.refresh_interval_seconds, h.refresh_failures, h.refresh_hint_seconds
+        from (
+          select unnest(cast(${plan.succeededFeedIds} as text[])) as id
+          union select h0.id from json_to_recordset(cast(${JSON.stringify(rhythm)} as json)) as h0(id text)
+        ) as k
+        left join unnest(cast(${plan.succeededFeedIds} as text[])) as s(id) on s.id = k.id
+        left join json_to_recordset(cast(${JSON.stringify(plan.validators)} as json)) as r(id text, etag text, last_modified text) on r.id = k.id
+        left join json_to_recordset(cast(${JSON.stringify(rhythm)} as json))
+          as h(id text, next_due_at bigint, refresh_interval_seconds integer, refresh_failures integer, refresh_hint_seconds integer) on h.id = k.id
       ) as v
       where feeds.id = v.id
     ), logged as (

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { apiCall, get, type Page } from '../api';
 import { Dialog, Empty, ErrorNote, Field, Loading, Pager, RowActions, TableHead } from '../components/bits';
-import { relative } from '../format';
+import { dateTime, duration, relative } from '../format';
 import { useIsAdmin, useLive } from '../hooks';
 import { t } from '../i18n/i18n';
 import type { FeedView } from '../types';
@@ -89,7 +89,7 @@ export function FeedsSection({ onChanged }: { onChanged: () => void }) {
       ) : (
         <div class="table-wrap">
           <table>
-            <TableHead columns={[t('feeds.name'), t('feeds.url'), t('feeds.updated'), t('feeds.articles'), ...(admin ? [t('common.actions')] : [])]} />
+            <TableHead columns={[t('feeds.name'), t('feeds.url'), t('feeds.updated'), t('feeds.nextDue'), t('feeds.interval'), t('feeds.articles'), ...(admin ? [t('common.actions')] : [])]} />
             <tbody>
               {data.list.map((feed) => (
                 <tr key={feed.id}>
@@ -99,6 +99,10 @@ export function FeedsSection({ onChanged }: { onChanged: () => void }) {
                   </td>
                   <td class="url">{feed.url}</td>
                   <td>{feed.update_time ? relative(new Date(feed.update_time * 1000).toISOString()) : t('freshness.unknown')}</td>
+                  <td title={feed.next_due_at ? dateTime(feed.next_due_at) : undefined}>
+                    {!feed.next_due_at || Date.parse(feed.next_due_at) <= Date.now() ? t('feeds.dueNow') : relative(feed.next_due_at)}
+                  </td>
+                  <td>{feed.refresh_interval_seconds ? duration(feed.refresh_interval_seconds) : t('feeds.intervalLearning')}</td>
                   <td>{feed.article_count}</td>
                   {admin ? (
                     <td class="actions">

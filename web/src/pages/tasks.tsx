@@ -21,7 +21,9 @@ function feedIdsOf(task: TaskView): string[] {
   return refs.map((r) => r.id);
 }
 
-function DispatchResult({ summary }: { summary: DispatchSummary }) {
+/** The dispatch answer; feeds left out as not due yet (docs/refresh.md) are counted, with a button to fetch them anyway. */
+function DispatchResult({ summary, onForce }: { summary: DispatchSummary; onForce: () => void }) {
+  const notDue = summary.feeds_skipped_not_due ?? 0;
   return (
     <p role="status" class="result" data-testid="dispatch-result">
       {t('tasks.dispatched', {
@@ -32,6 +34,15 @@ function DispatchResult({ summary }: { summary: DispatchSummary }) {
         unassigned: summary.feeds_unassigned,
         online: summary.online_nodes,
       })}
+      {notDue > 0 ? (
+        <>
+          {' '}
+          <span data-testid="dispatch-not-due">{t('tasks.notDue', { count: notDue, next: relative(summary.next_due_at) })}</span>{' '}
+          <button type="button" class="small" onClick={onForce}>
+            {t('tasks.dispatchForce')}
+          </button>
+        </>
+      ) : null}
     </p>
   );
 }
@@ -89,10 +100,12 @@ export function TasksPage() {
   const [actionError, setActionError] = useState<string | undefined>();
   const [offset, setOffset] = useState(0);
   useNow(10_000);
-  async function dispatch(taskId?: string) {
+  const [lastTask, setLastTask] = useState<string | undefined>();
+  async function dispatch(taskId?: string, force = false) {
     setActionError(undefined);
+    setLastTask(taskId);
     try {
-      setSummary((await apiCall<DispatchSummary>('/cascade/dispatch-task', { method: 'POST', query: { task_id: taskId } })).data);
+      setSummary((await apiCall<DispatchSummary>('/cascade/dispatch-task', { method: 'POST', query: { task_id: taskId, ...(force ? { force: 'true' } : {}) } })).data);
     } catch (e) {
       setActionError((e as Error).message);
     }
@@ -122,7 +135,7 @@ export function TasksPage() {
           </div>
         ) : null}
       </div>
-      {summary ? <DispatchResult summary={summary} /> : null}
+      {summary ? <DispatchResult summary={summary} onForce={() => dispatch(lastTask, true)} /> : null}
       <ErrorNote error={error ?? actionError} />
       {!data ? (
         <Loading />

@@ -2,13 +2,17 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { ALL_STATUSES } from '../../../domain/allocation-states.js';
 import { notFound } from '../../../errors/cascade-error.js';
+import type { DispatchSummary } from '../../../dispatch/dispatcher.js';
 import { allocationSummary } from '../../../services/allocation-summary.js';
 import { feedStatusPage } from '../../../store/feed-status.js';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { closed, IdParams, NoQuery, Paging } from '../../schemas.js';
 
-const DispatchQuery = closed({ task_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191 })) });
+const DispatchQuery = closed({
+  task_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191 })),
+  force: Type.Optional(Type.Boolean({ default: false, description: 'Dispatch every enabled feed, also those not due yet (docs/refresh.md).' })),
+});
 const ListQuery = closed({
   task_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191 })),
   node_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
@@ -21,6 +25,17 @@ const ListQuery = closed({
 });
 const PagingOnly = closed({ ...Paging });
 
+/**
+ * The dispatch answer's message. Nothing due is not an error (200): the message says so, when the next feed is
+ * due and how to fetch anyway (docs/refresh.md).
+ */
+export function dispatchMessage(summary: DispatchSummary): string {
+  const done = `Dispatched ${summary.task_count} task(s): ${summary.allocations_created} allocation(s) created.`;
+  if (summary.feeds_skipped_not_due === 0) return done;
+  const skipped = `${summary.feeds_skipped_not_due} feed(s) not due yet (the next at ${summary.next_due_at ?? 'unknown'}); add force=true to fetch them now.`;
+  return summary.allocations_created === 0 && summary.feeds_skipped_in_flight === 0 ? `Nothing dispatched: ${skipped}` : `${done} ${skipped}`;
+}
+
 /** Dispatch and allocation management (docs/protocol.md §3.1). */
 export async function allocationRoutes(app: FastifyInstance): Promise<void> {
   const { store, dispatcher, config } = app.services;
@@ -30,8 +45,8 @@ export async function allocationRoutes(app: FastifyInstance): Promise<void> {
     '/dispatch-task',
     { onRequest: requireUser('write'), schema: { tags, summary: 'Dispatch one task (task_id) or every enabled task now', querystring: DispatchQuery } },
     async (request) => {
-      const summary = await dispatcher.run({ taskId: request.query.task_id, trigger: 'api' });
-      return ok(summary, `Dispatched ${summary.task_count} task(s): ${summary.allocations_created} allocation(s) created.`);
+      const summary = await dispatcher.run({ taskId: request.query.task_id, trigger: 'api', force: request.query.force });
+      return ok(summary, dispatchMessage(summary));
     },
   );
 

@@ -80,6 +80,8 @@ export function normaliseFeedResult(item: unknown): FeedResult | undefined {
   const retryAfter = wholeNumber(item.retry_after_seconds);
   if (failed && typeof retryAfter === 'number' && retryAfter >= 0) result.retry_after_seconds = retryAfter;
   if (Array.isArray(item.skipped) && item.skipped.length > 0) result.skipped = item.skipped as FeedResult['skipped'];
+  // Cascade's child: what the feed declared about its rhythm (docs/refresh.md); checked by the schema as sent.
+  if (isObject(item.refresh_hints)) result.refresh_hints = item.refresh_hints as FeedResult['refresh_hints'];
   return result;
 }
 

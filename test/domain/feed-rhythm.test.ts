@@ -1,0 +1,151 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  DUE_TOLERANCE_MS,
+  INITIAL_RHYTHM,
+  hintSeconds,
+  historyRhythm,
+  isDue,
+  maxAgeFromCacheControl,
+  nextRhythm,
+  normalizeBounds,
+  syndicationPeriodSeconds,
+  ttlSecondsFromMinutes,
+  type FetchObservation,
+  type RefreshHints,
+} from '../../src/domain/feed-rhythm.js';
+
+const bounds = { minSeconds: 300, maxSeconds: 86_400 };
+const NOW = Date.UTC(2026, 10, 30, 12, 0, 0);
+const nowS = NOW / 1000;
+const fetched = (newArticles: number, publishTimes: number[] = [], hints?: RefreshHints): FetchObservation => ({ kind: 'fetched', newArticles, publishTimes, hints });
+
+describe('isDue', () => {
+  it('is due when never learned, past, or within the tolerance; not due later', () => {
+    expect(isDue(null, NOW)).toBe(true);
+    expect(isDue(NOW - 1, NOW)).toBe(true);
+    expect(isDue(NOW + DUE_TOLERANCE_MS, NOW)).toBe(true);
+    expect(isDue(NOW + DUE_TOLERANCE_MS + 1, NOW)).toBe(false);
+  });
+});
+
+describe('nextRhythm', () => {
+  it('learns an hourly feed from its history and fetches just after the next predicted publication', () => {
+    // Published on the hour for 10 hours; the last 20 minutes ago.
+    const times = Array.from({ length: 10 }, (_, i) => nowS - 20 * 60 - i * 3600);
+    const decision = nextRhythm(INITIAL_RHYTHM, fetched(1, times), NOW, bounds);
+    expect(decision.basis).toBe('history');
+    expect(decision.intervalSeconds).toBe(3600);
+    // Next publication in 40 minutes, plus 3 minutes of grace (G/20).
+    expect(decision.nextDueAtMs).toBe(NOW + (40 * 60 + 180) * 1000);
+  });
+
+  it('merges a burst of articles into one publication event', () => {
+    const bursts = [0, 1, 2].flatMap((day) => [0, 10, 20, 30].map((s) => nowS - 3600 - day * 86_400 - s));
+    const rhythm = historyRhythm(bursts, NOW, 300);
+    expect(rhythm?.gapSeconds).toBe(86_400);
+  });
+
+  it('a feed silent for far longer than its rhythm slows down to half its silence', () => {
+    const times = [10, 11, 12].map((d) => nowS - d * 86_400);
+    const decision = nextRhythm(INITIAL_RHYTHM, fetched(0, times), NOW, { minSeconds: 300, maxSeconds: 30 * 86_400 });
+    expect(decision.basis).toBe('history');
+    expect(decision.intervalSeconds).toBe(5 * 86_400);
+  });
+
+  it('without history: halves after new articles, doubles after none (a 304)', () => {
+    const after304 = nextRhythm({ intervalSeconds: 1200, failures: 0, hintSeconds: null }, fetched(0), NOW, bounds);
+    expect(after304).toMatchObject({ basis: 'adaptive', intervalSeconds: 2400, nextDueAtMs: NOW + 2400_000 });
+    const afterNew = nextRhythm({ intervalSeconds: 1200, failures: 0, hintSeconds: null }, fetched(3), NOW, bounds);
+    expect(afterNew.intervalSeconds).toBe(600);
+  });
+
+  it('the feed’s declared period is a floor and is kept across a 304 that says nothing', () => {
+    const first = nextRhythm(INITIAL_RHYTHM, fetched(2, [], { ttlSeconds: 7200, maxAgeSeconds: 60 }), NOW, bounds);
+    expect(first).toMatchObject({ intervalSeconds: 7200, hintSeconds: 7200 });
+    const second = nextRhythm(first, fetched(5), NOW, bounds);
+    expect(second).toMatchObject({ intervalSeconds: 7200, hintSeconds: 7200 });
+  });
+
+  it('backs off on failures and resets on the next success', () => {
+    let state = nextRhythm({ intervalSeconds: 600, failures: 0, hintSeconds: null }, { kind: 'failed' }, NOW, bounds);
+    expect(state).toMatchObject({ basis: 'backoff', failures: 1, intervalSeconds: 600, nextDueAtMs: NOW + 600_000 });
+    state = nextRhythm(state, { kind: 'failed' }, NOW, bounds);
+    expect(state).toMatchObject({ failures: 2, nextDueAtMs: NOW + 1200_000 });
+    for (let i = 0; i < 20; i++) state = nextRhythm(state, { kind: 'failed' }, NOW, bounds);
+    expect(state.nextDueAtMs).toBe(NOW + bounds.maxSeconds * 1000);
+    expect(nextRhythm(state, fetched(0), NOW, bounds).failures).toBe(0);
+  });
+
+  it('always stays within the bounds, whatever it observes (generated input)', () => {
+    const hints = fc.record({ maxAgeSeconds: fc.option(fc.double({ min: -10, max: 1e9, noNaN: false }), { nil: undefined }), ttlSeconds: fc.option(fc.integer({ min: -5, max: 1e9 }), { nil: undefined }) });
+    const observation: fc.Arbitrary<FetchObservation> = fc.oneof(
+      fc.constant({ kind: 'failed' } as const),
+      fc.record({
+        kind: fc.constant('fetched' as const),
+        newArticles: fc.nat(1000),
+        publishTimes: fc.array(fc.oneof(fc.integer({ min: -100, max: 2e9 }), fc.constant(0), fc.integer({ min: nowS - 3e7, max: nowS + 1e5 })), { maxLength: 60 }),
+        hints: fc.option(hints, { nil: undefined }),
+      }),
+    );
+    const previous = fc.record({ intervalSeconds: fc.option(fc.integer({ min: -10, max: 1e9 }), { nil: null }), failures: fc.nat(2000), hintSeconds: fc.option(fc.integer({ min: 1, max: 1e9 }), { nil: null }) });
+    const boundsArb = fc.tuple(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e7 })).map(([a, b]) => ({ minSeconds: a, maxSeconds: b }));
+    fc.assert(
+      fc.property(previous, fc.array(observation, { minLength: 1, maxLength: 8 }), boundsArb, (start, observations, raw) => {
+        const { minSeconds, maxSeconds } = normalizeBounds(raw);
+        let state: ReturnType<typeof nextRhythm> | typeof start = start;
+        for (const o of observations) {
+          const decision = nextRhythm(state, o, NOW, raw);
+          expect(decision.intervalSeconds).toBeGreaterThanOrEqual(minSeconds);
+          expect(decision.intervalSeconds).toBeLessThanOrEqual(maxSeconds);
+          expect(decision.nextDueAtMs - NOW).toBeGreaterThanOrEqual(minSeconds * 1000);
+          expect(decision.nextDueAtMs - NOW).toBeLessThanOrEqual(maxSeconds * 1000);
+          expect(Number.isInteger(decision.nextDueAtMs)).toBe(true);
+          state = decision;
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a feed that keeps answering 304 never fetches more often than before (generated input)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 200_000 }), fc.nat(30), (interval, rounds) => {
+        let state = nextRhythm({ intervalSeconds: interval, failures: 0, hintSeconds: null }, fetched(0), NOW, bounds);
+        for (let i = 0; i < rounds; i++) {
+          const next = nextRhythm(state, fetched(0), NOW, bounds);
+          expect(next.intervalSeconds).toBeGreaterThanOrEqual(state.intervalSeconds);
+          state = next;
+        }
+      }),
+    );
+  });
+});
+
+describe('hints', () => {
+  it('reads Cache-Control max-age, not s-maxage, and nothing under no-store / no-cache', () => {
+    expect(maxAgeFromCacheControl('public, max-age=1800')).toBe(1800);
+    expect(maxAgeFromCacheControl('s-maxage=600')).toBeUndefined();
+    expect(maxAgeFromCacheControl('s-maxage=600, max-age=60')).toBe(60);
+    expect(maxAgeFromCacheControl('no-store, max-age=600')).toBeUndefined();
+    expect(maxAgeFromCacheControl('max-age=0')).toBeUndefined();
+    expect(maxAgeFromCacheControl(null)).toBeUndefined();
+  });
+
+  it('turns sy:updatePeriod / sy:updateFrequency and RSS ttl into seconds', () => {
+    expect(syndicationPeriodSeconds('hourly', 2)).toBe(1800);
+    expect(syndicationPeriodSeconds(undefined, 4)).toBe(21_600);
+    expect(syndicationPeriodSeconds('weekly', undefined)).toBe(604_800);
+    expect(syndicationPeriodSeconds('fortnightly', 1)).toBeUndefined();
+    expect(syndicationPeriodSeconds('daily', 0)).toBeUndefined();
+    expect(syndicationPeriodSeconds(undefined, undefined)).toBeUndefined();
+    expect(ttlSecondsFromMinutes(60)).toBe(3600);
+    expect(ttlSecondsFromMinutes(0)).toBeUndefined();
+  });
+
+  it('the declared period is the longest usable hint', () => {
+    expect(hintSeconds({ maxAgeSeconds: 60, ttlSeconds: 3600, updatePeriodSeconds: 1800 })).toBe(3600);
+    expect(hintSeconds({ maxAgeSeconds: -1, ttlSeconds: Number.NaN })).toBeUndefined();
+    expect(hintSeconds(undefined)).toBeUndefined();
+  });
+});
