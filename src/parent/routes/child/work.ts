@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { RequeueReason } from '../../../domain/allocation-states.js';
 import { CascadeError } from '../../../errors/cascade-error.js';
 import { AllocationReports } from '../../../services/allocation-reports.js';
+import { renewLeases } from '../../../services/heartbeat-leases.js';
 import { toAllocationView } from '../../../store/allocations/views.js';
 import type { AllocationTable, NodeTable } from '../../../store/tables.js';
 import { ok } from '../../envelope.js';
@@ -55,11 +56,7 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
       const intervalMs = body.heartbeat_interval_s ? body.heartbeat_interval_s * 1000 : undefined;
       await store.nodes.recordHeartbeat(node.id, { ...body, callback_url: body.callback_url ?? undefined, heartbeat_interval_ms: intervalMs }, now);
       if (outboxDepth !== undefined) metrics.outboxDepths.set(node.id, { node: node.name, depth: outboxDepth });
-      const held = body.held_allocation_ids ?? undefined;
-      // Without a list (the original child) every lease the node holds is renewed; with one, only the listed ones.
-      const { extended, requeued, timedOut } = held
-        ? await store.allocations.reconcileHeld(node.id, held, config.dispatch.held_grace_seconds, now)
-        : { extended: await store.allocations.extendLeases(node.id, now), requeued: 0, timedOut: 0 };
+      const { extended, requeued, timedOut } = await renewLeases(store, node.id, body.held_allocation_ids ?? undefined, config.dispatch.held_grace_seconds, now);
       if (requeued > 0) metrics.requeues.inc({ reason: RequeueReason.notHeld }, requeued);
       if (timedOut > 0) metrics.timeouts.inc(timedOut);
       if (requeued + timedOut > 0) request.log.warn({ node_id: node.id, requeued, timed_out: timedOut }, 'heartbeat left out allocations the node held; requeued them');
