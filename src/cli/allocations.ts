@@ -3,7 +3,6 @@ import { ALL_STATUSES } from '../domain/allocation-states.js';
 import type { AllocationView, AttemptView } from '../store/allocations/views.js';
 import { query, segment, withApiOptions, type ApiOptions } from './api-client.js';
 import { withApi } from './with-api.js';
-import { nodeByIdOrName } from './api-lookups.js';
 import { integerOption } from './context.js';
 import { formatAge, printFields, printJson, printLine, printTable } from './output.js';
 
@@ -19,18 +18,18 @@ export function registerAllocations(program: Command): void {
       .description('List allocations, newest first, optionally filtered by task, status or node.')
       .option('--task <id>', 'only this message task')
       .addOption(new Option('--status <status>', 'only this status').choices([...ALL_STATUSES]))
-      .option('--node <id-or-name>', 'only allocations held by or assigned to this node')
+      .option('--node <id-or-name>', 'only allocations held by or assigned to this node (an unknown node matches none)')
       .option('--limit <n>', 'at most this many (1..10000)', integerOption(1, 10000), 50)
       .option('--offset <n>', 'skip this many first', integerOption(0, Number.MAX_SAFE_INTEGER), 0),
     { json: true },
   ).action(async (options: ListOptions) => {
     const { list, total } = await withApi(options, async (api) => {
-      const nodeId = options.node === undefined ? undefined : (await nodeByIdOrName(api, options.node)).id;
       // The API pages at most 200 rows at a time; a larger --limit reads several pages.
       const rows: AllocationView[] = [];
       let found = 0;
       for (let offset = options.offset; rows.length < options.limit; ) {
-        const filter = { task_id: options.task, status: options.status, node_id: nodeId, limit: Math.min(200, options.limit - rows.length), offset };
+        // The API resolves the node (id or name) by the same rule for every client: one it does not know matches nothing.
+        const filter = { task_id: options.task, status: options.status, node_name: options.node, limit: Math.min(200, options.limit - rows.length), offset };
         const page = await api.call<{ list: AllocationView[]; total: number }>('GET', `/api/v1/cascade/allocations${query(filter)}`);
         found = page.total;
         rows.push(...page.list);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { subscriptionUrls, type SubscriptionTarget } from '../feeds-out/subscription-urls.js';
+import { subscriptionUrls } from '../feeds-out/subscription-urls.js';
+import { subscriptionTarget } from '../services/subscription-target.js';
 import { jwtSecret } from '../parent/parent-services.js';
 import { loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
 import { CommandFailed } from './errors.js';
@@ -29,14 +30,8 @@ export function registerFeed(program: Command): void {
     if (!['rss', 'atom', 'json'].includes(options.format)) throw new CommandFailed(`--format must be rss, atom or json, not '${options.format}'.`);
     const config = loadCliConfig(options);
     const urls = await withStore(config, async (store) => {
-      let target: SubscriptionTarget = { kind: 'all' };
-      if (options.task) {
-        await store.tasks.get(id);
-        target = { kind: 'task', id };
-      } else if (id !== 'all') {
-        if (!(await store.feeds.find(id))) throw new CommandFailed(`Feed '${id}' does not exist.`);
-        target = { kind: 'feed', id };
-      }
+      // `all` names everything unless --task says the id is a task's.
+      const target = await subscriptionTarget(store, options.task ? { taskId: id } : id === 'all' ? {} : { feedId: id });
       const user = await store.users.findByUsername(options.user);
       if (!user || Number(user.is_active) !== 1) throw new CommandFailed(`User '${options.user}' does not exist or is disabled (see \`cascade user list\`).`);
       return subscriptionUrls(config, target, user, await jwtSecret(config, store));

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { UserRole } from '../auth/jwt.js';
+import { usernameProblem } from '../domain/user-rules.js';
 import type { UserView } from '../store/users.js';
 import { segment, withApiOptions, type ApiOptions } from './api-client.js';
 import { withApi } from './with-api.js';
@@ -84,7 +85,8 @@ export function registerUser(program: Command): void {
 }
 
 function assertUsername(name: string): void {
-  if (name.trim() === '' || name.length > 191) throw new UsageError(`user name: got '${name}', expected 1 to 191 characters.`);
+  const problem = usernameProblem(name);
+  if (problem) throw new UsageError(`user name: got '${name}', ${problem}.`);
 }
 
 function printPassword(password: string): void {

@@ -110,6 +110,13 @@ describe('CLI data commands, local store and remote parent (--url)', () => {
       expect(human.stdout).toMatch(/NODES: 1 online/);
     }, 180_000);
 
+    it(`${mode}: allocations --node follows the API's node_name rule: id or name; an unknown node matches nothing`, async () => {
+      const [mine, unknown] = await Promise.all([json<{ list: Allocation[]; total: number }>(mode, 'allocations', '--node', childId), json<{ list: Allocation[]; total: number }>(mode, 'allocations', '--node', 'nobody')]);
+      expect(mine.total).toBe((await store.allocations.views.list({ node_id: childId }, 50, 0)).total);
+      expect(mine.total).toBeGreaterThan(0);
+      expect(unknown).toMatchObject({ list: [], total: 0 });
+    }, 180_000);
+
     it(`${mode}: allocation cancel and retry move one allocation and refuse an illegal move`, async () => {
       const pending = (await json<{ list: Allocation[] }>(mode, 'allocations', '--status', 'pending')).list[0];
       if (!pending) throw new Error('no pending allocation');

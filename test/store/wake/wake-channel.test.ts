@@ -104,7 +104,7 @@ describeEachStore('cross-process wake channel', (dialect) => {
 
   it.runIf(dialect.variant.name === 'postgres')('a late error from a dead LISTEN client does not start a second LISTEN connection (PostgreSQL only)', async () => {
     const channel = new PostgresWakeChannel(storeA.db, url, logger);
-    const internals = channel as unknown as { client: pg.Client | undefined; connect: () => void };
+    const internals = channel as unknown as { client: pg.Client | undefined; connect: () => void; reconnectTimer: NodeJS.Timeout | undefined };
     const listening = async (): Promise<number> => {
       const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike ${`listen ${WAKE_CHANNEL_NAME}%`}`.execute(storeB.db);
       return rows[0]?.n ?? 0;
@@ -116,18 +116,24 @@ describeEachStore('cross-process wake channel', (dialect) => {
       // The late error arrives exactly while the replacement is connecting (the window in which a second reconnect
       // could start): injected right after the reconnect begins, not left to timing.
       const connect = internals.connect.bind(channel);
+      let connects = 0;
       let lateErrorSent = false;
+      let reconnectScheduledByLateError: boolean | undefined;
       internals.connect = () => {
+        connects += 1;
         connect();
         if (lateErrorSent) return;
         lateErrorSent = true;
         dead.emit('error', new Error('a late error from the dead client (test)'));
+        // lost() schedules a reconnect synchronously: a late error that reached it shows here at once, no waiting.
+        reconnectScheduledByLateError = internals.reconnectTimer !== undefined;
       };
       dead.emit('error', new Error('connection reset (test)'));
       await waitFor('the replacement LISTEN client', () => (internals.client !== undefined && internals.client !== dead ? true : undefined), 20_000);
       expect(lateErrorSent).toBe(true);
-      // A second reconnect would be scheduled within the backoff (500 ms here); wait well past it.
-      await new Promise((resolve) => setTimeout(resolve, 2000));
+      expect(reconnectScheduledByLateError, 'the late error scheduled a second reconnect').toBe(false);
+      expect(internals.reconnectTimer).toBeUndefined();
+      expect(connects).toBe(1);
       await channel.ready();
       expect(await listening()).toBe(before);
     } finally {

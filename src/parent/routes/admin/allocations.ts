@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { ALL_STATUSES } from '../../../domain/allocation-states.js';
 import { notFound } from '../../../errors/cascade-error.js';
 import type { DispatchSummary } from '../../../dispatch/dispatcher.js';
+import { listAllocations } from '../../../services/allocation-list.js';
 import { allocationSummary } from '../../../services/allocation-summary.js';
 import { feedStatusPage } from '../../../store/feed-status.js';
 import { ok, page } from '../../envelope.js';
@@ -16,7 +17,9 @@ const DispatchQuery = closed({
 const ListQuery = closed({
   task_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191 })),
   node_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-  node_name: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'Filter by node name instead of id.' })),
+  node_name: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 191, description: 'Filter by node id or name; a node that does not exist (or is not the one node_id names) matches nothing: an empty list.' }),
+  ),
   status: Type.Optional(Type.Union(ALL_STATUSES.map((s) => Type.Literal(s)))),
   schedule_run_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   feed_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'Only allocations that include this feed.' })),
@@ -54,14 +57,8 @@ export async function allocationRoutes(app: FastifyInstance): Promise<void> {
     '/allocations',
     { onRequest: requireUser('read'), schema: { tags, summary: 'List allocations', querystring: ListQuery } },
     async (request) => {
-      const { limit, offset, node_name: nodeName, ...filter } = request.query;
-      if (nodeName !== undefined) {
-        const node = await store.nodes.resolve(nodeName).catch(() => undefined);
-        if (!node) return ok(page([], 0, limit, offset));
-        if (filter.node_id !== undefined && filter.node_id !== node.id) return ok(page([], 0, limit, offset));
-        filter.node_id = node.id;
-      }
-      const { list, total } = await store.allocations.views.list(filter, limit, offset);
+      const { limit, offset, ...filter } = request.query;
+      const { list, total } = await listAllocations(store, filter, limit, offset);
       return ok(page(list, total, limit, offset));
     },
   );

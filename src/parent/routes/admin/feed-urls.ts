@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { CascadeError, notFound } from '../../../errors/cascade-error.js';
-import { subscriptionUrls, type SubscriptionTarget } from '../../../feeds-out/subscription-urls.js';
+import { subscriptionUrls } from '../../../feeds-out/subscription-urls.js';
+import { subscriptionTarget } from '../../../services/subscription-target.js';
 import { ok } from '../../envelope.js';
 import { requireUser, userOf } from '../../plugins/auth.js';
 import { closed, NoQuery } from '../../schemas.js';
@@ -21,16 +21,7 @@ export async function feedUrlRoutes(app: FastifyInstance): Promise<void> {
     '/feed-urls',
     { schema: { tags, security, summary: 'Subscription URLs of a feed, a task (merged) or everything', querystring: UrlQuery }, onRequest: requireUser('read') },
     async (request) => {
-      const { feed_id: feedId, task_id: taskId } = request.query;
-      if (feedId && taskId) throw new CascadeError('VALIDATION_FAILED', 'Give feed_id or task_id, not both.', { details: [{ path: 'task_id', message: 'give feed_id or task_id, not both' }] });
-      let target: SubscriptionTarget = { kind: 'all' };
-      if (feedId) {
-        if (!(await store.feeds.find(feedId))) throw notFound('Feed', feedId);
-        target = { kind: 'feed', id: feedId };
-      } else if (taskId) {
-        await store.tasks.get(taskId);
-        target = { kind: 'task', id: taskId };
-      }
+      const target = await subscriptionTarget(store, { feedId: request.query.feed_id, taskId: request.query.task_id });
       const user = await store.users.get(userOf(request).id);
       return ok(subscriptionUrls(config, target, user, feedTokenKey, `${request.protocol}://${request.host}`));
     },

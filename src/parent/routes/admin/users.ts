@@ -1,16 +1,17 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { hashPassword } from '../../../auth/secrets.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, USERNAME_PATTERN } from '../../../domain/user-rules.js';
 import { toUserView } from '../../../store/users.js';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { closed, IdParams, Paging } from '../../schemas.js';
 
 const Role = Type.Union([Type.Literal('admin'), Type.Literal('viewer')], { description: 'admin manages; viewer only reads.' });
-const Password = Type.String({ minLength: 8, maxLength: 1024, description: 'At least 8 characters.' });
+const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, description: `At least ${PASSWORD_MIN_LENGTH} characters.` });
 
 const CreateUser = closed({
-  username: Type.String({ minLength: 1, maxLength: 191, pattern: '^\\S+$', description: 'No spaces.' }),
+  username: Type.String({ minLength: 1, maxLength: USERNAME_MAX_LENGTH, pattern: USERNAME_PATTERN, description: 'No spaces.' }),
   password: Password,
   role: Role,
 });

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { RequeueReason } from '../../../domain/allocation-states.js';
 import { CascadeError } from '../../../errors/cascade-error.js';
 import { AllocationReports } from '../../../services/allocation-reports.js';
+import { renewLeases } from '../../../services/heartbeat-leases.js';
 import { toAllocationView } from '../../../store/allocations/views.js';
 import type { RetryAfterReport } from '../../../store/hosts.js';
 import type { AllocationTable, NodeTable } from '../../../store/tables.js';
@@ -69,11 +70,7 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
       const intervalMs = body.heartbeat_interval_s ? body.heartbeat_interval_s * 1000 : undefined;
       await store.nodes.recordHeartbeat(node.id, { ...body, callback_url: body.callback_url ?? undefined, heartbeat_interval_ms: intervalMs }, now);
       if (outboxDepth !== undefined) metrics.outboxDepths.set(node.id, { node: node.name, depth: outboxDepth });
-      const held = body.held_allocation_ids ?? undefined;
-      // Without a list (the original child) every lease the node holds is renewed; with one, only the listed ones.
-      const { extended, requeued, timedOut } = held
-        ? await store.allocations.reconcileHeld(node.id, held, config.dispatch.held_grace_seconds, now)
-        : { extended: await store.allocations.extendLeases(node.id, now), requeued: 0, timedOut: 0 };
+      const { extended, requeued, timedOut } = await renewLeases(store, node.id, body.held_allocation_ids ?? undefined, config.dispatch.held_grace_seconds, now);
       if (progress && progress.length > 0) {
         const reported = progress.map((p) => ({ allocationId: p.allocation_id, feedsDone: p.feeds_done, bytesRead: p.bytes_read }));
         await store.allocations.recordProgress(node.id, reported, now);
