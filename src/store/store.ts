@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { ActivityStore } from './activity.js';
 import { AllocationsStore } from './allocations/allocations-store.js';
 import { ArticlesStore } from './articles.js';
@@ -10,7 +10,7 @@ import { DeliveriesStore } from './deliveries/deliveries-store.js';
 import { FeedsStore } from './feeds.js';
 import { MessageTasksStore } from './message-tasks.js';
 import { DispatchSources } from './dispatch-sources.js';
-import { migrateToLatest } from './migrate.js';
+import { migrateToLatest, migrationState } from './migrate.js';
 import { NodesStore } from './nodes.js';
 import { SecretBox } from '../auth/secret-box.js';
 import { randomToken } from '../auth/secrets.js';
@@ -37,6 +37,10 @@ export type Store = {
   readonly wake: CrossProcessWake;
   readonly dispatchSources: DispatchSources;
   migrate(): Promise<string[]>;
+  /** Names of the migrations this build knows and the database has not applied yet, in the order they apply. */
+  pendingMigrations(): Promise<string[]>;
+  /** Resolves when the database answers a trivial query; rejects with the driver's error otherwise (readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -78,6 +82,10 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
     wake,
     dispatchSources: new DispatchSources(db),
     migrate: () => migrateToLatest(db, caps),
+    pendingMigrations: async () => (await migrationState(db, caps)).filter((m) => m.executedAt === undefined).map((m) => m.name),
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
     async close() {
       if (closed) return;
       closed = true;
