@@ -21,7 +21,6 @@ import { UsersStore } from './users.js';
 
 /** Every store module over one connection; the rest of the program reaches SQL only through this object. */
 export type Store = {
-  readonly db: Kysely<Database>;
   readonly caps: Capabilities;
   readonly nodes: NodesStore;
   readonly users: UsersStore;
@@ -66,8 +65,7 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
   const settings = new SettingsStore(db);
   let secretBox: Promise<SecretBox> | undefined;
   const openSecretBox = () => (secretBox ??= secretsKey(config, settings).then((key) => new SecretBox(key)));
-  return {
-    db,
+  const store: Store = {
     caps,
     nodes: new NodesStore(db, livenessRules, openSecretBox),
     users: new UsersStore(db, caps.rowLocks),
@@ -93,6 +91,20 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
       await db.destroy();
     },
   };
+  databases.set(store, db);
+  return store;
+}
+
+const databases = new WeakMap<Store, Kysely<Database>>();
+
+/**
+ * The store's Kysely handle, for tests that seed or inspect rows directly. Program code asks the store's methods
+ * instead; eslint refuses this import outside src/store/.
+ */
+export function databaseOf(store: Store): Kysely<Database> {
+  const db = databases.get(store);
+  if (!db) throw new Error('databaseOf: not a store opened by openStore()');
+  return db;
 }
 
 export const SECRETS_KEY_SETTING = 'secrets_key';

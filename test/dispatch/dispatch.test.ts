@@ -2,7 +2,7 @@ import { afterEach, expect, it } from 'vitest';
 import { describeEachStore } from '../helpers/databases.js';
 import { createLogger } from '../../src/logger.js';
 import { startParent } from '../../src/parent/parent.js';
-import { openStore } from '../../src/store/store.js';
+import { openStore, databaseOf } from '../../src/store/store.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
@@ -24,7 +24,7 @@ describeEachStore('dispatch', (dialect) => {
     const t = await start(await dialect.createDatabase());
     const store = t.parent.services.store;
     const feeds = await seedFeeds(store, 4);
-    await store.db.updateTable('feeds').set({ status: 0 }).where('id', '=', feeds[3] as string).execute();
+    await databaseOf(store).updateTable('feeds').set({ status: 0 }).where('id', '=', feeds[3] as string).execute();
     const task = await seedTask(store, [...feeds, 'MP_WXS_UNKNOWN']);
     const first = await api<Summary>(t.url, `/api/v1/cascade/dispatch-task?task_id=${task}`, { method: 'POST', token: t.adminToken });
     expect(first.body.data).toMatchObject({ task_count: 1, online_nodes: 0, allocations_created: 3, feeds_assigned: 0, feeds_unassigned: 3, feeds_skipped_disabled: 1, feeds_skipped_unknown: 1, feeds_skipped_in_flight: 0 });
@@ -69,17 +69,17 @@ describeEachStore('dispatch', (dialect) => {
     let ticks: Array<{ scheduled_at: number }> = [];
     while (ticks.length < 4 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 200));
-      ticks = await store.db.selectFrom('schedule_ticks').select('scheduled_at').where('task_id', '=', task).execute();
+      ticks = await databaseOf(store).selectFrom('schedule_ticks').select('scheduled_at').where('task_id', '=', task).execute();
     }
     await t.parent.services.scheduler.stop();
     await second.services.scheduler.stop();
-    ticks = await store.db.selectFrom('schedule_ticks').select('scheduled_at').where('task_id', '=', task).execute();
+    ticks = await databaseOf(store).selectFrom('schedule_ticks').select('scheduled_at').where('task_id', '=', task).execute();
     expect(ticks.length).toBeGreaterThanOrEqual(4);
     expect(new Set(ticks.map((x) => x.scheduled_at)).size).toBe(ticks.length);
     const dispatched = async (parent: typeof second) => (await parent.services.metrics.dispatches.get()).values.find((v) => v.labels.trigger === 'cron')?.value ?? 0;
     expect((await dispatched(t.parent)) + (await dispatched(second))).toBe(ticks.length);
     // Only the first tick found work; later ticks skip the in-flight feeds.
-    expect(await store.db.selectFrom('allocations').select('id').execute()).toHaveLength(3);
+    expect(await databaseOf(store).selectFrom('allocations').select('id').execute()).toHaveLength(3);
     const state = await api<{ running: boolean; jobs: unknown[] }>(t.url, '/api/v1/cascade/scheduler', { token: t.adminToken });
     expect(state.body.data.running).toBe(false);
   });
@@ -161,8 +161,8 @@ describeEachStore('dispatch', (dialect) => {
     const store = t.parent.services.store;
     const feeds = await seedFeeds(store, 3);
     const nowSeconds = Math.floor(Date.now() / 1000);
-    await store.db.updateTable('feeds').set({ update_time: nowSeconds - 100 }).where('id', '=', feeds[0] as string).execute();
-    await store.db.updateTable('feeds').set({ update_time: nowSeconds - 30 * 3600 }).where('id', '=', feeds[1] as string).execute();
+    await databaseOf(store).updateTable('feeds').set({ update_time: nowSeconds - 100 }).where('id', '=', feeds[0] as string).execute();
+    await databaseOf(store).updateTable('feeds').set({ update_time: nowSeconds - 30 * 3600 }).where('id', '=', feeds[1] as string).execute();
     await seedTask(store, feeds);
     await api(t.url, '/api/v1/cascade/dispatch-task', { method: 'POST', token: t.adminToken });
     const pending = await api(t.url, '/api/v1/cascade/pending-allocations', { token: t.adminToken });
