@@ -13,6 +13,14 @@ export default tseslint.config(
     },
   },
   {
+    // The store's raw handle is for tests; program code outside src/store/ asks the store's methods.
+    files: ['src/**/*.ts'],
+    ignores: ['src/store/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: 'store/store\\.js$', importNames: ['databaseOf'], message: 'Outside src/store/, ask the store a method instead of its raw database handle.' }] }],
+    },
+  },
+  {
     files: ['bin/**', '**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

@@ -2,7 +2,7 @@ import { hashPassword } from '../../src/auth/secrets.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { Dispatcher, type DispatchSummary } from '../../src/dispatch/dispatcher.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore, type Store, databaseOf } from '../../src/store/store.js';
 import { chunk } from '../../src/store/time.js';
 import { rowsPerInsert } from '../../src/store/allocations/shared.js';
 
@@ -47,7 +47,7 @@ export async function seedFeeds(store: Store, count: number, urlOf: (index: numb
   const ids = Array.from({ length: count }, (_, i) => `BENCH_${i + 1}`);
   const perInsert = rowsPerInsert(store.caps, 12);
   for (const part of chunk(ids.map((id, i) => ({ id, i })), perInsert)) {
-    await store.db
+    await databaseOf(store)
       .insertInto('feeds')
       .values(part.map(({ id, i }) => ({ id, mp_name: `Feed ${id}`, mp_cover: '', mp_intro: '', faker_id: '', url: urlOf(i), status: 1, sync_time: null, update_time: null, article_count: 0, created_at: now, updated_at: now })))
       .execute();
@@ -57,7 +57,7 @@ export async function seedFeeds(store: Store, count: number, urlOf: (index: numb
 
 export async function seedTask(store: Store, feedIds: readonly string[], id = 'bench-task'): Promise<string> {
   const now = Date.now();
-  await store.db
+  await databaseOf(store)
     .insertInto('message_tasks')
     .values({ id, name: id, message_type: 0, message_template: '', web_hook_url: '', headers: '{}', cookies: '', mps_id: JSON.stringify(feedIds.map((f) => ({ id: f }))), cron_exp: '', status: 1, webhook_secret: '', created_at: now, updated_at: now })
     .execute();

@@ -7,6 +7,7 @@ import type { StoreKind } from '../lib/options.js';
 import { figure, type Figure, type Scenario } from '../lib/report-types.js';
 import { dispatchTask, openBenchStore, seedFeeds, seedNodes, seedTask } from '../lib/seed.js';
 import { nowMs } from '../lib/stats.js';
+import { databaseOf } from '../../src/store/store.js';
 
 const NODES = 50;
 /** The largest capacity a node may have (10,000), so that 100,000 feeds fit on 50 nodes. */
@@ -97,7 +98,7 @@ function buildRows(feeds: number, nodeIds: string[], now: number, runId: string)
 async function writeRows(s: Store, rows: Rows): Promise<void> {
   const perRowInsert = Math.max(1, Math.min(1000, Math.floor(s.caps.maxParameters / 23)));
   const perPairInsert = Math.max(1, Math.min(1000, Math.floor(s.caps.maxParameters / 2)));
-  await s.db.transaction().execute(async (trx) => {
+  await databaseOf(s).transaction().execute(async (trx) => {
     for (const part of chunk(rows.allocations, perRowInsert)) await trx.insertInto('allocations').values(part).execute();
     for (const part of chunk(rows.pairs, perPairInsert)) {
       await trx.insertInto('allocation_feeds').values(part).execute();

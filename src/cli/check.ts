@@ -6,7 +6,6 @@ import { ConfigError, parentUrls } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { parseDatabaseUrl, redactUrl, sqliteFileOf } from '../store/dialects/database-url.js';
 import { inspectPrivatePaths, sqliteFiles } from '../store/file-modes.js';
-import { migrationState } from '../store/migrate.js';
 import { openStore } from '../store/store.js';
 import { checkChild } from '../child/check.js';
 import { cliStoreLogger, loadCliConfig, sqliteFileMissing, withCommonOptions, type CommonOptions } from './context.js';
@@ -94,7 +93,7 @@ async function probeStore(config: Readonly<Config>): Promise<StoreState> {
   try {
     const store = await openStore(config, cliStoreLogger);
     try {
-      const pending = (await migrationState(store.db, store.caps)).filter((m) => m.executedAt === undefined).map((m) => m.name);
+      const pending = await store.pendingMigrations();
       return { reachable: true, pending_migrations: pending };
     } finally {
       await store.close();

@@ -4,7 +4,6 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { CascadeError } from '../errors/cascade-error.js';
 import { parseDatabaseUrl, sqliteFileOf } from '../store/dialects/database-url.js';
-import { migrationState } from '../store/migrate.js';
 import type { StoreLogger } from '../store/dialects/connect.js';
 import { openStore, type Store } from '../store/store.js';
 import { CommandFailed } from './errors.js';
@@ -62,9 +61,9 @@ export async function withStore<T>(config: Readonly<Config>, work: (store: Store
 }
 
 async function assertMigrated(store: Store): Promise<void> {
-  const pending = (await migrationState(store.db, store.caps)).filter((m) => m.executedAt === undefined);
+  const pending = await store.pendingMigrations();
   if (pending.length > 0) {
-    throw new CommandFailed(`The store needs ${pending.length} migration(s) (${pending.map((m) => m.name).join(', ')}); run \`cascade init\` first.`);
+    throw new CommandFailed(`The store needs ${pending.length} migration(s) (${pending.join(', ')}); run \`cascade init\` first.`);
   }
 }
 

@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { sqliteCapabilities } from '../store/dialects/capabilities.js';
 import { parseDatabaseUrl, redactUrl, sqliteFileOf } from '../store/dialects/database-url.js';
-import { knownMigrationNames, migrateToLatest, migrationState } from '../store/migrate.js';
+import { knownMigrationNames } from '../store/migrate.js';
 import { openStore } from '../store/store.js';
 import { printJson, printLine } from './output.js';
 
@@ -40,9 +40,9 @@ export async function migrate(config: Readonly<Config>, dryRun: boolean): Promis
   }
   const store = await openStore(config);
   try {
-    const pending = (await migrationState(store.db, store.caps)).filter((m) => m.executedAt === undefined).map((m) => m.name);
+    const pending = await store.pendingMigrations();
     if (dryRun) return { database, dry_run: true, pending, applied: [] };
-    const applied = await migrateToLatest(store.db, store.caps);
+    const applied = await store.migrate();
     return { database, dry_run: false, pending, applied };
   } finally {
     await store.close();

@@ -3,6 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import { CascadeError, notFound } from '../errors/cascade-error.js';
 import type { FeedEntry } from '../domain/feed-entries.js';
 import { importFeeds, type FeedImportOptions, type FeedImportReport } from './feed-import.js';
+import { feedStatusPage, type FeedStatusView } from './feed-status.js';
 import type { Database, FeedTable } from './tables.js';
 import { chunk, iso } from './time.js';
 import { EnabledStatus } from '../domain/enabled-status.js';
@@ -90,6 +91,11 @@ export class FeedsStore {
 
   view(row: FeedTable): FeedAdminView {
     return toFeedAdminView(row);
+  }
+
+  /** Feed freshness, stalest first, one page (see feed-status.ts). */
+  statusPage(limit: number, offset: number, nowMs = Date.now()): Promise<{ list: FeedStatusView[]; total: number }> {
+    return feedStatusPage(this.db, limit, offset, nowMs);
   }
 
   /** Creates a feed with the caller's id (the original's `MP_WXS_…`) or a generated one; a taken id is 409. */

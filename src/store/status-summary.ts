@@ -4,6 +4,7 @@ import { NodeStatus, NodeType } from '../domain/node-liveness.js';
 import type { NodeView } from './nodes.js';
 import type { Store } from './store.js';
 import { iso } from './time.js';
+import { databaseOf } from './store.js';
 
 export type StatusNode = Pick<NodeView, 'id' | 'name' | 'status' | 'liveness' | 'is_active' | 'current_tasks' | 'last_heartbeat_at' | 'version'> & {
   max_capacity: number;
@@ -73,7 +74,7 @@ async function childNodes(store: Store): Promise<StatusNode[]> {
 }
 
 async function failuresSince(store: Store, sinceMs: number, limit: number): Promise<{ total: number; list: StatusFailure[] }> {
-  const recent = store.db
+  const recent = databaseOf(store)
     .selectFrom('allocations as a')
     .where('a.status', 'in', [...FAILED])
     .where((eb) => eb(eb.fn.coalesce('a.completed_at', 'a.updated_at'), '>=', sinceMs));
@@ -101,7 +102,7 @@ async function failuresSince(store: Store, sinceMs: number, limit: number): Prom
 }
 
 async function staleFeeds(store: Store, beforeUnixS: number, limit: number): Promise<{ total: number; list: StatusStaleFeed[] }> {
-  const stale = store.db
+  const stale = databaseOf(store)
     .selectFrom('feeds')
     .where('status', '=', EnabledStatus.enabled)
     .where((eb) => eb.or([eb('update_time', 'is', null), eb('update_time', '<', beforeUnixS)]));

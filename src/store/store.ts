@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { ActivityStore } from './activity.js';
 import { AllocationsStore } from './allocations/allocations-store.js';
 import { ArticlesStore } from './articles.js';
@@ -13,7 +13,7 @@ import { HostsStore } from './hosts.js';
 import { MessageTasksStore } from './message-tasks.js';
 import { DispatchSources } from './dispatch-sources.js';
 import { politenessRules } from '../domain/host-politeness.js';
-import { migrateToLatest } from './migrate.js';
+import { migrateToLatest, migrationState } from './migrate.js';
 import { NodesStore } from './nodes.js';
 import { SecretBox } from '../auth/secret-box.js';
 import { randomToken } from '../auth/secrets.js';
@@ -24,7 +24,6 @@ import { UsersStore } from './users.js';
 
 /** Every store module over one connection; the rest of the program reaches SQL only through this object. */
 export type Store = {
-  readonly db: Kysely<Database>;
   readonly caps: Capabilities;
   readonly nodes: NodesStore;
   readonly users: UsersStore;
@@ -42,6 +41,10 @@ export type Store = {
   readonly wake: CrossProcessWake;
   readonly dispatchSources: DispatchSources;
   migrate(): Promise<string[]>;
+  /** Names of the migrations this build knows and the database has not applied yet, in the order they apply. */
+  pendingMigrations(): Promise<string[]>;
+  /** Resolves when the database answers a trivial query; rejects with the driver's error otherwise (readiness). */
+  ping(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -69,8 +72,7 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
   const politeness = politenessRules(config.politeness);
   let secretBox: Promise<SecretBox> | undefined;
   const openSecretBox = () => (secretBox ??= secretsKey(config, settings).then((key) => new SecretBox(key)));
-  return {
-    db,
+  const store: Store = {
     caps,
     nodes: new NodesStore(db, livenessRules, openSecretBox),
     users: new UsersStore(db, caps.rowLocks),
@@ -87,6 +89,10 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
     wake,
     dispatchSources: new DispatchSources(db),
     migrate: () => migrateToLatest(db, caps),
+    pendingMigrations: async () => (await migrationState(db, caps)).filter((m) => m.executedAt === undefined).map((m) => m.name),
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -94,6 +100,20 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
       await db.destroy();
     },
   };
+  databases.set(store, db);
+  return store;
+}
+
+const databases = new WeakMap<Store, Kysely<Database>>();
+
+/**
+ * The store's Kysely handle, for tests that seed or inspect rows directly. Program code asks the store's methods
+ * instead; eslint refuses this import outside src/store/.
+ */
+export function databaseOf(store: Store): Kysely<Database> {
+  const db = databases.get(store);
+  if (!db) throw new Error('databaseOf: not a store opened by openStore()');
+  return db;
 }
 
 export const SECRETS_KEY_SETTING = 'secrets_key';

@@ -15,6 +15,7 @@ import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
 import { waitFor } from '../helpers/wait.js';
+import { databaseOf } from '../../src/store/store.js';
 
 const KEY = 'k'.repeat(43);
 const healthy = () => ({ state: 'running', in_flight_allocations: 0, in_flight_feeds: 0, outbox: 0 });
@@ -188,7 +189,7 @@ describe('a dispatch notifies the node it placed work on', () => {
 
     const attempt = await waitFor(
       'the notified child to claim its work',
-      async () => (await store.db.selectFrom('allocation_attempts').selectAll().where('node_id', '=', created.body.data.id).executeTakeFirst()) ?? undefined,
+      async () => (await databaseOf(store).selectFrom('allocation_attempts').selectAll().where('node_id', '=', created.body.data.id).executeTakeFirst()) ?? undefined,
       20_000,
     );
     expect(attempt.attempt).toBe(1);

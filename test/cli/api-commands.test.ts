@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
 import { ADMIN, startTestParent, type TestParent } from '../helpers/parent.js';
 import { runCascade, type CliResult } from './cli-process.js';
+import { databaseOf } from '../../src/store/store.js';
 
 type Mode = 'local' | 'remote';
 type Allocation = { id: string; status: string; attempt: number };
@@ -42,8 +43,8 @@ describe('CLI data commands, local store and remote parent (--url)', () => {
     childId = child.id;
     const now = Date.now();
     const feed = (id: string, updateTime: number | null) => ({ id, mp_name: id, mp_cover: '', mp_intro: '', faker_id: '', url: `http://127.0.0.1:1/${id}.xml`, status: 1, sync_time: null, update_time: updateTime, article_count: 0, created_at: now, updated_at: now });
-    await store.db.insertInto('feeds').values([feed('MP_FRESH', Math.floor(now / 1000)), feed('MP_NEVER', null), feed('MP_OLD', Math.floor(now / 1000) - 3 * 86400)]).execute();
-    await store.db
+    await databaseOf(store).insertInto('feeds').values([feed('MP_FRESH', Math.floor(now / 1000)), feed('MP_NEVER', null), feed('MP_OLD', Math.floor(now / 1000) - 3 * 86400)]).execute();
+    await databaseOf(store)
       .insertInto('message_tasks')
       .values({ id: 'task-1', name: 'hourly', message_type: 0, message_template: '', web_hook_url: '', headers: '{}', cookies: '', mps_id: JSON.stringify([{ id: 'MP_FRESH' }, { id: 'MP_NEVER' }, { id: 'MP_OLD' }]), cron_exp: '', status: 1, webhook_secret: '', created_at: now, updated_at: now })
       .execute();

@@ -3,6 +3,7 @@ import { parseFeedArticles } from '../../src/executors/feed-parse.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
 import { runCascade, type CliResult } from './cli-process.js';
+import { databaseOf } from '../../src/store/store.js';
 
 /** The CLI against a running parent's own SQLite store, as an operator on the parent's host would run it. */
 describe('cascade deliveries, delivery redeliver and feed url', () => {
@@ -18,9 +19,9 @@ describe('cascade deliveries, delivery redeliver and feed url', () => {
     feedId = (await seedFeeds(store, 1, 'MP_CLI_'))[0]!;
     taskId = await seedTask(store, [feedId]);
     const now = Date.now();
-    await store.db.insertInto('articles').values({ id: 'a-1', mp_id: feedId, title: 'Hello & welcome', url: 'https://example.com/1', pic_url: '', description: '', content: '', content_markdown: '', publish_time: 1_790_000_000, allocation_id: null, node_id: null, created_at: now, updated_at: now }).execute();
+    await databaseOf(store).insertInto('articles').values({ id: 'a-1', mp_id: feedId, title: 'Hello & welcome', url: 'https://example.com/1', pic_url: '', description: '', content: '', content_markdown: '', publish_time: 1_790_000_000, allocation_id: null, node_id: null, created_at: now, updated_at: now }).execute();
     const row = (id: string, status: string) => ({ id, task_id: taskId, status, attempt: 5, article_count: 1, batch_closes_at: now, available_at: now, lease_expires_at: null, last_status_code: 500, last_response: 'down', last_error: null, created_at: now, updated_at: now, delivered_at: null });
-    await store.db.insertInto('deliveries').values([row('d-failed', 'failed'), row('d-pending', 'pending')]).execute();
+    await databaseOf(store).insertInto('deliveries').values([row('d-failed', 'failed'), row('d-pending', 'pending')]).execute();
   });
   afterAll(() => t.close());
 

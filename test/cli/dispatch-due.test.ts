@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore, type Store, databaseOf } from '../../src/store/store.js';
 import { runCascade, tempWorkspace, type CliResult } from './cli-process.js';
 
 /** `cascade dispatch [--force]` and `cascade feed list` with "fetch only what is due" (docs/refresh.md). */
@@ -16,10 +16,10 @@ describe('cascade dispatch --force and feed list with due times', { timeout: 180
     store = await openStore(loadConfig({ env: {}, overrides: { 'database.url': databaseUrl } }));
     const now = Date.now();
     const feed = (id: string) => ({ id, mp_name: id, mp_cover: '', mp_intro: '', faker_id: '', url: `http://127.0.0.1:1/${id}.xml`, status: 1, sync_time: null, update_time: null, article_count: 0, created_at: now, updated_at: now });
-    await store.db.insertInto('feeds').values([feed('DUE_LATER'), feed('DUE_NEVER_FETCHED')]).execute();
+    await databaseOf(store).insertInto('feeds').values([feed('DUE_LATER'), feed('DUE_NEVER_FETCHED')]).execute();
     // As a completion would have learned it: an hourly feed fetched just now, due again in two hours.
-    await store.db.updateTable('feeds').set({ next_due_at: inTwoHours, refresh_interval_seconds: 7200 }).where('id', '=', 'DUE_LATER').execute();
-    await store.db
+    await databaseOf(store).updateTable('feeds').set({ next_due_at: inTwoHours, refresh_interval_seconds: 7200 }).where('id', '=', 'DUE_LATER').execute();
+    await databaseOf(store)
       .insertInto('message_tasks')
       .values({ id: 'task-due', name: 'due', message_type: 0, message_template: '', web_hook_url: '', headers: '{}', cookies: '', mps_id: JSON.stringify([{ id: 'DUE_LATER' }]), cron_exp: '', status: 1, webhook_secret: '', created_at: now, updated_at: now })
       .execute();

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore, type Store, databaseOf } from '../../src/store/store.js';
 import { runCascade, tempWorkspace, type CliResult } from './cli-process.js';
 
 type Listed = { list: Array<{ id: string; status: string; node_id: string | null; node_name: string | null; feed_ids: string[] }>; total: number };
@@ -25,8 +25,8 @@ describe('cascade dispatch, allocations, allocation show and node remove', { tim
     store = await openStore(loadConfig({ env: {}, overrides: { 'database.url': databaseUrl } }));
     const now = Date.now();
     const feed = (id: string) => ({ id, mp_name: id, mp_cover: '', mp_intro: '', faker_id: '', url: `http://127.0.0.1:1/${id}.xml`, status: 1, sync_time: null, update_time: null, article_count: 0, created_at: now, updated_at: now });
-    await store.db.insertInto('feeds').values([feed('MP_WXS_1'), feed('MP_WXS_2'), feed('MP_WXS_3')]).execute();
-    await store.db
+    await databaseOf(store).insertInto('feeds').values([feed('MP_WXS_1'), feed('MP_WXS_2'), feed('MP_WXS_3')]).execute();
+    await databaseOf(store)
       .insertInto('message_tasks')
       .values({ id: 'task-1', name: 'hourly', message_type: 0, message_template: '', web_hook_url: '', headers: '{}', cookies: '', mps_id: JSON.stringify([{ id: 'MP_WXS_1' }, { id: 'MP_WXS_2' }, { id: 'MP_WXS_3' }, { id: 'MP_WXS_404' }]), cron_exp: '', status: 1, webhook_secret: '', created_at: now, updated_at: now })
       .execute();

@@ -8,6 +8,7 @@ import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { dumpStore } from '../helpers/store-dump.js';
 import { runCascade, type CliResult } from './cli-process.js';
+import { databaseOf } from '../../src/store/store.js';
 
 type ImportJson = { format: string; dry_run: boolean; created: number; present: number; invalid: number; skipped: number; imported: boolean; entries: ImportRow[] };
 type Job = { task_id: string; cron_exp: string };
@@ -37,7 +38,7 @@ describe.each(['local', 'remote'] as const)('cascade feed and task commands (%s)
     expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
     return JSON.parse(result.stdout) as T;
   };
-  const store = () => dumpStore(t.parent.services.store.db);
+  const store = () => dumpStore(databaseOf(t.parent.services.store));
 
   it('imports an OPML list with nested outlines once; the same file again creates nothing', SLOW, async () => {
     const file = join(t.dir, 'subscriptions.opml');
@@ -147,7 +148,7 @@ describe.each(['local', 'remote'] as const)('cascade feed and task commands (%s)
     expect(await scheduled((l) => l.length === 1)).toEqual([expect.objectContaining({ task_id: small.id })]);
 
     // The tasks, not the whole store: a local run may touch bookkeeping rows (settings) that are not task data.
-    const tasks = async () => JSON.stringify(await t.parent.services.store.db.selectFrom('message_tasks').selectAll().orderBy('id').execute());
+    const tasks = async () => JSON.stringify(await databaseOf(t.parent.services.store).selectFrom('message_tasks').selectAll().orderBy('id').execute());
     const before = await tasks();
     const badCron = await cli(['task', 'edit', 'morning', '--cron', '61 * * * *']);
     expect(badCron.code).toBe(2);

@@ -3,6 +3,7 @@ import { describeEachStore } from '../helpers/databases.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { assertLoadCountersConsistent, seedFeeds, seedTask } from '../helpers/seed.js';
+import { databaseOf } from '../../src/store/store.js';
 
 type Pkg = { allocation_id: string; task_id: string; feeds: Array<{ id: string }> };
 
@@ -36,7 +37,7 @@ describeEachStore('concurrent claims over HTTP', (dialect) => {
     // Invariant watcher: the store's load counters never exceed capacity at any moment.
     const watcher = (async () => {
       while (!stop) {
-        const rows = await store.db.selectFrom('nodes').select(['load_feeds', 'max_capacity']).where('node_type', '=', 1).execute();
+        const rows = await databaseOf(store).selectFrom('nodes').select(['load_feeds', 'max_capacity']).where('node_type', '=', 1).execute();
         for (const r of rows) maxObservedOverCapacity = Math.max(maxObservedOverCapacity, Number(r.load_feeds) - Number(r.max_capacity));
         await new Promise((resolve) => setImmediate(resolve));
       }
@@ -84,7 +85,7 @@ describeEachStore('concurrent claims over HTTP', (dialect) => {
     expect(maxObservedOverCapacity).toBeLessThanOrEqual(0);
     expect(await store.allocations.views.countByStatus()).toEqual({ completed: 2000 });
     await assertLoadCountersConsistent(store);
-    const attempts = await store.db.selectFrom('allocation_attempts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const attempts = await databaseOf(store).selectFrom('allocation_attempts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     expect(Number(attempts.n)).toBe(2000);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
 import { describeEachStore } from '../helpers/databases.js';
-import { openStore } from '../../src/store/store.js';
+import { openStore, databaseOf } from '../../src/store/store.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
@@ -25,7 +25,7 @@ describeEachStore('dispatch', (dialect) => {
     const t = await start(await dialect.createDatabase());
     const store = t.parent.services.store;
     const feeds = await seedFeeds(store, 4);
-    await store.db.updateTable('feeds').set({ status: 0 }).where('id', '=', feeds[3] as string).execute();
+    await databaseOf(store).updateTable('feeds').set({ status: 0 }).where('id', '=', feeds[3] as string).execute();
     const task = await seedTask(store, [...feeds, 'MP_WXS_UNKNOWN']);
     const first = await api<Summary>(t.url, `/api/v1/cascade/dispatch-task?task_id=${task}`, { method: 'POST', token: t.adminToken });
     expect(first.body.data).toMatchObject({ task_count: 1, online_nodes: 0, allocations_created: 3, feeds_assigned: 0, feeds_unassigned: 3, feeds_skipped_disabled: 1, feeds_skipped_unknown: 1, feeds_skipped_in_flight: 0 });
@@ -68,7 +68,7 @@ describeEachStore('dispatch', (dialect) => {
     // for 10 s and then failed with "database is locked" (the flake under load).
     const second = await spawnParent(t.config.database.url, t.dir, 'second-parent', { CASCADE_SCHEDULER_ENABLED: 'true' });
     await t.parent.services.scheduler.reload();
-    const ticks = () => store.db.selectFrom('schedule_ticks').select('scheduled_at').where('task_id', '=', task).execute();
+    const ticks = () => databaseOf(store).selectFrom('schedule_ticks').select('scheduled_at').where('task_id', '=', task).execute();
     await waitFor('four cron ticks', async () => ((await ticks()).length >= 4 ? true : undefined));
     // Stopping waits for in-flight ticks, so the counters and the tick rows below describe the same ticks.
     await t.parent.services.scheduler.stop();
@@ -81,7 +81,7 @@ describeEachStore('dispatch', (dialect) => {
     // Each parent counts only the ticks it won; together they count every tick once.
     expect(here + there).toBe(fired.length);
     // Only the first tick found work; later ticks skip the in-flight feeds.
-    expect(await store.db.selectFrom('allocations').select('id').execute()).toHaveLength(3);
+    expect(await databaseOf(store).selectFrom('allocations').select('id').execute()).toHaveLength(3);
     const state = await api<{ running: boolean; jobs: unknown[] }>(t.url, '/api/v1/cascade/scheduler', { token: t.adminToken });
     expect(state.body.data.running).toBe(false);
   });
@@ -163,8 +163,8 @@ describeEachStore('dispatch', (dialect) => {
     const store = t.parent.services.store;
     const feeds = await seedFeeds(store, 3);
     const nowSeconds = Math.floor(Date.now() / 1000);
-    await store.db.updateTable('feeds').set({ update_time: nowSeconds - 100 }).where('id', '=', feeds[0] as string).execute();
-    await store.db.updateTable('feeds').set({ update_time: nowSeconds - 30 * 3600 }).where('id', '=', feeds[1] as string).execute();
+    await databaseOf(store).updateTable('feeds').set({ update_time: nowSeconds - 100 }).where('id', '=', feeds[0] as string).execute();
+    await databaseOf(store).updateTable('feeds').set({ update_time: nowSeconds - 30 * 3600 }).where('id', '=', feeds[1] as string).execute();
     await seedTask(store, feeds);
     await api(t.url, '/api/v1/cascade/dispatch-task', { method: 'POST', token: t.adminToken });
     const pending = await api(t.url, '/api/v1/cascade/pending-allocations', { token: t.adminToken });

@@ -5,6 +5,7 @@ import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { assertLoadCountersConsistent, seedFeeds, seedTask } from '../helpers/seed.js';
 import { waitFor } from '../helpers/wait.js';
+import { databaseOf } from '../../src/store/store.js';
 
 type Pkg = { allocation_id: string; attempt: number };
 type Beat = { leases_extended: number; released_unlisted: number };
@@ -17,7 +18,7 @@ afterEach(async () => {
 });
 
 const attemptsOf = (store: Store, id: string) =>
-  store.db.selectFrom('allocation_attempts').select(['attempt', 'outcome', 'claimed_at', 'ended_at']).where('allocation_id', '=', id).orderBy('attempt').execute();
+  databaseOf(store).selectFrom('allocation_attempts').select(['attempt', 'outcome', 'claimed_at', 'ended_at']).where('allocation_id', '=', id).orderBy('attempt').execute();
 
 /**
  * Issue #11 defect 2: work whose claim answer never reached the child was held forever, because every heartbeat

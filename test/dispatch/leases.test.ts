@@ -4,6 +4,7 @@ import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { assertLoadCountersConsistent, seedFeeds, seedTask, snapshot } from '../helpers/seed.js';
 import { waitFor } from '../helpers/wait.js';
+import { databaseOf } from '../../src/store/store.js';
 
 type Pkg = { allocation_id: string; task_id: string; attempt: number; lease_expires_at: string; feeds: Array<{ id: string }> };
 
@@ -66,9 +67,9 @@ describeEachStore('leases, requeues and recovery', (dialect) => {
         return moved.requeued + moved.timedOut > 0 ? true : undefined;
       });
     }
-    const rows = await store.db.selectFrom('allocations').select(['status', 'attempt', 'error_message']).execute();
+    const rows = await databaseOf(store).selectFrom('allocations').select(['status', 'attempt', 'error_message']).execute();
     expect(rows).toEqual([{ status: 'timeout', attempt: 2, error_message: 'lease expired on attempt 2 of 2' }]);
-    expect(await store.db.selectFrom('live_feeds').selectAll().execute()).toEqual([]);
+    expect(await databaseOf(store).selectFrom('live_feeds').selectAll().execute()).toEqual([]);
     await assertLoadCountersConsistent(store);
   });
 
@@ -108,7 +109,7 @@ describeEachStore('leases, requeues and recovery', (dialect) => {
     expect(dispatched.body.data.feeds_assigned).toBe(3);
     const moved = await t.parent.services.sweeper.sweepOnce(Date.now() + 6_000);
     expect(moved.released).toBe(3);
-    const rows = await store.db.selectFrom('allocations').select(['node_id', 'status']).execute();
+    const rows = await databaseOf(store).selectFrom('allocations').select(['node_id', 'status']).execute();
     expect(rows).toEqual(Array(3).fill({ node_id: null, status: 'pending' }));
     await assertLoadCountersConsistent(store);
   });

@@ -10,6 +10,7 @@ import { seedFeeds, seedTask } from '../helpers/seed.js';
 import { openTestStore } from '../helpers/store.js';
 import { spawnParent, stopAllParents, type ParentProcess } from './parent-processes.js';
 import { waitFor } from '../helpers/wait.js';
+import { databaseOf } from '../../src/store/store.js';
 
 const ADMIN = { username: 'admin', password: 'multi-parent-admin-password' };
 const ALLOCATIONS = 96;
@@ -80,7 +81,7 @@ describeEachStore(
         nodes.push(created.body.data);
       }
       const claimedBy = new Map<string, string[]>();
-      const pending = async () => (await store.db.selectFrom('allocations').select('id').where('status', '=', 'pending').execute()).length;
+      const pending = async () => (await databaseOf(store).selectFrom('allocations').select('id').where('status', '=', 'pending').execute()).length;
       await Promise.all(
         nodes.map(async (node, i) => {
           const parent = i % 2 === 0 ? a : b;
@@ -99,10 +100,10 @@ describeEachStore(
       expect([...claimedBy.entries()].filter(([, holders]) => holders.length !== 1)).toEqual([]);
       // The waiter of the first test holds one; the claimers hold all the others.
       expect(claimedBy.size).toBe(ALLOCATIONS - 1);
-      const rows = await store.db.selectFrom('allocations').select(['id', 'status', 'node_id']).execute();
+      const rows = await databaseOf(store).selectFrom('allocations').select(['id', 'status', 'node_id']).execute();
       expect(rows.filter((r) => r.status !== 'claimed')).toEqual([]);
       for (const [id, holders] of claimedBy) expect(rows.find((r) => r.id === id)?.node_id).toBe(holders[0]);
-      expect((await store.db.selectFrom('allocation_attempts').select('id').execute()).length).toBe(ALLOCATIONS);
+      expect((await databaseOf(store).selectFrom('allocation_attempts').select('id').execute()).length).toBe(ALLOCATIONS);
     });
   },
   { only: ['postgres', 'mysql'] },
@@ -129,7 +130,7 @@ describeEachStore(
       const taskId = await seedTask(store, await seedFeeds(store, 3), { cron: '* * * * * *' });
       const parents = await Promise.all(['cron-a', 'cron-b'].map((name) => spawnParent(url, dir, name, { CASCADE_SCHEDULER_ENABLED: 'true' })));
       const token = await login(parents[0] as ParentProcess);
-      const ticks = () => store.db.selectFrom('schedule_ticks').select(['scheduled_at', 'fired_at']).where('task_id', '=', taskId).execute();
+      const ticks = () => databaseOf(store).selectFrom('schedule_ticks').select(['scheduled_at', 'fired_at']).where('task_id', '=', taskId).execute();
       await waitFor('five cron ticks', async () => ((await ticks()).length >= 5 ? true : undefined));
       // Stopping waits for in-flight ticks, so the counters and the tick rows below describe the same ticks.
       for (const parent of parents) expect((await api(parent.url, '/api/v1/cascade/stop-scheduler', { method: 'POST', token })).status).toBe(200);
@@ -150,7 +151,7 @@ describeEachStore(
       // Each parent counts only the ticks it won; together they count every tick once.
       expect(dispatches).toBe(times.length);
       // Only the first tick found work; later ticks skip the feeds still in flight.
-      expect((await store.db.selectFrom('allocations').select('id').execute()).length).toBe(3);
+      expect((await databaseOf(store).selectFrom('allocations').select('id').execute()).length).toBe(3);
     });
   },
   { only: ['postgres', 'mysql'] },

@@ -14,6 +14,7 @@ import { describeEachStore } from '../helpers/databases.js';
 import { openTestStore } from '../helpers/store.js';
 import { spawnParent, stopAllParents, type ParentProcess } from './parent-processes.js';
 import { waitFor } from '../helpers/wait.js';
+import { databaseOf } from '../../src/store/store.js';
 
 const ADMIN = { username: 'admin', password: 'failover-admin-password' };
 const FEEDS = ['rss2-tech-news.xml', 'rss2-podcast.xml', 'atom-release-notes.atom', 'atom-engineering-blog.atom', 'jsonfeed11-photos.json', 'rdf-science.rdf'];
@@ -75,7 +76,7 @@ describeEachStore(
       });
       const run = await admin.call<{ schedule_run_id: string; allocations_created: number }>('POST', `/api/v1/cascade/dispatch-task?task_id=${task.id}`);
       expect(run.allocations_created).toBe(FEEDS.length);
-      const rowsOfRun = () => store.db.selectFrom('allocations').selectAll().where('schedule_run_id', '=', run.schedule_run_id).execute();
+      const rowsOfRun = () => databaseOf(store).selectFrom('allocations').selectAll().where('schedule_run_id', '=', run.schedule_run_id).execute();
       await waitFor('work executing on the children', async () => ((await rowsOfRun()).filter((r) => r.status === 'executing').length >= 3 ? true : undefined));
 
       doomed.process.kill('SIGKILL');
@@ -87,13 +88,13 @@ describeEachStore(
         return current.every((r) => ['completed', 'failed', 'timeout', 'cancelled'].includes(r.status)) ? current : undefined;
       }, 90_000);
       expect(rows.map((r) => r.status)).toEqual(FEEDS.map(() => 'completed'));
-      const attempts = await store.db.selectFrom('allocation_attempts').select(['allocation_id', 'outcome']).where('outcome', '=', 'completed').execute();
+      const attempts = await databaseOf(store).selectFrom('allocation_attempts').select(['allocation_id', 'outcome']).where('outcome', '=', 'completed').execute();
       expect(attempts.map((a) => a.allocation_id).sort()).toEqual(rows.map((r) => r.id).sort());
       const expected = new Set<string>();
       for (const fixture of feedServer.feeds.filter((f) => FEEDS.includes(f.name))) {
         for (const article of parseFeedArticles(sampleFeedId(fixture.name), readFileSync(join(defaultFixtureDir(), fixture.name), 'utf8'), '')) expected.add(article.id);
       }
-      const stored = await store.db.selectFrom('articles').select(['id']).execute();
+      const stored = await databaseOf(store).selectFrom('articles').select(['id']).execute();
       expect(stored.length).toBe(expected.size);
       expect(new Set(stored.map((a) => a.id))).toEqual(expected);
       for (const child of children) expect(child.running, `${child.name} survived its parent's death`).toBe(true);

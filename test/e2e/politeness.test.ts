@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { hashPassword } from '../../src/auth/secrets.js';
 import { spawnChild, type ChildHandle } from '../../src/demo/child-process.js';
-import type { Store } from '../../src/store/store.js';
+import { databaseOf, type Store } from '../../src/store/store.js';
 import { TSX_NODE_ARGS } from '../helpers/cli.js';
 import { describeEachStore } from '../helpers/databases.js';
 import { api } from '../helpers/http.js';
@@ -107,7 +107,7 @@ describeEachStore(
       }
       // Child processes start slowly on a loaded machine: dispatch only once every one has beaten, so all 8 compete.
       await waitFor('every child to send a heartbeat', async () => {
-        const beating = await store.db.selectFrom('nodes').select('id').where('last_heartbeat_at', 'is not', null).execute();
+        const beating = await databaseOf(store).selectFrom('nodes').select('id').where('last_heartbeat_at', 'is not', null).execute();
         return beating.length === CHILDREN ? true : undefined;
       }, 400_000);
     }, 420_000);
@@ -122,14 +122,14 @@ describeEachStore(
     });
 
     const setUrls = async (ids: string[], url: (i: number) => string) => {
-      for (const [i, id] of ids.entries()) await store.db.updateTable('feeds').set({ url: url(i) }).where('id', '=', id).execute();
+      for (const [i, id] of ids.entries()) await databaseOf(store).updateTable('feeds').set({ url: url(i) }).where('id', '=', id).execute();
     };
     const dispatch = async (taskId: string) => {
       const answer = await api<{ schedule_run_id: string }>(parents[1]!.url, `/api/v1/cascade/dispatch-task?task_id=${taskId}`, { token, method: 'POST' });
       expect(answer.status).toBe(200);
       return answer.body.data.schedule_run_id;
     };
-    const statuses = async (runId: string) => (await store.db.selectFrom('allocations').select(['status', 'placement']).where('schedule_run_id', '=', runId).execute());
+    const statuses = async (runId: string) => (await databaseOf(store).selectFrom('allocations').select(['status', 'placement']).where('schedule_run_id', '=', runId).execute());
 
     it('no host ever has more than max_in_flight fetches, in the database or at the feed server', async () => {
       const ids = await seedFeeds(store, FEEDS_PER_HOST * 2, 'POLITE_');
@@ -140,7 +140,7 @@ describeEachStore(
       let sampledPeak = 0;
       const waitingNotes = new Set<string>();
       await waitFor('every allocation to complete, sampling host_state meanwhile', async () => {
-        for (const row of await store.db.selectFrom('host_state').select(['host', 'in_flight']).execute()) {
+        for (const row of await databaseOf(store).selectFrom('host_state').select(['host', 'in_flight']).execute()) {
           expect(Number(row.in_flight), `host_state of ${row.host}`).toBeLessThanOrEqual(LIMIT);
           expect(Number(row.in_flight), `host_state of ${row.host}`).toBeGreaterThanOrEqual(0);
           sampledPeak = Math.max(sampledPeak, Number(row.in_flight));
@@ -150,7 +150,7 @@ describeEachStore(
         for (const row of rows) if (row.status === 'pending' && row.placement.startsWith('waiting: ')) waitingNotes.add(row.placement.split(';')[0]!);
         return rows.length === ids.length && rows.every((r) => r.status === 'completed') ? true : undefined;
       }, Number(process.env.POLITE_WAIT ?? 240_000)).catch(async (error: unknown) => {
-        const rows = await store.db.selectFrom('allocations').select(['status', 'attempt', 'error_message', 'placement']).where('schedule_run_id', '=', runId).execute();
+        const rows = await databaseOf(store).selectFrom('allocations').select(['status', 'attempt', 'error_message', 'placement']).where('schedule_run_id', '=', runId).execute();
         throw new Error(`${String(error)}: ${JSON.stringify(rows.filter((r) => r.status !== 'completed').slice(0, 5))}`);
       });
 
@@ -174,13 +174,13 @@ describeEachStore(
       const before = feeds.requests.get('localhost') ?? 0;
       const runId = await dispatch(await seedTask(store, ids));
       const paused = await waitFor('the host to be paused', async () => {
-        const row = await store.db.selectFrom('host_state').selectAll().where('host', '=', 'localhost').executeTakeFirst();
+        const row = await databaseOf(store).selectFrom('host_state').selectAll().where('host', '=', 'localhost').executeTakeFirst();
         return row?.paused_until && Number(row.paused_until) > Date.now() ? row : undefined;
       }, 120_000);
       expect(paused.pause_reason).toMatch(/Retry-After/);
       // Work handed out before the pause may finish; after that no node asks the host again.
       await waitFor('fetches handed out before the pause to end', async () => {
-        const row = await store.db.selectFrom('host_state').select('in_flight').where('host', '=', 'localhost').executeTakeFirstOrThrow();
+        const row = await databaseOf(store).selectFrom('host_state').select('in_flight').where('host', '=', 'localhost').executeTakeFirstOrThrow();
         return Number(row.in_flight) === 0 ? true : undefined;
       }, 60_000);
       const afterPause = feeds.requests.get('localhost') ?? 0;
@@ -190,11 +190,11 @@ describeEachStore(
       }, 60_000);
       expect(rows.length).toBeGreaterThan(0);
       // Claims keep coming from 8 children for a few seconds: none of them reaches the paused host.
-      const claimsBefore = await store.db.selectFrom('allocation_attempts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      const claimsBefore = await databaseOf(store).selectFrom('allocation_attempts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
       await new Promise((resolve) => setTimeout(resolve, 3000));
       expect(feeds.requests.get('localhost') ?? 0).toBe(afterPause);
       expect(afterPause - before).toBeLessThan(7);
-      const claimsAfter = await store.db.selectFrom('allocation_attempts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      const claimsAfter = await databaseOf(store).selectFrom('allocation_attempts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
       expect(Number(claimsAfter.n)).toBe(Number(claimsBefore.n));
       const hosts = await api<{ list: Array<{ host: string; paused_until: string | null }> }>(parents[1]!.url, '/api/v1/cascade/hosts', { token });
       expect(hosts.body.data.list.find((h) => h.host === 'localhost')?.paused_until).toBe(new Date(Number(paused.paused_until)).toISOString());

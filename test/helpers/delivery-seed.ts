@@ -1,5 +1,6 @@
 import type { Store } from '../../src/store/store.js';
 import { seedFeeds, seedTask } from './seed.js';
+import { databaseOf } from '../../src/store/store.js';
 
 /** A node holding one executing allocation of a task whose notifications go to `webhookUrl`. */
 export async function taskWithHeldAllocation(store: Store, webhookUrl: string, options: { feeds?: number; messageType?: number; template?: string; secret?: string } = {}) {
@@ -24,7 +25,7 @@ export async function taskWithHeldAllocation(store: Store, webhookUrl: string, o
 }
 
 export async function deliveryRows(store: Store, taskId: string) {
-  const rows = await store.db.selectFrom('deliveries').selectAll().where('task_id', '=', taskId).orderBy('created_at').orderBy('id').execute();
-  const links = await store.db.selectFrom('delivery_articles').selectAll().execute();
+  const rows = await databaseOf(store).selectFrom('deliveries').selectAll().where('task_id', '=', taskId).orderBy('created_at').orderBy('id').execute();
+  const links = await databaseOf(store).selectFrom('delivery_articles').selectAll().execute();
   return rows.map((r) => ({ ...r, articleIds: links.filter((l) => l.delivery_id === r.id).map((l) => l.article_id).sort() }));
 }

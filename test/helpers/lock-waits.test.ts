@@ -3,6 +3,7 @@ import { afterEach, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
 import { describeEachStore } from './databases.js';
 import { holdOpenTransaction, openTestStore, type HeldTransaction } from './store.js';
+import { databaseOf } from '../../src/store/store.js';
 
 const stores: Store[] = [];
 const held: HeldTransaction[] = [];
@@ -18,17 +19,17 @@ describeEachStore(
       const url = await dialect.createDatabase();
       const store = await openTestStore(url);
       stores.push(store);
-      await store.db.insertInto('settings').values({ key: 'probe', value: 'a' }).execute();
+      await databaseOf(store).insertInto('settings').values({ key: 'probe', value: 'a' }).execute();
       const lock = await holdOpenTransaction(url, (trx) => sql`update settings set value = 'b' where ${sql.ref('key')} = 'probe'`.execute(trx));
       held.push(lock);
       // Nothing waits yet: a check that always said "blocked" would let a race test pass without its race.
       expect(await lock.waitingStatements()).toEqual([]);
-      const waiting = store.db.updateTable('settings').set({ value: 'c' }).where('key', '=', 'probe').execute();
+      const waiting = databaseOf(store).updateTable('settings').set({ value: 'c' }).where('key', '=', 'probe').execute();
       const blocked = await lock.waitUntilBlocking('the second update', /update\W+settings/i);
       expect(blocked.some((text) => /update\W+settings/i.test(text))).toBe(true);
       await held.splice(0)[0]?.release();
       await waiting;
-      expect((await store.db.selectFrom('settings').select('value').where('key', '=', 'probe').executeTakeFirstOrThrow()).value).toBe('c');
+      expect((await databaseOf(store).selectFrom('settings').select('value').where('key', '=', 'probe').executeTakeFirstOrThrow()).value).toBe('c');
     });
   },
   { only: ['postgres', 'mysql'] },

@@ -1,4 +1,5 @@
 import type { Store } from '../../src/store/store.js';
+import { databaseOf } from '../../src/store/store.js';
 
 /**
  * Seeds feeds and a task straight into the store, for dispatch tests that are not about feed/task CRUD.
@@ -8,7 +9,7 @@ export async function seedFeeds(store: Store, count: number, prefix = 'MP_WXS_')
   const now = Date.now();
   const ids = Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
   for (let i = 0; i < ids.length; i += 500) {
-    await store.db
+    await databaseOf(store)
       .insertInto('feeds')
       .values(
         ids.slice(i, i + 500).map((id) => ({
@@ -34,7 +35,7 @@ export async function seedFeeds(store: Store, count: number, prefix = 'MP_WXS_')
 export async function seedTask(store: Store, feedIds: readonly string[], options: { id?: string; name?: string; cron?: string; status?: number } = {}): Promise<string> {
   const now = Date.now();
   const id = options.id ?? `task-${Math.random().toString(36).slice(2, 10)}`;
-  await store.db
+  await databaseOf(store)
     .insertInto('message_tasks')
     .values({
       id,
@@ -58,20 +59,20 @@ export async function seedTask(store: Store, feedIds: readonly string[], options
 /** Full contents of the tables a move may touch, for "nothing else changed" assertions. */
 export async function snapshot(store: Store) {
   return {
-    allocations: await store.db.selectFrom('allocations').selectAll().orderBy('id').execute(),
-    live: await store.db.selectFrom('live_feeds').selectAll().orderBy('feed_id').execute(),
-    attempts: await store.db.selectFrom('allocation_attempts').selectAll().orderBy('id').execute(),
-    nodes: await store.db.selectFrom('nodes').select(['id', 'load_feeds', 'last_sync_at']).orderBy('id').execute(),
-    feeds: await store.db.selectFrom('feeds').select(['id', 'update_time', 'sync_time', 'article_count']).orderBy('id').execute(),
-    syncLogs: await store.db.selectFrom('sync_logs').selectAll().orderBy('id').execute(),
-    articles: await store.db.selectFrom('articles').selectAll().orderBy('id').execute(),
+    allocations: await databaseOf(store).selectFrom('allocations').selectAll().orderBy('id').execute(),
+    live: await databaseOf(store).selectFrom('live_feeds').selectAll().orderBy('feed_id').execute(),
+    attempts: await databaseOf(store).selectFrom('allocation_attempts').selectAll().orderBy('id').execute(),
+    nodes: await databaseOf(store).selectFrom('nodes').select(['id', 'load_feeds', 'last_sync_at']).orderBy('id').execute(),
+    feeds: await databaseOf(store).selectFrom('feeds').select(['id', 'update_time', 'sync_time', 'article_count']).orderBy('id').execute(),
+    syncLogs: await databaseOf(store).selectFrom('sync_logs').selectAll().orderBy('id').execute(),
+    articles: await databaseOf(store).selectFrom('articles').selectAll().orderBy('id').execute(),
   };
 }
 
 /** Load counters must equal the feeds of live work each node holds or has pre-assigned. */
 export async function assertLoadCountersConsistent(store: Store): Promise<void> {
-  const nodes = await store.db.selectFrom('nodes').select(['id', 'name', 'load_feeds', 'max_capacity']).execute();
-  const sums = await store.db
+  const nodes = await databaseOf(store).selectFrom('nodes').select(['id', 'name', 'load_feeds', 'max_capacity']).execute();
+  const sums = await databaseOf(store)
     .selectFrom('allocations')
     .select(['node_id', (eb) => eb.fn.sum<number>('feed_count').as('n')])
     .where('status', 'in', ['pending', 'claimed', 'executing'])

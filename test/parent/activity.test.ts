@@ -3,6 +3,7 @@ import { describeEachStore } from '../helpers/databases.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
+import { databaseOf } from '../../src/store/store.js';
 
 type Activity = {
   allocations_by_status: Record<string, number>;
@@ -25,8 +26,8 @@ describeEachStore('console overview and article search', (dialect) => {
     await api(t.url, '/api/v1/cascade/heartbeat', { method: 'POST', aksk: child, json: {} });
     const feeds = await seedFeeds(store, 3, 'ACT_');
     const nowSeconds = Math.floor(Date.now() / 1000);
-    await store.db.updateTable('feeds').set({ update_time: nowSeconds - 60 }).where('id', '=', 'ACT_1').execute();
-    await store.db.updateTable('feeds').set({ update_time: nowSeconds - 5 * 86400 }).where('id', '=', 'ACT_2').execute();
+    await databaseOf(store).updateTable('feeds').set({ update_time: nowSeconds - 60 }).where('id', '=', 'ACT_1').execute();
+    await databaseOf(store).updateTable('feeds').set({ update_time: nowSeconds - 5 * 86400 }).where('id', '=', 'ACT_2').execute();
     for (const [i, feed] of feeds.entries()) await seedTask(store, [feed], { id: `act-task-${i}`, cron: i === 0 ? '*/5 * * * *' : i === 1 ? 'not a cron' : '' });
     const before = await api<Activity>(t.url, '/api/v1/cascade/activity', { token: t.adminToken });
     expect(before.body.data.feeds_by_freshness).toEqual({ fresh: 1, recent: 0, stale: 0, outdated: 1, unknown: 1 });
@@ -84,7 +85,7 @@ describeEachStore('console overview and article search', (dialect) => {
       id, mp_id: 'ACT_1', title, url: `http://127.0.0.1/${id}`, pic_url: '', description: '', content: '', content_markdown: '', publish_time: publish,
       allocation_id: null, node_id: null, created_at: now, updated_at: now,
     });
-    await store.db.insertInto('articles').values([article('a1', 'Rust Weekly 100%', 3), article('a2', 'rust_news', 2), article('a3', 'Go weekly', 1)]).execute();
+    await databaseOf(store).insertInto('articles').values([article('a1', 'Rust Weekly 100%', 3), article('a2', 'rust_news', 2), article('a3', 'Go weekly', 1)]).execute();
     const search = async (q: string) => (await api<{ list: Array<{ id: string }> }>(t.url, `/api/v1/articles?search=${encodeURIComponent(q)}`, { token: t.adminToken })).body.data.list.map((a) => a.id);
     expect(await search('RUST')).toEqual(['a1', 'a2']);
     expect(await search('100%')).toEqual(['a1']);

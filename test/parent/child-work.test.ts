@@ -3,6 +3,7 @@ import { describeEachStore } from '../helpers/databases.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { seedFeeds, seedTask, snapshot } from '../helpers/seed.js';
+import { databaseOf } from '../../src/store/store.js';
 
 type Pkg = { allocation_id: string; task_id: string; feeds: Array<{ id: string }> };
 
@@ -109,10 +110,10 @@ describeEachStore('child work API: articles and completion', (dialect) => {
     const repeat = await api<{ status: string }>(t.url, '/api/v1/cascade/report-completion', { aksk: node, json: body });
     expect(repeat.body.data.status).toBe('completed');
     expect(await snapshot(t.parent.services.store)).toEqual(before);
-    const feedRows = await t.parent.services.store.db.selectFrom('feeds').select(['id', 'update_time', 'article_count']).orderBy('id').execute();
+    const feedRows = await databaseOf(t.parent.services.store).selectFrom('feeds').select(['id', 'update_time', 'article_count']).orderBy('id').execute();
     expect(feedRows[0]?.update_time).toBeGreaterThan(0);
     expect(feedRows[1]?.update_time).toBeNull();
-    const logs = await t.parent.services.store.db.selectFrom('sync_logs').selectAll().execute();
+    const logs = await databaseOf(t.parent.services.store).selectFrom('sync_logs').selectAll().execute();
     expect(logs).toHaveLength(1);
     expect(logs[0]).toMatchObject({ operation: 'report_completion', direction: 'push', status: 1, data_count: 2 });
   });

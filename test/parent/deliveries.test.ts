@@ -5,6 +5,7 @@ import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { seedFeeds } from '../helpers/seed.js';
+import { databaseOf } from '../../src/store/store.js';
 
 type TestAnswer = { receiver: string; status: number; response: string; error: string | null; delivered: boolean };
 
@@ -125,7 +126,7 @@ describe('message task deliveries over HTTP', () => {
     const store = t.parent.services.store;
     const taskId = await taskSending({ message_type: 1, web_hook_url: `${receiver.url}/hook` });
     const now = Date.now();
-    await store.db.insertInto('deliveries').values({ id: 'd-1', task_id: taskId, status: 'pending', attempt: 0, article_count: 0, batch_closes_at: now, available_at: now + 3_600_000, lease_expires_at: null, last_status_code: null, last_response: null, last_error: null, created_at: now, updated_at: now, delivered_at: null }).execute();
+    await databaseOf(store).insertInto('deliveries').values({ id: 'd-1', task_id: taskId, status: 'pending', attempt: 0, article_count: 0, batch_closes_at: now, available_at: now + 3_600_000, lease_expires_at: null, last_status_code: null, last_response: null, last_error: null, created_at: now, updated_at: now, delivered_at: null }).execute();
     const listed = await api<{ list: Array<{ id: string }>; total: number }>(t.url, `/api/v1/deliveries?task_id=${taskId}&status=pending`, { token: t.adminToken });
     expect(listed.body.data.list.map((d) => d.id)).toEqual(['d-1']);
     expect((await api(t.url, '/api/v1/deliveries?status=nonsense', { token: t.adminToken })).status).toBe(400);

@@ -1,4 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
+import { databaseOf } from '../../src/store/store.js';
 import { describeEachStore } from '../helpers/databases.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
@@ -28,7 +29,7 @@ describeEachStore('dispatch of due feeds over the API', (dialect) => {
     const task = await seedTask(store, [later]);
     const inAnHour = Date.now() + 3_600_000;
     // As a completion would have learned it (src/store/feed-rhythm.ts).
-    await store.db.updateTable('feeds').set({ next_due_at: inAnHour, refresh_interval_seconds: 3600, refresh_hint_seconds: 1800 }).where('id', '=', later).execute();
+    await databaseOf(store).updateTable('feeds').set({ next_due_at: inAnHour, refresh_interval_seconds: 3600, refresh_hint_seconds: 1800 }).where('id', '=', later).execute();
 
     const shown = await api<Feed>(t.url, `/api/v1/feeds/${later}`, { token: t.adminToken });
     expect(shown.body.data).toMatchObject({ next_due_at: new Date(inAnHour).toISOString(), refresh_interval_seconds: 3600, refresh_failures: 0, refresh_hint_seconds: 1800 });
@@ -47,7 +48,7 @@ describeEachStore('dispatch of due feeds over the API', (dialect) => {
     }
     const viewer = await api(t.url, `/api/v1/cascade/dispatch-task?force=true`, { method: 'POST' });
     expect(viewer.status).toBe(401);
-    expect(Number((await store.db.selectFrom('allocations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)).toBe(0);
+    expect(Number((await databaseOf(store).selectFrom('allocations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n)).toBe(0);
 
     const forced = await api<Summary>(t.url, `/api/v1/cascade/dispatch-task?task_id=${task}&force=true`, { method: 'POST', token: t.adminToken });
     expect(forced.status).toBe(200);

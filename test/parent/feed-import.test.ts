@@ -4,6 +4,7 @@ import { describeEachStore } from '../helpers/databases.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { dumpStore } from '../helpers/store-dump.js';
+import { databaseOf } from '../../src/store/store.js';
 
 const IMPORT = '/api/v1/feeds/import';
 
@@ -19,7 +20,7 @@ describeEachStore('POST /feeds/import', (dialect) => {
   afterAll(async () => t?.close());
 
   const post = (json: unknown, token = t.adminToken) => api<FeedImportReport>(t.url, IMPORT, { token, json });
-  const store = () => dumpStore(t.parent.services.store.db);
+  const store = () => dumpStore(databaseOf(t.parent.services.store));
 
   it('creates each feed once; the same list again creates nothing', async () => {
     const feeds = [

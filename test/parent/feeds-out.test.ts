@@ -4,6 +4,7 @@ import type { Store } from '../../src/store/store.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
+import { databaseOf } from '../../src/store/store.js';
 
 type Urls = { rss: string; atom: string; json: string; public: boolean };
 
@@ -15,7 +16,7 @@ const TRICKY = [
 
 async function seedArticles(store: Store, feedId: string): Promise<void> {
   const now = Date.now();
-  await store.db
+  await databaseOf(store)
     .insertInto('articles')
     .values(
       TRICKY.map((a, i) => ({

@@ -4,6 +4,7 @@ import { describeEachStore } from '../helpers/databases.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { dumpStore } from '../helpers/store-dump.js';
+import { databaseOf } from '../../src/store/store.js';
 
 /** Cases per property: a bounded number in `npm test`; CI raises it with CASCADE_FUZZ_RUNS (.ci/run). */
 const RUNS = Number(process.env.CASCADE_FUZZ_RUNS ?? 40);
@@ -136,7 +137,7 @@ describeEachStore('fuzzing every route of a real parent: never 5xx, always the e
   it(`${RUNS} generated requests: no 5xx, every answer in the envelope, a refused request leaves the store as it was`, async () => {
     await fc.assert(
       fc.asyncProperty(caseArbitrary(), async (input) => {
-        const before = await dumpStore(t.parent.services.store.db);
+        const before = await dumpStore(databaseOf(t.parent.services.store));
         const { status, text: answer, url } = await send(input);
         const where = `${input.route.method} ${url} (${input.who}) → ${status} ${answer.slice(0, 300)}`;
         expect(status, where).toBeLessThan(500);
@@ -148,7 +149,7 @@ describeEachStore('fuzzing every route of a real parent: never 5xx, always the e
           return;
         }
         expect(envelope, where).toMatchObject({ code: status, data: null, error: expect.any(String) as string });
-        expect(await dumpStore(t.parent.services.store.db), where).toBe(before);
+        expect(await dumpStore(databaseOf(t.parent.services.store)), where).toBe(before);
       }),
       { numRuns: RUNS },
     );

@@ -3,6 +3,7 @@ import { describeEachStore } from '../helpers/databases.js';
 import { api, type ApiOptions } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { dumpStore } from '../helpers/store-dump.js';
+import { databaseOf } from '../../src/store/store.js';
 
 type OpenApi = { paths: Record<string, Record<string, { parameters?: Array<{ name: string; in: string }>; security?: Array<Record<string, unknown>> }>> };
 
@@ -43,12 +44,12 @@ describeEachStore('hostile input answers 400, never 500, and changes nothing', (
     { where: 'an admin body', path: '/api/v1/feeds', auth: () => ({ token: t.adminToken }) },
     { where: 'a child body', path: '/api/v1/cascade/report-completion', auth: () => ({ aksk: child }) },
   ])('JSON nested 5,000 deep on $where → 400, the parent keeps answering', async ({ path, auth }) => {
-    const before = await dumpStore(t.parent.services.store.db);
+    const before = await dumpStore(databaseOf(t.parent.services.store));
     const response = await api(t.url, path, { ...auth(), rawBody: deeplyNested(5000), contentType: 'application/json' });
     expect(response.status, JSON.stringify(response.body)).toBe(400);
     expect(response.body).toMatchObject({ code: 400, data: null, error: 'VALIDATION_FAILED', details: [expect.objectContaining({ message: expect.stringContaining('levels deep') as string })] });
     expect((await api(t.url, '/healthz')).status).toBe(200);
-    expect(await dumpStore(t.parent.services.store.db)).toBe(before);
+    expect(await dumpStore(databaseOf(t.parent.services.store))).toBe(before);
   });
 
   it.each([
@@ -56,11 +57,11 @@ describeEachStore('hostile input answers 400, never 500, and changes nothing', (
     { field: 'article_count', path: '/api/v1/cascade/report-completion', json: { allocation_id: 'a1', task_id: 't1', results: [{ mp_id: 'HOSTILE_FEED', status: 'success', article_count: 1e300 }] }, detail: 'results.0.article_count' },
     { field: 'the total article_count', path: '/api/v1/cascade/report-completion', json: { allocation_id: 'a1', task_id: 't1', results: [], article_count: 1e300 }, detail: 'article_count' },
   ])('$field of 1e300 → 400 naming it, store unchanged', async ({ path, json, detail }) => {
-    const before = await dumpStore(t.parent.services.store.db);
+    const before = await dumpStore(databaseOf(t.parent.services.store));
     const response = await api(t.url, path, { aksk: child, json });
     expect(response.status, JSON.stringify(response.body)).toBe(400);
     expect(response.body.details?.map((d) => d.path)).toContain(detail);
-    expect(await dumpStore(t.parent.services.store.db)).toBe(before);
+    expect(await dumpStore(databaseOf(t.parent.services.store))).toBe(before);
   });
 
   it('a feed sync_time past year 9999 → 400 (it is stored as milliseconds in a bigint)', async () => {

@@ -8,6 +8,7 @@ import { migrationState } from '../../src/store/migrate.js';
 import { describeEachStore } from '../helpers/databases.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
+import { databaseOf } from '../../src/store/store.js';
 
 /** The test database's URL, reached through a proxy that can play a server that is down. */
 function throughProxy(databaseUrl: string, proxy: TcpProxy): string {
@@ -51,7 +52,7 @@ describeEachStore(
       proxy.setFault(null);
       const store = await opening;
       try {
-        const migrations = await migrationState(store.db, store.caps);
+        const migrations = await migrationState(databaseOf(store), store.caps);
         expect(migrations.length).toBeGreaterThan(0);
         expect(migrations.filter((m) => m.executedAt === undefined)).toEqual([]);
       } finally {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api } from '../helpers/http.js';
 import { capturedLogs, startTestParent, type TestParent } from '../helpers/parent.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
+import { databaseOf } from '../../src/store/store.js';
 
 type Pkg = { allocation_id: string; attempt: number };
 
@@ -40,12 +41,12 @@ describe('operability: what the parent tells about stuck work, refused reports a
     expect(pkg.allocation_id).toBeTruthy();
     expect(await samples(t.url, 'cascade_allocations_claimed_unstarted')).toEqual(['cascade_allocations_claimed_unstarted 0']);
     // The claim answer "got lost": the row stays claimed; a minute later it is counted.
-    await t.parent.services.store.db.updateTable('allocations').set({ claimed_at: Date.now() - 60_000 }).where('id', '=', pkg.allocation_id).execute();
+    await databaseOf(t.parent.services.store).updateTable('allocations').set({ claimed_at: Date.now() - 60_000 }).where('id', '=', pkg.allocation_id).execute();
     expect(await samples(t.url, 'cascade_allocations_claimed_unstarted')).toEqual(['cascade_allocations_claimed_unstarted 1']);
   });
 
   it('a late report the node no longer holds is refused, counted by route and logged at warn with node and allocation', async () => {
-    const [row] = await t.parent.services.store.db.selectFrom('allocations').select(['id', 'attempt']).where('status', '=', 'claimed').execute();
+    const [row] = await databaseOf(t.parent.services.store).selectFrom('allocations').select(['id', 'attempt']).where('status', '=', 'claimed').execute();
     expect(row).toBeDefined();
     const before = capturedLogs.length;
     const late = await api(t.url, '/api/v1/cascade/task-status', { method: 'PUT', aksk: node, json: { allocation_id: row?.id, attempt: Number(row?.attempt) + 1, status: 'executing' } });

@@ -4,6 +4,7 @@ import { api } from '../helpers/http.js';
 import { OriginalChildClient, pythonTimestamp } from '../helpers/original-child.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { snapshot } from '../helpers/seed.js';
+import { databaseOf } from '../../src/store/store.js';
 
 type Pkg = { allocation_id: string; task_id: string; feeds: Array<{ id: string }>; headers: unknown; cookies: unknown };
 type Allocation = { id: string; status: string; attempt: number; article_count: number; new_article_count: number; error_message: string | null; result_summary: unknown };
@@ -40,7 +41,7 @@ describeEachStore('the original Python child against a Cascade parent', (dialect
   }
 
   const allocation = async (id: string) => (await api<Allocation>(t.url, `/api/v1/cascade/allocations/${id}`, { token: t.adminToken })).body.data;
-  const storedArticles = (ids: string[]) => t.parent.services.store.db.selectFrom('articles').selectAll().where('id', 'in', ids).orderBy('id').execute();
+  const storedArticles = (ids: string[]) => databaseOf(t.parent.services.store).selectFrom('articles').selectAll().where('id', 'in', ids).orderBy('id').execute();
 
   /** Articles as the original child uploads them: `ext` null or an object, nullable strings, a numeric-string time. */
   const originalArticles = (feedId: string, tag: string) => [

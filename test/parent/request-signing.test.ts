@@ -6,6 +6,7 @@ import { signedAuthorization } from '../../src/auth/request-signature.js';
 import { NO_RETRY, ParentClient, ParentRejection } from '../../src/child/parent-client.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
+import { databaseOf } from '../../src/store/store.js';
 
 type Child = { id: string; api_key: string; api_secret: string };
 
@@ -95,7 +96,7 @@ describe('signed child requests (AK-SK-HMAC)', () => {
 
   it('a node from before signing (no sealed secret) gets SIGNING_UNAVAILABLE, keeps the plain header, and signs after rotation', async () => {
     const old = await t.addChild('pre-010');
-    await t.parent.services.store.db.updateTable('nodes').set({ api_secret_sealed: null }).where('id', '=', old.id).execute();
+    await databaseOf(t.parent.services.store).updateTable('nodes').set({ api_secret_sealed: null }).where('id', '=', old.id).execute();
     const signed = await signedPost(t.url, '/api/v1/cascade/heartbeat', old, {});
     expect(signed.response.status).toBe(401);
     expect(signed.response.body.error).toBe('SIGNING_UNAVAILABLE');

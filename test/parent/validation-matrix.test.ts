@@ -3,6 +3,7 @@ import { describeEachStore } from '../helpers/databases.js';
 import { api, type ApiOptions } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { dumpStore } from '../helpers/store-dump.js';
+import { databaseOf } from '../../src/store/store.js';
 
 type Who = 'admin' | 'node';
 type BodyEndpoint = { name: string; method: 'POST' | 'PUT'; path: string; who: Who; required?: string; wrongType: Record<string, unknown>; wrongField: string; valid: Record<string, unknown> };
@@ -24,7 +25,7 @@ describeEachStore('request validation on every endpoint with a body or a query',
   });
   afterAll(async () => t?.close());
 
-  const dump = () => dumpStore(t.parent.services.store.db);
+  const dump = () => dumpStore(databaseOf(t.parent.services.store));
 
   const auth = (who: Who): ApiOptions => (who === 'admin' ? { token: t.adminToken } : { aksk: child });
 

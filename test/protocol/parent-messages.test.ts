@@ -8,6 +8,7 @@ import { describeEachStore } from '../helpers/databases.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
+import { databaseOf } from '../../src/store/store.js';
 
 /** Every way the value breaks the schema, as `path: message` lines (empty when it conforms). */
 const problems = (schema: TSchema, value: unknown) => [...Value.Errors(schema, value)].map((e) => `${e.path}: ${e.message}`);
@@ -38,7 +39,7 @@ describeEachStore('the parent answers in the shapes of src/protocol', (dialect) 
 
   it('claims TaskPackages, also for a feed deleted after the dispatch, and answers uploads with an UploadAnswer', async () => {
     await api(t.url, '/api/v1/cascade/dispatch-task', { method: 'POST', token: t.adminToken });
-    await t.parent.services.store.db.deleteFrom('feeds').where('id', '=', feeds[3]!).execute();
+    await databaseOf(t.parent.services.store).deleteFrom('feeds').where('id', '=', feeds[3]!).execute();
     const one = await api<TaskPackage | null>(t.url, '/api/v1/cascade/claim-task', { method: 'POST', aksk: node });
     const more = await api<{ list: TaskPackage[] }>(t.url, '/api/v1/cascade/claim-task?max=5', { method: 'POST', aksk: node });
     const packages = [one.body.data, ...more.body.data.list];

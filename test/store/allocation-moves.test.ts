@@ -3,7 +3,7 @@ import { describeEachStore } from '../helpers/databases.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { AllocationStatus } from '../../src/domain/allocation-states.js';
 import { CascadeError } from '../../src/errors/cascade-error.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore, type Store, databaseOf } from '../../src/store/store.js';
 import { assertLoadCountersConsistent, seedFeeds, seedTask, snapshot } from '../helpers/seed.js';
 
 type Scenario = { store: Store; nodeId: string; otherNodeId: string; target: string; bystander: string };
@@ -27,7 +27,7 @@ async function scenario(databaseUrl: string, state: AllocationStatus, maxAttempt
   const task = await seedTask(store, feeds);
   await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: 'run-1', nowMs: now, feedsPerAllocation: 1, offlineAfterSeconds: 180 });
   // Claims take the longest claimable first (claimable_at, then id), so order the same way to know which one a claim takes.
-  const rows = await store.db.selectFrom('allocations').select(['id', 'feed_ids']).orderBy('claimable_at').orderBy('id').execute();
+  const rows = await databaseOf(store).selectFrom('allocations').select(['id', 'feed_ids']).orderBy('claimable_at').orderBy('id').execute();
   const target = rows[0]?.id as string;
   const bystander = rows[1]?.id as string;
   // Both are pre-assigned to `a`; claim one at a time so the bystander stays pending.
@@ -138,7 +138,7 @@ describeEachStore('allocation state machine', (dialect) => {
     const s = await scenario(await dialect.createDatabase(), 'pending');
     const released = await s.store.allocations.releaseOfflineNodes(180, Date.now() + 10 * 60_000);
     expect(released).toBe(2);
-    const rows = await s.store.db.selectFrom('allocations').select(['node_id', 'status', 'placement']).execute();
+    const rows = await databaseOf(s.store).selectFrom('allocations').select(['node_id', 'status', 'placement']).execute();
     expect(rows.every((r) => r.node_id === null && r.status === 'pending' && r.placement.includes('went offline'))).toBe(true);
     await assertLoadCountersConsistent(s.store);
   });
@@ -146,9 +146,9 @@ describeEachStore('allocation state machine', (dialect) => {
   it('deleting a node requeues its held work and releases its pending work in one step', async () => {
     const s = await scenario(await dialect.createDatabase(), 'executing');
     await s.store.allocations.deleteNode(s.nodeId);
-    const rows = await s.store.db.selectFrom('allocations').select(['id', 'node_id', 'status', 'attempt']).orderBy('id').execute();
+    const rows = await databaseOf(s.store).selectFrom('allocations').select(['id', 'node_id', 'status', 'attempt']).orderBy('id').execute();
     expect(rows.every((r) => r.node_id === null && r.status === 'pending')).toBe(true);
     expect(rows.find((r) => r.id === s.target)?.attempt).toBe(2);
-    expect(await s.store.db.selectFrom('nodes').select('id').where('id', '=', s.nodeId).executeTakeFirst()).toBeUndefined();
+    expect(await databaseOf(s.store).selectFrom('nodes').select('id').where('id', '=', s.nodeId).executeTakeFirst()).toBeUndefined();
   });
 });

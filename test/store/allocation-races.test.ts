@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { Claimer } from '../../src/dispatch/claimer.js';
 import { Sweeper } from '../../src/dispatch/sweeper.js';
 import { scheduledTime } from '../../src/dispatch/scheduler.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore, type Store, databaseOf } from '../../src/store/store.js';
 import { describeEachStore, type StoreUnderTest } from '../helpers/databases.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
 import { holdOpenTransaction } from '../helpers/store.js';
@@ -40,7 +40,7 @@ async function dispatchedWork(dialect: StoreUnderTest, options: { capacity: numb
 }
 
 async function load(store: Store, id: string): Promise<number> {
-  return Number((await store.db.selectFrom('nodes').select('load_feeds').where('id', '=', id).executeTakeFirstOrThrow()).load_feeds);
+  return Number((await databaseOf(store).selectFrom('nodes').select('load_feeds').where('id', '=', id).executeTakeFirstOrThrow()).load_feeds);
 }
 
 it('a cron trigger fired more than 5 s late keeps the key of its tick', () => {
@@ -56,7 +56,7 @@ it('a cron trigger fired more than 5 s late keeps the key of its tick', () => {
 describeEachStore('allocation races and late reports', (dialect) => {
   it.skipIf(dialect.variant.name === 'sqlite')('a cancel racing a release of the same pending work adjusts the load once (not on SQLite, which runs one writer at a time)', async () => {
     const { url, store, a } = await dispatchedWork(dialect, { capacity: 5, feeds: 1 });
-    const [row] = await store.db.selectFrom('allocations').selectAll().execute();
+    const [row] = await databaseOf(store).selectFrom('allocations').selectAll().execute();
     expect(row?.node_id).toBe(a);
     expect(await load(store, a)).toBe(1);
     // A second connection plays the sweeper's releasePending (same statements), holding its transaction open.
@@ -68,7 +68,7 @@ describeEachStore('allocation races and late reports', (dialect) => {
     expect(await release.waitUntilBlocking('the cancel', /allocations/i)).not.toHaveLength(0);
     await release.release();
     await cancel;
-    expect((await store.db.selectFrom('allocations').select('status').executeTakeFirstOrThrow()).status).toBe('cancelled');
+    expect((await databaseOf(store).selectFrom('allocations').select('status').executeTakeFirstOrThrow()).status).toBe('cancelled');
     expect(await load(store, a)).toBe(0);
   });
 
@@ -124,7 +124,7 @@ describeEachStore('allocation races and late reports', (dialect) => {
     expect(await heartbeat.waitUntilBlocking('the sweeper’s guarded update', /allocations/i)).not.toHaveLength(0);
     await heartbeat.release();
     const moved = await sweep;
-    const after = await store.db.selectFrom('allocations').selectAll().executeTakeFirstOrThrow();
+    const after = await databaseOf(store).selectFrom('allocations').selectAll().executeTakeFirstOrThrow();
     expect(moved.requeued).toBe(0);
     expect(after.status).toBe('claimed');
   });
@@ -147,7 +147,7 @@ describeEachStore('allocation races and late reports', (dialect) => {
     const [row] = await store.allocations.claim(a, 1);
     const articles = Array.from({ length: 50 }, (_, i) => ({ id: `art-${i}`, mp_id: feeds[0]!, title: 't' }));
     const results = await Promise.allSettled(Array.from({ length: 4 }, () => store.articles.upload(row!.id, { nodeId: a }, articles)));
-    const feed = await store.db.selectFrom('feeds').select('article_count').executeTakeFirstOrThrow();
+    const feed = await databaseOf(store).selectFrom('feeds').select('article_count').executeTakeFirstOrThrow();
     const newSum = results.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value.new_count : 0), 0);
     expect(Number(feed.article_count)).toBe(50);
     expect(newSum).toBe(50);
@@ -163,7 +163,7 @@ describeEachStore('oversized pool work', (dialect) => {
     // An offline node of capacity 5 exists at dispatch time: one unassigned allocation of 5 feeds.
     const a = (await store.nodes.create({ node_type: 1, name: 'a', sync_config: { max_capacity: 5 } })).node.id;
     await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: 'r', nowMs: Date.now(), feedsPerAllocation: 5, offlineAfterSeconds: 180 });
-    expect((await store.db.selectFrom('allocations').select('feed_count').execute()).map((r) => r.feed_count)).toEqual([5]);
+    expect((await databaseOf(store).selectFrom('allocations').select('feed_count').execute()).map((r) => r.feed_count)).toEqual([5]);
     // Its capacity is lowered to 3: the 5-feed allocation fits nowhere now.
     await store.nodes.update(a, { sync_config: { max_capacity: 3 } });
     await store.nodes.recordHeartbeat(a, {}, Date.now());
@@ -171,11 +171,11 @@ describeEachStore('oversized pool work', (dialect) => {
     await new Sweeper(store, loadConfig({ env: {} }).dispatch, { info() {}, error() {} } as never).sweepOnce();
     const claimed = await store.allocations.claim(a, 1);
     expect(claimed).toHaveLength(1);
-    const rows = await store.db.selectFrom('allocations').select(['status', 'feed_count']).orderBy('feed_count').execute();
+    const rows = await databaseOf(store).selectFrom('allocations').select(['status', 'feed_count']).orderBy('feed_count').execute();
     expect(rows.map((r) => r.feed_count)).toEqual([2, 3, 5]);
     expect(rows.map((r) => r.status).sort()).toEqual(['cancelled', 'claimed', 'pending']);
     expect(rows.find((r) => r.feed_count === 5)?.status).toBe('cancelled');
-    const live = await store.db.selectFrom('live_feeds').select('feed_id').execute();
+    const live = await databaseOf(store).selectFrom('live_feeds').select('feed_id').execute();
     expect(live).toHaveLength(5);
   });
 
@@ -185,6 +185,6 @@ describeEachStore('oversized pool work', (dialect) => {
     const feeds = await seedFeeds(store, 5);
     const task = await seedTask(store, feeds);
     await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: 'r', nowMs: Date.now(), feedsPerAllocation: 5, offlineAfterSeconds: 180 });
-    expect((await store.db.selectFrom('allocations').select('feed_count').execute()).map((r) => r.feed_count)).toEqual([1, 1, 1, 1, 1]);
+    expect((await databaseOf(store).selectFrom('allocations').select('feed_count').execute()).map((r) => r.feed_count)).toEqual([1, 1, 1, 1, 1]);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { openStore, type Store } from '../../src/store/store.js';
+import { openStore, type Store, databaseOf } from '../../src/store/store.js';
 import { describeEachStore } from '../helpers/databases.js';
 import { deliveryRows, taskWithHeldAllocation } from '../helpers/delivery-seed.js';
 
@@ -88,7 +88,7 @@ describeEachStore('deliveries outbox', (dialect) => {
         for (;;) {
           const claimed = await s.deliveries.claim(3, 60_000, now);
           if (claimed.length === 0) {
-            const left = await s.db.selectFrom('deliveries').select('id').where('status', '=', 'pending').execute();
+            const left = await databaseOf(s).selectFrom('deliveries').select('id').where('status', '=', 'pending').execute();
             if (left.length === 0) return;
             continue;
           }

@@ -5,7 +5,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { ALL_STATUSES } from '../../src/domain/allocation-states.js';
-import { openStore } from '../../src/store/store.js';
+import { openStore, databaseOf } from '../../src/store/store.js';
 
 describe('migration 003: drop the (node_id, status) index', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cascade-index-'));
@@ -15,7 +15,7 @@ describe('migration 003: drop the (node_id, status) index', () => {
     const store = await openStore(loadConfig({ env: {}, overrides: { 'database.url': `sqlite:${join(dir, 'n.db')}` } }));
     try {
       await store.migrate();
-      const indexes = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'allocations'`.execute(store.db);
+      const indexes = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'allocations'`.execute(databaseOf(store));
       expect(indexes.rows.map((r) => r.name)).not.toContain('allocations_node_idx');
       const statuses = (list: readonly string[]): RawBuilder<unknown> => sql.join(list.map((s) => sql.lit(s)));
       // Heartbeat lease extension, a node's pending work (release), its live work (delete), the admin list by node.
@@ -26,7 +26,7 @@ describe('migration 003: drop the (node_id, status) index', () => {
         sql`node_id = 'n1' and status in (${statuses(ALL_STATUSES)})`,
       ];
       for (const filter of filters) {
-        const plan = await sql<{ detail: string }>`explain query plan select * from allocations where ${filter}`.execute(store.db);
+        const plan = await sql<{ detail: string }>`explain query plan select * from allocations where ${filter}`.execute(databaseOf(store));
         expect(plan.rows.map((r) => r.detail).join('\n')).toContain('USING INDEX allocations_claimable_order_idx');
       }
     } finally {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { Dispatcher } from '../../src/dispatch/dispatcher.js';
-import type { Store } from '../../src/store/store.js';
+import { databaseOf, type Store } from '../../src/store/store.js';
 import { describeEachStore } from '../helpers/databases.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
 import { openTestStore } from '../helpers/store.js';
@@ -30,7 +30,7 @@ describeEachStore('feed rhythm', (dialect) => {
   });
 
   const rhythmOf = async (id: string) =>
-    store.db.selectFrom('feeds').select(['next_due_at', 'refresh_interval_seconds', 'refresh_failures', 'refresh_hint_seconds']).where('id', '=', id).executeTakeFirstOrThrow();
+    databaseOf(store).selectFrom('feeds').select(['next_due_at', 'refresh_interval_seconds', 'refresh_failures', 'refresh_hint_seconds']).where('id', '=', id).executeTakeFirstOrThrow();
 
   /** Dispatches the task (forced or not), claims and starts what it created; returns the started allocations. */
   async function dispatchAndStart(taskId: string, force = false) {
@@ -65,7 +65,7 @@ describeEachStore('feed rhythm', (dialect) => {
     expect(Number((await rhythmOf(feed as string)).refresh_interval_seconds)).toBe(Math.min(4 * MIN, MAX));
 
     // Once due (as the clock will make it), the feed goes out again without force.
-    await store.db.updateTable('feeds').set({ next_due_at: Date.now() - 1 }).where('id', '=', feed as string).execute();
+    await databaseOf(store).updateTable('feeds').set({ next_due_at: Date.now() - 1 }).where('id', '=', feed as string).execute();
     expect((await dispatchAndStart(task)).summary).toMatchObject({ allocations_created: 1, feeds_skipped_not_due: 0 });
   });
 

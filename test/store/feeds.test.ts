@@ -4,6 +4,7 @@ import { describeEachStore } from '../helpers/databases.js';
 import { openTestStore } from '../helpers/store.js';
 import { CascadeError } from '../../src/errors/cascade-error.js';
 import { FeedsStore } from '../../src/store/feeds.js';
+import { databaseOf } from '../../src/store/store.js';
 
 describeEachStore('FeedsStore', (dialect) => {
   let t: { store: Store };
@@ -49,7 +50,7 @@ describeEachStore('FeedsStore', (dialect) => {
   it('getMany returns the known feeds across several chunks and ignores unknown and repeated ids', async () => {
     const ids = Array.from({ length: 11 }, (_, i) => `BULK_${i}`);
     for (const id of ids) await t.store.feeds.create({ id });
-    const smallChunks = new FeedsStore(t.store.db, 3);
+    const smallChunks = new FeedsStore(databaseOf(t.store), 3);
     const rows = await smallChunks.getMany([...ids, 'GHOST', ids[0] ?? '', 'GHOST_2']);
     expect(rows.map((row) => row.id).sort()).toEqual([...ids].sort());
     expect(await smallChunks.unknownIds(['GHOST', 'BULK_1', 'GHOST_2', 'GHOST'])).toEqual(['GHOST', 'GHOST_2']);

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
 import { describeEachStore } from '../helpers/databases.js';
 import { openTestStore } from '../helpers/store.js';
+import { databaseOf } from '../../src/store/store.js';
 
 describeEachStore('nodes store: secrets sealed at rest and request nonces', (dialect) => {
   let url: string;
@@ -25,13 +26,13 @@ describeEachStore('nodes store: secrets sealed at rest and request nonces', (dia
     expect((await store.nodes.notifyTargets([node.id]))[0]?.notify_key).toBe(credentials.notify_key);
     // A sealed secret copied onto another row does not open there (the row id is bound into the seal).
     const other = await store.nodes.create({ node_type: 1, name: 'other' });
-    await store.db.updateTable('nodes').set({ api_secret_sealed: row.api_secret_sealed }).where('id', '=', other.node.id).execute();
+    await databaseOf(store).updateTable('nodes').set({ api_secret_sealed: row.api_secret_sealed }).where('id', '=', other.node.id).execute();
     expect((await store.nodes.forSignedRequest(other.credentials?.api_key ?? ''))?.secret).toBeUndefined();
   });
 
   it('a node from before migration 010 keeps its plain notify key and gets a sealed secret at rotation', async () => {
     const { node } = await store.nodes.create({ node_type: 1, name: 'legacy', api_url: 'http://127.0.0.1:9' });
-    await store.db.updateTable('nodes').set({ api_secret_sealed: null, notify_key: 'plainNotifyKeyFromBefore_0123456789abcdef' }).where('id', '=', node.id).execute();
+    await databaseOf(store).updateTable('nodes').set({ api_secret_sealed: null, notify_key: 'plainNotifyKeyFromBefore_0123456789abcdef' }).where('id', '=', node.id).execute();
     expect((await store.nodes.notifyTargets([node.id]))[0]?.notify_key).toBe('plainNotifyKeyFromBefore_0123456789abcdef');
     const before = await store.nodes.getRow(node.id);
     expect((await store.nodes.forSignedRequest(before.api_key ?? ''))?.secret).toBeUndefined();

@@ -4,6 +4,7 @@ import { CascadeError } from '../../src/errors/cascade-error.js';
 import type { Store } from '../../src/store/store.js';
 import { describeEachStore } from '../helpers/databases.js';
 import { openTestStore } from '../helpers/store.js';
+import { databaseOf } from '../../src/store/store.js';
 
 describeEachStore('webhook secrets and notify keys at rest', (dialect) => {
   let store: Store;
@@ -13,7 +14,7 @@ describeEachStore('webhook secrets and notify keys at rest', (dialect) => {
   afterAll(async () => store?.close());
 
   const rawSecret = async (id: string): Promise<string> =>
-    (await store.db.selectFrom('message_tasks').select('webhook_secret').where('id', '=', id).executeTakeFirstOrThrow()).webhook_secret;
+    (await databaseOf(store).selectFrom('message_tasks').select('webhook_secret').where('id', '=', id).executeTakeFirstOrThrow()).webhook_secret;
 
   it('keeps a webhook secret sealed, shows it once, and opens it only for its own task', async () => {
     // The longest secret the API accepts, with multi-byte characters: the sealed form must fit the column.
@@ -48,16 +49,16 @@ describeEachStore('webhook secrets and notify keys at rest', (dialect) => {
 
   it('seals plain secrets an older version wrote, once, and they still open to the same value', async () => {
     const task = await store.tasks.create({ name: 'legacy', message_type: 0 });
-    await store.db.updateTable('message_tasks').set({ webhook_secret: 'legacy-plain-secret' }).where('id', '=', task.id).execute();
+    await databaseOf(store).updateTable('message_tasks').set({ webhook_secret: 'legacy-plain-secret' }).where('id', '=', task.id).execute();
     const { node } = await store.nodes.create({ node_type: 1, name: 'legacy-child' });
-    await store.db.updateTable('nodes').set({ notify_key: 'legacy-plain-notify-key', api_url: 'http://127.0.0.1:1' }).where('id', '=', node.id).execute();
+    await databaseOf(store).updateTable('nodes').set({ notify_key: 'legacy-plain-notify-key', api_url: 'http://127.0.0.1:1' }).where('id', '=', node.id).execute();
     // Before sealing, the plain values are used as they are.
     expect(await store.tasks.webhookSecret(await store.tasks.get(task.id))).toBe('legacy-plain-secret');
 
     expect(await store.tasks.sealLegacySecrets()).toBeGreaterThanOrEqual(1);
     expect(await store.nodes.sealLegacyNotifyKeys()).toBeGreaterThanOrEqual(1);
     expect(isSealed(await rawSecret(task.id))).toBe(true);
-    const notifyKey = (await store.db.selectFrom('nodes').select('notify_key').where('id', '=', node.id).executeTakeFirstOrThrow()).notify_key;
+    const notifyKey = (await databaseOf(store).selectFrom('nodes').select('notify_key').where('id', '=', node.id).executeTakeFirstOrThrow()).notify_key;
     expect(isSealed(notifyKey ?? '')).toBe(true);
 
     expect(await store.tasks.webhookSecret(await store.tasks.get(task.id))).toBe('legacy-plain-secret');

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import { quietRouteLogLevel } from '../quiet-log-level.js';
 import { ReadinessState } from '../readiness.js';
@@ -12,7 +11,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
   app.get('/readyz', { schema: { hide: true }, logLevel }, async (_request, reply) => {
     if (readiness.state !== ReadinessState.ready) return reply.status(503).send({ status: readiness.state });
     try {
-      await sql`select 1`.execute(store.db);
+      await store.ping();
       return { status: 'ready' };
     } catch (error) {
       return reply.status(503).send({ status: 'unavailable', error: (error as Error).message });

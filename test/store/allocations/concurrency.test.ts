@@ -3,6 +3,7 @@ import type { Store } from '../../../src/store/store.js';
 import { describeEachStore } from '../../helpers/databases.js';
 import { seedFeeds } from '../../helpers/seed.js';
 import { openTestStore } from '../../helpers/store.js';
+import { databaseOf } from '../../../src/store/store.js';
 
 const ALLOCATIONS = 96;
 const CLAIMERS = 32;
@@ -55,13 +56,13 @@ describeEachStore('allocation concurrency', (dialect) => {
 
     expect([...claimedBy.values()].filter((holders) => holders.length !== 1)).toEqual([]);
     expect(claimedBy.size).toBe(ALLOCATIONS);
-    const rows = await parentB.db.selectFrom('allocations').select(['id', 'status', 'node_id']).execute();
+    const rows = await databaseOf(parentB).selectFrom('allocations').select(['id', 'status', 'node_id']).execute();
     expect(rows.filter((r) => r.status !== 'claimed')).toEqual([]);
     for (const row of rows) expect(row.node_id).toBe(claimedBy.get(row.id)?.[0]);
-    const attempts = await parentB.db.selectFrom('allocation_attempts').select(['allocation_id']).execute();
+    const attempts = await databaseOf(parentB).selectFrom('allocation_attempts').select(['allocation_id']).execute();
     expect(attempts.length).toBe(ALLOCATIONS);
     // Every node's load counter equals the feeds it holds.
-    const nodes = await parentB.db.selectFrom('nodes').select(['id', 'load_feeds']).execute();
+    const nodes = await databaseOf(parentB).selectFrom('nodes').select(['id', 'load_feeds']).execute();
     for (const node of nodes) expect({ id: node.id, load: node.load_feeds }).toEqual({ id: node.id, load: rows.filter((r) => r.node_id === node.id).length });
   });
 
@@ -70,9 +71,9 @@ describeEachStore('allocation concurrency', (dialect) => {
     const [a, b] = await Promise.all([parentA.allocations.expireLeases(later), parentB.allocations.expireLeases(later)]);
     expect(a.requeued + b.requeued).toBe(ALLOCATIONS);
     expect(a.timedOut + b.timedOut).toBe(0);
-    const rows = await parentA.db.selectFrom('allocations').select(['status', 'attempt', 'node_id']).execute();
+    const rows = await databaseOf(parentA).selectFrom('allocations').select(['status', 'attempt', 'node_id']).execute();
     expect(rows.every((r) => r.status === 'pending' && r.attempt === 2 && r.node_id === null)).toBe(true);
-    const loads = await parentA.db.selectFrom('nodes').select('load_feeds').execute();
+    const loads = await databaseOf(parentA).selectFrom('nodes').select('load_feeds').execute();
     expect(loads.every((n) => n.load_feeds === 0)).toBe(true);
   });
 
@@ -82,7 +83,7 @@ describeEachStore('allocation concurrency', (dialect) => {
     const results = await Promise.allSettled([parentA.allocations.dispatch(dispatchRequest(feeds, now)), parentB.allocations.dispatch(dispatchRequest(feeds, now + 1))]);
     const created = results.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value.allocationsCreated : 0), 0);
     expect(created).toBe(20);
-    const live = await parentA.db.selectFrom('live_feeds').select('feed_id').where('feed_id', 'in', feeds).execute();
+    const live = await databaseOf(parentA).selectFrom('live_feeds').select('feed_id').where('feed_id', 'in', feeds).execute();
     expect(live.length).toBe(20);
   });
 });

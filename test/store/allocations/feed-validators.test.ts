@@ -3,6 +3,7 @@ import type { Store } from '../../../src/store/store.js';
 import { describeEachStore } from '../../helpers/databases.js';
 import { seedFeeds } from '../../helpers/seed.js';
 import { openTestStore } from '../../helpers/store.js';
+import { databaseOf } from '../../../src/store/store.js';
 
 /**
  * The parent holds each feed's conditional-GET validators (issue #11 defect 3, #17 item 3): they change only with
@@ -26,7 +27,7 @@ describeEachStore('feed validators', (dialect) => {
   });
 
   const validatorsOf = async () =>
-    Object.fromEntries((await store.db.selectFrom('feeds').select(['id', 'etag', 'last_modified']).where('id', 'in', feeds).execute()).map((f) => [f.id, [f.etag, f.last_modified]]));
+    Object.fromEntries((await databaseOf(store).selectFrom('feeds').select(['id', 'etag', 'last_modified']).where('id', 'in', feeds).execute()).map((f) => [f.id, [f.etag, f.last_modified]]));
 
   /** Dispatches the three feeds as one allocation, claims it and starts it; returns the package's feeds. */
   async function runOnce(nowMs: number) {

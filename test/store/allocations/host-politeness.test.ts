@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
-import type { Store } from '../../../src/store/store.js';
+import { databaseOf, type Store } from '../../../src/store/store.js';
 import { describeEachStore } from '../../helpers/databases.js';
 import { assertLoadCountersConsistent, seedFeeds } from '../../helpers/seed.js';
 import { openTestStore } from '../../helpers/store.js';
@@ -29,19 +29,19 @@ describeEachStore('per-host politeness in the claim', (dialect) => {
   /** Feeds whose URLs are on the given hosts, one feed per entry. */
   const feedsOn = async (prefix: string, hosts: string[]) => {
     const ids = await seedFeeds(store, hosts.length, prefix);
-    for (const [i, id] of ids.entries()) await store.db.updateTable('feeds').set({ url: `https://${hosts[i]}/feed/${id}.xml` }).where('id', '=', id).execute();
+    for (const [i, id] of ids.entries()) await databaseOf(store).updateTable('feeds').set({ url: `https://${hosts[i]}/feed/${id}.xml` }).where('id', '=', id).execute();
     return ids;
   };
   const node = async (name: string, capacity = 20) => (await store.nodes.create({ node_type: 1, name, sync_config: { max_capacity: capacity } })).node.id;
   const dispatch = (feedIds: string[], nowMs: number, feedsPerAllocation = 1) =>
     store.allocations.dispatch({ taskId: `t-${nowMs}`, taskName: 'polite', feedIds, scheduleRunId: `run-${nowMs}`, nowMs, feedsPerAllocation, offlineAfterSeconds: 180 });
-  const inFlight = async () => Object.fromEntries((await store.db.selectFrom('host_state').select(['host', 'in_flight']).execute()).map((r) => [r.host, Number(r.in_flight)]));
+  const inFlight = async () => Object.fromEntries((await databaseOf(store).selectFrom('host_state').select(['host', 'in_flight']).execute()).map((r) => [r.host, Number(r.in_flight)]));
   const hostsOf = async (allocationId: string) => {
     const row = await store.allocations.views.getRow(allocationId);
     const ids = JSON.parse(row?.feed_ids ?? '[]') as string[];
-    return (await store.db.selectFrom('feeds').select('url').where('id', 'in', ids).execute()).map((f) => new URL(f.url).hostname);
+    return (await databaseOf(store).selectFrom('feeds').select('url').where('id', 'in', ids).execute()).map((f) => new URL(f.url).hostname);
   };
-  const pendingNotes = async () => (await store.db.selectFrom('allocations').select('placement').where('status', '=', 'pending').execute()).map((r) => r.placement);
+  const pendingNotes = async () => (await databaseOf(store).selectFrom('allocations').select('placement').where('status', '=', 'pending').execute()).map((r) => r.placement);
 
   it('hands out at most max_in_flight feeds per registrable domain, says why the rest waits, and every ending move gives the count back', async () => {
     await open();

@@ -3,6 +3,7 @@ import type { Store } from '../../../src/store/store.js';
 import { describeEachStore } from '../../helpers/databases.js';
 import { assertLoadCountersConsistent, seedFeeds, snapshot } from '../../helpers/seed.js';
 import { openTestStore } from '../../helpers/store.js';
+import { databaseOf } from '../../../src/store/store.js';
 
 /**
  * What claim, start and complete write besides the status, checked row by row. On PostgreSQL these moves run as
@@ -26,8 +27,8 @@ describeEachStore('claim, start and complete bookkeeping', (dialect) => {
     await store?.close();
   });
 
-  const attemptsOf = (id: string) => store.db.selectFrom('allocation_attempts').selectAll().where('allocation_id', '=', id).orderBy('attempt').execute();
-  const nodeRow = () => store.db.selectFrom('nodes').select(['load_feeds', 'last_sync_at']).where('id', '=', nodeId).executeTakeFirstOrThrow();
+  const attemptsOf = (id: string) => databaseOf(store).selectFrom('allocation_attempts').selectAll().where('allocation_id', '=', id).orderBy('attempt').execute();
+  const nodeRow = () => databaseOf(store).selectFrom('nodes').select(['load_feeds', 'last_sync_at']).where('id', '=', nodeId).executeTakeFirstOrThrow();
 
   it('claim takes the oldest pre-assigned allocation, sets the lease and opens an attempt', async () => {
     const [claimed, ...more] = await store.allocations.claim(nodeId, 1, t0 + 1000);
@@ -42,7 +43,7 @@ describeEachStore('claim, start and complete bookkeeping', (dialect) => {
   });
 
   it('start records the start on the row and in the attempt; a repeat answers the row unchanged', async () => {
-    const row = (await store.db.selectFrom('allocations').select('id').where('status', '=', 'claimed').executeTakeFirstOrThrow()).id;
+    const row = (await databaseOf(store).selectFrom('allocations').select('id').where('status', '=', 'claimed').executeTakeFirstOrThrow()).id;
     const started = await store.allocations.start(row, { nodeId, attempt: 1 }, t0 + 2000);
     expect(started).toMatchObject({ id: row, status: 'executing', started_at: t0 + 2000, lease_expires_at: t0 + 62_000 });
     expect((await attemptsOf(row))[0]).toMatchObject({ started_at: t0 + 2000, ended_at: null });
@@ -51,7 +52,7 @@ describeEachStore('claim, start and complete bookkeeping', (dialect) => {
   });
 
   it('a completion naming a feed outside the allocation is refused and changes nothing', async () => {
-    const row = await store.db.selectFrom('allocations').selectAll().where('status', '=', 'executing').executeTakeFirstOrThrow();
+    const row = await databaseOf(store).selectFrom('allocations').selectAll().where('status', '=', 'executing').executeTakeFirstOrThrow();
     const before = await snapshot(store);
     const error = await store.allocations
       .complete(row.id, { nodeId, attempt: 1 }, [{ mp_id: 'NOT_IN_IT', status: 'success', article_count: 1 }], 1, t0 + 3000)
@@ -61,14 +62,14 @@ describeEachStore('claim, start and complete bookkeeping', (dialect) => {
   });
 
   it('a completion about another attempt gets LEASE_LOST and changes nothing', async () => {
-    const row = await store.db.selectFrom('allocations').selectAll().where('status', '=', 'executing').executeTakeFirstOrThrow();
+    const row = await databaseOf(store).selectFrom('allocations').selectAll().where('status', '=', 'executing').executeTakeFirstOrThrow();
     const before = await snapshot(store);
     await expect(store.allocations.complete(row.id, { nodeId, attempt: 2 }, [], 0, t0 + 3000)).rejects.toMatchObject({ code: 'LEASE_LOST' });
     expect(await snapshot(store)).toEqual(before);
   });
 
   it('complete frees the load, closes the attempt, drops the live feeds, stamps the feeds and writes the sync log', async () => {
-    const row = await store.db.selectFrom('allocations').selectAll().where('status', '=', 'executing').executeTakeFirstOrThrow();
+    const row = await databaseOf(store).selectFrom('allocations').selectAll().where('status', '=', 'executing').executeTakeFirstOrThrow();
     const [ok, broken] = JSON.parse(row.feed_ids) as [string, string];
     const results = [
       { mp_id: ok, status: 'success' as const, article_count: 3, new_article_count: 2 },
@@ -81,13 +82,13 @@ describeEachStore('claim, start and complete bookkeeping', (dialect) => {
 
     expect(await nodeRow()).toMatchObject({ load_feeds: 2, last_sync_at: t0 + 4000 });
     expect((await attemptsOf(row.id))[0]).toMatchObject({ started_at: t0 + 2000, ended_at: t0 + 4000, outcome: 'completed', error_message: null });
-    expect(await store.db.selectFrom('live_feeds').select('feed_id').where('allocation_id', '=', row.id).execute()).toEqual([]);
-    const stamped = await store.db.selectFrom('feeds').select(['id', 'update_time', 'sync_time']).where('id', 'in', [ok, broken]).orderBy('id').execute();
+    expect(await databaseOf(store).selectFrom('live_feeds').select('feed_id').where('allocation_id', '=', row.id).execute()).toEqual([]);
+    const stamped = await databaseOf(store).selectFrom('feeds').select(['id', 'update_time', 'sync_time']).where('id', 'in', [ok, broken]).orderBy('id').execute();
     const seconds = Math.floor((t0 + 4000) / 1000);
     expect(stamped.find((f) => f.id === ok)).toMatchObject({ update_time: seconds, sync_time: seconds });
     expect(stamped.find((f) => f.id === broken)).toMatchObject({ update_time: null, sync_time: null });
 
-    const logs = await store.db.selectFrom('sync_logs').selectAll().where('operation', '=', 'report_completion').execute();
+    const logs = await databaseOf(store).selectFrom('sync_logs').selectAll().where('operation', '=', 'report_completion').execute();
     expect(logs).toHaveLength(1);
     expect(logs[0]).toMatchObject({ node_id: nodeId, direction: 'push', status: 1, data_count: 3, error_message: `${broken}: HTTP 500`, started_at: t0 + 1000, completed_at: t0 + 4000 });
     expect(JSON.parse(logs[0]!.extra_data ?? 'null')).toEqual({ allocation_id: row.id, task_id: 'task-1', new_article_count: 2, results });
@@ -95,7 +96,7 @@ describeEachStore('claim, start and complete bookkeeping', (dialect) => {
   });
 
   it('a repeated completion answers the row unchanged and writes nothing', async () => {
-    const row = await store.db.selectFrom('allocations').selectAll().where('status', '=', 'completed').executeTakeFirstOrThrow();
+    const row = await databaseOf(store).selectFrom('allocations').selectAll().where('status', '=', 'completed').executeTakeFirstOrThrow();
     const before = await snapshot(store);
     const repeat = await store.allocations.complete(row.id, { nodeId, attempt: 1 }, [], 0, t0 + 5000);
     expect(repeat.moved).toBe(false);
@@ -105,12 +106,12 @@ describeEachStore('claim, start and complete bookkeeping', (dialect) => {
 
   it('without reported new-article counts the stored count stays; when every feed failed the log says so', async () => {
     const [claimed] = await store.allocations.claim(nodeId, 1, t0 + 6000);
-    await store.db.updateTable('allocations').set({ new_article_count: 7 }).where('id', '=', claimed!.id).execute();
+    await databaseOf(store).updateTable('allocations').set({ new_article_count: 7 }).where('id', '=', claimed!.id).execute();
     await store.allocations.start(claimed!.id, nodeId, t0 + 6100);
     const failed = (JSON.parse(claimed!.feed_ids) as string[]).map((mp) => ({ mp_id: mp, status: 'failed' as const, article_count: 0 }));
     const { row } = await store.allocations.complete(claimed!.id, nodeId, failed, 0, t0 + 6200);
     expect(row).toMatchObject({ status: 'completed', new_article_count: 7, article_count: 0 });
-    const log = await store.db.selectFrom('sync_logs').selectAll().where('completed_at', '=', t0 + 6200).executeTakeFirstOrThrow();
+    const log = await databaseOf(store).selectFrom('sync_logs').selectAll().where('completed_at', '=', t0 + 6200).executeTakeFirstOrThrow();
     expect(log.status).toBe(2);
     expect(JSON.parse(log.extra_data ?? 'null')).toMatchObject({ new_article_count: 7 });
     expect(Number((await nodeRow()).load_feeds)).toBe(0);

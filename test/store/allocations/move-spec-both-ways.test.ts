@@ -7,6 +7,7 @@ import type { Store } from '../../../src/store/store.js';
 import { describeEachStore } from '../../helpers/databases.js';
 import { seedFeeds } from '../../helpers/seed.js';
 import { openTestStore } from '../../helpers/store.js';
+import { databaseOf } from '../../../src/store/store.js';
 
 /**
  * Every allocation move, once through the PostgreSQL single statements and once through the general path
@@ -55,7 +56,7 @@ describeEachStore(
 
     /** The first allocation in this state by its feeds: the same one on both sides. */
     async function firstIn(side: Side, status: string): Promise<{ id: string; feed: string }> {
-      const row = await side.store.db.selectFrom('allocations').select(['id', 'feed_ids']).where('status', '=', status).orderBy('feed_ids').executeTakeFirstOrThrow();
+      const row = await databaseOf(side.store).selectFrom('allocations').select(['id', 'feed_ids']).where('status', '=', status).orderBy('feed_ids').executeTakeFirstOrThrow();
       return { id: row.id, feed: (JSON.parse(row.feed_ids) as string[])[0] as string };
     }
 
@@ -63,7 +64,7 @@ describeEachStore(
       const id = (await side.store.nodes.create({ node_type: 1, name, sync_config: { max_capacity: capacity } })).node.id;
       await side.store.nodes.recordHeartbeat(id, {}, nowMs);
       // Creation stamps the wall clock: pinned, so that only what the moves write differs.
-      await side.store.db.updateTable('nodes').set({ created_at: 0, updated_at: 0 }).where('id', '=', id).execute();
+      await databaseOf(side.store).updateTable('nodes').set({ created_at: 0, updated_at: 0 }).where('id', '=', id).execute();
       side.nodes.set(name, id);
     }
 
@@ -80,25 +81,25 @@ describeEachStore(
       // has its own instant, and claims take all there is, so both sides move the same rows.
       await step([], async (side) => {
         await seedFeeds(side.store, 12, 'MP_BOTH_');
-        await side.store.db.updateTable('feeds').set({ created_at: 0, updated_at: 0 }).execute();
+        await databaseOf(side.store).updateTable('feeds').set({ created_at: 0, updated_at: 0 }).execute();
         await addNode(side, 'a', 10, t0);
         for (let i = 1; i <= 6; i += 1) await dispatch(side, `task-${i}`, [F(i)], t0 + i);
       });
       // claim: the node's own pre-assigned work, which the single statement takes.
       await step(['claim'], async (side) => {
-        if (side.way === 'single') expect(await claimOwnInOneStatement(side.store.db, LEASE, node(side, 'a'), 2, t0 + 1000)).toHaveLength(2);
+        if (side.way === 'single') expect(await claimOwnInOneStatement(databaseOf(side.store), LEASE, node(side, 'a'), 2, t0 + 1000)).toHaveLength(2);
         else expect(await side.store.allocations.claim(node(side, 'a'), 2, t0 + 1000)).toHaveLength(2);
       });
       // start, complete: the other two single statements.
       await step(['start'], async (side) => {
         const { id } = await firstIn(side, 'claimed');
-        if (side.way === 'single') expect(await startInOneStatement(side.store.db, LEASE, id, { nodeId: node(side, 'a') }, t0 + 2000)).toBeDefined();
+        if (side.way === 'single') expect(await startInOneStatement(databaseOf(side.store), LEASE, id, { nodeId: node(side, 'a') }, t0 + 2000)).toBeDefined();
         else await side.store.allocations.start(id, node(side, 'a'), t0 + 2000);
       });
       await step(['complete'], async (side) => {
         const { id, feed } = await firstIn(side, 'executing');
         const results = [{ mp_id: feed, status: 'success' as const, article_count: 3, new_article_count: 2, etag: '"e1"', last_modified: null }];
-        if (side.way === 'single') expect(await completeInOneStatement(side.store.db, LEASE, id, { nodeId: node(side, 'a'), attempt: 1 }, planCompletion(results, 3), t0 + 3000)).toBeDefined();
+        if (side.way === 'single') expect(await completeInOneStatement(databaseOf(side.store), LEASE, id, { nodeId: node(side, 'a'), attempt: 1 }, planCompletion(results, 3), t0 + 3000)).toBeDefined();
         else await side.store.allocations.complete(id, { nodeId: node(side, 'a'), attempt: 1 }, results, 3, t0 + 3000);
       });
       await step(['start', 'failRetry'], async (side) => {
@@ -132,7 +133,7 @@ describeEachStore(
       // release: pre-assigned work its node has not claimed within the grace goes back to the pool.
       await step(['release'], async (side) => {
         await side.store.nodes.recordHeartbeat(node(side, 'a'), {}, t0 + 400_000);
-        await side.store.db.updateTable('nodes').set({ updated_at: 0 }).execute();
+        await databaseOf(side.store).updateTable('nodes').set({ updated_at: 0 }).execute();
         await dispatch(side, 'task-7', [F(7)], t0 + 400_000);
         expect(await side.store.allocations.releaseStalePreassigned(30, t0 + 460_000)).toBe(1);
       });
@@ -141,14 +142,14 @@ describeEachStore(
         await addNode(side, 'b', 2, t0 + 500_000);
         expect(await side.store.allocations.claim(node(side, 'b'), 2, t0 + 501_000)).toHaveLength(2);
         await side.store.allocations.deleteNode(node(side, 'b'), t0 + 502_000);
-        const evicted = await side.store.db.selectFrom('allocation_attempts').select('id').where('outcome', '=', 'node_deleted').execute();
+        const evicted = await databaseOf(side.store).selectFrom('allocation_attempts').select('id').where('outcome', '=', 'node_deleted').execute();
         expect(evicted).toHaveLength(2);
       });
       // split: unassigned work no active node can hold any longer.
       await step(['split'], async (side) => {
         await dispatch(side, 'task-8', [F(10), F(11), F(12)], t0 + 600_000, 3);
         await side.store.allocations.releaseStalePreassigned(1, t0 + 700_000);
-        await side.store.db.updateTable('nodes').set({ max_capacity: 1 }).execute();
+        await databaseOf(side.store).updateTable('nodes').set({ max_capacity: 1 }).execute();
         expect(await side.store.allocations.splitOversizedPool(t0 + 701_000)).toBe(1);
       });
 
@@ -160,7 +161,7 @@ describeEachStore(
 
 /** Every row the moves write, with each side's random ids replaced by names both sides share. */
 async function snapshot(side: Side): Promise<unknown> {
-  const { db } = side.store;
+  const db = databaseOf(side.store);
   const allocations = await db.selectFrom('allocations').selectAll().execute();
   const names = new Map<string, string>();
   for (const [name, id] of side.nodes) names.set(id, `node:${name}`);

@@ -4,6 +4,7 @@ import type { Store } from '../../../src/store/store.js';
 import { describeEachStore } from '../../helpers/databases.js';
 import { assertLoadCountersConsistent, seedFeeds } from '../../helpers/seed.js';
 import { openTestStore } from '../../helpers/store.js';
+import { databaseOf } from '../../../src/store/store.js';
 
 /**
  * Issue #11 defect 4 in the store: a node that said how often it beats is `suspect` after 3 missed beats (nothing
@@ -26,7 +27,7 @@ describeEachStore('pre-assignment is a preference', (dialect) => {
     store.allocations.dispatch({ taskId: `t-${nowMs}`, taskName: 'p', feedIds, scheduleRunId: `run-${nowMs}`, nowMs, feedsPerAllocation: 1, ...liveness });
   const holders = async (feedIds: string[]) =>
     Object.fromEntries(
-      (await store.db.selectFrom('allocations').innerJoin('allocation_feeds', 'allocation_feeds.allocation_id', 'allocations.id').select(['allocation_feeds.feed_id', 'allocations.node_id']).where('allocation_feeds.feed_id', 'in', feedIds).execute()).map((r) => [r.feed_id, r.node_id]),
+      (await databaseOf(store).selectFrom('allocations').innerJoin('allocation_feeds', 'allocation_feeds.allocation_id', 'allocations.id').select(['allocation_feeds.feed_id', 'allocations.node_id']).where('allocation_feeds.feed_id', 'in', feedIds).execute()).map((r) => [r.feed_id, r.node_id]),
     );
 
   it('a node that missed 3 of its own beats gets no new work and loses its pre-assigned work; one that never said its interval is judged by offline_after', async () => {

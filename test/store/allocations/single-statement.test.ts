@@ -5,6 +5,7 @@ import type { Store } from '../../../src/store/store.js';
 import { describeEachStore, type StoreUnderTest } from '../../helpers/databases.js';
 import { seedFeeds, seedTask } from '../../helpers/seed.js';
 import { holdOpenTransaction, openTestStore } from '../../helpers/store.js';
+import { databaseOf } from '../../../src/store/store.js';
 
 /**
  * The PostgreSQL single statements (src/store/allocations/single-statement.ts) against the general path, where a
@@ -39,17 +40,17 @@ async function dispatch(store: Store, feeds: string[], nowMs = Date.now()) {
 describeEachStore('claim, start and complete under failure and concurrency', (dialect) => {
   /** Every row the database has as claimed must be one the caller was handed, and the other way round. */
   async function expectHandedOutEqualsClaimed(store: Store, outcome: unknown) {
-    const claimed = await store.db.selectFrom('allocations').select('id').where('status', '=', 'claimed').orderBy('id').execute();
+    const claimed = await databaseOf(store).selectFrom('allocations').select('id').where('status', '=', 'claimed').orderBy('id').execute();
     const handedOut = Array.isArray(outcome) ? (outcome as Array<{ id: string }>).map((r) => r.id).sort() : [];
     expect(claimed.map((r) => r.id)).toEqual(handedOut);
-    expect(await store.db.selectFrom('allocation_attempts').select('allocation_id').orderBy('allocation_id').execute()).toEqual(handedOut.map((id) => ({ allocation_id: id })));
+    expect(await databaseOf(store).selectFrom('allocation_attempts').select('allocation_id').orderBy('allocation_id').execute()).toEqual(handedOut.map((id) => ({ allocation_id: id })));
   }
 
   it('a claim answers each package as the views build it: task fields, feeds in allocation order, lease', async () => {
     const { store } = await open(dialect);
     const a = await nodeWith(store, 'a', 10);
     const feeds = await seedFeeds(store, 3);
-    await store.db.updateTable('feeds').set({ faker_id: 'fk', mp_cover: 'https://img.example/c.png', mp_intro: '简介', url: 'https://feeds.example/rss' }).where('id', '=', feeds[1]!).execute();
+    await databaseOf(store).updateTable('feeds').set({ faker_id: 'fk', mp_cover: 'https://img.example/c.png', mp_intro: '简介', url: 'https://feeds.example/rss' }).where('id', '=', feeds[1]!).execute();
     const task = await seedTask(store, feeds, { cron: '*/5 * * * *' });
     await store.allocations.dispatch({ taskId: task, taskName: 'Task', feedIds: feeds, scheduleRunId: 'r-1', nowMs: Date.now(), feedsPerAllocation: 2, offlineAfterSeconds: 180 });
     const { rows, packages } = await store.allocations.claimPackages(a, 1);
@@ -57,7 +58,7 @@ describeEachStore('claim, start and complete under failure and concurrency', (di
     expect(packages[0]).toMatchObject({ headers: { 'x-task-header': 'secret-header' }, cookies: 'session=abc', cron_exp: '*/5 * * * *', attempt: 1 });
     expect(packages[0]?.feeds.map((f) => f.id)).toEqual(JSON.parse(rows[0]!.feed_ids));
     // A task deleted after its dispatch: the package falls back to defaults, on every store alike.
-    await store.db.deleteFrom('message_tasks').execute();
+    await databaseOf(store).deleteFrom('message_tasks').execute();
     const second = await store.allocations.claimPackages(a, 5);
     expect(second.packages).toEqual(await store.allocations.views.packages(second.rows));
     expect(second.packages[0]).toMatchObject({ message_type: 0, headers: {}, cookies: '', cron_exp: '' });
@@ -86,11 +87,11 @@ describeEachStore('claim, start and complete under failure and concurrency', (di
     await dispatch(store, await seedFeeds(store, 1, 'WARM_'));
     expect(await store.allocations.claim(a, 5)).toHaveLength(1); // prepares claim-own and the general claim
     // Out of the way, so only what the later claims do is left to check.
-    await store.db.deleteFrom('allocation_attempts').execute();
-    await store.db.deleteFrom('allocations').execute();
+    await databaseOf(store).deleteFrom('allocation_attempts').execute();
+    await databaseOf(store).deleteFrom('allocations').execute();
     await dispatch(store, await seedFeeds(store, 2, 'NEXT_'));
     // A rolling deploy: another parent migrates; every prepared `select *` / `returning *` on allocations fails once.
-    await sql`alter table allocations add column review_probe integer`.execute(store.db);
+    await sql`alter table allocations add column review_probe integer`.execute(databaseOf(store));
     const first = await store.allocations.claim(a, 5).catch((e: { code?: string }) => e);
     expect(first).toMatchObject({ code: '0A000' }); // the claim-own statement: nothing claimed
     const second = await store.allocations.claim(a, 5).catch((e: { code?: string }) => e);
@@ -117,7 +118,7 @@ describeEachStore('claim, start and complete under failure and concurrency', (di
     // Meanwhile work lands in the pool (a is full, so it is unassigned); its own wake finds a still full.
     const wakesBeforeDispatch = wakes;
     await dispatch(store, await seedFeeds(store, 1, 'SECOND_'), t0 + 3);
-    expect(await store.db.selectFrom('allocations').select('id').where('node_id', 'is', null).where('status', '=', 'pending').execute()).toHaveLength(1);
+    expect(await databaseOf(store).selectFrom('allocations').select('id').where('node_id', 'is', null).where('status', '=', 'pending').execute()).toHaveLength(1);
     // Every wake the dispatch causes has arrived (the local one at once; a polling channel's read of the new
     // epoch in `ready`), so a wake counted from here on comes from the completion.
     await (store.wake as { ready?: () => Promise<void> }).ready?.();

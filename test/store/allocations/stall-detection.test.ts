@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { Store } from '../../../src/store/store.js';
+import { databaseOf, type Store } from '../../../src/store/store.js';
 import { describeEachStore } from '../../helpers/databases.js';
 import { assertLoadCountersConsistent, seedFeeds } from '../../helpers/seed.js';
 import { openTestStore } from '../../helpers/store.js';
@@ -73,8 +73,8 @@ describeEachStore('stall detection', (dialect) => {
     const ids = (await running([f1, f2], t0)) as [string, string];
     for (const id of ids) await progress(id, 1, 10, t0 + 1000);
     // Both run out of attempts: one is on its last attempt.
-    await store.db.updateTable('allocations').set({ attempt: 2 }).where('id', '=', ids[0]).execute();
-    await store.db.updateTable('allocation_attempts').set({ attempt: 2 }).where('allocation_id', '=', ids[0]).execute();
+    await databaseOf(store).updateTable('allocations').set({ attempt: 2 }).where('id', '=', ids[0]).execute();
+    await databaseOf(store).updateTable('allocation_attempts').set({ attempt: 2 }).where('allocation_id', '=', ids[0]).execute();
     expect(await store.allocations.sweepStalled(STALL, t0 + 1000 + STALL * 1000 + 1)).toMatchObject({ flagged: 2 });
     expect(await store.allocations.sweepStalled(STALL, t0 + 1000 + 2 * STALL * 1000 + 1)).toEqual({ flagged: 0, requeued: 1, timedOut: 1 });
     expect(await view(ids[0])).toMatchObject({ status: 'timeout', error_message: expect.stringMatching(/^attempt 2 of 2 stalled/) });
@@ -87,7 +87,7 @@ describeEachStore('stall detection', (dialect) => {
     const [quiet, lapsed] = (await running([f1, f2], t0)) as [string, string];
     // `lapsed` reported progress once; its lease then runs out: the lease sweep's, not the stall sweep's.
     await progress(lapsed, 0, 0, t0 + 1000);
-    await store.db.updateTable('allocations').set({ lease_expires_at: t0 + 2000 }).where('id', '=', lapsed).execute();
+    await databaseOf(store).updateTable('allocations').set({ lease_expires_at: t0 + 2000 }).where('id', '=', lapsed).execute();
     expect(await store.allocations.sweepStalled(STALL, t0 + 10 * STALL * 1000)).toEqual({ flagged: 0, requeued: 0, timedOut: 0 });
     expect(await view(quiet)).toMatchObject({ status: 'executing', stalled: false, progress: null });
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import type { Store } from '../../../src/store/store.js';
+import { databaseOf, type Store } from '../../../src/store/store.js';
 import { describeEachStore } from '../../helpers/databases.js';
 import { assertLoadCountersConsistent, seedFeeds } from '../../helpers/seed.js';
 import { openTestStore } from '../../helpers/store.js';
@@ -23,9 +23,9 @@ describeEachStore('warm placement', (dialect) => {
   const dispatch = (feedIds: string[], nowMs: number, feedsPerAllocation = 2) =>
     store.allocations.dispatch({ taskId: `t-${nowMs}`, taskName: 'w', feedIds, scheduleRunId: `run-${nowMs}`, nowMs, feedsPerAllocation, offlineAfterSeconds: 3600 });
   const lastNodes = async (feedIds: string[]) =>
-    Object.fromEntries((await store.db.selectFrom('feeds').select(['id', 'last_node_id']).where('id', 'in', feedIds).execute()).map((r) => [r.id, r.last_node_id]));
+    Object.fromEntries((await databaseOf(store).selectFrom('feeds').select(['id', 'last_node_id']).where('id', 'in', feedIds).execute()).map((r) => [r.id, r.last_node_id]));
   const placed = async (runAt: number) =>
-    (await store.db.selectFrom('allocations').select(['node_id', 'feed_ids', 'placement']).where('schedule_run_id', '=', `run-${runAt}`).execute()).map((r) => ({
+    (await databaseOf(store).selectFrom('allocations').select(['node_id', 'feed_ids', 'placement']).where('schedule_run_id', '=', `run-${runAt}`).execute()).map((r) => ({
       node_id: r.node_id,
       feeds: JSON.parse(r.feed_ids) as string[],
       placement: r.placement,

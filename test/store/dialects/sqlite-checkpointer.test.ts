@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import { startSqliteCheckpointer } from '../../../src/store/dialects/sqlite-checkpointer.js';
-import { openStore } from '../../../src/store/store.js';
+import { openStore, databaseOf } from '../../../src/store/store.js';
 import { waitFor } from '../../helpers/wait.js';
 
 type Warning = { details: object; message: string };
@@ -114,7 +114,7 @@ describe('SQLite store with the checkpoint worker', () => {
     const store = await openStore(loadConfig({ env: {}, overrides: { 'database.url': `sqlite:${filename}` } }));
     try {
       await store.migrate();
-      const { rows } = await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db);
+      const { rows } = await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(databaseOf(store));
       expect(rows[0]?.wal_autocheckpoint).toBe(0);
       const sizeBefore = statSync(filename).size;
       let written = 0;
@@ -131,7 +131,7 @@ describe('SQLite store with the checkpoint worker', () => {
   it('keeps automatic checkpoints for a memory database, which has no file a worker could open', async () => {
     const store = await openStore(loadConfig({ env: {}, overrides: { 'database.url': 'sqlite::memory:' } }));
     try {
-      const { rows } = await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db);
+      const { rows } = await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(databaseOf(store));
       expect(rows[0]?.wal_autocheckpoint).toBe(1000);
     } finally {
       await store.close();

@@ -8,6 +8,7 @@ import { PostgresWakeChannel, WAKE_CHANNEL_NAME } from '../../../src/store/wake/
 import { describeEachStore } from '../../helpers/databases.js';
 import { openTestStore } from '../../helpers/store.js';
 import { waitFor } from '../../helpers/wait.js';
+import { databaseOf } from '../../../src/store/store.js';
 
 /** Counts wakes and lets a test wait, with a deadline, until the count passes a mark. */
 function wakeCounter(channel: WakeChannel) {
@@ -41,8 +42,8 @@ describeEachStore('cross-process wake channel', (dialect) => {
     url = await dialect.createDatabase();
     storeA = await openTestStore(url);
     storeB = await openTestStore(url);
-    wakeA = createCrossProcessWake(storeA.db, storeA.caps, url, logger, 50);
-    wakeB = createCrossProcessWake(storeB.db, storeB.caps, url, logger, 50);
+    wakeA = createCrossProcessWake(databaseOf(storeA), storeA.caps, url, logger, 50);
+    wakeB = createCrossProcessWake(databaseOf(storeB), storeB.caps, url, logger, 50);
   });
   afterAll(async () => {
     await wakeA?.close();
@@ -90,7 +91,7 @@ describeEachStore('cross-process wake channel', (dialect) => {
     const counter = wakeCounter(wakeA);
     await wakeA.ready();
     const beforeKill = counter.count;
-    const killed = await sql<{ n: number }>`select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = current_database() and query ilike ${`listen ${WAKE_CHANNEL_NAME}%`}`.execute(storeB.db);
+    const killed = await sql<{ n: number }>`select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = current_database() and query ilike ${`listen ${WAKE_CHANNEL_NAME}%`}`.execute(databaseOf(storeB));
     expect(killed.rows[0]?.n).toBeGreaterThanOrEqual(1);
     // Reconnecting wakes local subscribers (a notification may have been lost meanwhile); then B's publish arrives.
     await counter.waitAbove(beforeKill);
@@ -103,10 +104,10 @@ describeEachStore('cross-process wake channel', (dialect) => {
   });
 
   it.runIf(dialect.variant.name === 'postgres')('a late error from a dead LISTEN client does not start a second LISTEN connection (PostgreSQL only)', async () => {
-    const channel = new PostgresWakeChannel(storeA.db, url, logger);
+    const channel = new PostgresWakeChannel(databaseOf(storeA), url, logger);
     const internals = channel as unknown as { client: pg.Client | undefined; connect: () => void; reconnectTimer: NodeJS.Timeout | undefined };
     const listening = async (): Promise<number> => {
-      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike ${`listen ${WAKE_CHANNEL_NAME}%`}`.execute(storeB.db);
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike ${`listen ${WAKE_CHANNEL_NAME}%`}`.execute(databaseOf(storeB));
       return rows[0]?.n ?? 0;
     };
     try {

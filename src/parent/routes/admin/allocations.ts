@@ -5,7 +5,6 @@ import { notFound } from '../../../errors/cascade-error.js';
 import type { DispatchSummary } from '../../../dispatch/dispatcher.js';
 import { listAllocations } from '../../../services/allocation-list.js';
 import { allocationSummary } from '../../../services/allocation-summary.js';
-import { feedStatusPage } from '../../../store/feed-status.js';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { closed, IdParams, NoQuery, Paging } from '../../schemas.js';
@@ -102,7 +101,7 @@ export async function allocationRoutes(app: FastifyInstance): Promise<void> {
     { onRequest: requireUser('read'), schema: { tags, summary: 'Feed freshness, stalest first', querystring: PagingOnly } },
     async (request) => {
       const { limit, offset } = request.query;
-      const { list, total } = await feedStatusPage(store.db, limit, offset);
+      const { list, total } = await store.feeds.statusPage(limit, offset);
       return ok(page(list, total, limit, offset));
     },
   );
