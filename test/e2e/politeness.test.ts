@@ -117,8 +117,7 @@ describeEachStore(
       await stopAllParents();
       await store?.close();
       await feeds?.close();
-      if (!process.env.KEEP_POLITE_DIR) rmSync(dir, { recursive: true, force: true });
-      else console.log('kept', dir);
+      rmSync(dir, { recursive: true, force: true });
     });
 
     const setUrls = async (ids: string[], url: (i: number) => string) => {
@@ -149,7 +148,7 @@ describeEachStore(
         const rows = await statuses(runId);
         for (const row of rows) if (row.status === 'pending' && row.placement.startsWith('waiting: ')) waitingNotes.add(row.placement.split(';')[0]!);
         return rows.length === ids.length && rows.every((r) => r.status === 'completed') ? true : undefined;
-      }, Number(process.env.POLITE_WAIT ?? 240_000)).catch(async (error: unknown) => {
+      }, 240_000).catch(async (error: unknown) => {
         const rows = await databaseOf(store).selectFrom('allocations').select(['status', 'attempt', 'error_message', 'placement']).where('schedule_run_id', '=', runId).execute();
         throw new Error(`${String(error)}: ${JSON.stringify(rows.filter((r) => r.status !== 'completed').slice(0, 5))}`);
       });
