@@ -29,7 +29,7 @@ export async function allocationRoutes(app: FastifyInstance): Promise<void> {
     '/dispatch-task',
     { onRequest: requireUser('write'), schema: { tags, summary: 'Dispatch one task (task_id) or every enabled task now', querystring: DispatchQuery } },
     async (request) => {
-      const summary = await dispatcher.run({ taskId: request.query.task_id, trigger: 'api' });
+      const summary = await dispatcher.run({ taskId: request.query.task_id, trigger: app.manualDispatchTrigger });
       return ok(summary, `Dispatched ${summary.task_count} task(s): ${summary.allocations_created} allocation(s) created.`);
     },
   );
