@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { JwtSigner } from '../auth/jwt.js';
+import { listenAuthority } from '../feeds-out/subscription-urls.js';
 import { createLogger } from '../logger.js';
 import { buildApiApp } from '../parent/api-app.js';
 import { createParentServices } from '../parent/parent-services.js';
@@ -26,7 +27,7 @@ export async function withLocalTransport<T>(options: ApiOptions, work: (transpor
     const app = await buildApiApp({ services, logger });
     try {
       const authorization = `Bearer ${await localAdminToken(store, services.jwt)}`;
-      return await work(injectTransport(app, authorization));
+      return await work(injectTransport(app, authorization, listenAuthority(config)));
     } finally {
       // Nodes told of new work (dispatch) hear of it before the command exits; each notify waits 2 s at most.
       await notifier.settled();
@@ -43,14 +44,18 @@ async function localAdminToken(store: Store, jwt: JwtSigner): Promise<string> {
   return token;
 }
 
-function injectTransport(app: FastifyInstance, authorization: string): ApiTransport {
+/**
+ * `host` is the configured listen address: an answer that names where the parent is reached (subscription URLs)
+ * names the parent this store belongs to, as if the request had come to it, not light-my-request's `localhost:80`.
+ */
+function injectTransport(app: FastifyInstance, authorization: string, host: string): ApiTransport {
   return {
     target: 'the local store',
     async send(method: HttpMethod, path: string, body: unknown) {
       const response = await app.inject({
         method,
         url: path,
-        headers: { authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: { host, authorization, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
       });
       let parsed: unknown;

@@ -23,12 +23,14 @@ export function registerCheck(program: Command): void {
   ).action(async (options: CommonOptions) => {
     const config = loadCliConfig(options);
     if (config.cascade.node_type === 'child') return checkChildConfig(config, options);
+    const roleSource = parentRoleSource(options);
     // Modes first: opening the store narrows a file others can read, and check must report what it found.
     const fileModes = parentFileModes(config, options);
     const store = await probeStore(config);
     const summary = {
       config_valid: true,
       role: 'parent',
+      role_source: roleSource,
       enabled: config.cascade.enabled,
       database: redactUrl(config.database.url),
       listen: `${config.host}:${config.port}`,
@@ -41,7 +43,7 @@ export function registerCheck(program: Command): void {
     else {
       printFields([
         ['config', 'valid'],
-        ['role', 'parent'],
+        ['role', roleSource === 'default' ? 'parent (cascade.node_type is not set; parent is the default)' : 'parent'],
         ['database', summary.database],
         ['listen', summary.listen],
         ['JWT key', summary.jwt_key],
@@ -74,6 +76,34 @@ async function checkChildConfig(config: Readonly<Config>, options: CommonOptions
     for (const warning of result.warnings) printLine(`WARN  ${warning}`);
   }
   if (!result.ok) throw new CommandFailed('the child cannot authenticate against any parent (see above).');
+}
+
+/** The settings only a child reads: a file that has them but no `node_type` is a child config missing its role. */
+const CHILD_ONLY = ['parent_api_url', 'api_key', 'api_secret', 'notify_key'] as const;
+
+/**
+ * Why this config is checked as a parent: `cascade.node_type: parent` in the file or $CASCADE_NODE_TYPE, or nothing
+ * said (the default). A file that says nothing but holds child settings is refused (exit 2) rather than checked as
+ * the parent it is not.
+ */
+function parentRoleSource(options: CommonOptions): 'config' | 'environment' | 'default' {
+  if (process.env.CASCADE_NODE_TYPE) return 'environment';
+  const path = configPathOf(options);
+  const raw = path === undefined ? undefined : readRawConfig(path);
+  const cascade = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).cascade : undefined;
+  const section = typeof cascade === 'object' && cascade !== null ? (cascade as Record<string, unknown>) : {};
+  if (section.node_type !== undefined) return 'config';
+  const childKeys = CHILD_ONLY.filter((key) => section[key] !== undefined);
+  if (childKeys.length > 0) {
+    throw new ConfigError(
+      [
+        `cascade.node_type: not set, so this would be checked as a parent, but the file sets ${childKeys.map((k) => `cascade.${k}`).join(', ')}, which only a child reads. ` +
+          'Add `node_type: child` under `cascade:` to check it as a child (or remove those settings for a parent).',
+      ],
+      path ?? 'configuration',
+    );
+  }
+  return 'default';
 }
 
 /** A child without a parent URL, key or secret is a configuration error (exit 2), like `cascade child` treats it. */
@@ -136,17 +166,27 @@ function childFileModes(config: Readonly<Config>, options: CommonOptions): FileM
 
 /** A config file that holds a secret (node secret, JWT key, metrics token, database password) must be private too. */
 function configFileWarnings(options: CommonOptions): string[] {
-  const path = options.config ?? process.env.CASCADE_CONFIG ?? (existsSync('config.yaml') ? 'config.yaml' : undefined);
-  if (!path || !existsSync(path)) return [];
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(path, 'utf8'));
-  } catch {
-    return [];
-  }
+  const path = configPathOf(options);
+  const raw = path === undefined ? undefined : readRawConfig(path);
+  if (path === undefined || raw === undefined) return [];
   const held = secretsIn(raw);
   if (held.length === 0) return [];
   return inspectPrivatePaths([path], 'file').map((f) => `config file holds ${held.join(', ')} and ${f.message}`);
+}
+
+/** The config file the command reads, as loadConfig finds it. */
+function configPathOf(options: CommonOptions): string | undefined {
+  return options.config ?? process.env.CASCADE_CONFIG ?? (existsSync('config.yaml') ? 'config.yaml' : undefined);
+}
+
+/** The file's YAML as written (before defaults), or undefined when it cannot be read (loadConfig has said why). */
+function readRawConfig(path: string): unknown {
+  if (!existsSync(path)) return undefined;
+  try {
+    return parseYaml(readFileSync(path, 'utf8')) ?? undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function secretsIn(raw: unknown): string[] {

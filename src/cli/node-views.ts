@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
 import type { NodeCredentials, NodeView } from '../store/nodes.js';
-import { formatAge, printFields } from './output.js';
+import { formatAge, printFields, printLine } from './output.js';
 
 /** online, suspect (missed beats, see domain/node-liveness.ts), offline or disabled. */
 export function statusName(node: NodeView): string {
@@ -72,4 +72,16 @@ export function childConfigYaml(parentUrl: string, credentials: NodeCredentials,
     `  data_dir: ${JSON.stringify(`./data/${nodeName.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^\.+/, '') || 'child'}`)}`,
     '',
   ].join('\n');
+}
+
+/** A new key pair, shown this once (`node add`, `node rotate`). */
+export function printCredentials(headline: string, credentials: NodeCredentials): void {
+  printLine(headline);
+  printLine();
+  printLine(`  api_key:    ${credentials.api_key}`);
+  printLine(`  api_secret: ${credentials.api_secret}`);
+  printLine(`  notify_key: ${credentials.notify_key}`);
+  printLine();
+  printLine('Store the secret and the notify key now: they are shown only this once.');
+  printLine();
 }

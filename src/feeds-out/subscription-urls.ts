@@ -8,8 +8,13 @@ import type { Config } from '../config/schema.js';
 export function subscriptionBase(config: Pick<Config, 'output' | 'host' | 'port'>, requestOrigin?: string): string {
   if (config.output.base_url) return config.output.base_url.replace(/\/+$/, '');
   if (requestOrigin) return requestOrigin;
+  return `http://${listenAuthority(config)}`;
+}
+
+/** `host:port` of the listen address, a wildcard read as 127.0.0.1 (what a client on this machine would dial). */
+export function listenAuthority(config: Pick<Config, 'host' | 'port'>): string {
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+  return `${host.includes(':') ? `[${host}]` : host}:${config.port}`;
 }
 
 export type SubscriptionTarget = { kind: 'feed'; id: string } | { kind: 'task'; id: string } | { kind: 'all' };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { DispatchTrigger } from '../dispatch/dispatcher.js';
 import { createParentServer } from './http-server.js';
 import { answerClientError } from './plugins/client-errors.js';
 import { installErrorEnvelope } from './plugins/error-envelope.js';
@@ -11,6 +12,8 @@ import type { ParentServices } from './services.js';
 declare module 'fastify' {
   interface FastifyInstance {
     services: ParentServices;
+    /** What a dispatch asked for through this app counts as: `api` on the listening parent, `cli` in the CLI's process. */
+    manualDispatchTrigger: Extract<DispatchTrigger, 'api' | 'cli'>;
   }
 }
 
@@ -28,6 +31,7 @@ function requestIdOf(header: string | string[] | undefined): string {
  * `listening` adds the parent's own HTTP(S) server (TLS, timeouts); an app only ever injected into needs none.
  */
 export function createBaseApp({ services, logger }: AppOptions, { listening, schemas }: { listening: boolean; schemas: SchemaCompilation }): FastifyInstance {
+  // Only the CLI's app is never listening: its callers ran `cascade dispatch`, not a request to the API.
   const { server: settings } = services.config;
   const app = Fastify({
     loggerInstance: logger,
@@ -45,6 +49,7 @@ export function createBaseApp({ services, logger }: AppOptions, { listening, sch
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('services', services);
+  app.decorate('manualDispatchTrigger', listening ? 'api' : 'cli');
   // Open event streams would keep the server from closing; viewers reconnect by themselves.
   app.addHook('preClose', async () => services.events.endStreams());
   app.decorateRequest('principal', null);

@@ -44,6 +44,22 @@ describe('cascade check', () => {
     expect(result.stderr).toContain('the store is not reachable');
   });
 
+  it('says when a file is checked as a parent by default, and refuses a child config that lacks node_type: child', async () => {
+    const plain = join(dir, 'no-role.yaml');
+    writeFileSync(plain, `database:\n  url: "${databaseUrl}"\n`);
+    const defaulted = await runCascade(['check', '--config', plain], { cwd: dir });
+    expect(defaulted.code, defaulted.stderr).toBe(0);
+    expect(defaulted.stdout).toMatch(/role:\s+parent \(cascade\.node_type is not set; parent is the default\)/);
+
+    const halfChild = join(dir, 'half-child.yaml');
+    writeFileSync(halfChild, `cascade:\n  parent_api_url: "http://127.0.0.1:1"\n  api_key: "${KEY}"\n  api_secret: "${SECRET}"\n`);
+    const refused = await runCascade(['check', '--config', halfChild, '--json'], { cwd: dir });
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain('cascade.parent_api_url, cascade.api_key, cascade.api_secret, which only a child reads');
+    expect(refused.stderr).toContain('`node_type: child`');
+  });
+
   it('exits 2 naming the missing child settings', async () => {
     const path = join(dir, 'child-missing.yaml');
     writeFileSync(path, 'cascade:\n  node_type: child\n  parent_api_url: "http://127.0.0.1:1"\n');

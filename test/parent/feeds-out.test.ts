@@ -107,6 +107,29 @@ describe('feeds out', () => {
     expect((await fetch(`${t.url}/feeds/${feedId}.rss?token=${token}&limit=501`)).status).toBe(400);
     expect((await fetch(`${t.url}/feeds/${feedId}.html?token=${token}`)).status).toBe(400);
   });
+  it("an admin may ask for another user's URLs (`user`), a viewer only for their own; unknown, disabled or empty names are refused", async () => {
+    const created = await api<{ id: string }>(t.url, '/api/v1/users', { token: t.adminToken, json: { username: 'feed-reader', password: 'reader-password-1', role: 'viewer' } });
+    expect(created.status).toBe(200);
+    const theirs = await api<Urls>(t.url, '/api/v1/feed-urls?user=feed-reader', { token: t.adminToken });
+    expect(theirs.status).toBe(200);
+    const token = (u: string) => new URL(u).searchParams.get('token');
+    expect(token(theirs.body.data.rss)).not.toBe(token((await urls('')).rss));
+    expect((await fetch(theirs.body.data.rss)).status).toBe(200);
+
+    const login = await api<{ access_token: string }>(t.url, '/api/v1/auth/login', { json: { username: 'feed-reader', password: 'reader-password-1' } });
+    const viewer = login.body.data.access_token;
+    const own = await api<Urls>(t.url, '/api/v1/feed-urls?user=feed-reader', { token: viewer });
+    expect(token(own.body.data.rss)).toBe(token(theirs.body.data.rss));
+    const other = await api(t.url, '/api/v1/feed-urls?user=admin', { token: viewer });
+    expect(other.status).toBe(403);
+
+    expect((await api(t.url, '/api/v1/feed-urls?user=nobody', { token: t.adminToken })).status).toBe(404);
+    expect((await api(t.url, '/api/v1/feed-urls?user=', { token: t.adminToken })).status).toBe(400);
+    await api(t.url, `/api/v1/users/${created.body.data.id}`, { method: 'PUT', token: t.adminToken, json: { is_active: false } });
+    const disabled = await api<unknown>(t.url, '/api/v1/feed-urls?user=feed-reader', { token: t.adminToken });
+    expect(disabled.status).toBe(404);
+    expect(disabled.body.message).toContain("User 'feed-reader' does not exist or is disabled");
+  });
 });
 
 describe('feeds out with output.public', () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachStore } from '../helpers/databases.js';
+import { databaseOf } from '../../src/store/store.js';
 import { api } from '../helpers/http.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
@@ -22,7 +23,7 @@ describeEachStore('a reported Retry-After pauses the host', (dialect) => {
     const { store } = t.parent.services;
     const ids = await seedFeeds(store, 3, 'RA_');
     const hosts = ['a.example.com', 'b.example.org', 'c.example.net'];
-    for (const [i, id] of ids.entries()) await store.db.updateTable('feeds').set({ url: `https://${hosts[i]}/${id}.xml` }).where('id', '=', id).execute();
+    for (const [i, id] of ids.entries()) await databaseOf(store).updateTable('feeds').set({ url: `https://${hosts[i]}/${id}.xml` }).where('id', '=', id).execute();
     await seedTask(store, ids);
     node = await t.addChild('worker', { max_capacity: 3 });
     await api(t.url, '/api/v1/cascade/heartbeat', { aksk: node, json: {} });

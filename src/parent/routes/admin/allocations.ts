@@ -47,7 +47,7 @@ export async function allocationRoutes(app: FastifyInstance): Promise<void> {
     '/dispatch-task',
     { onRequest: requireUser('write'), schema: { tags, summary: 'Dispatch one task (task_id) or every enabled task now', querystring: DispatchQuery } },
     async (request) => {
-      const summary = await dispatcher.run({ taskId: request.query.task_id, trigger: 'api', force: request.query.force });
+      const summary = await dispatcher.run({ taskId: request.query.task_id, trigger: app.manualDispatchTrigger, force: request.query.force });
       return ok(summary, dispatchMessage(summary));
     },
   );
