@@ -77,10 +77,10 @@ afterEach(async () => {
 });
 
 describeEachStore('stalled allocations', (dialect) => {
-  async function cluster() {
+  async function cluster(stallSeconds = STALL_SECONDS) {
     const local = await startCluster({
       'database.url': await dialect.createDatabase(),
-      'dispatch.stall_seconds': STALL_SECONDS,
+      'dispatch.stall_seconds': stallSeconds,
       'dispatch.sweep_interval_seconds': 1,
       'dispatch.max_attempts': 5,
     });
@@ -139,9 +139,10 @@ describeEachStore('stalled allocations', (dialect) => {
   });
 
   it('a feed that trickles its body keeps making progress and is never flagged', async () => {
-    const c = await cluster();
-    // 16 chunks every 500 ms: 8 s of reading, two full stall periods and more, each beat sees more bytes.
-    feed!.setMode({ kind: 'trickle', chunks: 16, everyMs: 500 });
+    // A longer stall period than the hanging test: a heartbeat delayed on a loaded machine must not look like a stall.
+    const c = await cluster(4);
+    // 24 chunks every 500 ms: 12 s of reading, more than two stall periods; each beat sees more bytes.
+    feed!.setMode({ kind: 'trickle', chunks: 24, everyMs: 500 });
     const run = await c.local.dispatch(c.task.id);
     let seenStalled = false;
     let seenBytes = 0;
