@@ -1,0 +1,273 @@
+import pino from 'pino';
+import { decideRetryAfter } from '../../../src/child/retry-after-policy.js';
+import { Dispatcher } from '../../../src/dispatch/dispatcher.js';
+import { Sweeper } from '../../../src/dispatch/sweeper.js';
+import { CascadeError } from '../../../src/errors/cascade-error.js';
+import type { FeedResult } from '../../../src/protocol/child-requests.js';
+import type { TaskPackage } from '../../../src/protocol/parent-messages.js';
+import type { ArticleInput } from '../../../src/store/articles.js';
+import type { Store } from '../../../src/store/store.js';
+import { percentile } from '../stats.js';
+import { openBenchStore, seedFeeds, seedTask } from '../seed.js';
+import { Corpus, seededRandom, type CorpusSize, type FetchAnswer } from './corpus.js';
+import { SimClock } from './sim-clock.js';
+
+/** How one arm runs the crawl: how often dispatch fires, the parent's configuration, and what a child reports. */
+export type CrawlArm = {
+  name: string;
+  /** Dispatch of the corpus's task every this often (the cron tick), from the window's start. */
+  dispatchEveryMs: number;
+  /** Parent configuration for this arm (politeness, refresh bounds…), over the bench defaults. */
+  configOverrides: Record<string, unknown>;
+  /** Extra fields a child adds to a feed's result from the origin's answer (validators and hints the parent learns from). */
+  resultExtras?(answer: Exclude<FetchAnswer, { status: 429 }>): Partial<FeedResult>;
+  /** Extra fields a child adds to a feed's failed result after a 429 it did not wait out. */
+  rateLimitedExtras?(retryAfterSeconds: number): Partial<FeedResult>;
+};
+
+export type CrawlSettings = CorpusSize & { seed: number; nodes: number; nodeCapacity: number };
+
+export type CrawlArmResult = {
+  arm: string;
+  /** Requests sent to origins, whatever the answer. */
+  fetches: number;
+  ok: number;
+  notModified: number;
+  rateLimited: number;
+  dispatches: number;
+  allocationsCompleted: number;
+  allocationsFailed: number;
+  /** Articles published in the window early enough to be owed (see `collectionCutoffMs`). */
+  articlesOwed: number;
+  articlesCollected: number;
+  /** Collection delay over every owed article; an uncollected one counts with its age at the end (a lower bound). */
+  delayP50Ms: number;
+  delayP95Ms: number;
+  delayMaxMs: number;
+  simEvents: number;
+  wallSeconds: number;
+};
+
+/** Simulated child behaviour, as the real child's defaults have it. */
+const HEARTBEAT_EVERY_MS = 60_000;
+const CLAIM_WAIT_MS = 30_000;
+const RETRY_AFTER_MAX_MS = 60_000;
+const FETCH_TIMEOUT_MS = 20_000;
+/** Round trip to the parent for one child request (claim answer, report). */
+const PARENT_RTT_MS = 20;
+/** An origin's answer takes 200–1200 ms. */
+const FETCH_MIN_MS = 200;
+const FETCH_SPREAD_MS = 1000;
+/** The window starts on a fixed instant so that runs with one seed match (a Monday 00:00 UTC). */
+export const CRAWL_START_MS = Date.UTC(2026, 10, 2);
+
+/**
+ * Articles published this close to the end are not owed: no arm refreshing every 15 minutes could be expected to
+ * have collected them yet. The same cut-off applies to every arm.
+ */
+export function collectionCutoffMs(corpus: Corpus): number {
+  return corpus.endMs - 15 * 60_000;
+}
+
+type SimNode = { id: string; name: string; running: number; claiming: boolean; parked: boolean; pollToken: number };
+
+/**
+ * One arm over a fresh database: the real store, dispatcher, claim, start, upload, completion, failure and sweeper,
+ * on the simulated clock; simulated children fetch from the corpus model instead of the network.
+ */
+export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, arm: CrawlArm): Promise<CrawlArmResult> {
+  const wallStarted = performance.now();
+  const corpus = new Corpus(settings.seed, settings, CRAWL_START_MS);
+  const clock = new SimClock(CRAWL_START_MS);
+  const latency = seededRandom(settings.seed ^ 0x5eed);
+  const { store, config } = await openBenchStore(databaseUrl, arm.configOverrides);
+  const counts = { fetches: 0, ok: 0, notModified: 0, rateLimited: 0, dispatches: 0, completed: 0, failed: 0 };
+  try {
+    const feedIds = await seedFeeds(store, corpus.feeds.length, (i) => corpus.feeds[i]?.url as string);
+    const feedIndex = new Map(feedIds.map((id, i) => [id, i]));
+    const taskId = await seedTask(store, feedIds, 'crawl-task');
+    const nodes: SimNode[] = [];
+    for (let i = 0; i < settings.nodes; i += 1) {
+      const name = `crawl-node-${String(i + 1).padStart(2, '0')}`;
+      const { node } = await store.nodes.create({ node_type: 1, name, sync_config: { max_capacity: settings.nodeCapacity } });
+      await store.nodes.recordHeartbeat(node.id, {}, clock.now());
+      nodes.push({ id: node.id, name, running: 0, claiming: false, parked: false, pollToken: 0 });
+    }
+    const silent = pino({ level: 'silent' });
+    const dispatcher = new Dispatcher(store, config.dispatch);
+    const sweeper = new Sweeper(store, config.dispatch, silent);
+
+    // The parent wakes its waiting long-polls when work becomes claimable; here the "waiting long-polls" are the
+    // parked simulated children. The store's own channel would also poll the database on a real-time timer, which
+    // a simulated clock cannot follow, so publishing wakes the parked children directly instead.
+    const wakeParked = () => {
+      for (const node of nodes) {
+        if (!node.parked) continue;
+        // A woken long-poll looks once, then waits again: a second wake before it looked adds nothing.
+        node.parked = false;
+        clock.after(PARENT_RTT_MS, () => claimFor(node));
+      }
+    };
+    (store.wake as { publish: () => Promise<void> }).publish = async () => wakeParked();
+
+    const claimFor = async (node: SimNode): Promise<void> => {
+      if (node.claiming) return;
+      const free = settings.nodeCapacity - node.running;
+      if (free <= 0) return;
+      node.claiming = true;
+      node.parked = false;
+      try {
+        const packages = await claimPackages(store, node.id, free, clock.now());
+        for (const pkg of packages) {
+          node.running += 1;
+          clock.after(PARENT_RTT_MS, () => runPackage(node, pkg));
+        }
+        if (packages.length === 0) {
+          // A long-poll that found nothing waits for a wake or its timeout, then asks again.
+          node.parked = true;
+          const token = ++node.pollToken;
+          clock.after(CLAIM_WAIT_MS, () => (node.parked && node.pollToken === token ? claimFor(node) : undefined));
+        }
+      } finally {
+        node.claiming = false;
+      }
+    };
+
+    const runPackage = async (node: SimNode, pkg: TaskPackage): Promise<void> => {
+      const actor = { nodeId: node.id, attempt: pkg.attempt };
+      try {
+        await store.allocations.start(pkg.allocation_id, actor, clock.now());
+      } catch (error) {
+        if (isRefusal(error)) return release(node);
+        throw error;
+      }
+      const results: FeedResult[] = [];
+      let pendingFeeds = pkg.feeds.length;
+      const finish = async () => {
+        try {
+          if (results.every((r) => r.status === 'failed')) {
+            await store.allocations.fail(pkg.allocation_id, actor, results.map((r) => `${r.mp_id}: ${r.error}`).join('; '), clock.now(), true);
+            counts.failed += 1;
+          } else {
+            const articleCount = results.reduce((n, r) => n + r.article_count, 0);
+            await store.allocations.complete(pkg.allocation_id, actor, results, articleCount, clock.now());
+            counts.completed += 1;
+          }
+        } catch (error) {
+          if (!isRefusal(error)) throw error;
+        }
+        release(node);
+      };
+      for (const feed of pkg.feeds) {
+        const index = feedIndex.get(feed.id) as number;
+        let waits = 0;
+        const attemptFetch = () => {
+          counts.fetches += 1;
+          const answer = corpus.fetch(index, { etag: feed.etag }, clock.now());
+          clock.after(FETCH_MIN_MS + Math.floor(latency() * FETCH_SPREAD_MS), async () => {
+            if (answer.status === 429) {
+              counts.rateLimited += 1;
+              const verdict = decideRetryAfter(answer.retryAfterSeconds * 1000, waits, { maxWaitMs: RETRY_AFTER_MAX_MS, reserveMs: FETCH_TIMEOUT_MS, leaseExpiresAtMs: pkg.lease_expires_at ? Date.parse(pkg.lease_expires_at) : undefined }, clock.now());
+              if (verdict.wait) {
+                waits += 1;
+                clock.after(verdict.waitMs, attemptFetch);
+                return;
+              }
+              results.push({ mp_id: feed.id, status: 'failed', article_count: 0, error: `HTTP 429 Too Many Requests; ${verdict.reason}`, ...arm.rateLimitedExtras?.(answer.retryAfterSeconds) });
+            } else {
+              if (answer.status === 304) counts.notModified += 1;
+              else counts.ok += 1;
+              const articles: ArticleInput[] = answer.status === 200 ? answer.articles.map((a) => ({ id: a.id, mp_id: feed.id, title: a.id, url: `${feed.url}#${a.id}`, publish_time: Math.floor(a.publishedAt / 1000) })) : [];
+              let newCount = 0;
+              if (articles.length > 0) newCount = (await store.articles.upload(pkg.allocation_id, actor, articles, clock.now())).new_count;
+              // Like the real child: a 304 reports no validators, so the parent keeps the ones it sent.
+              const validators = answer.status === 200 ? { etag: answer.etag, last_modified: null } : {};
+              results.push({ mp_id: feed.id, status: 'success', article_count: articles.length, new_article_count: newCount, ...validators, ...arm.resultExtras?.(answer) });
+            }
+            pendingFeeds -= 1;
+            if (pendingFeeds === 0) clock.after(PARENT_RTT_MS, finish);
+          });
+        };
+        attemptFetch();
+      }
+    };
+
+    const release = (node: SimNode) => {
+      node.running -= 1;
+      clock.after(PARENT_RTT_MS, () => claimFor(node));
+    };
+
+    for (let t = corpus.startMs; t < corpus.endMs; t += arm.dispatchEveryMs) {
+      clock.at(t, async () => {
+        const summary = await dispatcher.run({ taskId, trigger: 'cron', tick: { scheduledAtMs: clock.now() } });
+        if (summary.allocations_created > 0) counts.dispatches += 1;
+      });
+    }
+    for (let t = corpus.startMs; t < corpus.endMs; t += config.dispatch.sweep_interval_seconds * 1000) clock.at(t, () => sweeper.sweepOnce(clock.now()).then(() => undefined));
+    nodes.forEach((node, i) => {
+      // Heartbeats spread over the period, as independent children's would be.
+      for (let t = corpus.startMs + Math.floor((i * HEARTBEAT_EVERY_MS) / nodes.length); t < corpus.endMs; t += HEARTBEAT_EVERY_MS) {
+        clock.at(t, async () => {
+          await store.nodes.recordHeartbeat(node.id, {}, clock.now());
+          await store.allocations.extendLeases(node.id, clock.now());
+        });
+      }
+      clock.at(corpus.startMs, () => claimFor(node));
+    });
+
+    const simEvents = await clock.runUntil(corpus.endMs);
+    const delays = await collectionDelays(store, corpus, feedIds);
+    return {
+      arm: arm.name,
+      fetches: counts.fetches,
+      ok: counts.ok,
+      notModified: counts.notModified,
+      rateLimited: counts.rateLimited,
+      dispatches: counts.dispatches,
+      allocationsCompleted: counts.completed,
+      allocationsFailed: counts.failed,
+      articlesOwed: delays.owed,
+      articlesCollected: delays.collected,
+      delayP50Ms: percentile(delays.delays, 50),
+      delayP95Ms: percentile(delays.delays, 95),
+      delayMaxMs: delays.delays.length > 0 ? Math.max(...delays.delays) : Number.NaN,
+      simEvents,
+      wallSeconds: (performance.now() - wallStarted) / 1000,
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+/** What the parent's claim route does for one claim with no wait: a lost race between claimers is retried. */
+async function claimPackages(store: Store, nodeId: string, max: number, nowMs: number): Promise<TaskPackage[]> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return (await store.allocations.claimPackages(nodeId, max, nowMs)).packages;
+    } catch (error) {
+      if (!(error instanceof CascadeError && error.code === 'CONFLICT') || attempt >= 5) throw error;
+    }
+  }
+}
+
+/** A move the parent refused because the node lost the work (lease gone, another attempt): the child drops it. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof CascadeError && (error.code === 'LEASE_LOST' || error.code === 'INVALID_TRANSITION' || error.code === 'NOT_FOUND');
+}
+
+/** Publication → collection delay of every owed article, collection being the article's first store time. */
+async function collectionDelays(store: Store, corpus: Corpus, feedIds: readonly string[]): Promise<{ owed: number; collected: number; delays: number[] }> {
+  const stored = new Map<string, number>();
+  const rows = await store.db.selectFrom('articles').select(['mp_id', 'id', 'created_at']).execute();
+  for (const row of rows) stored.set(`${row.mp_id}\u0000${row.id}`, Number(row.created_at));
+  const cutoff = collectionCutoffMs(corpus);
+  const owed = corpus.publishedInWindow().filter((a) => a.publishedAt <= cutoff);
+  const delays: number[] = [];
+  let collected = 0;
+  for (const article of owed) {
+    const at = stored.get(`${feedIds[article.feedIndex]}\u0000${article.id}`);
+    if (at !== undefined) collected += 1;
+    delays.push((at ?? corpus.endMs) - article.publishedAt);
+  }
+  return { owed: owed.length, collected, delays };
+}
