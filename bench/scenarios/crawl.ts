@@ -27,7 +27,7 @@ export async function runCrawlComparison(store: StoreKind, settings: CrawlSettin
   const arms: CrawlArm[] = [fixedCronArm, ...(fleet.arm ? [fleet.arm] : [])];
   const results: CrawlArmResult[] = [];
   for (const arm of arms) {
-    const result = await withFreshDatabase(store, (db) => runCrawlArm(db.url, settings, arm));
+    const result = await withFreshDatabase(store, (db) => runCrawlArm(db.url, settings, arm, log));
     log(
       `crawl ${arm.name}: ${result.fetches} fetches (${result.ok} × 200, ${result.notModified} × 304, ${result.rateLimited} × 429), ` +
         `${result.articlesCollected}/${result.articlesOwed} articles, delay p50 ${minutes(result.delayP50Ms)} / p95 ${minutes(result.delayP95Ms)} min; ` +

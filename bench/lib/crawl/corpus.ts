@@ -2,7 +2,8 @@
  * The crawl scenario's feed corpus: hosts with rate limits and feeds whose articles appear on simulated schedules
  * (hourly, daily, weekly, dead). Nothing here touches the network: a "fetch" is a method call answered from this
  * model at a simulated instant, as a real origin would answer it (200 with the feed's items, 304 when the
- * conditional validators match, 429 with Retry-After when the host's rate limit is exceeded).
+ * conditional validators match, 429 with Retry-After when the host's rate limit is exceeded). Every host is its own
+ * registrable domain (`host-07.test`), since per-host politeness counts hosts by registrable domain.
  */
 
 /** mulberry32: a small seeded PRNG, so the same seed gives the same corpus and the same answers. */
@@ -78,7 +79,7 @@ export class Corpus {
     this.endMs = startMs + size.hours * 3_600_000;
     this.hosts = Array.from({ length: size.hosts }, (_, i) => ({
       index: i,
-      name: `host-${String(i + 1).padStart(2, '0')}.crawl.test`,
+      name: `host-${String(i + 1).padStart(2, '0')}.test`,
       limit: i % STRICT_HOST_EVERY === STRICT_HOST_EVERY - 1 ? STRICT_HOST_LIMIT : NORMAL_HOST_LIMIT,
       windowMs: HOST_WINDOW_MS,
     }));

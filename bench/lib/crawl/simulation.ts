@@ -55,6 +55,8 @@ const RETRY_AFTER_MAX_MS = 60_000;
 const FETCH_TIMEOUT_MS = 20_000;
 /** Round trip to the parent for one child request (claim answer, report). */
 const PARENT_RTT_MS = 20;
+/** The claimer's shortest wait for a host's interval to end. */
+const MIN_HOST_WAIT_MS = 5;
 /** An origin's answer takes 200–1200 ms. */
 const FETCH_MIN_MS = 200;
 const FETCH_SPREAD_MS = 1000;
@@ -75,7 +77,7 @@ type SimNode = { id: string; name: string; running: number; claiming: boolean; p
  * One arm over a fresh database: the real store, dispatcher, claim, start, upload, completion, failure and sweeper,
  * on the simulated clock; simulated children fetch from the corpus model instead of the network.
  */
-export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, arm: CrawlArm): Promise<CrawlArmResult> {
+export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, arm: CrawlArm, log: (message: string) => void = () => undefined): Promise<CrawlArmResult> {
   const wallStarted = performance.now();
   const corpus = new Corpus(settings.seed, settings, CRAWL_START_MS);
   const clock = new SimClock(CRAWL_START_MS);
@@ -117,16 +119,18 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
       node.claiming = true;
       node.parked = false;
       try {
-        const packages = await claimPackages(store, node.id, free, clock.now());
+        const { packages, hostsReadyAt } = await claimPackages(store, node.id, free, clock.now());
         for (const pkg of packages) {
           node.running += 1;
           clock.after(PARENT_RTT_MS, () => runPackage(node, pkg));
         }
         if (packages.length === 0) {
-          // A long-poll that found nothing waits for a wake or its timeout, then asks again.
+          // A long-poll that found nothing waits for a wake or its timeout, then asks again; as the parent's claimer
+          // does, it looks again sooner when work is held back only until a host's interval or pause ends.
           node.parked = true;
           const token = ++node.pollToken;
-          clock.after(CLAIM_WAIT_MS, () => (node.parked && node.pollToken === token ? claimFor(node) : undefined));
+          const wait = hostsReadyAt === undefined ? CLAIM_WAIT_MS : Math.min(CLAIM_WAIT_MS, Math.max(MIN_HOST_WAIT_MS, hostsReadyAt - clock.now()));
+          clock.after(wait, () => (node.parked && node.pollToken === token ? claimFor(node) : undefined));
         }
       } finally {
         node.claiming = false;
@@ -215,6 +219,11 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
       clock.at(corpus.startMs, () => claimFor(node));
     });
 
+    for (let hour = 1; hour < settings.hours; hour += 1) {
+      clock.at(corpus.startMs + hour * 3_600_000, () =>
+        log(`crawl ${arm.name}: simulated hour ${hour} of ${settings.hours}, ${counts.fetches} fetches so far, ${((performance.now() - wallStarted) / 1000).toFixed(0)} s`),
+      );
+    }
     const simEvents = await clock.runUntil(corpus.endMs);
     const delays = await collectionDelays(store, corpus, feedIds);
     return {
@@ -239,11 +248,15 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
   }
 }
 
-/** What the parent's claim route does for one claim with no wait: a lost race between claimers is retried. */
-async function claimPackages(store: Store, nodeId: string, max: number, nowMs: number): Promise<TaskPackage[]> {
+/**
+ * What the parent's claimer does for one look: a lost race between claimers is retried. `hostsReadyAt`: when work
+ * held back by per-host politeness may be handed out (a build without politeness never sets it).
+ */
+async function claimPackages(store: Store, nodeId: string, max: number, nowMs: number): Promise<{ packages: TaskPackage[]; hostsReadyAt: number | undefined }> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return (await store.allocations.claimPackages(nodeId, max, nowMs)).packages;
+      const claimed: { packages: TaskPackage[]; hostsReadyAt?: number | undefined } = await store.allocations.claimPackages(nodeId, max, nowMs);
+      return { packages: claimed.packages, hostsReadyAt: claimed.hostsReadyAt };
     } catch (error) {
       if (!(error instanceof CascadeError && error.code === 'CONFLICT') || attempt >= 5) throw error;
     }
