@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { redactUrl } from '../src/store/database-url.js';
+import { redactUrl } from '../src/store/dialects/database-url.js';
 import { CHROMIUM_PATH, chromiumAvailable } from './helpers/chromium.js';
 import { SERVER_VARIANTS, SQLITE_VARIANT, withMysql, withPostgres, type StoreVariant } from './helpers/databases.js';
 

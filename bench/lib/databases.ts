@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import pg from 'pg';
 import type { StoreKind } from './options.js';
-import { redactUrl } from '../../src/store/database-url.js';
+import { redactUrl } from '../../src/store/dialects/database-url.js';
 
 export type FreshDatabase = { url: string; store: StoreKind; drop(): Promise<void> };
 

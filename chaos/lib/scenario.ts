@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { hashPassword, randomToken } from '../../src/auth/secrets.js';
 import { AdminApi } from '../../src/demo/admin-api.js';
 import { spawnChild, type ChildHandle } from '../../src/demo/child-process.js';
-import { connectDatabase } from '../../src/store/connect.js';
+import { connectDatabase } from '../../src/store/dialects/connect.js';
 import { createTestDatabase, type StoreVariant } from '../../test/helpers/databases.js';
 import { openTestStore } from '../../test/helpers/store.js';
 import { startTcpProxy, type TcpProxy } from '../../test/helpers/tcp-proxy.js';

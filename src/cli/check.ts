@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, parentUrls } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { parseDatabaseUrl, redactUrl } from '../store/database-url.js';
+import { parseDatabaseUrl, redactUrl, sqliteFileOf } from '../store/dialects/database-url.js';
 import { inspectPrivatePaths, sqliteFiles } from '../store/file-modes.js';
 import { migrationState } from '../store/migrate.js';
 import { openStore } from '../store/store.js';
@@ -115,11 +115,11 @@ function describeStore(state: StoreState): string {
 type FileModes = { errors: string[]; warnings: string[] };
 
 function parentFileModes(config: Readonly<Config>, options: CommonOptions): FileModes {
-  const target = parseDatabaseUrl(config.database.url);
+  const file = sqliteFileOf(parseDatabaseUrl(config.database.url));
   const modes: FileModes = { errors: [], warnings: configFileWarnings(options) };
-  if (target.dialect !== 'sqlite' || target.filename === ':memory:') return modes;
-  modes.warnings.push(...inspectPrivatePaths([dirname(target.filename)], 'dir').map((f) => `data directory ${f.message}`));
-  modes.errors.push(...inspectPrivatePaths(sqliteFiles(target.filename), 'file').map((f) => `store file ${f.message}`));
+  if (file === null) return modes;
+  modes.warnings.push(...inspectPrivatePaths([dirname(file)], 'dir').map((f) => `data directory ${f.message}`));
+  modes.errors.push(...inspectPrivatePaths(sqliteFiles(file), 'file').map((f) => `store file ${f.message}`));
   return modes;
 }
 

@@ -3,9 +3,9 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { CascadeError } from '../errors/cascade-error.js';
-import { parseDatabaseUrl } from '../store/database-url.js';
+import { parseDatabaseUrl, sqliteFileOf } from '../store/dialects/database-url.js';
 import { migrationState } from '../store/migrate.js';
-import type { StoreLogger } from '../store/connect.js';
+import type { StoreLogger } from '../store/dialects/connect.js';
 import { openStore, type Store } from '../store/store.js';
 import { CommandFailed } from './errors.js';
 import { printError } from './output.js';
@@ -37,8 +37,8 @@ export function loadCliConfig(options: CommonOptions, overrides: Record<string, 
 
 /** True when the store is a SQLite file that does not exist yet (opening it would create it). */
 export function sqliteFileMissing(config: Readonly<Config>): string | undefined {
-  const target = parseDatabaseUrl(config.database.url);
-  if (target.dialect === 'sqlite' && target.filename !== ':memory:' && !existsSync(target.filename)) return target.filename;
+  const file = sqliteFileOf(parseDatabaseUrl(config.database.url));
+  if (file !== null && !existsSync(file)) return file;
   return undefined;
 }
 

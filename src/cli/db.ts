@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { CascadeError } from '../errors/cascade-error.js';
-import { connectDatabase } from '../store/connect.js';
-import { parseDatabaseUrl, redactUrl } from '../store/database-url.js';
+import { connectDatabase } from '../store/dialects/connect.js';
+import { parseDatabaseUrl, redactUrl, sqliteFileOf } from '../store/dialects/database-url.js';
 import { migrationState } from '../store/migrate.js';
 import { printJson, printLine } from './output.js';
 
@@ -41,8 +41,8 @@ export function registerDb(program: Command): void {
 /** Connects, reads the version and migration state; an unreachable store is a CascadeError (exit 1). */
 export async function checkDatabase(config: Readonly<Config>): Promise<DbCheckReport> {
   const database = redactUrl(config.database.url);
-  const target = parseDatabaseUrl(config.database.url);
-  if (target.dialect === 'sqlite' && target.filename !== ':memory:' && !existsSync(target.filename)) {
+  const file = sqliteFileOf(parseDatabaseUrl(config.database.url));
+  if (file !== null && !existsSync(file)) {
     throw new CascadeError('UNAVAILABLE', `${database}: the SQLite file does not exist; run \`cascade init\` (or \`cascade migrate\`) first.`);
   }
   let connection;
@@ -55,7 +55,7 @@ export async function checkDatabase(config: Readonly<Config>): Promise<DbCheckRe
   try {
     const migrations = await migrationState(db, caps);
     const warnings: string[] = [];
-    if (caps.dialect !== 'sqlite' && !caps.skipLocked) {
+    if (caps.rowLocks && !caps.skipLocked) {
       warnings.push('this server has no SKIP LOCKED (needs MySQL 8 or MariaDB 10.6+); claims fall back to compare-and-set and contend more under load');
     }
     return {

@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import { NodeType } from '../domain/node-liveness.js';
 import { CascadeError } from '../errors/cascade-error.js';
 import { JWT_KEY_SETTING, jwtSecret } from '../parent/parent-services.js';
-import { redactUrl } from '../store/database-url.js';
+import { redactUrl } from '../store/dialects/database-url.js';
 import { SECRETS_KEY_SETTING, secretsKey, type Store } from '../store/store.js';
 import { loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
 import { printFields, printJson, printLine } from './output.js';

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { sqliteCapabilities } from '../store/capabilities.js';
-import { parseDatabaseUrl, redactUrl } from '../store/database-url.js';
+import { sqliteCapabilities } from '../store/dialects/capabilities.js';
+import { parseDatabaseUrl, redactUrl, sqliteFileOf } from '../store/dialects/database-url.js';
 import { knownMigrationNames, migrateToLatest, migrationState } from '../store/migrate.js';
 import { openStore } from '../store/store.js';
 import { printJson, printLine } from './output.js';
@@ -33,9 +33,9 @@ export function registerMigrate(program: Command): void {
 
 export async function migrate(config: Readonly<Config>, dryRun: boolean): Promise<MigrateReport> {
   const database = redactUrl(config.database.url);
-  const target = parseDatabaseUrl(config.database.url);
+  const file = sqliteFileOf(parseDatabaseUrl(config.database.url));
   // A dry run must not create the SQLite file as a side effect: a missing file has every migration pending.
-  if (dryRun && target.dialect === 'sqlite' && target.filename !== ':memory:' && !existsSync(target.filename)) {
+  if (dryRun && file !== null && !existsSync(file)) {
     return { database, dry_run: true, pending: knownMigrationNames(sqliteCapabilities('')), applied: [] };
   }
   const store = await openStore(config);

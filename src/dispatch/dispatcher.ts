@@ -4,8 +4,8 @@ import { CascadeError } from '../errors/cascade-error.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
 import type { MessageTaskTable } from '../store/tables.js';
-import { isTransientDatabaseError } from '../store/transient-error.js';
-import { isUniqueViolation } from '../store/unique-violation.js';
+import { isTransientDatabaseError } from '../store/dialects/transient-error.js';
+import { isUniqueViolation } from '../store/dialects/unique-violation.js';
 import type { NodeNotifier, Placement } from './node-notifier.js';
 
 export type DispatchTrigger = 'api' | 'cli' | 'cron';

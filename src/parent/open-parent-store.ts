@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { CascadeError } from '../errors/cascade-error.js';
-import { redactUrl } from '../store/database-url.js';
+import { redactUrl } from '../store/dialects/database-url.js';
 import { openStore, type Store } from '../store/store.js';
-import { isDatabaseUnavailable } from '../store/transient-error.js';
+import { isDatabaseUnavailable } from '../store/dialects/transient-error.js';
 
 /** How long a starting parent waits for an unreachable database: longer than a server restart takes. */
 export const DATABASE_STARTUP_WAIT_MS = 60_000;

@@ -1,13 +1,14 @@
 import { sql, type Kysely } from 'kysely';
 import { HELD_STATUSES } from '../domain/allocation-states.js';
 import { CascadeError } from '../errors/cascade-error.js';
-import type { Capabilities } from './capabilities.js';
+import type { Capabilities } from './dialects/capabilities.js';
 import { rowsPerInsert, type NodeActor, type Trx } from './allocations/shared.js';
 import { appendToDeliveries, type ArticleKey, type BatchSettings } from './deliveries/outbox.js';
 import { likeContains } from './feeds.js';
 import type { ArticleTable, Database } from './tables.js';
 import { chunk, iso, parseJson } from './time.js';
 import { EnabledStatus } from '../domain/enabled-status.js';
+import { insertOrIgnore, insertOrUpdate } from './dialects/upsert.js';
 
 export type ArticleInput = {
   id: string;
@@ -128,7 +129,7 @@ export class ArticlesStore {
       (await trx.selectFrom('articles').select('id').where('mp_id', '=', feedId).where('id', 'in', rows.map((r) => r.id)).execute()).map((r) => r.id),
     );
     const insert = trx.insertInto('articles').values(rows);
-    const result = this.caps.dialect === 'mysql' ? await insert.ignore().executeTakeFirst() : await insert.onConflict((oc) => oc.columns(['mp_id', 'id']).doNothing()).executeTakeFirst();
+    const result = await insertOrIgnore(this.caps, insert, ['mp_id', 'id']).executeTakeFirst();
     const count = Number(result.numInsertedOrUpdatedRows ?? 0);
     return { count, ids: count === 0 ? [] : rows.map((r) => r.id).filter((id) => !present.has(id)).slice(0, count) };
   }
@@ -200,11 +201,6 @@ export class ArticlesStore {
   }
 
   async #upsert(trx: Trx, rows: ArticleTable[]): Promise<void> {
-    const insert = trx.insertInto('articles').values(rows);
-    if (this.caps.dialect === 'mysql') {
-      await insert.onDuplicateKeyUpdate(Object.fromEntries(UPDATABLE.map((c) => [c, sql`values(${sql.ref(c)})`]))).execute();
-      return;
-    }
-    await insert.onConflict((oc) => oc.columns(['mp_id', 'id']).doUpdateSet(Object.fromEntries(UPDATABLE.map((c) => [c, sql`excluded.${sql.ref(c)}`])))).execute();
+    await insertOrUpdate(this.caps, trx.insertInto('articles').values(rows), ['mp_id', 'id'], UPDATABLE).execute();
   }
 }

@@ -4,7 +4,7 @@ import { lookupKeys, planFeedImport, type ImportOutcome, type KnownFeed } from '
 import { CascadeError } from '../errors/cascade-error.js';
 import type { Database, FeedTable } from './tables.js';
 import { chunk } from './time.js';
-import { isUniqueViolation } from './unique-violation.js';
+import { isUniqueViolation } from './dialects/unique-violation.js';
 
 export type FeedImportOptions = {
   /** Decide every entry but store nothing. */

@@ -1,6 +1,6 @@
 import { Migrator, type Kysely, type Migration, type MigrationInfo, type MigrationResultSet } from 'kysely';
 import { CascadeError } from '../errors/cascade-error.js';
-import type { Capabilities } from './capabilities.js';
+import type { Capabilities } from './dialects/capabilities.js';
 import { initialMigration } from './migrations/001-initial.js';
 import { claimOrderIndexMigration } from './migrations/002-claim-order-index.js';
 import { dropNodeStatusIndexMigration } from './migrations/003-drop-node-status-index.js';

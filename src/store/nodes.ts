@@ -6,7 +6,7 @@ import { nodeLiveness, NodeStatus, nodeStatus, NodeType, onlineSince, type Liven
 import { CascadeError, notFound } from '../errors/cascade-error.js';
 import type { Database, NodeTable } from './tables.js';
 import { iso, parseJson } from './time.js';
-import { isUniqueViolation } from './unique-violation.js';
+import { isUniqueViolation } from './dialects/unique-violation.js';
 import { StoredFlag } from './stored-flag.js';
 
 export type SyncConfig = { max_capacity: number; feed_quota: Record<string, number> };

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Capabilities } from './capabilities.js';
+import type { Capabilities } from './dialects/capabilities.js';
 import type { Database, SyncLogTable } from './tables.js';
 import { iso, parseJson } from './time.js';
 

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { DialectName } from '../../src/store/capabilities.js';
+import type { DialectName } from '../../src/store/dialects/capabilities.js';
 import type { Database } from '../../src/store/tables.js';
 import { waitFor } from './wait.js';
 

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import { loadConfig } from '../../src/config/load.js';
-import { connectDatabase } from '../../src/store/connect.js';
+import { connectDatabase } from '../../src/store/dialects/connect.js';
 import { connectionId, statementsBlockedBy, waitUntilBlockedBy } from './lock-waits.js';
 import { openStore, type Store } from '../../src/store/store.js';
 import type { Database } from '../../src/store/tables.js';

@@ -1,6 +1,6 @@
 import { Migrator, sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { connectDatabase, type Connection } from '../../src/store/connect.js';
+import { connectDatabase, type Connection } from '../../src/store/dialects/connect.js';
 import { migrateToLatest } from '../../src/store/migrate.js';
 import { initialMigration } from '../../src/store/migrations/001-initial.js';
 import { claimOrderIndexMigration } from '../../src/store/migrations/002-claim-order-index.js';

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDatabase, type Connection } from '../../src/store/connect.js';
+import { connectDatabase, type Connection } from '../../src/store/dialects/connect.js';
 import { migrateToLatest, migrationState } from '../../src/store/migrate.js';
 import type { Database } from '../../src/store/tables.js';
 import { describeEachStore } from '../helpers/databases.js';

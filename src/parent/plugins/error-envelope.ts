@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { CascadeError, type ErrorCodeName } from '../../errors/cascade-error.js';
-import { isDatabaseUnavailable, isTransientDatabaseError } from '../../store/transient-error.js';
+import { isDatabaseUnavailable, isTransientDatabaseError } from '../../store/dialects/transient-error.js';
 
 type ErrorBody = { code: number; message: string; data: null; error: ErrorCodeName; details?: unknown; request_id?: string };
 

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import { DEFAULT_SUSPECT_AFTER_BEATS } from '../../domain/node-liveness.js';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 import type { AllocationTable, Database } from '../tables.js';
-import type { WakeChannel } from '../wake-channel.js';
+import type { WakeChannel } from '../wake/wake-channel.js';
 import { claimAllocations, type ClaimResult } from './claim.js';
 import { insertDispatch, type DispatchOutcome, type DispatchRequest } from './insert.js';
 import { AllocationMoves, type Completion, type FeedResult, type NodeActor } from './moves.js';

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { CascadeError } from '../../errors/cascade-error.js';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 import type { AllocationTable, Database } from '../tables.js';
 import { parseJson } from '../time.js';
 import type { LeaseSettings, Trx } from './shared.js';

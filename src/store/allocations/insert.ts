@@ -3,11 +3,12 @@ import type { Kysely } from 'kysely';
 import { DEFAULT_SUSPECT_AFTER_BEATS, NodeType, onlineSince } from '../../domain/node-liveness.js';
 import { nodeIsSuspect } from '../node-liveness-sql.js';
 import { planPlacement, type PlacementGroup, type PlacementNode } from '../../domain/placement.js';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 import { StoredFlag } from '../stored-flag.js';
 import type { AllocationTable, Database } from '../tables.js';
 import { chunk, parseJson } from '../time.js';
 import { adjustNodeLoad, rowsPerInsert, type LeaseSettings, type Trx } from './shared.js';
+import { insertOrIgnore } from '../dialects/upsert.js';
 
 export type DispatchRequest = {
   taskId: string;
@@ -77,9 +78,7 @@ export async function insertDispatch(db: Kysely<Database>, caps: Capabilities, s
 async function claimTick(trx: Trx, caps: Capabilities, request: DispatchRequest): Promise<boolean> {
   const values = { task_id: request.taskId, scheduled_at: request.tick?.scheduledAtMs ?? 0, schedule_run_id: request.scheduleRunId, fired_at: request.nowMs };
   const insert = trx.insertInto('schedule_ticks').values(values);
-  const result = caps.dialect === 'mysql'
-    ? await insert.ignore().executeTakeFirst()
-    : await insert.onConflict((oc) => oc.columns(['task_id', 'scheduled_at']).doNothing()).executeTakeFirst();
+  const result = await insertOrIgnore(caps, insert, ['task_id', 'scheduled_at']).executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
 }
 

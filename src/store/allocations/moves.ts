@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { MOVES, type Move } from '../../domain/allocation-states.js';
 import { CascadeError } from '../../errors/cascade-error.js';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 import type { AllocationTable, Database } from '../tables.js';
 import { parseJson } from '../time.js';
 import { planCompletion, type CompletionPlan, type FeedResult } from './completion-plan.js';

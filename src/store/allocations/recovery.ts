@@ -4,7 +4,7 @@ import { AttemptOutcome, HELD_STATUSES, LIVE_STATUSES, type EXPIRY_OUTCOMES } fr
 import { NodeType, onlineSince } from '../../domain/node-liveness.js';
 import { nodeIsSuspect } from '../node-liveness-sql.js';
 import { CascadeError } from '../../errors/cascade-error.js';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 import { StoredFlag } from '../stored-flag.js';
 import type { AllocationTable, Database } from '../tables.js';
 import { chunk, parseJson } from '../time.js';

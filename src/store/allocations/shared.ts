@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import { retryDelaySeconds } from '../../domain/allocation-states.js';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 import type { Database } from '../tables.js';
 
 export type Trx = Transaction<Database>;

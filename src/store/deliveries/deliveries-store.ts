@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { DELIVERY_MOVES, type DeliveryMove, type DeliveryStatus } from '../../domain/delivery-states.js';
 import { CascadeError, notFound } from '../../errors/cascade-error.js';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 import type { Database, DeliveryTable } from '../tables.js';
 import { iso } from '../time.js';
 

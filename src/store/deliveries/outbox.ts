@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 import { rowsPerInsert, type Trx } from '../allocations/shared.js';
 import { chunk } from '../time.js';
 

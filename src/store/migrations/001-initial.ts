@@ -1,5 +1,6 @@
 import { sql, type ColumnDefinitionBuilder, type Kysely, type Migration } from 'kysely';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
+import { withTableOptions } from '../dialects/ddl.js';
 
 /** The first schema. One definition for all dialects; `caps` supplies the few column types that differ. */
 export function initialMigration(caps: Capabilities): Migration {
@@ -10,7 +11,7 @@ export function initialMigration(caps: Capabilities): Migration {
   // MySQL tables take the server's default character set (often latin1) and a case-insensitive collation; pin
   // utf8mb4 with a binary collation so Chinese names store and ids compare exactly as on SQLite and PostgreSQL.
   const createTable = (db: Kysely<unknown>, name: string) =>
-    db.schema.createTable(name).$call((t) => (caps.dialect === 'mysql' ? t.modifyEnd(sql`default character set utf8mb4 collate utf8mb4_bin`) : t));
+    db.schema.createTable(name).$call((t) => withTableOptions(caps, t));
   return {
     // Migrations receive an untyped handle: the schema they build is what later defines the types.
     async up(db: Kysely<unknown>): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
+import { dropIndex } from '../dialects/ddl.js';
 
 /**
  * Claim reads `WHERE status = 'pending' AND node_id = ? AND available_at <= now ORDER BY created_at, id LIMIT n`.
@@ -14,9 +15,7 @@ import type { Capabilities } from '../capabilities.js';
 export function claimOrderIndexMigration(caps: Capabilities): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      // MySQL names the table in DROP INDEX; SQLite and PostgreSQL reject it.
-      const drop = db.schema.dropIndex('allocations_claim_idx');
-      await (caps.dialect === 'mysql' ? drop.on('allocations') : drop).execute();
+      await dropIndex(db, caps, 'allocations_claim_idx', 'allocations').execute();
       await db.schema.createIndex('allocations_claim_order_idx').on('allocations').columns(['status', 'node_id', 'created_at', 'id']).execute();
     },
   };

@@ -1,5 +1,6 @@
 import type { Kysely, Migration } from 'kysely';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
+import { dropIndex } from '../dialects/ddl.js';
 
 /**
  * `allocations_node_idx` (node_id, status) duplicated `allocations_claim_order_idx` (status, node_id, created_at,
@@ -12,9 +13,7 @@ import type { Capabilities } from '../capabilities.js';
 export function dropNodeStatusIndexMigration(caps: Capabilities): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      // MySQL names the table in DROP INDEX; SQLite and PostgreSQL reject it.
-      const drop = db.schema.dropIndex('allocations_node_idx');
-      await (caps.dialect === 'mysql' ? drop.on('allocations') : drop).execute();
+      await dropIndex(db, caps, 'allocations_node_idx', 'allocations').execute();
     },
   };
 }

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 
 /**
  * PostgreSQL: `cascade_unassigned_work_ready(now_ms)`, whether unassigned pending work is claimable now. The

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 
 /**
  * Articles were keyed by `id` alone and uploads upserted on it, so a child holding an allocation for one feed could
@@ -10,11 +10,11 @@ import type { Capabilities } from '../capabilities.js';
 export function articleKeyPerFeedMigration(caps: Capabilities): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      if (caps.dialect === 'postgres') {
+      if (caps.primaryKeyChange === 'constraint') {
         await sql`alter table articles drop constraint articles_pkey, add constraint articles_pkey primary key (mp_id, id)`.execute(db);
         return;
       }
-      if (caps.dialect === 'mysql') {
+      if (caps.primaryKeyChange === 'drop-primary-key') {
         await sql`alter table articles drop primary key, add primary key (mp_id, id)`.execute(db);
         return;
       }

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
+import { dropIndex } from '../dialects/ddl.js';
 
 /**
  * Three things the reliability issue (#11) needs from the schema:
@@ -18,9 +19,7 @@ export function livenessAndValidatorsMigration(caps: Capabilities): Migration {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable('allocations').addColumn('claimable_at', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
       await sql`update allocations set claimable_at = case when available_at > created_at then available_at else created_at end`.execute(db);
-      // MySQL names the table in DROP INDEX; SQLite and PostgreSQL reject it.
-      const drop = db.schema.dropIndex('allocations_claim_order_idx');
-      await (caps.dialect === 'mysql' ? drop.on('allocations') : drop).execute();
+      await dropIndex(db, caps, 'allocations_claim_order_idx', 'allocations').execute();
       await db.schema.createIndex('allocations_claimable_order_idx').on('allocations').columns(['status', 'node_id', 'claimable_at', 'id']).execute();
       await db.schema.alterTable('nodes').addColumn('heartbeat_interval_ms', 'bigint').execute();
       // Validators are opaque header values; 1000 characters is far above what servers send and fits every index-free column.

@@ -1,5 +1,6 @@
-import { sql, type Kysely, type Migration } from 'kysely';
-import type { Capabilities } from '../capabilities.js';
+import type { Kysely, Migration } from 'kysely';
+import type { Capabilities } from '../dialects/capabilities.js';
+import { withTableOptions } from '../dialects/ddl.js';
 
 /**
  * Deliveries (the notification outbox), the articles each one carries, a per-task webhook secret and a per-user
@@ -9,7 +10,7 @@ import type { Capabilities } from '../capabilities.js';
  */
 export function deliveriesMigration(caps: Capabilities): Migration {
   const createTable = (db: Kysely<unknown>, name: string) =>
-    db.schema.createTable(name).$call((t) => (caps.dialect === 'mysql' ? t.modifyEnd(sql`default character set utf8mb4 collate utf8mb4_bin`) : t));
+    db.schema.createTable(name).$call((t) => withTableOptions(caps, t));
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       await createTable(db, 'deliveries')

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 
 /**
  * `articles.ext`: the JSON object the original Python child uploads with each article (`ext`, extra fields of the

@@ -1,5 +1,6 @@
-import { sql, type Kysely, type Migration } from 'kysely';
-import type { Capabilities } from '../capabilities.js';
+import type { Kysely, Migration } from 'kysely';
+import type { Capabilities } from '../dialects/capabilities.js';
+import { withTableOptions } from '../dialects/ddl.js';
 
 /**
  * Signed child requests (docs/security.md, "Request signing"):
@@ -19,7 +20,7 @@ export function nodeSecretEncryptionMigration(caps: Capabilities): Migration {
         .execute();
       await db.schema
         .createTable('request_nonces')
-        .$call((t) => (caps.dialect === 'mysql' ? t.modifyEnd(sql`default character set utf8mb4 collate utf8mb4_bin`) : t))
+        .$call((t) => withTableOptions(caps, t))
         .addColumn('node_id', 'varchar(36)', (c) => c.notNull())
         .addColumn('nonce', 'varchar(64)', (c) => c.notNull())
         .addColumn('expires_at', 'bigint', (c) => c.notNull())

@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
-import type { Capabilities } from '../capabilities.js';
+import type { Capabilities } from '../dialects/capabilities.js';
 
 /**
  * `message_tasks.webhook_secret` holds the secret sealed by SecretBox from now on (docs/security.md, "Secrets at
@@ -10,11 +10,11 @@ import type { Capabilities } from '../capabilities.js';
 export function sealedWebhookSecretsMigration(caps: Capabilities): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      if (caps.dialect === 'sqlite') return;
+      if (caps.columnWidening === 'not-enforced') return;
       await db.schema
         .alterTable('message_tasks')
         .$call((t) =>
-          caps.dialect === 'mysql'
+          caps.columnWidening === 'modify-column'
             ? t.modifyColumn('webhook_secret', 'varchar(3000)', (c) => c.notNull().defaultTo(''))
             : t.alterColumn('webhook_secret', (c) => c.setDataType('varchar(3000)')),
         )

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MOVES, type Move } from '../../../src/domain/allocation-states.js';
-import { SINGLE_STATEMENTS_ENV } from '../../../src/store/capabilities.js';
+import { SINGLE_STATEMENTS_ENV } from '../../../src/store/dialects/capabilities.js';
 import { claimOwnInOneStatement, completeInOneStatement, startInOneStatement } from '../../../src/store/allocations/single-statement.js';
 import { planCompletion } from '../../../src/store/allocations/completion-plan.js';
 import type { Store } from '../../../src/store/store.js';

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
-import { SINGLE_STATEMENTS_ENV } from '../../../src/store/capabilities.js';
+import { SINGLE_STATEMENTS_ENV } from '../../../src/store/dialects/capabilities.js';
 import type { Store } from '../../../src/store/store.js';
 import { describeEachStore, type StoreUnderTest } from '../../helpers/databases.js';
 import { seedFeeds, seedTask } from '../../helpers/seed.js';

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import type { Capabilities } from './capabilities.js';
-import type { StoreLogger } from './connect.js';
-import type { Database } from './tables.js';
+import type { Capabilities } from '../dialects/capabilities.js';
+import type { StoreLogger } from '../dialects/connect.js';
+import type { Database } from '../tables.js';
 import type { WakeChannel } from './wake-channel.js';
 import { PollingWakeChannel } from './wake-poll.js';
 import { PostgresWakeChannel } from './wake-postgres.js';

@@ -1,13 +1,13 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createCrossProcessWake, type CrossProcessWake } from '../../src/store/cross-process-wake.js';
-import type { Store } from '../../src/store/store.js';
-import type { WakeChannel } from '../../src/store/wake-channel.js';
+import { createCrossProcessWake, type CrossProcessWake } from '../../../src/store/wake/cross-process-wake.js';
+import type { Store } from '../../../src/store/store.js';
+import type { WakeChannel } from '../../../src/store/wake/wake-channel.js';
 import type pg from 'pg';
-import { PostgresWakeChannel, WAKE_CHANNEL_NAME } from '../../src/store/wake-postgres.js';
-import { describeEachStore } from '../helpers/databases.js';
-import { openTestStore } from '../helpers/store.js';
-import { waitFor } from '../helpers/wait.js';
+import { PostgresWakeChannel, WAKE_CHANNEL_NAME } from '../../../src/store/wake/wake-postgres.js';
+import { describeEachStore } from '../../helpers/databases.js';
+import { openTestStore } from '../../helpers/store.js';
+import { waitFor } from '../../helpers/wait.js';
 
 /** Counts wakes and lets a test wait, with a deadline, until the count passes a mark. */
 function wakeCounter(channel: WakeChannel) {

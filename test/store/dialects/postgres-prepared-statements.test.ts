@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { afterEach, expect, it } from 'vitest';
-import type { Store } from '../../src/store/store.js';
-import { isTransientDatabaseError } from '../../src/store/transient-error.js';
-import { describeEachStore } from '../helpers/databases.js';
-import { openTestStore } from '../helpers/store.js';
+import type { Store } from '../../../src/store/store.js';
+import { isTransientDatabaseError } from '../../../src/store/dialects/transient-error.js';
+import { describeEachStore } from '../../helpers/databases.js';
+import { openTestStore } from '../../helpers/store.js';
 
 describeEachStore(
   'PostgreSQL prepared statements',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CascadeError } from '../../src/errors/cascade-error.js';
-import { parseDatabaseUrl, redactUrl } from '../../src/store/database-url.js';
+import { CascadeError } from '../../../src/errors/cascade-error.js';
+import { parseDatabaseUrl, redactUrl } from '../../../src/store/dialects/database-url.js';
 
 describe('parseDatabaseUrl', () => {
   it('reads SQLite files and memory', () => {

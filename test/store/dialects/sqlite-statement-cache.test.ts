@@ -1,6 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { withStatementCache } from '../../src/store/sqlite-statement-cache.js';
+import { withStatementCache } from '../../../src/store/dialects/sqlite-statement-cache.js';
 
 describe('SQLite statement cache', () => {
   it('prepares each SQL text once and the cached statement still runs with new parameters', () => {

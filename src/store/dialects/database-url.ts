@@ -1,4 +1,4 @@
-import { CascadeError } from '../errors/cascade-error.js';
+import { CascadeError } from '../../errors/cascade-error.js';
 
 export type DatabaseTarget =
   | { dialect: 'sqlite'; filename: string }
@@ -37,6 +37,11 @@ function invalid(raw: string): CascadeError {
     'VALIDATION_FAILED',
     `database.url '${redactUrl(raw)}' is not understood; expected sqlite:<path>, sqlite::memory:, postgres://… or mysql://…`,
   );
+}
+
+/** The file of an on-disk SQLite database; null for SQLite in memory and for the server databases. */
+export function sqliteFileOf(target: DatabaseTarget): string | null {
+  return target.dialect === 'sqlite' && target.filename !== ':memory:' ? target.filename : null;
 }
 
 /** The URL with any password replaced, for messages and logs. */

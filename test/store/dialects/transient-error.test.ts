@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isDatabaseUnavailable, isTransientDatabaseError } from '../../src/store/transient-error.js';
-import { isUniqueViolation } from '../../src/store/unique-violation.js';
+import { isDatabaseUnavailable, isTransientDatabaseError } from '../../../src/store/dialects/transient-error.js';
+import { isUniqueViolation } from '../../../src/store/dialects/unique-violation.js';
 
 describe('database error classification', () => {
   it.each([

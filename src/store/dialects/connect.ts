@@ -3,9 +3,9 @@ import type { PoolConnection } from 'mysql2';
 import type pg from 'pg';
 import { mysqlCapabilities, postgresCapabilities, sqliteCapabilities, type Capabilities } from './capabilities.js';
 import { parseDatabaseUrl, redactUrl } from './database-url.js';
-import type { Database } from './tables.js';
+import type { Database } from '../tables.js';
 import { withPreparedStatements } from './postgres-prepared-statements.js';
-import { preparePrivateSqliteFile } from './file-modes.js';
+import { preparePrivateSqliteFile } from '../file-modes.js';
 import { startSqliteCheckpointer } from './sqlite-checkpointer.js';
 import { ImmediateSqliteDialect } from './sqlite-immediate.js';
 import { withStatementCache } from './sqlite-statement-cache.js';
@@ -99,7 +99,7 @@ async function postgresKysely(url: string, settings: PoolSettings): Promise<Kyse
   });
   // A client that loses its server (restart, failover, pg_terminate_backend) emits 'error' on itself, also while
   // Kysely has it checked out between two statements, when pg-pool has taken its own listener off: without one
-  // Node crashes the process. The statement in flight fails (a 503 to its caller, src/store/transient-error.ts),
+  // Node crashes the process. The statement in flight fails (a 503 to its caller, src/store/dialects/transient-error.ts),
   // the client is no longer queryable, and the pool drops it on release and opens a new one on demand.
   pool.on('connect', (client) => {
     client.on('error', (error) => settings.logger.warn({ err: error, database: redactUrl(url) }, 'PostgreSQL connection lost; the pool replaces it'));

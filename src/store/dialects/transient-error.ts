@@ -1,7 +1,7 @@
 /**
  * Errors that mean "the database is busy, the same request may succeed if repeated": deadlocks, serialization
  * failures, lock-wait timeouts, a locked SQLite file, a cancelled statement, a prepared statement whose table
- * changed under it (the next call runs unprepared: src/store/postgres-prepared-statements.ts). The HTTP layer answers them with 503
+ * changed under it (the next call runs unprepared: src/store/dialects/postgres-prepared-statements.ts). The HTTP layer answers them with 503
  * and Retry-After instead of a 500, and children retry 503s. The statement surely did not commit, so the store may
  * also repeat it itself (the dispatcher does).
  */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
-import type { StoreLogger } from './connect.js';
-import type { Database } from './tables.js';
+import type { StoreLogger } from '../dialects/connect.js';
+import type { Database } from '../tables.js';
 import { InProcessWakeChannel, type WakeChannel } from './wake-channel.js';
 
 export const WAKE_CHANNEL_NAME = 'cascade_work';

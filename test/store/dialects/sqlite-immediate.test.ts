@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectDatabase, type Connection } from '../../src/store/connect.js';
+import { connectDatabase, type Connection } from '../../../src/store/dialects/connect.js';
 
 let connection: Connection | undefined;
 let dir: string | undefined;

@@ -1,6 +1,7 @@
 /**
  * Every difference between SQLite, PostgreSQL and MySQL/MariaDB that the store cares about, in one object.
- * Store modules branch on these flags, never on the dialect name.
+ * Store modules branch on these flags (or call the helpers next to this file that do), never on the dialect name;
+ * `dialect` is only reported (`cascade db check`).
  */
 export type DialectName = 'sqlite' | 'postgres' | 'mysql';
 
@@ -31,9 +32,34 @@ export type Capabilities = {
   readonly maxParameters: number;
   /** How a parent learns that another process made work claimable. */
   readonly crossProcessWake: 'listen-notify' | 'poll';
+  /**
+   * How an insert meets a row whose key is already stored: `ON CONFLICT … DO NOTHING / DO UPDATE` (SQLite,
+   * PostgreSQL) or `INSERT IGNORE` / `ON DUPLICATE KEY UPDATE` (MySQL). Applied by dialects/upsert.ts.
+   */
+  readonly upsertSyntax: 'on-conflict' | 'on-duplicate-key';
+  /**
+   * What every CREATE TABLE ends with, or null. MySQL tables take the server's default character set (often latin1)
+   * and a case-insensitive collation; utf8mb4 with a binary collation stores Chinese names and compares ids exactly
+   * as SQLite and PostgreSQL do. Applied by dialects/ddl.ts.
+   */
+  readonly tableOptions: string | null;
+  /** `DROP INDEX` names the index's table (MySQL); SQLite and PostgreSQL reject that. */
+  readonly dropIndexNamesTable: boolean;
+  /**
+   * How a varchar column is widened: `ALTER COLUMN … TYPE` (PostgreSQL), `MODIFY COLUMN` with the whole column
+   * definition (MySQL), or not at all because lengths are not enforced (SQLite).
+   */
+  readonly columnWidening: 'alter-column' | 'modify-column' | 'not-enforced';
+  /**
+   * How a table's primary key is replaced: by constraint name in place (PostgreSQL), with `DROP PRIMARY KEY`
+   * (MySQL), or by copying into a table with the new key (SQLite, which cannot change a key in place).
+   */
+  readonly primaryKeyChange: 'constraint' | 'drop-primary-key' | 'rebuild-table';
   /** Human-readable server version, for `cascade db check`. */
   readonly serverVersion: string;
 };
+
+const MYSQL_TABLE_OPTIONS = 'default character set utf8mb4 collate utf8mb4_bin';
 
 export function sqliteCapabilities(version: string): Capabilities {
   return {
@@ -47,6 +73,11 @@ export function sqliteCapabilities(version: string): Capabilities {
     longTextType: 'text',
     maxParameters: 30000,
     crossProcessWake: 'poll',
+    upsertSyntax: 'on-conflict',
+    tableOptions: null,
+    dropIndexNamesTable: false,
+    columnWidening: 'not-enforced',
+    primaryKeyChange: 'rebuild-table',
     serverVersion: `SQLite ${version}`,
   };
 }
@@ -63,6 +94,11 @@ export function postgresCapabilities(version: string, env: NodeJS.ProcessEnv = p
     longTextType: 'text',
     maxParameters: 60000,
     crossProcessWake: 'listen-notify',
+    upsertSyntax: 'on-conflict',
+    tableOptions: null,
+    dropIndexNamesTable: false,
+    columnWidening: 'alter-column',
+    primaryKeyChange: 'constraint',
     serverVersion: version,
   };
 }
@@ -79,6 +115,11 @@ export function mysqlCapabilities(version: string): Capabilities {
     longTextType: 'longtext',
     maxParameters: 60000,
     crossProcessWake: 'poll',
+    upsertSyntax: 'on-duplicate-key',
+    tableOptions: MYSQL_TABLE_OPTIONS,
+    dropIndexNamesTable: true,
+    columnWidening: 'modify-column',
+    primaryKeyChange: 'drop-primary-key',
     serverVersion: version,
   };
 }

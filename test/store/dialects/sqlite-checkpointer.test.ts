@@ -6,10 +6,10 @@ import { promisify } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
-import { startSqliteCheckpointer } from '../../src/store/sqlite-checkpointer.js';
-import { openStore } from '../../src/store/store.js';
-import { waitFor } from '../helpers/wait.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { startSqliteCheckpointer } from '../../../src/store/dialects/sqlite-checkpointer.js';
+import { openStore } from '../../../src/store/store.js';
+import { waitFor } from '../../helpers/wait.js';
 
 type Warning = { details: object; message: string };
 
@@ -140,8 +140,8 @@ describe('SQLite store with the checkpoint worker', () => {
 
   it('lets a process exit on its own after closing its store (no handle left behind)', async () => {
     const script = [
-      `import { openStore } from ${JSON.stringify(new URL('../../src/store/store.ts', import.meta.url).href)};`,
-      `import { loadConfig } from ${JSON.stringify(new URL('../../src/config/load.ts', import.meta.url).href)};`,
+      `import { openStore } from ${JSON.stringify(new URL('../../../src/store/store.ts', import.meta.url).href)};`,
+      `import { loadConfig } from ${JSON.stringify(new URL('../../../src/config/load.ts', import.meta.url).href)};`,
       `const store = await openStore(loadConfig({ env: {}, overrides: { 'database.url': ${JSON.stringify(`sqlite:${join(dir, 'exit.db')}`)} } }));`,
       'await store.migrate();',
       'await store.close();',

@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectDatabase, mysqlStatementTimeoutSql, type Connection } from '../../src/store/connect.js';
-import { migrateToLatest } from '../../src/store/migrate.js';
-import { describeEachStore } from '../helpers/databases.js';
+import { connectDatabase, mysqlStatementTimeoutSql, type Connection } from '../../../src/store/dialects/connect.js';
+import { migrateToLatest } from '../../../src/store/migrate.js';
+import { describeEachStore } from '../../helpers/databases.js';
 
 describe('mysqlStatementTimeoutSql', () => {
   it('uses max_statement_time in seconds on MariaDB', () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { StoreLogger } from './connect.js';
-import type { Database } from './tables.js';
+import type { StoreLogger } from '../dialects/connect.js';
+import type { Database } from '../tables.js';
 import { InProcessWakeChannel, type WakeChannel } from './wake-channel.js';
 
 /** The `settings` row whose value changes every time any process makes work claimable. */
