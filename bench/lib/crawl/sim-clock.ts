@@ -53,6 +53,18 @@ export class SimClock {
     }
   }
 
+  /** Runs `work` on the real clock (a progress line in the runner's log must carry real time). */
+  onRealClock<T>(work: () => T): T {
+    const realNow = this.#realNow;
+    if (!realNow) return work();
+    Date.now = realNow;
+    try {
+      return work();
+    } finally {
+      Date.now = () => this.#now;
+    }
+  }
+
   #pin(): void {
     if (this.#realNow) return;
     this.#realNow = Date.now;

@@ -221,7 +221,7 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
 
     for (let hour = 1; hour < settings.hours; hour += 1) {
       clock.at(corpus.startMs + hour * 3_600_000, () =>
-        log(`crawl ${arm.name}: simulated hour ${hour} of ${settings.hours}, ${counts.fetches} fetches so far, ${((performance.now() - wallStarted) / 1000).toFixed(0)} s`),
+        clock.onRealClock(() => log(`crawl ${arm.name}: simulated hour ${hour} of ${settings.hours}, ${counts.fetches} fetches so far, ${((performance.now() - wallStarted) / 1000).toFixed(0)} s`)),
       );
     }
     const simEvents = await clock.runUntil(corpus.endMs);
