@@ -2,8 +2,9 @@ import { withFreshDatabase } from '../lib/harness.js';
 import type { StoreKind } from '../lib/options.js';
 import { figure, type Figure, type Scenario } from '../lib/report-types.js';
 import { round } from '../lib/stats.js';
-import { fixedCronArm, fleetAwareArm, FIXED_CRON_INTERVAL_MS } from '../lib/crawl/arms.js';
-import { runCrawlArm, type CrawlArm, type CrawlArmResult, type CrawlSettings } from '../lib/crawl/simulation.js';
+import { fixedCronArm, fleetAwareArm, FIXED_CRON_INTERVAL_MS, type CrawlArm } from '../lib/crawl/arms.js';
+import { Corpus } from '../lib/crawl/corpus.js';
+import { CRAWL_START_MS, runCrawlArm, type CrawlArmResult, type CrawlSettings } from '../lib/crawl/simulation.js';
 
 /** The corpus: 2,000 feeds on 50 hosts over 6 simulated hours; 10 children with room for 10 feeds each. */
 export const FULL_CRAWL: Omit<CrawlSettings, 'seed'> = { feeds: 2000, hosts: 50, hours: 6, nodes: 10, nodeCapacity: 10 };
@@ -23,8 +24,8 @@ export type CrawlComparison = { settings: CrawlSettings; arms: CrawlArmResult[];
 
 /** Each arm on its own fresh database, one after the other; the figures compare them. */
 export async function runCrawlComparison(store: StoreKind, settings: CrawlSettings, log: (message: string) => void = () => undefined): Promise<CrawlComparison> {
-  const fleet = fleetAwareArm();
-  const arms: CrawlArm[] = [fixedCronArm, ...(fleet.arm ? [fleet.arm] : [])];
+  const fleet = fleetAwareArm(new Corpus(settings.seed, settings, CRAWL_START_MS).hosts);
+  const arms: CrawlArm[] = [fixedCronArm(), ...(fleet.arm ? [fleet.arm] : [])];
   const results: CrawlArmResult[] = [];
   for (const arm of arms) {
     const result = await withFreshDatabase(store, (db) => runCrawlArm(db.url, settings, arm, log));
@@ -58,8 +59,8 @@ function armFigures(r: CrawlArmResult): Figure[] {
 /** Per-arm counts, then the fleet-aware arm held against the targets (when it ran). */
 export function crawlFigures(results: readonly CrawlArmResult[]): Figure[] {
   const figures = results.flatMap(armFigures);
-  const baseline = results.find((r) => r.arm === fixedCronArm.name);
-  const fleet = results.find((r) => r.arm !== fixedCronArm.name);
+  const baseline = results.find((r) => r.arm === 'fixed-cron');
+  const fleet = results.find((r) => r.arm !== 'fixed-cron');
   if (!baseline || !fleet) return figures;
   const collected = fleet.articlesOwed > 0 ? (100 * fleet.articlesCollected) / fleet.articlesOwed : Number.NaN;
   figures.push(

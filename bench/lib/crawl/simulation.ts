@@ -9,21 +9,9 @@ import type { ArticleInput } from '../../../src/store/articles.js';
 import type { Store } from '../../../src/store/store.js';
 import { percentile } from '../stats.js';
 import { openBenchStore, seedFeeds, seedTask } from '../seed.js';
-import { Corpus, seededRandom, type CorpusSize, type FetchAnswer } from './corpus.js';
+import { refreshHintsOf, type CrawlArm, type RefreshHintsReport } from './arms.js';
+import { Corpus, seededRandom, type CorpusSize } from './corpus.js';
 import { SimClock } from './sim-clock.js';
-
-/** How one arm runs the crawl: how often dispatch fires, the parent's configuration, and what a child reports. */
-export type CrawlArm = {
-  name: string;
-  /** Dispatch of the corpus's task every this often (the cron tick), from the window's start. */
-  dispatchEveryMs: number;
-  /** Parent configuration for this arm (politeness, refresh bounds…), over the bench defaults. */
-  configOverrides: Record<string, unknown>;
-  /** Extra fields a child adds to a feed's result from the origin's answer (validators and hints the parent learns from). */
-  resultExtras?(answer: Exclude<FetchAnswer, { status: 429 }>): Partial<FeedResult>;
-  /** Extra fields a child adds to a feed's failed result after a 429 it did not wait out. */
-  rateLimitedExtras?(retryAfterSeconds: number): Partial<FeedResult>;
-};
 
 export type CrawlSettings = CorpusSize & { seed: number; nodes: number; nodeCapacity: number };
 
@@ -145,7 +133,7 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
         if (isRefusal(error)) return release(node);
         throw error;
       }
-      const results: FeedResult[] = [];
+      const results: ReportedResult[] = [];
       let pendingFeeds = pkg.feeds.length;
       const finish = async () => {
         try {
@@ -157,6 +145,9 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
             await store.allocations.complete(pkg.allocation_id, actor, results, articleCount, clock.now());
             counts.completed += 1;
           }
+          // What the child routes do after an accepted report that carries Retry-After: pause those hosts fleet-wide.
+          const retryAfter = results.flatMap((r) => (r.retry_after_seconds === undefined ? [] : [{ feedId: r.mp_id, seconds: r.retry_after_seconds }]));
+          if (retryAfter.length > 0) await hostsOf(store)?.pause(retryAfter, `Retry-After reported for allocation ${pkg.allocation_id}`, clock.now());
         } catch (error) {
           if (!isRefusal(error)) throw error;
         }
@@ -177,7 +168,9 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
                 clock.after(verdict.waitMs, attemptFetch);
                 return;
               }
-              results.push({ mp_id: feed.id, status: 'failed', article_count: 0, error: `HTTP 429 Too Many Requests; ${verdict.reason}`, ...arm.rateLimitedExtras?.(answer.retryAfterSeconds) });
+              const failed: ReportedResult = { mp_id: feed.id, status: 'failed', article_count: 0, error: `HTTP 429 Too Many Requests; ${verdict.reason}` };
+              if (arm.childReports.retryAfter) failed.retry_after_seconds = answer.retryAfterSeconds;
+              results.push(failed);
             } else {
               if (answer.status === 304) counts.notModified += 1;
               else counts.ok += 1;
@@ -186,7 +179,10 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
               if (articles.length > 0) newCount = (await store.articles.upload(pkg.allocation_id, actor, articles, clock.now())).new_count;
               // Like the real child: a 304 reports no validators, so the parent keeps the ones it sent.
               const validators = answer.status === 200 ? { etag: answer.etag, last_modified: null } : {};
-              results.push({ mp_id: feed.id, status: 'success', article_count: articles.length, new_article_count: newCount, ...validators, ...arm.resultExtras?.(answer) });
+              const success: ReportedResult = { mp_id: feed.id, status: 'success', article_count: articles.length, new_article_count: newCount, ...validators };
+              const hints = arm.childReports.hints ? refreshHintsOf(answer.hints, answer.status) : undefined;
+              if (hints) success.refresh_hints = hints;
+              results.push(success);
             }
             pendingFeeds -= 1;
             if (pendingFeeds === 0) clock.after(PARENT_RTT_MS, finish);
@@ -203,7 +199,8 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
 
     for (let t = corpus.startMs; t < corpus.endMs; t += arm.dispatchEveryMs) {
       clock.at(t, async () => {
-        const summary = await dispatcher.run({ taskId, trigger: 'cron', tick: { scheduledAtMs: clock.now() } });
+        const request: DispatchRequest = { taskId, trigger: 'cron', tick: { scheduledAtMs: clock.now() }, force: arm.force };
+        const summary = await dispatcher.run(request);
         if (summary.allocations_created > 0) counts.dispatches += 1;
       });
     }
@@ -246,6 +243,20 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Fields issue 17 adds to the wire, written so that this file builds with and without them (the bench runs on
+ * builds before and after the features): a feed result's hints and Retry-After, a dispatch's `force`, and the
+ * store's fleet-wide host pauses. The fixed-cron arm never sends the first two; on a build without due times the
+ * dispatcher ignores `force` (it dispatches every feed anyway).
+ */
+type ReportedResult = FeedResult & { refresh_hints?: RefreshHintsReport; retry_after_seconds?: number };
+type DispatchRequest = Parameters<Dispatcher['run']>[0] & { force?: boolean };
+type HostPauses = { pause(reports: ReadonlyArray<{ feedId: string; seconds: number }>, reason: string, nowMs?: number): Promise<unknown> };
+
+function hostsOf(store: Store): HostPauses | undefined {
+  return (store as Store & { hosts?: HostPauses }).hosts;
 }
 
 /**
