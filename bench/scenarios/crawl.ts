@@ -93,6 +93,8 @@ export const crawlScenario: Scenario = {
         wall_seconds: Object.fromEntries(comparison.arms.map((a) => [a.arm, round(a.wallSeconds, 1)])),
         dispatches: Object.fromEntries(comparison.arms.map((a) => [a.arm, a.dispatches])),
         allocations_failed: Object.fromEntries(comparison.arms.map((a) => [a.arm, a.allocationsFailed])),
+        claims: Object.fromEntries(comparison.arms.map((a) => [a.arm, a.claims])),
+        empty_claims: Object.fromEntries(comparison.arms.map((a) => [a.arm, a.emptyClaims])),
       },
       note: notes.join('; '),
       figures: comparison.figures,

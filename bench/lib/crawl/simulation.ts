@@ -25,6 +25,9 @@ export type CrawlArmResult = {
   dispatches: number;
   allocationsCompleted: number;
   allocationsFailed: number;
+  /** Claim looks the children made, and how many of them found nothing. */
+  claims: number;
+  emptyClaims: number;
   /** Articles published in the window early enough to be owed (see `collectionCutoffMs`). */
   articlesOwed: number;
   articlesCollected: number;
@@ -71,7 +74,7 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
   const clock = new SimClock(CRAWL_START_MS);
   const latency = seededRandom(settings.seed ^ 0x5eed);
   const { store, config } = await openBenchStore(databaseUrl, arm.configOverrides);
-  const counts = { fetches: 0, ok: 0, notModified: 0, rateLimited: 0, dispatches: 0, completed: 0, failed: 0 };
+  const counts = { fetches: 0, ok: 0, notModified: 0, rateLimited: 0, dispatches: 0, completed: 0, failed: 0, claims: 0, emptyClaims: 0 };
   try {
     const feedIds = await seedFeeds(store, corpus.feeds.length, (i) => corpus.feeds[i]?.url as string);
     const feedIndex = new Map(feedIds.map((id, i) => [id, i]));
@@ -108,6 +111,8 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
       node.parked = false;
       try {
         const { packages, hostsReadyAt } = await claimPackages(store, node.id, free, clock.now());
+        counts.claims += 1;
+        if (packages.length === 0) counts.emptyClaims += 1;
         for (const pkg of packages) {
           node.running += 1;
           clock.after(PARENT_RTT_MS, () => runPackage(node, pkg));
@@ -232,6 +237,8 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
       dispatches: counts.dispatches,
       allocationsCompleted: counts.completed,
       allocationsFailed: counts.failed,
+      claims: counts.claims,
+      emptyClaims: counts.emptyClaims,
       articlesOwed: delays.owed,
       articlesCollected: delays.collected,
       delayP50Ms: percentile(delays.delays, 50),
