@@ -53,6 +53,7 @@ function armFigures(r: CrawlArmResult): Figure[] {
     figure(`collected_percent_${r.arm}`, `share of owed articles collected, ${r.arm}`, '%', [collected]),
     figure(`delay_p50_${r.arm}`, `publication → collection delay p50, ${r.arm}`, 'min', [minutes(r.delayP50Ms)]),
     figure(`delay_p95_${r.arm}`, `publication → collection delay p95, ${r.arm}`, 'min', [minutes(r.delayP95Ms)]),
+    figure(`delay_max_${r.arm}`, `publication → collection delay max, ${r.arm}`, 'min', [minutes(r.delayMaxMs)]),
   ];
 }
 
