@@ -8,13 +8,14 @@ import { throughputChart } from './report/chart.js';
 import { markdownTable } from './report/table.js';
 import { childFootprintScenario } from './scenarios/child-footprint.js';
 import { claimCycleScenario } from './scenarios/claim-cycle.js';
+import { crawlScenario } from './scenarios/crawl.js';
 import { dispatchLatencyScenario } from './scenarios/dispatch-latency.js';
 import { dispatchScenario } from './scenarios/dispatch.js';
 import { peerScenario } from './scenarios/peer.js';
 import { scaleScenario } from './scenarios/scale.js';
 
 /** Every scenario, in report order. */
-const SCENARIOS: readonly Scenario[] = [claimCycleScenario, dispatchScenario, dispatchLatencyScenario, scaleScenario, peerScenario, childFootprintScenario];
+const SCENARIOS: readonly Scenario[] = [claimCycleScenario, dispatchScenario, dispatchLatencyScenario, scaleScenario, peerScenario, childFootprintScenario, crawlScenario];
 
 export type BenchReport = {
   version: 1;

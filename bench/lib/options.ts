@@ -1,6 +1,6 @@
 export type StoreKind = 'sqlite' | 'postgres' | 'mysql';
 
-export const SCENARIO_IDS = ['claim-cycle', 'dispatch', 'dispatch-latency', 'scale', 'peer', 'child-footprint'] as const;
+export const SCENARIO_IDS = ['claim-cycle', 'dispatch', 'dispatch-latency', 'scale', 'peer', 'child-footprint', 'crawl'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 export type BenchOptions = {
@@ -14,9 +14,14 @@ export type BenchOptions = {
   outFile: string;
   /** Where the throughput chart goes (null: not written). */
   chartFile: string | null;
+  /** The crawl scenario's corpus seed (the same seed gives the same corpus and origin answers). */
+  seed: number;
 };
 
-const USAGE = `usage: npm run bench -- [--quick] [--store sqlite|postgres|mysql] [--runs N] [--only a,b] [--out FILE] [--chart FILE|none]
+/** The crawl scenario's seed unless `--seed` says otherwise: fixed, so that runs on different days compare. */
+export const DEFAULT_SEED = 17;
+
+const USAGE = `usage: npm run bench -- [--quick] [--store sqlite|postgres|mysql] [--runs N] [--only a,b] [--out FILE] [--chart FILE|none] [--seed N]
 scenarios: ${SCENARIO_IDS.join(', ')}`;
 
 /** Parses the runner's flags; an unknown flag or value stops with the usage text. */
@@ -28,6 +33,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     only: new Set(SCENARIO_IDS),
     outFile: 'bench/results/latest.json',
     chartFile: 'docs/benchmarks-throughput.svg',
+    seed: DEFAULT_SEED,
   };
   let chartSet = false;
   let outSet = false;
@@ -63,6 +69,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       const chart = value();
       options.chartFile = chart === 'none' ? null : chart;
       chartSet = true;
+    } else if (flag === '--seed') {
+      const seed = Number(value());
+      if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`--seed must be an integer 0..4294967295\n${USAGE}`);
+      options.seed = seed;
     } else if (flag === '--help' || flag === '-h') throw new Error(USAGE);
     else throw new Error(`unknown flag '${flag}'\n${USAGE}`);
   }
