@@ -6,7 +6,7 @@ import { CascadeError } from '../../../src/errors/cascade-error.js';
 import type { FeedResult } from '../../../src/protocol/child-requests.js';
 import type { TaskPackage } from '../../../src/protocol/parent-messages.js';
 import type { ArticleInput } from '../../../src/store/articles.js';
-import type { Store } from '../../../src/store/store.js';
+import { databaseOf, type Store } from '../../../src/store/store.js';
 import { percentile } from '../stats.js';
 import { openBenchStore, seedFeeds, seedTask } from '../seed.js';
 import { refreshHintsOf, type CrawlArm, type RefreshHintsReport } from './arms.js';
@@ -289,7 +289,7 @@ function isRefusal(error: unknown): boolean {
 /** Publication → collection delay of every owed article, collection being the article's first store time. */
 async function collectionDelays(store: Store, corpus: Corpus, feedIds: readonly string[]): Promise<{ owed: number; collected: number; delays: number[] }> {
   const stored = new Map<string, number>();
-  const rows = await store.db.selectFrom('articles').select(['mp_id', 'id', 'created_at']).execute();
+  const rows = await databaseOf(store).selectFrom('articles').select(['mp_id', 'id', 'created_at']).execute();
   for (const row of rows) stored.set(`${row.mp_id}\u0000${row.id}`, Number(row.created_at));
   const cutoff = collectionCutoffMs(corpus);
   const owed = corpus.publishedInWindow().filter((a) => a.publishedAt <= cutoff);
