@@ -18,8 +18,3 @@ export function percentile(values: readonly number[], p: number): number {
 export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
-
-export function round(value: number, digits = 2): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
-}

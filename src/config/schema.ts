@@ -14,7 +14,7 @@ type EnvNames = { env?: readonly string[] };
 const int = (description: string, def: number, min: number, max: number, options: EnvNames = {}): TInteger =>
   Type.Integer({ description, default: def, minimum: min, maximum: max, ...options });
 
-export const DatabaseSchema = Type.Object(
+const DatabaseSchema = Type.Object(
   {
     url: Type.String({
       description:
@@ -37,7 +37,7 @@ export const DatabaseSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const DispatchSchema = Type.Object(
+const DispatchSchema = Type.Object(
   {
     feeds_per_allocation: int('Feeds grouped into one allocation.', 1, 1, 1000, { env: ['CASCADE_FEEDS_PER_ALLOCATION'] }),
     lease_seconds: int('Lease a claim holds before the sweeper requeues it, in seconds.', 120, 1, 86400, { env: ['CASCADE_LEASE_SECONDS'] }),
@@ -74,7 +74,7 @@ export const DispatchSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const SchedulerSchema = Type.Object(
+const SchedulerSchema = Type.Object(
   {
     enabled: Type.Boolean({ description: 'Run the cron scheduler in this parent process.', env: ['CASCADE_SCHEDULER_ENABLED'], default: true }),
     timezone: Type.Optional(
@@ -90,7 +90,7 @@ export const SchedulerSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const MetricsSchema = Type.Object(
+const MetricsSchema = Type.Object(
   {
     enabled: Type.Boolean({ description: 'Serve Prometheus metrics at `/metrics`.', default: true }),
     token: Type.Optional(
@@ -106,7 +106,7 @@ export const MetricsSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const AuthSchema = Type.Object(
+const AuthSchema = Type.Object(
   {
     login_max_failures: int('Failed logins allowed per username and client address within the window before 429.', 5, 1, 1000),
     login_window_seconds: int('Window for counting failed logins, in seconds.', 300, 1, 86400),
@@ -130,7 +130,7 @@ export const AuthSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const TlsSchema = Type.Object(
+const TlsSchema = Type.Object(
   {
     cert: Type.Optional(Type.String({ description: 'Parent: PEM certificate chain file; with `key`, the parent speaks HTTPS. Re-read on SIGHUP.', env: ['CASCADE_TLS_CERT'], minLength: 1 })),
     key: Type.Optional(Type.String({ description: 'Parent: PEM private key file for `cert` (keep it mode 0600). Re-read on SIGHUP.', env: ['CASCADE_TLS_KEY'], minLength: 1 })),
@@ -170,7 +170,7 @@ export const ServerSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const SecretsSchema = Type.Object(
+const SecretsSchema = Type.Object(
   {
     key: Type.Optional(
       Type.String({
@@ -184,7 +184,7 @@ export const SecretsSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const NetworkSchema = Type.Object(
+const NetworkSchema = Type.Object(
   {
     allow_private: Type.Boolean({
       description:
@@ -223,7 +223,7 @@ export const DeliverySchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const OutputSchema = Type.Object(
+const OutputSchema = Type.Object(
   {
     public: Type.Boolean({ description: 'Serve `/feeds/…` to anyone; when false a reader needs a user’s feed token as `?token=`.', default: false }),
     base_url: Type.Optional(
@@ -234,7 +234,7 @@ export const OutputSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const CascadeSchema = Type.Object(
+const CascadeSchema = Type.Object(
   {
     enabled: Type.Boolean({ description: 'Cascade features on.', env: ['CASCADE_ENABLED'], default: true }),
     node_type: Type.Union([Type.Literal('parent'), Type.Literal('child')], {
@@ -334,7 +334,5 @@ export const ConfigSchema = Type.Object(
 );
 
 export type Config = Static<typeof ConfigSchema>;
-export type DispatchConfig = Static<typeof DispatchSchema>;
-export type CascadeConfig = Static<typeof CascadeSchema>;
 export type ServerConfig = Static<typeof ServerSchema>;
 export type DeliveryConfig = Static<typeof DeliverySchema>;

@@ -3,7 +3,7 @@ import { ALL_DELIVERY_STATUSES } from '../domain/delivery-states.js';
 import type { Store } from '../store/store.js';
 
 /** A claim not started (`executing`) after this long is counted by `cascade_allocations_claimed_unstarted`. */
-export const CLAIMED_UNSTARTED_AFTER_SECONDS = 30;
+const CLAIMED_UNSTARTED_AFTER_SECONDS = 30;
 
 /**
  * Prometheus metrics of one parent, in a registry of its own (several parents may share a test process).

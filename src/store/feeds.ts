@@ -23,7 +23,7 @@ export type FeedView = {
   updated_at: string | null;
 };
 
-export function toFeedView(row: FeedTable): FeedView {
+function toFeedView(row: FeedTable): FeedView {
   return {
     id: row.id,
     mp_name: row.mp_name,
