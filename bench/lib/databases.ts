@@ -10,7 +10,7 @@ import { redactUrl } from '../../src/store/dialects/database-url.js';
 export type FreshDatabase = { url: string; store: StoreKind; drop(): Promise<void> };
 
 /** Admin URLs: a server login that may create and drop databases. */
-export function adminUrl(store: 'postgres' | 'mysql'): string {
+function adminUrl(store: 'postgres' | 'mysql'): string {
   return store === 'postgres'
     ? (process.env.CASCADE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres')
     : (process.env.CASCADE_BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/mysql');

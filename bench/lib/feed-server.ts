@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 
-export const FIXTURE_DIR = 'fixtures/feeds';
+const FIXTURE_DIR = 'fixtures/feeds';
 
 const TYPES: Record<string, string> = {
   '.xml': 'application/rss+xml; charset=utf-8',

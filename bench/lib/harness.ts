@@ -3,8 +3,8 @@ import type { StoreKind } from './options.js';
 import { spawnScript, type ScriptProcess } from './script-process.js';
 import type { NodeCredentials } from './seed.js';
 
-export const PARENT_SCRIPT = 'bench/processes/parent.ts';
-export const LOAD_SCRIPT = 'bench/load/children.ts';
+const PARENT_SCRIPT = 'bench/processes/parent.ts';
+const LOAD_SCRIPT = 'bench/load/children.ts';
 
 /** Runs `work` on a fresh database and drops it afterwards, whatever happens. */
 export async function withFreshDatabase<T>(store: StoreKind, work: (db: FreshDatabase) => Promise<T>): Promise<T> {

@@ -11,7 +11,7 @@ export type NodeCredentials = { id: string; name: string; api_key: string; api_s
 export const BENCH_ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
 
 /** The parent's configuration for a database URL, defaults everywhere else (what the parent process uses too). */
-export function benchConfig(databaseUrl: string, overrides: Record<string, unknown> = {}): Readonly<Config> {
+function benchConfig(databaseUrl: string, overrides: Record<string, unknown> = {}): Readonly<Config> {
   return loadConfig({ env: {}, overrides: { 'database.url': databaseUrl, 'scheduler.enabled': false, log_level: 'warn', ...overrides } });
 }
 

@@ -43,7 +43,7 @@ async function waitFor(what: string, deadlineMs: number, check: () => Promise<bo
 }
 
 /** One run: an idle child's RSS, then `feeds` feeds from the local fixture server fetched 32 at a time. */
-export async function childFootprintRun(store: StoreKind, feeds: number, server: FeedServer, settledIdleMs = SETTLED_IDLE_MS): Promise<FootprintRun> {
+async function childFootprintRun(store: StoreKind, feeds: number, server: FeedServer, settledIdleMs = SETTLED_IDLE_MS): Promise<FootprintRun> {
   return withFreshDatabase(store, async (db) => {
     const { store: s } = await openBenchStore(db.url);
     let node;

@@ -31,7 +31,7 @@ const WARM_UP_REQUESTS = 200;
  * until no work is left and then (2) sends the same number of authenticated round trips (three per cycle)
  * to POST /heartbeat, the cheapest authenticated child route, as the floor.
  */
-export async function claimCycleRun(store: 'sqlite' | 'postgres' | 'mysql', concurrency: number, allocations: number): Promise<ClaimCycleRun> {
+async function claimCycleRun(store: 'sqlite' | 'postgres' | 'mysql', concurrency: number, allocations: number): Promise<ClaimCycleRun> {
   return withFreshDatabase(store, async (db) => {
     const { store: seeded, config } = await openBenchStore(db.url);
     let nodes;

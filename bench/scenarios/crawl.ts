@@ -7,13 +7,13 @@ import { Corpus } from '../lib/crawl/corpus.js';
 import { CRAWL_START_MS, runCrawlArm, type CrawlArmResult, type CrawlSettings } from '../lib/crawl/simulation.js';
 
 /** The corpus: 2,000 feeds on 50 hosts over 6 simulated hours; 10 children with room for 10 feeds each. */
-export const FULL_CRAWL: Omit<CrawlSettings, 'seed'> = { feeds: 2000, hosts: 50, hours: 6, nodes: 10, nodeCapacity: 10 };
-export const QUICK_CRAWL: Omit<CrawlSettings, 'seed'> = { feeds: 200, hosts: 10, hours: 2, nodes: 4, nodeCapacity: 10 };
+const FULL_CRAWL: Omit<CrawlSettings, 'seed'> = { feeds: 2000, hosts: 50, hours: 6, nodes: 10, nodeCapacity: 10 };
+const QUICK_CRAWL: Omit<CrawlSettings, 'seed'> = { feeds: 200, hosts: 10, hours: 2, nodes: 4, nodeCapacity: 10 };
 
 const MINUTE = 60_000;
 
 /** The targets for the fleet-aware arm against the fixed cron. */
-export const CRAWL_TARGETS = {
+const CRAWL_TARGETS = {
   fetchRatio: 5,
   rateLimited: 0,
   collectedPercent: 100,
@@ -58,7 +58,7 @@ function armFigures(r: CrawlArmResult): Figure[] {
 }
 
 /** Per-arm counts, then the fleet-aware arm held against the targets (when it ran). */
-export function crawlFigures(results: readonly CrawlArmResult[]): Figure[] {
+function crawlFigures(results: readonly CrawlArmResult[]): Figure[] {
   const figures = results.flatMap(armFigures);
   const baseline = results.find((r) => r.arm === 'fixed-cron');
   const fleet = results.find((r) => r.arm !== 'fixed-cron');

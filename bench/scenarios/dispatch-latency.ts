@@ -20,7 +20,7 @@ export type LatencyRun = { p50Ms: number; p99Ms: number; p50FromRequestMs: numbe
  * feeds over the admin API, so each child gets exactly one allocation; each latency is the child's claim answer
  * minus the dispatch answer (both wall-clock instants on this host). Repeated for `rounds` dispatches.
  */
-export async function dispatchLatencyRun(store: StoreKind, children: number, rounds: number): Promise<LatencyRun> {
+async function dispatchLatencyRun(store: StoreKind, children: number, rounds: number): Promise<LatencyRun> {
   return withFreshDatabase(store, async (db) => {
     const { store: s } = await openBenchStore(db.url);
     let nodes;

@@ -14,7 +14,7 @@ const NODES = 50;
 const CAPACITY = 10000;
 
 /** Seconds for the real dispatcher (in this process) to place `feeds` feeds over 50 online nodes. */
-export async function timeDispatch(store: StoreKind, feeds: number): Promise<number> {
+async function timeDispatch(store: StoreKind, feeds: number): Promise<number> {
   return withFreshDatabase(store, async (db) => {
     const { store: s, config } = await openBenchStore(db.url);
     try {
@@ -38,7 +38,7 @@ export async function timeDispatch(store: StoreKind, feeds: number): Promise<num
  * written with plain multi-row INSERTs in one transaction, in the same batch sizes, into a fresh database of
  * the same kind. Seconds.
  */
-export async function timeInsertFloor(store: StoreKind, feeds: number): Promise<number> {
+async function timeInsertFloor(store: StoreKind, feeds: number): Promise<number> {
   return withFreshDatabase(store, async (db) => {
     const { store: s } = await openBenchStore(db.url);
     try {

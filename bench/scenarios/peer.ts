@@ -8,7 +8,7 @@ import { nowMs } from '../lib/stats.js';
 const QUEUE = 'bench';
 
 /** pg-boss 10 on a fresh PostgreSQL database: `jobs` jobs, `concurrency` workers each looping fetch + complete. Jobs/s. */
-export async function pgBossRun(jobs: number, concurrency: number): Promise<number> {
+async function pgBossRun(jobs: number, concurrency: number): Promise<number> {
   return withFreshDatabase('postgres', async (db) => {
     // Same pool size as Cascade's default (10); no cron or maintenance timers running during the measurement.
     const boss = new PgBoss({ connectionString: db.url, max: 10, schedule: false, supervise: false });
@@ -44,7 +44,7 @@ export async function pgBossRun(jobs: number, concurrency: number): Promise<numb
  * Cascade's PostgreSQL path in this process: `concurrency` nodes each looping claim (with the task package, as the
  * claim route answers) + start (executing) + complete on the store, over `jobs` one-feed allocations dispatched to them. Allocations/s.
  */
-export async function cascadeRun(jobs: number, concurrency: number): Promise<number> {
+async function cascadeRun(jobs: number, concurrency: number): Promise<number> {
   return withFreshDatabase('postgres', async (db) => {
     const { store, config } = await openBenchStore(db.url);
     try {

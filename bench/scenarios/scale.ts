@@ -17,7 +17,7 @@ export type FleetRun = { cpuPercent: number; rssMB: number; peakRssMB: number; h
  * `nodes` simulated nodes heartbeat every 5 s (staggered) while 8 of them run claim cycles for `durationMs`;
  * parent CPU (share of one core) and RSS come from /proc of the parent process over that window.
  */
-export async function fleetRun(store: StoreKind, nodeCount: number, durationMs: number, allocations: number): Promise<FleetRun> {
+async function fleetRun(store: StoreKind, nodeCount: number, durationMs: number, allocations: number): Promise<FleetRun> {
   return withFreshDatabase(store, async (db) => {
     const { store: s, config } = await openBenchStore(db.url);
     let nodes;
@@ -55,7 +55,7 @@ export async function fleetRun(store: StoreKind, nodeCount: number, durationMs: 
 }
 
 /** Claim cycles/s of 8 children over `allocations` pending allocations with `historyRows` completed rows beside them. */
-export async function historyRun(store: StoreKind, historyRows: number, allocations: number): Promise<number> {
+async function historyRun(store: StoreKind, historyRows: number, allocations: number): Promise<number> {
   return withFreshDatabase(store, async (db) => {
     const { store: s, config } = await openBenchStore(db.url);
     let nodes;

@@ -21,7 +21,7 @@ export type Corpus = {
 
 type CorpusFeed = { id: string; articles: number; delayMs: number; lastModifiedMs: number };
 
-export function chaosFeedId(index: number): string {
+function chaosFeedId(index: number): string {
   return `CHAOS_FEED_${String(index).padStart(3, '0')}`;
 }
 

@@ -3,7 +3,7 @@ import { closeSync, createWriteStream, fstatSync, openSync, readSync } from 'nod
 import { fileURLToPath } from 'node:url';
 import { supervise, type SupervisedProcess } from '../../src/demo/supervised-process.js';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The built CLI: the run drives the same program an operator runs. */
 export const CASCADE_BIN = fileURLToPath(new URL('../../bin/cascade', import.meta.url));
 

@@ -16,7 +16,7 @@ import { planRun, type FaultEvent } from './plan.js';
 import { CASCADE_BIN, crashHint, startParentProcess, track, type ParentHandle } from './processes.js';
 import { Supervisor } from './supervisor.js';
 
-export const LEASE_SECONDS = 4;
+const LEASE_SECONDS = 4;
 const FEEDS = 16;
 const CHILDREN = [
   { name: 'chaos-a', capacity: 2 },

@@ -16,7 +16,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
  *
  * The secret never travels; a captured request is refused after the window and, inside it, for its reused nonce.
  */
-export const SIGNED_SCHEME = 'AK-SK-HMAC';
+const SIGNED_SCHEME = 'AK-SK-HMAC';
 const ALGORITHM_LINE = 'AK-SK-HMAC-SHA256';
 
 export type SignedHeader = { apiKey: string; ts: number; nonce: string; sig: string };
@@ -29,7 +29,7 @@ export function canonicalRequest(method: string, pathAndQuery: string, ts: numbe
   return [ALGORITHM_LINE, method.toUpperCase(), pathAndQuery, String(ts), nonce, bodyHash].join('\n');
 }
 
-export function requestSignature(secret: string, canonical: string): string {
+function requestSignature(secret: string, canonical: string): string {
   return createHmac('sha256', secret).update(canonical, 'utf8').digest('hex');
 }
 

@@ -6,7 +6,7 @@ import { nodeHttpTransport, type ParentTransport } from './http-transport.js';
 export type RetryPolicy = { attempts: number; baseMs: number; maxMs: number };
 
 /** Calls that carry results: a few quick retries, then the outbox takes over. */
-export const DELIVERY_RETRY: Readonly<RetryPolicy> = Object.freeze({ attempts: 4, baseMs: 300, maxMs: 4000 });
+const DELIVERY_RETRY: Readonly<RetryPolicy> = Object.freeze({ attempts: 4, baseMs: 300, maxMs: 4000 });
 export const NO_RETRY: Readonly<RetryPolicy> = Object.freeze({ attempts: 1, baseMs: 0, maxMs: 0 });
 
 /** The parent answered with a 4xx: retrying the same call cannot help (401, 404, 409 LEASE_LOST, 400…). */

@@ -23,8 +23,8 @@ import type { Semaphore } from './semaphore.js';
 import type { UploadAnswer } from '../protocol/parent-messages.js';
 
 /** Upload limits: the parent takes ≤ 1,000 articles and 2 MiB per request (upload-articles); stay well under both. */
-export const UPLOAD_MAX_ARTICLES = 500;
-export const UPLOAD_MAX_BYTES = 900 * 1024;
+const UPLOAD_MAX_ARTICLES = 500;
+const UPLOAD_MAX_BYTES = 900 * 1024;
 
 type FeedRun = { feed: PackageFeed; articles: Article[]; error?: string; permanent?: true; skipped: SkippedArticle[]; retryAfterMs?: number };
 
@@ -237,7 +237,7 @@ async function uploadArticles(
   return { newCount };
 }
 
-export function batchArticles(articles: Article[], maxArticles = UPLOAD_MAX_ARTICLES, maxBytes = UPLOAD_MAX_BYTES): Article[][] {
+function batchArticles(articles: Article[], maxArticles = UPLOAD_MAX_ARTICLES, maxBytes = UPLOAD_MAX_BYTES): Article[][] {
   const batches: Article[][] = [];
   let current: Article[] = [];
   let bytes = 0;

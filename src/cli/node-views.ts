@@ -4,7 +4,7 @@ import type { NodeCredentials, NodeView } from '../store/nodes.js';
 import { formatAge, printFields, printLine } from './output.js';
 
 /** online, suspect (missed beats, see domain/node-liveness.ts), offline or disabled. */
-export function statusName(node: NodeView): string {
+function statusName(node: NodeView): string {
   return node.liveness;
 }
 

@@ -4,7 +4,7 @@ import type { MessageTaskView } from '../store/message-tasks.js';
 import { printFields, printTable } from './output.js';
 
 /** The next time a task's cron fires in the parent's scheduler zone, with its offset, or '-' without a schedule. */
-export function nextRun(task: Pick<MessageTaskView, 'cron_exp' | 'status'>, timezone: string, now = new Date()): string {
+function nextRun(task: Pick<MessageTaskView, 'cron_exp' | 'status'>, timezone: string, now = new Date()): string {
   if (task.cron_exp === '') return '-';
   if (task.status !== 1) return 'disabled';
   let job: Cron | undefined;

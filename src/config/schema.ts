@@ -14,7 +14,7 @@ type EnvNames = { env?: readonly string[] };
 const int = (description: string, def: number, min: number, max: number, options: EnvNames = {}): TInteger =>
   Type.Integer({ description, default: def, minimum: min, maximum: max, ...options });
 
-export const DatabaseSchema = Type.Object(
+const DatabaseSchema = Type.Object(
   {
     url: Type.String({
       description:
@@ -37,7 +37,7 @@ export const DatabaseSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const DispatchSchema = Type.Object(
+const DispatchSchema = Type.Object(
   {
     feeds_per_allocation: int('Feeds grouped into one allocation.', 1, 1, 1000, { env: ['CASCADE_FEEDS_PER_ALLOCATION'] }),
     lease_seconds: int('Lease a claim holds before the sweeper requeues it, in seconds.', 120, 1, 86400, { env: ['CASCADE_LEASE_SECONDS'] }),
@@ -80,7 +80,7 @@ export const DispatchSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const SchedulerSchema = Type.Object(
+const SchedulerSchema = Type.Object(
   {
     enabled: Type.Boolean({ description: 'Run the cron scheduler in this parent process.', env: ['CASCADE_SCHEDULER_ENABLED'], default: true }),
     timezone: Type.Optional(
@@ -96,7 +96,7 @@ export const SchedulerSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const RefreshSchema = Type.Object(
+const RefreshSchema = Type.Object(
   {
     min_interval: int(
       'Parent: shortest interval between two fetches of one feed that the learned rhythm allows, in seconds (docs/refresh.md). A cron or API dispatch includes only feeds that are due; `?force=true` / `--force` includes every feed.',
@@ -116,7 +116,7 @@ export const RefreshSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const MetricsSchema = Type.Object(
+const MetricsSchema = Type.Object(
   {
     enabled: Type.Boolean({ description: 'Serve Prometheus metrics at `/metrics`.', default: true }),
     token: Type.Optional(
@@ -132,7 +132,7 @@ export const MetricsSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const AuthSchema = Type.Object(
+const AuthSchema = Type.Object(
   {
     login_max_failures: int('Failed logins allowed per username and client address within the window before 429.', 5, 1, 1000),
     login_window_seconds: int('Window for counting failed logins, in seconds.', 300, 1, 86400),
@@ -156,7 +156,7 @@ export const AuthSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const TlsSchema = Type.Object(
+const TlsSchema = Type.Object(
   {
     cert: Type.Optional(Type.String({ description: 'Parent: PEM certificate chain file; with `key`, the parent speaks HTTPS. Re-read on SIGHUP.', env: ['CASCADE_TLS_CERT'], minLength: 1 })),
     key: Type.Optional(Type.String({ description: 'Parent: PEM private key file for `cert` (keep it mode 0600). Re-read on SIGHUP.', env: ['CASCADE_TLS_KEY'], minLength: 1 })),
@@ -196,7 +196,7 @@ export const ServerSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const SecretsSchema = Type.Object(
+const SecretsSchema = Type.Object(
   {
     key: Type.Optional(
       Type.String({
@@ -210,7 +210,7 @@ export const SecretsSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const NetworkSchema = Type.Object(
+const NetworkSchema = Type.Object(
   {
     allow_private: Type.Boolean({
       description:
@@ -249,7 +249,7 @@ export const DeliverySchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const OutputSchema = Type.Object(
+const OutputSchema = Type.Object(
   {
     public: Type.Boolean({ description: 'Serve `/feeds/…` to anyone; when false a reader needs a user’s feed token as `?token=`.', default: false }),
     base_url: Type.Optional(
@@ -260,7 +260,7 @@ export const OutputSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const CascadeSchema = Type.Object(
+const CascadeSchema = Type.Object(
   {
     enabled: Type.Boolean({ description: 'Cascade features on.', env: ['CASCADE_ENABLED'], default: true }),
     node_type: Type.Union([Type.Literal('parent'), Type.Literal('child')], {
@@ -322,7 +322,7 @@ export const CascadeSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
-export const PolitenessHostSchema = Type.Object(
+const PolitenessHostSchema = Type.Object(
   {
     max_in_flight: Type.Optional(int('This host: feeds fetched from it at once across the fleet (overrides `max_in_flight_per_host`).', 2, 1, 10000)),
     min_interval_ms: Type.Optional(int('This host: least time between two hand-outs of work that fetches from it, in milliseconds (overrides `min_interval_ms_per_host`).', 1000, 0, 86400000)),
@@ -330,7 +330,7 @@ export const PolitenessHostSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const PolitenessSchema = Type.Object(
+const PolitenessSchema = Type.Object(
   {
     enabled: Type.Boolean({
       description:
@@ -407,9 +407,5 @@ export const ConfigSchema = Type.Object(
 );
 
 export type Config = Static<typeof ConfigSchema>;
-export type DispatchConfig = Static<typeof DispatchSchema>;
-export type RefreshConfig = Static<typeof RefreshSchema>;
-export type CascadeConfig = Static<typeof CascadeSchema>;
 export type ServerConfig = Static<typeof ServerSchema>;
 export type DeliveryConfig = Static<typeof DeliverySchema>;
-export type PolitenessConfig = Static<typeof PolitenessSchema>;

@@ -7,7 +7,7 @@ import { renderTemplate, type TemplateContext } from './template.js';
 export type ArticleForMessage = TemplateContext['articles'][number];
 
 /** The template variables of a message about `articles` of `task`. */
-export function templateContext(task: MessageTaskTable, articles: ReadonlyArray<Omit<ArticleForMessage, 'publish_date'>>, nowMs: number): TemplateContext {
+function templateContext(task: MessageTaskTable, articles: ReadonlyArray<Omit<ArticleForMessage, 'publish_date'>>, nowMs: number): TemplateContext {
   const items = articles.map((a) => ({ ...a, publish_date: a.publish_time > 0 ? new Date(a.publish_time * 1000).toISOString() : '' }));
   const feeds = [...new Map(items.map((a) => [a.mp_id, { id: a.mp_id, mp_name: a.mp_name }])).values()];
   return {

@@ -7,7 +7,7 @@ import { CascadeError } from '../errors/cascade-error.js';
  * in-memory template map, and `include`/`render`/`layout` refused when the template is parsed) or run without
  * bound (parse, render-time and memory limits).
  */
-export const DEFAULT_TEMPLATE = [
+const DEFAULT_TEMPLATE = [
   '### {{ task.name }}: {{ article_count }} new article{% if article_count != 1 %}s{% endif %}',
   '{% for article in articles %}',
   '- [{{ article.title }}]({{ article.url }}) ({{ article.mp_name }}, {{ article.publish_date }})',

@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { supervise, type SupervisedProcess } from './supervised-process.js';
 
 /** The CLI entry next to this module: src/cli/main.ts under tsx, dist/cli/main.js when built. */
-export function cliEntryPath(): string {
+function cliEntryPath(): string {
   const here = fileURLToPath(import.meta.url);
   return fileURLToPath(new URL(`../cli/main${extname(here)}`, import.meta.url));
 }

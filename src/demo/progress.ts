@@ -10,7 +10,7 @@ export type AllocationRow = {
   completed_at: string | null;
 };
 
-export const FINAL = new Set(['completed', 'failed', 'timeout', 'cancelled']);
+const FINAL = new Set(['completed', 'failed', 'timeout', 'cancelled']);
 
 export type Counts = { total: number; final: number; completed: number; failed: number; running: number; pending: number };
 

@@ -34,7 +34,7 @@ export type DispatchSummary = {
 };
 
 /** Not-due feeds a dispatch answer lists by name; the rest are counted. */
-export const NOT_DUE_LISTED = 100;
+const NOT_DUE_LISTED = 100;
 
 /** Concurrent dispatches of one task collide on the live-feed key; the loser re-reads and skips what is live. */
 const ATTEMPTS_ON_COLLISION = 3;

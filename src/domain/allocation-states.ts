@@ -165,10 +165,6 @@ export function canMove(move: Move, from: AllocationStatus): boolean {
   return MOVES[move].from.includes(from);
 }
 
-export function isLive(status: AllocationStatus): boolean {
-  return LIVE_STATUSES.includes(status);
-}
-
 /** Delay before a requeued attempt becomes claimable: base · 2^(attempt-1), capped. */
 export function retryDelaySeconds(failedAttempt: number, baseSeconds: number, capSeconds: number): number {
   if (baseSeconds <= 0) return 0;

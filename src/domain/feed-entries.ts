@@ -7,11 +7,11 @@ import { createHash } from 'node:crypto';
  */
 
 /** Longest stored feed URL (the `feeds.url` column). */
-export const MAX_FEED_URL_LENGTH = 2000;
+const MAX_FEED_URL_LENGTH = 2000;
 /** Longest feed id (the `feeds.id` column, and the API's id parameter). */
-export const MAX_FEED_ID_LENGTH = 191;
+const MAX_FEED_ID_LENGTH = 191;
 /** Longest feed name (`feeds.mp_name`). */
-export const MAX_FEED_NAME_LENGTH = 500;
+const MAX_FEED_NAME_LENGTH = 500;
 /** Most entries one `POST /feeds/import` may carry; `cascade feed import` sends a longer list in parts of this size. */
 export const MAX_IMPORT_ENTRIES = 1000;
 

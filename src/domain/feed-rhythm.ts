@@ -65,7 +65,7 @@ export const DUE_TOLERANCE_MS = 60_000;
 export const HISTORY_EVENTS = 20;
 
 /** Fewest publish events (two gaps) from which the history rule is trusted. */
-export const MIN_HISTORY_EVENTS = 3;
+const MIN_HISTORY_EVENTS = 3;
 
 /** A feed due at `nextDueAtMs` (null: never fetched, or never learned) is due at `nowMs`. */
 export function isDue(nextDueAtMs: number | null, nowMs: number): boolean {

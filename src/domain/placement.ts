@@ -149,7 +149,7 @@ function better(weight: number, room: number, bestWeight: number, bestRoom: numb
   return weight > bestWeight || (weight === bestWeight && room > bestRoom);
 }
 
-export function unassignedReason(nodes: readonly PlacementNode[]): string {
+function unassignedReason(nodes: readonly PlacementNode[]): string {
   if (nodes.length === 0) return 'unassigned: no child node is online; the first node with room claims it';
   return `unassigned: ${nodes.length} node(s) online, all at capacity; the first node with room claims it`;
 }

@@ -9,7 +9,7 @@ let parser: Promise<FeedParser> | undefined;
  * The parser (feedsmith with its XML parser and entity tables, ~10 MB resident) loads with the first feed body
  * rather than with the child: a child that is waiting for work does not need it (docs/benchmarks.md, scenario 7).
  */
-export function loadFeedParser(): Promise<FeedParser> {
+function loadFeedParser(): Promise<FeedParser> {
   parser ??= import('./feed-parse.js');
   return parser;
 }

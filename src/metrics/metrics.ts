@@ -3,10 +3,10 @@ import { ALL_DELIVERY_STATUSES } from '../domain/delivery-states.js';
 import type { Store } from '../store/store.js';
 
 /** A claim not started (`executing`) after this long is counted by `cascade_allocations_claimed_unstarted`. */
-export const CLAIMED_UNSTARTED_AFTER_SECONDS = 30;
+const CLAIMED_UNSTARTED_AFTER_SECONDS = 30;
 
 /** `cascade_host_in_flight` shows this many hosts at most, so its label set stays bounded. */
-export const HOST_GAUGE_LIMIT = 20;
+const HOST_GAUGE_LIMIT = 20;
 
 /**
  * Prometheus metrics of one parent, in a registry of its own (several parents may share a test process).

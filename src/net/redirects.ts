@@ -1,8 +1,8 @@
 /** Statuses whose Location is followed. */
-export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
 /** Headers that carry credentials; `fetch`'s own redirect handling would drop these on a cross-origin hop too. */
-export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'cookie'];
+const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', 'cookie'];
 
 /** A redirect that cannot be followed (no Location, too many hops): retrying will not help. */
 export class RedirectError extends Error {

@@ -6,7 +6,7 @@ import { openStore, type Store } from '../store/store.js';
 import { isDatabaseUnavailable } from '../store/dialects/transient-error.js';
 
 /** How long a starting parent waits for an unreachable database: longer than a server restart takes. */
-export const DATABASE_STARTUP_WAIT_MS = 60_000;
+const DATABASE_STARTUP_WAIT_MS = 60_000;
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 5000;
 

@@ -89,7 +89,7 @@ export const Article = closed({
 export type Article = Static<typeof Article>;
 
 /** Most articles in one upload; the body may also hold at most UPLOAD_BODY_LIMIT_BYTES. */
-export const UPLOAD_MAX_ARTICLES = 1000;
+const UPLOAD_MAX_ARTICLES = 1000;
 /** Upload accepts 2 MiB whatever the parent's global body limit. */
 export const UPLOAD_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
@@ -97,7 +97,7 @@ export const UploadArticlesBody = closed({ allocation_id: AllocationId, attempt:
 export type UploadArticlesBody = Static<typeof UploadArticlesBody>;
 
 /** Entries of a feed left out for being unusable (Cascade child only). */
-export const SkippedEntry = closed({ id: Type.String({ maxLength: 191 }), reason: Type.String({ maxLength: 500 }) });
+const SkippedEntry = closed({ id: Type.String({ maxLength: 191 }), reason: Type.String({ maxLength: 500 }) });
 export type SkippedEntry = Static<typeof SkippedEntry>;
 
 const HintSeconds = (description: string) => Type.Optional(Type.Integer({ minimum: 1, maximum: 315_360_000, description }));

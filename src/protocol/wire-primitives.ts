@@ -12,7 +12,7 @@ export function closed<T extends Record<string, TSchema>>(properties: T, descrip
 }
 
 /** 9999-12-31T23:59:59Z: the largest Unix time in seconds accepted anywhere (stored as milliseconds in a bigint). */
-export const MAX_UNIX_SECONDS = 253_402_300_799;
+const MAX_UNIX_SECONDS = 253_402_300_799;
 
 export function UnixSeconds(description: string) {
   return Type.Integer({ minimum: 0, maximum: MAX_UNIX_SECONDS, description: `${description} Unix seconds, up to year 9999.`.trim() });

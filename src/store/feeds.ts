@@ -35,7 +35,7 @@ export type FeedAdminView = FeedView & {
   refresh_hint_seconds: number | null;
 };
 
-export function toFeedAdminView(row: FeedTable): FeedAdminView {
+function toFeedAdminView(row: FeedTable): FeedAdminView {
   return {
     ...toFeedView(row),
     next_due_at: iso(row.next_due_at),
@@ -45,7 +45,7 @@ export function toFeedAdminView(row: FeedTable): FeedAdminView {
   };
 }
 
-export function toFeedView(row: FeedTable): FeedView {
+function toFeedView(row: FeedTable): FeedView {
   return {
     id: row.id,
     mp_name: row.mp_name,

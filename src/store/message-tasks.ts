@@ -56,7 +56,7 @@ export function toMessageTaskOriginalView(row: MessageTaskTable): MessageTaskOri
   return { ...toMessageTaskPublicView(row), mps_id: emptyAsBlank(row.mps_id, '[]'), headers: emptyAsBlank(row.headers, '{}'), cookies: row.cookies };
 }
 
-export function toMessageTaskView(row: MessageTaskTable): MessageTaskView {
+function toMessageTaskView(row: MessageTaskTable): MessageTaskView {
   return { ...toMessageTaskPublicView(row), headers: parseJson<Record<string, string>>(row.headers, {}), cookies: row.cookies, webhook_secret_set: row.webhook_secret !== '' };
 }
 

@@ -46,7 +46,7 @@ export type NodeCredentials = { api_key: string; api_secret: string; notify_key:
 /** Where and how to notify a node of new work: only nodes with an `api_url` and a notify key. */
 export type NotifyTarget = { id: string; name: string; api_url: string; notify_key: string };
 
-export function newNotifyKey(): string {
+function newNotifyKey(): string {
   return randomToken(43);
 }
 

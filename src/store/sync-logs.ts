@@ -36,7 +36,7 @@ export type SyncLogView = {
 
 type SyncLogRow = Omit<SyncLogTable, 'id'> & { id: number };
 
-export function toSyncLogView(row: SyncLogRow): SyncLogView {
+function toSyncLogView(row: SyncLogRow): SyncLogView {
   return {
     id: Number(row.id),
     node_id: row.node_id,

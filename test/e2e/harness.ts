@@ -54,7 +54,7 @@ export function allocations(local: LocalCascade, runId?: string): Promise<Alloca
   return local.api.listAll<Allocation>(`/api/v1/cascade/allocations${runId ? `?schedule_run_id=${encodeURIComponent(runId)}` : ''}`);
 }
 
-export const FINAL = ['completed', 'failed', 'timeout', 'cancelled'];
+const FINAL = ['completed', 'failed', 'timeout', 'cancelled'];
 
 export async function allFinal(local: LocalCascade, runId: string): Promise<Allocation[] | undefined> {
   const rows = await allocations(local, runId);

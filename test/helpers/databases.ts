@@ -50,7 +50,7 @@ export function configuredStoreVariants(env: NodeJS.ProcessEnv = process.env): S
 }
 
 /** The variants this run covers: what the global setup provided, else what the environment names. */
-export function storeVariants(): StoreVariant[] {
+function storeVariants(): StoreVariant[] {
   let provided: StoreVariant[] | undefined;
   try {
     provided = inject('cascadeStoreVariants');
@@ -58,10 +58,6 @@ export function storeVariants(): StoreVariant[] {
     provided = undefined;
   }
   return provided ?? configuredStoreVariants();
-}
-
-export function storeVariant(name: StoreVariantName): StoreVariant | undefined {
-  return storeVariants().find((v) => v.name === name);
 }
 
 export type TestDatabase = { readonly url: string; drop(): Promise<void> };
@@ -85,7 +81,7 @@ export async function createTestDatabase(variant: StoreVariant): Promise<TestDat
 }
 
 /** The admin URL pointing at another database on the same server, keeping credentials and query options. */
-export function withDatabase(adminUrl: string, database: string): string {
+function withDatabase(adminUrl: string, database: string): string {
   const url = new URL(adminUrl);
   url.pathname = `/${database}`;
   return url.toString();

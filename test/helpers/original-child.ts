@@ -15,7 +15,7 @@ export function pythonTimestamp(at = new Date()): string {
 }
 
 /** `json.dumps(value)` with Python's defaults. */
-export function pythonJson(value: unknown): string {
+function pythonJson(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'boolean' || typeof value === 'number') return JSON.stringify(value);
   if (typeof value === 'string') return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

@@ -4,7 +4,7 @@ import type { CorpusHost, FeedHints } from './corpus.js';
 /** The original system's refresh: the whole corpus dispatched every 15 minutes, placed on whichever node has room. */
 export const FIXED_CRON_INTERVAL_MS = 15 * 60_000;
 /** The fleet-aware arm's cron: every minute, and each tick dispatches only the feeds that are due. */
-export const FLEET_AWARE_TICK_MS = 60_000;
+const FLEET_AWARE_TICK_MS = 60_000;
 
 /** How one arm runs the crawl: how often dispatch fires, the parent's configuration, and what a child reports. */
 export type CrawlArm = {
@@ -27,7 +27,7 @@ function hasSection(section: string): boolean {
 }
 
 /** The sections of issue 17 this build lacks (empty: the fleet-aware arm can run). */
-export function missingFleetAwareSections(): string[] {
+function missingFleetAwareSections(): string[] {
   return FLEET_AWARE_SECTIONS.filter((section) => !hasSection(section));
 }
 

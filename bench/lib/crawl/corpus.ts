@@ -21,7 +21,7 @@ export function seededRandom(seed: number): () => number {
 export type Rhythm = 'hourly' | 'daily' | 'weekly' | 'dead';
 
 /** Mean time between two articles of a feed of each rhythm (dead feeds publish nothing). */
-export const RHYTHM_MEAN_MS: Readonly<Record<Rhythm, number>> = { hourly: 3_600_000, daily: 86_400_000, weekly: 7 * 86_400_000, dead: Number.POSITIVE_INFINITY };
+const RHYTHM_MEAN_MS: Readonly<Record<Rhythm, number>> = { hourly: 3_600_000, daily: 86_400_000, weekly: 7 * 86_400_000, dead: Number.POSITIVE_INFINITY };
 
 /** What a feed says about its own rhythm, as a real one might (`<ttl>`, `sy:updatePeriod`, `Cache-Control: max-age`). */
 export type FeedHints = { ttlMinutes?: number; updatePeriod?: 'hourly' | 'daily' | 'weekly'; maxAgeSeconds?: number };
@@ -49,7 +49,7 @@ export type CorpusHost = {
 export type CorpusSize = { feeds: number; hosts: number; hours: number };
 
 /** How many of the newest items a feed document carries (older ones fall off, as in a real RSS feed). */
-export const ITEMS_PER_DOCUMENT = 20;
+const ITEMS_PER_DOCUMENT = 20;
 
 /** Share of feeds of each rhythm; the rest are dead. */
 const RHYTHM_SHARES: ReadonlyArray<[Rhythm, number]> = [
@@ -62,8 +62,8 @@ const RHYTHM_SHARES: ReadonlyArray<[Rhythm, number]> = [
 /** Every fifth host is strict (10 requests a minute); the others allow 30 a minute. */
 const STRICT_HOST_EVERY = 5;
 export const HOST_WINDOW_MS = 60_000;
-export const STRICT_HOST_LIMIT = 10;
-export const NORMAL_HOST_LIMIT = 30;
+const STRICT_HOST_LIMIT = 10;
+const NORMAL_HOST_LIMIT = 30;
 
 export class Corpus {
   readonly hosts: CorpusHost[];

@@ -58,7 +58,7 @@ export const CRAWL_START_MS = Date.UTC(2026, 10, 2);
  * Articles published this close to the end are not owed: no arm refreshing every 15 minutes could be expected to
  * have collected them yet. The same cut-off applies to every arm.
  */
-export function collectionCutoffMs(corpus: Corpus): number {
+function collectionCutoffMs(corpus: Corpus): number {
   return corpus.endMs - 15 * 60_000;
 }
 

@@ -5,7 +5,7 @@ import { CascadeError } from '../../errors/cascade-error.js';
 
 export type TicketHolder = { id: string; username: string; role: UserRole };
 
-export const TICKET_TTL_SECONDS = 30;
+const TICKET_TTL_SECONDS = 30;
 
 /**
  * Short-lived, single-use tickets that open the console's event stream. EventSource cannot send an

@@ -118,7 +118,7 @@ async function noteWaiting(trx: Trx, seen: readonly AllocationTable[], waiting: 
 
 const WAITING_NOTE = /^waiting: [^;]*; /;
 
-export function withoutWaitingNote(placement: string): string {
+function withoutWaitingNote(placement: string): string {
   return placement.replace(WAITING_NOTE, '');
 }
 

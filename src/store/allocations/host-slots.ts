@@ -21,12 +21,12 @@ export function encodeHostCounts(hosts: HostCounts): string | null {
   return hosts.size === 0 ? null : JSON.stringify(Object.fromEntries([...hosts].sort(([a], [b]) => a.localeCompare(b))));
 }
 
-export function decodeHostCounts(json: string | null | undefined): Map<string, number> {
+function decodeHostCounts(json: string | null | undefined): Map<string, number> {
   return new Map(Object.entries(parseJson<Record<string, number>>(json ?? null, {})).map(([host, n]) => [host, Number(n)]));
 }
 
 /** Each candidate's feeds per host, from the feeds' URLs (one query). */
-export async function hostsOfRows(trx: Trx, rows: readonly AllocationTable[]): Promise<Map<string, Map<string, number>>> {
+async function hostsOfRows(trx: Trx, rows: readonly AllocationTable[]): Promise<Map<string, Map<string, number>>> {
   const feedIds = [...new Set(rows.flatMap((row) => parseJson<string[]>(row.feed_ids, [])))];
   const urls = new Map<string, string>();
   if (feedIds.length > 0) {

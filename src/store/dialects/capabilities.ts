@@ -125,7 +125,7 @@ export function mysqlCapabilities(version: string): Capabilities {
 }
 
 /** MySQL ≥ 8.0 and MariaDB ≥ 10.6 understand SKIP LOCKED. */
-export function mysqlHasSkipLocked(version: string): boolean {
+function mysqlHasSkipLocked(version: string): boolean {
   const match = /^(\d+)\.(\d+)/.exec(version);
   if (!match) return false;
   const major = Number(match[1]);

@@ -5,8 +5,8 @@ import type { Database } from '../tables.js';
 import { InProcessWakeChannel, type WakeChannel } from './wake-channel.js';
 
 /** The `settings` row whose value changes every time any process makes work claimable. */
-export const WORK_EPOCH_KEY = 'work_epoch';
-export const DEFAULT_WAKE_POLL_INTERVAL_MS = 250;
+const WORK_EPOCH_KEY = 'work_epoch';
+const DEFAULT_WAKE_POLL_INTERVAL_MS = 250;
 
 /**
  * Cross-process wake-ups for stores without LISTEN/NOTIFY (MySQL/MariaDB, and SQLite shared by a parent and CLI

@@ -2,7 +2,7 @@ import { t } from '../i18n/i18n';
 import { CopyButton } from './bits';
 
 /** The child's config.yaml block for new credentials (the same block `cascade node add` prints). */
-export function childConfigBlock(apiKey: string, apiSecret: string): string {
+function childConfigBlock(apiKey: string, apiSecret: string): string {
   return [
     'cascade:',
     '  enabled: true',

@@ -31,7 +31,7 @@ const PagingOnly = closed({ ...Paging });
  * The dispatch answer's message. Nothing due is not an error (200): the message says so, when the next feed is
  * due and how to fetch anyway (docs/refresh.md).
  */
-export function dispatchMessage(summary: DispatchSummary): string {
+function dispatchMessage(summary: DispatchSummary): string {
   const done = `Dispatched ${summary.task_count} task(s): ${summary.allocations_created} allocation(s) created.`;
   if (summary.feeds_skipped_not_due === 0) return done;
   const skipped = `${summary.feeds_skipped_not_due} feed(s) not due yet (the next at ${summary.next_due_at ?? 'unknown'}); add force=true to fetch them now.`;
