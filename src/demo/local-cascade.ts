@@ -55,6 +55,9 @@ export async function startLocalCascade(options: { overrides?: Record<string, un
         'scheduler.enabled': false,
         // Everything runs on 127.0.0.1, which a fresh install refuses to reach: allow it explicitly.
         'network.allow_cidrs': ['127.0.0.1'],
+        // Every sample feed lives on the one local sample server: the per-host defaults (2 fetches at once, 1 s
+        // apart, docs/politeness.md) would queue them one by one. A real site keeps the defaults.
+        'politeness.hosts': { '127.0.0.1': { max_in_flight: 16, min_interval_ms: 0 } },
         ...options.overrides,
       },
     });
