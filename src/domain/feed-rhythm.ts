@@ -64,6 +64,12 @@ export const DUE_TOLERANCE_MS = 60_000;
 /** Publish events considered: the most recent ones say most about the feed's current rhythm. */
 export const HISTORY_EVENTS = 20;
 
+/**
+ * An active feed is fetched every typical gap ÷ this: an article then waits at most about a quarter of the feed's
+ * gap (an hourly feed: ~10–15 minutes), and a feed costs about this many fetches per publication.
+ */
+export const FRESHNESS_DIVISOR = 4;
+
 /** Fewest publish events (two gaps) from which the history rule is trusted. */
 const MIN_HISTORY_EVENTS = 3;
 
@@ -93,9 +99,13 @@ export function hintSeconds(hints: RefreshHints | undefined): number | undefined
  * The rule. A failure keeps the learned interval and backs off: interval × 2^(failures−1), within the bounds. A
  * fetch resets the failures and learns:
  * 1. history: the recent publish times, merged into events (times closer than `minSeconds` are one event: one
- *    fetch collects them all). From 3 events on, the typical gap G is the median gap. If the feed has been silent
- *    for more than 2 G, it is slowing down or dead: the estimate is half the silence; else G, and the next fetch
- *    is placed just after the next predicted publication (last event + k·G, plus G/20 up to 5 minutes).
+ *    fetch collects them all). From 3 events on, the typical gap G is the median gap; if the feed has been silent
+ *    for more than 2 G it is slowing down or dead, and the gap taken is half the silence instead. The feed is then
+ *    fetched every gap ÷ FRESHNESS_DIVISOR: the aim is freshness, not the next publication. Publication is
+ *    irregular (a feed that posts "hourly" posts at random moments about an hour apart), so a fetch aimed at the
+ *    predicted publication leaves an article waiting up to a whole gap whenever the guess is wrong; polling at a
+ *    fraction of the gap keeps every article's wait below that fraction, whatever the irregularity, while feeds
+ *    with long gaps and dead feeds still back off towards `maxSeconds`.
  * 2. adaptive, with less history: halve the interval after new articles, double it after none.
  * Then the feed's own declaration (hintSeconds) is a floor, and the bounds clamp the result.
  */
@@ -112,13 +122,8 @@ export function nextRhythm(previous: FeedRhythm, observation: FetchObservation, 
   const floor = hint === null ? minSeconds : clamp(hint);
   const rhythm = historyRhythm(observation.publishTimes, nowMs, minSeconds);
   if (rhythm) {
-    const intervalSeconds = clamp(Math.max(rhythm.estimateSeconds, floor));
-    let delay = intervalSeconds;
-    if (rhythm.nextPublishSeconds !== undefined) {
-      const grace = Math.min(rhythm.gapSeconds / 20, 300);
-      delay = Math.min(intervalSeconds, Math.max(floor, rhythm.nextPublishSeconds + grace - nowMs / 1000));
-    }
-    return { intervalSeconds, failures: 0, hintSeconds: hint, nextDueAtMs: nowMs + Math.round(delay) * 1000, basis: 'history' };
+    const intervalSeconds = clamp(Math.max(rhythm.gapSeconds / FRESHNESS_DIVISOR, floor));
+    return { intervalSeconds, failures: 0, hintSeconds: hint, nextDueAtMs: nowMs + intervalSeconds * 1000, basis: 'history' };
   }
   const estimate = observation.newArticles > 0 ? base / 2 : base * 2;
   const intervalSeconds = clamp(Math.max(estimate, floor));
@@ -126,14 +131,12 @@ export function nextRhythm(previous: FeedRhythm, observation: FetchObservation, 
 }
 
 /**
- * The feed's rhythm from its publish times, or undefined with fewer than MIN_HISTORY_EVENTS events. Times in the
- * future (beyond a day of clock skew) are ignored: a wrong date must not make a feed look busy.
+ * The feed's typical gap between publications from its publish times, or undefined with fewer than
+ * MIN_HISTORY_EVENTS events: the median gap, or half the current silence when that is longer than two median gaps
+ * (the feed slows down or died). Times in the future (beyond a day of clock skew) are ignored: a wrong date must
+ * not make a feed look busy.
  */
-export function historyRhythm(
-  publishTimes: readonly number[],
-  nowMs: number,
-  mergeWithinSeconds: number,
-): { gapSeconds: number; estimateSeconds: number; nextPublishSeconds?: number } | undefined {
+export function historyRhythm(publishTimes: readonly number[], nowMs: number, mergeWithinSeconds: number): { gapSeconds: number; silent: boolean } | undefined {
   const nowSeconds = nowMs / 1000;
   const times = [...new Set(publishTimes.filter((t) => Number.isFinite(t) && t > 0 && t <= nowSeconds + 86_400))].sort((a, b) => b - a).slice(0, HISTORY_EVENTS * 5);
   const events: number[] = [];
@@ -145,12 +148,9 @@ export function historyRhythm(
   }
   if (events.length < MIN_HISTORY_EVENTS) return undefined;
   const gaps = events.slice(1).map((time, i) => (events[i] as number) - time);
-  const gapSeconds = Math.max(1, median(gaps));
-  const latest = events[0] as number;
-  const silence = Math.max(0, nowSeconds - latest);
-  if (silence > 2 * gapSeconds) return { gapSeconds, estimateSeconds: silence / 2 };
-  const periods = Math.max(1, Math.ceil((nowSeconds - latest) / gapSeconds));
-  return { gapSeconds, estimateSeconds: gapSeconds, nextPublishSeconds: latest + periods * gapSeconds };
+  const medianGap = Math.max(1, median(gaps));
+  const silence = Math.max(0, nowSeconds - (events[0] as number));
+  return silence > 2 * medianGap ? { gapSeconds: silence / 2, silent: true } : { gapSeconds: medianGap, silent: false };
 }
 
 /** `Cache-Control: max-age=N` in seconds (s-maxage is for shared caches, not us); undefined without one. */

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   DUE_TOLERANCE_MS,
+  FRESHNESS_DIVISOR,
   INITIAL_RHYTHM,
   hintSeconds,
   historyRhythm,
@@ -30,14 +31,29 @@ describe('isDue', () => {
 });
 
 describe('nextRhythm', () => {
-  it('learns an hourly feed from its history and fetches just after the next predicted publication', () => {
+  it('learns an hourly feed from its history and fetches it at a quarter of its gap, not at the predicted publication', () => {
     // Published on the hour for 10 hours; the last 20 minutes ago.
     const times = Array.from({ length: 10 }, (_, i) => nowS - 20 * 60 - i * 3600);
     const decision = nextRhythm(INITIAL_RHYTHM, fetched(1, times), NOW, bounds);
     expect(decision.basis).toBe('history');
-    expect(decision.intervalSeconds).toBe(3600);
-    // Next publication in 40 minutes, plus 3 minutes of grace (G/20).
-    expect(decision.nextDueAtMs).toBe(NOW + (40 * 60 + 180) * 1000);
+    expect(decision.intervalSeconds).toBe(3600 / FRESHNESS_DIVISOR);
+    expect(decision.nextDueAtMs).toBe(NOW + (3600 / FRESHNESS_DIVISOR) * 1000);
+  });
+
+  it('an irregular feed is fetched often enough that an article waits at most about a quarter of its typical gap', () => {
+    // Gaps of 10 to 110 minutes (median 60): a fetch aimed at "last + 60 min" would miss every early article.
+    const gapsMinutes = [10, 110, 35, 85, 60, 20, 100, 60, 45, 75];
+    const times = gapsMinutes.reduce<number[]>((acc, gap) => [...acc, (acc[acc.length - 1] ?? nowS - 5 * 60) - gap * 60], []);
+    const decision = nextRhythm(INITIAL_RHYTHM, fetched(1, times), NOW, bounds);
+    expect(decision.intervalSeconds).toBe(15 * 60);
+    expect(decision.nextDueAtMs - NOW).toBe(15 * 60 * 1000);
+  });
+
+  it('a feed with a daily gap is fetched every 6 hours; a weekly one at the bound', () => {
+    const daily = Array.from({ length: 5 }, (_, i) => nowS - 3600 - i * 86_400);
+    expect(nextRhythm(INITIAL_RHYTHM, fetched(1, daily), NOW, bounds).intervalSeconds).toBe(21_600);
+    const weekly = Array.from({ length: 5 }, (_, i) => nowS - 3600 - i * 604_800);
+    expect(nextRhythm(INITIAL_RHYTHM, fetched(1, weekly), NOW, bounds).intervalSeconds).toBe(bounds.maxSeconds);
   });
 
   it('merges a burst of articles into one publication event', () => {
@@ -46,11 +62,15 @@ describe('nextRhythm', () => {
     expect(rhythm?.gapSeconds).toBe(86_400);
   });
 
-  it('a feed silent for far longer than its rhythm slows down to half its silence', () => {
+  it('a feed silent for far longer than its rhythm takes half its silence as its gap (dead feeds back off)', () => {
     const times = [10, 11, 12].map((d) => nowS - d * 86_400);
+    expect(historyRhythm(times, NOW, 300)).toEqual({ gapSeconds: 5 * 86_400, silent: true });
     const decision = nextRhythm(INITIAL_RHYTHM, fetched(0, times), NOW, { minSeconds: 300, maxSeconds: 30 * 86_400 });
     expect(decision.basis).toBe('history');
-    expect(decision.intervalSeconds).toBe(5 * 86_400);
+    expect(decision.intervalSeconds).toBe((5 * 86_400) / FRESHNESS_DIVISOR);
+    // Dead for a year: the default bounds' day.
+    const dead = [365, 366, 367].map((d) => nowS - d * 86_400);
+    expect(nextRhythm(INITIAL_RHYTHM, fetched(0, dead), NOW, bounds).intervalSeconds).toBe(bounds.maxSeconds);
   });
 
   it('without history: halves after new articles, doubles after none (a 304)', () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { Dispatcher } from '../../src/dispatch/dispatcher.js';
+import { FRESHNESS_DIVISOR } from '../../src/domain/feed-rhythm.js';
 import { databaseOf, type Store } from '../../src/store/store.js';
 import { describeEachStore } from '../helpers/databases.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
@@ -81,11 +82,11 @@ describeEachStore('feed rhythm', (dialect) => {
     await store.articles.upload(byFeed.get(hourly)!, { nodeId }, articles);
     await store.allocations.complete(byFeed.get(hourly)!, nodeId, [{ mp_id: hourly, status: 'success', article_count: 10 }], 10);
     const h = await rhythmOf(hourly);
-    expect(Number(h.refresh_interval_seconds)).toBe(3600);
-    // The next publication is due in 50 minutes: fetch just after it, not a full interval from now.
+    // Fetched every quarter of its gap (FRESHNESS_DIVISOR): an article waits about 15 minutes at most.
+    expect(Number(h.refresh_interval_seconds)).toBe(3600 / FRESHNESS_DIVISOR);
     const dueIn = (Number(h.next_due_at) - Date.now()) / 1000;
-    expect(dueIn).toBeGreaterThan(49 * 60);
-    expect(dueIn).toBeLessThan(55 * 60);
+    expect(dueIn).toBeGreaterThan(3600 / FRESHNESS_DIVISOR - 60);
+    expect(dueIn).toBeLessThanOrEqual(3600 / FRESHNESS_DIVISOR);
 
     // A feed declaring ttl of a day: the floor, clamped to refresh.max_interval.
     await store.allocations.complete(byFeed.get(declared)!, nodeId, [{ mp_id: declared, status: 'success', article_count: 0, refresh_hints: { ttl_seconds: 86_400, max_age_seconds: 60 } }], 0);
