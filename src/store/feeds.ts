@@ -171,7 +171,17 @@ export class FeedsStore {
     return rows.map(toFeedView);
   }
 
+  /** The management API's page of feeds, with each feed's learned rhythm. */
   async list(filter: FeedFilter, limit: number, offset: number): Promise<{ list: FeedAdminView[]; total: number }> {
+    return this.page(filter, limit, offset, toFeedAdminView);
+  }
+
+  /** A child's page of enabled feeds (`GET /api/v1/cascade/feeds`): the wire shape, as the original prefix answers. */
+  async listEnabledPage(limit: number, offset: number): Promise<{ list: FeedView[]; total: number }> {
+    return this.page({ status: EnabledStatus.enabled }, limit, offset, toFeedView);
+  }
+
+  private async page<V>(filter: FeedFilter, limit: number, offset: number, toView: (row: FeedTable) => V): Promise<{ list: V[]; total: number }> {
     let query = this.db.selectFrom('feeds');
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
     if (filter.search !== undefined && filter.search !== '') {
@@ -180,7 +190,7 @@ export class FeedsStore {
     }
     const rows = await query.selectAll().orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute();
     const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return { list: rows.map(toFeedAdminView), total: Number(total.n) };
+    return { list: rows.map(toView), total: Number(total.n) };
   }
 
   async update(id: string, patch: FeedPatch): Promise<FeedAdminView> {

@@ -100,7 +100,7 @@ describe.each(['local', 'remote'] as const)('cascade feed and task commands (%s)
     const disabled = await json<{ list: FeedView[] }>(['feed', 'list', '--status', 'disabled']);
     expect(disabled.list.map((f) => f.id)).toEqual(['MP_SINGLE']);
     const table = await cli(['feed', 'list']);
-    expect(table.stdout).toMatch(/^ID\s+NAME\s+STATUS\s+ARTICLES\s+UPDATED\s+URL/);
+    expect(table.stdout).toMatch(/^ID\s+NAME\s+STATUS\s+ARTICLES\s+UPDATED\s+NEXT DUE\s+INTERVAL\s+URL/);
     expect(table.stdout).toMatch(/MP_SINGLE\s+Single\s+disabled/);
   });
 

@@ -8,12 +8,15 @@ export type ParentProcess = SupervisedProcess & { url: string; logFile: string }
 
 const started: ParentProcess[] = [];
 
-/** Spawns a parent process on `databaseUrl` and resolves once it listens (fails if it exits first). */
+/**
+ * Spawns a parent process on `databaseUrl` and resolves once it listens (fails if it exits first). Politeness is off
+ * unless `env` turns it on: the test feeds share one or two hosts (as in test/helpers/parent.ts).
+ */
 export function spawnParent(databaseUrl: string, logDir: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<ParentProcess> {
   const logFile = join(logDir, `${name}.log`);
   const child = spawn(process.execPath, [...TSX_NODE_ARGS, join(REPO_ROOT, 'src/cli/main.ts'), 'parent'], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', CASCADE_SCHEDULER_ENABLED: 'false', ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', CASCADE_SCHEDULER_ENABLED: 'false', CASCADE_POLITENESS_ENABLED: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // The parent logs JSON lines on stderr; the one that says it listens carries the bound URL.

@@ -36,7 +36,7 @@ export async function childSyncRoutes(app: FastifyInstance): Promise<void> {
       await store.nodes.touchSync(nodeOf(request).id, Date.now());
       if (answersInOriginalShapes(request)) return ok(await store.feeds.listEnabled());
       const { limit, offset } = request.query;
-      const { list, total } = await store.feeds.list({ status: EnabledStatus.enabled }, limit, offset);
+      const { list, total } = await store.feeds.listEnabledPage(limit, offset);
       return ok(page(list, total, limit, offset));
     },
   );
