@@ -26,15 +26,10 @@ const LIMIT = 2;
 const FEEDS_PER_HOST = 16;
 const CHILDREN = 8;
 
-type FeedServer = { server: Server; port: number; peak: Map<string, number>; requests: Map<string, number>; holdLater(): () => void; close(): Promise<void> };
+type FeedServer = { server: Server; port: number; peak: Map<string, number>; requests: Map<string, number>; close(): Promise<void> };
 
-/**
- * Serves a small RSS after a short delay (so fetches overlap), counting concurrent requests per host; /busy answers
- * 429. `holdLater()` keeps /later/… answers back until the function it returns is called, so a test can make sure
- * a report lands while those fetches are still in flight, however slow the machine.
- */
+/** Serves a small RSS after a short delay (so fetches overlap), counting concurrent requests per host; /busy answers 429. */
 async function startFeedServer(): Promise<FeedServer> {
-  let laterGate: Promise<void> = Promise.resolve();
   const current = new Map<string, number>();
   const peak = new Map<string, number>();
   const requests = new Map<string, number>();
@@ -49,14 +44,13 @@ async function startFeedServer(): Promise<FeedServer> {
       response.writeHead(429, { 'retry-after': '3600', 'content-type': 'text/plain' }).end('slow down');
       return;
     }
-    const gate = request.url?.startsWith('/later') ? laterGate : Promise.resolve();
-    void gate.then(() => setTimeout(() => {
+    setTimeout(() => {
       done();
       const id = request.url ?? '/';
       response
         .writeHead(200, { 'content-type': 'application/rss+xml' })
         .end(`<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>http://x/</link><description>d</description><item><title>a</title><link>http://x${id}</link><guid>${host}${id}</guid></item></channel></rss>`);
-    }, 150));
+    }, 150);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -64,11 +58,6 @@ async function startFeedServer(): Promise<FeedServer> {
     port: (server.address() as AddressInfo).port,
     peak,
     requests,
-    holdLater() {
-      let release!: () => void;
-      laterGate = new Promise((resolve) => (release = resolve));
-      return release;
-    },
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -182,14 +171,11 @@ describeEachStore(
       const ids = await seedFeeds(store, 7, 'PAUSE_');
       await setUrls(ids, (i) => (i === 0 ? `http://localhost:${feeds.port}/busy` : `http://localhost:${feeds.port}/later/${i}.xml`));
       const before = feeds.requests.get('localhost') ?? 0;
-      // The other feeds' answers wait until the host is paused: otherwise, on a slow machine, every one of them could
-      // be handed out and fetched before the 429's report lands, and there would be nothing left to hold back.
-      const releaseLater = feeds.holdLater();
       const runId = await dispatch(await seedTask(store, ids));
       const paused = await waitFor('the host to be paused', async () => {
         const row = await databaseOf(store).selectFrom('host_state').selectAll().where('host', '=', 'localhost').executeTakeFirst();
         return row?.paused_until && Number(row.paused_until) > Date.now() ? row : undefined;
-      }, 120_000).finally(releaseLater);
+      }, 120_000);
       expect(paused.pause_reason).toMatch(/Retry-After/);
       // Work handed out before the pause may finish; after that no node asks the host again.
       await waitFor('fetches handed out before the pause to end', async () => {
