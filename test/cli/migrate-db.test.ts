@@ -52,7 +52,7 @@ describeEachStore('cascade migrate and cascade db check', (dialect) => {
     expect(second).toMatchObject({ dry_run: false, pending: [], applied: [] });
     const check = await runCli(['db', 'check'], { cwd, env });
     expect(check.code).toBe(0);
-    expect(check.stdout).toMatch(/migrations: +up to date \(13 applied\)/);
+    expect(check.stdout).toMatch(/migrations: +up to date \(15 applied\)/);
     expect(check.stdout).toMatch(/server version: +\S/);
   });
 

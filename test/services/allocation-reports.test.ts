@@ -14,7 +14,7 @@ afterEach(async () => {
 
 /** A store with two online nodes and `count` single-feed allocations pre-assigned to the first; `claimed` of them claimed. */
 async function scene(databaseUrl: string, count: number, claimed: number) {
-  const config = loadConfig({ env: {}, overrides: { 'database.url': databaseUrl, 'dispatch.max_attempts': 3, 'dispatch.retry_backoff_seconds': 0 } });
+  const config = loadConfig({ env: {}, overrides: { 'database.url': databaseUrl, 'dispatch.max_attempts': 3, 'dispatch.retry_backoff_seconds': 0, 'politeness.enabled': false } });
   const store = await openStore(config);
   stores.push(store);
   await store.migrate();
