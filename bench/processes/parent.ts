@@ -13,6 +13,10 @@ const config = loadConfig({
     log_level: 'warn',
     'database.url': input.databaseUrl,
     'scheduler.enabled': false,
+    // The seeded feeds all sit on one unreachable host (127.0.0.1:9) and are never fetched: with per-host
+    // politeness on, the parent would hand out one allocation per second and the scenarios would measure the
+    // politeness interval instead of the claim path. The crawl scenario measures politeness on its own.
+    'politeness.enabled': false,
     ...input.overrides,
   },
 });
