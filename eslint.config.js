@@ -17,7 +17,18 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/store/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: 'store/store\\.js$', importNames: ['databaseOf'], message: 'Outside src/store/, ask the store a method instead of its raw database handle.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: 'store/store\\.js$',
+              importNames: ['databaseOf'],
+              message: 'Outside src/store/, ask the store a method instead of its raw database handle.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

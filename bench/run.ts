@@ -15,7 +15,15 @@ import { peerScenario } from './scenarios/peer.js';
 import { scaleScenario } from './scenarios/scale.js';
 
 /** Every scenario, in report order. */
-const SCENARIOS: readonly Scenario[] = [claimCycleScenario, dispatchScenario, dispatchLatencyScenario, scaleScenario, peerScenario, childFootprintScenario, crawlScenario];
+const SCENARIOS: readonly Scenario[] = [
+  claimCycleScenario,
+  dispatchScenario,
+  dispatchLatencyScenario,
+  scaleScenario,
+  peerScenario,
+  childFootprintScenario,
+  crawlScenario,
+];
 
 export type BenchReport = {
   version: 1;
@@ -42,8 +50,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const started = Date.now();
-  const log = (message: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
-  log(`Cascade benchmark: ${options.quick ? 'quick' : 'full'} run on ${options.store}, ${options.runs} run(s) per figure`);
+  const log = (message: string) =>
+    process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
+  log(
+    `Cascade benchmark: ${options.quick ? 'quick' : 'full'} run on ${options.store}, ${options.runs} run(s) per figure`,
+  );
   const results: ScenarioResult[] = [];
   for (const scenario of SCENARIOS) {
     if (!options.only.has(scenario.id)) continue;
@@ -52,10 +63,26 @@ async function main(): Promise<number> {
     try {
       const outcome = await scenario.run({ options, log });
       if (outcome.status === 'skipped') log(`${scenario.id} ${outcome.note ?? 'skipped'}`);
-      results.push({ id: scenario.id, title: scenario.title, store, status: outcome.status ?? 'ok', note: outcome.note, parameters: outcome.parameters, figures: outcome.figures });
+      results.push({
+        id: scenario.id,
+        title: scenario.title,
+        store,
+        status: outcome.status ?? 'ok',
+        note: outcome.note,
+        parameters: outcome.parameters,
+        figures: outcome.figures,
+      });
     } catch (error) {
       log(`${scenario.id} failed: ${(error as Error).stack ?? String(error)}`);
-      results.push({ id: scenario.id, title: scenario.title, store, status: 'failed', note: `failed: ${(error as Error).message.split('\n')[0]}`, parameters: {}, figures: [] });
+      results.push({
+        id: scenario.id,
+        title: scenario.title,
+        store,
+        status: 'failed',
+        note: `failed: ${(error as Error).message.split('\n')[0]}`,
+        parameters: {},
+        figures: [],
+      });
     }
   }
   const report: BenchReport = {
@@ -71,14 +98,19 @@ async function main(): Promise<number> {
   mkdirSync(dirname(options.outFile), { recursive: true });
   writeFileSync(options.outFile, `${JSON.stringify(report, null, 2)}\n`);
   if (options.chartFile) {
-    const svg = throughputChart(results, `${report.store}, ${report.machine.cpus} CPUs, Node ${report.machine.node}, median of ${report.runs_per_figure} runs`);
+    const svg = throughputChart(
+      results,
+      `${report.store}, ${report.machine.cpus} CPUs, Node ${report.machine.node}, median of ${report.runs_per_figure} runs`,
+    );
     if (svg) {
       mkdirSync(dirname(options.chartFile), { recursive: true });
       writeFileSync(options.chartFile, svg);
     }
   }
   process.stdout.write(`\n${markdownTable(results)}\n\n`);
-  log(`done in ${report.duration_s} s; report: ${options.outFile}${options.chartFile ? `, chart: ${options.chartFile}` : ''}`);
+  log(
+    `done in ${report.duration_s} s; report: ${options.outFile}${options.chartFile ? `, chart: ${options.chartFile}` : ''}`,
+  );
   return results.some((r) => r.status === 'failed') ? 1 : 0;
 }
 

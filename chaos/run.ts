@@ -43,7 +43,14 @@ async function main(): Promise<number> {
   for (const variant of options.stores) {
     say(`\n== ${variant.label}: ${options.minutes} min of chaos (logs in ${join(logRoot, variant.name)})`);
     try {
-      const result = await runScenario({ seed: options.seed, variant, chaosMs: options.minutes * 60_000, logDir: join(logRoot, variant.name), log: say, serverRestart: options.serverRestart });
+      const result = await runScenario({
+        seed: options.seed,
+        variant,
+        chaosMs: options.minutes * 60_000,
+        logDir: join(logRoot, variant.name),
+        log: say,
+        serverRestart: options.serverRestart,
+      });
       for (const line of result.summary) say(`   ${line}`);
       report(say, variant.label, result.violations);
       if (result.violations.length > 0) broken.push({ store: variant.name, violations: result.violations });
@@ -54,7 +61,9 @@ async function main(): Promise<number> {
   }
   clearTimeout(cap);
   if (broken.length === 0 && !options.logDir) rmSync(logRoot, { recursive: true, force: true });
-  say(`\nchaos: seed ${options.seed}: ${broken.length === 0 ? 'every invariant held' : `broken on ${broken.map((b) => b.store).join(', ')}`}`);
+  say(
+    `\nchaos: seed ${options.seed}: ${broken.length === 0 ? 'every invariant held' : `broken on ${broken.map((b) => b.store).join(', ')}`}`,
+  );
   for (const b of broken) say(`  replay: ${replayLine(options, b.store)}`);
   if (broken.length > 0) say(`  logs kept in ${logRoot}`);
   return broken.length === 0 ? 0 : 1;
@@ -64,7 +73,9 @@ function report(say: (line: string) => void, label: string, violations: Violatio
   say(`   invariants on ${label}:`);
   for (const [name, meaning] of Object.entries(INVARIANTS) as Array<[InvariantName, string]>) {
     const mine = violations.filter((v) => v.invariant === name);
-    say(`   ${mine.length === 0 ? 'ok    ' : 'BROKEN'} ${name}: ${meaning}${mine.length === 0 ? '' : ` (${mine.length})`}`);
+    say(
+      `   ${mine.length === 0 ? 'ok    ' : 'BROKEN'} ${name}: ${meaning}${mine.length === 0 ? '' : ` (${mine.length})`}`,
+    );
     for (const v of mine.slice(0, 10)) say(`            - ${v.detail}`);
     if (mine.length > 10) say(`            - … and ${mine.length - 10} more`);
   }

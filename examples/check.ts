@@ -19,19 +19,39 @@ const dataDir = mkdtempSync(join(tmpdir(), 'cascade-example-check-'));
 try {
   const node = await local.addNode('example-child', 8);
   const config = loadConfig({
-    env: { CASCADE_NODE_TYPE: 'child', CASCADE_PARENT_API_URL: local.parent.url, CASCADE_API_KEY: node.api_key, CASCADE_API_SECRET: node.api_secret, CASCADE_NETWORK_ALLOW_CIDRS: '127.0.0.1', CASCADE_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    env: {
+      CASCADE_NODE_TYPE: 'child',
+      CASCADE_PARENT_API_URL: local.parent.url,
+      CASCADE_API_KEY: node.api_key,
+      CASCADE_API_SECRET: node.api_secret,
+      CASCADE_NETWORK_ALLOW_CIDRS: '127.0.0.1',
+      CASCADE_DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+    },
   });
   console.log('cascade check (child):', JSON.stringify(await checkChild(config)));
 
   const task = await local.createTask('Example: sample feeds', await local.addSampleFeeds());
   const { schedule_run_id: runId } = await local.dispatch(task.id);
-  await new ChildAgent({ settings: resolveChildSettings(config), executor: feedExecutor, logger: createLogger('warn'), once: true }).run();
+  await new ChildAgent({
+    settings: resolveChildSettings(config),
+    executor: feedExecutor,
+    logger: createLogger('warn'),
+    once: true,
+  }).run();
 
-  const rows = await local.api.listAll<{ status: string; node_name: string | null; article_count: number; error_message: string | null }>(
-    `/api/v1/cascade/allocations?schedule_run_id=${runId}`,
-  );
+  const rows = await local.api.listAll<{
+    status: string;
+    node_name: string | null;
+    article_count: number;
+    error_message: string | null;
+  }>(`/api/v1/cascade/allocations?schedule_run_id=${runId}`);
   const byStatus = new Map<string, number>();
-  for (const row of rows) byStatus.set(`${row.status} on ${row.node_name ?? '(unassigned)'}`, (byStatus.get(`${row.status} on ${row.node_name ?? '(unassigned)'}`) ?? 0) + 1);
+  for (const row of rows)
+    byStatus.set(
+      `${row.status} on ${row.node_name ?? '(unassigned)'}`,
+      (byStatus.get(`${row.status} on ${row.node_name ?? '(unassigned)'}`) ?? 0) + 1,
+    );
   console.log('allocations:');
   for (const [key, count] of byStatus) console.log(`  ${String(count).padStart(3)}  ${key}`);
   for (const row of rows.filter((r) => r.error_message)) console.log(`  error: ${row.error_message}`);

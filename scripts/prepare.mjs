@@ -18,5 +18,7 @@ if (tsc) {
   process.exit(built.status ?? 1);
 }
 if (existsSync(new URL('../dist/cli/main.js', import.meta.url))) process.exit(0);
-console.error('cascade: dist/ is missing and TypeScript is not installed: run `npm install` with dev dependencies, or install the package tarball (`npm pack`), which carries dist/.');
+console.error(
+  'cascade: dist/ is missing and TypeScript is not installed: run `npm install` with dev dependencies, or install the package tarball (`npm pack`), which carries dist/.',
+);
 process.exit(1);

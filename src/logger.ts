@@ -5,7 +5,18 @@ import { pino, stdTimeFunctions, type Logger } from 'pino';
 export type LogFormat = 'auto' | 'pretty' | 'json';
 
 const REDACT = {
-  paths: ['req.headers.authorization', 'headers.authorization', 'api_secret', '*.api_secret', 'notify_key', '*.notify_key', 'password', '*.password', 'secret', '*.secret'],
+  paths: [
+    'req.headers.authorization',
+    'headers.authorization',
+    'api_secret',
+    '*.api_secret',
+    'notify_key',
+    '*.notify_key',
+    'password',
+    '*.password',
+    'secret',
+    '*.secret',
+  ],
   censor: '[redacted]',
 };
 
@@ -13,12 +24,25 @@ const REDACT = {
  * One logger for every process. Authorization headers, secrets and passwords are redacted wherever they appear
  * (before either format renders the line); request bodies are never logged. JSON lines carry an ISO-8601 `time`.
  */
-export function createLogger(level: string, destination: NodeJS.WritableStream = process.stderr, format: LogFormat = 'auto'): Logger {
+export function createLogger(
+  level: string,
+  destination: NodeJS.WritableStream = process.stderr,
+  format: LogFormat = 'auto',
+): Logger {
   const options = { level, redact: REDACT, timestamp: stdTimeFunctions.isoTime };
   if (!prettyLines(destination, format)) return pino(options, destination);
   const colorize = Boolean((destination as { isTTY?: boolean }).isTTY);
   // Synchronous, so the last lines before a crash or process.exit are not lost.
-  return pino(options, PinoPretty({ destination, colorize, sync: true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o', ignore: 'pid,hostname' }));
+  return pino(
+    options,
+    PinoPretty({
+      destination,
+      colorize,
+      sync: true,
+      translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o',
+      ignore: 'pid,hostname',
+    }),
+  );
 }
 
 function prettyLines(destination: NodeJS.WritableStream, format: LogFormat): boolean {

@@ -31,8 +31,10 @@ export default async function setup(project: TestProject): Promise<void> {
     }
   }
   // In CI the browser suites fail by themselves (test/web/browser.ts); locally one line says why they are skipped.
-  if (!chromiumAvailable() && !inCi) console.log(`skipped browser tests (test/web): no Chromium at ${CHROMIUM_PATH} (apt-get install chromium)`);
-  if (unreachable.length > 0) throw new Error(`CI=true and a configured test database is unreachable:\n  ${unreachable.join('\n  ')}`);
+  if (!chromiumAvailable() && !inCi)
+    console.log(`skipped browser tests (test/web): no Chromium at ${CHROMIUM_PATH} (apt-get install chromium)`);
+  if (unreachable.length > 0)
+    throw new Error(`CI=true and a configured test database is unreachable:\n  ${unreachable.join('\n  ')}`);
   project.provide('cascadeStoreVariants', variants);
   project.provide('cascadeSkippedStores', skipped);
 }

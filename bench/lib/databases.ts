@@ -27,7 +27,11 @@ export async function freshDatabase(store: StoreKind): Promise<FreshDatabase> {
   const name = `cascade_bench_${randomBytes(6).toString('hex')}`;
   if (store === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'cascade-bench-'));
-    return { store, url: `sqlite:${join(dir, 'bench.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      store,
+      url: `sqlite:${join(dir, 'bench.db')}`,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   if (store === 'postgres') {
     const admin = adminUrl('postgres');
@@ -66,7 +70,10 @@ export async function unreachableReason(store: StoreKind): Promise<string | null
 async function dropPostgres(client: pg.Client, name: string): Promise<void> {
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {
-    const { rows } = await client.query<{ n: string }>('select count(*) as n from pg_stat_activity where datname = $1', [name]);
+    const { rows } = await client.query<{ n: string }>(
+      'select count(*) as n from pg_stat_activity where datname = $1',
+      [name],
+    );
     if (Number(rows[0]?.n ?? 0) === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -83,7 +90,10 @@ async function withPostgres<T>(url: string, work: (client: pg.Client) => Promise
   }
 }
 
-async function withMysql<T>(url: string, work: (connection: Awaited<ReturnType<typeof createConnection>>) => Promise<T>): Promise<T> {
+async function withMysql<T>(
+  url: string,
+  work: (connection: Awaited<ReturnType<typeof createConnection>>) => Promise<T>,
+): Promise<T> {
   const connection = await createConnection({ uri: url, connectTimeout: 3000 });
   try {
     return await work(connection);

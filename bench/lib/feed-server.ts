@@ -20,12 +20,19 @@ export type FeedServer = { url: string; names: string[]; close(): Promise<void> 
  */
 export async function startFeedServer(dir = FIXTURE_DIR): Promise<FeedServer> {
   const files = new Map<string, Buffer>();
-  for (const name of readdirSync(dir).sort()) if (!name.startsWith('broken-') && TYPES[extname(name)]) files.set(name, readFileSync(join(dir, name)));
+  for (const name of readdirSync(dir).sort())
+    if (!name.startsWith('broken-') && TYPES[extname(name)]) files.set(name, readFileSync(join(dir, name)));
   const server = createServer((req, res) => {
     const name = decodeURIComponent(new URL(req.url ?? '/', 'http://feeds').pathname.replace(/^\/feeds\//, ''));
     const body = files.get(name);
     if (!body) return void res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': TYPES[extname(name)] as string, 'content-length': body.length, 'cache-control': 'no-store' }).end(body);
+    res
+      .writeHead(200, {
+        'content-type': TYPES[extname(name)] as string,
+        'content-length': body.length,
+        'cache-control': 'no-store',
+      })
+      .end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

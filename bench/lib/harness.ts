@@ -19,10 +19,19 @@ export async function withFreshDatabase<T>(store: StoreKind, work: (db: FreshDat
 export type RunningParent = { url: string; pid: number; process: ScriptProcess };
 
 /** Starts the parent in its own process over `databaseUrl`, runs `work`, stops it. */
-export async function withParent<T>(databaseUrl: string, overrides: Record<string, unknown>, work: (parent: RunningParent) => Promise<T>): Promise<T> {
+export async function withParent<T>(
+  databaseUrl: string,
+  overrides: Record<string, unknown>,
+  work: (parent: RunningParent) => Promise<T>,
+): Promise<T> {
   // CASCADE_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every parent process there (for finding what bounds a figure).
   const profileDir = process.env.CASCADE_BENCH_CPU_PROF;
-  const proc = spawnScript(PARENT_SCRIPT, { databaseUrl, overrides }, {}, profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []);
+  const proc = spawnScript(
+    PARENT_SCRIPT,
+    { databaseUrl, overrides },
+    {},
+    profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [],
+  );
   try {
     const ready = await proc.next<{ url: string; pid: number }>('ready', 60_000);
     return await work({ url: ready.url, pid: ready.pid, process: proc });
@@ -32,7 +41,11 @@ export async function withParent<T>(databaseUrl: string, overrides: Record<strin
 }
 
 /** Starts the load generator (simulated children) in its own process, runs `work`, stops it. */
-export async function withLoad<T>(parentUrl: string, nodes: readonly NodeCredentials[], work: (load: ScriptProcess) => Promise<T>): Promise<T> {
+export async function withLoad<T>(
+  parentUrl: string,
+  nodes: readonly NodeCredentials[],
+  work: (load: ScriptProcess) => Promise<T>,
+): Promise<T> {
   const proc = spawnScript(LOAD_SCRIPT, { parentUrl, nodes });
   try {
     await proc.next('ready', 60_000);

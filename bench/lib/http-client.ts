@@ -1,6 +1,9 @@
 import { Agent, request as httpRequest } from 'node:http';
 
-export type HttpAnswer<T = unknown> = { status: number; body: { code: number; message: string; data: T; error?: string } };
+export type HttpAnswer<T = unknown> = {
+  status: number;
+  body: { code: number; message: string; data: T; error?: string };
+};
 
 /**
  * A small keep-alive HTTP/1.1 JSON client on node:http. Load generators use it instead of fetch so that the
@@ -39,7 +42,10 @@ export class JsonClient {
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             try {
-              resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as HttpAnswer<T>['body'] });
+              resolve({
+                status: res.statusCode ?? 0,
+                body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as HttpAnswer<T>['body'],
+              });
             } catch (error) {
               reject(error as Error);
             }

@@ -1,6 +1,14 @@
 export type StoreKind = 'sqlite' | 'postgres' | 'mysql';
 
-export const SCENARIO_IDS = ['claim-cycle', 'dispatch', 'dispatch-latency', 'scale', 'peer', 'child-footprint', 'crawl'] as const;
+export const SCENARIO_IDS = [
+  'claim-cycle',
+  'dispatch',
+  'dispatch-latency',
+  'scale',
+  'peer',
+  'child-footprint',
+  'crawl',
+] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 export type BenchOptions = {
@@ -49,29 +57,33 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     if (flag === '--quick') options.quick = true;
     else if (flag === '--store') {
       const store = value();
-      if (store !== 'sqlite' && store !== 'postgres' && store !== 'mysql') throw new Error(`--store must be sqlite, postgres or mysql, not '${store}'\n${USAGE}`);
+      if (store !== 'sqlite' && store !== 'postgres' && store !== 'mysql')
+        throw new Error(`--store must be sqlite, postgres or mysql, not '${store}'\n${USAGE}`);
       options.store = store;
     } else if (flag === '--runs') {
       const runs = Number(value());
-      if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error(`--runs must be an integer 1..20\n${USAGE}`);
+      if (!Number.isInteger(runs) || runs < 1 || runs > 20)
+        throw new Error(`--runs must be an integer 1..20\n${USAGE}`);
       options.runs = runs;
       runsSet = true;
     } else if (flag === '--only') {
-      const ids = value().split(',').map((s) => s.trim());
+      const ids = value()
+        .split(',')
+        .map((s) => s.trim());
       const unknown = ids.filter((id) => !(SCENARIO_IDS as readonly string[]).includes(id));
       if (unknown.length > 0) throw new Error(`unknown scenario(s): ${unknown.join(', ')}\n${USAGE}`);
       options.only = new Set(ids as ScenarioId[]);
     } else if (flag === '--out') {
       options.outFile = value();
       outSet = true;
-    }
-    else if (flag === '--chart') {
+    } else if (flag === '--chart') {
       const chart = value();
       options.chartFile = chart === 'none' ? null : chart;
       chartSet = true;
     } else if (flag === '--seed') {
       const seed = Number(value());
-      if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`--seed must be an integer 0..4294967295\n${USAGE}`);
+      if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+        throw new Error(`--seed must be an integer 0..4294967295\n${USAGE}`);
       options.seed = seed;
     } else if (flag === '--help' || flag === '-h') throw new Error(USAGE);
     else throw new Error(`unknown flag '${flag}'\n${USAGE}`);

@@ -13,7 +13,12 @@ export function sampleProcess(pid: number): ProcSample {
   const stime = Number(fields[12]);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN) * 1024;
-  return { atMs: Date.now(), cpuMs: ((utime + stime) * 1000) / TICKS_PER_SECOND, rssBytes: kb('VmRSS'), peakRssBytes: kb('VmHWM') };
+  return {
+    atMs: Date.now(),
+    cpuMs: ((utime + stime) * 1000) / TICKS_PER_SECOND,
+    rssBytes: kb('VmRSS'),
+    peakRssBytes: kb('VmHWM'),
+  };
 }
 
 /** Share of one core used between two samples, in percent. */

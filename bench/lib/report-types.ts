@@ -41,12 +41,21 @@ export type Scenario = {
   title: string;
   /** Set when the scenario does not use the run's `--store`. */
   fixedStore?: 'postgres';
-  run(context: BenchContext): Promise<Omit<ScenarioResult, 'id' | 'title' | 'status' | 'store'> & { status?: ScenarioStatus }>;
+  run(
+    context: BenchContext,
+  ): Promise<Omit<ScenarioResult, 'id' | 'title' | 'status' | 'store'> & { status?: ScenarioStatus }>;
 };
 
-export function figure(key: string, label: string, unit: string, runs: readonly number[], target: Target | null = null): Figure {
+export function figure(
+  key: string,
+  label: string,
+  unit: string,
+  runs: readonly number[],
+  target: Target | null = null,
+): Figure {
   const finite = runs.filter((v) => Number.isFinite(v));
   const value = finite.length > 0 ? median(finite) : null;
-  const met = target === null || value === null ? null : target.op === '>=' ? value >= target.value : value <= target.value;
+  const met =
+    target === null || value === null ? null : target.op === '>=' ? value >= target.value : value <= target.value;
   return { key, label, unit, value, runs: [...runs], target, met };
 }

@@ -16,9 +16,19 @@ export type ScriptProcess = {
   stop(): Promise<void>;
 };
 
-type Waiter = { event: string; resolve: (value: object) => void; reject: (error: Error) => void; timer: NodeJS.Timeout };
+type Waiter = {
+  event: string;
+  resolve: (value: object) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+};
 
-export function spawnScript(script: string, input: object, env: NodeJS.ProcessEnv = {}, nodeArgs: readonly string[] = []): ScriptProcess {
+export function spawnScript(
+  script: string,
+  input: object,
+  env: NodeJS.ProcessEnv = {},
+  nodeArgs: readonly string[] = [],
+): ScriptProcess {
   const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
     env: { ...process.env, ...env, CASCADE_BENCH_INPUT: JSON.stringify(input) },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -34,7 +44,8 @@ export function spawnScript(script: string, input: object, env: NodeJS.ProcessEn
     if (index < 0) return void queued.push(message);
     const [waiter] = waiters.splice(index, 1) as [Waiter];
     clearTimeout(waiter.timer);
-    if (message.event === 'error') waiter.reject(new Error(`${script}: ${(message as { message?: string }).message ?? 'failed'}`));
+    if (message.event === 'error')
+      waiter.reject(new Error(`${script}: ${(message as { message?: string }).message ?? 'failed'}`));
     else waiter.resolve(message);
   };
   createInterface({ input: child.stdout }).on('line', (line) => {
@@ -67,7 +78,8 @@ export function spawnScript(script: string, input: object, env: NodeJS.ProcessEn
       const index = queued.findIndex((m) => m.event === event || m.event === 'error');
       if (index >= 0) {
         const [message] = queued.splice(index, 1) as [{ event: string }];
-        if (message.event === 'error') return Promise.reject(new Error(`${script}: ${(message as { message?: string }).message ?? 'failed'}`));
+        if (message.event === 'error')
+          return Promise.reject(new Error(`${script}: ${(message as { message?: string }).message ?? 'failed'}`));
         return Promise.resolve(message as T);
       }
       if (exited) return Promise.reject(exited);

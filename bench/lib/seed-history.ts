@@ -9,7 +9,8 @@ import { databaseOf } from '../../src/store/store.js';
 export async function seedCompletedHistory(store: Store, count: number, nodeIds: readonly string[]): Promise<void> {
   const dialect = store.caps.dialect;
   const cat = (...parts: string[]) => (dialect === 'mysql' ? `CONCAT(${parts.join(', ')})` : parts.join(' || '));
-  const text = (n: string) => (dialect === 'postgres' ? `${n}::text` : dialect === 'mysql' ? `CAST(${n} AS CHAR)` : `CAST(${n} AS TEXT)`);
+  const text = (n: string) =>
+    dialect === 'postgres' ? `${n}::text` : dialect === 'mysql' ? `CAST(${n} AS CHAR)` : `CAST(${n} AS TEXT)`;
   const nodeOf = `CASE (n % ${nodeIds.length}) ${nodeIds.map((id, i) => `WHEN ${i} THEN '${id.replace(/'/g, '')}'`).join(' ')} END`;
   const t = Date.now() - 86_400_000;
   const select = `SELECT ${cat(`'history-'`, text('n'))}, 'history-task', 'history-task', ${nodeOf}, ${cat(`'["HIST_'`, text('n'), `'"]'`)}, 1, 'completed', 1, 3,
@@ -17,16 +18,30 @@ export async function seedCompletedHistory(store: Store, count: number, nodeIds:
   const columns = `(id, task_id, task_name, node_id, feed_ids, feed_count, status, attempt, max_attempts, available_at, lease_expires_at, placement,
     result_summary, error_message, dispatched_at, claimed_at, started_at, completed_at, schedule_run_id, article_count, new_article_count, created_at, updated_at)`;
   if (dialect === 'postgres') {
-    await sql.raw(`INSERT INTO allocations ${columns} ${select} FROM generate_series(1, ${count}) AS g(n)`).execute(databaseOf(store));
+    await sql
+      .raw(`INSERT INTO allocations ${columns} ${select} FROM generate_series(1, ${count}) AS g(n)`)
+      .execute(databaseOf(store));
     return;
   }
-  await databaseOf(store).connection().execute(async (connection) => {
-    if (dialect === 'mysql') {
-      // Servers may cap recursive CTEs (MySQL cte_max_recursion_depth, MariaDB max_recursive_iterations); lift
-      // the cap for this session. Each server knows only one of the two names.
-      await sql.raw(`SET SESSION cte_max_recursion_depth = ${count + 1}`).execute(connection).catch(() => undefined);
-      await sql.raw(`SET SESSION max_recursive_iterations = ${count + 1}`).execute(connection).catch(() => undefined);
-    }
-    await sql.raw(`INSERT INTO allocations ${columns} WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${count}) ${select} FROM seq`).execute(connection);
-  });
+  await databaseOf(store)
+    .connection()
+    .execute(async (connection) => {
+      if (dialect === 'mysql') {
+        // Servers may cap recursive CTEs (MySQL cte_max_recursion_depth, MariaDB max_recursive_iterations); lift
+        // the cap for this session. Each server knows only one of the two names.
+        await sql
+          .raw(`SET SESSION cte_max_recursion_depth = ${count + 1}`)
+          .execute(connection)
+          .catch(() => undefined);
+        await sql
+          .raw(`SET SESSION max_recursive_iterations = ${count + 1}`)
+          .execute(connection)
+          .catch(() => undefined);
+      }
+      await sql
+        .raw(
+          `INSERT INTO allocations ${columns} WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ${count}) ${select} FROM seq`,
+        )
+        .execute(connection);
+    });
 }

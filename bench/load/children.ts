@@ -26,9 +26,20 @@ function check<T>(answer: HttpAnswer<T>, what: string): HttpAnswer<T> {
 
 /** executing → report-completion with a no-op executor: every feed succeeded with no articles. */
 async function finish(client: JsonClient, pkg: Package): Promise<void> {
-  check(await client.call('PUT', `${BASE}/task-status`, { allocation_id: pkg.allocation_id, status: 'executing' }), 'task-status');
+  check(
+    await client.call('PUT', `${BASE}/task-status`, { allocation_id: pkg.allocation_id, status: 'executing' }),
+    'task-status',
+  );
   const results = pkg.feeds.map((f) => ({ mp_id: f.id, status: 'success', article_count: 0, new_article_count: 0 }));
-  check(await client.call('POST', `${BASE}/report-completion`, { allocation_id: pkg.allocation_id, task_id: pkg.task_id, results, article_count: 0 }), 'report-completion');
+  check(
+    await client.call('POST', `${BASE}/report-completion`, {
+      allocation_id: pkg.allocation_id,
+      task_id: pkg.task_id,
+      results,
+      article_count: 0,
+    }),
+    'report-completion',
+  );
 }
 
 async function cycles(concurrency: number, deadlineMs: number | undefined): Promise<void> {
@@ -50,7 +61,14 @@ async function cycles(concurrency: number, deadlineMs: number | undefined): Prom
     }),
   );
   const elapsedMs = nowMs() - started;
-  emit('cycles', { cycles: done, elapsedMs, claimP50Ms: percentile(latencies, 50), claimP99Ms: percentile(latencies, 99), claims: latencies.length, errors });
+  emit('cycles', {
+    cycles: done,
+    elapsedMs,
+    claimP50Ms: percentile(latencies, 50),
+    claimP99Ms: percentile(latencies, 99),
+    claims: latencies.length,
+    errors,
+  });
 }
 
 /** The floor: the same number of authenticated round trips to the cheapest child route (heartbeat). */
@@ -122,7 +140,10 @@ onCommand((command) => {
   const run = async () => {
     switch (command.command) {
       case 'cycles':
-        return cycles(Number(command.concurrency), command.deadlineMs === undefined ? undefined : Number(command.deadlineMs));
+        return cycles(
+          Number(command.concurrency),
+          command.deadlineMs === undefined ? undefined : Number(command.deadlineMs),
+        );
       case 'floor':
         return floor(Number(command.concurrency), Number(command.requests));
       case 'poll':

@@ -21,7 +21,11 @@ const store = (process.argv[2] ?? 'sqlite') as StoreKind;
 
 await withFreshDatabase(store, async (db) => {
   const { store: seeded, config } = await openBenchStore(db.url);
-  const { nodes } = await seedDispatchedWork(seeded, config, { nodeCount: CONCURRENCY, capacity: 10000, feedCount: ALLOCATIONS });
+  const { nodes } = await seedDispatchedWork(seeded, config, {
+    nodeCount: CONCURRENCY,
+    capacity: 10000,
+    feedCount: ALLOCATIONS,
+  });
   await seeded.close();
   await withParent(db.url, {}, async (parent) => {
     const clients = nodes.map((node) => new JsonClient(parent.url, akSk(node), 4));
@@ -48,10 +52,14 @@ await withFreshDatabase(store, async (db) => {
       const before = sampleProcess(parent.pid);
       const requests = await run();
       const after = sampleProcess(parent.pid);
-      process.stdout.write(`${route.padEnd(34)} ${String(requests).padStart(5)} requests  ${(((after.cpuMs - before.cpuMs) / requests) * 1000).toFixed(0).padStart(5)} µs parent CPU each\n`);
+      process.stdout.write(
+        `${route.padEnd(34)} ${String(requests).padStart(5)} requests  ${(((after.cpuMs - before.cpuMs) / requests) * 1000).toFixed(0).padStart(5)} µs parent CPU each\n`,
+      );
     };
     process.stdout.write(`store ${store}, ${ALLOCATIONS} one-feed allocations, ${CONCURRENCY} simulated children\n`);
-    await wave(async (client, index) => index < 400 && (await client.call('POST', `${BASE}/heartbeat`, {})).status === 200); // warm-up
+    await wave(
+      async (client, index) => index < 400 && (await client.call('POST', `${BASE}/heartbeat`, {})).status === 200,
+    ); // warm-up
     await measure('POST claim-task (one package)', () =>
       wave(async (client) => {
         const pkg = (await client.call<Package | null>('POST', `${BASE}/claim-task`)).body.data;
@@ -59,18 +67,31 @@ await withFreshDatabase(store, async (db) => {
         return pkg !== null;
       }),
     );
-    await measure('PUT task-status executing', () => eachClaimed(({ client, pkg }) => client.call('PUT', `${BASE}/task-status`, { allocation_id: pkg.allocation_id, status: 'executing' })));
+    await measure('PUT task-status executing', () =>
+      eachClaimed(({ client, pkg }) =>
+        client.call('PUT', `${BASE}/task-status`, { allocation_id: pkg.allocation_id, status: 'executing' }),
+      ),
+    );
     await measure('POST report-completion', () =>
       eachClaimed(({ client, pkg }) =>
         client.call('POST', `${BASE}/report-completion`, {
           allocation_id: pkg.allocation_id,
           task_id: pkg.task_id,
-          results: pkg.feeds.map((feed) => ({ mp_id: feed.id, status: 'success', article_count: 0, new_article_count: 0 })),
+          results: pkg.feeds.map((feed) => ({
+            mp_id: feed.id,
+            status: 'success',
+            article_count: 0,
+            new_article_count: 0,
+          })),
           article_count: 0,
         }),
       ),
     );
-    await measure('POST heartbeat (the floor)', () => eachClaimed(({ client }) => client.call('POST', `${BASE}/heartbeat`, {})));
-    await measure('POST claim-task (no work left)', () => eachClaimed(({ client }) => client.call('POST', `${BASE}/claim-task`)));
+    await measure('POST heartbeat (the floor)', () =>
+      eachClaimed(({ client }) => client.call('POST', `${BASE}/heartbeat`, {})),
+    );
+    await measure('POST claim-task (no work left)', () =>
+      eachClaimed(({ client }) => client.call('POST', `${BASE}/claim-task`)),
+    );
   });
 });

@@ -21,9 +21,12 @@ export function markdownTable(results: readonly ScenarioResult[]): string {
       lines.push(`| ${result.title} | ${result.store} | ${result.status}: ${result.note ?? ''} | | | | |`);
       continue;
     }
-    if (result.status !== 'ok') lines.push(`| ${result.id} | ${result.store} | ${result.status}: ${result.note ?? ''} | | | | |`);
+    if (result.status !== 'ok')
+      lines.push(`| ${result.id} | ${result.store} | ${result.status}: ${result.note ?? ''} | | | | |`);
     for (const f of result.figures) {
-      lines.push(`| ${result.id} | ${result.store} | ${f.label} | ${formatValue(f.value)} | ${f.unit} | ${f.runs.map(formatValue).join(', ')} | ${targetCell(f)} |`);
+      lines.push(
+        `| ${result.id} | ${result.store} | ${f.label} | ${formatValue(f.value)} | ${f.unit} | ${f.runs.map(formatValue).join(', ')} | ${targetCell(f)} |`,
+      );
     }
   }
   return lines.join('\n');

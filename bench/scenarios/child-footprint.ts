@@ -43,7 +43,12 @@ async function waitFor(what: string, deadlineMs: number, check: () => Promise<bo
 }
 
 /** One run: an idle child's RSS, then `feeds` feeds from the local fixture server fetched 32 at a time. */
-async function childFootprintRun(store: StoreKind, feeds: number, server: FeedServer, settledIdleMs = SETTLED_IDLE_MS): Promise<FootprintRun> {
+async function childFootprintRun(
+  store: StoreKind,
+  feeds: number,
+  server: FeedServer,
+  settledIdleMs = SETTLED_IDLE_MS,
+): Promise<FootprintRun> {
   return withFreshDatabase(store, async (db) => {
     const { store: s } = await openBenchStore(db.url);
     let node;
@@ -51,7 +56,10 @@ async function childFootprintRun(store: StoreKind, feeds: number, server: FeedSe
     try {
       await seedAdmin(s);
       [node] = await seedNodes(s, 1, { capacity: CONCURRENCY, online: false, prefix: 'footprint' });
-      taskId = await seedTask(s, await seedFeeds(s, feeds, (i) => `${server.url}/feeds/${server.names[i % server.names.length]}?n=${i}`));
+      taskId = await seedTask(
+        s,
+        await seedFeeds(s, feeds, (i) => `${server.url}/feeds/${server.names[i % server.names.length]}?n=${i}`),
+      );
     } finally {
       await s.close();
     }
@@ -67,10 +75,21 @@ async function childFootprintRun(store: StoreKind, feeds: number, server: FeedSe
           log_level: 'warn',
           // The scenario's feeds are served on 127.0.0.1, which the network policy refuses unless allowed.
           network: { allow_cidrs: ['127.0.0.1'] },
-          cascade: { enabled: true, node_type: 'child', parent_api_url: parent.url, api_key: child.api_key, api_secret: child.api_secret, max_concurrency: CONCURRENCY, heartbeat_interval: 5, data_dir: join(dir, 'data') },
+          cascade: {
+            enabled: true,
+            node_type: 'child',
+            parent_api_url: parent.url,
+            api_key: child.api_key,
+            api_secret: child.api_secret,
+            max_concurrency: CONCURRENCY,
+            heartbeat_interval: 5,
+            data_dir: join(dir, 'data'),
+          },
         }),
       );
-      const proc = spawn(process.execPath, [CLI, 'child', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const proc = spawn(process.execPath, [CLI, 'child', '--config', configPath], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       const stderr: string[] = [];
       proc.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString('utf8')));
       const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -78,7 +97,10 @@ async function childFootprintRun(store: StoreKind, feeds: number, server: FeedSe
         const pid = proc.pid as number;
         await waitFor('the child’s first heartbeat', Date.now() + 30_000, async () => {
           if (proc.exitCode !== null) throw new Error(`cascade child exited with ${proc.exitCode}: ${stderr.join('')}`);
-          const answer = await admin.call<{ last_heartbeat_at: string | null }>('GET', `/api/v1/cascade/nodes/${child.id}`);
+          const answer = await admin.call<{ last_heartbeat_at: string | null }>(
+            'GET',
+            `/api/v1/cascade/nodes/${child.id}`,
+          );
           return answer.status === 200 && answer.body.data.last_heartbeat_at !== null;
         });
         const idleFrom = Date.now();
@@ -94,14 +116,26 @@ async function childFootprintRun(store: StoreKind, feeds: number, server: FeedSe
         const childBefore = sampleProcess(pid);
         const parentBefore = sampleProcess(parent.pid);
         const started = nowMs();
-        const dispatched = await admin.call<{ feeds_assigned: number; feeds_unassigned: number }>('POST', `/api/v1/cascade/dispatch-task?task_id=${taskId}&force=true`);
+        const dispatched = await admin.call<{ feeds_assigned: number; feeds_unassigned: number }>(
+          'POST',
+          `/api/v1/cascade/dispatch-task?task_id=${taskId}&force=true`,
+        );
         if (dispatched.status !== 200) throw new Error(`dispatch failed: ${JSON.stringify(dispatched.body)}`);
         let finished = 0;
         try {
           await waitFor(`${feeds} completed allocations`, Date.now() + 300_000, async () => {
-            const done = await admin.call<{ total: number }>('GET', '/api/v1/cascade/allocations?status=completed&limit=1');
-            const failed = await admin.call<{ total: number }>('GET', '/api/v1/cascade/allocations?status=failed&limit=1');
-            if (failed.body.data.total > 0) throw new Error(`${failed.body.data.total} allocation(s) failed; see the child log: ${stderr.join('').slice(-2000)}`);
+            const done = await admin.call<{ total: number }>(
+              'GET',
+              '/api/v1/cascade/allocations?status=completed&limit=1',
+            );
+            const failed = await admin.call<{ total: number }>(
+              'GET',
+              '/api/v1/cascade/allocations?status=failed&limit=1',
+            );
+            if (failed.body.data.total > 0)
+              throw new Error(
+                `${failed.body.data.total} allocation(s) failed; see the child log: ${stderr.join('').slice(-2000)}`,
+              );
             finished = done.body.data.total;
             return finished >= feeds;
           });
@@ -112,7 +146,14 @@ async function childFootprintRun(store: StoreKind, feeds: number, server: FeedSe
         const childAfter = sampleProcess(pid);
         const parentAfter = sampleProcess(parent.pid);
         peak = Math.max(peak, childAfter.peakRssBytes);
-        return { startupIdleRssMB: startupIdle.rssBytes / MB, idleRssMB: idle.rssBytes / MB, busyPeakRssMB: peak / MB, feedsPerSecond: finished / seconds, childCpuPercent: cpuPercent(childBefore, childAfter), parentCpuPercent: cpuPercent(parentBefore, parentAfter) };
+        return {
+          startupIdleRssMB: startupIdle.rssBytes / MB,
+          idleRssMB: idle.rssBytes / MB,
+          busyPeakRssMB: peak / MB,
+          feedsPerSecond: finished / seconds,
+          childCpuPercent: cpuPercent(childBefore, childAfter),
+          parentCpuPercent: cpuPercent(parentBefore, parentAfter),
+        };
       } finally {
         admin.close();
         if (proc.exitCode === null) proc.kill('SIGTERM');
@@ -138,7 +179,9 @@ export const childFootprintScenario: Scenario = {
     if (absent) return { status: 'not-run', note: `not run: ${absent}`, parameters: {}, figures: [] };
     if (!options.quick || !existsSync(CLI)) {
       log('child-footprint: building dist/ (npm run build) so the child runs compiled, as users run it');
-      execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+      execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+        stdio: 'inherit',
+      });
     } else {
       log(`child-footprint: quick run uses the existing ${CLI} (run npm run build after changing src/)`);
     }
@@ -151,21 +194,60 @@ export const childFootprintScenario: Scenario = {
       for (let r = 0; r < options.runs; r += 1) {
         runs.push(await childFootprintRun(options.store, feeds, server, settledIdleMs));
         const last = runs.at(-1) as FootprintRun;
-        log(`child-footprint run ${r + 1}: idle ${last.startupIdleRssMB.toFixed(1)} MB at 3 s, ${last.idleRssMB.toFixed(1)} MB at ${settledIdleMs / 1000} s, busy peak ${last.busyPeakRssMB.toFixed(1)} MB, ${last.feedsPerSecond.toFixed(0)} feeds/s`);
+        log(
+          `child-footprint run ${r + 1}: idle ${last.startupIdleRssMB.toFixed(1)} MB at 3 s, ${last.idleRssMB.toFixed(1)} MB at ${settledIdleMs / 1000} s, busy peak ${last.busyPeakRssMB.toFixed(1)} MB, ${last.feedsPerSecond.toFixed(0)} feeds/s`,
+        );
       }
     } finally {
       await server.close();
     }
     return {
-      parameters: { concurrency: CONCURRENCY, feeds_per_run: feeds, fixture_feeds: server.names.length, child_command: `node ${CLI} child`, idle_samples_ms: [STARTUP_IDLE_MS, settledIdleMs] },
+      parameters: {
+        concurrency: CONCURRENCY,
+        feeds_per_run: feeds,
+        fixture_feeds: server.names.length,
+        child_command: `node ${CLI} child`,
+        idle_samples_ms: [STARTUP_IDLE_MS, settledIdleMs],
+      },
       note: options.quick ? `quick: ${feeds} feeds per run instead of 320; idle RSS read at 3 s, not 30 s` : null,
       figures: [
-        figure('child_startup_idle_rss_mb', 'child RSS 3 s after its first heartbeat (start-up garbage not yet collected)', 'MB', runs.map((r) => r.startupIdleRssMB)),
-        figure('child_idle_rss_mb', `idle child RSS, ${settledIdleMs / 1000} s after its first heartbeat`, 'MB', runs.map((r) => r.idleRssMB), { op: '<=', value: IDLE_RSS_TARGET_MB }),
-        figure('child_busy_peak_rss_mb', `child peak RSS fetching ${CONCURRENCY} feeds at once`, 'MB', runs.map((r) => r.busyPeakRssMB)),
-        figure('child_busy_cpu_percent', 'child CPU while fetching', '% of a core', runs.map((r) => r.childCpuPercent)),
-        figure('child_busy_parent_cpu_percent', 'parent CPU while the child fetched', '% of a core', runs.map((r) => r.parentCpuPercent)),
-        figure('child_feeds_per_s', `feeds fetched, parsed and reported per second, concurrency ${CONCURRENCY}`, 'feeds/s', runs.map((r) => r.feedsPerSecond)),
+        figure(
+          'child_startup_idle_rss_mb',
+          'child RSS 3 s after its first heartbeat (start-up garbage not yet collected)',
+          'MB',
+          runs.map((r) => r.startupIdleRssMB),
+        ),
+        figure(
+          'child_idle_rss_mb',
+          `idle child RSS, ${settledIdleMs / 1000} s after its first heartbeat`,
+          'MB',
+          runs.map((r) => r.idleRssMB),
+          { op: '<=', value: IDLE_RSS_TARGET_MB },
+        ),
+        figure(
+          'child_busy_peak_rss_mb',
+          `child peak RSS fetching ${CONCURRENCY} feeds at once`,
+          'MB',
+          runs.map((r) => r.busyPeakRssMB),
+        ),
+        figure(
+          'child_busy_cpu_percent',
+          'child CPU while fetching',
+          '% of a core',
+          runs.map((r) => r.childCpuPercent),
+        ),
+        figure(
+          'child_busy_parent_cpu_percent',
+          'parent CPU while the child fetched',
+          '% of a core',
+          runs.map((r) => r.parentCpuPercent),
+        ),
+        figure(
+          'child_feeds_per_s',
+          `feeds fetched, parsed and reported per second, concurrency ${CONCURRENCY}`,
+          'feeds/s',
+          runs.map((r) => r.feedsPerSecond),
+        ),
       ],
     };
   },

@@ -31,12 +31,20 @@ const WARM_UP_REQUESTS = 200;
  * until no work is left and then (2) sends the same number of authenticated round trips (three per cycle)
  * to POST /heartbeat, the cheapest authenticated child route, as the floor.
  */
-async function claimCycleRun(store: 'sqlite' | 'postgres' | 'mysql', concurrency: number, allocations: number): Promise<ClaimCycleRun> {
+async function claimCycleRun(
+  store: 'sqlite' | 'postgres' | 'mysql',
+  concurrency: number,
+  allocations: number,
+): Promise<ClaimCycleRun> {
   return withFreshDatabase(store, async (db) => {
     const { store: seeded, config } = await openBenchStore(db.url);
     let nodes;
     try {
-      ({ nodes } = await seedDispatchedWork(seeded, config, { nodeCount: concurrency, capacity: 10000, feedCount: allocations }));
+      ({ nodes } = await seedDispatchedWork(seeded, config, {
+        nodeCount: concurrency,
+        capacity: 10000,
+        feedCount: allocations,
+      }));
     } finally {
       await seeded.close();
     }
@@ -53,7 +61,8 @@ async function claimCycleRun(store: 'sqlite' | 'postgres' | 'mysql', concurrency
         const p1 = sampleProcess(parent.pid);
         const l1 = sampleProcess(load.pid);
         assertNoErrors('claim cycles', cycles.errors);
-        if (cycles.cycles !== allocations) throw new Error(`claim cycles completed ${cycles.cycles} of ${allocations} allocations`);
+        if (cycles.cycles !== allocations)
+          throw new Error(`claim cycles completed ${cycles.cycles} of ${allocations} allocations`);
         load.send({ command: 'floor', concurrency, requests: cycles.cycles * 3 });
         const floor = await load.next<FloorEvent>('floor');
         const p2 = sampleProcess(parent.pid);
@@ -88,22 +97,75 @@ export const claimCycleScenario: Scenario = {
       for (let r = 0; r < options.runs; r += 1) {
         runs.push(await claimCycleRun(options.store, k, allocations));
         const last = runs.at(-1) as ClaimCycleRun;
-        log(`claim-cycle K=${k} run ${r + 1}: ${last.cyclesPerSecond.toFixed(0)} cycles/s, floor ${last.floorCyclesPerSecond.toFixed(0)}, ratio ${last.ratio.toFixed(2)}, /healthz p99 ${last.healthzP99Ms.toFixed(1)} ms`);
+        log(
+          `claim-cycle K=${k} run ${r + 1}: ${last.cyclesPerSecond.toFixed(0)} cycles/s, floor ${last.floorCyclesPerSecond.toFixed(0)}, ratio ${last.ratio.toFixed(2)}, /healthz p99 ${last.healthzP99Ms.toFixed(1)} ms`,
+        );
       }
       figures.push(
-        figure(`cycles_per_s_k${k}`, `claim cycles/s, K=${k}`, 'cycles/s', runs.map((r) => r.cyclesPerSecond)),
-        figure(`claim_p50_ms_k${k}`, `claim latency p50, K=${k}`, 'ms', runs.map((r) => r.claimP50Ms)),
-        figure(`claim_p99_ms_k${k}`, `claim latency p99, K=${k}`, 'ms', runs.map((r) => r.claimP99Ms)),
-        figure(`floor_cycles_per_s_k${k}`, `floor: 3 heartbeats as cycles/s, K=${k}`, 'cycles/s', runs.map((r) => r.floorCyclesPerSecond)),
-        figure(`ratio_k${k}`, `1 ÷ 2 (cycle vs floor), K=${k}`, '×', runs.map((r) => r.ratio), { op: '>=', value: 0.5 }),
-        figure(`parent_cpu_ms_per_cycle_k${k}`, `parent CPU per claim cycle, K=${k}`, 'ms', runs.map((r) => r.parentCpuMsPerCycle)),
-        figure(`parent_cpu_ms_per_floor_cycle_k${k}`, `parent CPU per 3 heartbeats, K=${k}`, 'ms', runs.map((r) => r.parentCpuMsPerFloorCycle)),
-        figure(`healthz_p99_ms_k${k}`, `GET /healthz p99 during the cycles, K=${k}`, 'ms', runs.map((r) => r.healthzP99Ms)),
-        figure(`load_cpu_percent_k${k}`, `load generator CPU during the cycles, K=${k}`, '% of a core', runs.map((r) => r.loadCpuPercent)),
+        figure(
+          `cycles_per_s_k${k}`,
+          `claim cycles/s, K=${k}`,
+          'cycles/s',
+          runs.map((r) => r.cyclesPerSecond),
+        ),
+        figure(
+          `claim_p50_ms_k${k}`,
+          `claim latency p50, K=${k}`,
+          'ms',
+          runs.map((r) => r.claimP50Ms),
+        ),
+        figure(
+          `claim_p99_ms_k${k}`,
+          `claim latency p99, K=${k}`,
+          'ms',
+          runs.map((r) => r.claimP99Ms),
+        ),
+        figure(
+          `floor_cycles_per_s_k${k}`,
+          `floor: 3 heartbeats as cycles/s, K=${k}`,
+          'cycles/s',
+          runs.map((r) => r.floorCyclesPerSecond),
+        ),
+        figure(
+          `ratio_k${k}`,
+          `1 ÷ 2 (cycle vs floor), K=${k}`,
+          '×',
+          runs.map((r) => r.ratio),
+          { op: '>=', value: 0.5 },
+        ),
+        figure(
+          `parent_cpu_ms_per_cycle_k${k}`,
+          `parent CPU per claim cycle, K=${k}`,
+          'ms',
+          runs.map((r) => r.parentCpuMsPerCycle),
+        ),
+        figure(
+          `parent_cpu_ms_per_floor_cycle_k${k}`,
+          `parent CPU per 3 heartbeats, K=${k}`,
+          'ms',
+          runs.map((r) => r.parentCpuMsPerFloorCycle),
+        ),
+        figure(
+          `healthz_p99_ms_k${k}`,
+          `GET /healthz p99 during the cycles, K=${k}`,
+          'ms',
+          runs.map((r) => r.healthzP99Ms),
+        ),
+        figure(
+          `load_cpu_percent_k${k}`,
+          `load generator CPU during the cycles, K=${k}`,
+          '% of a core',
+          runs.map((r) => r.loadCpuPercent),
+        ),
       );
     }
     return {
-      parameters: { allocations, concurrency: levels, floor_route: 'POST /api/v1/cascade/heartbeat', warm_up_requests: WARM_UP_REQUESTS },
+      parameters: {
+        allocations,
+        concurrency: levels,
+        floor_route: 'POST /api/v1/cascade/heartbeat',
+        warm_up_requests: WARM_UP_REQUESTS,
+      },
       note: options.quick ? `quick: ${allocations} allocations per run instead of 2,000` : null,
       figures,
     };

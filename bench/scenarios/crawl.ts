@@ -20,10 +20,19 @@ const CRAWL_TARGETS = {
   p95DelayMinutes: FIXED_CRON_INTERVAL_MS / MINUTE,
 } as const;
 
-export type CrawlComparison = { settings: CrawlSettings; arms: CrawlArmResult[]; skipped: string | null; figures: Figure[] };
+export type CrawlComparison = {
+  settings: CrawlSettings;
+  arms: CrawlArmResult[];
+  skipped: string | null;
+  figures: Figure[];
+};
 
 /** Each arm on its own fresh database, one after the other; the figures compare them. */
-export async function runCrawlComparison(store: StoreKind, settings: CrawlSettings, log: (message: string) => void = () => undefined): Promise<CrawlComparison> {
+export async function runCrawlComparison(
+  store: StoreKind,
+  settings: CrawlSettings,
+  log: (message: string) => void = () => undefined,
+): Promise<CrawlComparison> {
   const fleet = fleetAwareArm(new Corpus(settings.seed, settings, CRAWL_START_MS).hosts);
   const arms: CrawlArm[] = [fixedCronArm(), ...(fleet.arm ? [fleet.arm] : [])];
   const results: CrawlArmResult[] = [];
@@ -49,7 +58,9 @@ function armFigures(r: CrawlArmResult): Figure[] {
     figure(`fetches_${r.arm}`, `fetches made, ${r.arm}`, 'requests', [r.fetches]),
     figure(`not_modified_${r.arm}`, `304 answers, ${r.arm}`, 'answers', [r.notModified]),
     figure(`rate_limited_${r.arm}`, `429 answers received, ${r.arm}`, 'answers', [r.rateLimited]),
-    figure(`articles_collected_${r.arm}`, `articles collected of ${r.articlesOwed} owed, ${r.arm}`, 'articles', [r.articlesCollected]),
+    figure(`articles_collected_${r.arm}`, `articles collected of ${r.articlesOwed} owed, ${r.arm}`, 'articles', [
+      r.articlesCollected,
+    ]),
     figure(`collected_percent_${r.arm}`, `share of owed articles collected, ${r.arm}`, '%', [collected]),
     figure(`delay_p50_${r.arm}`, `publication → collection delay p50, ${r.arm}`, 'min', [minutes(r.delayP50Ms)]),
     figure(`delay_p95_${r.arm}`, `publication → collection delay p95, ${r.arm}`, 'min', [minutes(r.delayP95Ms)]),
@@ -65,10 +76,22 @@ function crawlFigures(results: readonly CrawlArmResult[]): Figure[] {
   if (!baseline || !fleet) return figures;
   const collected = fleet.articlesOwed > 0 ? (100 * fleet.articlesCollected) / fleet.articlesOwed : Number.NaN;
   figures.push(
-    figure('fetch_ratio', `fetches, fixed cron ÷ ${fleet.arm}`, '×', [baseline.fetches / Math.max(1, fleet.fetches)], { op: '>=', value: CRAWL_TARGETS.fetchRatio }),
-    figure('rate_limited_target', `429 answers, ${fleet.arm}`, 'answers', [fleet.rateLimited], { op: '<=', value: CRAWL_TARGETS.rateLimited }),
-    figure('collected_target', `owed articles collected, ${fleet.arm}`, '%', [collected], { op: '>=', value: CRAWL_TARGETS.collectedPercent }),
-    figure('delay_p95_target', `collection delay p95, ${fleet.arm}`, 'min', [minutes(fleet.delayP95Ms)], { op: '<=', value: CRAWL_TARGETS.p95DelayMinutes }),
+    figure('fetch_ratio', `fetches, fixed cron ÷ ${fleet.arm}`, '×', [baseline.fetches / Math.max(1, fleet.fetches)], {
+      op: '>=',
+      value: CRAWL_TARGETS.fetchRatio,
+    }),
+    figure('rate_limited_target', `429 answers, ${fleet.arm}`, 'answers', [fleet.rateLimited], {
+      op: '<=',
+      value: CRAWL_TARGETS.rateLimited,
+    }),
+    figure('collected_target', `owed articles collected, ${fleet.arm}`, '%', [collected], {
+      op: '>=',
+      value: CRAWL_TARGETS.collectedPercent,
+    }),
+    figure('delay_p95_target', `collection delay p95, ${fleet.arm}`, 'min', [minutes(fleet.delayP95Ms)], {
+      op: '<=',
+      value: CRAWL_TARGETS.p95DelayMinutes,
+    }),
   );
   return figures;
 }
@@ -78,12 +101,16 @@ export const crawlScenario: Scenario = {
   title: '8. Crawl: fleet-aware refresh vs a fixed 15-minute cron (simulated clock)',
   async run({ options, log }) {
     const settings: CrawlSettings = { ...(options.quick ? QUICK_CRAWL : FULL_CRAWL), seed: options.seed };
-    log(`crawl seed ${settings.seed}: ${settings.feeds} feeds on ${settings.hosts} hosts, ${settings.hours} simulated hours, ${settings.nodes} children × ${settings.nodeCapacity}`);
+    log(
+      `crawl seed ${settings.seed}: ${settings.feeds} feeds on ${settings.hosts} hosts, ${settings.hours} simulated hours, ${settings.nodes} children × ${settings.nodeCapacity}`,
+    );
     const comparison = await runCrawlComparison(options.store, settings, log);
     const notes = [
       'one run per arm: the simulation is deterministic for a seed (--seed), so repeating it measures nothing new',
       comparison.skipped ? `fleet-aware arm not run: ${comparison.skipped}; targets not evaluated` : null,
-      options.quick ? `quick: ${settings.feeds} feeds on ${settings.hosts} hosts over ${settings.hours} h instead of 2,000 on 50 over 6 h` : null,
+      options.quick
+        ? `quick: ${settings.feeds} feeds on ${settings.hosts} hosts over ${settings.hours} h instead of 2,000 on 50 over 6 h`
+        : null,
     ].filter(Boolean);
     return {
       parameters: {

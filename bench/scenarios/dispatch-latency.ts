@@ -43,9 +43,13 @@ async function dispatchLatencyRun(store: StoreKind, children: number, rounds: nu
             await load.next('polling');
             await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
             const sent = nowMs();
-            const answer = await admin.call<{ allocations_created: number; feeds_assigned: number }>('POST', `/api/v1/cascade/dispatch-task?task_id=${taskId}&force=true`);
+            const answer = await admin.call<{ allocations_created: number; feeds_assigned: number }>(
+              'POST',
+              `/api/v1/cascade/dispatch-task?task_id=${taskId}&force=true`,
+            );
             const answered = nowMs();
-            if (answer.status !== 200 || answer.body.data.feeds_assigned !== children) throw new Error(`dispatch failed: ${JSON.stringify(answer.body)}`);
+            if (answer.status !== 200 || answer.body.data.feeds_assigned !== children)
+              throw new Error(`dispatch failed: ${JSON.stringify(answer.body)}`);
             const done = await load.next<RoundEvent>('round', 60_000);
             assertNoErrors('long-poll round', done.errors);
             for (const at of done.claimedAtMs) {
@@ -53,7 +57,12 @@ async function dispatchLatencyRun(store: StoreKind, children: number, rounds: nu
               fromRequest.push(at - sent);
             }
           }
-          return { p50Ms: percentile(fromAnswer, 50), p99Ms: percentile(fromAnswer, 99), p50FromRequestMs: percentile(fromRequest, 50), samples: fromAnswer.length };
+          return {
+            p50Ms: percentile(fromAnswer, 50),
+            p99Ms: percentile(fromAnswer, 99),
+            p50FromRequestMs: percentile(fromRequest, 50),
+            samples: fromAnswer.length,
+          };
         });
       } finally {
         admin.close();
@@ -72,15 +81,39 @@ export const dispatchLatencyScenario: Scenario = {
     for (let r = 0; r < options.runs; r += 1) {
       runs.push(await dispatchLatencyRun(options.store, children, rounds));
       const last = runs.at(-1) as LatencyRun;
-      log(`dispatch-latency run ${r + 1}: p50 ${last.p50Ms.toFixed(1)} ms, p99 ${last.p99Ms.toFixed(1)} ms (${last.samples} claims)`);
+      log(
+        `dispatch-latency run ${r + 1}: p50 ${last.p50Ms.toFixed(1)} ms, p99 ${last.p99Ms.toFixed(1)} ms (${last.samples} claims)`,
+      );
     }
     return {
-      parameters: { children, rounds_per_run: rounds, wait_s: 30, settle_ms: SETTLE_MS, measured_from: 'the dispatch answer at the admin client' },
+      parameters: {
+        children,
+        rounds_per_run: rounds,
+        wait_s: 30,
+        settle_ms: SETTLE_MS,
+        measured_from: 'the dispatch answer at the admin client',
+      },
       note: options.quick ? `quick: ${rounds} dispatches per run instead of 20` : null,
       figures: [
-        figure('dispatch_to_claim_p50_ms', 'dispatch answer → claim answer p50', 'ms', runs.map((r) => r.p50Ms), { op: '<=', value: 20 }),
-        figure('dispatch_to_claim_p99_ms', 'dispatch answer → claim answer p99', 'ms', runs.map((r) => r.p99Ms)),
-        figure('dispatch_request_to_claim_p50_ms', 'dispatch request sent → claim answer p50', 'ms', runs.map((r) => r.p50FromRequestMs)),
+        figure(
+          'dispatch_to_claim_p50_ms',
+          'dispatch answer → claim answer p50',
+          'ms',
+          runs.map((r) => r.p50Ms),
+          { op: '<=', value: 20 },
+        ),
+        figure(
+          'dispatch_to_claim_p99_ms',
+          'dispatch answer → claim answer p99',
+          'ms',
+          runs.map((r) => r.p99Ms),
+        ),
+        figure(
+          'dispatch_request_to_claim_p50_ms',
+          'dispatch request sent → claim answer p50',
+          'ms',
+          runs.map((r) => r.p50FromRequestMs),
+        ),
       ],
     };
   },

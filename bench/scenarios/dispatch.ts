@@ -24,7 +24,9 @@ async function timeDispatch(store: StoreKind, feeds: number): Promise<number> {
       const summary = await dispatchTask(s, config, taskId);
       const seconds = (nowMs() - started) / 1000;
       if (summary.allocations_created !== feeds || summary.feeds_assigned !== feeds) {
-        throw new Error(`dispatch placed ${summary.feeds_assigned} of ${feeds} feeds in ${summary.allocations_created} allocations`);
+        throw new Error(
+          `dispatch placed ${summary.feeds_assigned} of ${feeds} feeds in ${summary.allocations_created} allocations`,
+        );
       }
       return seconds;
     } finally {
@@ -98,13 +100,16 @@ function buildRows(feeds: number, nodeIds: string[], now: number, runId: string)
 async function writeRows(s: Store, rows: Rows): Promise<void> {
   const perRowInsert = Math.max(1, Math.min(1000, Math.floor(s.caps.maxParameters / 23)));
   const perPairInsert = Math.max(1, Math.min(1000, Math.floor(s.caps.maxParameters / 2)));
-  await databaseOf(s).transaction().execute(async (trx) => {
-    for (const part of chunk(rows.allocations, perRowInsert)) await trx.insertInto('allocations').values(part).execute();
-    for (const part of chunk(rows.pairs, perPairInsert)) {
-      await trx.insertInto('allocation_feeds').values(part).execute();
-      await trx.insertInto('live_feeds').values(part).execute();
-    }
-  });
+  await databaseOf(s)
+    .transaction()
+    .execute(async (trx) => {
+      for (const part of chunk(rows.allocations, perRowInsert))
+        await trx.insertInto('allocations').values(part).execute();
+      for (const part of chunk(rows.pairs, perPairInsert)) {
+        await trx.insertInto('allocation_feeds').values(part).execute();
+        await trx.insertInto('live_feeds').values(part).execute();
+      }
+    });
 }
 
 export const dispatchScenario: Scenario = {
@@ -123,13 +128,23 @@ export const dispatchScenario: Scenario = {
         dispatchSeconds.push(d);
         floorSeconds.push(f);
         ratios.push(d / f);
-        log(`dispatch ${feeds} feeds run ${r + 1}: ${d.toFixed(2)} s vs insert floor ${f.toFixed(2)} s (${(d / f).toFixed(2)}×)`);
+        log(
+          `dispatch ${feeds} feeds run ${r + 1}: ${d.toFixed(2)} s vs insert floor ${f.toFixed(2)} s (${(d / f).toFixed(2)}×)`,
+        );
       }
       const size = feeds >= 1000 ? `${feeds / 1000}k` : String(feeds);
       figures.push(
-        figure(`dispatch_s_${size}`, `dispatch ${feeds.toLocaleString('en')} feeds over ${NODES} nodes`, 's', dispatchSeconds),
+        figure(
+          `dispatch_s_${size}`,
+          `dispatch ${feeds.toLocaleString('en')} feeds over ${NODES} nodes`,
+          's',
+          dispatchSeconds,
+        ),
         figure(`insert_floor_s_${size}`, `insert floor, ${feeds.toLocaleString('en')} feeds`, 's', floorSeconds),
-        figure(`dispatch_ratio_${size}`, `dispatch ÷ insert floor, ${feeds.toLocaleString('en')} feeds`, '×', ratios, { op: '<=', value: 3 }),
+        figure(`dispatch_ratio_${size}`, `dispatch ÷ insert floor, ${feeds.toLocaleString('en')} feeds`, '×', ratios, {
+          op: '<=',
+          value: 3,
+        }),
       );
     }
     return {

@@ -17,7 +17,12 @@ async function pgBossRun(jobs: number, concurrency: number): Promise<number> {
     try {
       await boss.createQueue(QUEUE);
       for (let i = 0; i < jobs; i += 1000) {
-        await boss.insert(Array.from({ length: Math.min(1000, jobs - i) }, (_, j) => ({ name: QUEUE, data: { feed: `BENCH_${i + j + 1}` } })));
+        await boss.insert(
+          Array.from({ length: Math.min(1000, jobs - i) }, (_, j) => ({
+            name: QUEUE,
+            data: { feed: `BENCH_${i + j + 1}` },
+          })),
+        );
       }
       let done = 0;
       const started = nowMs();
@@ -48,17 +53,28 @@ async function cascadeRun(jobs: number, concurrency: number): Promise<number> {
   return withFreshDatabase('postgres', async (db) => {
     const { store, config } = await openBenchStore(db.url);
     try {
-      const { nodes } = await seedDispatchedWork(store, config, { nodeCount: concurrency, capacity: 10000, feedCount: jobs });
+      const { nodes } = await seedDispatchedWork(store, config, {
+        nodeCount: concurrency,
+        capacity: 10000,
+        feedCount: jobs,
+      });
       let done = 0;
       const started = nowMs();
       await Promise.all(
         nodes.map(async (node) => {
           for (;;) {
             // What the claim route does: the row and its task package, as a child receives it.
-            const { rows: [row] } = await store.allocations.claimPackages(node.id, 1);
+            const {
+              rows: [row],
+            } = await store.allocations.claimPackages(node.id, 1);
             if (!row) return;
             await store.allocations.start(row.id, node.id);
-            await store.allocations.complete(row.id, node.id, JSON.parse(row.feed_ids).map((id: string) => ({ mp_id: id, status: 'success', article_count: 0 })), 0);
+            await store.allocations.complete(
+              row.id,
+              node.id,
+              JSON.parse(row.feed_ids).map((id: string) => ({ mp_id: id, status: 'success', article_count: 0 })),
+              0,
+            );
             done += 1;
           }
         }),
@@ -79,7 +95,12 @@ export const peerScenario: Scenario = {
   async run({ options, log }) {
     // Only a PostgreSQL the operator named: a local server must not be used behind the back of a SQLite run.
     if (options.store !== 'postgres' && !process.env.CASCADE_BENCH_POSTGRES_URL) {
-      return { status: 'skipped', note: 'skipped: needs PostgreSQL; run with --store postgres or set CASCADE_BENCH_POSTGRES_URL', parameters: {}, figures: [] };
+      return {
+        status: 'skipped',
+        note: 'skipped: needs PostgreSQL; run with --store postgres or set CASCADE_BENCH_POSTGRES_URL',
+        parameters: {},
+        figures: [],
+      };
     }
     const unreachable = await unreachableReason('postgres');
     if (unreachable) return { status: 'skipped', note: `skipped: ${unreachable}`, parameters: {}, figures: [] };
@@ -105,17 +126,33 @@ export const peerScenario: Scenario = {
             }
           }
         }
-        log(`peer K=${k} run ${r + 1}: Cascade ${cascade.at(-1)?.toFixed(0) ?? '—'}/s, pg-boss ${boss.at(-1)?.toFixed(0)}/s`);
+        log(
+          `peer K=${k} run ${r + 1}: Cascade ${cascade.at(-1)?.toFixed(0) ?? '—'}/s, pg-boss ${boss.at(-1)?.toFixed(0)}/s`,
+        );
       }
       figures.push(figure(`pgboss_per_s_k${k}`, `pg-boss fetch+complete, K=${k}`, 'jobs/s', boss));
       if (cascade.length === boss.length) {
         figures.push(
-          figure(`cascade_pg_per_s_k${k}`, `Cascade claim+start+complete, PostgreSQL, K=${k}`, 'allocations/s', cascade),
-          figure(`peer_ratio_k${k}`, `Cascade ÷ pg-boss, K=${k}`, '×', cascade.map((c, i) => c / (boss[i] as number)), { op: '>=', value: 1 }),
+          figure(
+            `cascade_pg_per_s_k${k}`,
+            `Cascade claim+start+complete, PostgreSQL, K=${k}`,
+            'allocations/s',
+            cascade,
+          ),
+          figure(
+            `peer_ratio_k${k}`,
+            `Cascade ÷ pg-boss, K=${k}`,
+            '×',
+            cascade.map((c, i) => c / (boss[i] as number)),
+            { op: '>=', value: 1 },
+          ),
         );
       }
     }
-    const notes = [cascadeFailure ? `Cascade on PostgreSQL failed: ${cascadeFailure}` : null, options.quick ? `quick: ${jobs} jobs per run instead of 2,000` : null].filter(Boolean);
+    const notes = [
+      cascadeFailure ? `Cascade on PostgreSQL failed: ${cascadeFailure}` : null,
+      options.quick ? `quick: ${jobs} jobs per run instead of 2,000` : null,
+    ].filter(Boolean);
     return {
       status: cascadeFailure ? 'failed' : 'ok',
       parameters: { jobs, concurrency: levels, pool_size: 10, pg_boss: '10.4.2', always_postgres: true },

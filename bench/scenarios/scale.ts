@@ -11,13 +11,24 @@ type HeartbeatsEvent = { count: number; elapsedMs: number; errors: LoadErrors };
 const CLAIMERS = 8;
 const HEARTBEAT_INTERVAL_MS = 5000;
 
-export type FleetRun = { cpuPercent: number; rssMB: number; peakRssMB: number; heartbeatsPerSecond: number; cyclesPerSecond: number };
+export type FleetRun = {
+  cpuPercent: number;
+  rssMB: number;
+  peakRssMB: number;
+  heartbeatsPerSecond: number;
+  cyclesPerSecond: number;
+};
 
 /**
  * `nodes` simulated nodes heartbeat every 5 s (staggered) while 8 of them run claim cycles for `durationMs`;
  * parent CPU (share of one core) and RSS come from /proc of the parent process over that window.
  */
-async function fleetRun(store: StoreKind, nodeCount: number, durationMs: number, allocations: number): Promise<FleetRun> {
+async function fleetRun(
+  store: StoreKind,
+  nodeCount: number,
+  durationMs: number,
+  allocations: number,
+): Promise<FleetRun> {
   return withFreshDatabase(store, async (db) => {
     const { store: s, config } = await openBenchStore(db.url);
     let nodes;
@@ -61,7 +72,11 @@ async function historyRun(store: StoreKind, historyRows: number, allocations: nu
     let nodes;
     try {
       nodes = await seedNodes(s, CLAIMERS, { capacity: 10000, online: true });
-      await seedCompletedHistory(s, historyRows, nodes.map((n) => n.id));
+      await seedCompletedHistory(
+        s,
+        historyRows,
+        nodes.map((n) => n.id),
+      );
       const taskId = await seedTask(s, await seedFeeds(s, allocations));
       await dispatchTask(s, config, taskId);
     } finally {
@@ -96,24 +111,73 @@ export const scaleScenario: Scenario = {
     for (let r = 0; r < options.runs; r += 1) {
       const f = await fleetRun(options.store, fleet, durationMs, 20000);
       fleetRuns.push(f);
-      log(`scale fleet run ${r + 1}: CPU ${f.cpuPercent.toFixed(0)} %, RSS ${f.rssMB.toFixed(0)} MB, ${f.heartbeatsPerSecond.toFixed(0)} heartbeats/s, ${f.cyclesPerSecond.toFixed(0)} cycles/s`);
+      log(
+        `scale fleet run ${r + 1}: CPU ${f.cpuPercent.toFixed(0)} %, RSS ${f.rssMB.toFixed(0)} MB, ${f.heartbeatsPerSecond.toFixed(0)} heartbeats/s, ${f.cyclesPerSecond.toFixed(0)} cycles/s`,
+      );
       small.push(await historyRun(options.store, smallHistory, allocations));
       big.push(await historyRun(options.store, bigHistory, allocations));
-      log(`scale history run ${r + 1}: ${small.at(-1)?.toFixed(0)} cycles/s beside ${smallHistory} rows, ${big.at(-1)?.toFixed(0)} beside ${bigHistory}`);
+      log(
+        `scale history run ${r + 1}: ${small.at(-1)?.toFixed(0)} cycles/s beside ${smallHistory} rows, ${big.at(-1)?.toFixed(0)} beside ${bigHistory}`,
+      );
     }
     const label = bigHistory.toLocaleString('en');
     return {
-      parameters: { fleet_nodes: fleet, heartbeat_interval_s: HEARTBEAT_INTERVAL_MS / 1000, claimers: CLAIMERS, window_s: durationMs / 1000, history_rows: [smallHistory, bigHistory], allocations_per_history_run: allocations },
-      note: options.quick ? `quick: ${fleet} nodes for ${durationMs / 1000} s, ${label} history rows instead of 500 nodes for 15 s and 1,000,000 rows` : null,
+      parameters: {
+        fleet_nodes: fleet,
+        heartbeat_interval_s: HEARTBEAT_INTERVAL_MS / 1000,
+        claimers: CLAIMERS,
+        window_s: durationMs / 1000,
+        history_rows: [smallHistory, bigHistory],
+        allocations_per_history_run: allocations,
+      },
+      note: options.quick
+        ? `quick: ${fleet} nodes for ${durationMs / 1000} s, ${label} history rows instead of 500 nodes for 15 s and 1,000,000 rows`
+        : null,
       figures: [
-        figure('fleet_parent_cpu_percent', `parent CPU, ${fleet} nodes heartbeating + ${CLAIMERS} claiming`, '% of a core', fleetRuns.map((f) => f.cpuPercent)),
-        figure('fleet_parent_rss_mb', 'parent RSS at the end of the window', 'MB', fleetRuns.map((f) => f.rssMB)),
-        figure('fleet_parent_peak_rss_mb', 'parent peak RSS', 'MB', fleetRuns.map((f) => f.peakRssMB)),
-        figure('fleet_heartbeats_per_s', 'heartbeats served', 'req/s', fleetRuns.map((f) => f.heartbeatsPerSecond)),
-        figure('fleet_cycles_per_s', `claim cycles/s during the fleet run, K=${CLAIMERS}`, 'cycles/s', fleetRuns.map((f) => f.cyclesPerSecond)),
-        figure('history_small_cycles_per_s', `claim cycles/s beside ${smallHistory.toLocaleString('en')} rows, K=${CLAIMERS}`, 'cycles/s', small),
+        figure(
+          'fleet_parent_cpu_percent',
+          `parent CPU, ${fleet} nodes heartbeating + ${CLAIMERS} claiming`,
+          '% of a core',
+          fleetRuns.map((f) => f.cpuPercent),
+        ),
+        figure(
+          'fleet_parent_rss_mb',
+          'parent RSS at the end of the window',
+          'MB',
+          fleetRuns.map((f) => f.rssMB),
+        ),
+        figure(
+          'fleet_parent_peak_rss_mb',
+          'parent peak RSS',
+          'MB',
+          fleetRuns.map((f) => f.peakRssMB),
+        ),
+        figure(
+          'fleet_heartbeats_per_s',
+          'heartbeats served',
+          'req/s',
+          fleetRuns.map((f) => f.heartbeatsPerSecond),
+        ),
+        figure(
+          'fleet_cycles_per_s',
+          `claim cycles/s during the fleet run, K=${CLAIMERS}`,
+          'cycles/s',
+          fleetRuns.map((f) => f.cyclesPerSecond),
+        ),
+        figure(
+          'history_small_cycles_per_s',
+          `claim cycles/s beside ${smallHistory.toLocaleString('en')} rows, K=${CLAIMERS}`,
+          'cycles/s',
+          small,
+        ),
         figure('history_big_cycles_per_s', `claim cycles/s beside ${label} rows, K=${CLAIMERS}`, 'cycles/s', big),
-        figure('history_ratio', `${label} rows ÷ ${smallHistory.toLocaleString('en')} rows throughput`, '×', big.map((b, i) => b / (small[i] as number)), { op: '>=', value: 0.8 }),
+        figure(
+          'history_ratio',
+          `${label} rows ÷ ${smallHistory.toLocaleString('en')} rows throughput`,
+          '×',
+          big.map((b, i) => b / (small[i] as number)),
+          { op: '>=', value: 0.8 },
+        ),
       ],
     };
   },

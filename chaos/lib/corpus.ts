@@ -29,7 +29,12 @@ export async function startCorpus(options: { seed: number; feeds: number }): Pro
   const prng = createPrng(options.seed ^ 0x5bd1e995);
   const start = Date.UTC(2026, 0, 1);
   // Each feed answers after its own delay, so fetches are in flight when processes die.
-  const feeds: CorpusFeed[] = Array.from({ length: options.feeds }, (_, i) => ({ id: chaosFeedId(i), articles: prng.int(3, 8), delayMs: prng.int(200, 1200), lastModifiedMs: start }));
+  const feeds: CorpusFeed[] = Array.from({ length: options.feeds }, (_, i) => ({
+    id: chaosFeedId(i),
+    articles: prng.int(3, 8),
+    delayMs: prng.int(200, 1200),
+    lastModifiedMs: start,
+  }));
   let requests = 0;
   let notModified = 0;
   let base = '';
@@ -51,12 +56,22 @@ export async function startCorpus(options: { seed: number; feeds: number }): Pro
     // The answer reflects the feed as it is when the answer is written, as a real server would.
     setTimeout(() => {
       const lastModified = new Date(feed.lastModifiedMs).toUTCString();
-      if (req.headers['if-none-match'] === etag(feed) || (!req.headers['if-none-match'] && req.headers['if-modified-since'] === lastModified)) {
+      if (
+        req.headers['if-none-match'] === etag(feed) ||
+        (!req.headers['if-none-match'] && req.headers['if-modified-since'] === lastModified)
+      ) {
         notModified++;
         return void res.writeHead(304, { etag: etag(feed), 'last-modified': lastModified }).end();
       }
       const body = rss(feed);
-      res.writeHead(200, { 'content-type': 'application/rss+xml; charset=utf-8', 'content-length': Buffer.byteLength(body), etag: etag(feed), 'last-modified': lastModified }).end(body);
+      res
+        .writeHead(200, {
+          'content-type': 'application/rss+xml; charset=utf-8',
+          'content-length': Buffer.byteLength(body),
+          etag: etag(feed),
+          'last-modified': lastModified,
+        })
+        .end(body);
     }, feed.delayMs);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

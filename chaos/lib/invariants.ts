@@ -1,8 +1,32 @@
-import { FINAL_STATUSES, HELD_STATUSES, LIVE_STATUSES, type AllocationStatus } from '../../src/domain/allocation-states.js';
+import {
+  FINAL_STATUSES,
+  HELD_STATUSES,
+  LIVE_STATUSES,
+  type AllocationStatus,
+} from '../../src/domain/allocation-states.js';
 
 /** What the end of a run reads from the database (typed here, numbers already numbers). */
-export type AllocationFacts = { id: string; status: AllocationStatus; nodeId: string | null; attempt: number; feedIds: string[]; feedCount: number; availableAtMs: number; runId: string; dispatchedAtMs: number };
-export type AttemptFacts = { id: number; allocationId: string; attempt: number; nodeId: string; claimedAtMs: number; startedAtMs: number | null; endedAtMs: number | null; outcome: string | null };
+export type AllocationFacts = {
+  id: string;
+  status: AllocationStatus;
+  nodeId: string | null;
+  attempt: number;
+  feedIds: string[];
+  feedCount: number;
+  availableAtMs: number;
+  runId: string;
+  dispatchedAtMs: number;
+};
+export type AttemptFacts = {
+  id: number;
+  allocationId: string;
+  attempt: number;
+  nodeId: string;
+  claimedAtMs: number;
+  startedAtMs: number | null;
+  endedAtMs: number | null;
+  outcome: string | null;
+};
 export type NodeFacts = { id: string; name: string; loadFeeds: number; maxCapacity: number };
 export type CapacitySample = { atMs: number; node: string; loadFeeds: number; heldFeeds: number; maxCapacity: number };
 export type ArticleFacts = { feedId: string; url: string };
@@ -52,10 +76,14 @@ export function checkInvariants(facts: RunFacts): Violation[] {
 }
 
 function settled({ allocations, nodes, nowMs }: RunFacts): Violation[] {
-  const nodeName = (id: string | null): string => (id === null ? 'the pool' : (nodes.find((n) => n.id === id)?.name ?? id));
+  const nodeName = (id: string | null): string =>
+    id === null ? 'the pool' : (nodes.find((n) => n.id === id)?.name ?? id);
   return allocations
     .filter((a) => !FINAL_STATUSES.includes(a.status) && !(a.status === 'pending' && a.availableAtMs > nowMs))
-    .map((a) => ({ invariant: 'allocations-settled', detail: `${a.id} still ${a.status} on ${nodeName(a.nodeId)} (attempt ${a.attempt}, feeds ${a.feedIds.join(',')})` }));
+    .map((a) => ({
+      invariant: 'allocations-settled',
+      detail: `${a.id} still ${a.status} on ${nodeName(a.nodeId)} (attempt ${a.attempt}, feeds ${a.feedIds.join(',')})`,
+    }));
 }
 
 function attemptsByAllocation(attempts: AttemptFacts[]): Map<string, AttemptFacts[]> {
@@ -73,8 +101,16 @@ function singleCompletion({ allocations, attempts }: RunFacts): Violation[] {
   const violations: Violation[] = [];
   for (const allocation of allocations) {
     const completed = (byAllocation.get(allocation.id) ?? []).filter((a) => a.outcome === 'completed');
-    if (completed.length > 1) violations.push({ invariant: 'single-completion', detail: `${allocation.id} completed ${completed.length} times (attempts ${completed.map((a) => a.attempt).join(', ')})` });
-    if (allocation.status === 'completed' && completed.length === 0) violations.push({ invariant: 'single-completion', detail: `${allocation.id} is completed but no attempt says so` });
+    if (completed.length > 1)
+      violations.push({
+        invariant: 'single-completion',
+        detail: `${allocation.id} completed ${completed.length} times (attempts ${completed.map((a) => a.attempt).join(', ')})`,
+      });
+    if (allocation.status === 'completed' && completed.length === 0)
+      violations.push({
+        invariant: 'single-completion',
+        detail: `${allocation.id} is completed but no attempt says so`,
+      });
   }
   return violations;
 }
@@ -82,7 +118,10 @@ function singleCompletion({ allocations, attempts }: RunFacts): Violation[] {
 function capacity({ samples }: RunFacts): Violation[] {
   return samples
     .filter((s) => s.loadFeeds > s.maxCapacity || s.heldFeeds > s.maxCapacity)
-    .map((s) => ({ invariant: 'capacity', detail: `${s.node} at +${(s.atMs / 1000).toFixed(1)} s: load_feeds ${s.loadFeeds}, held ${s.heldFeeds}, max_capacity ${s.maxCapacity}` }));
+    .map((s) => ({
+      invariant: 'capacity',
+      detail: `${s.node} at +${(s.atMs / 1000).toFixed(1)} s: load_feeds ${s.loadFeeds}, held ${s.heldFeeds}, max_capacity ${s.maxCapacity}`,
+    }));
 }
 
 function articles({ articles: stored, checkedFeeds }: RunFacts): Violation[] {
@@ -94,9 +133,21 @@ function articles({ articles: stored, checkedFeeds }: RunFacts): Violation[] {
     const missing = expected.filter((link) => !counts.has(link));
     const duplicated = [...counts].filter(([, n]) => n > 1).map(([link]) => link);
     const unknown = [...counts.keys()].filter((link) => !expected.includes(link));
-    if (missing.length > 0) violations.push({ invariant: 'articles', detail: `${feedId}: ${missing.length} of ${expected.length} missing (${missing.slice(0, 3).map(lastPart).join(', ')}${missing.length > 3 ? ', …' : ''})` });
-    if (duplicated.length > 0) violations.push({ invariant: 'articles', detail: `${feedId}: ${duplicated.length} stored twice (${duplicated.slice(0, 3).map(lastPart).join(', ')})` });
-    if (unknown.length > 0) violations.push({ invariant: 'articles', detail: `${feedId}: ${unknown.length} not in the corpus (${unknown.slice(0, 3).join(', ')})` });
+    if (missing.length > 0)
+      violations.push({
+        invariant: 'articles',
+        detail: `${feedId}: ${missing.length} of ${expected.length} missing (${missing.slice(0, 3).map(lastPart).join(', ')}${missing.length > 3 ? ', …' : ''})`,
+      });
+    if (duplicated.length > 0)
+      violations.push({
+        invariant: 'articles',
+        detail: `${feedId}: ${duplicated.length} stored twice (${duplicated.slice(0, 3).map(lastPart).join(', ')})`,
+      });
+    if (unknown.length > 0)
+      violations.push({
+        invariant: 'articles',
+        detail: `${feedId}: ${unknown.length} not in the corpus (${unknown.slice(0, 3).join(', ')})`,
+      });
   }
   return violations;
 }
@@ -106,23 +157,36 @@ const lastPart = (link: string): string => link.slice(link.lastIndexOf('/', link
 function attemptHistory({ allocations, attempts }: RunFacts): Violation[] {
   const byAllocation = attemptsByAllocation(attempts);
   const violations: Violation[] = [];
-  const flag = (allocation: AllocationFacts, problem: string): void => void violations.push({ invariant: 'attempt-history', detail: `${allocation.id} (${allocation.status}, attempt ${allocation.attempt}): ${problem}` });
+  const flag = (allocation: AllocationFacts, problem: string): void =>
+    void violations.push({
+      invariant: 'attempt-history',
+      detail: `${allocation.id} (${allocation.status}, attempt ${allocation.attempt}): ${problem}`,
+    });
   for (const allocation of allocations) {
     const history = byAllocation.get(allocation.id) ?? [];
     for (let i = 1; i < history.length; i++) {
-      if ((history[i] as AttemptFacts).attempt <= (history[i - 1] as AttemptFacts).attempt) flag(allocation, `attempt numbers not increasing (${history.map((a) => a.attempt).join(', ')})`);
+      if ((history[i] as AttemptFacts).attempt <= (history[i - 1] as AttemptFacts).attempt)
+        flag(allocation, `attempt numbers not increasing (${history.map((a) => a.attempt).join(', ')})`);
     }
     const newest = history[history.length - 1];
-    if (newest && newest.attempt > allocation.attempt) flag(allocation, `history has attempt ${newest.attempt}, beyond the allocation's`);
+    if (newest && newest.attempt > allocation.attempt)
+      flag(allocation, `history has attempt ${newest.attempt}, beyond the allocation's`);
     const open = history.filter((a) => a.endedAtMs === null);
     if (open.length > 1) flag(allocation, `${open.length} attempts open at once`);
     const held = HELD_STATUSES.includes(allocation.status);
-    if (held && (open.length !== 1 || open[0]?.nodeId !== allocation.nodeId || open[0]?.attempt !== allocation.attempt)) flag(allocation, `held by ${allocation.nodeId} but its open attempt is ${open.map((a) => `#${a.attempt} on ${a.nodeId}`).join(', ') || 'missing'}`);
+    if (held && (open.length !== 1 || open[0]?.nodeId !== allocation.nodeId || open[0]?.attempt !== allocation.attempt))
+      flag(
+        allocation,
+        `held by ${allocation.nodeId} but its open attempt is ${open.map((a) => `#${a.attempt} on ${a.nodeId}`).join(', ') || 'missing'}`,
+      );
     if (!held && open.length > 0) flag(allocation, `attempt #${open[0]?.attempt} still open though nobody holds it`);
-    if (allocation.status === 'completed' && newest?.outcome !== 'completed') flag(allocation, `completed, but its last attempt ended ${newest?.outcome ?? 'never'}`);
+    if (allocation.status === 'completed' && newest?.outcome !== 'completed')
+      flag(allocation, `completed, but its last attempt ended ${newest?.outcome ?? 'never'}`);
     for (const a of history) {
-      if (a.endedAtMs !== null && a.endedAtMs < a.claimedAtMs) flag(allocation, `attempt #${a.attempt} ended before it was claimed`);
-      if (a.startedAtMs !== null && a.startedAtMs < a.claimedAtMs) flag(allocation, `attempt #${a.attempt} started before it was claimed`);
+      if (a.endedAtMs !== null && a.endedAtMs < a.claimedAtMs)
+        flag(allocation, `attempt #${a.attempt} ended before it was claimed`);
+      if (a.startedAtMs !== null && a.startedAtMs < a.claimedAtMs)
+        flag(allocation, `attempt #${a.attempt} started before it was claimed`);
     }
   }
   return violations;
@@ -130,21 +194,31 @@ function attemptHistory({ allocations, attempts }: RunFacts): Violation[] {
 
 function loadFeeds({ allocations, nodes }: RunFacts): Violation[] {
   const real = new Map<string, number>();
-  for (const a of allocations) if (a.nodeId && LIVE_STATUSES.includes(a.status)) real.set(a.nodeId, (real.get(a.nodeId) ?? 0) + a.feedCount);
+  for (const a of allocations)
+    if (a.nodeId && LIVE_STATUSES.includes(a.status)) real.set(a.nodeId, (real.get(a.nodeId) ?? 0) + a.feedCount);
   return nodes
     .filter((n) => n.loadFeeds !== (real.get(n.id) ?? 0))
-    .map((n) => ({ invariant: 'load-feeds', detail: `${n.name}: load_feeds ${n.loadFeeds}, real load ${real.get(n.id) ?? 0}` }));
+    .map((n) => ({
+      invariant: 'load-feeds',
+      detail: `${n.name}: load_feeds ${n.loadFeeds}, real load ${real.get(n.id) ?? 0}`,
+    }));
 }
 
 function liveFeeds({ allocations, liveFeeds: rows }: RunFacts): Violation[] {
   const expected = new Map<string, string>();
-  for (const a of allocations) if (LIVE_STATUSES.includes(a.status)) for (const feed of a.feedIds) expected.set(feed, a.id);
+  for (const a of allocations)
+    if (LIVE_STATUSES.includes(a.status)) for (const feed of a.feedIds) expected.set(feed, a.id);
   const violations: Violation[] = [];
   for (const row of rows) {
-    if (expected.get(row.feedId) !== row.allocationId) violations.push({ invariant: 'live-feeds', detail: `${row.feedId} marked live for ${row.allocationId}, which is not live for it` });
+    if (expected.get(row.feedId) !== row.allocationId)
+      violations.push({
+        invariant: 'live-feeds',
+        detail: `${row.feedId} marked live for ${row.allocationId}, which is not live for it`,
+      });
   }
   for (const [feed, allocation] of expected) {
-    if (!rows.some((r) => r.feedId === feed && r.allocationId === allocation)) violations.push({ invariant: 'live-feeds', detail: `${feed} of live ${allocation} missing from live_feeds` });
+    if (!rows.some((r) => r.feedId === feed && r.allocationId === allocation))
+      violations.push({ invariant: 'live-feeds', detail: `${feed} of live ${allocation} missing from live_feeds` });
   }
   return violations;
 }
@@ -152,6 +226,7 @@ function liveFeeds({ allocations, liveFeeds: rows }: RunFacts): Violation[] {
 function exercised({ allocations, faultsInjected }: RunFacts): Violation[] {
   const violations: Violation[] = [];
   if (faultsInjected === 0) violations.push({ invariant: 'exercised', detail: 'no fault was injected' });
-  if (!allocations.some((a) => a.status === 'completed')) violations.push({ invariant: 'exercised', detail: 'no allocation completed' });
+  if (!allocations.some((a) => a.status === 'completed'))
+    violations.push({ invariant: 'exercised', detail: 'no allocation completed' });
   return violations;
 }

@@ -16,12 +16,27 @@ export async function sampleCapacity(db: Kysely<Database>, atMs: number): Promis
     .where('node_id', 'is not', null)
     .groupBy('node_id')
     .execute();
-  return nodes.map((n) => ({ atMs, node: n.name, loadFeeds: n.loadFeeds, maxCapacity: n.maxCapacity, heldFeeds: Number(held.find((h) => h.node_id === n.id)?.feeds ?? 0) }));
+  return nodes.map((n) => ({
+    atMs,
+    node: n.name,
+    loadFeeds: n.loadFeeds,
+    maxCapacity: n.maxCapacity,
+    heldFeeds: Number(held.find((h) => h.node_id === n.id)?.feeds ?? 0),
+  }));
 }
 
 async function readNodes(db: Kysely<Database>): Promise<NodeFacts[]> {
-  const rows = await db.selectFrom('nodes').select(['id', 'name', 'load_feeds', 'max_capacity']).where('node_type', '=', 1).execute();
-  return rows.map((r) => ({ id: r.id, name: r.name, loadFeeds: Number(r.load_feeds), maxCapacity: Number(r.max_capacity) }));
+  const rows = await db
+    .selectFrom('nodes')
+    .select(['id', 'name', 'load_feeds', 'max_capacity'])
+    .where('node_type', '=', 1)
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    loadFeeds: Number(r.load_feeds),
+    maxCapacity: Number(r.max_capacity),
+  }));
 }
 
 export type DatabaseFacts = {
@@ -35,7 +50,17 @@ export type DatabaseFacts = {
 export async function readDatabaseFacts(db: Kysely<Database>): Promise<DatabaseFacts> {
   const allocations = await db
     .selectFrom('allocations')
-    .select(['id', 'status', 'node_id', 'attempt', 'feed_ids', 'feed_count', 'available_at', 'schedule_run_id', 'dispatched_at'])
+    .select([
+      'id',
+      'status',
+      'node_id',
+      'attempt',
+      'feed_ids',
+      'feed_count',
+      'available_at',
+      'schedule_run_id',
+      'dispatched_at',
+    ])
     .execute();
   const attempts = await db.selectFrom('allocation_attempts').selectAll().execute();
   const liveFeeds = await db.selectFrom('live_feeds').selectAll().execute();

@@ -15,7 +15,13 @@ export const FAULT_KINDS = [
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** `target`: a child's index, or the parent (process faults), or the database (its proxy). */
-export type FaultEvent = { atMs: number; kind: FaultKind; target: number | 'parent' | 'database'; durationMs: number; delayMs?: number };
+export type FaultEvent = {
+  atMs: number;
+  kind: FaultKind;
+  target: number | 'parent' | 'database';
+  durationMs: number;
+  delayMs?: number;
+};
 
 /** A dispatch through the admin API; before it, the corpus gains `newArticles[i]` articles in feed i. */
 export type DispatchEvent = { atMs: number; newArticles: Array<{ feed: number; count: number }> };
@@ -89,7 +95,9 @@ export function planRun(options: PlanOptions): Plan {
     const group = targetKind(kind);
     let target: FaultEvent['target'];
     if (group === 'child') {
-      const free = Array.from({ length: options.children }, (_, i) => i).filter((i) => (busyUntil.get(`child-${i}`) ?? 0) <= atMs);
+      const free = Array.from({ length: options.children }, (_, i) => i).filter(
+        (i) => (busyUntil.get(`child-${i}`) ?? 0) <= atMs,
+      );
       if (free.length === 0) continue;
       target = prng.pick(free);
     } else {
@@ -102,7 +110,10 @@ export function planRun(options: PlanOptions): Plan {
   const growth = createPrng(options.seed ^ 0x9e3779b9);
   const dispatches: DispatchEvent[] = [];
   for (let atMs = growth.int(500, 2000); atMs < options.durationMs; atMs += growth.int(2000, 5000)) {
-    const newArticles = Array.from({ length: growth.int(0, 3) }, () => ({ feed: growth.int(0, options.feeds - 1), count: growth.int(1, 2) }));
+    const newArticles = Array.from({ length: growth.int(0, 3) }, () => ({
+      feed: growth.int(0, options.feeds - 1),
+      count: growth.int(1, 2),
+    }));
     dispatches.push({ atMs, newArticles });
   }
   return { faults, dispatches };

@@ -37,10 +37,22 @@ export function killEveryProcess(): void {
 export type ParentHandle = SupervisedProcess & { url: string; port: number };
 
 /** `bin/cascade parent` on port 0; resolves with its URL once it listens, rejects if it exits or is slow first. */
-export function startParentProcess(options: { databaseUrl: string; logFile: string; env: Record<string, string>; timeoutMs: number }): Promise<ParentHandle> {
+export function startParentProcess(options: {
+  databaseUrl: string;
+  logFile: string;
+  env: Record<string, string>;
+  timeoutMs: number;
+}): Promise<ParentHandle> {
   const child = spawn(process.execPath, [CASCADE_BIN, 'parent'], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: options.databaseUrl, HOST: '127.0.0.1', PORT: '0', ...options.env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: options.databaseUrl,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      ...options.env,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: true,
   });
@@ -100,7 +112,11 @@ export function crashHint(logFile: string): string {
     return '';
   }
   const lines = tail.split('\n').filter((line) => line.trim() !== '');
-  const errors = lines.filter((line) => (line.startsWith('{') ? fatalMessage(line) !== undefined : /Unhandled|^\w*Error\b|^cascade:/.test(line.trim()))).slice(-3);
+  const errors = lines
+    .filter((line) =>
+      line.startsWith('{') ? fatalMessage(line) !== undefined : /Unhandled|^\w*Error\b|^cascade:/.test(line.trim()),
+    )
+    .slice(-3);
   return errors.map((line) => (fatalMessage(line) ?? line.trim()).slice(0, 160)).join(' / ');
 }
 

@@ -61,13 +61,18 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   try {
     return await runOn(database.url, options, cleanups);
   } finally {
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => log(`cleanup: ${(error as Error).message}`));
+    for (const cleanup of cleanups.reverse())
+      await cleanup().catch((error: unknown) => log(`cleanup: ${(error as Error).message}`));
   }
 
   async function runOn(databaseUrl: string, o: ScenarioOptions, cleanup: typeof cleanups): Promise<ScenarioResult> {
     const admin = { username: 'chaos', password: randomToken(12) };
     const seeding = await openTestStore(databaseUrl);
-    await seeding.users.create({ username: admin.username, passwordHash: await hashPassword(admin.password), role: 'admin' });
+    await seeding.users.create({
+      username: admin.username,
+      passwordHash: await hashPassword(admin.password),
+      role: 'admin',
+    });
     await seeding.close();
     const observer = await connectDatabase({ url: databaseUrl, poolSize: 2 });
     cleanup.push(() => observer.db.destroy());
@@ -79,7 +84,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     let parentDatabaseUrl = databaseUrl;
     if (variant.name !== 'sqlite') {
       const target = new URL(databaseUrl);
-      dbProxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || (variant.name === 'postgres' ? 5432 : 3306)) });
+      dbProxy = await startTcpProxy({
+        host: target.hostname,
+        port: Number(target.port || (variant.name === 'postgres' ? 5432 : 3306)),
+      });
       cleanup.push(() => (dbProxy as TcpProxy).close());
       target.hostname = '127.0.0.1';
       target.port = String(dbProxy.port);
@@ -104,7 +112,12 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     const parent = new Supervisor<ParentHandle>(
       'parent',
       async () => {
-        const handle = await startParentProcess({ databaseUrl: parentDatabaseUrl, logFile: parentLog, env: PARENT_ENV, timeoutMs: 30_000 });
+        const handle = await startParentProcess({
+          databaseUrl: parentDatabaseUrl,
+          logFile: parentLog,
+          env: PARENT_ENV,
+          timeoutMs: 30_000,
+        });
         for (const proxy of [...childProxies, adminProxy]) proxy.setTarget(handle.port);
         return handle;
       },
@@ -117,14 +130,28 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 
     const api = new AdminApi(`http://127.0.0.1:${adminProxy.port}`);
     await api.login(admin.username, admin.password);
-    for (const feed of corpus.feeds) await api.call('POST', '/api/v1/feeds', { id: feed.id, mp_name: feed.id, url: feed.url, status: 1 });
+    for (const feed of corpus.feeds)
+      await api.call('POST', '/api/v1/feeds', { id: feed.id, mp_name: feed.id, url: feed.url, status: 1 });
     const feedIds = corpus.feeds.map((f) => ({ id: f.id }));
-    const manual = await api.call<{ id: string }>('POST', '/api/v1/message-tasks', { name: 'chaos: API dispatch', mps_id: feedIds, status: 1 });
-    const cron = await api.call<{ id: string }>('POST', '/api/v1/message-tasks', { name: 'chaos: cron', mps_id: feedIds, status: 1, cron_exp: '*/10 * * * * *' });
+    const manual = await api.call<{ id: string }>('POST', '/api/v1/message-tasks', {
+      name: 'chaos: API dispatch',
+      mps_id: feedIds,
+      status: 1,
+    });
+    const cron = await api.call<{ id: string }>('POST', '/api/v1/message-tasks', {
+      name: 'chaos: cron',
+      mps_id: feedIds,
+      status: 1,
+      cron_exp: '*/10 * * * * *',
+    });
 
     const children: Array<Supervisor<ChildHandle>> = [];
     for (const [i, spec] of CHILDREN.entries()) {
-      const node = await api.call<{ id: string; api_key: string; api_secret: string }>('POST', '/api/v1/cascade/nodes', { node_type: 1, name: spec.name, sync_config: { max_capacity: spec.capacity } });
+      const node = await api.call<{ id: string; api_key: string; api_secret: string }>(
+        'POST',
+        '/api/v1/cascade/nodes',
+        { node_type: 1, name: spec.name, sync_config: { max_capacity: spec.capacity } },
+      );
       const proxy = childProxies[i] as TcpProxy;
       const child = new Supervisor<ChildHandle>(
         spec.name,
@@ -151,10 +178,14 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       await child.start(setupDeadline);
       children.push(child);
     }
-    await waitFor('every child online', async () => {
-      const nodes = await api.listAll<{ status: number }>('/api/v1/cascade/nodes?node_type=1');
-      return nodes.filter((n) => n.status === 1).length === CHILDREN.length ? true : undefined;
-    }, 60_000);
+    await waitFor(
+      'every child online',
+      async () => {
+        const nodes = await api.listAll<{ status: number }>('/api/v1/cascade/nodes?node_type=1');
+        return nodes.filter((n) => n.status === 1).length === CHILDREN.length ? true : undefined;
+      },
+      60_000,
+    );
 
     // Capacity is sampled through the whole run, straight from the database.
     const capacityViolations: CapacitySample[] = [];
@@ -177,8 +208,17 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       await sampler;
     });
 
-    const plan = planRun({ seed, durationMs: o.chaosMs, children: CHILDREN.length, feeds: FEEDS, leaseSeconds: LEASE_SECONDS, databaseFaults: dbProxy !== undefined });
-    note(`chaos for ${(o.chaosMs / 1000).toFixed(0)} s: ${plan.faults.length} faults, ${plan.dispatches.length} dispatches planned`);
+    const plan = planRun({
+      seed,
+      durationMs: o.chaosMs,
+      children: CHILDREN.length,
+      feeds: FEEDS,
+      leaseSeconds: LEASE_SECONDS,
+      databaseFaults: dbProxy !== undefined,
+    });
+    note(
+      `chaos for ${(o.chaosMs / 1000).toFixed(0)} s: ${plan.faults.length} faults, ${plan.dispatches.length} dispatches planned`,
+    );
     const chaosStart = Date.now();
     const runDeadline = chaosStart + o.chaosMs + 120_000;
     const inFlight: Array<Promise<void>> = [];
@@ -187,7 +227,13 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     let dispatchesFailed = 0;
     const dispatch = async (): Promise<string | undefined> => {
       try {
-        const result = await withTimeout(api.call<{ schedule_run_id: string }>('POST', `/api/v1/cascade/dispatch-task?task_id=${encodeURIComponent(manual.id)}&force=true`), ADMIN_CALL_MS);
+        const result = await withTimeout(
+          api.call<{ schedule_run_id: string }>(
+            'POST',
+            `/api/v1/cascade/dispatch-task?task_id=${encodeURIComponent(manual.id)}&force=true`,
+          ),
+          ADMIN_CALL_MS,
+        );
         dispatchesOk++;
         return result.schedule_run_id;
       } catch {
@@ -197,7 +243,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     };
     const inject = (fault: FaultEvent): Promise<void> => {
       counts.set(fault.kind, (counts.get(fault.kind) ?? 0) + 1);
-      note(`${fault.kind} ${typeof fault.target === 'number' ? CHILDREN[fault.target]?.name : fault.target} for ${fault.durationMs} ms${fault.delayMs ? ` (${fault.delayMs} ms delay)` : ''}`);
+      note(
+        `${fault.kind} ${typeof fault.target === 'number' ? CHILDREN[fault.target]?.name : fault.target} for ${fault.durationMs} ms${fault.delayMs ? ` (${fault.delayMs} ms delay)` : ''}`,
+      );
       const child = typeof fault.target === 'number' ? children[fault.target] : undefined;
       const proxy = typeof fault.target === 'number' ? childProxies[fault.target] : undefined;
       const during = async (set: () => void, clear: () => void): Promise<void> => {
@@ -218,16 +266,27 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
           proxy?.cutAll();
           return Promise.resolve();
         case 'drop-responses':
-          return during(() => proxy?.setFault({ kind: 'drop-responses' }), () => proxy?.setFault(null));
+          return during(
+            () => proxy?.setFault({ kind: 'drop-responses' }),
+            () => proxy?.setFault(null),
+          );
         case 'delay':
-          return during(() => proxy?.setFault({ kind: 'delay', ms: fault.delayMs ?? 500 }), () => proxy?.setFault(null));
+          return during(
+            () => proxy?.setFault({ kind: 'delay', ms: fault.delayMs ?? 500 }),
+            () => proxy?.setFault(null),
+          );
         case 'blackhole':
-          return during(() => proxy?.setFault({ kind: 'blackhole' }), () => proxy?.setFault(null));
+          return during(
+            () => proxy?.setFault({ kind: 'blackhole' }),
+            () => proxy?.setFault(null),
+          );
         case 'database-outage':
           return dbProxy ? dbProxy.outage(fault.durationMs) : Promise.resolve();
       }
     };
-    const restarts = o.serverRestart ? [{ atMs: Math.round(o.chaosMs / 2), run: () => restartServer(o.serverRestart as string) }] : [];
+    const restarts = o.serverRestart
+      ? [{ atMs: Math.round(o.chaosMs / 2), run: () => restartServer(o.serverRestart as string) }]
+      : [];
     const restartServer = async (command: string): Promise<void> => {
       counts.set('server-restart', (counts.get('server-restart') ?? 0) + 1);
       note(`server-restart: ${command}`);
@@ -235,13 +294,17 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
       note(`server-restart: exit ${result.code}${result.output ? `: ${result.output}` : ''}`);
       if (result.code !== 0) throw new Error(`the server restart command failed (exit ${result.code})`);
     };
-    const events = [...restarts, ...plan.faults.map((f) => ({ atMs: f.atMs, run: () => inject(f) })), ...plan.dispatches.map((d) => ({
-      atMs: d.atMs,
-      run: async () => {
-        for (const grow of d.newArticles) corpus.grow(grow.feed, grow.count);
-        await dispatch();
-      },
-    }))].sort((a, b) => a.atMs - b.atMs);
+    const events = [
+      ...restarts,
+      ...plan.faults.map((f) => ({ atMs: f.atMs, run: () => inject(f) })),
+      ...plan.dispatches.map((d) => ({
+        atMs: d.atMs,
+        run: async () => {
+          for (const grow of d.newArticles) corpus.grow(grow.feed, grow.count);
+          await dispatch();
+        },
+      })),
+    ].sort((a, b) => a.atMs - b.atMs);
     for (const event of events) {
       await sleep(Math.max(0, chaosStart + event.atMs - Date.now()));
       inFlight.push(event.run().catch((error: unknown) => note(`event failed: ${(error as Error).message}`)));
@@ -253,7 +316,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     for (const proxy of [...childProxies, ...(dbProxy ? [dbProxy] : [])]) proxy.setFault(null);
     await parent.ensureRunning(runDeadline);
     for (const child of children) await child.ensureRunning(runDeadline);
-    await withTimeout(api.call('PUT', `/api/v1/message-tasks/${encodeURIComponent(cron.id)}`, { status: 0 }), ADMIN_CALL_MS).catch((error: unknown) => note(`could not stop the cron task: ${(error as Error).message}`));
+    await withTimeout(
+      api.call('PUT', `/api/v1/message-tasks/${encodeURIComponent(cron.id)}`, { status: 0 }),
+      ADMIN_CALL_MS,
+    ).catch((error: unknown) => note(`could not stop the cron task: ${(error as Error).message}`));
 
     const drained = await settle(observer.db, undefined, DRAIN_MS);
     note(drained ? 'drained: no live allocation' : `not drained after ${DRAIN_MS / 1000} s`);
@@ -262,18 +328,31 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     // out: the round is every allocation dispatched from here on, not just the run whose answer arrived.
     const finalRoundFromMs = Date.now();
     let finalRun: string | undefined;
-    for (let tries = 0; tries < 10 && !finalRun; tries++) finalRun = (await dispatch()) ?? (await sleep(1000), undefined);
+    for (let tries = 0; tries < 10 && !finalRun; tries++)
+      finalRun = (await dispatch()) ?? (await sleep(1000), undefined);
     const finalSettled = finalRun ? await settle(observer.db, undefined, FINAL_ROUND_MS) : false;
-    note(finalRun ? `final round ${finalSettled ? 'settled' : 'did not settle'}` : 'final round could not be dispatched');
+    note(
+      finalRun ? `final round ${finalSettled ? 'settled' : 'did not settle'}` : 'final round could not be dispatched',
+    );
     sampling = false;
     await sampler;
 
     const facts = await readDatabaseFacts(observer.db);
     const checkedFeeds = new Map<string, string[]>();
-    for (const allocation of facts.allocations.filter((a) => a.dispatchedAtMs >= finalRoundFromMs && a.status === 'completed')) {
-      for (const feedId of allocation.feedIds) checkedFeeds.set(feedId, corpus.articleLinks(corpus.feeds.findIndex((f) => f.id === feedId)));
+    for (const allocation of facts.allocations.filter(
+      (a) => a.dispatchedAtMs >= finalRoundFromMs && a.status === 'completed',
+    )) {
+      for (const feedId of allocation.feedIds)
+        checkedFeeds.set(feedId, corpus.articleLinks(corpus.feeds.findIndex((f) => f.id === feedId)));
     }
-    const violations = checkInvariants({ ...facts, nowMs: Date.now(), samples: capacityViolations, checkedFeeds, unexpectedExits, faultsInjected: [...counts.values()].reduce((a, b) => a + b, 0) });
+    const violations = checkInvariants({
+      ...facts,
+      nowMs: Date.now(),
+      samples: capacityViolations,
+      checkedFeeds,
+      unexpectedExits,
+      faultsInjected: [...counts.values()].reduce((a, b) => a + b, 0),
+    });
     const summary = [
       `faults injected: ${[...counts].map(([kind, n]) => `${kind} ${n}`).join(', ') || 'none'}`,
       `dispatches: ${dispatchesOk} answered, ${dispatchesFailed} failed or timed out (during faults); final round ${finalRun ?? 'none'}`,
@@ -286,9 +365,17 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
 }
 
 /** Waits until no allocation (of the run, when given) is live; false at the deadline. */
-async function settle(db: Parameters<typeof countLive>[0], runId: string | undefined, timeoutMs: number): Promise<boolean> {
+async function settle(
+  db: Parameters<typeof countLive>[0],
+  runId: string | undefined,
+  timeoutMs: number,
+): Promise<boolean> {
   try {
-    await waitFor('no live allocation', async () => ((await countLive(db, runId)).live === 0 ? true : undefined), timeoutMs);
+    await waitFor(
+      'no live allocation',
+      async () => ((await countLive(db, runId)).live === 0 ? true : undefined),
+      timeoutMs,
+    );
     return true;
   } catch {
     return false;
@@ -296,7 +383,8 @@ async function settle(db: Parameters<typeof countLive>[0], runId: string | undef
 }
 
 function describeProxies(children: TcpProxy[], db: TcpProxy | undefined): string {
-  const sum = (key: 'droppedResponses' | 'resets' | 'blackholedChunks' | 'refused'): number => children.reduce((n, p) => n + p.stats[key], 0);
+  const sum = (key: 'droppedResponses' | 'resets' | 'blackholedChunks' | 'refused'): number =>
+    children.reduce((n, p) => n + p.stats[key], 0);
   return `child links: ${sum('droppedResponses')} answers dropped, ${sum('resets')} connections reset, ${sum('blackholedChunks')} chunks black-holed${db ? `; database: ${db.stats.resets} connections cut, ${db.stats.refused} refused` : ''}`;
 }
 
@@ -312,6 +400,8 @@ function runShell(command: string): Promise<{ code: number; output: string }> {
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)),
+  );
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -53,10 +53,15 @@ export class Supervisor<T extends SupervisedProcess> {
       // The last stderr lines reach the log file a moment after the exit.
       await sleep(300);
       const hint = this.crashHint();
-      this.onCrash(`${this.name} exited on its own (code ${exit.code}, signal ${exit.signal}) at ${new Date().toISOString()}${hint ? `: ${hint}` : ''}`);
+      this.onCrash(
+        `${this.name} exited on its own (code ${exit.code}, signal ${exit.signal}) at ${new Date().toISOString()}${hint ? `: ${hint}` : ''}`,
+      );
       // A supervisor restarts a crashed process; the run goes on to see whether the rest holds.
       await sleep(700);
-      if (!this.#closed) await this.start(Date.now() + 60_000).catch((error: unknown) => this.log(`${this.name} restart failed: ${(error as Error).message}`));
+      if (!this.#closed)
+        await this.start(Date.now() + 60_000).catch((error: unknown) =>
+          this.log(`${this.name} restart failed: ${(error as Error).message}`),
+        );
     })();
   }
 

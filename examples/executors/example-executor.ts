@@ -14,7 +14,8 @@ const keywordExecutor: Executor = async (feed, task, context) => {
     .map((k) => k.trim().toLowerCase())
     .filter(Boolean);
   const articles: Article[] = await feedExecutor(feed, task, context);
-  const kept = keywords.length === 0 ? articles : articles.filter((a) => keywords.some((k) => a.title.toLowerCase().includes(k)));
+  const kept =
+    keywords.length === 0 ? articles : articles.filter((a) => keywords.some((k) => a.title.toLowerCase().includes(k)));
   context.logger.info({ feed_id: feed.id, fetched: articles.length, kept: kept.length }, 'keyword filter applied');
   return kept;
 };

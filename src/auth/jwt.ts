@@ -16,7 +16,10 @@ export class JwtSigner {
     this.#key = new TextEncoder().encode(secret);
   }
 
-  async sign(user: { id: string; username: string; role: UserRole; tokenGeneration: number }, ttlSeconds: number): Promise<{ token: string; expiresAt: number }> {
+  async sign(
+    user: { id: string; username: string; role: UserRole; tokenGeneration: number },
+    ttlSeconds: number,
+  ): Promise<{ token: string; expiresAt: number }> {
     const expiresAt = Math.floor(Date.now() / 1000) + ttlSeconds;
     const token = await new SignJWT({ username: user.username, role: user.role, gen: user.tokenGeneration })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -31,7 +34,11 @@ export class JwtSigner {
     try {
       const { payload } = await jwtVerify(token, this.#key, { algorithms: ['HS256'] });
       const role = payload.role;
-      if (typeof payload.sub !== 'string' || (role !== 'admin' && role !== 'viewer') || typeof payload.exp !== 'number') {
+      if (
+        typeof payload.sub !== 'string' ||
+        (role !== 'admin' && role !== 'viewer') ||
+        typeof payload.exp !== 'number'
+      ) {
         throw new CascadeError('UNAUTHENTICATED', 'The token lacks the claims sub, role and exp; log in again.');
       }
       const generation = typeof payload.gen === 'number' ? payload.gen : 0;

@@ -21,6 +21,10 @@ export class NodeAuthFailures {
   record(ip: string, apiKey: string, logger: WarnLogger): void {
     this.#window.record(ip);
     // The key identifies a node (it is not secret); a prefix is enough to recognise it and keeps log lines short.
-    this.#log.warn(logger, { client_ip: ip, api_key_prefix: apiKey.slice(0, 10) }, 'child authentication failed (AK-SK)');
+    this.#log.warn(
+      logger,
+      { client_ip: ip, api_key_prefix: apiKey.slice(0, 10) },
+      'child authentication failed (AK-SK)',
+    );
   }
 }

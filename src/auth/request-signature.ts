@@ -22,10 +22,18 @@ const ALGORITHM_LINE = 'AK-SK-HMAC-SHA256';
 export type SignedHeader = { apiKey: string; ts: number; nonce: string; sig: string };
 
 export function bodySha256(body: string | Buffer | undefined): string {
-  return createHash('sha256').update(body ?? '').digest('hex');
+  return createHash('sha256')
+    .update(body ?? '')
+    .digest('hex');
 }
 
-export function canonicalRequest(method: string, pathAndQuery: string, ts: number, nonce: string, bodyHash: string): string {
+export function canonicalRequest(
+  method: string,
+  pathAndQuery: string,
+  ts: number,
+  nonce: string,
+  bodyHash: string,
+): string {
   return [ALGORITHM_LINE, method.toUpperCase(), pathAndQuery, String(ts), nonce, bodyHash].join('\n');
 }
 
@@ -34,7 +42,14 @@ function requestSignature(secret: string, canonical: string): string {
 }
 
 /** The header value for one request; each call draws a new nonce, so a retry is a new request. */
-export function signedAuthorization(apiKey: string, secret: string, method: string, pathAndQuery: string, body: string | undefined, nowMs = Date.now()): string {
+export function signedAuthorization(
+  apiKey: string,
+  secret: string,
+  method: string,
+  pathAndQuery: string,
+  body: string | undefined,
+  nowMs = Date.now(),
+): string {
   const ts = Math.floor(nowMs / 1000);
   const nonce = randomBytes(18).toString('base64url');
   const sig = requestSignature(secret, canonicalRequest(method, pathAndQuery, ts, nonce, bodySha256(body)));
@@ -68,7 +83,8 @@ export function parseSignedHeader(header: string): SignedHeader | { error: strin
     const eq = part.indexOf('=');
     const name = NAMES.get(part.slice(0, eq).trim());
     const value = part.slice(eq + 1).trim();
-    if (eq < 0 || !name || found[name] !== undefined || !FIELDS[name].test(value)) return { error: `malformed field '${part.trim().slice(0, 40)}'` };
+    if (eq < 0 || !name || found[name] !== undefined || !FIELDS[name].test(value))
+      return { error: `malformed field '${part.trim().slice(0, 40)}'` };
     found[name] = value;
   }
   const { apiKey, ts, nonce, sig } = found;

@@ -14,7 +14,12 @@ import { runAllocation, type AllocationOutcome } from './run-allocation.js';
 import { Semaphore } from './semaphore.js';
 
 /** The agent's life as an explicit state machine; any other move is a bug and throws. */
-export const AgentState = Object.freeze({ starting: 'starting', running: 'running', draining: 'draining', stopped: 'stopped' } as const);
+export const AgentState = Object.freeze({
+  starting: 'starting',
+  running: 'running',
+  draining: 'draining',
+  stopped: 'stopped',
+} as const);
 export type AgentState = (typeof AgentState)[keyof typeof AgentState];
 
 const AGENT_MOVES: Readonly<Record<AgentState, readonly AgentState[]>> = Object.freeze({
@@ -48,7 +53,10 @@ export class ChildAgent {
   private readonly feedSlots: Semaphore;
   /** Feeds worked on at once: `max_concurrency`, else the node's `max_capacity` as the parent last reported it. */
   private capacity: number;
-  private readonly inFlight = new Map<string, { feeds: number; progress: ProgressCounter; done: Promise<AllocationOutcome> }>();
+  private readonly inFlight = new Map<
+    string,
+    { feeds: number; progress: ProgressCounter; done: Promise<AllocationOutcome> }
+  >();
   private readonly claimAbort = new AbortController();
   private readonly executorAbort = new AbortController();
   private readonly outboundFetch: GuardedFetch;
@@ -64,10 +72,18 @@ export class ChildAgent {
 
   constructor(private readonly options: AgentOptions) {
     const { settings, logger } = options;
-    this.client = new ParentClient({ urls: settings.parentUrls, basePath: settings.apiBasePath, apiKey: settings.apiKey, apiSecret: settings.apiSecret, signing: settings.requestSigning, logger });
+    this.client = new ParentClient({
+      urls: settings.parentUrls,
+      basePath: settings.apiBasePath,
+      apiKey: settings.apiKey,
+      apiSecret: settings.apiSecret,
+      signing: settings.requestSigning,
+      logger,
+    });
     this.listSync = new ListSync(this.client, logger, settings.syncIntervalMs);
     this.outbox = new Outbox(settings.dataDir);
-    for (const finding of this.outbox.modeFindings) logger.warn({ path: finding.path, mode: finding.mode }, finding.message);
+    for (const finding of this.outbox.modeFindings)
+      logger.warn({ path: finding.path, mode: finding.mode }, finding.message);
     this.delivery = new Delivery(this.client, this.outbox, logger);
     this.capacity = settings.maxConcurrency ?? CAPACITY_UNTIL_KNOWN;
     this.feedSlots = new Semaphore(this.capacity);
@@ -96,12 +112,31 @@ export class ChildAgent {
   /** Runs until stopped; never throws for parent or feed trouble (those are logged and retried). */
   async run(): Promise<AgentSummary> {
     const { logger, settings } = this.options;
-    logger.info({ parents: settings.parentUrls, max_concurrency: settings.maxConcurrency ?? 'max_capacity of the node', outbox: this.outbox.size(), once: Boolean(this.options.once) }, 'child starting');
+    logger.info(
+      {
+        parents: settings.parentUrls,
+        max_concurrency: settings.maxConcurrency ?? 'max_capacity of the node',
+        outbox: this.outbox.size(),
+        once: Boolean(this.options.once),
+      },
+      'child starting',
+    );
     if (settings.healthPort > 0) {
       const notify = settings.notifyKey ? { key: settings.notifyKey, onNotify: () => this.onNotify() } : undefined;
-      this.health = new HealthServer(() => ({ state: this.state, in_flight_allocations: this.inFlight.size, in_flight_feeds: this.heldFeeds(), outbox: this.delivery.pending() }), notify);
+      this.health = new HealthServer(
+        () => ({
+          state: this.state,
+          in_flight_allocations: this.inFlight.size,
+          in_flight_feeds: this.heldFeeds(),
+          outbox: this.delivery.pending(),
+        }),
+        notify,
+      );
       const port = await this.health.listen(settings.healthPort);
-      logger.info({ port, notify: Boolean(notify) }, notify ? 'listening at /healthz and /api/v1/cascade/notify' : 'health endpoint listening at /healthz');
+      logger.info(
+        { port, notify: Boolean(notify) },
+        notify ? 'listening at /healthz and /api/v1/cascade/notify' : 'health endpoint listening at /healthz',
+      );
     }
     this.heartbeat.start();
     await this.heartbeat.beat();
@@ -127,7 +162,11 @@ export class ChildAgent {
     this.claimAbort.abort();
     this.slotFreed?.();
     this.wakeIdle?.();
-    if (this.inFlight.size > 0) logger.info({ allocations: this.inFlight.size, grace_s: settings.shutdownGraceMs / 1000 }, 'stopping: finishing in-flight work');
+    if (this.inFlight.size > 0)
+      logger.info(
+        { allocations: this.inFlight.size, grace_s: settings.shutdownGraceMs / 1000 },
+        'stopping: finishing in-flight work',
+      );
     const graceTimer = setTimeout(() => {
       logger.warn('grace period over: interrupting feeds still running');
       this.executorAbort.abort();
@@ -149,9 +188,17 @@ export class ChildAgent {
 
   /** Without `max_concurrency` the child follows its node's capacity, also when an admin changes it. */
   private followCapacity(maxCapacity: number | undefined): void {
-    if (this.options.settings.maxConcurrency !== undefined || maxCapacity === undefined || maxCapacity === this.capacity) return;
+    if (
+      this.options.settings.maxConcurrency !== undefined ||
+      maxCapacity === undefined ||
+      maxCapacity === this.capacity
+    )
+      return;
     if (!Number.isInteger(maxCapacity) || maxCapacity < 1) return;
-    this.options.logger.info({ max_capacity: maxCapacity, was: this.capacity }, 'working on as many feeds at once as the node\'s max_capacity');
+    this.options.logger.info(
+      { max_capacity: maxCapacity, was: this.capacity },
+      "working on as many feeds at once as the node's max_capacity",
+    );
     this.capacity = maxCapacity;
     this.feedSlots.resize(maxCapacity);
     this.slotFreed?.();
@@ -251,7 +298,9 @@ export class ChildAgent {
         return { allocationId: pkg.allocation_id, outcome: 'dropped', results: [] };
       })
       .then((outcome) => {
-        this.summary[outcome.outcome === 'completed' ? 'completed' : outcome.outcome === 'failed' ? 'failed' : 'dropped']++;
+        this.summary[
+          outcome.outcome === 'completed' ? 'completed' : outcome.outcome === 'failed' ? 'failed' : 'dropped'
+        ]++;
         this.inFlight.delete(pkg.allocation_id);
         this.slotFreed?.();
         this.slotFreed = undefined;

@@ -34,7 +34,11 @@ export class ProgressCounter {
           },
         }),
       );
-      const wrapped = new Response(counted, { status: response.status, statusText: response.statusText, headers: response.headers });
+      const wrapped = new Response(counted, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
       // The constructor cannot set these; executors may read them.
       Object.defineProperty(wrapped, 'url', { value: response.url });
       Object.defineProperty(wrapped, 'redirected', { value: response.redirected });

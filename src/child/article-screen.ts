@@ -9,7 +9,10 @@ export const MAX_SKIPPED_REPORTED = 100;
  * Leaves out the entries the parent could never store, so that one bad entry does not fail its whole feed: a NUL
  * character (PostgreSQL text refuses it) or an entry larger than one upload request (`maxBytes`).
  */
-export function screenArticles(articles: readonly Article[], maxBytes: number): { kept: Article[]; skipped: SkippedArticle[] } {
+export function screenArticles(
+  articles: readonly Article[],
+  maxBytes: number,
+): { kept: Article[]; skipped: SkippedArticle[] } {
   const kept: Article[] = [];
   const skipped: SkippedArticle[] = [];
   for (const article of articles) {

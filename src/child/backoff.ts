@@ -1,5 +1,10 @@
 /** Exponential backoff with "equal jitter": half the capped delay fixed, half random, so retries spread out. */
-export function backoffDelayMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const capped = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt));
   return Math.round(capped / 2 + random() * (capped / 2));
 }

@@ -11,7 +11,14 @@ export type ChildCheckResult = {
   /** Settings that work but expose something, such as the node secret in clear text. */
   warnings: string[];
   /** One entry per configured parent URL, in order. */
-  parents: Array<{ url: string; ok: boolean; node_id?: string; node_name?: string; round_trip_ms?: number; error?: string }>;
+  parents: Array<{
+    url: string;
+    ok: boolean;
+    node_id?: string;
+    node_name?: string;
+    round_trip_ms?: number;
+    error?: string;
+  }>;
 };
 
 /**
@@ -23,17 +30,31 @@ export async function checkChild(config: Readonly<Config>, timeoutMs = 10_000): 
   try {
     settings = resolveChildSettings(config);
   } catch (error) {
-    if (error instanceof ConfigError) return { ok: false, warnings: [], parents: [{ url: '-', ok: false, error: error.problems.join('; ') }] };
+    if (error instanceof ConfigError)
+      return { ok: false, warnings: [], parents: [{ url: '-', ok: false, error: error.problems.join('; ') }] };
     throw error;
   }
   const logger = pino({ level: 'silent' });
   const parents: ChildCheckResult['parents'] = [];
   for (const url of settings.parentUrls) {
-    const client = new ParentClient({ urls: [url], apiKey: settings.apiKey, apiSecret: settings.apiSecret, signing: settings.requestSigning, logger, requestTimeoutMs: timeoutMs });
+    const client = new ParentClient({
+      urls: [url],
+      apiKey: settings.apiKey,
+      apiSecret: settings.apiSecret,
+      signing: settings.requestSigning,
+      logger,
+      requestTimeoutMs: timeoutMs,
+    });
     const started = performance.now();
     try {
       const answer = await client.request<HeartbeatAnswer>('POST', '/heartbeat', { body: {}, retry: NO_RETRY });
-      parents.push({ url, ok: true, node_id: answer.node_id, node_name: answer.node_name ?? answer.node_id, round_trip_ms: Math.round(performance.now() - started) });
+      parents.push({
+        url,
+        ok: true,
+        node_id: answer.node_id,
+        node_name: answer.node_name ?? answer.node_id,
+        round_trip_ms: Math.round(performance.now() - started),
+      });
     } catch (error) {
       const roundTripMs = Math.round(performance.now() - started);
       const reason =

@@ -60,13 +60,20 @@ export function resolveChildSettings(config: Readonly<Config>): ChildSettings {
   const c = config.cascade;
   const problems: string[] = [];
   const urls = parentUrls(config);
-  if (urls.length === 0) problems.push('cascade.parent_api_url: required for a child (env CASCADE_PARENT_API_URL), e.g. http://parent:8001');
-  for (const url of urls) if (!/^https?:\/\/[^/]/i.test(url)) problems.push(`cascade.parent_api_url: '${url}' is not an http(s) URL`);
-  if (!c.api_key) problems.push("cascade.api_key: required for a child (env CASCADE_API_KEY); get it from 'cascade node add'");
-  if (!c.api_secret) problems.push("cascade.api_secret: required for a child (env CASCADE_API_SECRET); shown once by 'cascade node add'");
+  if (urls.length === 0)
+    problems.push('cascade.parent_api_url: required for a child (env CASCADE_PARENT_API_URL), e.g. http://parent:8001');
+  for (const url of urls)
+    if (!/^https?:\/\/[^/]/i.test(url)) problems.push(`cascade.parent_api_url: '${url}' is not an http(s) URL`);
+  if (!c.api_key)
+    problems.push("cascade.api_key: required for a child (env CASCADE_API_KEY); get it from 'cascade node add'");
+  if (!c.api_secret)
+    problems.push(
+      "cascade.api_secret: required for a child (env CASCADE_API_SECRET); shown once by 'cascade node add'",
+    );
   const split = urls.map(splitApiPath);
   const apiBasePath = split[0]?.apiBasePath ?? DEFAULT_API_BASE_PATH;
-  if (split.some((s) => s.apiBasePath !== apiBasePath)) problems.push('cascade.parent_api_url: every parent URL must name the same API path (or none)');
+  if (split.some((s) => s.apiBasePath !== apiBasePath))
+    problems.push('cascade.parent_api_url: every parent URL must name the same API path (or none)');
   if (problems.length > 0) throw new ConfigError(problems, 'child settings');
   return {
     parentUrls: split.map((s) => s.url),
@@ -98,7 +105,8 @@ export function childVersion(): string {
   if (cachedVersion) return cachedVersion;
   for (const candidate of ['../../package.json', '../../../package.json']) {
     try {
-      cachedVersion = (JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as { version: string }).version;
+      cachedVersion = (JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as { version: string })
+        .version;
       return cachedVersion;
     } catch {
       // not at this depth (src/ vs dist/src/)

@@ -38,7 +38,10 @@ export class Delivery {
         return { kind: 'rejected', error };
       }
       this.outbox.enqueue(call);
-      this.logger.warn({ allocation_id: call.allocationId, path: call.path, reason: describe(error), queued: this.outbox.size() }, 'parent unreachable; result kept in the outbox');
+      this.logger.warn(
+        { allocation_id: call.allocationId, path: call.path, reason: describe(error), queued: this.outbox.size() },
+        'parent unreachable; result kept in the outbox',
+      );
       return { kind: 'queued' };
     }
   }
@@ -62,7 +65,10 @@ export class Delivery {
       try {
         await this.client.request(entry.method, entry.path, { body: entry.body, retry: NO_RETRY });
         this.outbox.remove(entry.seq);
-        this.logger.info({ allocation_id: entry.allocationId, path: entry.path, left: this.outbox.size() }, 'outbox call delivered');
+        this.logger.info(
+          { allocation_id: entry.allocationId, path: entry.path, left: this.outbox.size() },
+          'outbox call delivered',
+        );
       } catch (error) {
         if (error instanceof ParentRejection) {
           this.outbox.remove(entry.seq);
@@ -71,7 +77,8 @@ export class Delivery {
           continue;
         }
         this.outbox.noteAttempt(entry.seq);
-        if (!(error instanceof ParentUnreachable)) this.logger.warn({ reason: describe(error) }, 'outbox replay failed');
+        if (!(error instanceof ParentUnreachable))
+          this.logger.warn({ reason: describe(error) }, 'outbox replay failed');
         return false;
       }
     }
@@ -79,7 +86,11 @@ export class Delivery {
 
   private logRejection(call: OutboxCall, error: ParentRejection): void {
     const fields = { allocation_id: call.allocationId, path: call.path, status: error.status, code: error.code };
-    if (error.leaseGone) this.logger.warn(fields, `parent no longer holds this allocation for us (${error.message}); dropping its remaining work`);
+    if (error.leaseGone)
+      this.logger.warn(
+        fields,
+        `parent no longer holds this allocation for us (${error.message}); dropping its remaining work`,
+      );
     else this.logger.error({ ...fields, reason: error.message }, 'parent rejected a call; it will not be retried');
   }
 }

@@ -48,17 +48,37 @@ export class HealthServer {
     });
     request.on('end', () => {
       if (size > NOTIFY_BODY_LIMIT_BYTES) {
-        send(response, 413, { code: 413, message: 'A notify body is at most 16 KiB.', data: null, error: 'PAYLOAD_TOO_LARGE' });
+        send(response, 413, {
+          code: 413,
+          message: 'A notify body is at most 16 KiB.',
+          data: null,
+          error: 'PAYLOAD_TOO_LARGE',
+        });
         return;
       }
       if (!handler) {
-        send(response, 401, { code: 401, message: 'This child has no notify key (cascade.notify_key); it cannot verify a notify.', data: null, error: 'UNAUTHENTICATED' });
+        send(response, 401, {
+          code: 401,
+          message: 'This child has no notify key (cascade.notify_key); it cannot verify a notify.',
+          data: null,
+          error: 'UNAUTHENTICATED',
+        });
         return;
       }
       const signature = request.headers[NOTIFY_SIGNATURE_HEADER];
-      const check = verifyNotify(handler.key, Buffer.concat(chunks).toString('utf8'), Array.isArray(signature) ? signature[0] : signature, this.#nonces);
+      const check = verifyNotify(
+        handler.key,
+        Buffer.concat(chunks).toString('utf8'),
+        Array.isArray(signature) ? signature[0] : signature,
+        this.#nonces,
+      );
       if (!check.ok) {
-        send(response, 401, { code: 401, message: `Notify refused: ${check.reason}.`, data: null, error: 'UNAUTHENTICATED' });
+        send(response, 401, {
+          code: 401,
+          message: `Notify refused: ${check.reason}.`,
+          data: null,
+          error: 'UNAUTHENTICATED',
+        });
         return;
       }
       handler.onNotify(check.message);

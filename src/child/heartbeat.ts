@@ -57,7 +57,9 @@ export class Heartbeat {
   /** The pause before the next beat: the interval, or a growing backoff after missed beats. */
   nextDelayMs(): number {
     const { intervalMs } = this.options;
-    return this.failures === 0 ? intervalMs : backoffDelayMs(this.failures, intervalMs, Math.max(intervalMs, MAX_BACKOFF_MS));
+    return this.failures === 0
+      ? intervalMs
+      : backoffDelayMs(this.failures, intervalMs, Math.max(intervalMs, MAX_BACKOFF_MS));
   }
 
   private schedule(): void {
@@ -94,7 +96,12 @@ export class Heartbeat {
       return answer;
     } catch (error) {
       this.failures++;
-      const fields = { parent: client.currentUrl, missed: this.failures, retry_in_ms: this.nextDelayMs(), reason: describe(error) };
+      const fields = {
+        parent: client.currentUrl,
+        missed: this.failures,
+        retry_in_ms: this.nextDelayMs(),
+        reason: describe(error),
+      };
       // A refusal (bad credentials, a disabled node) needs a human; an unreachable parent was announced once.
       if (error instanceof ParentRejection) logger.error(fields, 'parent refused the heartbeat');
       else logger.debug(fields, 'heartbeat failed');

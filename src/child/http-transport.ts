@@ -1,6 +1,11 @@
 import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 
-export type TransportRequest = { method: string; headers: Record<string, string>; body?: string | undefined; signal: AbortSignal };
+export type TransportRequest = {
+  method: string;
+  headers: Record<string, string>;
+  body?: string | undefined;
+  signal: AbortSignal;
+};
 export type TransportResponse = {
   status: number;
   text(): Promise<string>;
@@ -21,10 +26,16 @@ let httpsRequest: Promise<RequestFn> | undefined;
  * Connections are kept alive by Node's global agents, as undici does for `fetch`.
  */
 export const nodeHttpTransport: ParentTransport = async (url, { method, headers, body, signal }) => {
-  const send: RequestFn = url.protocol === 'https:' ? await (httpsRequest ??= import('node:https').then((https) => https.request)) : httpRequest;
+  const send: RequestFn =
+    url.protocol === 'https:'
+      ? await (httpsRequest ??= import('node:https').then((https) => https.request))
+      : httpRequest;
   signal.throwIfAborted();
   return new Promise((resolve, reject) => {
-    const outgoing = { ...headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) };
+    const outgoing = {
+      ...headers,
+      ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
+    };
     const request = send(url, { method, headers: outgoing, signal }, (response) => {
       // The whole body is read here so that an abort or a dropped connection surfaces as this call's error.
       const chunks: Buffer[] = [];
@@ -33,7 +44,11 @@ export const nodeHttpTransport: ParentTransport = async (url, { method, headers,
       response.once('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const location = response.headers.location ?? null;
-        resolve({ status: response.statusCode ?? 0, text: () => Promise.resolve(text), headers: { get: () => location } });
+        resolve({
+          status: response.statusCode ?? 0,
+          text: () => Promise.resolve(text),
+          headers: { get: () => location },
+        });
       });
     });
     request.once('error', reject);

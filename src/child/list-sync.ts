@@ -42,7 +42,10 @@ export class ListSync {
   }
 
   private async count(path: string): Promise<number> {
-    const data = await this.client.request<unknown[] | { total: number }>('GET', path, { query: { limit: 1 }, retry: NO_RETRY });
+    const data = await this.client.request<unknown[] | { total: number }>('GET', path, {
+      query: { limit: 1 },
+      retry: NO_RETRY,
+    });
     return Array.isArray(data) ? data.length : data.total;
   }
 }

@@ -52,7 +52,13 @@ export class Outbox {
   /** Oldest first. */
   peek(limit = 100): OutboxEntry[] {
     const rows = this.db.prepare('SELECT * FROM outbox ORDER BY seq LIMIT ?').all(limit) as Array<{
-      seq: number; allocation_id: string; method: string; path: string; body: string; attempts: number; created_at_ms: number;
+      seq: number;
+      allocation_id: string;
+      method: string;
+      path: string;
+      body: string;
+      attempts: number;
+      created_at_ms: number;
     }>;
     return rows.map((row) => ({
       seq: row.seq,
@@ -71,7 +77,9 @@ export class Outbox {
 
   /** Allocations with calls still queued: the child holds them until the parent took their reports. */
   allocationIds(): string[] {
-    return (this.db.prepare('SELECT DISTINCT allocation_id FROM outbox').all() as Array<{ allocation_id: string }>).map((row) => row.allocation_id);
+    return (this.db.prepare('SELECT DISTINCT allocation_id FROM outbox').all() as Array<{ allocation_id: string }>).map(
+      (row) => row.allocation_id,
+    );
   }
 
   remove(seq: number): void {

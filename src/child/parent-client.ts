@@ -120,18 +120,24 @@ export class ParentClient {
         if (options.signal?.aborted) throw error;
         lastError = error;
         this.failOver(base, error);
-        if (attempt + 1 < policy.attempts) await sleep(backoffDelayMs(attempt, policy.baseMs, policy.maxMs), options.signal);
+        if (attempt + 1 < policy.attempts)
+          await sleep(backoffDelayMs(attempt, policy.baseMs, policy.maxMs), options.signal);
       }
     }
     if (!options.signal?.aborted) this.unanswered(lastError);
-    throw new ParentUnreachable(`parent unreachable for ${method} ${path}: ${describe(lastError)}`, { cause: lastError });
+    throw new ParentUnreachable(`parent unreachable for ${method} ${path}: ${describe(lastError)}`, {
+      cause: lastError,
+    });
   }
 
   /** Says once, clearly, that the parent stopped answering; the callers keep retrying with backoff. */
   private unanswered(error: unknown): void {
     if (this.unreachableSince !== undefined) return;
     this.unreachableSince = Date.now();
-    this.options.logger.error({ parents: this.options.urls, reason: describe(error) }, 'parent unreachable; retrying with backoff (logged once, and once more when it answers again)');
+    this.options.logger.error(
+      { parents: this.options.urls, reason: describe(error) },
+      'parent unreachable; retrying with backoff (logged once, and once more when it answers again)',
+    );
   }
 
   private answered(): void {
@@ -147,10 +153,17 @@ export class ParentClient {
     try {
       return await this.once<T>(base, method, path, options);
     } catch (error) {
-      const fallBack = (this.options.signing ?? 'auto') === 'auto' && error instanceof ParentRejection && error.status === 401 && SIGNING_FALLBACK.has(error.code);
+      const fallBack =
+        (this.options.signing ?? 'auto') === 'auto' &&
+        error instanceof ParentRejection &&
+        error.status === 401 &&
+        SIGNING_FALLBACK.has(error.code);
       if (!fallBack) throw error;
       this.signing = false;
-      this.options.logger.warn({ parent: base, code: error.code }, 'the parent cannot verify signed requests from this node; using the plain AK-SK header (rotate the node to enable signing, or set cascade.request_signing: always to refuse this)');
+      this.options.logger.warn(
+        { parent: base, code: error.code },
+        'the parent cannot verify signed requests from this node; using the plain AK-SK header (rotate the node to enable signing, or set cascade.request_signing: always to refuse this)',
+      );
       return this.once<T>(base, method, path, options);
     }
   }
@@ -176,7 +189,9 @@ export class ParentClient {
     if (response.status >= 300 && response.status < 400) {
       // Retried like an unreachable parent, so results stay in the outbox until the address is fixed.
       const target = response.headers.get('location');
-      throw new Error(`HTTP ${response.status}: the parent redirects to ${target ?? 'another address'}; set cascade.parent_api_url to the address it redirects to (the child does not follow redirects)`);
+      throw new Error(
+        `HTTP ${response.status}: the parent redirects to ${target ?? 'another address'}; set cascade.parent_api_url to the address it redirects to (the child does not follow redirects)`,
+      );
     }
     let envelope: { code?: number; message?: string; data?: unknown; error?: string } | undefined;
     try {
@@ -185,13 +200,23 @@ export class ParentClient {
       envelope = undefined;
     }
     // CONFLICT means the row changed while the parent worked on it: asking again is the fix.
-    if (response.status >= 500 || response.status === 429 || response.status === 408 || envelope?.error === 'CONFLICT') {
+    if (
+      response.status >= 500 ||
+      response.status === 429 ||
+      response.status === 408 ||
+      envelope?.error === 'CONFLICT'
+    ) {
       throw new Error(`HTTP ${response.status}${envelope?.message ? `: ${envelope.message}` : ''}`);
     }
     if (response.status >= 400) {
-      throw new ParentRejection(response.status, envelope?.error ?? `HTTP_${response.status}`, envelope?.message ?? text.slice(0, 200));
+      throw new ParentRejection(
+        response.status,
+        envelope?.error ?? `HTTP_${response.status}`,
+        envelope?.message ?? text.slice(0, 200),
+      );
     }
-    if (!envelope || typeof envelope !== 'object') throw new Error(`parent answered ${response.status} with a body that is not JSON`);
+    if (!envelope || typeof envelope !== 'object')
+      throw new Error(`parent answered ${response.status} with a body that is not JSON`);
     return envelope.data as T;
   }
 
@@ -200,12 +225,16 @@ export class ParentClient {
     this.active = (this.active + 1) % this.options.urls.length;
     // While every parent is down the client alternates between them on each try: one line per outage is enough.
     const level = this.unreachableSince === undefined ? 'warn' : 'debug';
-    this.options.logger[level]({ from: failed, to: this.currentUrl, reason: describe(error) }, 'parent not answering; failing over');
+    this.options.logger[level](
+      { from: failed, to: this.currentUrl, reason: describe(error) },
+      'parent not answering; failing over',
+    );
   }
 }
 
 export function describe(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error && !error.message.includes(error.cause.message) ? ` (${error.cause.message})` : '';
+  const cause =
+    error.cause instanceof Error && !error.message.includes(error.cause.message) ? ` (${error.cause.message})` : '';
   return `${error.message}${cause}`;
 }

@@ -1,6 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { FeedResult, RefreshHints, ReportCompletionBody, TaskStatusBody, UploadArticlesBody } from '../protocol/child-requests.js';
+import type {
+  FeedResult,
+  RefreshHints,
+  ReportCompletionBody,
+  TaskStatusBody,
+  UploadArticlesBody,
+} from '../protocol/child-requests.js';
 import {
   PermanentFeedError,
   RetryLaterError,
@@ -26,7 +32,14 @@ import type { UploadAnswer } from '../protocol/parent-messages.js';
 const UPLOAD_MAX_ARTICLES = 500;
 const UPLOAD_MAX_BYTES = 900 * 1024;
 
-type FeedRun = { feed: PackageFeed; articles: Article[]; error?: string; permanent?: true; skipped: SkippedArticle[]; retryAfterMs?: number };
+type FeedRun = {
+  feed: PackageFeed;
+  articles: Article[];
+  error?: string;
+  permanent?: true;
+  skipped: SkippedArticle[];
+  retryAfterMs?: number;
+};
 
 export type AllocationOutcome = {
   allocationId: string;
@@ -58,7 +71,17 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
   const allocationId = pkg.allocation_id;
   const dropped = (results: FeedResult[] = []): AllocationOutcome => ({ allocationId, outcome: 'dropped', results });
 
-  const started = await deps.delivery.send({ method: 'PUT', path: '/task-status', allocationId, body: { allocation_id: allocationId, attempt: pkg.attempt, status: 'executing', timestamp: now() } satisfies TaskStatusBody });
+  const started = await deps.delivery.send({
+    method: 'PUT',
+    path: '/task-status',
+    allocationId,
+    body: {
+      allocation_id: allocationId,
+      attempt: pkg.attempt,
+      status: 'executing',
+      timestamp: now(),
+    } satisfies TaskStatusBody,
+  });
   if (started.kind === 'rejected') return dropped();
   log.info({ feeds: pkg.feeds.length }, 'allocation executing');
 
@@ -78,7 +101,14 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
   for (const { feed, articles, error, permanent, skipped, retryAfterMs } of fetched) {
     if (error !== undefined) {
       const retryAfter = retryAfterMs === undefined ? {} : { retry_after_seconds: Math.ceil(retryAfterMs / 1000) };
-      results.push({ mp_id: feed.id, status: 'failed', article_count: 0, error, ...(permanent ? { permanent } : {}), ...retryAfter });
+      results.push({
+        mp_id: feed.id,
+        status: 'failed',
+        article_count: 0,
+        error,
+        ...(permanent ? { permanent } : {}),
+        ...retryAfter,
+      });
       continue;
     }
     const uploaded = await uploadArticles(allocationId, pkg.attempt, articles, deps.delivery);
@@ -102,10 +132,15 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
   const articleCount = results.reduce((sum, r) => sum + r.article_count, 0);
   const allFailed = results.length > 0 && results.every((r) => r.status === 'failed');
   if (allFailed) {
-    const errorMessage = results.map((r) => `${r.mp_id}: ${r.error}`).join('; ').slice(0, 2000);
+    const errorMessage = results
+      .map((r) => `${r.mp_id}: ${r.error}`)
+      .join('; ')
+      .slice(0, 2000);
     // Only when no feed could succeed on a retry does the parent fail the allocation at once.
     const retryable = !results.every((r) => r.permanent);
-    const retryAfter = results.flatMap((r) => (r.retry_after_seconds === undefined ? [] : [{ mp_id: r.mp_id, retry_after_seconds: r.retry_after_seconds }]));
+    const retryAfter = results.flatMap((r) =>
+      r.retry_after_seconds === undefined ? [] : [{ mp_id: r.mp_id, retry_after_seconds: r.retry_after_seconds }],
+    );
     const body = {
       allocation_id: allocationId,
       attempt: pkg.attempt,
@@ -120,10 +155,24 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
     log.warn({ error_message: errorMessage, retryable }, 'allocation failed: every feed failed');
     return { allocationId, outcome: 'failed', results };
   }
-  const report = { allocation_id: allocationId, attempt: pkg.attempt, task_id: pkg.task_id, results, article_count: articleCount, timestamp: now() } satisfies ReportCompletionBody;
+  const report = {
+    allocation_id: allocationId,
+    attempt: pkg.attempt,
+    task_id: pkg.task_id,
+    results,
+    article_count: articleCount,
+    timestamp: now(),
+  } satisfies ReportCompletionBody;
   const sent = await deps.delivery.send({ method: 'POST', path: '/report-completion', allocationId, body: report });
   if (sent.kind === 'rejected') return dropped(results);
-  log.info({ articles: articleCount, failed_feeds: results.filter((r) => r.status === 'failed').length, queued: sent.kind === 'queued' }, 'allocation completed');
+  log.info(
+    {
+      articles: articleCount,
+      failed_feeds: results.filter((r) => r.status === 'failed').length,
+      queued: sent.kind === 'queued',
+    },
+    'allocation completed',
+  );
   return { allocationId, outcome: 'completed', results };
 }
 
@@ -132,7 +181,9 @@ export async function runAllocation(pkg: TaskPackage, deps: RunAllocationDeps): 
  * carries no validators and the parent keeps the ones it sent.
  */
 function packageValidators(pkg: TaskPackage): ValidatorCache & { fetched: Map<string, HttpValidators> } {
-  const sent = new Map(pkg.feeds.map((feed) => [feed.id, { etag: feed.etag ?? undefined, lastModified: feed.last_modified ?? undefined }]));
+  const sent = new Map(
+    pkg.feeds.map((feed) => [feed.id, { etag: feed.etag ?? undefined, lastModified: feed.last_modified ?? undefined }]),
+  );
   const fetched = new Map<string, HttpValidators>();
   return {
     fetched,
@@ -146,42 +197,76 @@ function packageValidators(pkg: TaskPackage): ValidatorCache & { fetched: Map<st
  * that fits the budget (decideRetryAfter), waiting outside the slot so other feeds run meanwhile; otherwise the
  * feed fails for now, with the reason, and the parent retries it on its backoff.
  */
-async function fetchFeed(feed: PackageFeed, pkg: TaskPackage, recorders: Recorders, deps: RunAllocationDeps, log: Logger): Promise<FeedRun> {
+async function fetchFeed(
+  feed: PackageFeed,
+  pkg: TaskPackage,
+  recorders: Recorders,
+  deps: RunAllocationDeps,
+  log: Logger,
+): Promise<FeedRun> {
   const leaseExpiresAtMs = pkg.lease_expires_at ? Date.parse(pkg.lease_expires_at) : NaN;
-  const budget: RetryAfterBudget = { ...deps.retryAfter, leaseExpiresAtMs: Number.isNaN(leaseExpiresAtMs) ? undefined : leaseExpiresAtMs };
+  const budget: RetryAfterBudget = {
+    ...deps.retryAfter,
+    leaseExpiresAtMs: Number.isNaN(leaseExpiresAtMs) ? undefined : leaseExpiresAtMs,
+  };
   for (let waits = 0; ; waits++) {
     const { retryAfterMs, ...run } = await deps.feedSlots.run(() => runFeed(feed, pkg, recorders, deps, log));
     if (retryAfterMs === undefined) return run;
     const verdict = decideRetryAfter(retryAfterMs, waits, budget, Date.now());
     if (!verdict.wait) {
-      log.warn({ feed_id: feed.id, reason: run.error, retry_after_ms: retryAfterMs, not_waiting: verdict.reason }, 'feed asked to retry later: left to the parent');
+      log.warn(
+        { feed_id: feed.id, reason: run.error, retry_after_ms: retryAfterMs, not_waiting: verdict.reason },
+        'feed asked to retry later: left to the parent',
+      );
       // The parent pauses the host for the whole fleet (politeness), so no other node asks it before then either.
       return { ...run, error: `${run.error}; ${verdict.reason}`, retryAfterMs };
     }
-    log.info({ feed_id: feed.id, reason: run.error, wait_ms: verdict.waitMs }, 'feed asked to retry later: waiting as asked');
+    log.info(
+      { feed_id: feed.id, reason: run.error, wait_ms: verdict.waitMs },
+      'feed asked to retry later: waiting as asked',
+    );
     try {
       await sleep(verdict.waitMs, undefined, { signal: deps.signal });
     } catch {
-      return { ...run, error: `interrupted: the child shut down while waiting ${Math.ceil(verdict.waitMs / 1000)} s as the feed asked (${run.error})` };
+      return {
+        ...run,
+        error: `interrupted: the child shut down while waiting ${Math.ceil(verdict.waitMs / 1000)} s as the feed asked (${run.error})`,
+      };
     }
   }
 }
 
-async function runFeed(feed: PackageFeed, pkg: TaskPackage, { validators, refreshHints }: Recorders, deps: RunAllocationDeps, log: Logger): Promise<FeedRun> {
-  if (deps.signal.aborted) return { feed, articles: [], error: 'interrupted: the child shut down before this feed ran', skipped: [] };
+async function runFeed(
+  feed: PackageFeed,
+  pkg: TaskPackage,
+  { validators, refreshHints }: Recorders,
+  deps: RunAllocationDeps,
+  log: Logger,
+): Promise<FeedRun> {
+  if (deps.signal.aborted)
+    return { feed, articles: [], error: 'interrupted: the child shut down before this feed ran', skipped: [] };
   try {
-    const articles = await deps.executor(feed, pkg, { logger: log.child({ feed_id: feed.id }), signal: deps.signal, fetch: deps.fetch, validators, refreshHints });
+    const articles = await deps.executor(feed, pkg, {
+      logger: log.child({ feed_id: feed.id }),
+      signal: deps.signal,
+      fetch: deps.fetch,
+      validators,
+      refreshHints,
+    });
     if (!Array.isArray(articles)) throw new Error('executor did not return an array of articles');
     // The parent checks mp_id against the allocation; an executor that forgets it should not fail the upload.
     const unique = new Map(articles.map((a) => [a.id, { ...a, mp_id: feed.id }]));
     const { kept, skipped } = screenArticles([...unique.values()], UPLOAD_MAX_BYTES);
-    for (const entry of skipped) log.warn({ feed_id: feed.id, article_id: entry.id, reason: entry.reason }, 'entry skipped');
+    for (const entry of skipped)
+      log.warn({ feed_id: feed.id, article_id: entry.id, reason: entry.reason }, 'entry skipped');
     return { feed, articles: kept, skipped };
   } catch (error) {
     const interrupted = deps.signal.aborted;
     const reason = interrupted ? 'interrupted: the child shut down while fetching this feed' : describe(error);
     // By name too: a custom executor may bring its own copy of the class (src/ or dist/, another install).
-    const permanent = !interrupted && (error instanceof PermanentFeedError || (error instanceof Error && error.name === 'PermanentFeedError'));
+    const permanent =
+      !interrupted &&
+      (error instanceof PermanentFeedError || (error instanceof Error && error.name === 'PermanentFeedError'));
     const retryAfterMs = interrupted ? undefined : retryAfterOf(error);
     if (retryAfterMs !== undefined) return { feed, articles: [], error: reason, retryAfterMs, skipped: [] };
     log.warn({ feed_id: feed.id, reason, permanent }, 'feed failed');
@@ -199,7 +284,10 @@ type Recorders = { validators: ValidatorCache; refreshHints: NonNullable<Executo
 export function refreshHintsField(hints: FeedRefreshHints | undefined): { refresh_hints?: RefreshHints } {
   if (!hints) return {};
   const wire: RefreshHints = {};
-  const seconds = (value: number | undefined) => (typeof value === 'number' && Number.isFinite(value) && value >= 1 ? Math.min(Math.round(value), 315_360_000) : undefined);
+  const seconds = (value: number | undefined) =>
+    typeof value === 'number' && Number.isFinite(value) && value >= 1
+      ? Math.min(Math.round(value), 315_360_000)
+      : undefined;
   const maxAge = seconds(hints.maxAgeSeconds);
   const ttl = seconds(hints.ttlSeconds);
   const period = seconds(hints.updatePeriodSeconds);
@@ -231,13 +319,19 @@ async function uploadArticles(
       allocationId,
       body: { allocation_id: allocationId, attempt, articles: batch, timestamp: now() } satisfies UploadArticlesBody,
     });
-    if (sent.kind === 'rejected') return sent.error.leaseGone ? 'lease-gone' : { error: `parent rejected the articles: ${sent.error.message}` };
-    newCount = sent.kind === 'delivered' && newCount !== undefined ? newCount + Number(sent.data?.new_count ?? 0) : undefined;
+    if (sent.kind === 'rejected')
+      return sent.error.leaseGone ? 'lease-gone' : { error: `parent rejected the articles: ${sent.error.message}` };
+    newCount =
+      sent.kind === 'delivered' && newCount !== undefined ? newCount + Number(sent.data?.new_count ?? 0) : undefined;
   }
   return { newCount };
 }
 
-function batchArticles(articles: Article[], maxArticles = UPLOAD_MAX_ARTICLES, maxBytes = UPLOAD_MAX_BYTES): Article[][] {
+function batchArticles(
+  articles: Article[],
+  maxArticles = UPLOAD_MAX_ARTICLES,
+  maxBytes = UPLOAD_MAX_BYTES,
+): Article[][] {
   const batches: Article[][] = [];
   let current: Article[] = [];
   let bytes = 0;

@@ -48,8 +48,14 @@ export type ApiOptions = CommonOptions & { url?: string | undefined; token?: str
 /** Adds `--url` and `--token` to a command that goes through the API, besides `--config` and (optionally) `--json`. */
 export function withApiOptions(command: Command, { json }: { json: boolean }): Command {
   withCommonOptions(command, { json });
-  command.option('--url <url>', 'a remote parent to work on through its API (default: $CASCADE_URL; without it, the local store)');
-  command.option('--token <token>', 'bearer token for --url (default: $CASCADE_TOKEN, else the one saved by `cascade login`)');
+  command.option(
+    '--url <url>',
+    'a remote parent to work on through its API (default: $CASCADE_URL; without it, the local store)',
+  );
+  command.option(
+    '--token <token>',
+    'bearer token for --url (default: $CASCADE_TOKEN, else the one saved by `cascade login`)',
+  );
   return command;
 }
 
@@ -67,8 +73,10 @@ function normaliseParentUrl(url: string): string {
   } catch {
     throw new ApiUsage(`--url / CASCADE_URL: '${url}' is not a URL; expected http://host:port or https://host:port.`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ApiUsage(`--url / CASCADE_URL: '${url}' must start with http:// or https://.`);
-  if (parsed.username || parsed.password) throw new ApiUsage('--url / CASCADE_URL must not carry a user or password; use `cascade login`.');
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new ApiUsage(`--url / CASCADE_URL: '${url}' must start with http:// or https://.`);
+  if (parsed.username || parsed.password)
+    throw new ApiUsage('--url / CASCADE_URL must not carry a user or password; use `cascade login`.');
   return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
 }
 
@@ -84,9 +92,17 @@ export function apiOver(transport: ApiTransport): CliApi {
   const call = async <T>(method: HttpMethod, path: string, body?: unknown): Promise<T> => {
     const answer = await transport.send(method, path, body);
     const envelope = asEnvelope(answer.body);
-    if (!envelope) throw new CommandFailed(`${transport.target} answered ${method} ${path} with HTTP ${answer.status} but not the Cascade API envelope; is it a Cascade parent?`);
+    if (!envelope)
+      throw new CommandFailed(
+        `${transport.target} answered ${method} ${path} with HTTP ${answer.status} but not the Cascade API envelope; is it a Cascade parent?`,
+      );
     if (answer.status >= 400 || envelope.code !== 0) {
-      throw new ApiError(answer.status, typeof envelope.error === 'string' ? envelope.error : 'ERROR', envelope.message, detailsOf(envelope.details));
+      throw new ApiError(
+        answer.status,
+        typeof envelope.error === 'string' ? envelope.error : 'ERROR',
+        envelope.message,
+        detailsOf(envelope.details),
+      );
     }
     return envelope.data as T;
   };
@@ -97,7 +113,10 @@ export function apiOver(transport: ApiTransport): CliApi {
       const items: T[] = [];
       const separator = path.includes('?') ? '&' : '?';
       for (;;) {
-        const page = await call<{ list: T[]; total: number }>('GET', `${path}${separator}limit=200&offset=${items.length}`);
+        const page = await call<{ list: T[]; total: number }>(
+          'GET',
+          `${path}${separator}limit=200&offset=${items.length}`,
+        );
         items.push(...page.list);
         if (page.list.length === 0 || items.length >= page.total) return items;
       }
@@ -115,7 +134,10 @@ function asEnvelope(body: unknown): Envelope | undefined {
 
 function detailsOf(details: unknown): Array<{ path: string; message: string }> {
   if (!Array.isArray(details)) return [];
-  return details.filter((d): d is { path: string; message: string } => typeof d === 'object' && d !== null && typeof (d as { message?: unknown }).message === 'string');
+  return details.filter(
+    (d): d is { path: string; message: string } =>
+      typeof d === 'object' && d !== null && typeof (d as { message?: unknown }).message === 'string',
+  );
 }
 
 /** A query string from the defined values only (`?a=1&b=x`), or '' when none is. */

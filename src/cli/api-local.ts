@@ -18,10 +18,17 @@ const LOCAL_TOKEN_TTL_SECONDS = 300;
  * `app.inject`. Whoever can open the store already holds every power over it, so the calls carry a short-lived token
  * of the store's oldest active admin, signed with the store's key; the auth of a listening parent is unchanged.
  */
-export async function withLocalTransport<T>(options: ApiOptions, work: (transport: ApiTransport) => Promise<T>): Promise<T> {
+export async function withLocalTransport<T>(
+  options: ApiOptions,
+  work: (transport: ApiTransport) => Promise<T>,
+): Promise<T> {
   const config = loadCliConfig(options);
   // Quiet at the default level (the operator wants the command's output), but a fault inside a route is still shown.
-  const logger = createLogger(config.log_level === 'info' ? 'warn' : config.log_level, process.stderr, config.log_format);
+  const logger = createLogger(
+    config.log_level === 'info' ? 'warn' : config.log_level,
+    process.stderr,
+    config.log_format,
+  );
   return withStore(config, async (store) => {
     const { services, notifier } = await createParentServices(config, store, logger);
     const app = await buildApiApp({ services, logger });
@@ -39,8 +46,14 @@ export async function withLocalTransport<T>(options: ApiOptions, work: (transpor
 
 async function localAdminToken(store: Store, jwt: JwtSigner): Promise<string> {
   const admin = await store.users.firstActiveAdmin();
-  if (!admin) throw new CommandFailed('The store has no active admin user for the CLI to act as; run `cascade init` to create one.');
-  const { token } = await jwt.sign({ id: admin.id, username: admin.username, role: 'admin', tokenGeneration: Number(admin.token_generation) }, LOCAL_TOKEN_TTL_SECONDS);
+  if (!admin)
+    throw new CommandFailed(
+      'The store has no active admin user for the CLI to act as; run `cascade init` to create one.',
+    );
+  const { token } = await jwt.sign(
+    { id: admin.id, username: admin.username, role: 'admin', tokenGeneration: Number(admin.token_generation) },
+    LOCAL_TOKEN_TTL_SECONDS,
+  );
   return token;
 }
 

@@ -9,7 +9,11 @@ const REQUEST_TIMEOUT_MS = 60_000;
  * The API of a remote parent over HTTP(S). The token comes from `--token`, else $CASCADE_TOKEN, else the login saved
  * for this URL by `cascade login`. A parent behind a private CA needs NODE_EXTRA_CA_CERTS, as any Node client.
  */
-export async function remoteTransport(url: string, options: ApiOptions, env: NodeJS.ProcessEnv = process.env): Promise<ApiTransport> {
+export async function remoteTransport(
+  url: string,
+  options: ApiOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ApiTransport> {
   return httpTransport(url, bearerToken(url, options, env));
 }
 
@@ -52,8 +56,16 @@ function bearerToken(url: string, options: ApiOptions, env: NodeJS.ProcessEnv = 
   const given = options.token ?? (env.CASCADE_TOKEN === '' ? undefined : env.CASCADE_TOKEN);
   if (given !== undefined) return given;
   const saved = savedLogin(url, env);
-  if (!saved) throw new ApiError(400, 'VALIDATION_FAILED', `Not logged in to ${url}: run \`cascade login --url ${url}\`, or pass --token / set CASCADE_TOKEN.`);
-  if (Date.parse(saved.expires_at) <= Date.now()) throw new CommandFailed(`The login to ${url} as '${saved.username}' expired at ${saved.expires_at}; run \`cascade login --url ${url}\` again.`);
+  if (!saved)
+    throw new ApiError(
+      400,
+      'VALIDATION_FAILED',
+      `Not logged in to ${url}: run \`cascade login --url ${url}\`, or pass --token / set CASCADE_TOKEN.`,
+    );
+  if (Date.parse(saved.expires_at) <= Date.now())
+    throw new CommandFailed(
+      `The login to ${url} as '${saved.username}' expired at ${saved.expires_at}; run \`cascade login --url ${url}\` again.`,
+    );
   return saved.token;
 }
 
@@ -61,7 +73,11 @@ function bearerToken(url: string, options: ApiOptions, env: NodeJS.ProcessEnv = 
 function withLoginHint(answer: { status: number; body: unknown }, url: string): ApiError {
   const body = (answer.body ?? {}) as { message?: unknown; error?: unknown };
   const reason = typeof body.message === 'string' ? body.message : 'The parent refused the token.';
-  return new ApiError(401, typeof body.error === 'string' ? body.error : 'UNAUTHENTICATED', `${reason} (${url}: run \`cascade login --url ${url}\`)`);
+  return new ApiError(
+    401,
+    typeof body.error === 'string' ? body.error : 'UNAUTHENTICATED',
+    `${reason} (${url}: run \`cascade login --url ${url}\`)`,
+  );
 }
 
 /** No answer at all: name the URL and the network's reason, never a stack trace. */
@@ -77,5 +93,7 @@ function unreachable(url: string, error: unknown): CommandFailed {
           : error instanceof Error
             ? error.message
             : String(error);
-  return new CommandFailed(`Cannot reach the parent at ${url} (${reason}). Check --url / CASCADE_URL and that the parent is running.`);
+  return new CommandFailed(
+    `Cannot reach the parent at ${url} (${reason}). Check --url / CASCADE_URL and that the parent is running.`,
+  );
 }

@@ -53,7 +53,8 @@ export function registerCheck(program: Command): void {
       printModeFindings(fileModes);
     }
     if (!store.reachable) throw new CommandFailed(`the store is not reachable: ${store.error ?? 'unknown error'}`);
-    if (fileModes.errors.length > 0) throw new CommandFailed('other users can read the store, which holds the JWT signing key (see above).');
+    if (fileModes.errors.length > 0)
+      throw new CommandFailed('other users can read the store, which holds the JWT signing key (see above).');
   });
 }
 
@@ -61,7 +62,8 @@ async function checkChildConfig(config: Readonly<Config>, options: CommonOptions
   assertChildSettings(config);
   const result = await checkChild(config);
   const fileModes = childFileModes(config, options);
-  if (options.json) printJson({ config_valid: true, role: 'child', parent_urls: parentUrls(config), ...result, file_modes: fileModes });
+  if (options.json)
+    printJson({ config_valid: true, role: 'child', parent_urls: parentUrls(config), ...result, file_modes: fileModes });
   else {
     printFields([
       ['config', 'valid'],
@@ -70,7 +72,11 @@ async function checkChildConfig(config: Readonly<Config>, options: CommonOptions
       ['api_key', config.cascade.api_key ?? '-'],
     ]);
     for (const parent of result.parents) {
-      printLine(parent.ok ? `OK    ${parent.url}: authenticated as node ${parent.node_name} in ${parent.round_trip_ms} ms` : `FAIL  ${parent.url}: ${parent.error}`);
+      printLine(
+        parent.ok
+          ? `OK    ${parent.url}: authenticated as node ${parent.node_name} in ${parent.round_trip_ms} ms`
+          : `FAIL  ${parent.url}: ${parent.error}`,
+      );
     }
     printModeFindings(fileModes);
     for (const warning of result.warnings) printLine(`WARN  ${warning}`);
@@ -109,9 +115,15 @@ function parentRoleSource(options: CommonOptions): 'config' | 'environment' | 'd
 /** A child without a parent URL, key or secret is a configuration error (exit 2), like `cascade child` treats it. */
 function assertChildSettings(config: Readonly<Config>): void {
   const missing = [
-    parentUrls(config).length === 0 ? 'cascade.parent_api_url: missing; set it or CASCADE_PARENT_API_URL to the parent address' : undefined,
-    config.cascade.api_key ? undefined : 'cascade.api_key: missing; set it or CASCADE_API_KEY (from `cascade node add`)',
-    config.cascade.api_secret ? undefined : 'cascade.api_secret: missing; set it or CASCADE_API_SECRET (from `cascade node add`)',
+    parentUrls(config).length === 0
+      ? 'cascade.parent_api_url: missing; set it or CASCADE_PARENT_API_URL to the parent address'
+      : undefined,
+    config.cascade.api_key
+      ? undefined
+      : 'cascade.api_key: missing; set it or CASCADE_API_KEY (from `cascade node add`)',
+    config.cascade.api_secret
+      ? undefined
+      : 'cascade.api_secret: missing; set it or CASCADE_API_SECRET (from `cascade node add`)',
   ].filter((problem): problem is string => problem !== undefined);
   if (missing.length > 0) throw new ConfigError(missing, 'child settings');
 }
@@ -136,7 +148,8 @@ async function probeStore(config: Readonly<Config>): Promise<StoreState> {
 function describeStore(state: StoreState): string {
   if (!state.reachable) return `NOT reachable: ${state.error ?? ''}`;
   if (state.pending_migrations === null) return `not created yet (${state.error ?? ''}); run \`cascade init\``;
-  if (state.pending_migrations.length > 0) return `reachable; ${state.pending_migrations.length} migration(s) pending; run \`cascade init\``;
+  if (state.pending_migrations.length > 0)
+    return `reachable; ${state.pending_migrations.length} migration(s) pending; run \`cascade init\``;
   return 'reachable, schema up to date';
 }
 
@@ -190,7 +203,11 @@ function readRawConfig(path: string): unknown {
 }
 
 function secretsIn(raw: unknown): string[] {
-  const get = (...keys: string[]): unknown => keys.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined), raw);
+  const get = (...keys: string[]): unknown =>
+    keys.reduce<unknown>(
+      (node, key) => (typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined),
+      raw,
+    );
   const held: string[] = [];
   if (get('cascade', 'api_secret')) held.push('cascade.api_secret');
   if (get('cascade', 'notify_key')) held.push('cascade.notify_key');

@@ -48,7 +48,11 @@ export const cliStoreLogger: StoreLogger = { warn: (_details, message) => printE
  * Opens the store, runs `work`, and always closes it. Commands other than `init` refuse to run against a store
  * that `cascade init` has not created or migrated, rather than creating tables as a side effect.
  */
-export async function withStore<T>(config: Readonly<Config>, work: (store: Store) => Promise<T>, { migrate = false } = {}): Promise<T> {
+export async function withStore<T>(
+  config: Readonly<Config>,
+  work: (store: Store) => Promise<T>,
+  { migrate = false } = {},
+): Promise<T> {
   const missingFile = migrate ? undefined : sqliteFileMissing(config);
   if (missingFile) throw new CommandFailed(`No store at ${missingFile}; run \`cascade init\` first.`);
   const store = await openStore(config, cliStoreLogger);
@@ -63,7 +67,9 @@ export async function withStore<T>(config: Readonly<Config>, work: (store: Store
 async function assertMigrated(store: Store): Promise<void> {
   const pending = await store.pendingMigrations();
   if (pending.length > 0) {
-    throw new CommandFailed(`The store needs ${pending.length} migration(s) (${pending.join(', ')}); run \`cascade init\` first.`);
+    throw new CommandFailed(
+      `The store needs ${pending.length} migration(s) (${pending.join(', ')}); run \`cascade init\` first.`,
+    );
   }
 }
 

@@ -10,7 +10,8 @@ type CredentialsFile = { version: 1; parents: Record<string, SavedLogin> };
 
 /** `$XDG_CONFIG_HOME/cascade/credentials.json`, else `~/.config/cascade/credentials.json`. */
 export function credentialsPath(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(env.HOME ?? homedir(), '.config');
+  const base =
+    env.XDG_CONFIG_HOME && env.XDG_CONFIG_HOME !== '' ? env.XDG_CONFIG_HOME : join(env.HOME ?? homedir(), '.config');
   return join(base, 'cascade', 'credentials.json');
 }
 

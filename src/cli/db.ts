@@ -43,11 +43,18 @@ export async function checkDatabase(config: Readonly<Config>): Promise<DbCheckRe
   const database = redactUrl(config.database.url);
   const file = sqliteFileOf(parseDatabaseUrl(config.database.url));
   if (file !== null && !existsSync(file)) {
-    throw new CascadeError('UNAVAILABLE', `${database}: the SQLite file does not exist; run \`cascade init\` (or \`cascade migrate\`) first.`);
+    throw new CascadeError(
+      'UNAVAILABLE',
+      `${database}: the SQLite file does not exist; run \`cascade init\` (or \`cascade migrate\`) first.`,
+    );
   }
   let connection;
   try {
-    connection = await connectDatabase({ url: config.database.url, poolSize: 1, statementTimeoutMs: config.database.statement_timeout_ms });
+    connection = await connectDatabase({
+      url: config.database.url,
+      poolSize: 1,
+      statementTimeoutMs: config.database.statement_timeout_ms,
+    });
   } catch (error) {
     throw new CascadeError('UNAVAILABLE', `${database}: cannot connect: ${(error as Error).message}`, { cause: error });
   }
@@ -56,7 +63,9 @@ export async function checkDatabase(config: Readonly<Config>): Promise<DbCheckRe
     const migrations = await migrationState(db, caps);
     const warnings: string[] = [];
     if (caps.rowLocks && !caps.skipLocked) {
-      warnings.push('this server has no SKIP LOCKED (needs MySQL 8 or MariaDB 10.6+); claims fall back to compare-and-set and contend more under load');
+      warnings.push(
+        'this server has no SKIP LOCKED (needs MySQL 8 or MariaDB 10.6+); claims fall back to compare-and-set and contend more under load',
+      );
     }
     return {
       database,
@@ -77,7 +86,10 @@ export async function checkDatabase(config: Readonly<Config>): Promise<DbCheckRe
 
 function formatDbCheckReport(report: DbCheckReport): string {
   const { applied, pending } = report.migrations;
-  const state = pending.length === 0 ? `up to date (${applied.length} applied)` : `${pending.length} pending: ${pending.join(', ')} (run \`cascade migrate\`)`;
+  const state =
+    pending.length === 0
+      ? `up to date (${applied.length} applied)`
+      : `${pending.length} pending: ${pending.join(', ')} (run \`cascade migrate\`)`;
   const lines = [
     `database:        ${report.database}`,
     `dialect:         ${report.dialect}`,

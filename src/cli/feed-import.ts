@@ -12,7 +12,16 @@ import { printError, printJson, printLine, printTable } from './output.js';
 type ImportOptions = ApiOptions & { format?: FeedListFormat; dryRun?: boolean; skipInvalid?: boolean };
 
 /** One item of the file and what became of it. `skipped`: left out on purpose (a repeat, an outline that is no feed). */
-export type ImportRow = { at: string; outcome: 'created' | 'present' | 'duplicate' | 'invalid' | 'skipped'; id?: string; url?: string; name?: string; match?: string; note?: string; reason?: string };
+export type ImportRow = {
+  at: string;
+  outcome: 'created' | 'present' | 'duplicate' | 'invalid' | 'skipped';
+  id?: string;
+  url?: string;
+  name?: string;
+  match?: string;
+  note?: string;
+  reason?: string;
+};
 
 /** A feed list file larger than this is refused before it is read: no subscription list is anywhere near it. */
 const MAX_FILE_BYTES = 20 * 1024 * 1024;
@@ -27,8 +36,14 @@ export function registerFeedImport(feed: Command): void {
   withApiOptions(
     feed
       .command('import <file>')
-      .description('Import feeds from an OPML export, a text file (one URL per line, # comments) or JSON ([{url, id?, name?}]); `-` reads standard input. Exits 1 when an entry is invalid (and imports nothing) unless --skip-invalid.')
-      .addOption(new Option('--format <format>', 'the file’s format (default: detected from its content)').choices([...FEED_LIST_FORMATS]))
+      .description(
+        'Import feeds from an OPML export, a text file (one URL per line, # comments) or JSON ([{url, id?, name?}]); `-` reads standard input. Exits 1 when an entry is invalid (and imports nothing) unless --skip-invalid.',
+      )
+      .addOption(
+        new Option('--format <format>', 'the file’s format (default: detected from its content)').choices([
+          ...FEED_LIST_FORMATS,
+        ]),
+      )
       .option('--dry-run', 'report what would be created and what is already present, store nothing')
       .option('--skip-invalid', 'import the valid entries and report the invalid ones (exit 0)'),
     { json: true },
@@ -39,12 +54,27 @@ export function registerFeedImport(feed: Command): void {
     const batches = refuse && !options.dryRun ? [] : await withApi(options, (api) => sendList(api, list, options));
     const rows = mergeRows(list, batches);
     const count = (outcome: ImportRow['outcome']) => rows.filter((r) => r.outcome === outcome).length;
-    const summary = { file: file === '-' ? 'standard input' : file, format: list.format, dry_run: options.dryRun === true, created: count('created'), present: count('present'), invalid: count('invalid'), skipped: count('skipped') + count('duplicate') };
-    if (options.json) printJson({ ...summary, imported: !options.dryRun && !(summary.invalid > 0 && !options.skipInvalid), entries: rows });
+    const summary = {
+      file: file === '-' ? 'standard input' : file,
+      format: list.format,
+      dry_run: options.dryRun === true,
+      created: count('created'),
+      present: count('present'),
+      invalid: count('invalid'),
+      skipped: count('skipped') + count('duplicate'),
+    };
+    if (options.json)
+      printJson({
+        ...summary,
+        imported: !options.dryRun && !(summary.invalid > 0 && !options.skipInvalid),
+        entries: rows,
+      });
     else printReport(rows, summary);
     if (summary.invalid > 0 && !options.skipInvalid) {
       const what = options.dryRun ? 'the import would be refused' : 'nothing was imported';
-      throw new CommandFailed(`${summary.invalid} invalid ${summary.invalid === 1 ? 'entry' : 'entries'}, so ${what}. Fix ${summary.invalid === 1 ? 'it' : 'them'}, or pass --skip-invalid to import the rest.`);
+      throw new CommandFailed(
+        `${summary.invalid} invalid ${summary.invalid === 1 ? 'entry' : 'entries'}, so ${what}. Fix ${summary.invalid === 1 ? 'it' : 'them'}, or pass --skip-invalid to import the rest.`,
+      );
     }
   });
 }
@@ -55,17 +85,23 @@ async function readSource(file: string): Promise<string> {
     let size = 0;
     for await (const chunk of process.stdin) {
       size += (chunk as Buffer).length;
-      if (size > MAX_FILE_BYTES) throw new CommandFailed(`Standard input holds more than ${MAX_FILE_BYTES / 1024 / 1024} MiB; that is no feed list.`);
+      if (size > MAX_FILE_BYTES)
+        throw new CommandFailed(
+          `Standard input holds more than ${MAX_FILE_BYTES / 1024 / 1024} MiB; that is no feed list.`,
+        );
       chunks.push(chunk as Buffer);
     }
     return Buffer.concat(chunks).toString('utf8');
   }
   try {
-    if ((await stat(file)).size > MAX_FILE_BYTES) throw new CommandFailed(`${file} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB; that is no feed list.`);
+    if ((await stat(file)).size > MAX_FILE_BYTES)
+      throw new CommandFailed(`${file} is larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB; that is no feed list.`);
     return await readFile(file, 'utf8');
   } catch (error) {
     if (error instanceof CommandFailed) throw error;
-    throw new CommandFailed(`Cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}.`);
+    throw new CommandFailed(
+      `Cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}.`,
+    );
   }
 }
 
@@ -79,15 +115,29 @@ function readList(content: string, format: FeedListFormat | undefined): FeedList
 }
 
 /** Sends the list in parts; when there are several, all are dry-run first so a refusal comes before any part is stored. */
-async function sendList(api: CliApi, list: FeedList, options: ImportOptions): Promise<Array<{ entries: FeedList['entries']; report: FeedImportReport }>> {
+async function sendList(
+  api: CliApi,
+  list: FeedList,
+  options: ImportOptions,
+): Promise<Array<{ entries: FeedList['entries']; report: FeedImportReport }>> {
   const parts: Array<FeedList['entries']> = [];
-  for (let i = 0; i < list.entries.length; i += MAX_IMPORT_ENTRIES) parts.push(list.entries.slice(i, i + MAX_IMPORT_ENTRIES));
+  for (let i = 0; i < list.entries.length; i += MAX_IMPORT_ENTRIES)
+    parts.push(list.entries.slice(i, i + MAX_IMPORT_ENTRIES));
   const send = (entries: FeedList['entries'], dryRun: boolean) =>
-    api.call<FeedImportReport>('POST', '/api/v1/feeds/import', { feeds: entries.map((e): FeedEntry => e.entry), dry_run: dryRun, skip_invalid: options.skipInvalid === true });
+    api.call<FeedImportReport>('POST', '/api/v1/feeds/import', {
+      feeds: entries.map((e): FeedEntry => e.entry),
+      dry_run: dryRun,
+      skip_invalid: options.skipInvalid === true,
+    });
   if (parts.length > 1 && !options.dryRun && !options.skipInvalid) {
     for (const entries of parts) {
-      const refused = (await send(entries, true)).entries.flatMap((e) => (e.outcome === 'invalid' ? [`${entries[e.index]?.at ?? e.index}: ${e.reason}`] : []));
-      if (refused.length > 0) throw new CommandFailed(`The parent refuses ${refused.length} entries, so nothing was imported: ${refused.slice(0, 5).join('; ')}.`);
+      const refused = (await send(entries, true)).entries.flatMap((e) =>
+        e.outcome === 'invalid' ? [`${entries[e.index]?.at ?? e.index}: ${e.reason}`] : [],
+      );
+      if (refused.length > 0)
+        throw new CommandFailed(
+          `The parent refuses ${refused.length} entries, so nothing was imported: ${refused.slice(0, 5).join('; ')}.`,
+        );
     }
   }
   const answered = [];
@@ -96,7 +146,10 @@ async function sendList(api: CliApi, list: FeedList, options: ImportOptions): Pr
 }
 
 /** The file's items in file order: the parent's answer for each entry sent, and what was decided here for the rest. */
-function mergeRows(list: FeedList, batches: ReadonlyArray<{ entries: FeedList['entries']; report: FeedImportReport }>): ImportRow[] {
+function mergeRows(
+  list: FeedList,
+  batches: ReadonlyArray<{ entries: FeedList['entries']; report: FeedImportReport }>,
+): ImportRow[] {
   const rows: ImportRow[] = [];
   for (const { entries, report } of batches) {
     for (const outcome of report.entries) {
@@ -116,19 +169,33 @@ function position(at: string): number {
   return match ? Number(match[1]) : 0;
 }
 
-type Summary = { file: string; format: string; dry_run: boolean; created: number; present: number; invalid: number; skipped: number };
+type Summary = {
+  file: string;
+  format: string;
+  dry_run: boolean;
+  created: number;
+  present: number;
+  invalid: number;
+  skipped: number;
+};
 
 function printReport(rows: readonly ImportRow[], summary: Summary): void {
   const stored = rows.filter((r) => r.outcome === 'created' || r.outcome === 'present');
   if (stored.length > 0) {
-    const label = (r: ImportRow) => (r.outcome === 'created' ? (summary.dry_run ? 'would create' : 'created') : 'present');
-    printTable(['WHERE', 'OUTCOME', 'ID', 'URL'], stored.map((r) => [r.at, label(r), r.id ?? '', r.url ?? '']));
+    const label = (r: ImportRow) =>
+      r.outcome === 'created' ? (summary.dry_run ? 'would create' : 'created') : 'present';
+    printTable(
+      ['WHERE', 'OUTCOME', 'ID', 'URL'],
+      stored.map((r) => [r.at, label(r), r.id ?? '', r.url ?? '']),
+    );
   }
   for (const r of rows) {
     if (r.outcome === 'invalid') printError(`${r.at}: invalid: ${r.reason ?? ''}`);
     else if (r.outcome === 'skipped' || r.outcome === 'duplicate') printError(`${r.at}: skipped: ${r.reason ?? ''}`);
     else if (r.note) printError(`${r.at}: note: ${r.note}`);
   }
-  const head = summary.dry_run ? `Dry run of ${summary.file} (${summary.format}), nothing stored: ${summary.created} would be created` : `${summary.file} (${summary.format}): ${summary.created} created`;
+  const head = summary.dry_run
+    ? `Dry run of ${summary.file} (${summary.format}), nothing stored: ${summary.created} would be created`
+    : `${summary.file} (${summary.format}): ${summary.created} created`;
   printLine(`${head}, ${summary.present} already present, ${summary.invalid} invalid, ${summary.skipped} skipped.`);
 }

@@ -26,13 +26,23 @@ export type InitReport = {
 export function registerInit(program: Command): void {
   const command = program
     .command('init')
-    .description('Create or migrate the store, the JWT key, the key sealing node secrets, the parent node record and the admin user (safe to re-run).')
-    .option('--admin-password <password>', 'password for a new admin user (visible in `ps`: prefer --password-stdin or $CASCADE_ADMIN_PASSWORD; default: random, printed once)')
+    .description(
+      'Create or migrate the store, the JWT key, the key sealing node secrets, the parent node record and the admin user (safe to re-run).',
+    )
+    .option(
+      '--admin-password <password>',
+      'password for a new admin user (visible in `ps`: prefer --password-stdin or $CASCADE_ADMIN_PASSWORD; default: random, printed once)',
+    )
     .option('--password-stdin', "read the new admin user's password from the first line of standard input")
     .action(async (options: InitOptions) => {
       const config = loadCliConfig(options);
       // Checked before the store is touched, so a bad password changes nothing.
-      const given = await givenPassword({ flag: '--admin-password', value: options.adminPassword, stdin: options.passwordStdin, envName: 'CASCADE_ADMIN_PASSWORD' });
+      const given = await givenPassword({
+        flag: '--admin-password',
+        value: options.adminPassword,
+        stdin: options.passwordStdin,
+        envName: 'CASCADE_ADMIN_PASSWORD',
+      });
       const adminPassword = chosenPassword(given.value, given.source);
       const report = await withStore(config, (store) => initialise(config, store, adminPassword), { migrate: true });
       if (options.json) printJson(report);
@@ -68,7 +78,11 @@ async function ensureParentNode(store: Store): Promise<InitReport['parent_node']
   const preferred = hostname().trim() || 'parent';
   for (const name of [preferred, 'parent', `parent-${Date.now()}`]) {
     try {
-      const { node } = await store.nodes.create({ node_type: NodeType.parent, name, description: 'This parent (created by cascade init).' });
+      const { node } = await store.nodes.create({
+        node_type: NodeType.parent,
+        name,
+        description: 'This parent (created by cascade init).',
+      });
       return { id: node.id, name: node.name, created: true };
     } catch (error) {
       // A child may already use the host name; try the next candidate.
@@ -85,10 +99,19 @@ async function ensureAdmin(store: Store, { password, generated }: ChosenPassword
 }
 
 function printInitReport(report: InitReport): void {
-  const keyText = { created: 'created and stored', existing: 'already present (kept)', 'from-config': 'taken from `secret` / SECRET_KEY' }[report.jwt_key];
+  const keyText = {
+    created: 'created and stored',
+    existing: 'already present (kept)',
+    'from-config': 'taken from `secret` / SECRET_KEY',
+  }[report.jwt_key];
   printFields([
     ['store', report.database],
-    ['migrations', report.migrations_applied.length > 0 ? `applied ${report.migrations_applied.join(', ')}` : 'up to date (nothing to apply)'],
+    [
+      'migrations',
+      report.migrations_applied.length > 0
+        ? `applied ${report.migrations_applied.join(', ')}`
+        : 'up to date (nothing to apply)',
+    ],
     ['JWT key', keyText],
     [
       'secrets key',
@@ -98,10 +121,15 @@ function printInitReport(report: InitReport): void {
         'from-config': 'taken from `secrets.key` / CASCADE_SECRETS_KEY',
       }[report.secrets_key],
     ],
-    ['parent node', `${report.parent_node.name} (${report.parent_node.id})${report.parent_node.created ? ', created' : ', already present'}`],
+    [
+      'parent node',
+      `${report.parent_node.name} (${report.parent_node.id})${report.parent_node.created ? ', created' : ', already present'}`,
+    ],
   ]);
   if (!report.admin.created) {
-    printLine('admin user:  already exists; its password was not changed (use `cascade user passwd admin` to change it)');
+    printLine(
+      'admin user:  already exists; its password was not changed (use `cascade user passwd admin` to change it)',
+    );
   } else if (report.admin.password) {
     printLine('admin user:  created');
     printLine(`admin password: ${report.admin.password}`);

@@ -10,7 +10,14 @@ import { childConfigYaml, defaultParentUrl, printCredentials } from './node-view
 import { printJson, printLine } from './output.js';
 import { withApi } from './with-api.js';
 
-type AddOptions = ApiOptions & { apiUrl?: string; desc?: string; capacity?: number; parentUrl?: string; requireSigned?: boolean; writeConfig?: string };
+type AddOptions = ApiOptions & {
+  apiUrl?: string;
+  desc?: string;
+  capacity?: number;
+  parentUrl?: string;
+  requireSigned?: boolean;
+  writeConfig?: string;
+};
 
 /**
  * `cascade node add NAME`: creates a child node through `POST /api/v1/cascade/nodes` (local store or `--url`) and
@@ -23,17 +30,36 @@ export function registerNodeAdd(node: Command): void {
       .description('Create a child node; prints its credentials once and a ready child config.yaml block.')
       .option('--api-url <url>', "the child's own address (http or https), used by test-connection")
       .option('--desc <text>', 'description')
-      .option('--capacity <n>', 'most feeds the node works on at once (max_capacity, default 10)', integerOption(1, 10000))
-      .option('--parent-url <url>', 'parent address written into the config block (default: --url when given, else this host and the configured port)')
-      .option('--require-signed', 'accept only signed requests (AK-SK-HMAC) from this node; the plain AK-SK header is refused (the original Python child sends only that)')
-      .option('--write-config <path>', "also write the child's config block to this new file, readable by you only (mode 600)"),
+      .option(
+        '--capacity <n>',
+        'most feeds the node works on at once (max_capacity, default 10)',
+        integerOption(1, 10000),
+      )
+      .option(
+        '--parent-url <url>',
+        'parent address written into the config block (default: --url when given, else this host and the configured port)',
+      )
+      .option(
+        '--require-signed',
+        'accept only signed requests (AK-SK-HMAC) from this node; the plain AK-SK header is refused (the original Python child sends only that)',
+      )
+      .option(
+        '--write-config <path>',
+        "also write the child's config block to this new file, readable by you only (mode 600)",
+      ),
     { json: true },
   ).action(async (name: string, options: AddOptions) => {
     // The same limits as POST /nodes, checked here too so a mistake is told in the flags' words before anything runs.
-    if (name.trim() === '' || name.length > 191) throw new UsageError(`NAME: got '${name}', expected 1 to 191 characters.`);
-    if (options.desc !== undefined && options.desc.length > 1000) throw new UsageError('--desc: expected at most 1000 characters.');
-    for (const [flag, url] of [['--api-url', options.apiUrl], ['--parent-url', options.parentUrl]] as const) {
-      if (url !== undefined && !isHttpUrl(url)) throw new UsageError(`${flag}: got '${url}', expected an http:// or https:// URL.`);
+    if (name.trim() === '' || name.length > 191)
+      throw new UsageError(`NAME: got '${name}', expected 1 to 191 characters.`);
+    if (options.desc !== undefined && options.desc.length > 1000)
+      throw new UsageError('--desc: expected at most 1000 characters.');
+    for (const [flag, url] of [
+      ['--api-url', options.apiUrl],
+      ['--parent-url', options.parentUrl],
+    ] as const) {
+      if (url !== undefined && !isHttpUrl(url))
+        throw new UsageError(`${flag}: got '${url}', expected an http:// or https:// URL.`);
     }
     const remote = remoteUrlOf(options);
     // The child's own settings in the block (sync and heartbeat interval) come from the config this command reads;
@@ -58,16 +84,29 @@ export function registerNodeAdd(node: Command): void {
       if (file) file.discard();
       throw error;
     }
-    const pair: NodeCredentials = { api_key: created.api_key, api_secret: created.api_secret, notify_key: created.notify_key };
+    const pair: NodeCredentials = {
+      api_key: created.api_key,
+      api_secret: created.api_secret,
+      notify_key: created.notify_key,
+    };
     const yaml = childConfigYaml(options.parentUrl ?? remote ?? defaultParentUrl(config), pair, config, created.name);
     if (file) file.write(yaml);
     if (options.json) {
-      printJson({ ...created, child_config_yaml: yaml, ...(options.writeConfig === undefined ? {} : { config_file: options.writeConfig }) });
+      printJson({
+        ...created,
+        child_config_yaml: yaml,
+        ...(options.writeConfig === undefined ? {} : { config_file: options.writeConfig }),
+      });
       return;
     }
-    printCredentials(`Node '${created.name}' created (id ${created.id}, capacity ${created.sync_config.max_capacity}).`, pair);
+    printCredentials(
+      `Node '${created.name}' created (id ${created.id}, capacity ${created.sync_config.max_capacity}).`,
+      pair,
+    );
     if (options.writeConfig !== undefined) {
-      printLine(`Wrote the child's config to ${options.writeConfig} (mode 600); check parent_api_url is the address the child can reach.`);
+      printLine(
+        `Wrote the child's config to ${options.writeConfig} (mode 600); check parent_api_url is the address the child can reach.`,
+      );
       return;
     }
     printLine("Paste this into the child's config.yaml (check parent_api_url is the address the child can reach):");
@@ -83,7 +122,10 @@ function claimNewFile(path: string): { write(text: string): void; discard(): voi
     fd = openSync(path, 'wx', 0o600);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw new UsageError(`--write-config: ${path} already exists; remove it or name another file (it would hold the new secret).`);
+    if (code === 'EEXIST')
+      throw new UsageError(
+        `--write-config: ${path} already exists; remove it or name another file (it would hold the new secret).`,
+      );
     throw new UsageError(`--write-config: cannot create ${path} (${code ?? (error as Error).message}).`);
   }
   return {

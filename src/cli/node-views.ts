@@ -35,10 +35,18 @@ export function printNode(node: NodeView): void {
     ['api_url', node.api_url ?? '-'],
     ['callback_url', node.callback_url ?? '-'],
     ['api_key', node.api_key ?? '-'],
-    ['signing', node.node_type !== 1 ? '-' : `${node.signing_available ? 'available' : 'not yet (rotate the credentials)'}; plain header ${node.require_signed ? 'refused' : 'accepted'}`],
+    [
+      'signing',
+      node.node_type !== 1
+        ? '-'
+        : `${node.signing_available ? 'available' : 'not yet (rotate the credentials)'}; plain header ${node.require_signed ? 'refused' : 'accepted'}`,
+    ],
     ['load', `${node.current_tasks}/${node.sync_config.max_capacity} feeds (child reports ${node.reported_tasks})`],
     ['feed_quota', quota.length > 0 ? quota.map(([feed, weight]) => `${feed}=${weight}`).join(', ') : '-'],
-    ['last heartbeat', node.last_heartbeat_at ? `${node.last_heartbeat_at} (${formatAge(node.last_heartbeat_at)})` : 'never'],
+    [
+      'last heartbeat',
+      node.last_heartbeat_at ? `${node.last_heartbeat_at} (${formatAge(node.last_heartbeat_at)})` : 'never',
+    ],
     ['last sync', node.last_sync_at ?? 'never'],
     ['version', node.version ?? '-'],
     ['hostname', node.hostname ?? '-'],
@@ -57,7 +65,12 @@ export function defaultParentUrl(config: Readonly<Config>): string {
  * The child's config.yaml block, in the shape of the user's quick reference. Its outbox folder is named after the
  * node, so two children started from one folder (the README's walkthrough) never share an outbox.
  */
-export function childConfigYaml(parentUrl: string, credentials: NodeCredentials, config: Readonly<Config>, nodeName: string): string {
+export function childConfigYaml(
+  parentUrl: string,
+  credentials: NodeCredentials,
+  config: Readonly<Config>,
+  nodeName: string,
+): string {
   return [
     'cascade:',
     '  enabled: true',
@@ -65,7 +78,7 @@ export function childConfigYaml(parentUrl: string, credentials: NodeCredentials,
     `  parent_api_url: ${JSON.stringify(parentUrl)}`,
     `  api_key: ${JSON.stringify(credentials.api_key)}`,
     `  api_secret: ${JSON.stringify(credentials.api_secret)}`,
-    '  # Verifies the parent\'s wake-up calls (POST /api/v1/cascade/notify on health_port; set the node\'s api_url to it).',
+    "  # Verifies the parent's wake-up calls (POST /api/v1/cascade/notify on health_port; set the node's api_url to it).",
     `  notify_key: ${JSON.stringify(credentials.notify_key)}`,
     `  sync_interval: ${config.cascade.sync_interval}`,
     `  heartbeat_interval: ${config.cascade.heartbeat_interval}`,

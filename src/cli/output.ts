@@ -19,7 +19,10 @@ const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
 
 /** C0, DEL and C1 control characters (ESC, BEL, CR…) as visible `\u001b` escapes; newlines too unless `keepNewlines`. */
 export function escapeControl(text: string, keepNewlines = false): string {
-  return text.replace(keepNewlines ? CONTROL_BUT_NEWLINE : CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(
+    keepNewlines ? CONTROL_BUT_NEWLINE : CONTROL,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** One line of human output; the text's own newlines are kept, every other control character is escaped. */
@@ -34,11 +37,18 @@ export function printError(text: string): void {
 
 /** A table with a header row; every column is padded to its widest cell. */
 export function printTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): void {
-  process.stdout.write(formatTable(headers, rows.map((row) => row.map((cell) => escapeControl(cell)))));
+  process.stdout.write(
+    formatTable(
+      headers,
+      rows.map((row) => row.map((cell) => escapeControl(cell))),
+    ),
+  );
 }
 
 function formatTable(headers: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
   const line = (cells: readonly string[]): string =>
     cells
       .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column] ?? 0)))

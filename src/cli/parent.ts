@@ -11,7 +11,10 @@ export function registerParent(program: Command): void {
     .description('Run the parent: HTTP API, dispatcher and scheduler. SIGTERM or SIGINT shuts it down cleanly.')
     .option('--host <address>', 'listen address (overrides `host` / HOST)')
     .option('--port <port>', 'listen port, 0 for any free one (overrides `port` / PORT)', integerOption(0, 65535))
-    .option('--log-format <format>', 'auto (pretty on a terminal, else JSON), pretty or json (overrides `log_format` / CASCADE_LOG_FORMAT)')
+    .option(
+      '--log-format <format>',
+      'auto (pretty on a terminal, else JSON), pretty or json (overrides `log_format` / CASCADE_LOG_FORMAT)',
+    )
     .action(async (options: ParentOptions) => {
       const config = loadCliConfig(options, { host: options.host, port: options.port, log_format: options.logFormat });
       const logger = createLogger(config.log_level, process.stderr, config.log_format);

@@ -5,7 +5,13 @@ import { withApi } from './with-api.js';
 import { integerOption } from './context.js';
 import { formatAge, printJson, printLine, printTable } from './output.js';
 
-type StatusOptions = ApiOptions & { watch?: boolean; interval: number; count?: number; staleAfter: number; failuresSince: number };
+type StatusOptions = ApiOptions & {
+  watch?: boolean;
+  interval: number;
+  count?: number;
+  staleAfter: number;
+  failuresSince: number;
+};
 
 /** On a terminal each frame replaces the last: cursor home, clear the screen. */
 const CLEAR_SCREEN = '\u001b[H\u001b[2J';
@@ -15,12 +21,27 @@ export function registerStatus(program: Command): void {
   withApiOptions(
     program
       .command('status')
-      .description('One screen: child nodes (online, load/capacity), allocations by status, recent failures with reasons, stale feeds.')
-      .option('-w, --watch', 'redraw every --interval seconds (in place on a terminal, appended otherwise) until interrupted')
+      .description(
+        'One screen: child nodes (online, load/capacity), allocations by status, recent failures with reasons, stale feeds.',
+      )
+      .option(
+        '-w, --watch',
+        'redraw every --interval seconds (in place on a terminal, appended otherwise) until interrupted',
+      )
       .option('--interval <s>', 'seconds between frames with --watch (1..3600)', integerOption(1, 3600), 5)
       .option('--count <n>', 'with --watch, stop after this many frames', integerOption(1, Number.MAX_SAFE_INTEGER))
-      .option('--stale-after <hours>', 'an enabled feed is stale after this many hours without a successful update (1..8760)', integerOption(1, 8760), 24)
-      .option('--failures-since <minutes>', 'show failures of the last this many minutes (1..10080)', integerOption(1, 10080), 60),
+      .option(
+        '--stale-after <hours>',
+        'an enabled feed is stale after this many hours without a successful update (1..8760)',
+        integerOption(1, 8760),
+        24,
+      )
+      .option(
+        '--failures-since <minutes>',
+        'show failures of the last this many minutes (1..10080)',
+        integerOption(1, 10080),
+        60,
+      ),
     { json: true },
   ).action(async (options: StatusOptions) => {
     const frames = options.watch ? (options.count ?? Number.POSITIVE_INFINITY) : 1;
@@ -52,11 +73,19 @@ function printStatus(summary: StatusSummary, target: string, watching: string | 
   const { nodes, allocations, failures, stale_feeds: stale } = summary;
   printLine(`Cascade status of ${target} at ${summary.generated_at}${watching ? ` (${watching})` : ''}`);
   printLine();
-  printLine(`NODES: ${nodes.online} online, ${nodes.offline} offline, ${nodes.disabled} disabled; load ${nodes.load}/${nodes.capacity} on the online ones`);
+  printLine(
+    `NODES: ${nodes.online} online, ${nodes.offline} offline, ${nodes.disabled} disabled; load ${nodes.load}/${nodes.capacity} on the online ones`,
+  );
   if (nodes.list.length > 0) {
     printTable(
       ['NAME', 'STATE', 'LOAD', 'HEARTBEAT', 'VERSION'],
-      nodes.list.map((n) => [n.name, n.liveness, `${n.current_tasks}/${n.max_capacity}`, formatAge(n.last_heartbeat_at, now), n.version ?? '-']),
+      nodes.list.map((n) => [
+        n.name,
+        n.liveness,
+        `${n.current_tasks}/${n.max_capacity}`,
+        formatAge(n.last_heartbeat_at, now),
+        n.version ?? '-',
+      ]),
     );
   } else printLine('(no child nodes; add one with `cascade node add NAME`)');
   printLine();
@@ -71,16 +100,27 @@ function printStatus(summary: StatusSummary, target: string, watching: string | 
   if (failures.list.length > 0) {
     printTable(
       ['WHEN', 'TASK', 'NODE', 'STATUS', 'REASON'],
-      failures.list.map((f) => [formatAge(f.at, now), f.task_name || f.task_id, f.node_name ?? f.node_id ?? '-', f.status, oneLine(f.error_message ?? '-')]),
+      failures.list.map((f) => [
+        formatAge(f.at, now),
+        f.task_name || f.task_id,
+        f.node_name ?? f.node_id ?? '-',
+        f.status,
+        oneLine(f.error_message ?? '-'),
+      ]),
     );
-    if (failures.total > failures.list.length) printLine(`(${failures.list.length} of ${failures.total}; see \`cascade allocations --status failed\`)`);
+    if (failures.total > failures.list.length)
+      printLine(`(${failures.list.length} of ${failures.total}; see \`cascade allocations --status failed\`)`);
   }
   printLine();
   printLine(`STALE FEEDS (enabled, no successful update for ${stale.stale_after_hours} h): ${stale.total}`);
   if (stale.list.length > 0) {
     printTable(
       ['FEED', 'NAME', 'LAST SUCCESS'],
-      stale.list.map((f) => [f.id, f.mp_name, f.last_success_at === null ? 'never' : formatAge(f.last_success_at, now)]),
+      stale.list.map((f) => [
+        f.id,
+        f.mp_name,
+        f.last_success_at === null ? 'never' : formatAge(f.last_success_at, now),
+      ]),
     );
     if (stale.total > stale.list.length) printLine(`(${stale.list.length} of ${stale.total})`);
   }

@@ -33,7 +33,14 @@ export function printTask(task: MessageTaskView, timezone: string): void {
 export function printTaskTable(tasks: readonly MessageTaskView[], timezone: string): void {
   printTable(
     ['ID', 'NAME', 'STATUS', 'FEEDS', 'CRON', `NEXT RUN (${timezone})`],
-    tasks.map((t) => [t.id, t.name, t.status === 1 ? 'enabled' : 'disabled', String(t.mps_id.length), t.cron_exp || '-', nextRun(t, timezone)]),
+    tasks.map((t) => [
+      t.id,
+      t.name,
+      t.status === 1 ? 'enabled' : 'disabled',
+      String(t.mps_id.length),
+      t.cron_exp || '-',
+      nextRun(t, timezone),
+    ]),
   );
 }
 

@@ -9,11 +9,26 @@ import { printJson, printLine } from './output.js';
 import { printTask, printTaskTable } from './task-views.js';
 
 type AddOptions = ApiOptions & { feeds?: string[]; allFeeds?: boolean; cron?: string; disabled?: boolean };
-type EditOptions = ApiOptions & { name?: string; cron?: string | false; addFeeds?: string[]; removeFeeds?: string[]; enable?: boolean; disable?: boolean };
+type EditOptions = ApiOptions & {
+  name?: string;
+  cron?: string | false;
+  addFeeds?: string[];
+  removeFeeds?: string[];
+  enable?: boolean;
+  disable?: boolean;
+};
 
 /** `--feeds a,b --feeds c`: every id, in order, once. */
 function feedIds(value: string, previous: string[] = []): string[] {
-  return [...new Set([...previous, ...value.split(',').map((id) => id.trim()).filter((id) => id !== '')])];
+  return [
+    ...new Set([
+      ...previous,
+      ...value
+        .split(',')
+        .map((id) => id.trim())
+        .filter((id) => id !== ''),
+    ]),
+  ];
 }
 
 /**
@@ -27,18 +42,34 @@ export function registerTask(program: Command): void {
   withApiOptions(
     task
       .command('add <name>')
-      .description('Create a task over some feeds (--feeds) or every feed stored now (--all-feeds), on a cron schedule or dispatched by hand.')
+      .description(
+        'Create a task over some feeds (--feeds) or every feed stored now (--all-feeds), on a cron schedule or dispatched by hand.',
+      )
       .option('--feeds <ids>', 'feed ids, comma-separated (repeatable)', feedIds)
       .option('--all-feeds', 'every feed stored now (feeds added later join with `task edit --add-feeds`)')
-      .option('--cron <expr>', "5 fields (minute hour day month weekday) or 6 (seconds first), in the parent's scheduler.timezone")
+      .option(
+        '--cron <expr>',
+        "5 fields (minute hour day month weekday) or 6 (seconds first), in the parent's scheduler.timezone",
+      )
       .option('--disabled', 'create it disabled (neither cron nor dispatch-all runs it)'),
     { json: true },
   ).action(async (name: string, options: AddOptions) => {
-    if ((options.feeds === undefined) === (options.allFeeds !== true)) throw new UsageError('Name the feeds with --feeds ID,ID or take all with --all-feeds (one of the two).');
+    if ((options.feeds === undefined) === (options.allFeeds !== true))
+      throw new UsageError('Name the feeds with --feeds ID,ID or take all with --all-feeds (one of the two).');
     const { created, timezone } = await withApi(options, async (api) => {
-      const ids = options.allFeeds ? (await api.listAll<FeedView>('/api/v1/feeds')).map((f) => f.id) : (options.feeds ?? []);
-      if (ids.length === 0) throw new CommandFailed('There are no feeds yet; add some with `cascade feed add URL` or `cascade feed import FILE`.');
-      const body = { name, mps_id: ids.map((id) => ({ id })), cron_exp: options.cron ?? '', status: options.disabled ? 0 : 1 };
+      const ids = options.allFeeds
+        ? (await api.listAll<FeedView>('/api/v1/feeds')).map((f) => f.id)
+        : (options.feeds ?? []);
+      if (ids.length === 0)
+        throw new CommandFailed(
+          'There are no feeds yet; add some with `cascade feed add URL` or `cascade feed import FILE`.',
+        );
+      const body = {
+        name,
+        mps_id: ids.map((id) => ({ id })),
+        cron_exp: options.cron ?? '',
+        status: options.disabled ? 0 : 1,
+      };
       const view = await withFlagNames(api.call<MessageTaskView>('POST', '/api/v1/message-tasks', body), body.mps_id);
       return { created: view, timezone: await schedulerZone(api) };
     });
@@ -47,10 +78,16 @@ export function registerTask(program: Command): void {
     printTask(created, timezone);
   });
 
-  withApiOptions(task.command('list').description('List tasks with their feeds, schedule and next run.'), { json: true }).action(async (options: ApiOptions) => {
-    const { list, timezone } = await withApi(options, async (api) => ({ list: await api.listAll<MessageTaskView>('/api/v1/message-tasks'), timezone: await schedulerZone(api) }));
+  withApiOptions(task.command('list').description('List tasks with their feeds, schedule and next run.'), {
+    json: true,
+  }).action(async (options: ApiOptions) => {
+    const { list, timezone } = await withApi(options, async (api) => ({
+      list: await api.listAll<MessageTaskView>('/api/v1/message-tasks'),
+      timezone: await schedulerZone(api),
+    }));
     if (options.json) return printJson({ list, total: list.length, timezone });
-    if (list.length === 0) return printLine('No tasks yet; create one with `cascade task add NAME --all-feeds --cron "*/30 * * * *"`.');
+    if (list.length === 0)
+      return printLine('No tasks yet; create one with `cascade task add NAME --all-feeds --cron "*/30 * * * *"`.');
     printTaskTable(list, timezone);
   });
 
@@ -70,7 +107,10 @@ export function registerTask(program: Command): void {
     const { updated, timezone } = await withApi(options, async (api) => {
       const current = await taskByIdOrName(api, idOrName);
       const patch = taskPatch(current, options);
-      const view = await withFlagNames(api.call<MessageTaskView>('PUT', `/api/v1/message-tasks/${segment(current.id)}`, patch), patch.mps_id ?? []);
+      const view = await withFlagNames(
+        api.call<MessageTaskView>('PUT', `/api/v1/message-tasks/${segment(current.id)}`, patch),
+        patch.mps_id ?? [],
+      );
       return { updated: view, timezone: await schedulerZone(api) };
     });
     if (options.json) return printJson(updated);
@@ -79,7 +119,10 @@ export function registerTask(program: Command): void {
   });
 }
 
-function taskPatch(current: MessageTaskView, options: EditOptions): { name?: string; cron_exp?: string; mps_id?: FeedRef[]; status?: number } {
+function taskPatch(
+  current: MessageTaskView,
+  options: EditOptions,
+): { name?: string; cron_exp?: string; mps_id?: FeedRef[]; status?: number } {
   const patch: { name?: string; cron_exp?: string; mps_id?: FeedRef[]; status?: number } = {};
   if (options.name !== undefined) patch.name = options.name;
   // Commander sets `cron: true` when neither --cron nor --no-cron is given (the default of a negatable option).
@@ -90,14 +133,18 @@ function taskPatch(current: MessageTaskView, options: EditOptions): { name?: str
   if (options.addFeeds || options.removeFeeds) {
     const has = new Set(current.mps_id.map((ref) => ref.id));
     const missing = (options.removeFeeds ?? []).filter((id) => !has.has(id));
-    if (missing.length > 0) throw new UsageError(`--remove-feeds: the task has no feed ${missing.map((id) => `'${id}'`).join(', ')}.`);
+    if (missing.length > 0)
+      throw new UsageError(`--remove-feeds: the task has no feed ${missing.map((id) => `'${id}'`).join(', ')}.`);
     const removed = new Set(options.removeFeeds ?? []);
     // Kept entries keep whatever else the console stored with them (such as mp_name).
     const kept = current.mps_id.filter((ref) => !removed.has(ref.id));
     const added = (options.addFeeds ?? []).filter((id) => !has.has(id)).map((id) => ({ id }));
     patch.mps_id = [...kept, ...added];
   }
-  if (Object.keys(patch).length === 0) throw new UsageError('Nothing to change: give --name, --cron or --no-cron, --add-feeds, --remove-feeds, --enable or --disable.');
+  if (Object.keys(patch).length === 0)
+    throw new UsageError(
+      'Nothing to change: give --name, --cron or --no-cron, --add-feeds, --remove-feeds, --enable or --disable.',
+    );
   return patch;
 }
 
@@ -108,7 +155,10 @@ async function taskByIdOrName(api: CliApi, idOrName: string): Promise<MessageTas
   if (byId) return byId;
   const named = tasks.filter((t) => t.name === idOrName);
   if (named.length === 1) return named[0] as MessageTaskView;
-  if (named.length > 1) throw new CommandFailed(`${named.length} tasks are named '${idOrName}'; give one of their ids: ${named.map((t) => t.id).join(', ')}.`);
+  if (named.length > 1)
+    throw new CommandFailed(
+      `${named.length} tasks are named '${idOrName}'; give one of their ids: ${named.map((t) => t.id).join(', ')}.`,
+    );
   throw new CommandFailed(`Task '${idOrName}' does not exist (see \`cascade task list\`).`);
 }
 
@@ -121,7 +171,8 @@ async function withFlagNames<T>(call: Promise<T>, refs: readonly FeedRef[]): Pro
     const said = error.details.map((d) => {
       if (d.path === 'cron_exp') return `--cron: ${d.message}`;
       const feed = /^mps_id\.(\d+)/.exec(d.path);
-      if (feed) return `feed '${refs[Number(feed[1])]?.id ?? '?'}': ${d.message.replace(/^unknown feed id '.*'$/, 'no such feed (see `cascade feed list`)')}`;
+      if (feed)
+        return `feed '${refs[Number(feed[1])]?.id ?? '?'}': ${d.message.replace(/^unknown feed id '.*'$/, 'no such feed (see `cascade feed list`)')}`;
       return `${d.path}: ${d.message}`;
     });
     throw new ApiError(error.status, error.code, said.join('; '), error.details);

@@ -12,7 +12,9 @@ export function registerToken(program: Command): void {
   const tokenCommand = program.command('token');
   withCommonOptions(
     tokenCommand
-      .description("Mint a JWT for scripts from the parent's own store (no password needed; run it where the store is).")
+      .description(
+        "Mint a JWT for scripts from the parent's own store (no password needed; run it where the store is).",
+      )
       .option('--user <name>', 'user the token speaks for', 'admin')
       .option('--ttl <minutes>', 'lifetime in minutes (default: token_expire_minutes)', integerOption(1, 525600)),
     { json: true },
@@ -24,11 +26,25 @@ export function registerToken(program: Command): void {
       if (!row) throw new CommandFailed(`User '${options.user}' does not exist (see \`cascade user list\`).`);
       if (Number(row.is_active) !== 1) throw new CommandFailed(`User '${options.user}' is disabled.`);
       const signer = new JwtSigner(await jwtSecret(config, store));
-      const signed = await signer.sign({ id: row.id, username: row.username, role: row.role as UserRole, tokenGeneration: Number(row.token_generation) }, ttlMinutes * 60);
+      const signed = await signer.sign(
+        {
+          id: row.id,
+          username: row.username,
+          role: row.role as UserRole,
+          tokenGeneration: Number(row.token_generation),
+        },
+        ttlMinutes * 60,
+      );
       return { ...signed, user: { id: row.id, username: row.username, role: row.role } };
     });
     if (!options.json) return printLine(token);
-    printJson({ access_token: token, token_type: 'bearer', expires_in: ttlMinutes * 60, expires_at: new Date(expiresAt * 1000).toISOString(), user });
+    printJson({
+      access_token: token,
+      token_type: 'bearer',
+      expires_in: ttlMinutes * 60,
+      expires_at: new Date(expiresAt * 1000).toISOString(),
+      user,
+    });
   });
   registerRotateKey(tokenCommand);
 }
@@ -38,14 +54,20 @@ function registerRotateKey(token: Command): void {
   withCommonOptions(
     token
       .command('rotate-key')
-      .description('Replace the JWT signing key kept in the store: every login token issued so far becomes invalid. Restart the parents to apply it.'),
+      .description(
+        'Replace the JWT signing key kept in the store: every login token issued so far becomes invalid. Restart the parents to apply it.',
+      ),
     { json: true },
   ).action(async (options: CommonOptions) => {
     const config = loadCliConfig(options);
-    if (config.secret) throw new CommandFailed('The JWT key comes from the configuration (secret / SECRET_KEY), not the store: change it there and restart the parents.');
+    if (config.secret)
+      throw new CommandFailed(
+        'The JWT key comes from the configuration (secret / SECRET_KEY), not the store: change it there and restart the parents.',
+      );
     await withStore(config, async (store) => {
       const fresh = randomToken(64);
-      if (!(await store.settings.replace(JWT_KEY_SETTING, fresh))) await store.settings.getOrCreate(JWT_KEY_SETTING, () => fresh);
+      if (!(await store.settings.replace(JWT_KEY_SETTING, fresh)))
+        await store.settings.getOrCreate(JWT_KEY_SETTING, () => fresh);
     });
     const message =
       'JWT signing key replaced. Every token issued before is invalid: users log in again and scripts need a new `cascade token`. ' +

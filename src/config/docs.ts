@@ -50,7 +50,8 @@ export function configKeys(): ConfigKeyDoc[] {
 
 function describeType(node: SchemaNode): string {
   if (node.anyOf) {
-    if (node.anyOf.every((option) => option.const !== undefined)) return node.anyOf.map((option) => `\`${String(option.const)}\``).join(' | ');
+    if (node.anyOf.every((option) => option.const !== undefined))
+      return node.anyOf.map((option) => `\`${String(option.const)}\``).join(' | ');
     return node.anyOf.map(describeType).join(' or ');
   }
   if (node.type === 'array') return `list of ${describeType(node.items ?? {})}`;
@@ -102,7 +103,9 @@ export function renderConfigDocs(): string {
     lines.push('| key | type | default | environment | description |', '|---|---|---|---|---|');
     for (const entry of entries) {
       const env = entry.env.length > 0 ? entry.env.map((name) => `\`${name}\``).join(', ') : '—';
-      lines.push(`| \`${entry.path}\` | ${escapeCell(entry.type)} | ${escapeCell(entry.default)} | ${env} | ${escapeCell(entry.description)} |`);
+      lines.push(
+        `| \`${entry.path}\` | ${escapeCell(entry.type)} | ${escapeCell(entry.default)} | ${env} | ${escapeCell(entry.description)} |`,
+      );
     }
     lines.push('');
   }

@@ -45,7 +45,11 @@ function envValueKind(node: EnvSchemaNode): EnvValueKind {
  * Sets, in `raw`, every key whose environment variable is set and not empty; when a key has several variables the
  * first binding wins. Values that do not convert are passed on as they are, so validation names the mistake.
  */
-export function applyEnvironment(raw: Record<string, unknown>, env: NodeJS.ProcessEnv, bindings: readonly EnvBinding[]): void {
+export function applyEnvironment(
+  raw: Record<string, unknown>,
+  env: NodeJS.ProcessEnv,
+  bindings: readonly EnvBinding[],
+): void {
   const setFromEnv = new Set<string>();
   for (const { name, path, kind } of bindings) {
     const value = env[name];

@@ -81,7 +81,16 @@ function getPath(target: unknown, pointer: string): unknown {
   return cursor;
 }
 
-type SchemaFacts = { type?: string; minimum?: number; maximum?: number; minLength?: number; minItems?: number; pattern?: string; const?: unknown; anyOf?: SchemaFacts[] };
+type SchemaFacts = {
+  type?: string;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  minItems?: number;
+  pattern?: string;
+  const?: unknown;
+  anyOf?: SchemaFacts[];
+};
 
 /** Keys whose values never appear in a message. */
 const SECRET_KEYS = new Set(['secret', 'secrets.key', 'cascade.api_secret', 'cascade.notify_key', 'metrics.token']);
@@ -94,7 +103,9 @@ function describeProblems(errors: readonly ErrorObject[], raw: unknown): string[
   const unionPaths = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   const lines: string[] = [];
   for (const error of errors) {
-    const insideUnion = [...unionPaths].some((path) => error.instancePath === path || error.instancePath.startsWith(`${path}/`));
+    const insideUnion = [...unionPaths].some(
+      (path) => error.instancePath === path || error.instancePath.startsWith(`${path}/`),
+    );
     if (insideUnion && error.keyword !== 'anyOf') continue;
     const line = describeProblem(error, raw);
     if (!lines.includes(line)) lines.push(line);
@@ -110,8 +121,10 @@ function describeProblem(error: ErrorObject, raw: unknown): string {
   }
   const key = base || '(root)';
   const got = SECRET_KEYS.has(base) ? 'a value (hidden)' : JSON.stringify(getPath(raw, error.instancePath));
-  if (error.keyword === 'pattern' && base === 'cascade.api_key') return `${key}: got ${got}, expected 'CN' followed by 32 characters from A-Z a-z 0-9 _ -`;
-  if (error.keyword === 'pattern' && base === 'cascade.api_secret') return `${key}: got a value that is not 'CS' followed by 32 characters from A-Z a-z 0-9 _ -`;
+  if (error.keyword === 'pattern' && base === 'cascade.api_key')
+    return `${key}: got ${got}, expected 'CN' followed by 32 characters from A-Z a-z 0-9 _ -`;
+  if (error.keyword === 'pattern' && base === 'cascade.api_secret')
+    return `${key}: got a value that is not 'CS' followed by 32 characters from A-Z a-z 0-9 _ -`;
   return `${key}: got ${got}, expected ${expectation(error.keyword, (error.parentSchema ?? {}) as SchemaFacts, error.message)}`;
 }
 
@@ -124,7 +137,8 @@ function expectation(keyword: string, schema: SchemaFacts, fallback: string | un
         : `of at most ${schema.maximum}`;
   switch (keyword) {
     case 'type':
-      if (schema.type === 'integer') return `a whole number${schema.minimum !== undefined || schema.maximum !== undefined ? ` ${range()}` : ''}`;
+      if (schema.type === 'integer')
+        return `a whole number${schema.minimum !== undefined || schema.maximum !== undefined ? ` ${range()}` : ''}`;
       if (schema.type === 'boolean') return 'true or false';
       if (schema.type === 'string') return 'text (a string)';
       if (schema.type === 'object') return 'a mapping of keys to values';
@@ -140,8 +154,11 @@ function expectation(keyword: string, schema: SchemaFacts, fallback: string | un
       return `text matching ${schema.pattern ?? '?'}`;
     case 'anyOf': {
       const options = schema.anyOf ?? [];
-      if (options.length > 0 && options.every((o) => o.const !== undefined)) return `one of ${options.map((o) => JSON.stringify(o.const)).join(', ')}`;
-      return options.map((o) => (o.type === 'array' ? 'a list' : o.type === 'string' ? 'a string' : (o.type ?? 'a value'))).join(' or ');
+      if (options.length > 0 && options.every((o) => o.const !== undefined))
+        return `one of ${options.map((o) => JSON.stringify(o.const)).join(', ')}`;
+      return options
+        .map((o) => (o.type === 'array' ? 'a list' : o.type === 'string' ? 'a string' : (o.type ?? 'a value')))
+        .join(' or ');
     }
     default:
       return `a value that ${fallback ?? 'matches the schema'}`;
@@ -152,15 +169,24 @@ function expectation(keyword: string, schema: SchemaFacts, fallback: string | un
 function crossFieldProblems(config: Config): string[] {
   const problems: string[] = [];
   const { tls, headers_timeout_seconds: headers, request_timeout_seconds: request } = config.server;
-  if ((tls.cert === undefined) !== (tls.key === undefined)) problems.push('server.tls: set both `cert` and `key` (PEM file paths), or neither');
-  if (headers > request) problems.push(`server.headers_timeout_seconds: got ${headers}, expected at most server.request_timeout_seconds (${request})`);
+  if ((tls.cert === undefined) !== (tls.key === undefined))
+    problems.push('server.tls: set both `cert` and `key` (PEM file paths), or neither');
+  if (headers > request)
+    problems.push(
+      `server.headers_timeout_seconds: got ${headers}, expected at most server.request_timeout_seconds (${request})`,
+    );
   const { lease_seconds: lease, timeout_seconds: timeout } = config.delivery;
   // A lease shorter than a send would let a second sender resend while the first still waits for its answer.
-  if (lease <= timeout) problems.push(`delivery.lease_seconds (${lease}) must be more than delivery.timeout_seconds (${timeout}).`);
+  if (lease <= timeout)
+    problems.push(`delivery.lease_seconds (${lease}) must be more than delivery.timeout_seconds (${timeout}).`);
   const { min_interval: minInterval, max_interval: maxInterval } = config.refresh;
-  if (maxInterval < minInterval) problems.push(`refresh.max_interval (${maxInterval}) must be at least refresh.min_interval (${minInterval}).`);
+  if (maxInterval < minInterval)
+    problems.push(`refresh.max_interval (${maxInterval}) must be at least refresh.min_interval (${minInterval}).`);
   const timezone = config.scheduler.timezone;
-  if (timezone !== undefined && !isTimeZone(timezone)) problems.push(`scheduler.timezone: '${timezone}' is not an IANA time zone (e.g. UTC, Europe/Berlin, Asia/Shanghai)`);
+  if (timezone !== undefined && !isTimeZone(timezone))
+    problems.push(
+      `scheduler.timezone: '${timezone}' is not an IANA time zone (e.g. UTC, Europe/Berlin, Asia/Shanghai)`,
+    );
   problems.push(...politenessConfigProblems(config.politeness));
   return problems;
 }

@@ -24,8 +24,15 @@ const DatabaseSchema = Type.Object(
       default: 'sqlite:./data/cascade.db',
       minLength: 1,
     }),
-    pool_size: int('Connections kept open to PostgreSQL or MySQL (ignored for SQLite).', 10, 1, 200, { env: ['CASCADE_DB_POOL_SIZE'] }),
-    statement_timeout_ms: int('Longest a single SQL statement may run, in milliseconds (0 = no limit).', 30000, 0, 600000),
+    pool_size: int('Connections kept open to PostgreSQL or MySQL (ignored for SQLite).', 10, 1, 200, {
+      env: ['CASCADE_DB_POOL_SIZE'],
+    }),
+    statement_timeout_ms: int(
+      'Longest a single SQL statement may run, in milliseconds (0 = no limit).',
+      30000,
+      0,
+      600000,
+    ),
     prepared_statements: Type.Boolean({
       description:
         'PostgreSQL: prepare each statement once per connection instead of planning it on every call. Turn off behind a ' +
@@ -39,13 +46,33 @@ const DatabaseSchema = Type.Object(
 
 const DispatchSchema = Type.Object(
   {
-    feeds_per_allocation: int('Feeds grouped into one allocation.', 1, 1, 1000, { env: ['CASCADE_FEEDS_PER_ALLOCATION'] }),
-    lease_seconds: int('Lease a claim holds before the sweeper requeues it, in seconds.', 120, 1, 86400, { env: ['CASCADE_LEASE_SECONDS'] }),
-    sweep_interval_seconds: int('How often the sweeper looks for expired leases and offline nodes, in seconds.', 5, 1, 3600, { env: ['CASCADE_SWEEP_INTERVAL_SECONDS'] }),
-    retry_backoff_seconds: int('Base delay before a requeued attempt is claimable, doubled per attempt, in seconds.', 10, 0, 86400, { env: ['CASCADE_RETRY_BACKOFF_SECONDS'] }),
+    feeds_per_allocation: int('Feeds grouped into one allocation.', 1, 1, 1000, {
+      env: ['CASCADE_FEEDS_PER_ALLOCATION'],
+    }),
+    lease_seconds: int('Lease a claim holds before the sweeper requeues it, in seconds.', 120, 1, 86400, {
+      env: ['CASCADE_LEASE_SECONDS'],
+    }),
+    sweep_interval_seconds: int(
+      'How often the sweeper looks for expired leases and offline nodes, in seconds.',
+      5,
+      1,
+      3600,
+      { env: ['CASCADE_SWEEP_INTERVAL_SECONDS'] },
+    ),
+    retry_backoff_seconds: int(
+      'Base delay before a requeued attempt is claimable, doubled per attempt, in seconds.',
+      10,
+      0,
+      86400,
+      { env: ['CASCADE_RETRY_BACKOFF_SECONDS'] },
+    ),
     retry_backoff_max_seconds: int('Cap on the retry delay, in seconds.', 600, 0, 86400),
-    max_attempts: int('Attempts per allocation before it ends `timeout` or `failed`.', 3, 1, 100, { env: ['CASCADE_MAX_ATTEMPTS'] }),
-    offline_after_seconds: int('A node without a heartbeat for this long is offline, in seconds.', 180, 5, 86400, { env: ['CASCADE_OFFLINE_AFTER_SECONDS'] }),
+    max_attempts: int('Attempts per allocation before it ends `timeout` or `failed`.', 3, 1, 100, {
+      env: ['CASCADE_MAX_ATTEMPTS'],
+    }),
+    offline_after_seconds: int('A node without a heartbeat for this long is offline, in seconds.', 180, 5, 86400, {
+      env: ['CASCADE_OFFLINE_AFTER_SECONDS'],
+    }),
     claim_timeout_seconds: int(
       'A claimed allocation that has not reported `executing` after this long is requeued by the sweeper (its claim answer most likely never reached the child; heartbeats do not keep it), in seconds.',
       60,
@@ -82,7 +109,11 @@ const DispatchSchema = Type.Object(
 
 const SchedulerSchema = Type.Object(
   {
-    enabled: Type.Boolean({ description: 'Run the cron scheduler in this parent process.', env: ['CASCADE_SCHEDULER_ENABLED'], default: true }),
+    enabled: Type.Boolean({
+      description: 'Run the cron scheduler in this parent process.',
+      env: ['CASCADE_SCHEDULER_ENABLED'],
+      default: true,
+    }),
     timezone: Type.Optional(
       Type.String({
         description:
@@ -134,7 +165,12 @@ const MetricsSchema = Type.Object(
 
 const AuthSchema = Type.Object(
   {
-    login_max_failures: int('Failed logins allowed per username and client address within the window before 429.', 5, 1, 1000),
+    login_max_failures: int(
+      'Failed logins allowed per username and client address within the window before 429.',
+      5,
+      1,
+      1000,
+    ),
     login_window_seconds: int('Window for counting failed logins, in seconds.', 300, 1, 86400),
     account_free_failures: int(
       'Failed logins for one username, from any address, before each further attempt on it must wait; the wait doubles ' +
@@ -143,8 +179,18 @@ const AuthSchema = Type.Object(
       1,
       1000,
     ),
-    account_max_delay_seconds: int('Longest wait the per-username delay reaches, in seconds; also how long a correct password from a new address can be held off.', 60, 1, 3600),
-    node_max_failures: int('Failed child (AK-SK) authentications allowed per client address within `login_window_seconds` before 429.', 20, 1, 100000),
+    account_max_delay_seconds: int(
+      'Longest wait the per-username delay reaches, in seconds; also how long a correct password from a new address can be held off.',
+      60,
+      1,
+      3600,
+    ),
+    node_max_failures: int(
+      'Failed child (AK-SK) authentications allowed per client address within `login_window_seconds` before 429.',
+      20,
+      1,
+      100000,
+    ),
     signature_window_seconds: int(
       'Parent: how far a signed child request’s timestamp (`AK-SK-HMAC … ts=`) may be from the parent’s clock, either way, in seconds; its nonce is remembered that long.',
       300,
@@ -158,8 +204,20 @@ const AuthSchema = Type.Object(
 
 const TlsSchema = Type.Object(
   {
-    cert: Type.Optional(Type.String({ description: 'Parent: PEM certificate chain file; with `key`, the parent speaks HTTPS. Re-read on SIGHUP.', env: ['CASCADE_TLS_CERT'], minLength: 1 })),
-    key: Type.Optional(Type.String({ description: 'Parent: PEM private key file for `cert` (keep it mode 0600). Re-read on SIGHUP.', env: ['CASCADE_TLS_KEY'], minLength: 1 })),
+    cert: Type.Optional(
+      Type.String({
+        description: 'Parent: PEM certificate chain file; with `key`, the parent speaks HTTPS. Re-read on SIGHUP.',
+        env: ['CASCADE_TLS_CERT'],
+        minLength: 1,
+      }),
+    ),
+    key: Type.Optional(
+      Type.String({
+        description: 'Parent: PEM private key file for `cert` (keep it mode 0600). Re-read on SIGHUP.',
+        env: ['CASCADE_TLS_KEY'],
+        minLength: 1,
+      }),
+    ),
   },
   { additionalProperties: false, default: {} },
 );
@@ -173,8 +231,18 @@ export const ServerSchema = Type.Object(
       1,
       3600,
     ),
-    headers_timeout_seconds: int('Parent: longest time to receive the request headers, in seconds (at most `request_timeout_seconds`).', 10, 1, 3600),
-    keep_alive_timeout_seconds: int('Parent: how long an idle keep-alive connection stays open for the next request, in seconds.', 72, 1, 3600),
+    headers_timeout_seconds: int(
+      'Parent: longest time to receive the request headers, in seconds (at most `request_timeout_seconds`).',
+      10,
+      1,
+      3600,
+    ),
+    keep_alive_timeout_seconds: int(
+      'Parent: how long an idle keep-alive connection stays open for the next request, in seconds.',
+      72,
+      1,
+      3600,
+    ),
     max_connections: int(
       'Parent: open connections at most (children, users, probes together); further ones are closed at once and logged. ' +
         'Keep it below the process file limit (`ulimit -n`) minus the database pool. 0 = no cap.',
@@ -235,13 +303,27 @@ const NetworkSchema = Type.Object(
 
 export const DeliverySchema = Type.Object(
   {
-    enabled: Type.Boolean({ description: 'Run the delivery sender in this parent (every parent on one database may; each delivery is sent once).', default: true }),
+    enabled: Type.Boolean({
+      description:
+        'Run the delivery sender in this parent (every parent on one database may; each delivery is sent once).',
+      default: true,
+    }),
     batch_seconds: int('New articles of one task within this many seconds go in one delivery.', 60, 0, 86400),
     max_articles: int('Most articles in one message; the rest go in following messages.', 20, 1, 500),
     max_attempts: int('Sends of one delivery before it ends `failed`.', 5, 1, 100),
     timeout_seconds: int('Longest wait for a receiver to answer one send, in seconds.', 10, 1, 600),
-    lease_seconds: int('A `sending` delivery whose sender stopped answering is sent again after this many seconds; more than `timeout_seconds`.', 60, 2, 86400),
-    retry_backoff_seconds: int('Base delay before a failed send is retried, doubled per attempt, in seconds (a longer `Retry-After` wins).', 10, 0, 86400),
+    lease_seconds: int(
+      'A `sending` delivery whose sender stopped answering is sent again after this many seconds; more than `timeout_seconds`.',
+      60,
+      2,
+      86400,
+    ),
+    retry_backoff_seconds: int(
+      'Base delay before a failed send is retried, doubled per attempt, in seconds (a longer `Retry-After` wins).',
+      10,
+      0,
+      86400,
+    ),
     retry_backoff_max_seconds: int('Cap on the retry delay, in seconds.', 600, 0, 86400),
     poll_interval_ms: int('How often the sender looks for due deliveries, in milliseconds.', 1000, 50, 60000),
     concurrency: int('Deliveries one parent sends at once.', 4, 1, 100),
@@ -251,9 +333,17 @@ export const DeliverySchema = Type.Object(
 
 const OutputSchema = Type.Object(
   {
-    public: Type.Boolean({ description: 'Serve `/feeds/…` to anyone; when false a reader needs a user’s feed token as `?token=`.', default: false }),
+    public: Type.Boolean({
+      description: 'Serve `/feeds/…` to anyone; when false a reader needs a user’s feed token as `?token=`.',
+      default: false,
+    }),
     base_url: Type.Optional(
-      Type.String({ description: 'Address readers use to reach this parent, for subscription URLs (default `http://<host>:<port>`).', pattern: '^https?://[^\\s]+$', maxLength: 1000 }),
+      Type.String({
+        description:
+          'Address readers use to reach this parent, for subscription URLs (default `http://<host>:<port>`).',
+        pattern: '^https?://[^\\s]+$',
+        maxLength: 1000,
+      }),
     ),
     cache_seconds: int('`Cache-Control: max-age` of served feeds, in seconds.', 300, 0, 86400),
   },
@@ -270,13 +360,24 @@ const CascadeSchema = Type.Object(
     }),
     parent_api_url: Type.Optional(
       Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
-        description:
-          'Child: the parent URL, or several (a list or comma-separated) for failover.',
+        description: 'Child: the parent URL, or several (a list or comma-separated) for failover.',
         env: ['CASCADE_PARENT_API_URL', 'CASCADE_PARENT_URL'],
       }),
     ),
-    api_key: Type.Optional(Type.String({ description: 'Child: node key (`CN…`).', env: ['CASCADE_API_KEY'], pattern: '^CN[A-Za-z0-9_-]{32}$' })),
-    api_secret: Type.Optional(Type.String({ description: 'Child: node secret (`CS…`).', env: ['CASCADE_API_SECRET'], pattern: '^CS[A-Za-z0-9_-]{32}$' })),
+    api_key: Type.Optional(
+      Type.String({
+        description: 'Child: node key (`CN…`).',
+        env: ['CASCADE_API_KEY'],
+        pattern: '^CN[A-Za-z0-9_-]{32}$',
+      }),
+    ),
+    api_secret: Type.Optional(
+      Type.String({
+        description: 'Child: node secret (`CS…`).',
+        env: ['CASCADE_API_SECRET'],
+        pattern: '^CS[A-Za-z0-9_-]{32}$',
+      }),
+    ),
     notify_key: Type.Optional(
       Type.String({
         description:
@@ -291,15 +392,47 @@ const CascadeSchema = Type.Object(
       env: ['CASCADE_REQUEST_SIGNING'],
       default: 'auto',
     }),
-    sync_interval: int('Child: how often to refresh the read-only feed and task lists, in seconds.', 300, 5, 86400, { env: ['CASCADE_SYNC_INTERVAL'] }),
-    heartbeat_interval: int('Child: heartbeat period, in seconds.', 60, 1, 3600, { env: ['CASCADE_HEARTBEAT_INTERVAL'] }),
+    sync_interval: int('Child: how often to refresh the read-only feed and task lists, in seconds.', 300, 5, 86400, {
+      env: ['CASCADE_SYNC_INTERVAL'],
+    }),
+    heartbeat_interval: int('Child: heartbeat period, in seconds.', 60, 1, 3600, {
+      env: ['CASCADE_HEARTBEAT_INTERVAL'],
+    }),
     max_concurrency: Type.Optional(
-      Type.Integer({ description: 'Child: feeds fetched at once. Unset: the node’s `max_capacity`, which every heartbeat answer carries (10 until the first answer).', env: ['CASCADE_MAX_CONCURRENCY'], minimum: 1, maximum: 1000 }),
+      Type.Integer({
+        description:
+          'Child: feeds fetched at once. Unset: the node’s `max_capacity`, which every heartbeat answer carries (10 until the first answer).',
+        env: ['CASCADE_MAX_CONCURRENCY'],
+        minimum: 1,
+        maximum: 1000,
+      }),
     ),
-    callback_url: Type.Optional(Type.String({ description: 'Child: address the parent may call back (http or https).', env: ['CASCADE_CALLBACK_URL'], pattern: '^https?://' })),
-    executor: Type.String({ description: 'Child: `feed` (built in) or a path to a module exporting an executor function.', env: ['CASCADE_EXECUTOR'], default: 'feed', minLength: 1 }),
-    data_dir: Type.String({ description: 'Child: folder for the outbox of results not yet delivered (a small SQLite file).', env: ['CASCADE_DATA_DIR'], default: './data/child', minLength: 1 }),
-    health_port: int('Child: port of its small HTTP server answering `GET /healthz` (what the parent’s test-connection probes; set the node’s `api_url` to it); 0 = off.', 0, 0, 65535, { env: ['CASCADE_HEALTH_PORT'] }),
+    callback_url: Type.Optional(
+      Type.String({
+        description: 'Child: address the parent may call back (http or https).',
+        env: ['CASCADE_CALLBACK_URL'],
+        pattern: '^https?://',
+      }),
+    ),
+    executor: Type.String({
+      description: 'Child: `feed` (built in) or a path to a module exporting an executor function.',
+      env: ['CASCADE_EXECUTOR'],
+      default: 'feed',
+      minLength: 1,
+    }),
+    data_dir: Type.String({
+      description: 'Child: folder for the outbox of results not yet delivered (a small SQLite file).',
+      env: ['CASCADE_DATA_DIR'],
+      default: './data/child',
+      minLength: 1,
+    }),
+    health_port: int(
+      'Child: port of its small HTTP server answering `GET /healthz` (what the parent’s test-connection probes; set the node’s `api_url` to it); 0 = off.',
+      0,
+      0,
+      65535,
+      { env: ['CASCADE_HEALTH_PORT'] },
+    ),
     shutdown_grace_seconds: int('Child: time to finish in-flight work after SIGTERM, in seconds.', 30, 0, 3600),
     claim_wait_seconds: int('Child: long-poll wait per claim, in seconds; 0 turns long-poll off.', 30, 0, 60),
     claim_interval_seconds: int(
@@ -324,8 +457,22 @@ const CascadeSchema = Type.Object(
 
 const PolitenessHostSchema = Type.Object(
   {
-    max_in_flight: Type.Optional(int('This host: feeds fetched from it at once across the fleet (overrides `max_in_flight_per_host`).', 2, 1, 10000)),
-    min_interval_ms: Type.Optional(int('This host: least time between two hand-outs of work that fetches from it, in milliseconds (overrides `min_interval_ms_per_host`).', 1000, 0, 86400000)),
+    max_in_flight: Type.Optional(
+      int(
+        'This host: feeds fetched from it at once across the fleet (overrides `max_in_flight_per_host`).',
+        2,
+        1,
+        10000,
+      ),
+    ),
+    min_interval_ms: Type.Optional(
+      int(
+        'This host: least time between two hand-outs of work that fetches from it, in milliseconds (overrides `min_interval_ms_per_host`).',
+        1000,
+        0,
+        86400000,
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -334,7 +481,7 @@ const PolitenessSchema = Type.Object(
   {
     enabled: Type.Boolean({
       description:
-        'Parent: hold back work whose feeds\' hosts are at their limit (docs/politeness.md). Hosts are counted by registrable domain (`a.example.com` and `b.example.com` are `example.com`); an IP address or `localhost` counts as itself. Every parent on one database shares the counts.',
+        "Parent: hold back work whose feeds' hosts are at their limit (docs/politeness.md). Hosts are counted by registrable domain (`a.example.com` and `b.example.com` are `example.com`); an IP address or `localhost` counts as itself. Every parent on one database shares the counts.",
       env: ['CASCADE_POLITENESS_ENABLED'],
       default: true,
     }),
@@ -372,23 +519,32 @@ export const ConfigSchema = Type.Object(
     host: Type.String({ description: 'Parent: listen address.', env: ['HOST'], default: '0.0.0.0', minLength: 1 }),
     port: int('Parent: listen port (0 picks a free one).', 8001, 0, 65535, { env: ['PORT'] }),
     secret: Type.Optional(
-      Type.String({ description: 'Parent: JWT signing key (at least 32 characters). When unset, a key generated by `cascade init` is kept in the store.', env: ['SECRET_KEY'], minLength: 32 }),
+      Type.String({
+        description:
+          'Parent: JWT signing key (at least 32 characters). When unset, a key generated by `cascade init` is kept in the store.',
+        env: ['SECRET_KEY'],
+        minLength: 32,
+      }),
     ),
-    token_expire_minutes: int('Parent: lifetime of a login token, in minutes.', 1440, 1, 525600, { env: ['TOKEN_EXPIRE_MINUTES'] }),
-    body_limit_bytes: int('Parent: largest request body, in bytes (upload-articles allows 2 MiB).', 1048576, 1024, 104857600),
+    token_expire_minutes: int('Parent: lifetime of a login token, in minutes.', 1440, 1, 525600, {
+      env: ['TOKEN_EXPIRE_MINUTES'],
+    }),
+    body_limit_bytes: int(
+      'Parent: largest request body, in bytes (upload-articles allows 2 MiB).',
+      1048576,
+      1024,
+      104857600,
+    ),
     log_level: Type.Union(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { description: 'Log level.', env: ['LOG_LEVEL'], default: 'info' },
     ),
-    log_format: Type.Union(
-      [Type.Literal('auto'), Type.Literal('pretty'), Type.Literal('json')],
-      {
-        description:
-          'Log lines of `cascade parent` and `cascade child` on stderr: `pretty` (one readable coloured line per event), `json` (one JSON object per line, ISO-8601 `time`, for collectors), or `auto`: pretty on a terminal, JSON otherwise. Flag `--log-format`.',
-        env: ['CASCADE_LOG_FORMAT'],
-        default: 'auto',
-      },
-    ),
+    log_format: Type.Union([Type.Literal('auto'), Type.Literal('pretty'), Type.Literal('json')], {
+      description:
+        'Log lines of `cascade parent` and `cascade child` on stderr: `pretty` (one readable coloured line per event), `json` (one JSON object per line, ISO-8601 `time`, for collectors), or `auto`: pretty on a terminal, JSON otherwise. Flag `--log-format`.',
+      env: ['CASCADE_LOG_FORMAT'],
+      default: 'auto',
+    }),
     database: DatabaseSchema,
     dispatch: DispatchSchema,
     scheduler: SchedulerSchema,

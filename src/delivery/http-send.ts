@@ -8,7 +8,12 @@ import { retryAfterSeconds } from '../net/retry-after.js';
 export type HttpRequest = { url: string; headers: Record<string, string>; body: string; timeoutMs: number };
 
 /** What the receiver said; `status` 0 with `error` when it said nothing (timeout, refused, reset). */
-export type HttpAnswer = { status: number; body: string; retryAfterSeconds: number | undefined; error: string | undefined };
+export type HttpAnswer = {
+  status: number;
+  body: string;
+  retryAfterSeconds: number | undefined;
+  error: string | undefined;
+};
 
 export type HttpSend = (request: HttpRequest) => Promise<HttpAnswer>;
 
@@ -17,14 +22,27 @@ const KEPT_BODY_BYTES = 4096;
 export function createHttpSend(fetchImpl: typeof fetch = fetch): HttpSend {
   return async ({ url, headers, body, timeoutMs }) => {
     try {
-      const response = await fetchImpl(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+      const response = await fetchImpl(url, {
+        method: 'POST',
+        headers,
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       const text = (await response.text()).slice(0, KEPT_BODY_BYTES);
-      return { status: response.status, body: text, retryAfterSeconds: retryAfterSeconds(response.headers.get('retry-after')), error: undefined };
+      return {
+        status: response.status,
+        body: text,
+        retryAfterSeconds: retryAfterSeconds(response.headers.get('retry-after')),
+        error: undefined,
+      };
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      const message = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `${error instanceof Error ? error.message : String(error)}${cause}`;
+      const message =
+        error instanceof Error && error.name === 'TimeoutError'
+          ? `no answer within ${timeoutMs} ms`
+          : `${error instanceof Error ? error.message : String(error)}${cause}`;
       return { status: 0, body: '', retryAfterSeconds: undefined, error: message };
     }
   };
 }
-

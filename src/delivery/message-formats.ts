@@ -6,7 +6,13 @@ import type { HttpAnswer, HttpRequest } from './http-send.js';
  * (by the service's host, or by its documented path so a self-hosted relay or a test receiver is recognised);
  * any other URL gets a generic `{title, text}`. `message_type` 1 posts the rendered template itself, signed.
  */
-export const ReceiverKind = Object.freeze({ wecom: 'wecom', dingtalk: 'dingtalk', feishu: 'feishu', generic: 'generic', webhook: 'webhook' } as const);
+export const ReceiverKind = Object.freeze({
+  wecom: 'wecom',
+  dingtalk: 'dingtalk',
+  feishu: 'feishu',
+  generic: 'generic',
+  webhook: 'webhook',
+} as const);
 export type ReceiverKind = (typeof ReceiverKind)[keyof typeof ReceiverKind];
 
 export function receiverKind(messageType: number, webhookUrl: string): ReceiverKind {
@@ -14,7 +20,12 @@ export function receiverKind(messageType: number, webhookUrl: string): ReceiverK
   const url = new URL(webhookUrl);
   if (url.hostname === 'qyapi.weixin.qq.com' || url.pathname === '/cgi-bin/webhook/send') return 'wecom';
   if (url.hostname === 'oapi.dingtalk.com' || url.pathname === '/robot/send') return 'dingtalk';
-  if (url.hostname === 'open.feishu.cn' || url.hostname === 'open.larksuite.com' || url.pathname.startsWith('/open-apis/bot/v2/hook/')) return 'feishu';
+  if (
+    url.hostname === 'open.feishu.cn' ||
+    url.hostname === 'open.larksuite.com' ||
+    url.pathname.startsWith('/open-apis/bot/v2/hook/')
+  )
+    return 'feishu';
   return 'generic';
 }
 
@@ -46,9 +57,16 @@ export function buildRequest(message: Message): HttpRequest {
     case 'wecom':
       return json({ msgtype: 'markdown', markdown: { content: message.text } });
     case 'dingtalk':
-      return json({ msgtype: 'markdown', markdown: { title: message.title, text: message.text } }, dingTalkUrl(message));
+      return json(
+        { msgtype: 'markdown', markdown: { title: message.title, text: message.text } },
+        dingTalkUrl(message),
+      );
     case 'feishu':
-      return json({ ...feishuSignature(message), msg_type: 'post', content: { post: { zh_cn: { title: message.title, content: feishuLines(message.text) } } } });
+      return json({
+        ...feishuSignature(message),
+        msg_type: 'post',
+        content: { post: { zh_cn: { title: message.title, content: feishuLines(message.text) } } },
+      });
     case 'generic':
       return json({ title: message.title, text: message.text });
     case 'webhook':

@@ -16,7 +16,8 @@ type Verdict = { move: 'deliver' } | { move: 'retry'; retryAfterSeconds: number 
 /** 2xx is delivered; silence, 5xx, 429 and a bot's refusal in a 200 may pass; any other answer will not change. */
 export function judgeAnswer(answer: HttpAnswer, refusal: string | undefined): Verdict {
   if (answer.status >= 200 && answer.status < 300 && refusal === undefined) return { move: 'deliver' };
-  if (answer.status === 0 || answer.status >= 500 || answer.status === 429 || refusal !== undefined) return { move: 'retry', retryAfterSeconds: answer.retryAfterSeconds };
+  if (answer.status === 0 || answer.status >= 500 || answer.status === 429 || refusal !== undefined)
+    return { move: 'retry', retryAfterSeconds: answer.retryAfterSeconds };
   return { move: 'fail' };
 }
 
@@ -54,9 +55,14 @@ export class DeliverySender {
   /** One pass; returns how many deliveries it sent. */
   async runOnce(nowMs = Date.now()): Promise<number> {
     const recovered = await this.store.deliveries.recoverExpired(this.settings.max_attempts, nowMs);
-    if (recovered.retried + recovered.failed > 0) this.logger.warn(recovered, 'recovered deliveries whose sender stopped mid-send');
+    if (recovered.retried + recovered.failed > 0)
+      this.logger.warn(recovered, 'recovered deliveries whose sender stopped mid-send');
     if (recovered.failed > 0) this.metrics?.deliveries.inc({ outcome: 'failed' }, recovered.failed);
-    const claimed = await this.store.deliveries.claim(this.settings.concurrency, this.settings.lease_seconds * 1000, nowMs);
+    const claimed = await this.store.deliveries.claim(
+      this.settings.concurrency,
+      this.settings.lease_seconds * 1000,
+      nowMs,
+    );
     await Promise.all(claimed.map((delivery) => this.#deliver(delivery)));
     return claimed.length;
   }
@@ -67,10 +73,21 @@ export class DeliverySender {
     try {
       const task = await this.store.tasks.get(delivery.taskId);
       const articles = await this.store.deliveries.articles(delivery.id);
-      const message = await composeMessage(task, await this.store.tasks.webhookSecret(task), delivery.id, articles, this.settings.timeout_seconds * 1000, Date.now());
+      const message = await composeMessage(
+        task,
+        await this.store.tasks.webhookSecret(task),
+        delivery.id,
+        articles,
+        this.settings.timeout_seconds * 1000,
+        Date.now(),
+      );
       const answer = await this.send(buildRequest(message));
       const refusal = botRefusal(receiverKind(message.messageType, message.webhookUrl), answer);
-      outcome = { statusCode: answer.status === 0 ? null : answer.status, response: answer.body || null, error: answer.error ?? refusal ?? null };
+      outcome = {
+        statusCode: answer.status === 0 ? null : answer.status,
+        response: answer.body || null,
+        error: answer.error ?? refusal ?? null,
+      };
       verdict = judgeAnswer(answer, refusal);
     } catch (error) {
       // A deleted task or a template that fails to render: sending again cannot help.
@@ -92,7 +109,12 @@ export class DeliverySender {
       label = 'delivered';
       if (recorded) this.metrics?.deliverySeconds.observe((nowMs - delivery.createdAt) / 1000);
     } else if (verdict.move === 'retry' && !lastAttempt) {
-      const delay = deliveryRetryDelayMs(delivery.attempt, this.settings.retry_backoff_seconds, this.settings.retry_backoff_max_seconds, verdict.retryAfterSeconds);
+      const delay = deliveryRetryDelayMs(
+        delivery.attempt,
+        this.settings.retry_backoff_seconds,
+        this.settings.retry_backoff_max_seconds,
+        verdict.retryAfterSeconds,
+      );
       recorded = await deliveries.markRetry(delivery, outcome, nowMs + delay, nowMs);
       label = 'retried';
     } else {
@@ -100,25 +122,50 @@ export class DeliverySender {
       label = 'failed';
     }
     if (!recorded) {
-      this.logger.warn({ delivery: delivery.id, attempt: delivery.attempt }, 'delivery attempt was taken over after its lease expired; its answer is not recorded');
+      this.logger.warn(
+        { delivery: delivery.id, attempt: delivery.attempt },
+        'delivery attempt was taken over after its lease expired; its answer is not recorded',
+      );
       return;
     }
     this.metrics?.deliveries.inc({ outcome: label });
-    const log = { delivery: delivery.id, task: delivery.taskId, attempt: delivery.attempt, status: outcome.statusCode, error: outcome.error };
+    const log = {
+      delivery: delivery.id,
+      task: delivery.taskId,
+      attempt: delivery.attempt,
+      status: outcome.statusCode,
+      error: outcome.error,
+    };
     if (label === 'delivered') this.logger.info(log, 'delivery delivered');
     else this.logger.warn(log, label === 'retried' ? 'delivery will be retried' : 'delivery failed');
   }
 
   /** Renders and sends a sample message of a task now, outside the outbox, and answers with what the receiver said. */
-  async sendTest(taskId: string): Promise<{ receiver: ReceiverKind; status: number; response: string; error: string | null; delivered: boolean }> {
+  async sendTest(
+    taskId: string,
+  ): Promise<{ receiver: ReceiverKind; status: number; response: string; error: string | null; delivered: boolean }> {
     const task = await this.store.tasks.get(taskId);
-    if (task.web_hook_url === '') throw new CascadeError('UNPROCESSABLE', `Message task '${taskId}' has no web_hook_url to send to.`);
+    if (task.web_hook_url === '')
+      throw new CascadeError('UNPROCESSABLE', `Message task '${taskId}' has no web_hook_url to send to.`);
     const nowMs = Date.now();
-    const message = await composeMessage(task, await this.store.tasks.webhookSecret(task), `test-${randomUUID()}`, await sampleArticles(this.store, task, nowMs), this.settings.timeout_seconds * 1000, nowMs);
+    const message = await composeMessage(
+      task,
+      await this.store.tasks.webhookSecret(task),
+      `test-${randomUUID()}`,
+      await sampleArticles(this.store, task, nowMs),
+      this.settings.timeout_seconds * 1000,
+      nowMs,
+    );
     const answer = await this.send(buildRequest(message));
     const receiver = receiverKind(message.messageType, message.webhookUrl);
     const refusal = botRefusal(receiver, answer);
-    return { receiver, status: answer.status, response: answer.body, error: answer.error ?? refusal ?? null, delivered: judgeAnswer(answer, refusal).move === 'deliver' };
+    return {
+      receiver,
+      status: answer.status,
+      response: answer.body,
+      error: answer.error ?? refusal ?? null,
+      delivered: judgeAnswer(answer, refusal).move === 'deliver',
+    };
   }
 
   #schedule(delayMs: number): void {

@@ -20,7 +20,17 @@ export type TemplateContext = {
   feeds: Array<{ id: string; mp_name: string }>;
   /** The one feed when the message covers one, as the original's per-feed templates expect. */
   feed: { id: string; mp_name: string } | null;
-  articles: Array<{ id: string; title: string; url: string; description: string; pic_url: string; mp_id: string; mp_name: string; publish_time: number; publish_date: string }>;
+  articles: Array<{
+    id: string;
+    title: string;
+    url: string;
+    description: string;
+    pic_url: string;
+    mp_id: string;
+    mp_name: string;
+    publish_time: number;
+    publish_date: string;
+  }>;
   article_count: number;
   now: string;
 };
@@ -67,15 +77,20 @@ export async function templateProblem(template: string): Promise<string | undefi
 export async function renderTemplate(template: string, context: TemplateContext): Promise<string> {
   const { liquid, LiquidError } = await loadEngine();
   try {
-    return (await liquid.parseAndRender(template.trim() === '' ? DEFAULT_TEMPLATE : template, context)).replace(/\n{3,}/g, '\n\n').trim();
+    return (await liquid.parseAndRender(template.trim() === '' ? DEFAULT_TEMPLATE : template, context))
+      .replace(/\n{3,}/g, '\n\n')
+      .trim();
   } catch (error) {
-    throw new CascadeError('UNPROCESSABLE', `The message template failed: ${describe(error, LiquidError)}`, { cause: error });
+    throw new CascadeError('UNPROCESSABLE', `The message template failed: ${describe(error, LiquidError)}`, {
+      cause: error,
+    });
   }
 }
 
 function describe(error: unknown, LiquidError: Engine['LiquidError']): string {
   if (error instanceof LiquidError) {
-    const token = (error as InstanceType<Engine['LiquidError']> & { token?: { getPosition?: () => [number, number] } }).token;
+    const token = (error as InstanceType<Engine['LiquidError']> & { token?: { getPosition?: () => [number, number] } })
+      .token;
     const position = token?.getPosition?.();
     // The library's message already ends in "line:N, col:M" for most errors; say it in words once.
     const message = (error.originalError?.message ?? error.message).replace(/,? ?line:\d+, col:\d+.*$/s, '');

@@ -14,7 +14,11 @@ export class AdminApi {
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await response.text();
     let envelope: { code: number; message: string; data: T; error?: string } | undefined;
     try {
@@ -22,7 +26,8 @@ export class AdminApi {
     } catch {
       envelope = undefined;
     }
-    if (!response.ok || !envelope) throw new Error(`${method} ${path} → HTTP ${response.status}: ${envelope?.message ?? text.slice(0, 200)}`);
+    if (!response.ok || !envelope)
+      throw new Error(`${method} ${path} → HTTP ${response.status}: ${envelope?.message ?? text.slice(0, 200)}`);
     return envelope.data;
   }
 
@@ -31,7 +36,10 @@ export class AdminApi {
     const rows: T[] = [];
     const separator = path.includes('?') ? '&' : '?';
     for (let offset = 0; ; offset += 200) {
-      const page = await this.call<{ list: T[]; total: number }>('GET', `${path}${separator}limit=200&offset=${offset}`);
+      const page = await this.call<{ list: T[]; total: number }>(
+        'GET',
+        `${path}${separator}limit=200&offset=${offset}`,
+      );
       rows.push(...page.list);
       if (page.list.length === 0 || rows.length >= page.total) return rows;
     }

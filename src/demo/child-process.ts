@@ -56,12 +56,25 @@ export function spawnChild(options: SpawnChildOptions): ChildHandle {
   };
   writeFileSync(configPath, stringify(config), { mode: 0o600 });
   const logFile = options.logFile ?? join(options.dir, 'child.log');
-  const args = [...(options.nodeArgs ?? process.execArgv), options.entry ?? cliEntryPath(), 'child', '--config', configPath, ...(options.once ? ['--once'] : [])];
+  const args = [
+    ...(options.nodeArgs ?? process.execArgv),
+    options.entry ?? cliEntryPath(),
+    'child',
+    '--config',
+    configPath,
+    ...(options.once ? ['--once'] : []),
+  ];
   // A clean environment: only what node needs, so a developer's CASCADE_* variables cannot leak into the demo.
   const env: NodeJS.ProcessEnv = {};
-  for (const name of ['PATH', 'HOME', 'NODE_OPTIONS', 'SYSTEMROOT', 'TMPDIR']) if (process.env[name] !== undefined) env[name] = process.env[name];
+  for (const name of ['PATH', 'HOME', 'NODE_OPTIONS', 'SYSTEMROOT', 'TMPDIR'])
+    if (process.env[name] !== undefined) env[name] = process.env[name];
   // The working directory stays ours: `--import tsx` in execArgv resolves from it.
-  const child = spawn(process.execPath, args, { cwd: process.cwd(), env, stdio: ['ignore', 'ignore', 'pipe'], detached: options.detached ?? false });
+  const child = spawn(process.execPath, args, {
+    cwd: process.cwd(),
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: options.detached ?? false,
+  });
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stderr?.pipe(log);
   // Object.assign, not a spread: a spread would copy `running` once instead of keeping its getter.

@@ -15,7 +15,10 @@ export async function serveSampleFeeds(options: FeedsOnlyOptions): Promise<numbe
   const say = (line: string): void => void out.write(`${line}\n`);
   const server = await startFixtureServer({ port: options.port }).catch((error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new CommandFailed(`port ${options.port} on 127.0.0.1 is in use (another \`cascade demo --feeds-only\`?); pick another with --port N.`);
+    if (code === 'EADDRINUSE')
+      throw new CommandFailed(
+        `port ${options.port} on 127.0.0.1 is in use (another \`cascade demo --feeds-only\`?); pick another with --port N.`,
+      );
     throw error;
   });
   try {

@@ -54,12 +54,18 @@ type Fixture = { body: Buffer; contentType: string; etag: string };
  * &refusals=1&then=<file>` (that many refusals with `Retry-After: <s>`, then the feed). Listens on 127.0.0.1, on `port`
  * (default 0: any free port).
  */
-export async function startFixtureServer(options: { dir?: string; delayMs?: number; port?: number } = {}): Promise<FixtureServer> {
+export async function startFixtureServer(
+  options: { dir?: string; delayMs?: number; port?: number } = {},
+): Promise<FixtureServer> {
   const dir = resolve(options.dir ?? defaultFixtureDir());
   const fixtures = new Map<string, Fixture>();
   for (const name of readdirSync(dir).sort()) {
     const body = readFileSync(join(dir, name));
-    fixtures.set(name, { body, contentType: CONTENT_TYPES[extname(name)] ?? 'application/octet-stream', etag: `"${createHash('sha1').update(body).digest('hex').slice(0, 16)}"` });
+    fixtures.set(name, {
+      body,
+      contentType: CONTENT_TYPES[extname(name)] ?? 'application/octet-stream',
+      etag: `"${createHash('sha1').update(body).digest('hex').slice(0, 16)}"`,
+    });
   }
   let delayMs = options.delayMs ?? 0;
   const hits = new Map<string, number>();
@@ -87,10 +93,12 @@ export async function startFixtureServer(options: { dir?: string; delayMs?: numb
       });
     }
     if (route === 'feeds' && arg && fixtures.has(arg)) return serveFixture(req, res, arg, fixtures.get(arg) as Fixture);
-    if (route === 'feeds.opml' && !arg) return void res.writeHead(200, { 'content-type': 'text/x-opml; charset=utf-8' }).end(sampleFeedsOpml(feeds));
+    if (route === 'feeds.opml' && !arg)
+      return void res.writeHead(200, { 'content-type': 'text/x-opml; charset=utf-8' }).end(sampleFeedsOpml(feeds));
     if (route === 'redirect') {
       const left = Number(arg ?? 0);
-      const target = left > 1 ? `/redirect/${left - 1}` : `/feeds/${url.searchParams.get('to') ?? 'rss2-tech-news.xml'}`;
+      const target =
+        left > 1 ? `/redirect/${left - 1}` : `/feeds/${url.searchParams.get('to') ?? 'rss2-tech-news.xml'}`;
       res.writeHead(302, { location: target + (left > 1 ? url.search : '') }).end();
       return;
     }
@@ -99,25 +107,40 @@ export async function startFixtureServer(options: { dir?: string; delayMs?: numb
       const asks = [...(retryAfterAsks.get(key) ?? []), Date.now()];
       retryAfterAsks.set(key, asks);
       if (asks.length <= Number(url.searchParams.get('refusals') ?? 1)) {
-        return void res.writeHead(Number(url.searchParams.get('status') ?? 429), { 'retry-after': String(arg ?? '1'), 'content-type': 'text/plain' }).end('later');
+        return void res
+          .writeHead(Number(url.searchParams.get('status') ?? 429), {
+            'retry-after': String(arg ?? '1'),
+            'content-type': 'text/plain',
+          })
+          .end('later');
       }
       const then = url.searchParams.get('then') ?? 'rss2-tech-news.xml';
       return serveFixture(req, res, then, fixtures.get(then) as Fixture);
     }
     if (route === 'huge') return streamEndless(res);
-    if (route === 'status') return void res.writeHead(Number(arg) || 500, { 'content-type': 'text/plain' }).end('status route');
-    if (route === 'echo-headers') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(req.headers));
+    if (route === 'status')
+      return void res.writeHead(Number(arg) || 500, { 'content-type': 'text/plain' }).end('status route');
+    if (route === 'echo-headers')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(req.headers));
     res.writeHead(404, { 'content-type': 'text/plain' }).end('no such fixture');
   };
 
   const serveFixture = (req: IncomingMessage, res: ServerResponse, name: string, fixture: Fixture): void => {
     const lastModified = 'Thu, 01 Oct 2026 00:00:00 GMT';
-    if (req.headers['if-none-match'] === fixture.etag || (!req.headers['if-none-match'] && req.headers['if-modified-since'] === lastModified)) {
+    if (
+      req.headers['if-none-match'] === fixture.etag ||
+      (!req.headers['if-none-match'] && req.headers['if-modified-since'] === lastModified)
+    ) {
       count(notModified, `feeds/${name}`);
       res.writeHead(304, { etag: fixture.etag, 'last-modified': lastModified }).end();
       return;
     }
-    res.writeHead(200, { 'content-type': fixture.contentType, 'content-length': fixture.body.length, etag: fixture.etag, 'last-modified': lastModified });
+    res.writeHead(200, {
+      'content-type': fixture.contentType,
+      'content-length': fixture.body.length,
+      etag: fixture.etag,
+      'last-modified': lastModified,
+    });
     res.end(fixture.body);
   };
 
@@ -134,7 +157,11 @@ export async function startFixtureServer(options: { dir?: string; delayMs?: numb
     });
   });
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const feeds: FixtureFeed[] = [...fixtures.keys()].map((name) => ({ name, url: `${base}/feeds/${name}`, broken: name.startsWith('broken-') }));
+  const feeds: FixtureFeed[] = [...fixtures.keys()].map((name) => ({
+    name,
+    url: `${base}/feeds/${name}`,
+    broken: name.startsWith('broken-'),
+  }));
   return {
     url: base,
     feeds,

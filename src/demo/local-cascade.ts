@@ -27,20 +27,33 @@ export type LocalCascade = {
   addSampleFeeds(names?: string[]): Promise<string[]>;
   createTask(name: string, feedIds: string[]): Promise<{ id: string }>;
   /** `force`: every enabled feed, also those not due yet (docs/refresh.md); a run that repeats a fetch needs it. */
-  dispatch(taskId?: string, options?: { force?: boolean }): Promise<{ allocations_created: number; schedule_run_id: string; feeds_assigned: number; feeds_unassigned: number }>;
+  dispatch(
+    taskId?: string,
+    options?: { force?: boolean },
+  ): Promise<{
+    allocations_created: number;
+    schedule_run_id: string;
+    feeds_assigned: number;
+    feeds_unassigned: number;
+  }>;
   close(): Promise<void>;
 };
 
 /** The feed id the demo gives a fixture file: `rss2-tech-news.xml` → `DEMO_RSS2_TECH_NEWS`. */
 export function sampleFeedId(fixtureName: string): string {
-  return `DEMO_${fixtureName.replace(/\.[a-z]+$/, '').replace(/[^A-Za-z0-9]+/g, '_').toUpperCase()}`;
+  return `DEMO_${fixtureName
+    .replace(/\.[a-z]+$/, '')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .toUpperCase()}`;
 }
 
 /**
  * A parent on SQLite in a temporary folder, the sample-feed server, and an admin session: the starting point of
  * the demo and the examples. Setup goes through the public management API, as a user would.
  */
-export async function startLocalCascade(options: { overrides?: Record<string, unknown>; logLevel?: string } = {}): Promise<LocalCascade> {
+export async function startLocalCascade(
+  options: { overrides?: Record<string, unknown>; logLevel?: string } = {},
+): Promise<LocalCascade> {
   const dir = mkdtempSync(join(tmpdir(), 'cascade-local-'));
   const feedServer = await startFixtureServer();
   let parent: Parent | undefined;
@@ -63,7 +76,11 @@ export async function startLocalCascade(options: { overrides?: Record<string, un
     });
     parent = await startParent(config, createLogger(config.log_level, createWriteStream(join(dir, 'parent.log'))));
     const admin = { username: 'admin', password: randomToken(12) };
-    await parent.services.store.users.create({ username: admin.username, passwordHash: await hashPassword(admin.password), role: 'admin' });
+    await parent.services.store.users.create({
+      username: admin.username,
+      passwordHash: await hashPassword(admin.password),
+      role: 'admin',
+    });
     const api = new AdminApi(parent.url);
     await api.login(admin.username, admin.password);
     let running: Parent = parent;
@@ -81,19 +98,37 @@ export async function startLocalCascade(options: { overrides?: Record<string, un
       feedServer,
       api,
       admin,
-      addNode: (name, capacity) => api.call('POST', '/api/v1/cascade/nodes', { node_type: NodeType.child, name, sync_config: { max_capacity: capacity } }),
+      addNode: (name, capacity) =>
+        api.call('POST', '/api/v1/cascade/nodes', {
+          node_type: NodeType.child,
+          name,
+          sync_config: { max_capacity: capacity },
+        }),
       async addSampleFeeds(names) {
         const ids: string[] = [];
         for (const fixture of feedServer.feeds.filter((f) => !names || names.includes(f.name))) {
           const id = sampleFeedId(fixture.name);
-          await api.call('POST', '/api/v1/feeds', { id, mp_name: fixture.name, url: fixture.url, status: EnabledStatus.enabled });
+          await api.call('POST', '/api/v1/feeds', {
+            id,
+            mp_name: fixture.name,
+            url: fixture.url,
+            status: EnabledStatus.enabled,
+          });
           ids.push(id);
         }
         return ids;
       },
-      createTask: (name, feedIds) => api.call('POST', '/api/v1/message-tasks', { name, mps_id: feedIds.map((id) => ({ id })), status: EnabledStatus.enabled }),
+      createTask: (name, feedIds) =>
+        api.call('POST', '/api/v1/message-tasks', {
+          name,
+          mps_id: feedIds.map((id) => ({ id })),
+          status: EnabledStatus.enabled,
+        }),
       dispatch: (taskId, options = {}) => {
-        const query = new URLSearchParams({ ...(taskId ? { task_id: taskId } : {}), ...(options.force ? { force: 'true' } : {}) }).toString();
+        const query = new URLSearchParams({
+          ...(taskId ? { task_id: taskId } : {}),
+          ...(options.force ? { force: 'true' } : {}),
+        }).toString();
         return api.call('POST', `/api/v1/cascade/dispatch-task${query ? `?${query}` : ''}`);
       },
       async close() {

@@ -12,7 +12,14 @@ export type AllocationRow = {
 
 const FINAL = new Set(['completed', 'failed', 'timeout', 'cancelled']);
 
-export type Counts = { total: number; final: number; completed: number; failed: number; running: number; pending: number };
+export type Counts = {
+  total: number;
+  final: number;
+  completed: number;
+  failed: number;
+  running: number;
+  pending: number;
+};
 
 export function countStatuses(rows: readonly AllocationRow[]): Counts {
   const counts: Counts = { total: rows.length, final: 0, completed: 0, failed: 0, running: 0, pending: 0 };
@@ -62,10 +69,27 @@ export function summarizeByNode(rows: readonly AllocationRow[]): NodeSummary[] {
 
 export function formatSummaryTable(summaries: readonly NodeSummary[]): string {
   const headers = ['node', 'completed', 'failed', 'articles', 'elapsed'];
-  const rows = summaries.map((s) => [s.node, String(s.completed), String(s.failed), String(s.articles), `${s.elapsedSeconds.toFixed(1)} s`]);
-  const total = summaries.reduce((acc, s) => ({ completed: acc.completed + s.completed, failed: acc.failed + s.failed, articles: acc.articles + s.articles }), { completed: 0, failed: 0, articles: 0 });
+  const rows = summaries.map((s) => [
+    s.node,
+    String(s.completed),
+    String(s.failed),
+    String(s.articles),
+    `${s.elapsedSeconds.toFixed(1)} s`,
+  ]);
+  const total = summaries.reduce(
+    (acc, s) => ({
+      completed: acc.completed + s.completed,
+      failed: acc.failed + s.failed,
+      articles: acc.articles + s.articles,
+    }),
+    { completed: 0, failed: 0, articles: 0 },
+  );
   rows.push(['total', String(total.completed), String(total.failed), String(total.articles), '']);
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }

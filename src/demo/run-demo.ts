@@ -37,14 +37,27 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   try {
     // Quick retries so the broken sample feeds reach their final state in seconds, not minutes.
     // New articles are batched for 2 s, so the run's articles arrive at the webhook moments after it ends.
-    local = await startLocalCascade({ overrides: { 'dispatch.retry_backoff_seconds': 1, 'delivery.batch_seconds': 2, 'delivery.max_articles': 50, 'delivery.poll_interval_ms': 200 } });
+    local = await startLocalCascade({
+      overrides: {
+        'dispatch.retry_backoff_seconds': 1,
+        'delivery.batch_seconds': 2,
+        'delivery.max_articles': 50,
+        'delivery.poll_interval_ms': 200,
+      },
+    });
     receiver = await startWebhookReceiver();
     const { feedServer, parent, api } = local;
-    say(`sample feeds   ${feedServer.feeds.length} feeds at ${feedServer.url}/feeds/ (${feedServer.feeds.filter((f) => f.broken).length} deliberately broken)`);
+    say(
+      `sample feeds   ${feedServer.feeds.length} feeds at ${feedServer.url}/feeds/ (${feedServer.feeds.filter((f) => f.broken).length} deliberately broken)`,
+    );
     say(`parent         ${parent.url} (SQLite and logs in ${local.dir})`);
     say(`webhook        ${receiver.url} (a local receiver standing in for yours)`);
     const task = await local.createTask('Demo: every sample feed', await local.addSampleFeeds());
-    await api.call('PUT', `/api/v1/message-tasks/${task.id}`, { message_type: 1, web_hook_url: receiver.url, message_template: DEMO_WEBHOOK_TEMPLATE });
+    await api.call('PUT', `/api/v1/message-tasks/${task.id}`, {
+      message_type: 1,
+      web_hook_url: receiver.url,
+      message_template: DEMO_WEBHOOK_TEMPLATE,
+    });
 
     for (const node of DEMO_NODES) {
       const created = await local.addNode(node.name, node.capacity);
@@ -69,11 +82,13 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     const counts = countStatuses(rows);
     say('');
     say(formatSummaryTable(summarizeByNode(rows)));
-    for (const row of rows.filter((r) => r.status !== 'completed')) say(`  ${row.status}: ${row.error_message ?? '(no message)'}`);
+    for (const row of rows.filter((r) => r.status !== 'completed'))
+      say(`  ${row.status}: ${row.error_message ?? '(no message)'}`);
     say('');
     say(`elapsed        ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const allFinal = counts.total > 0 && counts.final === counts.total;
-    if (!allFinal) say(`timed out      ${counts.total - counts.final} allocation(s) not final after ${options.timeoutSeconds} s`);
+    if (!allFinal)
+      say(`timed out      ${counts.total - counts.final} allocation(s) not final after ${options.timeoutSeconds} s`);
     await reportDeliveries(api, task.id, receiver, say);
     // The URLs and the login are only worth printing for a parent that keeps running.
     if (options.exitAfterSummary) return allFinal ? 0 : 1;
@@ -90,7 +105,9 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     });
     return 0;
   } catch (error) {
-    say(`demo failed: ${error instanceof Error ? error.message : String(error)}${local ? ` (logs in ${local.dir})` : ''}`);
+    say(
+      `demo failed: ${error instanceof Error ? error.message : String(error)}${local ? ` (logs in ${local.dir})` : ''}`,
+    );
     return 1;
   } finally {
     await Promise.all(children.map((c) => c.stop(10_000)));
@@ -101,17 +118,26 @@ export async function runDemo(options: DemoOptions): Promise<number> {
 }
 
 /** Waits (bounded) until no delivery of the task is pending or sending, then says what the webhook received. */
-async function reportDeliveries(api: AdminApi, taskId: string, receiver: WebhookReceiver, say: (line: string) => void): Promise<void> {
+async function reportDeliveries(
+  api: AdminApi,
+  taskId: string,
+  receiver: WebhookReceiver,
+  say: (line: string) => void,
+): Promise<void> {
   const deadline = Date.now() + 20_000;
   let open = 0;
   do {
-    const deliveries = await api.listAll<{ status: string }>(`/api/v1/deliveries?task_id=${encodeURIComponent(taskId)}`);
+    const deliveries = await api.listAll<{ status: string }>(
+      `/api/v1/deliveries?task_id=${encodeURIComponent(taskId)}`,
+    );
     open = deliveries.filter((d) => d.status === 'pending' || d.status === 'sending').length;
     if (deliveries.length > 0 && open === 0) break;
     await new Promise((r) => setTimeout(r, 250));
   } while (Date.now() < deadline);
   const articles = receiver.deliveries.reduce((n, d) => n + d.titles.length, 0);
-  say(`webhook got    ${receiver.deliveries.length} deliveries with ${articles} new articles${open > 0 ? ` (${open} still on their way)` : ''}`);
+  say(
+    `webhook got    ${receiver.deliveries.length} deliveries with ${articles} new articles${open > 0 ? ` (${open} still on their way)` : ''}`,
+  );
   for (const title of receiver.deliveries.flatMap((d) => d.titles).slice(0, 3)) say(`  - ${title}`);
 }
 
@@ -127,11 +153,18 @@ async function waitForOnline(api: AdminApi, expected: number, children: ChildHan
   throw new Error('children did not come online within 30 s');
 }
 
-async function followProgress(api: AdminApi, runId: string, deadlineMs: number, out: NodeJS.WriteStream): Promise<AllocationRow[]> {
+async function followProgress(
+  api: AdminApi,
+  runId: string,
+  deadlineMs: number,
+  out: NodeJS.WriteStream,
+): Promise<AllocationRow[]> {
   const tty = Boolean(out.isTTY);
   let lastLine = '';
   for (;;) {
-    const rows = await api.listAll<AllocationRow>(`/api/v1/cascade/allocations?schedule_run_id=${encodeURIComponent(runId)}`);
+    const rows = await api.listAll<AllocationRow>(
+      `/api/v1/cascade/allocations?schedule_run_id=${encodeURIComponent(runId)}`,
+    );
     const counts = countStatuses(rows);
     const line = progressLine(counts);
     if (tty) out.write(`\r${line}`);

@@ -21,7 +21,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const id = String(req.headers['x-cascade-delivery'] ?? '');
       try {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { articles?: Array<{ title?: string }> };
-        if (id && !deliveries.some((d) => d.id === id)) deliveries.push({ id, titles: (body.articles ?? []).map((a) => String(a.title ?? '')) });
+        if (id && !deliveries.some((d) => d.id === id))
+          deliveries.push({ id, titles: (body.articles ?? []).map((a) => String(a.title ?? '')) });
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
       } catch {
         res.writeHead(400).end('expected JSON');
@@ -42,4 +43,5 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
 }
 
 /** The demo task's template: JSON, so the webhook is posted as application/json; `json` escapes each title. */
-export const DEMO_WEBHOOK_TEMPLATE = '{"task": {{ task.name | json }}, "articles": [{% for article in articles %}{"title": {{ article.title | json }}, "url": {{ article.url | json }}}{% unless forloop.last %},{% endunless %}{% endfor %}]}';
+export const DEMO_WEBHOOK_TEMPLATE =
+  '{"task": {{ task.name | json }}, "articles": [{% for article in articles %}{"title": {{ article.title | json }}, "url": {{ article.url | json }}}{% unless forloop.last %},{% endunless %}{% endfor %}]}';

@@ -43,7 +43,10 @@ export class Claimer {
         const remaining = deadline - Date.now();
         if (remaining <= 0 || signal?.aborted) return [];
         // Work held back by a host's interval or pause: nothing announces its end, so look again then.
-        const wait = hostsReadyAt === undefined ? remaining : Math.min(remaining, Math.max(MIN_HOST_WAIT_MS, hostsReadyAt - Date.now()));
+        const wait =
+          hostsReadyAt === undefined
+            ? remaining
+            : Math.min(remaining, Math.max(MIN_HOST_WAIT_MS, hostsReadyAt - Date.now()));
         if (!woken) await waitForWake(wait, signal, (resolve) => (wake = resolve));
         wake = undefined;
       }
@@ -52,7 +55,10 @@ export class Claimer {
     }
   }
 
-  async #claimOnce(nodeId: string, max: number): Promise<{ packages: TaskPackage[]; hostsReadyAt?: number | undefined }> {
+  async #claimOnce(
+    nodeId: string,
+    max: number,
+  ): Promise<{ packages: TaskPackage[]; hostsReadyAt?: number | undefined }> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         const { rows, packages, hostsReadyAt } = await this.store.allocations.claimPackages(nodeId, max);
@@ -61,7 +67,8 @@ export class Claimer {
       } catch (error) {
         // A lost race between claimers (possible only where the database lacks SKIP LOCKED) is retried, and so is a
         // deadlock between claims and completions over host rows: the claim's transaction rolled back whole.
-        const retryable = (error instanceof CascadeError && error.code === 'CONFLICT') || isTransientDatabaseError(error);
+        const retryable =
+          (error instanceof CascadeError && error.code === 'CONFLICT') || isTransientDatabaseError(error);
         if (!retryable || attempt >= CONFLICT_RETRIES) throw error;
       }
     }
@@ -75,7 +82,11 @@ export class Claimer {
   }
 }
 
-function waitForWake(ms: number, signal: AbortSignal | undefined, expose: (resolve: () => void) => void): Promise<void> {
+function waitForWake(
+  ms: number,
+  signal: AbortSignal | undefined,
+  expose: (resolve: () => void) => void,
+): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);

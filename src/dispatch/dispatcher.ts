@@ -55,7 +55,12 @@ export class Dispatcher {
 
   /** Dispatches one task (taskId) or every enabled task. `tick` marks a cron run so it happens once per tick. */
   /** `force`: dispatch every enabled feed, due or not (`?force=true`, `--force`). */
-  async run(options: { taskId?: string | undefined; trigger: DispatchTrigger; tick?: { scheduledAtMs: number }; force?: boolean | undefined }): Promise<DispatchSummary> {
+  async run(options: {
+    taskId?: string | undefined;
+    trigger: DispatchTrigger;
+    tick?: { scheduledAtMs: number };
+    force?: boolean | undefined;
+  }): Promise<DispatchSummary> {
     const tasks = await this.#tasks(options.taskId);
     const force = options.force === true;
     let soonestDue: number | undefined;
@@ -83,7 +88,12 @@ export class Dispatcher {
       summary.feeds_skipped_not_due += feeds.notDue.length;
       for (const skipped of feeds.notDue) {
         soonestDue = Math.min(soonestDue ?? skipped.next_due_at, skipped.next_due_at);
-        if (summary.not_due.length < NOT_DUE_LISTED) summary.not_due.push({ task_id: task.id, feed_id: skipped.id, next_due_at: new Date(skipped.next_due_at).toISOString() });
+        if (summary.not_due.length < NOT_DUE_LISTED)
+          summary.not_due.push({
+            task_id: task.id,
+            feed_id: skipped.id,
+            next_due_at: new Date(skipped.next_due_at).toISOString(),
+          });
       }
       summary.feeds_skipped_disabled += feeds.disabled.length;
       summary.feeds_skipped_unknown += feeds.unknown.length;
@@ -108,11 +118,20 @@ export class Dispatcher {
   async #tasks(taskId: string | undefined): Promise<MessageTaskTable[]> {
     if (taskId === undefined) return this.store.tasks.listEnabled();
     const task = await this.store.tasks.get(taskId);
-    if (Number(task.status) !== 1) throw new CascadeError('UNPROCESSABLE', `Message task '${taskId}' is disabled; enable it (status 1) to dispatch it.`);
+    if (Number(task.status) !== 1)
+      throw new CascadeError(
+        'UNPROCESSABLE',
+        `Message task '${taskId}' is disabled; enable it (status 1) to dispatch it.`,
+      );
     return [task];
   }
 
-  async #dispatchTask(task: MessageTaskTable, feedIds: string[], scheduleRunId: string, tick: { scheduledAtMs: number } | undefined) {
+  async #dispatchTask(
+    task: MessageTaskTable,
+    feedIds: string[],
+    scheduleRunId: string,
+    tick: { scheduledAtMs: number } | undefined,
+  ) {
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await this.store.allocations.dispatch({
@@ -131,7 +150,12 @@ export class Dispatcher {
         // victim: run again; the retry re-reads what is live and skips it.
         const retryable = isUniqueViolation(error) || isTransientDatabaseError(error);
         if (!retryable || attempt >= ATTEMPTS_ON_COLLISION) {
-          if (retryable) throw new CascadeError('CONFLICT', `Another dispatch of task '${task.id}' ran at the same moment; try again.`, { cause: error });
+          if (retryable)
+            throw new CascadeError(
+              'CONFLICT',
+              `Another dispatch of task '${task.id}' ran at the same moment; try again.`,
+              { cause: error },
+            );
           throw error;
         }
       }

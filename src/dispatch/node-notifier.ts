@@ -27,7 +27,9 @@ export class NodeNotifier {
   /** Starts the notifies and returns at once. */
   notify(placements: readonly Placement[]): void {
     if (placements.length === 0) return;
-    const sending = this.#send(placements).catch((error: unknown) => this.logger.warn({ err: error }, 'could not look up nodes to notify'));
+    const sending = this.#send(placements).catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'could not look up nodes to notify'),
+    );
     this.#sending.add(sending);
     void sending.finally(() => this.#sending.delete(sending));
   }
@@ -39,13 +41,17 @@ export class NodeNotifier {
 
   async #send(placements: readonly Placement[]): Promise<void> {
     const byNode = new Map<string, Placement[]>();
-    for (const placement of placements) byNode.set(placement.nodeId, [...(byNode.get(placement.nodeId) ?? []), placement]);
+    for (const placement of placements)
+      byNode.set(placement.nodeId, [...(byNode.get(placement.nodeId) ?? []), placement]);
     const targets = await this.store.nodes.notifyTargets([...byNode.keys()]);
     await Promise.all(
       targets.map(async (target) => {
         const mine = byNode.get(target.id) ?? [];
         const first = mine[0] as Placement;
-        const { body, signature } = signedNotify(target.notify_key, { allocation_id: first.allocationId, feed_count: mine.reduce((n, p) => n + p.feedCount, 0) });
+        const { body, signature } = signedNotify(target.notify_key, {
+          allocation_id: first.allocationId,
+          feed_count: mine.reduce((n, p) => n + p.feedCount, 0),
+        });
         const url = `${target.api_url.replace(/\/+$/, '')}/api/v1/cascade/notify`;
         try {
           const response = await this.fetch(url, {
@@ -56,9 +62,16 @@ export class NodeNotifier {
             signal: AbortSignal.timeout(this.timeoutMs),
           });
           await response.body?.cancel();
-          if (!response.ok) this.logger.warn({ node: target.name, status: response.status }, 'node refused the new-work notify (check its notify_key)');
+          if (!response.ok)
+            this.logger.warn(
+              { node: target.name, status: response.status },
+              'node refused the new-work notify (check its notify_key)',
+            );
         } catch (error) {
-          this.logger.debug({ node: target.name, reason: (error as Error).message }, 'node did not take the new-work notify; it claims on its own schedule');
+          this.logger.debug(
+            { node: target.name, reason: (error as Error).message },
+            'node did not take the new-work notify; it claims on its own schedule',
+          );
         }
       }),
     );

@@ -8,7 +8,13 @@ export type SchedulerState = {
   /** The IANA zone every cron expression runs in. */
   timezone: string;
   /** `next_run` in UTC; `next_run_local` the same instant in `timezone`, with its offset. */
-  jobs: Array<{ task_id: string; task_name: string; cron_exp: string; next_run: string | null; next_run_local: string | null }>;
+  jobs: Array<{
+    task_id: string;
+    task_name: string;
+    cron_exp: string;
+    next_run: string | null;
+    next_run_local: string | null;
+  }>;
   invalid: Array<{ task_id: string; task_name: string; cron_exp: string; error: string }>;
 };
 
@@ -53,7 +59,10 @@ export class Scheduler {
     this.#running = true;
     await this.reload();
     clearInterval(this.#reloadTimer);
-    this.#reloadTimer = setInterval(() => void this.reload().catch((error: unknown) => this.logger.error({ err: error }, 'scheduler reload failed')), RELOAD_INTERVAL_MS);
+    this.#reloadTimer = setInterval(
+      () => void this.reload().catch((error: unknown) => this.logger.error({ err: error }, 'scheduler reload failed')),
+      RELOAD_INTERVAL_MS,
+    );
     this.#reloadTimer.unref();
     clearInterval(this.#watchTimer);
     this.#watchTimer = setInterval(() => void this.#reloadWhenChanged(), TASK_WATCH_INTERVAL_MS);
@@ -97,8 +106,15 @@ export class Scheduler {
       const cron = task.cron_exp.trim();
       if (this.#jobs.has(task.id)) continue;
       try {
-        const job = new Cron(cron, { timezone: this.timezone, protect: true, unref: true, catch: (error: unknown) => this.logger.error({ err: error, task_id: task.id }, 'cron dispatch failed') }, (self: Cron) =>
-          this.#fire(task.id, self),
+        const job = new Cron(
+          cron,
+          {
+            timezone: this.timezone,
+            protect: true,
+            unref: true,
+            catch: (error: unknown) => this.logger.error({ err: error, task_id: task.id }, 'cron dispatch failed'),
+          },
+          (self: Cron) => this.#fire(task.id, self),
         );
         this.#jobs.set(task.id, { job, name: task.name, cron });
       } catch (error) {
@@ -115,7 +131,8 @@ export class Scheduler {
       if ((await this.store.tasks.changeMark()) !== this.#seenMark) await this.reload();
       this.#watchFailing = false;
     } catch (error) {
-      if (!this.#watchFailing) this.logger.error({ err: error }, 'scheduler could not check for changed tasks; retrying every second');
+      if (!this.#watchFailing)
+        this.logger.error({ err: error }, 'scheduler could not check for changed tasks; retrying every second');
       this.#watchFailing = true;
     }
   }
@@ -126,7 +143,13 @@ export class Scheduler {
       timezone: this.timezone,
       jobs: [...this.#jobs].map(([id, { job, name, cron }]) => {
         const next = job.nextRun();
-        return { task_id: id, task_name: name, cron_exp: cron, next_run: next?.toISOString() ?? null, next_run_local: next ? localIso(next, this.timezone) : null };
+        return {
+          task_id: id,
+          task_name: name,
+          cron_exp: cron,
+          next_run: next?.toISOString() ?? null,
+          next_run_local: next ? localIso(next, this.timezone) : null,
+        };
       }),
       invalid: this.#invalid,
     };
@@ -138,7 +161,15 @@ export class Scheduler {
     this.#inFlight.add(run);
     try {
       const summary = await run;
-      if (!summary.tick_already_fired) this.logger.info({ task_id: taskId, scheduled_at: new Date(scheduledAtMs).toISOString(), created: summary.allocations_created }, 'cron dispatch');
+      if (!summary.tick_already_fired)
+        this.logger.info(
+          {
+            task_id: taskId,
+            scheduled_at: new Date(scheduledAtMs).toISOString(),
+            created: summary.allocations_created,
+          },
+          'cron dispatch',
+        );
     } finally {
       this.#inFlight.delete(run);
     }
@@ -176,11 +207,27 @@ export function scheduledTime(job: Cron, nowMs: number): number {
 /** `2026-11-30T09:00:00+08:00`: the instant as a wall-clock time in `timeZone`, with that zone's offset. */
 export function localIso(instant: Date, timeZone: string): string {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
       .formatToParts(instant)
       .map((p) => [p.type, p.value]),
   );
-  const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  const wall = Date.UTC(
+    Number(parts.year),
+    Number(parts.month) - 1,
+    Number(parts.day),
+    Number(parts.hour),
+    Number(parts.minute),
+    Number(parts.second),
+  );
   const offsetMinutes = Math.round((wall - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
   const sign = offsetMinutes < 0 ? '-' : '+';
   const abs = Math.abs(offsetMinutes);

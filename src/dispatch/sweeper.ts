@@ -42,8 +42,15 @@ export class Sweeper {
     const stalled = await this.#sweepStalled(nowMs);
     const requeued = expired.requeued + unstarted.requeued + stalled.requeued;
     const timedOut = expired.timedOut + unstarted.timedOut + stalled.timedOut;
-    const releasedFromGone = await this.store.allocations.releaseOfflineNodes(this.dispatch.offline_after_seconds, nowMs, this.dispatch.suspect_after_beats);
-    const releasedStale = await this.store.allocations.releaseStalePreassigned(this.dispatch.preassign_grace_seconds, nowMs);
+    const releasedFromGone = await this.store.allocations.releaseOfflineNodes(
+      this.dispatch.offline_after_seconds,
+      nowMs,
+      this.dispatch.suspect_after_beats,
+    );
+    const releasedStale = await this.store.allocations.releaseStalePreassigned(
+      this.dispatch.preassign_grace_seconds,
+      nowMs,
+    );
     const released = releasedFromGone + releasedStale;
     const split = await this.store.allocations.splitOversizedPool(nowMs);
     if (split > 0) this.logger.info({ split }, 'split pooled allocations no node could hold');
@@ -52,9 +59,11 @@ export class Sweeper {
     if (timedOut > 0) this.metrics?.timeouts.inc(timedOut);
     if (releasedFromGone > 0) this.metrics?.requeues.inc({ reason: RequeueReason.nodeOffline }, releasedFromGone);
     if (releasedStale > 0) this.metrics?.requeues.inc({ reason: RequeueReason.preassignedUnclaimed }, releasedStale);
-    if (requeued + timedOut + released > 0) this.logger.info({ requeued, timedOut, released }, 'sweeper moved allocations');
+    if (requeued + timedOut + released > 0)
+      this.logger.info({ requeued, timedOut, released }, 'sweeper moved allocations');
     // Work whose retry backoff just ended becomes claimable without any write; tell waiters.
-    if (requeued + released === 0 && (await this.store.allocations.backoffEnded(this.#lastSweepMs, nowMs))) await this.store.wake.publish();
+    if (requeued + released === 0 && (await this.store.allocations.backoffEnded(this.#lastSweepMs, nowMs)))
+      await this.store.wake.publish();
     this.#lastSweepMs = nowMs;
     return { requeued, timedOut, released };
   }
@@ -66,10 +75,14 @@ export class Sweeper {
     const { flagged, requeued, timedOut } = await this.store.allocations.sweepStalled(stallSeconds, nowMs);
     if (flagged > 0) {
       this.metrics?.stalls.inc(flagged);
-      this.logger.warn({ flagged, stall_seconds: stallSeconds }, 'allocations stalled: no progress reported while their nodes keep beating');
+      this.logger.warn(
+        { flagged, stall_seconds: stallSeconds },
+        'allocations stalled: no progress reported while their nodes keep beating',
+      );
     }
     if (requeued > 0) this.metrics?.requeues.inc({ reason: RequeueReason.stalled }, requeued);
-    if (requeued + timedOut > 0) this.logger.warn({ requeued, timed_out: timedOut }, 'stalled allocations taken from their nodes');
+    if (requeued + timedOut > 0)
+      this.logger.warn({ requeued, timed_out: timedOut }, 'stalled allocations taken from their nodes');
     return { requeued, timedOut };
   }
 

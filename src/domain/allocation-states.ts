@@ -37,7 +37,12 @@ export const AttemptOutcome = Object.freeze({
 export type AttemptOutcome = (typeof AttemptOutcome)[keyof typeof AttemptOutcome];
 
 /** Why a held allocation was taken from its holder by the sweeper or a heartbeat (expireRetry, expireFinal). */
-export const EXPIRY_OUTCOMES = [AttemptOutcome.leaseExpired, AttemptOutcome.claimTimeout, AttemptOutcome.notHeld, AttemptOutcome.stalled] as const;
+export const EXPIRY_OUTCOMES = [
+  AttemptOutcome.leaseExpired,
+  AttemptOutcome.claimTimeout,
+  AttemptOutcome.notHeld,
+  AttemptOutcome.stalled,
+] as const;
 
 /** Requeue reasons the metrics count (`cascade_requeues_total{reason}`): the expiry outcomes, and the releases. */
 export const RequeueReason = Object.freeze({
@@ -82,7 +87,11 @@ export type MoveEffects = {
    * The attempt history: `open` inserts the attempt's row, `start` stamps its start, `close` ends the open row
    * (only when the allocation was held: pending work has none) with one of `outcomes`.
    */
-  readonly history: { readonly kind: 'open' } | { readonly kind: 'start' } | { readonly kind: 'close'; readonly outcomes: readonly AttemptOutcome[] } | { readonly kind: 'keep' };
+  readonly history:
+    | { readonly kind: 'open' }
+    | { readonly kind: 'start' }
+    | { readonly kind: 'close'; readonly outcomes: readonly AttemptOutcome[] }
+    | { readonly kind: 'keep' };
   /**
    * The live-feed index (`live_feeds`, one row per feed with unfinished work): `drop` removes the allocation's,
    * `add` puts them back (refused with CONFLICT when a feed has live work elsewhere), `handOver` leaves them for
@@ -103,7 +112,9 @@ export type MoveEffects = {
    * Timestamps of the row the move sets to now or clears. A claim clears the progress clock (`progress_at`) and the
    * stall flag (`stalled_at`): progress belongs to one attempt, and its child starts reporting it afresh.
    */
-  readonly times: Readonly<Partial<Record<'claimed_at' | 'started_at' | 'completed_at' | 'progress_at' | 'stalled_at', 'now' | 'clear'>>>;
+  readonly times: Readonly<
+    Partial<Record<'claimed_at' | 'started_at' | 'completed_at' | 'progress_at' | 'stalled_at', 'now' | 'clear'>>
+  >;
 };
 
 export type MoveSpec = {
@@ -114,50 +125,150 @@ export type MoveSpec = {
   readonly unassignedOnly?: true;
 } & MoveEffects;
 
-const requeue = { holder: 'pool', load: 'free', hostSlots: 'free', stampsNodeSync: false, liveFeeds: 'keep', lease: 'clear', attempt: 'next', times: { claimed_at: 'clear', started_at: 'clear' } } as const;
-const end = { holder: 'keep', load: 'free', hostSlots: 'free', stampsNodeSync: false, liveFeeds: 'drop', lease: 'clear', attempt: 'same', times: { completed_at: 'now' } } as const;
+const requeue = {
+  holder: 'pool',
+  load: 'free',
+  hostSlots: 'free',
+  stampsNodeSync: false,
+  liveFeeds: 'keep',
+  lease: 'clear',
+  attempt: 'next',
+  times: { claimed_at: 'clear', started_at: 'clear' },
+} as const;
+const end = {
+  holder: 'keep',
+  load: 'free',
+  hostSlots: 'free',
+  stampsNodeSync: false,
+  liveFeeds: 'drop',
+  lease: 'clear',
+  attempt: 'same',
+  times: { completed_at: 'now' },
+} as const;
 const close = (...outcomes: AttemptOutcome[]) => ({ kind: 'close', outcomes }) as const;
 
 /** from: the states a move may start in; to: where it lands; the rest: its effects (MoveEffects). */
 export const MOVES: Readonly<Record<Move, MoveSpec>> = Object.freeze({
   claim: {
     why: 'a node claims pending work (its own pre-assigned work, or unassigned work it has room for)',
-    from: ['pending'], to: 'claimed',
-    holder: 'claimer', load: 'take', hostSlots: 'take', stampsNodeSync: false, history: { kind: 'open' }, liveFeeds: 'keep', lease: 'set', attempt: 'same',
+    from: ['pending'],
+    to: 'claimed',
+    holder: 'claimer',
+    load: 'take',
+    hostSlots: 'take',
+    stampsNodeSync: false,
+    history: { kind: 'open' },
+    liveFeeds: 'keep',
+    lease: 'set',
+    attempt: 'same',
     times: { claimed_at: 'now', started_at: 'clear', progress_at: 'clear', stalled_at: 'clear' },
   },
   start: {
     why: 'the holder reports that it started',
-    from: ['claimed'], to: 'executing',
-    holder: 'keep', load: 'keep', hostSlots: 'keep', stampsNodeSync: false, history: { kind: 'start' }, liveFeeds: 'keep', lease: 'set', attempt: 'same',
+    from: ['claimed'],
+    to: 'executing',
+    holder: 'keep',
+    load: 'keep',
+    hostSlots: 'keep',
+    stampsNodeSync: false,
+    history: { kind: 'start' },
+    liveFeeds: 'keep',
+    lease: 'set',
+    attempt: 'same',
     times: { started_at: 'now' },
   },
-  complete: { why: 'the holder reports its results', from: ['executing'], to: 'completed', ...end, stampsNodeSync: true, history: close(AttemptOutcome.completed) },
-  failRetry: { why: 'the holder reports a failure and attempts are left', from: ['executing'], to: 'pending', ...requeue, history: close(AttemptOutcome.failed) },
-  failFinal: { why: 'the holder reports a failure on the last attempt, or one retrying cannot fix', from: ['executing'], to: 'failed', ...end, history: close(AttemptOutcome.failed) },
-  expireRetry: { why: 'the sweeper or a heartbeat takes held work from its holder (lease expired, claim never started, not listed as held, stalled) and attempts are left', from: ['claimed', 'executing'], to: 'pending', ...requeue, history: close(...EXPIRY_OUTCOMES) },
-  expireFinal: { why: 'the same on the last attempt', from: ['claimed', 'executing'], to: 'timeout', ...end, history: close(...EXPIRY_OUTCOMES) },
-  cancel: { why: 'an administrator cancels live work', from: ['pending', 'claimed', 'executing'], to: 'cancelled', ...end, history: close(AttemptOutcome.cancelled) },
+  complete: {
+    why: 'the holder reports its results',
+    from: ['executing'],
+    to: 'completed',
+    ...end,
+    stampsNodeSync: true,
+    history: close(AttemptOutcome.completed),
+  },
+  failRetry: {
+    why: 'the holder reports a failure and attempts are left',
+    from: ['executing'],
+    to: 'pending',
+    ...requeue,
+    history: close(AttemptOutcome.failed),
+  },
+  failFinal: {
+    why: 'the holder reports a failure on the last attempt, or one retrying cannot fix',
+    from: ['executing'],
+    to: 'failed',
+    ...end,
+    history: close(AttemptOutcome.failed),
+  },
+  expireRetry: {
+    why: 'the sweeper or a heartbeat takes held work from its holder (lease expired, claim never started, not listed as held, stalled) and attempts are left',
+    from: ['claimed', 'executing'],
+    to: 'pending',
+    ...requeue,
+    history: close(...EXPIRY_OUTCOMES),
+  },
+  expireFinal: {
+    why: 'the same on the last attempt',
+    from: ['claimed', 'executing'],
+    to: 'timeout',
+    ...end,
+    history: close(...EXPIRY_OUTCOMES),
+  },
+  cancel: {
+    why: 'an administrator cancels live work',
+    from: ['pending', 'claimed', 'executing'],
+    to: 'cancelled',
+    ...end,
+    history: close(AttemptOutcome.cancelled),
+  },
   retry: {
     why: 'an administrator retries ended work, with a fresh attempt budget',
-    from: ['failed', 'timeout', 'cancelled'], to: 'pending',
-    holder: 'pool', load: 'keep', hostSlots: 'keep', stampsNodeSync: false, history: { kind: 'keep' }, liveFeeds: 'add', lease: 'clear', attempt: 'next',
+    from: ['failed', 'timeout', 'cancelled'],
+    to: 'pending',
+    holder: 'pool',
+    load: 'keep',
+    hostSlots: 'keep',
+    stampsNodeSync: false,
+    history: { kind: 'keep' },
+    liveFeeds: 'add',
+    lease: 'clear',
+    attempt: 'next',
     times: { claimed_at: 'clear', started_at: 'clear', completed_at: 'clear' },
   },
   release: {
     why: 'pre-assigned pending work of an offline, suspect, disabled or deleted node, or unclaimed past the grace, goes back to the unassigned pool',
-    from: ['pending'], to: 'pending',
-    holder: 'pool', load: 'free', hostSlots: 'keep', stampsNodeSync: false, history: { kind: 'keep' }, liveFeeds: 'keep', lease: 'keep', attempt: 'same', times: {},
+    from: ['pending'],
+    to: 'pending',
+    holder: 'pool',
+    load: 'free',
+    hostSlots: 'keep',
+    stampsNodeSync: false,
+    history: { kind: 'keep' },
+    liveFeeds: 'keep',
+    lease: 'keep',
+    attempt: 'same',
+    times: {},
   },
   evict: {
     why: 'held work of a deleted node goes back to the pool, claimable at once, without spending an attempt',
-    from: ['claimed', 'executing'], to: 'pending',
-    ...requeue, history: close(AttemptOutcome.nodeDeleted),
+    from: ['claimed', 'executing'],
+    to: 'pending',
+    ...requeue,
+    history: close(AttemptOutcome.nodeDeleted),
   },
   split: {
     why: 'unassigned pending work no active node can hold is cancelled; its parts, inserted with it, take its live feeds',
-    from: ['pending'], to: 'cancelled', unassignedOnly: true,
-    holder: 'keep', load: 'keep', hostSlots: 'keep', stampsNodeSync: false, history: { kind: 'keep' }, liveFeeds: 'handOver', lease: 'keep', attempt: 'same', times: { completed_at: 'now' },
+    from: ['pending'],
+    to: 'cancelled',
+    unassignedOnly: true,
+    holder: 'keep',
+    load: 'keep',
+    hostSlots: 'keep',
+    stampsNodeSync: false,
+    history: { kind: 'keep' },
+    liveFeeds: 'handOver',
+    lease: 'keep',
+    attempt: 'same',
+    times: { completed_at: 'now' },
   },
 } satisfies Record<Move, MoveSpec>);
 

@@ -2,7 +2,12 @@
  * The delivery state machine as a table of legal moves; src/store/deliveries/ is the only writer of `status` and
  * guards each move with its `from` states.
  */
-export const DeliveryStatus = Object.freeze({ pending: 'pending', sending: 'sending', delivered: 'delivered', failed: 'failed' } as const);
+export const DeliveryStatus = Object.freeze({
+  pending: 'pending',
+  sending: 'sending',
+  delivered: 'delivered',
+  failed: 'failed',
+} as const);
 export type DeliveryStatus = (typeof DeliveryStatus)[keyof typeof DeliveryStatus];
 
 export const ALL_DELIVERY_STATUSES: readonly DeliveryStatus[] = Object.freeze(Object.values(DeliveryStatus));
@@ -23,7 +28,12 @@ export const DELIVERY_MOVES = Object.freeze({
 export type DeliveryMove = keyof typeof DELIVERY_MOVES;
 
 /** Delay before retry number `attempt + 1`: the base doubled per attempt, capped, and never less than Retry-After. */
-export function deliveryRetryDelayMs(attempt: number, baseSeconds: number, maxSeconds: number, retryAfterSeconds?: number): number {
+export function deliveryRetryDelayMs(
+  attempt: number,
+  baseSeconds: number,
+  maxSeconds: number,
+  retryAfterSeconds?: number,
+): number {
   const backoff = Math.min(maxSeconds, baseSeconds * 2 ** Math.max(0, attempt - 1));
   return Math.max(backoff, retryAfterSeconds ?? 0) * 1000;
 }

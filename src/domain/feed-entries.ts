@@ -46,16 +46,19 @@ export function normaliseFeedUrl(raw: string): { url: string } | { reason: strin
   } catch {
     return { reason: `'${clip(text)}' is not a URL (it needs http:// or https://)` };
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return { reason: `only http(s) feeds can be fetched, not ${parsed.protocol.slice(0, -1)}:` };
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    return { reason: `only http(s) feeds can be fetched, not ${parsed.protocol.slice(0, -1)}:` };
   if (parsed.hostname === '') return { reason: 'the URL has no host' };
-  if (parsed.href.length > MAX_FEED_URL_LENGTH) return { reason: `the URL is ${parsed.href.length} characters long; at most ${MAX_FEED_URL_LENGTH} are kept` };
+  if (parsed.href.length > MAX_FEED_URL_LENGTH)
+    return { reason: `the URL is ${parsed.href.length} characters long; at most ${MAX_FEED_URL_LENGTH} are kept` };
   return { url: parsed.href };
 }
 
 function idProblem(id: string): string | undefined {
   if (id.length === 0) return 'the id is empty';
   if (id.length > MAX_FEED_ID_LENGTH) return `the id is ${id.length} characters long; at most ${MAX_FEED_ID_LENGTH}`;
-  if (id !== id.trim() || CONTROL.test(id)) return 'the id cannot start or end with spaces or contain control characters';
+  if (id !== id.trim() || CONTROL.test(id))
+    return 'the id cannot start or end with spaces or contain control characters';
   return undefined;
 }
 
@@ -78,16 +81,32 @@ export function screenFeedEntries(entries: readonly FeedEntry[]): EntryVerdict[]
     }
     const name = (entry.name ?? '').trim() || defaultFeedName(url);
     if (name.length > MAX_FEED_NAME_LENGTH || CONTROL.test(name)) {
-      return { kind: 'invalid', field: 'name', reason: `the name must be at most ${MAX_FEED_NAME_LENGTH} characters without control characters` };
+      return {
+        kind: 'invalid',
+        field: 'name',
+        reason: `the name must be at most ${MAX_FEED_NAME_LENGTH} characters without control characters`,
+      };
     }
     const sameUrl = byUrl.get(url);
     if (sameUrl) {
-      if (id === undefined || sameUrl.id === undefined || id === sameUrl.id) return { kind: 'duplicate', of: sameUrl.index, reason: 'an earlier entry has the same URL' };
-      return { kind: 'invalid', field: 'id', reason: `an earlier entry has the same URL under id '${sameUrl.id}'`, of: sameUrl.index };
+      if (id === undefined || sameUrl.id === undefined || id === sameUrl.id)
+        return { kind: 'duplicate', of: sameUrl.index, reason: 'an earlier entry has the same URL' };
+      return {
+        kind: 'invalid',
+        field: 'id',
+        reason: `an earlier entry has the same URL under id '${sameUrl.id}'`,
+        of: sameUrl.index,
+      };
     }
     if (id !== undefined) {
       const sameId = byId.get(id);
-      if (sameId) return { kind: 'invalid', field: 'id', reason: `an earlier entry uses id '${id}' for another URL`, of: sameId.index };
+      if (sameId)
+        return {
+          kind: 'invalid',
+          field: 'id',
+          reason: `an earlier entry uses id '${id}' for another URL`,
+          of: sameId.index,
+        };
       byId.set(id, { index, url });
     }
     byUrl.set(url, { index, id });

@@ -1,4 +1,10 @@
-import { DERIVED_ID_HASH_LENGTHS, deriveFeedId, normaliseFeedUrl, type EntryVerdict, type ScreenedEntry } from './feed-entries.js';
+import {
+  DERIVED_ID_HASH_LENGTHS,
+  deriveFeedId,
+  normaliseFeedUrl,
+  type EntryVerdict,
+  type ScreenedEntry,
+} from './feed-entries.js';
 
 /** A stored feed as far as an import cares: its id and the URL it fetches. */
 export type KnownFeed = { id: string; url: string };
@@ -21,7 +27,8 @@ export function lookupKeys(verdicts: readonly EntryVerdict[]): { ids: string[]; 
     urls.add(entry.url);
     // A feed created through the API keeps its URL as typed: `https://example.com` is stored without the slash
     // that normalising adds.
-    if (entry.url.endsWith('/') && new URL(entry.url).pathname === '/' && !entry.url.includes('?')) urls.add(entry.url.slice(0, -1));
+    if (entry.url.endsWith('/') && new URL(entry.url).pathname === '/' && !entry.url.includes('?'))
+      urls.add(entry.url.slice(0, -1));
     if (entry.id !== undefined) ids.add(entry.id);
     else for (const length of DERIVED_ID_HASH_LENGTHS) ids.add(deriveFeedId(entry.url, length));
   }
@@ -40,12 +47,23 @@ export function planFeedImport(verdicts: readonly EntryVerdict[], stored: readon
   const claimed = new Set(verdicts.flatMap((v) => (v.kind === 'ok' && v.entry.id !== undefined ? [v.entry.id] : [])));
   return verdicts.map((verdict): ImportOutcome => {
     if (verdict.kind === 'duplicate') return { outcome: 'duplicate', of: verdict.of, reason: verdict.reason };
-    if (verdict.kind === 'invalid') return { outcome: 'invalid', field: verdict.field, reason: verdict.reason, ...(verdict.of === undefined ? {} : { of: verdict.of }) };
+    if (verdict.kind === 'invalid')
+      return {
+        outcome: 'invalid',
+        field: verdict.field,
+        reason: verdict.reason,
+        ...(verdict.of === undefined ? {} : { of: verdict.of }),
+      };
     return decide(verdict.entry, storedById, storedByUrl, claimed);
   });
 }
 
-function decide(entry: ScreenedEntry, storedById: Map<string, KnownFeed>, storedByUrl: Map<string, KnownFeed>, claimed: Set<string>): ImportOutcome {
+function decide(
+  entry: ScreenedEntry,
+  storedById: Map<string, KnownFeed>,
+  storedByUrl: Map<string, KnownFeed>,
+  claimed: Set<string>,
+): ImportOutcome {
   if (entry.id !== undefined) {
     const sameId = storedById.get(entry.id);
     if (sameId) {
@@ -55,7 +73,10 @@ function decide(entry: ScreenedEntry, storedById: Map<string, KnownFeed>, stored
   }
   const sameUrl = storedByUrl.get(entry.url);
   if (sameUrl) {
-    const note = entry.id === undefined || entry.id === sameUrl.id ? undefined : `stored under id '${sameUrl.id}', not '${entry.id}'`;
+    const note =
+      entry.id === undefined || entry.id === sameUrl.id
+        ? undefined
+        : `stored under id '${sameUrl.id}', not '${entry.id}'`;
     return { outcome: 'present', id: sameUrl.id, url: sameUrl.url, match: 'url', ...(note ? { note } : {}) };
   }
   if (entry.id !== undefined) return { outcome: 'created', id: entry.id, url: entry.url, name: entry.name };
@@ -65,7 +86,11 @@ function decide(entry: ScreenedEntry, storedById: Map<string, KnownFeed>, stored
     claimed.add(id);
     return { outcome: 'created', id, url: entry.url, name: entry.name };
   }
-  return { outcome: 'invalid', field: 'id', reason: 'every id derived from this URL is taken by another feed; give the entry an id' };
+  return {
+    outcome: 'invalid',
+    field: 'id',
+    reason: 'every id derived from this URL is taken by another feed; give the entry an id',
+  };
 }
 
 /** A stored URL in the form entries are compared in; one that does not normalise is compared as it is. */

@@ -91,7 +91,9 @@ export function normalizeBounds(bounds: RefreshBounds): RefreshBounds {
  */
 export function hintSeconds(hints: RefreshHints | undefined): number | undefined {
   if (!hints) return undefined;
-  const declared = [hints.maxAgeSeconds, hints.ttlSeconds, hints.updatePeriodSeconds].filter((s): s is number => typeof s === 'number' && Number.isFinite(s) && s > 0);
+  const declared = [hints.maxAgeSeconds, hints.ttlSeconds, hints.updatePeriodSeconds].filter(
+    (s): s is number => typeof s === 'number' && Number.isFinite(s) && s > 0,
+  );
   return declared.length === 0 ? undefined : Math.round(Math.max(...declared));
 }
 
@@ -109,25 +111,48 @@ export function hintSeconds(hints: RefreshHints | undefined): number | undefined
  * 2. adaptive, with less history: halve the interval after new articles, double it after none.
  * Then the feed's own declaration (hintSeconds) is a floor, and the bounds clamp the result.
  */
-export function nextRhythm(previous: FeedRhythm, observation: FetchObservation, nowMs: number, bounds: RefreshBounds): RhythmDecision {
+export function nextRhythm(
+  previous: FeedRhythm,
+  observation: FetchObservation,
+  nowMs: number,
+  bounds: RefreshBounds,
+): RhythmDecision {
   const { minSeconds, maxSeconds } = normalizeBounds(bounds);
   const clamp = (seconds: number) => Math.min(maxSeconds, Math.max(minSeconds, Math.round(seconds)));
   const base = clamp(previous.intervalSeconds ?? minSeconds);
   if (observation.kind === 'failed') {
     const failures = Math.min(previous.failures + 1, 1000);
     const delay = clamp(base * 2 ** Math.min(failures - 1, 30));
-    return { intervalSeconds: base, failures, hintSeconds: previous.hintSeconds, nextDueAtMs: nowMs + delay * 1000, basis: 'backoff' };
+    return {
+      intervalSeconds: base,
+      failures,
+      hintSeconds: previous.hintSeconds,
+      nextDueAtMs: nowMs + delay * 1000,
+      basis: 'backoff',
+    };
   }
   const hint = hintSeconds(observation.hints) ?? previous.hintSeconds;
   const floor = hint === null ? minSeconds : clamp(hint);
   const rhythm = historyRhythm(observation.publishTimes, nowMs, minSeconds);
   if (rhythm) {
     const intervalSeconds = clamp(Math.max(rhythm.gapSeconds / FRESHNESS_DIVISOR, floor));
-    return { intervalSeconds, failures: 0, hintSeconds: hint, nextDueAtMs: nowMs + intervalSeconds * 1000, basis: 'history' };
+    return {
+      intervalSeconds,
+      failures: 0,
+      hintSeconds: hint,
+      nextDueAtMs: nowMs + intervalSeconds * 1000,
+      basis: 'history',
+    };
   }
   const estimate = observation.newArticles > 0 ? base / 2 : base * 2;
   const intervalSeconds = clamp(Math.max(estimate, floor));
-  return { intervalSeconds, failures: 0, hintSeconds: hint, nextDueAtMs: nowMs + intervalSeconds * 1000, basis: 'adaptive' };
+  return {
+    intervalSeconds,
+    failures: 0,
+    hintSeconds: hint,
+    nextDueAtMs: nowMs + intervalSeconds * 1000,
+    basis: 'adaptive',
+  };
 }
 
 /**
@@ -136,9 +161,15 @@ export function nextRhythm(previous: FeedRhythm, observation: FetchObservation, 
  * (the feed slows down or died). Times in the future (beyond a day of clock skew) are ignored: a wrong date must
  * not make a feed look busy.
  */
-export function historyRhythm(publishTimes: readonly number[], nowMs: number, mergeWithinSeconds: number): { gapSeconds: number; silent: boolean } | undefined {
+export function historyRhythm(
+  publishTimes: readonly number[],
+  nowMs: number,
+  mergeWithinSeconds: number,
+): { gapSeconds: number; silent: boolean } | undefined {
   const nowSeconds = nowMs / 1000;
-  const times = [...new Set(publishTimes.filter((t) => Number.isFinite(t) && t > 0 && t <= nowSeconds + 86_400))].sort((a, b) => b - a).slice(0, HISTORY_EVENTS * 5);
+  const times = [...new Set(publishTimes.filter((t) => Number.isFinite(t) && t > 0 && t <= nowSeconds + 86_400))]
+    .sort((a, b) => b - a)
+    .slice(0, HISTORY_EVENTS * 5);
   const events: number[] = [];
   for (const time of times) {
     const last = events[events.length - 1];
@@ -162,13 +193,22 @@ export function maxAgeFromCacheControl(header: string | null | undefined): numbe
   return seconds > 0 ? seconds : undefined;
 }
 
-const PERIOD_SECONDS: Readonly<Record<string, number>> = { hourly: 3600, daily: 86_400, weekly: 604_800, monthly: 2_592_000, yearly: 31_536_000 };
+const PERIOD_SECONDS: Readonly<Record<string, number>> = {
+  hourly: 3600,
+  daily: 86_400,
+  weekly: 604_800,
+  monthly: 2_592_000,
+  yearly: 31_536_000,
+};
 
 /**
  * `sy:updatePeriod` (hourly, daily, weekly, monthly, yearly; default daily) divided by `sy:updateFrequency`
  * (default 1): the feed's declared update period in seconds; undefined when it declares neither or nonsense.
  */
-export function syndicationPeriodSeconds(period: string | undefined, frequency: number | undefined): number | undefined {
+export function syndicationPeriodSeconds(
+  period: string | undefined,
+  frequency: number | undefined,
+): number | undefined {
   if (period === undefined && frequency === undefined) return undefined;
   const periodSeconds = PERIOD_SECONDS[(period ?? 'daily').trim().toLowerCase()];
   const times = frequency ?? 1;
@@ -184,7 +224,9 @@ export function ttlSecondsFromMinutes(minutes: number | undefined): number | und
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 function finiteOr(value: number, fallback: number): number {

@@ -27,13 +27,24 @@ export type PolitenessSettings = {
 };
 
 /** No limits: what a store opened without politeness settings (most tests, tools) applies. */
-export const NO_POLITENESS: PolitenessRules = Object.freeze({ enabled: false, defaults: { maxInFlight: Number.MAX_SAFE_INTEGER, minIntervalMs: 0 }, maxPauseMs: 0, hosts: new Map() });
+export const NO_POLITENESS: PolitenessRules = Object.freeze({
+  enabled: false,
+  defaults: { maxInFlight: Number.MAX_SAFE_INTEGER, minIntervalMs: 0 },
+  maxPauseMs: 0,
+  hosts: new Map(),
+});
 
 export function politenessRules(settings: PolitenessSettings | undefined): PolitenessRules {
   if (!settings) return NO_POLITENESS;
   const defaults = { maxInFlight: settings.max_in_flight_per_host, minIntervalMs: settings.min_interval_ms_per_host };
   const hosts = new Map(
-    Object.entries(settings.hosts).map(([host, o]) => [host.toLowerCase(), { maxInFlight: o.max_in_flight ?? defaults.maxInFlight, minIntervalMs: o.min_interval_ms ?? defaults.minIntervalMs }]),
+    Object.entries(settings.hosts).map(([host, o]) => [
+      host.toLowerCase(),
+      {
+        maxInFlight: o.max_in_flight ?? defaults.maxInFlight,
+        minIntervalMs: o.min_interval_ms ?? defaults.minIntervalMs,
+      },
+    ]),
   );
   return { enabled: settings.enabled, defaults, maxPauseMs: settings.max_pause_seconds * 1000, hosts };
 }
@@ -92,15 +103,30 @@ export type HostWait = { note: string; readyAt: number | undefined };
  * placement. An allocation with more feeds of the host than the limit goes out only when none are in flight, so it
  * is not held back forever.
  */
-export function whyWaiting(host: string, feeds: number, state: HostState, limits: HostLimits, nowMs: number): HostWait | undefined {
+export function whyWaiting(
+  host: string,
+  feeds: number,
+  state: HostState,
+  limits: HostLimits,
+  nowMs: number,
+): HostWait | undefined {
   if (state.pausedUntil !== null && state.pausedUntil > nowMs) {
-    return { note: `waiting: host ${host} asked to be left alone (Retry-After) until ${new Date(state.pausedUntil).toISOString()}`, readyAt: state.pausedUntil };
+    return {
+      note: `waiting: host ${host} asked to be left alone (Retry-After) until ${new Date(state.pausedUntil).toISOString()}`,
+      readyAt: state.pausedUntil,
+    };
   }
   if (state.inFlight > 0 && state.inFlight + feeds > limits.maxInFlight) {
-    return { note: `waiting: host ${host} has ${state.inFlight} fetch${state.inFlight === 1 ? '' : 'es'} in flight (limit ${limits.maxInFlight})`, readyAt: undefined };
+    return {
+      note: `waiting: host ${host} has ${state.inFlight} fetch${state.inFlight === 1 ? '' : 'es'} in flight (limit ${limits.maxInFlight})`,
+      readyAt: undefined,
+    };
   }
   if (state.lastFetchAt !== null && limits.minIntervalMs > 0 && nowMs < state.lastFetchAt + limits.minIntervalMs) {
-    return { note: `waiting: host ${host} was handed a fetch less than ${limits.minIntervalMs} ms ago (its min interval)`, readyAt: state.lastFetchAt + limits.minIntervalMs };
+    return {
+      note: `waiting: host ${host} was handed a fetch less than ${limits.minIntervalMs} ms ago (its min interval)`,
+      readyAt: state.lastFetchAt + limits.minIntervalMs,
+    };
   }
   return undefined;
 }

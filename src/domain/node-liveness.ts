@@ -5,7 +5,12 @@ export type NodeStatus = (typeof NodeStatus)[keyof typeof NodeStatus];
 export const NodeType = Object.freeze({ parent: 0, child: 1 } as const);
 export type NodeType = (typeof NodeType)[keyof typeof NodeType];
 
-export function nodeStatus(isActive: boolean, lastHeartbeatAtMs: number | null, nowMs: number, offlineAfterSeconds: number): NodeStatus {
+export function nodeStatus(
+  isActive: boolean,
+  lastHeartbeatAtMs: number | null,
+  nowMs: number,
+  offlineAfterSeconds: number,
+): NodeStatus {
   if (!isActive) return NodeStatus.disabled;
   if (lastHeartbeatAtMs === null) return NodeStatus.offline;
   return nowMs - lastHeartbeatAtMs < offlineAfterSeconds * 1000 ? NodeStatus.online : NodeStatus.offline;
@@ -17,7 +22,12 @@ export function nodeStatus(isActive: boolean, lastHeartbeatAtMs: number | null, 
  * row: nothing new is placed on it and its pre-assigned pending work goes back to the pool. A child that never
  * said (the original one) is never suspect; `offline_after_seconds` alone judges it.
  */
-export const NodeLiveness = Object.freeze({ online: 'online', suspect: 'suspect', offline: 'offline', disabled: 'disabled' } as const);
+export const NodeLiveness = Object.freeze({
+  online: 'online',
+  suspect: 'suspect',
+  offline: 'offline',
+  disabled: 'disabled',
+} as const);
 export type NodeLiveness = (typeof NodeLiveness)[keyof typeof NodeLiveness];
 
 /** Beats a node may miss before it is suspect, unless configured (`dispatch.suspect_after_beats`). */
@@ -33,7 +43,11 @@ export function nodeLiveness(
   const status = nodeStatus(node.isActive, node.lastHeartbeatAtMs, nowMs, rules.offlineAfterSeconds);
   if (status === NodeStatus.disabled) return NodeLiveness.disabled;
   if (status === NodeStatus.offline) return NodeLiveness.offline;
-  if (node.heartbeatIntervalMs !== null && nowMs - (node.lastHeartbeatAtMs as number) >= rules.suspectAfterBeats * node.heartbeatIntervalMs) return NodeLiveness.suspect;
+  if (
+    node.heartbeatIntervalMs !== null &&
+    nowMs - (node.lastHeartbeatAtMs as number) >= rules.suspectAfterBeats * node.heartbeatIntervalMs
+  )
+    return NodeLiveness.suspect;
   return NodeLiveness.online;
 }
 

@@ -86,7 +86,10 @@ const RULE_ORDER: Readonly<Record<PlacementRule, number>> = { quota: 0, warm: 1,
  * The node a group is warm on: the one that fetched the most of its feeds last (ties: none), and how many. A
  * group is warm on its own node when that node is this one.
  */
-export function warmNodeOf(feedIds: readonly string[], lastFetchedBy: Readonly<Record<string, string>>): { nodeId: string; feeds: number } | undefined {
+export function warmNodeOf(
+  feedIds: readonly string[],
+  lastFetchedBy: Readonly<Record<string, string>>,
+): { nodeId: string; feeds: number } | undefined {
   const counts = new Map<string, number>();
   for (const feedId of feedIds) {
     const nodeId = lastFetchedBy[feedId];
@@ -99,16 +102,28 @@ export function warmNodeOf(feedIds: readonly string[], lastFetchedBy: Readonly<R
 }
 
 /** The rule that placed a group on its node, in words: quota if any feed had one, warm, or free capacity. */
-function groupReason(part: ReadonlyArray<{ feedId: string; choice: Choice }>, lastFetchedBy: Readonly<Record<string, string>>): string {
+function groupReason(
+  part: ReadonlyArray<{ feedId: string; choice: Choice }>,
+  lastFetchedBy: Readonly<Record<string, string>>,
+): string {
   const quota = part.find((p) => p.choice.rule === 'quota');
   if (quota) return quota.choice.reason;
   const node = (part[0] as { choice: Choice }).choice.node;
-  const warm = warmNodeOf(part.map((p) => p.feedId), lastFetchedBy);
-  if (warm?.nodeId === node.id) return `warm: ${node.name} fetched these feeds last (${warm.feeds} of ${part.length}) and had room`;
+  const warm = warmNodeOf(
+    part.map((p) => p.feedId),
+    lastFetchedBy,
+  );
+  if (warm?.nodeId === node.id)
+    return `warm: ${node.name} fetched these feeds last (${warm.feeds} of ${part.length}) and had room`;
   return (part.find((p) => p.choice.rule === 'free') ?? (part[0] as { choice: Choice })).choice.reason;
 }
 
-function chooseNode(nodes: readonly PlacementNode[], free: Map<string, number>, feedId: string, lastNodeId: string | undefined): Choice | undefined {
+function chooseNode(
+  nodes: readonly PlacementNode[],
+  free: Map<string, number>,
+  feedId: string,
+  lastNodeId: string | undefined,
+): Choice | undefined {
   let bestQuota: PlacementNode | undefined;
   let bestFree: PlacementNode | undefined;
   let warm: PlacementNode | undefined;
@@ -119,7 +134,8 @@ function chooseNode(nodes: readonly PlacementNode[], free: Map<string, number>, 
     const weight = node.feedQuota[feedId] ?? 0;
     if (weight > 0) {
       quotaHolders += 1;
-      if (!bestQuota || better(weight, room, bestQuota.feedQuota[feedId] ?? 0, free.get(bestQuota.id) ?? 0)) bestQuota = node;
+      if (!bestQuota || better(weight, room, bestQuota.feedQuota[feedId] ?? 0, free.get(bestQuota.id) ?? 0))
+        bestQuota = node;
     }
     if (node.id === lastNodeId) warm = node;
     if (!bestFree || room > (free.get(bestFree.id) ?? 0)) bestFree = node;

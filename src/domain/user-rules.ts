@@ -10,6 +10,7 @@ export const PASSWORD_MAX_LENGTH = 1024;
 
 /** Why `name` cannot be a user name, or undefined when it can. */
 export function usernameProblem(name: string): string | undefined {
-  if (name.length === 0 || name.length > USERNAME_MAX_LENGTH || !new RegExp(USERNAME_PATTERN).test(name)) return `expected 1 to ${USERNAME_MAX_LENGTH} characters and no spaces`;
+  if (name.length === 0 || name.length > USERNAME_MAX_LENGTH || !new RegExp(USERNAME_PATTERN).test(name))
+    return `expected 1 to ${USERNAME_MAX_LENGTH} characters and no spaces`;
   return undefined;
 }

@@ -24,7 +24,11 @@ export function parseFeedArticles(feedId: string, body: string, contentType: str
 export type DeclaredRhythm = { ttlSeconds?: number | undefined; updatePeriodSeconds?: number | undefined };
 
 /** The articles and the feed's declared rhythm. */
-export function parseFeedDocument(feedId: string, body: string, contentType: string): { articles: Article[]; rhythm: DeclaredRhythm } {
+export function parseFeedDocument(
+  feedId: string,
+  body: string,
+  contentType: string,
+): { articles: Article[]; rhythm: DeclaredRhythm } {
   let parsed: ReturnType<typeof parseFeed>;
   try {
     parsed = parseFeed(body);
@@ -46,7 +50,8 @@ function declaredRhythm(parsed: ReturnType<typeof parseFeed>): DeclaredRhythm {
 
 function notAFeedReason(body: string, contentType: string, error: unknown): string {
   const type = contentType.split(';')[0]?.trim() || 'no content type';
-  if (/^\s*(<!doctype html|<html)/i.test(body) || type === 'text/html') return `not a feed: got ${type === 'no content type' ? 'an HTML page' : type}`;
+  if (/^\s*(<!doctype html|<html)/i.test(body) || type === 'text/html')
+    return `not a feed: got ${type === 'no content type' ? 'an HTML page' : type}`;
   if (!body.trim()) return `not a feed: empty body (${type})`;
   return `not a feed: ${(error as Error).message} (${type})`;
 }
@@ -61,7 +66,10 @@ function entriesOf(parsed: ReturnType<typeof parseFeed>): Entry[] {
         date: item.pubDate ?? item.dc?.date,
         description: item.description,
         contentHtml: item.content?.encoded,
-        image: item.enclosures?.find((e) => e.type?.startsWith('image/'))?.url ?? item.media?.contents?.[0]?.url ?? item.media?.thumbnails?.[0]?.url,
+        image:
+          item.enclosures?.find((e) => e.type?.startsWith('image/'))?.url ??
+          item.media?.contents?.[0]?.url ??
+          item.media?.thumbnails?.[0]?.url,
       }));
     case 'rdf':
       return (parsed.feed.items ?? []).map((item) => ({
@@ -83,7 +91,9 @@ function entriesOf(parsed: ReturnType<typeof parseFeed>): Entry[] {
           date: entry.published ?? entry.updated,
           description: entry.summary,
           contentHtml: entry.content,
-          image: links.find((l) => l.rel === 'enclosure' && l.type?.startsWith('image/'))?.href ?? entry.media?.thumbnails?.[0]?.url,
+          image:
+            links.find((l) => l.rel === 'enclosure' && l.type?.startsWith('image/'))?.href ??
+            entry.media?.thumbnails?.[0]?.url,
         };
       });
     case 'json':
@@ -103,7 +113,8 @@ function entriesOf(parsed: ReturnType<typeof parseFeed>): Entry[] {
 }
 
 function toArticle(feedId: string, entry: Entry): Article {
-  const contentHtml = entry.contentHtml ?? (entry.contentText ? escapeHtml(entry.contentText) : entry.description ?? '');
+  const contentHtml =
+    entry.contentHtml ?? (entry.contentText ? escapeHtml(entry.contentText) : (entry.description ?? ''));
   const publishSeconds = toUnixSeconds(entry.date);
   return {
     id: stableArticleId(feedId, entry.guid, entry.link, entry.title, entry.date),

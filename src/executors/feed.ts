@@ -20,7 +20,8 @@ function loadFeedParser(): Promise<FeedParser> {
  */
 export function createFeedExecutor(limits: FetchLimits = DEFAULT_FETCH_LIMITS): Executor {
   return async (feed, task, context) => {
-    if (!/^https?:\/\//i.test(feed.url ?? '')) throw new PermanentFeedError(`feed ${feed.id} has no http(s) url (got ${JSON.stringify(feed.url ?? '')})`);
+    if (!/^https?:\/\//i.test(feed.url ?? ''))
+      throw new PermanentFeedError(`feed ${feed.id} has no http(s) url (got ${JSON.stringify(feed.url ?? '')})`);
     const outcome = await fetchWithLimits({
       url: feed.url,
       headers: taskRequestHeaders(task.headers, task.cookies),

@@ -10,7 +10,11 @@ export type FetchLimits = {
   maxRedirects: number;
 };
 
-export const DEFAULT_FETCH_LIMITS: Readonly<FetchLimits> = Object.freeze({ timeoutMs: 20_000, maxBytes: 10 * 1024 * 1024, maxRedirects: 5 });
+export const DEFAULT_FETCH_LIMITS: Readonly<FetchLimits> = Object.freeze({
+  timeoutMs: 20_000,
+  maxBytes: 10 * 1024 * 1024,
+  maxRedirects: 5,
+});
 
 export type FetchRequest = {
   url: string;
@@ -24,7 +28,14 @@ export type FetchRequest = {
 /** `maxAgeSeconds`: the answer's `Cache-Control: max-age`, a hint of the feed's rhythm (docs/refresh.md). */
 export type FetchOutcome =
   | { kind: 'not-modified'; finalUrl: string; maxAgeSeconds?: number | undefined }
-  | { kind: 'body'; finalUrl: string; body: string; contentType: string; validators: HttpValidators; maxAgeSeconds?: number | undefined };
+  | {
+      kind: 'body';
+      finalUrl: string;
+      body: string;
+      contentType: string;
+      validators: HttpValidators;
+      maxAgeSeconds?: number | undefined;
+    };
 
 /**
  * GET with a timeout over the whole exchange (headers and body), a streamed body limit, and redirects followed by
@@ -52,15 +63,24 @@ export async function fetchWithLimits(request: FetchRequest): Promise<FetchOutco
     const response = followed.response;
     if (response.status === 304) {
       await response.body?.cancel();
-      return { kind: 'not-modified', finalUrl: url, maxAgeSeconds: maxAgeFromCacheControl(response.headers.get('cache-control')) };
+      return {
+        kind: 'not-modified',
+        finalUrl: url,
+        maxAgeSeconds: maxAgeFromCacheControl(response.headers.get('cache-control')),
+      };
     }
     if (!response.ok) {
       await response.body?.cancel();
       const reason = `HTTP ${response.status} ${response.statusText}`.trim();
       // The server says when it will answer: the child waits that long rather than on the parent's backoff.
-      const retryAfter = response.status === 429 || response.status === 503 ? retryAfterSeconds(response.headers.get('retry-after')) : undefined;
-      if (retryAfter !== undefined) throw new RetryLaterError(`${reason}, Retry-After ${retryAfter} s`, retryAfter * 1000);
-      if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429) throw new PermanentFeedError(reason);
+      const retryAfter =
+        response.status === 429 || response.status === 503
+          ? retryAfterSeconds(response.headers.get('retry-after'))
+          : undefined;
+      if (retryAfter !== undefined)
+        throw new RetryLaterError(`${reason}, Retry-After ${retryAfter} s`, retryAfter * 1000);
+      if (response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429)
+        throw new PermanentFeedError(reason);
       throw new Error(reason);
     }
     const body = await readLimited(response, request.limits.maxBytes);
@@ -69,17 +89,23 @@ export async function fetchWithLimits(request: FetchRequest): Promise<FetchOutco
       finalUrl: url,
       body,
       contentType: response.headers.get('content-type') ?? '',
-      validators: { etag: response.headers.get('etag') ?? undefined, lastModified: response.headers.get('last-modified') ?? undefined },
+      validators: {
+        etag: response.headers.get('etag') ?? undefined,
+        lastModified: response.headers.get('last-modified') ?? undefined,
+      },
       maxAgeSeconds: maxAgeFromCacheControl(response.headers.get('cache-control')),
     };
   } catch (error) {
-    if (timeout.aborted && !request.signal.aborted) throw new Error(`timed out after ${request.limits.timeoutMs / 1000} s fetching ${url}`, { cause: error });
-    if (error instanceof RedirectError || error instanceof AddressRefusedError) throw new PermanentFeedError(error.message, { cause: error });
+    if (timeout.aborted && !request.signal.aborted)
+      throw new Error(`timed out after ${request.limits.timeoutMs / 1000} s fetching ${url}`, { cause: error });
+    if (error instanceof RedirectError || error instanceof AddressRefusedError)
+      throw new PermanentFeedError(error.message, { cause: error });
     throw error;
   }
 }
 
-const ACCEPT = 'application/rss+xml, application/atom+xml, application/feed+json, application/json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5';
+const ACCEPT =
+  'application/rss+xml, application/atom+xml, application/feed+json, application/json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5';
 
 async function readLimited(response: Response, maxBytes: number): Promise<string> {
   const declared = Number(response.headers.get('content-length') ?? NaN);
@@ -110,7 +136,9 @@ export function taskRequestHeaders(headers: unknown, cookies: unknown): Record<s
   for (const [name, value] of Object.entries(asRecord(headers))) result[name.toLowerCase()] = String(value);
   const cookieRecord = typeof cookies === 'string' && !cookies.trim().startsWith('{') ? undefined : asRecord(cookies);
   const cookieText = cookieRecord
-    ? Object.entries(cookieRecord).map(([k, v]) => `${k}=${String(v)}`).join('; ')
+    ? Object.entries(cookieRecord)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join('; ')
     : String(cookies).trim();
   if (cookieText) result.cookie = result.cookie ? `${result.cookie}; ${cookieText}` : cookieText;
   return result;

@@ -17,7 +17,9 @@ export async function loadExecutor(spec: string, limits: FetchLimits, baseDir = 
   const path = isAbsolute(spec) ? spec : resolve(baseDir, spec);
   let module: Record<string, unknown>;
   try {
-    module = TYPESCRIPT.test(path) ? await importTypeScript(path) : ((await import(pathToFileURL(path).href)) as Record<string, unknown>);
+    module = TYPESCRIPT.test(path)
+      ? await importTypeScript(path)
+      : ((await import(pathToFileURL(path).href)) as Record<string, unknown>);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError([`cascade.executor: cannot load module '${path}': ${(error as Error).message}`], 'executor');
@@ -26,7 +28,10 @@ export async function loadExecutor(spec: string, limits: FetchLimits, baseDir = 
   const exports = TYPESCRIPT.test(path) && isRecord(module.default) ? module.default : module;
   const candidate = exports.default ?? exports.executor;
   if (typeof candidate !== 'function') {
-    throw new ConfigError([`cascade.executor: module '${path}' must export a function as default or as 'executor'`], 'executor');
+    throw new ConfigError(
+      [`cascade.executor: module '${path}' must export a function as default or as 'executor'`],
+      'executor',
+    );
   }
   return candidate as Executor;
 }
@@ -37,7 +42,9 @@ async function importTypeScript(path: string): Promise<Record<string, unknown>> 
     ({ tsImport } = await import('tsx/esm/api'));
   } catch {
     throw new ConfigError(
-      [`cascade.executor: '${path}' is TypeScript, which needs tsx: install it next to cascade (npm install tsx), or compile the executor to .js and point at that`],
+      [
+        `cascade.executor: '${path}' is TypeScript, which needs tsx: install it next to cascade (npm install tsx), or compile the executor to .js and point at that`,
+      ],
       'executor',
     );
   }

@@ -30,7 +30,11 @@ export type ValidatorCache = {
 };
 
 /** What a feed said about its own rhythm, in seconds (docs/refresh.md); the child reports it with the feed's result. */
-export type FeedRefreshHints = { maxAgeSeconds?: number | undefined; ttlSeconds?: number | undefined; updatePeriodSeconds?: number | undefined };
+export type FeedRefreshHints = {
+  maxAgeSeconds?: number | undefined;
+  ttlSeconds?: number | undefined;
+  updatePeriodSeconds?: number | undefined;
+};
 
 export type ExecutorContext = {
   logger: Logger;

@@ -47,10 +47,12 @@ export function parseFeedList(content: string, format: FeedListFormat = detectFe
     const { position, at } = candidates[index] as { position: number; at: string };
     const earlier = (of: number | undefined): string => (of === undefined ? '' : ` (${candidates[of]?.at ?? '?'})`);
     if (verdict.kind === 'ok') list.entries.push({ at, entry: verdict.entry });
-    else if (verdict.kind === 'duplicate') skipped.push({ position, at, reason: `duplicate: ${verdict.reason}${earlier(verdict.of)}` });
+    else if (verdict.kind === 'duplicate')
+      skipped.push({ position, at, reason: `duplicate: ${verdict.reason}${earlier(verdict.of)}` });
     else invalid.push({ position, at, reason: `${verdict.reason}${earlier(verdict.of)}` });
   });
-  const inFileOrder = (found: Array<{ position: number; at: string; reason: string }>) => found.sort((a, b) => a.position - b.position).map(({ at, reason }) => ({ at, reason }));
+  const inFileOrder = (found: Array<{ position: number; at: string; reason: string }>) =>
+    found.sort((a, b) => a.position - b.position).map(({ at, reason }) => ({ at, reason }));
   list.invalid = inFileOrder(invalid);
   list.skipped = inFileOrder(skipped);
   return list;

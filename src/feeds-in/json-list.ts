@@ -14,7 +14,10 @@ export function readJsonList(content: string): ListItem[] {
     throw new FeedListError(`The file is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
   const list = Array.isArray(document) ? document : isObject(document) ? (document.feeds ?? document.list) : undefined;
-  if (!Array.isArray(list)) throw new FeedListError('A JSON feed list is an array of {"url", "id"?, "name"?}, or an object with such an array under "feeds" or "list".');
+  if (!Array.isArray(list))
+    throw new FeedListError(
+      'A JSON feed list is an array of {"url", "id"?, "name"?}, or an object with such an array under "feeds" or "list".',
+    );
   return list.map((value: unknown, index): ListItem => {
     const at = `item ${index + 1}`;
     if (typeof value === 'string') return { at, entry: { url: value } };

@@ -16,8 +16,11 @@ export function readOpmlList(content: string): ListItem[] {
     outlines = parseOpml(content).body?.outlines ?? [];
   } catch (error) {
     // feedsmith refuses an <opml> whose body is empty the same way as a file that is no OPML at all.
-    if (/<opml[\s>]/i.test(content)) throw new FeedListError('The OPML document has no outlines in its <body>: no feeds to import.');
-    throw new FeedListError(`The file is not an OPML document: ${error instanceof Error ? error.message : String(error)}`);
+    if (/<opml[\s>]/i.test(content))
+      throw new FeedListError('The OPML document has no outlines in its <body>: no feeds to import.');
+    throw new FeedListError(
+      `The file is not an OPML document: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const found: Array<{ outline: Outline; path: string[] }> = [];
   const walk = (list: readonly Outline[], parents: readonly string[]): void => {
@@ -43,7 +46,8 @@ export function readOpmlList(content: string): ListItem[] {
     }
     if ((outline.outlines ?? []).length > 0) return [];
     if (outline.isComment === true) return [{ at, ignored: 'a comment' }];
-    if (/^(rss|atom|feed)$/i.test(outline.type ?? '')) return [{ at, problem: `type="${outline.type ?? ''}" but no xmlUrl` }];
+    if (/^(rss|atom|feed)$/i.test(outline.type ?? ''))
+      return [{ at, problem: `type="${outline.type ?? ''}" but no xmlUrl` }];
     return [{ at, ignored: 'no xmlUrl (not a feed)' }];
   });
 }

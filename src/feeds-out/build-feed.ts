@@ -11,9 +11,25 @@ export const CONTENT_TYPES: Readonly<Record<FeedFormat, string>> = Object.freeze
   json: 'application/feed+json; charset=utf-8',
 });
 
-export type FeedArticle = { id: string; mp_id: string; title: string; url: string; description: string; content: string; pic_url: string; publish_time: number; updated_at: number };
+export type FeedArticle = {
+  id: string;
+  mp_id: string;
+  title: string;
+  url: string;
+  description: string;
+  content: string;
+  pic_url: string;
+  publish_time: number;
+  updated_at: number;
+};
 
-export type FeedDocument = { title: string; description: string; selfUrl: string; link: string; articles: readonly FeedArticle[] };
+export type FeedDocument = {
+  title: string;
+  description: string;
+  selfUrl: string;
+  link: string;
+  articles: readonly FeedArticle[];
+};
 
 export type BuiltFeed = { body: string; etag: string; lastModifiedMs: number };
 

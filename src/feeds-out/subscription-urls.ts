@@ -22,9 +22,27 @@ export type SubscriptionTarget = { kind: 'feed'; id: string } | { kind: 'task'; 
 export type SubscriptionUrls = { rss: string; atom: string; json: string; public: boolean };
 
 /** The three subscription URLs of a target; with the user's feed token unless the feeds are public. */
-export function subscriptionUrls(config: Pick<Config, 'output' | 'host' | 'port'>, target: SubscriptionTarget, user: { id: string; feed_token_version: number }, signingKey: string, requestOrigin?: string): SubscriptionUrls {
-  const path = target.kind === 'all' ? '/feeds/all' : target.kind === 'task' ? `/feeds/tasks/${encodeURIComponent(target.id)}` : `/feeds/${encodeURIComponent(target.id)}`;
-  const query = config.output.public ? '' : `?token=${encodeURIComponent(feedToken(signingKey, user.id, Number(user.feed_token_version)))}`;
+export function subscriptionUrls(
+  config: Pick<Config, 'output' | 'host' | 'port'>,
+  target: SubscriptionTarget,
+  user: { id: string; feed_token_version: number },
+  signingKey: string,
+  requestOrigin?: string,
+): SubscriptionUrls {
+  const path =
+    target.kind === 'all'
+      ? '/feeds/all'
+      : target.kind === 'task'
+        ? `/feeds/tasks/${encodeURIComponent(target.id)}`
+        : `/feeds/${encodeURIComponent(target.id)}`;
+  const query = config.output.public
+    ? ''
+    : `?token=${encodeURIComponent(feedToken(signingKey, user.id, Number(user.feed_token_version)))}`;
   const base = subscriptionBase(config, requestOrigin);
-  return { rss: `${base}${path}.rss${query}`, atom: `${base}${path}.atom${query}`, json: `${base}${path}.json${query}`, public: config.output.public };
+  return {
+    rss: `${base}${path}.rss${query}`,
+    atom: `${base}${path}.atom${query}`,
+    json: `${base}${path}.json${query}`,
+    public: config.output.public,
+  };
 }

@@ -33,12 +33,34 @@ export class Metrics {
 
   constructor(store: Store, offlineAfterSeconds: number) {
     const registers = [this.registry];
-    this.claims = new Counter({ name: 'cascade_claims_total', help: 'Allocations claimed by child nodes.', labelNames: ['source'], registers });
+    this.claims = new Counter({
+      name: 'cascade_claims_total',
+      help: 'Allocations claimed by child nodes.',
+      labelNames: ['source'],
+      registers,
+    });
     this.completions = new Counter({ name: 'cascade_completions_total', help: 'Allocations completed.', registers });
-    this.failures = new Counter({ name: 'cascade_failures_total', help: 'Failed reports from child nodes (retried or final).', registers });
-    this.requeues = new Counter({ name: 'cascade_requeues_total', help: 'Allocations put back to pending.', labelNames: ['reason'], registers });
-    this.timeouts = new Counter({ name: 'cascade_timeouts_total', help: 'Allocations that ran out of attempts after lease expiry.', registers });
-    this.stalls = new Counter({ name: 'cascade_stalls_total', help: 'Executing allocations flagged stalled: no progress for dispatch.stall_seconds while their node kept beating.', registers });
+    this.failures = new Counter({
+      name: 'cascade_failures_total',
+      help: 'Failed reports from child nodes (retried or final).',
+      registers,
+    });
+    this.requeues = new Counter({
+      name: 'cascade_requeues_total',
+      help: 'Allocations put back to pending.',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.timeouts = new Counter({
+      name: 'cascade_timeouts_total',
+      help: 'Allocations that ran out of attempts after lease expiry.',
+      registers,
+    });
+    this.stalls = new Counter({
+      name: 'cascade_stalls_total',
+      help: 'Executing allocations flagged stalled: no progress for dispatch.stall_seconds while their node kept beating.',
+      registers,
+    });
     new Gauge({
       name: 'cascade_allocations_stalled',
       help: 'Executing allocations flagged stalled now (requeued after a second dispatch.stall_seconds without progress).',
@@ -47,7 +69,12 @@ export class Metrics {
         this.set(await store.allocations.views.countStalled());
       },
     });
-    this.dispatches = new Counter({ name: 'cascade_dispatches_total', help: 'Task dispatches run.', labelNames: ['trigger'], registers });
+    this.dispatches = new Counter({
+      name: 'cascade_dispatches_total',
+      help: 'Task dispatches run.',
+      labelNames: ['trigger'],
+      registers,
+    });
     this.claimWaitSeconds = new Histogram({
       name: 'cascade_dispatch_to_claim_seconds',
       help: 'Time from an allocation becoming claimable (dispatch or retry) to its claim.',
@@ -70,7 +97,7 @@ export class Metrics {
     const outboxDepths = this.outboxDepths;
     new Gauge({
       name: 'cascade_node_outbox_depth',
-      help: 'Calls waiting in a child node\'s outbox, as it last reported in a heartbeat to this parent.',
+      help: "Calls waiting in a child node's outbox, as it last reported in a heartbeat to this parent.",
       labelNames: ['node_id', 'node'],
       registers,
       collect() {
@@ -86,7 +113,11 @@ export class Metrics {
         this.set(await store.allocations.views.countClaimedBefore(Date.now() - CLAIMED_UNSTARTED_AFTER_SECONDS * 1000));
       },
     });
-    this.hostPauses = new Counter({ name: 'cascade_host_pauses_total', help: 'Hosts paused fleet-wide because a child reported 429/503 with Retry-After (politeness).', registers });
+    this.hostPauses = new Counter({
+      name: 'cascade_host_pauses_total',
+      help: 'Hosts paused fleet-wide because a child reported 429/503 with Retry-After (politeness).',
+      registers,
+    });
     new Gauge({
       name: 'cascade_host_in_flight',
       help: `Feeds in claimed or executing allocations per host, for the ${HOST_GAUGE_LIMIT} busiest hosts (politeness; GET /api/v1/cascade/hosts lists all).`,
@@ -97,7 +128,12 @@ export class Metrics {
         for (const { host, inFlight } of await store.hosts.inFlight(HOST_GAUGE_LIMIT)) this.set({ host }, inFlight);
       },
     });
-    this.deliveries = new Counter({ name: 'cascade_deliveries_total', help: 'Delivery sends by outcome (delivered, retried, failed).', labelNames: ['outcome'], registers });
+    this.deliveries = new Counter({
+      name: 'cascade_deliveries_total',
+      help: 'Delivery sends by outcome (delivered, retried, failed).',
+      labelNames: ['outcome'],
+      registers,
+    });
     this.deliverySeconds = new Histogram({
       name: 'cascade_delivery_latency_seconds',
       help: 'Time from a delivery being created to the receiver accepting it (batch window and retries included).',
@@ -123,7 +159,8 @@ export class Metrics {
       async collect() {
         const counts = await store.allocations.views.countByStatus();
         this.reset();
-        for (const status of ['pending', 'claimed', 'executing', 'completed', 'failed', 'timeout', 'cancelled']) this.set({ status }, counts[status] ?? 0);
+        for (const status of ['pending', 'claimed', 'executing', 'completed', 'failed', 'timeout', 'cancelled'])
+          this.set({ status }, counts[status] ?? 0);
       },
     });
     new Gauge({

@@ -46,7 +46,8 @@ const PRIVATE_V6: readonly Range[] = [
 ];
 
 /** IPv4 ranges also reached through the NAT64 prefix 64:ff9b::/96 (IPv4-mapped ::ffff:0:0/96 is handled by BlockList). */
-const viaNat64 = (ranges: readonly Range[]): Range[] => ranges.map(([address, prefix, why]) => [`64:ff9b::${address}`, 96 + prefix, why]);
+const viaNat64 = (ranges: readonly Range[]): Range[] =>
+  ranges.map(([address, prefix, why]) => [`64:ff9b::${address}`, 96 + prefix, why]);
 
 function rangeList(ranges: readonly Range[]): Array<{ list: BlockList; why: string }> {
   return ranges.map(([address, prefix, why]) => {
@@ -56,7 +57,12 @@ function rangeList(ranges: readonly Range[]): Array<{ list: BlockList; why: stri
   });
 }
 
-const ALWAYS_REFUSED = rangeList([...METADATA, ...ALWAYS_REFUSED_V4, ...viaNat64(ALWAYS_REFUSED_V4), ...ALWAYS_REFUSED_V6]);
+const ALWAYS_REFUSED = rangeList([
+  ...METADATA,
+  ...ALWAYS_REFUSED_V4,
+  ...viaNat64(ALWAYS_REFUSED_V4),
+  ...ALWAYS_REFUSED_V6,
+]);
 const PRIVATE = rangeList([...PRIVATE_V4, ...viaNat64(PRIVATE_V4), ...PRIVATE_V6]);
 
 /** Builds the policy from config; a malformed CIDR is a message naming it (the config loader reports it). */
@@ -76,7 +82,8 @@ export function parseCidr(cidr: string): { address: string; prefix: number; fami
   const version = isIP(address);
   const max = version === 6 ? 128 : 32;
   const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
-  if (version === 0 || rest.length > 0 || !(prefix >= 0 && prefix <= max)) return `'${cidr}' is not an IP address or CIDR range (e.g. 10.1.0.0/16, 127.0.0.1, fd12::/64)`;
+  if (version === 0 || rest.length > 0 || !(prefix >= 0 && prefix <= max))
+    return `'${cidr}' is not an IP address or CIDR range (e.g. 10.1.0.0/16, 127.0.0.1, fd12::/64)`;
   return { address, prefix, family: version === 6 ? 'ipv6' : 'ipv4' };
 }
 

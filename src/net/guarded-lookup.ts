@@ -21,7 +21,11 @@ export function guardedLookup(policy: NetworkPolicy): LookupFunction {
   };
 }
 
-function firstRefusal(hostname: string, addresses: readonly LookupAddress[], policy: NetworkPolicy): AddressRefusedError | undefined {
+function firstRefusal(
+  hostname: string,
+  addresses: readonly LookupAddress[],
+  policy: NetworkPolicy,
+): AddressRefusedError | undefined {
   for (const { address } of addresses) {
     const reason = refusalReason(address, policy);
     if (reason) return new AddressRefusedError(`${hostname}: ${reason}`);
@@ -34,7 +38,8 @@ function firstRefusal(hostname: string, addresses: readonly LookupAddress[], pol
  * `lookup` for an IP literal, so this is where literals are checked). Throws AddressRefusedError.
  */
 export function checkUrlTarget(url: URL, policy: NetworkPolicy): void {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new AddressRefusedError(`${url.protocol} URLs are not allowed, only http and https`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new AddressRefusedError(`${url.protocol} URLs are not allowed, only http and https`);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host) === 0) return;
   const reason = refusalReason(host, policy);

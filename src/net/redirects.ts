@@ -40,17 +40,24 @@ export async function followRedirects(options: FollowOptions): Promise<{ respons
     await response.body?.cancel();
     const location = response.headers.get('location');
     if (!location) throw new RedirectError(`redirect ${response.status} without a Location header from ${url}`);
-    if (hop + 1 > options.maxRedirects) throw new RedirectError(`too many redirects (more than ${options.maxRedirects})`);
+    if (hop + 1 > options.maxRedirects)
+      throw new RedirectError(`too many redirects (more than ${options.maxRedirects})`);
     url = new URL(location, url).toString();
     // As fetch does: 303, and 301/302 after a POST, continue as a GET without the body.
-    if (response.status === 303 || ((response.status === 301 || response.status === 302) && init.method?.toUpperCase() === 'POST')) {
+    if (
+      response.status === 303 ||
+      ((response.status === 301 || response.status === 302) && init.method?.toUpperCase() === 'POST')
+    ) {
       init = { ...init, method: 'GET', body: null };
     }
   }
 }
 
 /** Splits headers into the credentials that stay with their origin and the rest. */
-export function splitCredentialHeaders(headers: Headers): { credentials: Record<string, string>; rest: Record<string, string> } {
+export function splitCredentialHeaders(headers: Headers): {
+  credentials: Record<string, string>;
+  rest: Record<string, string>;
+} {
   const credentials: Record<string, string> = {};
   const rest: Record<string, string> = {};
   for (const [name, value] of headers) (CREDENTIAL_HEADERS.includes(name) ? credentials : rest)[name] = value;

@@ -30,12 +30,20 @@ function requestIdOf(header: string | string[] | undefined): string {
  * The Fastify instance every parent app starts from: services, request ids, validation and the error envelope.
  * `listening` adds the parent's own HTTP(S) server (TLS, timeouts); an app only ever injected into needs none.
  */
-export function createBaseApp({ services, logger }: AppOptions, { listening, schemas }: { listening: boolean; schemas: SchemaCompilation }): FastifyInstance {
+export function createBaseApp(
+  { services, logger }: AppOptions,
+  { listening, schemas }: { listening: boolean; schemas: SchemaCompilation },
+): FastifyInstance {
   // Only the CLI's app is never listening: its callers ran `cascade dispatch`, not a request to the API.
   const { server: settings } = services.config;
   const app = Fastify({
     loggerInstance: logger,
-    ...(listening ? { serverFactory: (handler: Parameters<typeof createParentServer>[1]) => createParentServer(settings, handler, logger) } : {}),
+    ...(listening
+      ? {
+          serverFactory: (handler: Parameters<typeof createParentServer>[1]) =>
+            createParentServer(settings, handler, logger),
+        }
+      : {}),
     // Only the configured proxies' X-Forwarded-* headers are believed; by default the client is the TCP peer.
     trustProxy: settings.trust_proxy.length > 0 ? [...settings.trust_proxy] : false,
     bodyLimit: services.config.body_limit_bytes,
@@ -68,4 +76,3 @@ export async function buildApiApp(options: AppOptions): Promise<FastifyInstance>
   await app.register(apiRoutes, { prefix: '/api/v1' });
   return app;
 }
-

@@ -14,7 +14,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'Cascade parent API', version: '1', description: 'Management (Bearer JWT) and child (AK-SK) endpoints. Every answer is {code, message, data}.' },
+      info: {
+        title: 'Cascade parent API',
+        version: '1',
+        description: 'Management (Bearer JWT) and child (AK-SK) endpoints. Every answer is {code, message, data}.',
+      },
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },

@@ -35,14 +35,21 @@ export function createParentServer(settings: ServerConfig, handler: Handler, log
   const tls = readTlsFiles(settings.tls);
   // An https.Server answers requests exactly as an http.Server does; Fastify's types only know one of them.
   const server = tls
-    ? (createHttpsServer({ ...timeouts, ...tls, handshakeTimeout: timeouts.headersTimeout }, handler) as unknown as Server)
+    ? (createHttpsServer(
+        { ...timeouts, ...tls, handshakeTimeout: timeouts.headersTimeout },
+        handler,
+      ) as unknown as Server)
     : createHttpServer(timeouts, handler);
   server.keepAliveTimeout = timeouts.keepAliveTimeout;
   if (settings.max_connections > 0) {
     server.maxConnections = settings.max_connections;
     const dropped = new RateLimitedLog(60_000);
     server.on('drop', (data?: { remoteAddress?: string }) => {
-      dropped.warn(logger, { max_connections: settings.max_connections, remote_address: data?.remoteAddress }, 'connection refused: server.max_connections reached');
+      dropped.warn(
+        logger,
+        { max_connections: settings.max_connections, remote_address: data?.remoteAddress },
+        'connection refused: server.max_connections reached',
+      );
     });
   }
   return server;

@@ -20,7 +20,11 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
  * logged, instead of the parent exiting on the first refused connection. Any other error (bad credentials, a
  * database that does not exist, a failing migration) ends the start at once.
  */
-export async function openParentStore(config: Readonly<Config>, logger: Logger, wait: StartupWait = {}): Promise<Store> {
+export async function openParentStore(
+  config: Readonly<Config>,
+  logger: Logger,
+  wait: StartupWait = {},
+): Promise<Store> {
   const waitMs = wait.waitMs ?? DATABASE_STARTUP_WAIT_MS;
   const sleep = wait.sleep ?? realSleep;
   const started = Date.now();
@@ -42,7 +46,10 @@ export async function openParentStore(config: Readonly<Config>, logger: Logger, 
           `The database at ${redactUrl(config.database.url)} did not answer for ${Math.round(waited / 1000)} s (${reason}); check that it runs and that database.url is right.`,
         );
       }
-      logger.warn({ database: redactUrl(config.database.url), reason, retryInMs: retryMs }, 'database unreachable at startup; retrying');
+      logger.warn(
+        { database: redactUrl(config.database.url), reason, retryInMs: retryMs },
+        'database unreachable at startup; retrying',
+      );
       await sleep(retryMs);
     }
   }
@@ -52,5 +59,6 @@ export async function openParentStore(config: Readonly<Config>, logger: Logger, 
 async function sealLegacySecrets(store: Store, logger: Logger): Promise<void> {
   const notifyKeys = await store.nodes.sealLegacyNotifyKeys();
   const webhookSecrets = await store.tasks.sealLegacySecrets();
-  if (notifyKeys + webhookSecrets > 0) logger.info({ notifyKeys, webhookSecrets }, 'sealed secrets stored in plain text by an older version');
+  if (notifyKeys + webhookSecrets > 0)
+    logger.info({ notifyKeys, webhookSecrets }, 'sealed secrets stored in plain text by an older version');
 }

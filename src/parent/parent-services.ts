@@ -48,7 +48,9 @@ export async function createParentServices(
   const outboundFetch = createGuardedFetch(networkPolicy(config.network));
   const notifier = new NodeNotifier(store, logger.child({ component: 'notifier' }), outboundFetch);
   const events = new ConsoleEventFeed(store, logger.child({ component: 'console-events' }));
-  const dispatcher = new Dispatcher(store, config.dispatch, metrics, notifier, (summary) => events.publishDispatch(summary));
+  const dispatcher = new Dispatcher(store, config.dispatch, metrics, notifier, (summary) =>
+    events.publishDispatch(summary),
+  );
   const signingKey = await jwtSecret(config, store);
   const services: ParentServices = {
     config,
@@ -70,7 +72,13 @@ export async function createParentServices(
     scheduler: new Scheduler(store, dispatcher, logger.child({ component: 'scheduler' }), config.scheduler.timezone),
     readiness: new Readiness(),
     outboundFetch,
-    deliverySender: new DeliverySender(store, config.delivery, createHttpSend(outboundFetch), logger.child({ component: 'delivery' }), metrics),
+    deliverySender: new DeliverySender(
+      store,
+      config.delivery,
+      createHttpSend(outboundFetch),
+      logger.child({ component: 'delivery' }),
+      metrics,
+    ),
     events,
     eventTickets: new EventTickets(signingKey),
   };

@@ -25,7 +25,11 @@ export type StartOptions = ServiceOptions & {
 };
 
 /** Wires the parent (pg-boss style: everything assembled in one place), migrates (waiting for a database that is not up yet), and listens. */
-export async function startParent(config: Readonly<Config>, logger: Logger, options: StartOptions = {}): Promise<Parent> {
+export async function startParent(
+  config: Readonly<Config>,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<Parent> {
   const store = await openParentStore(config, logger, options.databaseWait);
   try {
     const { services, notifier } = await createParentServices(config, store, logger, options);

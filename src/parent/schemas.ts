@@ -12,11 +12,18 @@ export const Paging = {
   offset: Type.Integer({ minimum: 0, maximum: MAX_OFFSET, default: 0, description: `Rows to skip, 0..${MAX_OFFSET}.` }),
 };
 
-export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 191 }) }, { additionalProperties: false });
+export const IdParams = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 191 }) },
+  { additionalProperties: false },
+);
 
 export const NoQuery = Type.Object({}, { additionalProperties: false });
 
 /** An http(s) URL or the empty string ("none"), as the original UI stores optional addresses. */
 export function OptionalHttpUrl(maxLength: number, description: string) {
-  return Type.String({ pattern: '^(https?://\\S+)?$', maxLength, description: `${description} An http(s) URL, or empty for none.` });
+  return Type.String({
+    pattern: '^(https?://\\S+)?$',
+    maxLength,
+    description: `${description} An http(s) URL, or empty for none.`,
+  });
 }

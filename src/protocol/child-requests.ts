@@ -1,5 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { AllocationId, ArticleCount, ChildTimestamp, closed, FeedId, HttpUrl, IsoTimestamp, UnixSeconds } from './wire-primitives.js';
+import {
+  AllocationId,
+  ArticleCount,
+  ChildTimestamp,
+  closed,
+  FeedId,
+  HttpUrl,
+  IsoTimestamp,
+  UnixSeconds,
+} from './wire-primitives.js';
 
 /**
  * What a child sends the parent (docs/protocol.md §3.2), as the parent's child routes check it after
@@ -10,8 +19,16 @@ import { AllocationId, ArticleCount, ChildTimestamp, closed, FeedId, HttpUrl, Is
 /** One allocation's progress in a heartbeat (Cascade child only): counters for the attempt the child runs. */
 export const AllocationProgress = closed({
   allocation_id: AllocationId,
-  feeds_done: Type.Integer({ minimum: 0, maximum: 1000000, description: 'Feeds of the allocation whose fetch has ended (succeeded or failed).' }),
-  bytes_read: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Response body bytes read from the feeds so far.' }),
+  feeds_done: Type.Integer({
+    minimum: 0,
+    maximum: 1000000,
+    description: 'Feeds of the allocation whose fetch has ended (succeeded or failed).',
+  }),
+  bytes_read: Type.Integer({
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    description: 'Response body bytes read from the feeds so far.',
+  }),
 });
 export type AllocationProgress = Static<typeof AllocationProgress>;
 
@@ -21,10 +38,18 @@ export const HeartbeatBody = Type.Union([
     current_tasks: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000000 })),
     version: Type.Optional(Type.String({ maxLength: 100 })),
     hostname: Type.Optional(Type.String({ maxLength: 255 })),
-    outbox_depth: Type.Optional(Type.Integer({ minimum: 0, maximum: 100000000, description: 'Calls waiting in the child\'s outbox (Cascade child only).' })),
+    outbox_depth: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 100000000,
+        description: "Calls waiting in the child's outbox (Cascade child only).",
+      }),
+    ),
     // Cascade's child: what it holds (in flight or with reports still queued) and how often it beats. The original
     // child sends neither; then every lease it holds is renewed and its liveness follows offline_after_seconds.
-    held_allocation_ids: Type.Optional(Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 10000 }), Type.Null()])),
+    held_allocation_ids: Type.Optional(
+      Type.Union([Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { maxItems: 10000 }), Type.Null()]),
+    ),
     heartbeat_interval_s: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 3600 }), Type.Null()])),
     // Cascade's child: how far each allocation it runs has got. The parent restarts an allocation's stall clock when
     // the numbers change (dispatch.stall_seconds); the original child sends none, and its allocations are not judged.
@@ -41,17 +66,31 @@ export const ClaimQuery = closed({
 });
 export type ClaimQuery = Static<typeof ClaimQuery>;
 
-export const PendingTasksQuery = closed({ limit: Type.Integer({ minimum: 1, maximum: 100, default: 1 }), wait: Type.Optional(Type.Number({ minimum: 0, maximum: 60 })) });
+export const PendingTasksQuery = closed({
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 1 }),
+  wait: Type.Optional(Type.Number({ minimum: 0, maximum: 60 })),
+});
 export type PendingTasksQuery = Static<typeof PendingTasksQuery>;
 
 /** The package's `attempt`: optional (the original child does not send it); a report about an older attempt gets 409. */
-const Attempt = Type.Optional(Type.Integer({ minimum: 1, maximum: 1000000, description: 'The attempt this report is about (from the task package).' }));
+const Attempt = Type.Optional(
+  Type.Integer({
+    minimum: 1,
+    maximum: 1000000,
+    description: 'The attempt this report is about (from the task package).',
+  }),
+);
 
 /**
  * A failed feed whose host answered `429` or `503` with `Retry-After` (Cascade child only): the wait it asked for, in
  * seconds. The parent holds the host back for the whole fleet that long (within `politeness.max_pause_seconds`).
  */
-const RetryAfterSeconds = Type.Integer({ minimum: 0, maximum: 31_536_000, description: 'The Retry-After its host sent with 429/503, in seconds (Cascade child only); the parent pauses the host fleet-wide.' });
+const RetryAfterSeconds = Type.Integer({
+  minimum: 0,
+  maximum: 31_536_000,
+  description:
+    'The Retry-After its host sent with 429/503, in seconds (Cascade child only); the parent pauses the host fleet-wide.',
+});
 
 export const TaskStatusBody = closed({
   allocation_id: AllocationId,
@@ -61,12 +100,16 @@ export const TaskStatusBody = closed({
   }),
   error_message: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
   retryable: Type.Optional(
-    Type.Boolean({ description: 'With `failed`: `false` when retrying cannot help (404, 410, not a feed, a refused address); the allocation fails at once instead of being retried. Default `true`.' }),
+    Type.Boolean({
+      description:
+        'With `failed`: `false` when retrying cannot help (404, 410, not a feed, a refused address); the allocation fails at once instead of being retried. Default `true`.',
+    }),
   ),
   retry_after: Type.Optional(
     Type.Array(closed({ mp_id: FeedId, retry_after_seconds: RetryAfterSeconds }), {
       maxItems: 10000,
-      description: 'With `failed`: feeds whose host answered 429/503 with Retry-After (Cascade child only); the parent pauses those hosts fleet-wide.',
+      description:
+        'With `failed`: feeds whose host answered 429/503 with Retry-After (Cascade child only); the parent pauses those hosts fleet-wide.',
     }),
   ),
   timestamp: ChildTimestamp,
@@ -84,7 +127,11 @@ export const Article = closed({
   content: Type.Optional(Type.String()),
   content_markdown: Type.Optional(Type.String()),
   publish_time: Type.Optional(UnixSeconds('When the article was published.')),
-  ext: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Extra fields of the source (the original child’s `ext`), stored as sent.' })),
+  ext: Type.Optional(
+    Type.Record(Type.String(), Type.Unknown(), {
+      description: 'Extra fields of the source (the original child’s `ext`), stored as sent.',
+    }),
+  ),
 });
 export type Article = Static<typeof Article>;
 
@@ -93,14 +140,20 @@ const UPLOAD_MAX_ARTICLES = 1000;
 /** Upload accepts 2 MiB whatever the parent's global body limit. */
 export const UPLOAD_BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
-export const UploadArticlesBody = closed({ allocation_id: AllocationId, attempt: Attempt, articles: Type.Array(Article, { maxItems: UPLOAD_MAX_ARTICLES }), timestamp: ChildTimestamp });
+export const UploadArticlesBody = closed({
+  allocation_id: AllocationId,
+  attempt: Attempt,
+  articles: Type.Array(Article, { maxItems: UPLOAD_MAX_ARTICLES }),
+  timestamp: ChildTimestamp,
+});
 export type UploadArticlesBody = Static<typeof UploadArticlesBody>;
 
 /** Entries of a feed left out for being unusable (Cascade child only). */
 const SkippedEntry = closed({ id: Type.String({ maxLength: 191 }), reason: Type.String({ maxLength: 500 }) });
 export type SkippedEntry = Static<typeof SkippedEntry>;
 
-const HintSeconds = (description: string) => Type.Optional(Type.Integer({ minimum: 1, maximum: 315_360_000, description }));
+const HintSeconds = (description: string) =>
+  Type.Optional(Type.Integer({ minimum: 1, maximum: 315_360_000, description }));
 
 /**
  * What the feed said about its own rhythm (Cascade child only; the original child sends none, and then the parent
@@ -124,13 +177,16 @@ export const FeedResult = closed({
   // sent in the next package. The original child sends neither, and then the feed's stored validators stay.
   etag: Type.Optional(Type.Union([Type.String({ maxLength: 1000 }), Type.Null()])),
   last_modified: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
-  permanent: Type.Optional(Type.Boolean({ description: 'A failed feed whose failure retrying cannot fix (Cascade child only).' })),
+  permanent: Type.Optional(
+    Type.Boolean({ description: 'A failed feed whose failure retrying cannot fix (Cascade child only).' }),
+  ),
   retry_after_seconds: Type.Optional(RetryAfterSeconds),
   refresh_hints: Type.Optional(RefreshHints),
   skipped: Type.Optional(
     Type.Array(SkippedEntry, {
       maxItems: 100,
-      description: 'Entries of the feed left out for being unusable (a NUL character, over the upload size); the rest was uploaded (Cascade child only).',
+      description:
+        'Entries of the feed left out for being unusable (a NUL character, over the upload size); the rest was uploaded (Cascade child only).',
     }),
   ),
 });

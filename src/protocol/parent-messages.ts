@@ -32,8 +32,10 @@ export const TaskPackage = closed({
   message_template: Type.String(),
   web_hook_url: Type.String(),
   cron_exp: Type.String(),
-  headers: Type.Record(Type.String(), Type.String(), { description: 'The task\'s request headers, parsed.' }),
-  cookies: Type.String({ description: 'The task\'s cookies as stored: JSON text of an object, or a Cookie header value.' }),
+  headers: Type.Record(Type.String(), Type.String(), { description: "The task's request headers, parsed." }),
+  cookies: Type.String({
+    description: "The task's cookies as stored: JSON text of an object, or a Cookie header value.",
+  }),
   feeds: Type.Array(PackageFeed),
   dispatched_at: Nullable(Type.String()),
   attempt: Type.Integer({ minimum: 1, description: 'Send it back with every report about this package.' }),
@@ -59,11 +61,19 @@ export const HeartbeatAnswer = closed({
   status: Type.Literal('alive'),
   node_id: Type.String(),
   node_name: Type.Optional(Type.String({ description: 'Absent from older parents.' })),
-  server_time: Type.String({ description: 'The parent\'s clock, ISO 8601 UTC.' }),
+  server_time: Type.String({ description: "The parent's clock, ISO 8601 UTC." }),
   offline_after_s: Type.Integer({ description: 'Seconds without a heartbeat after which the node counts as offline.' }),
   leases_extended: Type.Integer({ minimum: 0 }),
-  released_unlisted: Type.Optional(Type.Integer({ minimum: 0, description: 'Allocations requeued because the heartbeat\'s held_allocation_ids left them out. Absent from older parents.' })),
-  max_capacity: Type.Optional(Type.Integer({ minimum: 1, description: 'The node\'s max_capacity. Absent from older parents.' })),
+  released_unlisted: Type.Optional(
+    Type.Integer({
+      minimum: 0,
+      description:
+        "Allocations requeued because the heartbeat's held_allocation_ids left them out. Absent from older parents.",
+    }),
+  ),
+  max_capacity: Type.Optional(
+    Type.Integer({ minimum: 1, description: "The node's max_capacity. Absent from older parents." }),
+  ),
 });
 export type HeartbeatAnswer = Static<typeof HeartbeatAnswer>;
 

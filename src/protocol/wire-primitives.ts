@@ -15,7 +15,11 @@ export function closed<T extends Record<string, TSchema>>(properties: T, descrip
 const MAX_UNIX_SECONDS = 253_402_300_799;
 
 export function UnixSeconds(description: string) {
-  return Type.Integer({ minimum: 0, maximum: MAX_UNIX_SECONDS, description: `${description} Unix seconds, up to year 9999.`.trim() });
+  return Type.Integer({
+    minimum: 0,
+    maximum: MAX_UNIX_SECONDS,
+    description: `${description} Unix seconds, up to year 9999.`.trim(),
+  });
 }
 
 /** Articles one feed result may count: an upload holds at most 1,000, so this is generous and its sums fit a 32-bit column. */
@@ -44,7 +48,12 @@ export function parseIsoTimestamp(text: string): number | null {
   if (!match) return null;
   const [, date, time, fraction, zone] = match;
   const millis = (fraction ?? '').padEnd(3, '0').slice(0, 3);
-  const offset = zone === undefined || zone.toUpperCase() === 'Z' ? 'Z' : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone;
+  const offset =
+    zone === undefined || zone.toUpperCase() === 'Z'
+      ? 'Z'
+      : zone.length === 5
+        ? `${zone.slice(0, 3)}:${zone.slice(3)}`
+        : zone;
   const ms = Date.parse(`${date}T${time}.${millis}${offset}`);
   if (Number.isNaN(ms)) return null;
   // Date.parse rolls 2026-02-30 over to March; a round trip catches it.
@@ -63,7 +72,16 @@ function offsetMinutes(offset: string): number {
  * (`2026-11-27T09:30:00.123456`), the Go child RFC 3339; both are accepted and only informational.
  */
 export const ChildTimestamp = Type.Optional(
-  Type.Union([Type.String({ maxLength: 64, pattern: '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2})?$' }), Type.Number({ minimum: 0, maximum: MAX_UNIX_SECONDS * 1000 })], {
-    description: 'When the child sent this (ISO 8601, zone optional, or Unix seconds); informational.',
-  }),
+  Type.Union(
+    [
+      Type.String({
+        maxLength: 64,
+        pattern: '^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}:?\\d{2})?$',
+      }),
+      Type.Number({ minimum: 0, maximum: MAX_UNIX_SECONDS * 1000 }),
+    ],
+    {
+      description: 'When the child sent this (ISO 8601, zone optional, or Unix seconds); informational.',
+    },
+  ),
 );

@@ -9,7 +9,12 @@ export type AllocationListFilter = AllocationFilter & { node_name?: string | und
  * takes a node's id or name. A node that does not exist, or one that is not the node `node_id` names, matches no
  * allocation: the answer is an empty page, never an error, as for any other filter value that matches nothing.
  */
-export async function listAllocations(store: Store, filter: AllocationListFilter, limit: number, offset: number): Promise<{ list: AllocationView[]; total: number }> {
+export async function listAllocations(
+  store: Store,
+  filter: AllocationListFilter,
+  limit: number,
+  offset: number,
+): Promise<{ list: AllocationView[]; total: number }> {
   const { node_name: nodeName, ...rest } = filter;
   const storeFilter: AllocationFilter = { ...rest };
   if (nodeName !== undefined) {

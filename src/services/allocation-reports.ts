@@ -4,7 +4,8 @@ import type { Store } from '../store/store.js';
 import type { AllocationTable } from '../store/tables.js';
 
 /** A refusal that means "this report does not fit the allocation any more" (lost lease, or a state it cannot leave that way). */
-const isLateReport = (error: unknown): error is CascadeError => error instanceof CascadeError && (error.code === 'LEASE_LOST' || error.code === 'INVALID_TRANSITION');
+const isLateReport = (error: unknown): error is CascadeError =>
+  error instanceof CascadeError && (error.code === 'LEASE_LOST' || error.code === 'INVALID_TRANSITION');
 
 export type ReportOutcome = { row: AllocationTable; moved: boolean };
 
@@ -35,11 +36,19 @@ export class AllocationReports {
    * as recorded (`moved: false`) and changes nothing, so a child retrying the call is not told it lost work it
    * already gave back; any other late failure is refused as the store refused it.
    */
-  async fail(id: string, actor: NodeActor, errorMessage: string, retryable: boolean, nowMs = Date.now()): Promise<ReportOutcome> {
+  async fail(
+    id: string,
+    actor: NodeActor,
+    errorMessage: string,
+    retryable: boolean,
+    nowMs = Date.now(),
+  ): Promise<ReportOutcome> {
     try {
       return { row: await this.store.allocations.fail(id, actor, errorMessage, nowMs, retryable), moved: true };
     } catch (refusal) {
-      const repeated = isLateReport(refusal) && (await this.store.allocations.views.lastAttemptFailedOn(id, actor.nodeId, actor.attempt));
+      const repeated =
+        isLateReport(refusal) &&
+        (await this.store.allocations.views.lastAttemptFailedOn(id, actor.nodeId, actor.attempt));
       const current = repeated ? await this.store.allocations.views.getRow(id) : undefined;
       if (!current) throw refusal;
       return { row: current, moved: false };

@@ -7,9 +7,15 @@ import type { Store } from '../store/store.js';
  * task's merged feeds, or, with neither, everything. Naming both is refused, and so is a feed or task that does not
  * exist (NOT_FOUND), so no URL is ever printed for something the parent would not serve.
  */
-export async function subscriptionTarget(store: Store, named: { feedId?: string | undefined; taskId?: string | undefined }): Promise<SubscriptionTarget> {
+export async function subscriptionTarget(
+  store: Store,
+  named: { feedId?: string | undefined; taskId?: string | undefined },
+): Promise<SubscriptionTarget> {
   const { feedId, taskId } = named;
-  if (feedId && taskId) throw new CascadeError('VALIDATION_FAILED', 'Give feed_id or task_id, not both.', { details: [{ path: 'task_id', message: 'give feed_id or task_id, not both' }] });
+  if (feedId && taskId)
+    throw new CascadeError('VALIDATION_FAILED', 'Give feed_id or task_id, not both.', {
+      details: [{ path: 'task_id', message: 'give feed_id or task_id, not both' }],
+    });
   if (feedId) {
     if (!(await store.feeds.find(feedId))) throw notFound('Feed', feedId);
     return { kind: 'feed', id: feedId };

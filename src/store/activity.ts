@@ -88,12 +88,44 @@ export class ActivityStore {
       .select((eb) => [
         eb.fn.countAll<number>().as('total'),
         eb.fn.sum<number>(eb.case().when('update_time', '>', hoursAgo(1)).then(1).else(0).end()).as('fresh'),
-        eb.fn.sum<number>(eb.case().when(eb.and([eb('update_time', '<=', hoursAgo(1)), eb('update_time', '>', hoursAgo(24))])).then(1).else(0).end()).as('recent'),
-        eb.fn.sum<number>(eb.case().when(eb.and([eb('update_time', '<=', hoursAgo(24)), eb('update_time', '>', hoursAgo(72))])).then(1).else(0).end()).as('stale'),
-        eb.fn.sum<number>(eb.case().when(eb.and([eb('update_time', '<=', hoursAgo(72)), eb('update_time', '>', 0)])).then(1).else(0).end()).as('outdated'),
+        eb.fn
+          .sum<number>(
+            eb
+              .case()
+              .when(eb.and([eb('update_time', '<=', hoursAgo(1)), eb('update_time', '>', hoursAgo(24))]))
+              .then(1)
+              .else(0)
+              .end(),
+          )
+          .as('recent'),
+        eb.fn
+          .sum<number>(
+            eb
+              .case()
+              .when(eb.and([eb('update_time', '<=', hoursAgo(24)), eb('update_time', '>', hoursAgo(72))]))
+              .then(1)
+              .else(0)
+              .end(),
+          )
+          .as('stale'),
+        eb.fn
+          .sum<number>(
+            eb
+              .case()
+              .when(eb.and([eb('update_time', '<=', hoursAgo(72)), eb('update_time', '>', 0)]))
+              .then(1)
+              .else(0)
+              .end(),
+          )
+          .as('outdated'),
       ])
       .executeTakeFirstOrThrow();
-    const counts = { fresh: Number(rows.fresh ?? 0), recent: Number(rows.recent ?? 0), stale: Number(rows.stale ?? 0), outdated: Number(rows.outdated ?? 0) };
+    const counts = {
+      fresh: Number(rows.fresh ?? 0),
+      recent: Number(rows.recent ?? 0),
+      stale: Number(rows.stale ?? 0),
+      outdated: Number(rows.outdated ?? 0),
+    };
     return { ...counts, unknown: Number(rows.total) - counts.fresh - counts.recent - counts.stale - counts.outdated };
   }
 

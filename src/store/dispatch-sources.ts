@@ -26,11 +26,21 @@ export class DispatchSources {
    * unless `due.force` (docs/refresh.md).
    */
   async resolveFeeds(task: MessageTaskTable, due?: { nowMs: number; force: boolean }): Promise<ResolvedFeeds> {
-    const ids = [...new Set(parseJson<Array<{ id?: unknown }>>(task.mps_id, []).map((m) => (typeof m?.id === 'string' ? m.id : '')).filter(Boolean))];
+    const ids = [
+      ...new Set(
+        parseJson<Array<{ id?: unknown }>>(task.mps_id, [])
+          .map((m) => (typeof m?.id === 'string' ? m.id : ''))
+          .filter(Boolean),
+      ),
+    ];
     const status = new Map<string, number>();
     const dueAt = new Map<string, number | null>();
     for (const part of chunk(ids, 1000)) {
-      for (const row of await this.db.selectFrom('feeds').select(['id', 'status', 'next_due_at']).where('id', 'in', part).execute()) {
+      for (const row of await this.db
+        .selectFrom('feeds')
+        .select(['id', 'status', 'next_due_at'])
+        .where('id', 'in', part)
+        .execute()) {
         status.set(row.id, Number(row.status));
         dueAt.set(row.id, row.next_due_at === null ? null : Number(row.next_due_at));
       }

@@ -32,7 +32,10 @@ export type RhythmUpdate = {
 /** Articles per feed read for its history: enough for HISTORY_EVENTS events when some share a publish burst. */
 const HISTORY_ROWS = HISTORY_EVENTS * 5;
 
-type RhythmRow = Pick<FeedTable, 'id' | 'sync_time' | 'refresh_interval_seconds' | 'refresh_failures' | 'refresh_hint_seconds'>;
+type RhythmRow = Pick<
+  FeedTable,
+  'id' | 'sync_time' | 'refresh_interval_seconds' | 'refresh_failures' | 'refresh_hint_seconds'
+>;
 
 async function rhythmRows(db: Queryable, feedIds: readonly string[]): Promise<Map<string, RhythmRow>> {
   if (feedIds.length === 0) return new Map();
@@ -64,7 +67,11 @@ function toUpdate(id: string, decision: ReturnType<typeof nextRhythm>): RhythmUp
 
 function domainHints(hints: RefreshHints | undefined): DomainHints | undefined {
   if (!hints) return undefined;
-  return { maxAgeSeconds: hints.max_age_seconds, ttlSeconds: hints.ttl_seconds, updatePeriodSeconds: hints.update_period_seconds };
+  return {
+    maxAgeSeconds: hints.max_age_seconds,
+    ttlSeconds: hints.ttl_seconds,
+    updatePeriodSeconds: hints.update_period_seconds,
+  };
 }
 
 /**
@@ -81,7 +88,9 @@ export async function completionRhythm(
   bounds: RefreshBounds = DEFAULT_REFRESH_BOUNDS,
 ): Promise<RhythmUpdate[]> {
   const subjects: ReportedFetch[] =
-    fetches.length > 0 ? [...fetches] : allocationFeedIds.map((id) => ({ id, failed: false, newArticleCount: undefined, hints: undefined }));
+    fetches.length > 0
+      ? [...fetches]
+      : allocationFeedIds.map((id) => ({ id, failed: false, newArticleCount: undefined, hints: undefined }));
   const rows = await rhythmRows(
     db,
     subjects.map((s) => s.id),
@@ -104,8 +113,14 @@ export async function completionRhythm(
         .limit(HISTORY_ROWS)
         .execute();
       const acceptedBeforeMs = row.sync_time === null ? -1 : Number(row.sync_time) * 1000;
-      const newArticles = fetch.newArticleCount ?? history.filter((a) => Number(a.created_at) > acceptedBeforeMs).length;
-      observation = { kind: 'fetched', newArticles, publishTimes: history.map((a) => Number(a.publish_time)), hints: domainHints(fetch.hints) };
+      const newArticles =
+        fetch.newArticleCount ?? history.filter((a) => Number(a.created_at) > acceptedBeforeMs).length;
+      observation = {
+        kind: 'fetched',
+        newArticles,
+        publishTimes: history.map((a) => Number(a.publish_time)),
+        hints: domainHints(fetch.hints),
+      };
     }
     updates.push(toUpdate(fetch.id, nextRhythm(previousOf(row), observation, nowMs, bounds)));
   }
@@ -113,12 +128,22 @@ export async function completionRhythm(
 }
 
 /** The backoff of feeds whose allocation ended without results (failed on its last attempt, timed out). */
-export async function failureRhythm(db: Queryable, feedIds: readonly string[], nowMs: number, bounds: RefreshBounds = DEFAULT_REFRESH_BOUNDS): Promise<RhythmUpdate[]> {
+export async function failureRhythm(
+  db: Queryable,
+  feedIds: readonly string[],
+  nowMs: number,
+  bounds: RefreshBounds = DEFAULT_REFRESH_BOUNDS,
+): Promise<RhythmUpdate[]> {
   const rows = await rhythmRows(db, feedIds);
-  return [...rows.values()].map((row) => toUpdate(row.id, nextRhythm(previousOf(row), { kind: 'failed' }, nowMs, bounds)));
+  return [...rows.values()].map((row) =>
+    toUpdate(row.id, nextRhythm(previousOf(row), { kind: 'failed' }, nowMs, bounds)),
+  );
 }
 
 /** Writes the updates, one guarded-by-key UPDATE per feed (the general path; PostgreSQL's statement does its own). */
-export async function writeRhythm(trx: Pick<Kysely<Database>, 'updateTable'>, updates: readonly RhythmUpdate[]): Promise<void> {
+export async function writeRhythm(
+  trx: Pick<Kysely<Database>, 'updateTable'>,
+  updates: readonly RhythmUpdate[],
+): Promise<void> {
   for (const { id, ...values } of updates) await trx.updateTable('feeds').set(values).where('id', '=', id).execute();
 }

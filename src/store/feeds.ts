@@ -122,7 +122,8 @@ export class FeedsStore {
       created_at: now,
       updated_at: now,
     };
-    const conflict = () => new CascadeError('CONFLICT', `A feed with id '${row.id}' already exists; update it or pick another id.`);
+    const conflict = () =>
+      new CascadeError('CONFLICT', `A feed with id '${row.id}' already exists; update it or pick another id.`);
     if (await this.find(row.id)) throw conflict();
     try {
       await this.db.insertInto('feeds').values(row).execute();
@@ -167,7 +168,13 @@ export class FeedsStore {
 
   /** Every enabled feed, unpaged: what the original child's sync expects (`GET /api/v1/wx/cascade/feeds`). */
   async listEnabled(): Promise<FeedView[]> {
-    const rows = await this.db.selectFrom('feeds').selectAll().where('status', '=', EnabledStatus.enabled).orderBy('created_at').orderBy('id').execute();
+    const rows = await this.db
+      .selectFrom('feeds')
+      .selectAll()
+      .where('status', '=', EnabledStatus.enabled)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
     return rows.map(toFeedView);
   }
 
@@ -181,7 +188,12 @@ export class FeedsStore {
     return this.page({ status: EnabledStatus.enabled }, limit, offset, toFeedView);
   }
 
-  private async page<V>(filter: FeedFilter, limit: number, offset: number, toView: (row: FeedTable) => V): Promise<{ list: V[]; total: number }> {
+  private async page<V>(
+    filter: FeedFilter,
+    limit: number,
+    offset: number,
+    toView: (row: FeedTable) => V,
+  ): Promise<{ list: V[]; total: number }> {
     let query = this.db.selectFrom('feeds');
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
     if (filter.search !== undefined && filter.search !== '') {
@@ -196,7 +208,16 @@ export class FeedsStore {
   async update(id: string, patch: FeedPatch): Promise<FeedAdminView> {
     const current = await this.get(id);
     const values: Partial<FeedTable> = { updated_at: Date.now() };
-    for (const key of ['mp_name', 'mp_cover', 'mp_intro', 'faker_id', 'url', 'status', 'sync_time', 'update_time'] as const) {
+    for (const key of [
+      'mp_name',
+      'mp_cover',
+      'mp_intro',
+      'faker_id',
+      'url',
+      'status',
+      'sync_time',
+      'update_time',
+    ] as const) {
       if (patch[key] !== undefined) (values as Record<string, unknown>)[key] = patch[key];
     }
     await this.db.updateTable('feeds').set(values).where('id', '=', id).execute();

@@ -34,7 +34,11 @@ export function preparePrivateSqliteFile(filename: string): ModeFinding[] {
     const mode = modeOf(path);
     if (mode === undefined || (mode & OPEN_TO_OTHERS) === 0) continue;
     chmodSync(path, 0o600);
-    findings.push({ path, mode: octal(mode), message: `${path} was readable by other users (mode ${octal(mode)}); changed to 0600` });
+    findings.push({
+      path,
+      mode: octal(mode),
+      message: `${path} was readable by other users (mode ${octal(mode)}); changed to 0600`,
+    });
   }
   return findings;
 }
@@ -47,7 +51,11 @@ export function inspectPrivatePaths(paths: readonly string[], kind: 'dir' | 'fil
     const mode = modeOf(path);
     if (mode === undefined || (mode & OPEN_TO_OTHERS) === 0) continue;
     const fix = kind === 'dir' ? 'chmod 700' : 'chmod 600';
-    findings.push({ path, mode: octal(mode), message: `${path} is open to other users (mode ${octal(mode)}); run \`${fix} ${path}\`` });
+    findings.push({
+      path,
+      mode: octal(mode),
+      message: `${path} is open to other users (mode ${octal(mode)}); run \`${fix} ${path}\``,
+    });
   }
   return findings;
 }

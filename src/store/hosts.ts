@@ -36,7 +36,11 @@ export class HostsStore {
   async pause(reports: readonly RetryAfterReport[], reason: string, nowMs = Date.now()): Promise<Map<string, number>> {
     const paused = new Map<string, number>();
     if (!this.rules.enabled || reports.length === 0) return paused;
-    const feeds = await this.db.selectFrom('feeds').select(['id', 'url']).where('id', 'in', [...new Set(reports.map((r) => r.feedId))]).execute();
+    const feeds = await this.db
+      .selectFrom('feeds')
+      .select(['id', 'url'])
+      .where('id', 'in', [...new Set(reports.map((r) => r.feedId))])
+      .execute();
     const urls = new Map(feeds.map((feed) => [feed.id, feed.url]));
     for (const { feedId, seconds } of reports) {
       const url = urls.get(feedId);
@@ -47,7 +51,14 @@ export class HostsStore {
     }
     for (const [host, until] of [...paused].sort(([a], [b]) => a.localeCompare(b))) {
       const note = reason.slice(0, 500);
-      const insert = this.db.insertInto('host_state').values({ host, in_flight: 0, last_fetch_at: null, paused_until: until, pause_reason: note, updated_at: nowMs });
+      const insert = this.db.insertInto('host_state').values({
+        host,
+        in_flight: 0,
+        last_fetch_at: null,
+        paused_until: until,
+        pause_reason: note,
+        updated_at: nowMs,
+      });
       // A guarded update when the row exists (a longer pause wins), an insert when it does not.
       const updated = await this.db
         .updateTable('host_state')
@@ -64,7 +75,13 @@ export class HostsStore {
 
   /** Every host with work in flight, a recent hand-out or a pause, busiest first. */
   async list(limit = 500): Promise<HostView[]> {
-    const rows = await this.db.selectFrom('host_state').selectAll().orderBy('in_flight', 'desc').orderBy('host').limit(limit).execute();
+    const rows = await this.db
+      .selectFrom('host_state')
+      .selectAll()
+      .orderBy('in_flight', 'desc')
+      .orderBy('host')
+      .limit(limit)
+      .execute();
     return rows.map((row) => {
       const limits = limitsFor(this.rules, row.host);
       return {
@@ -81,7 +98,14 @@ export class HostsStore {
 
   /** Feeds in flight per host (the metrics' gauge reads the busiest few). */
   async inFlight(limit: number): Promise<Array<{ host: string; inFlight: number }>> {
-    const rows = await this.db.selectFrom('host_state').select(['host', 'in_flight']).where('in_flight', '>', 0).orderBy('in_flight', 'desc').orderBy('host').limit(limit).execute();
+    const rows = await this.db
+      .selectFrom('host_state')
+      .select(['host', 'in_flight'])
+      .where('in_flight', '>', 0)
+      .orderBy('in_flight', 'desc')
+      .orderBy('host')
+      .limit(limit)
+      .execute();
     return rows.map((row) => ({ host: row.host, inFlight: Number(row.in_flight) }));
   }
 }

@@ -31,7 +31,12 @@ export type MessageTaskPublicView = {
  * The management view, for users: includes `headers` and `cookies`. The webhook secret is shown once, in the answer
  * that set or generated it; afterwards only whether one is set.
  */
-export type MessageTaskView = MessageTaskPublicView & { headers: Record<string, string>; cookies: string; webhook_secret_set: boolean; webhook_secret?: string };
+export type MessageTaskView = MessageTaskPublicView & {
+  headers: Record<string, string>;
+  cookies: string;
+  webhook_secret_set: boolean;
+  webhook_secret?: string;
+};
 
 export function toMessageTaskPublicView(row: MessageTaskTable): MessageTaskPublicView {
   return {
@@ -49,15 +54,29 @@ export function toMessageTaskPublicView(row: MessageTaskTable): MessageTaskPubli
 }
 
 /** A task as the original system's child sync reads it: `mps_id`, `headers` and `cookies` as JSON text, `""` when empty. */
-export type MessageTaskOriginalView = Omit<MessageTaskPublicView, 'mps_id'> & { mps_id: string; headers: string; cookies: string };
+export type MessageTaskOriginalView = Omit<MessageTaskPublicView, 'mps_id'> & {
+  mps_id: string;
+  headers: string;
+  cookies: string;
+};
 
 export function toMessageTaskOriginalView(row: MessageTaskTable): MessageTaskOriginalView {
   const emptyAsBlank = (text: string, empty: string) => (text.trim() === empty ? '' : text);
-  return { ...toMessageTaskPublicView(row), mps_id: emptyAsBlank(row.mps_id, '[]'), headers: emptyAsBlank(row.headers, '{}'), cookies: row.cookies };
+  return {
+    ...toMessageTaskPublicView(row),
+    mps_id: emptyAsBlank(row.mps_id, '[]'),
+    headers: emptyAsBlank(row.headers, '{}'),
+    cookies: row.cookies,
+  };
 }
 
 function toMessageTaskView(row: MessageTaskTable): MessageTaskView {
-  return { ...toMessageTaskPublicView(row), headers: parseJson<Record<string, string>>(row.headers, {}), cookies: row.cookies, webhook_secret_set: row.webhook_secret !== '' };
+  return {
+    ...toMessageTaskPublicView(row),
+    headers: parseJson<Record<string, string>>(row.headers, {}),
+    cookies: row.cookies,
+    webhook_secret_set: row.webhook_secret !== '',
+  };
 }
 
 /** The answer that set or generated a secret shows it once, in plain text; the row keeps it sealed. */
@@ -105,14 +124,21 @@ export class MessageTasksStore {
     if (task.webhook_secret === '' || !isSealed(task.webhook_secret)) return task.webhook_secret;
     const plain = (await this.secretBox()).open(task.webhook_secret, secretContext(task.id));
     if (plain === undefined) {
-      throw new CascadeError('UNAVAILABLE', `The webhook secret of task '${task.id}' cannot be opened: the secrets key changed since it was set. Set the secret again (PUT webhook_secret).`);
+      throw new CascadeError(
+        'UNAVAILABLE',
+        `The webhook secret of task '${task.id}' cannot be opened: the secrets key changed since it was set. Set the secret again (PUT webhook_secret).`,
+      );
     }
     return plain;
   }
 
   /** Seals webhook secrets stored in plain text before migration 012; returns how many it sealed. Safe to repeat. */
   async sealLegacySecrets(): Promise<number> {
-    const rows = await this.db.selectFrom('message_tasks').select(['id', 'webhook_secret']).where('webhook_secret', '!=', '').execute();
+    const rows = await this.db
+      .selectFrom('message_tasks')
+      .select(['id', 'webhook_secret'])
+      .where('webhook_secret', '!=', '')
+      .execute();
     let sealed = 0;
     for (const row of rows.filter((r) => !isSealed(r.webhook_secret))) {
       // Guarded on the old value: a concurrent update, or another parent sealing it first, wins.
@@ -165,7 +191,13 @@ export class MessageTasksStore {
 
   /** Every enabled task, oldest first: what dispatch-all and the cron scheduler work through. */
   async listEnabled(): Promise<MessageTaskTable[]> {
-    return this.db.selectFrom('message_tasks').selectAll().where('status', '=', EnabledStatus.enabled).orderBy('created_at').orderBy('id').execute();
+    return this.db
+      .selectFrom('message_tasks')
+      .selectAll()
+      .where('status', '=', EnabledStatus.enabled)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
   }
 
   /**
@@ -175,12 +207,20 @@ export class MessageTasksStore {
   async changeMark(): Promise<string> {
     const row = await this.db
       .selectFrom('message_tasks')
-      .select((eb) => [eb.fn.countAll().as('n'), eb.fn.max('updated_at').as('latest'), eb.fn.sum('updated_at').as('total')])
+      .select((eb) => [
+        eb.fn.countAll().as('n'),
+        eb.fn.max('updated_at').as('latest'),
+        eb.fn.sum('updated_at').as('total'),
+      ])
       .executeTakeFirstOrThrow();
     return `${String(row.n)}:${String(row.latest)}:${String(row.total)}`;
   }
 
-  async list(filter: MessageTaskFilter, limit: number, offset: number): Promise<{ rows: MessageTaskTable[]; total: number }> {
+  async list(
+    filter: MessageTaskFilter,
+    limit: number,
+    offset: number,
+  ): Promise<{ rows: MessageTaskTable[]; total: number }> {
     let query = this.db.selectFrom('message_tasks');
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
     const rows = await query.selectAll().orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute();

@@ -53,7 +53,9 @@ export async function migrateToLatest(db: Kysely<Database>, caps: Capabilities):
   const result: MigrationResultSet = await migrator(db, caps).migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new CascadeError('UNAVAILABLE', `Migration ${failed} failed: ${(result.error as Error).message}`, { cause: result.error });
+    throw new CascadeError('UNAVAILABLE', `Migration ${failed} failed: ${(result.error as Error).message}`, {
+      cause: result.error,
+    });
   }
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

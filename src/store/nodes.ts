@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { isSealed, type SecretBox } from '../auth/secret-box.js';
 import { hashNodeSecret, newNodeCredentials, randomToken, verifyNodeSecret } from '../auth/secrets.js';
-import { nodeLiveness, NodeStatus, nodeStatus, NodeType, onlineSince, type LivenessRules, type NodeLiveness } from '../domain/node-liveness.js';
+import {
+  nodeLiveness,
+  NodeStatus,
+  nodeStatus,
+  NodeType,
+  onlineSince,
+  type LivenessRules,
+  type NodeLiveness,
+} from '../domain/node-liveness.js';
 import { CascadeError, notFound } from '../errors/cascade-error.js';
 import type { Database, NodeTable } from './tables.js';
 import { iso, parseJson } from './time.js';
@@ -68,7 +76,10 @@ export function toNodeView(row: NodeTable, nowMs: number, rules: LivenessRules):
     is_active: isActive,
     require_signed: Number(row.require_signed) === 1,
     signing_available: row.api_secret_sealed !== null,
-    sync_config: { max_capacity: Number(row.max_capacity), feed_quota: parseJson<Record<string, number>>(row.feed_quota, {}) },
+    sync_config: {
+      max_capacity: Number(row.max_capacity),
+      feed_quota: parseJson<Record<string, number>>(row.feed_quota, {}),
+    },
     current_tasks: Number(row.load_feeds),
     reported_tasks: Number(row.reported_tasks),
     last_heartbeat_at: iso(row.last_heartbeat_at),
@@ -113,9 +124,16 @@ export class NodesStore {
   ) {}
 
   /** The secret columns of a new or rotated child, sealed to this row's id. */
-  private async sealedSecrets(id: string, apiSecret: string, notifyKey: string): Promise<{ api_secret_sealed: string; notify_key: string }> {
+  private async sealedSecrets(
+    id: string,
+    apiSecret: string,
+    notifyKey: string,
+  ): Promise<{ api_secret_sealed: string; notify_key: string }> {
     const box = await this.secretBox();
-    return { api_secret_sealed: box.seal(apiSecret, `api_secret:${id}`), notify_key: box.seal(notifyKey, `notify_key:${id}`) };
+    return {
+      api_secret_sealed: box.seal(apiSecret, `api_secret:${id}`),
+      notify_key: box.seal(notifyKey, `notify_key:${id}`),
+    };
   }
 
   view(row: NodeTable): NodeView {
@@ -126,7 +144,8 @@ export class NodesStore {
   async create(input: NodeInput): Promise<{ node: NodeView; credentials: NodeCredentials | null }> {
     await this.assertNameFree(input.name);
     const now = Date.now();
-    const credentials = input.node_type === NodeType.child ? { ...newNodeCredentials(), notifyKey: newNotifyKey() } : null;
+    const credentials =
+      input.node_type === NodeType.child ? { ...newNodeCredentials(), notifyKey: newNotifyKey() } : null;
     const id = randomUUID();
     const sealed = credentials ? await this.sealedSecrets(id, credentials.apiSecret, credentials.notifyKey) : null;
     const row: NodeTable = {
@@ -157,7 +176,9 @@ export class NodesStore {
     await this.db.insertInto('nodes').values(row).execute();
     return {
       node: this.view(row),
-      credentials: credentials ? { api_key: credentials.apiKey, api_secret: credentials.apiSecret, notify_key: credentials.notifyKey } : null,
+      credentials: credentials
+        ? { api_key: credentials.apiKey, api_secret: credentials.apiSecret, notify_key: credentials.notifyKey }
+        : null,
     };
   }
 
@@ -169,20 +190,31 @@ export class NodesStore {
 
   /** Finds a node by id or by name (the CLI accepts either). */
   async resolve(idOrName: string): Promise<NodeTable> {
-    const row = await this.db.selectFrom('nodes').selectAll().where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)])).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('nodes')
+      .selectAll()
+      .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
+      .executeTakeFirst();
     if (!row) throw notFound('Node', idOrName);
     return row;
   }
 
-  async list(filter: { node_type?: number | undefined; status?: number | undefined }, limit: number, offset: number): Promise<{ list: NodeView[]; total: number }> {
+  async list(
+    filter: { node_type?: number | undefined; status?: number | undefined },
+    limit: number,
+    offset: number,
+  ): Promise<{ list: NodeView[]; total: number }> {
     const now = Date.now();
     const since = onlineSince(now, this.rules.offlineAfterSeconds);
     let query = this.db.selectFrom('nodes');
     if (filter.node_type !== undefined) query = query.where('node_type', '=', filter.node_type);
     if (filter.status === NodeStatus.disabled) query = query.where('is_active', '=', StoredFlag.off);
-    if (filter.status === NodeStatus.online) query = query.where('is_active', '=', StoredFlag.on).where('last_heartbeat_at', '>=', since);
+    if (filter.status === NodeStatus.online)
+      query = query.where('is_active', '=', StoredFlag.on).where('last_heartbeat_at', '>=', since);
     if (filter.status === NodeStatus.offline) {
-      query = query.where('is_active', '=', StoredFlag.on).where((eb) => eb.or([eb('last_heartbeat_at', 'is', null), eb('last_heartbeat_at', '<', since)]));
+      query = query
+        .where('is_active', '=', StoredFlag.on)
+        .where((eb) => eb.or([eb('last_heartbeat_at', 'is', null), eb('last_heartbeat_at', '<', since)]));
     }
     const rows = await query.selectAll().orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute();
     const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
@@ -207,12 +239,21 @@ export class NodesStore {
   /** New key pair; the old one stops working with this statement. */
   async rotateCredentials(id: string): Promise<{ node: NodeView; credentials: NodeCredentials }> {
     const current = await this.getRow(id);
-    if (Number(current.node_type) !== NodeType.child) throw new CascadeError('UNPROCESSABLE', 'Only child nodes have credentials.');
+    if (Number(current.node_type) !== NodeType.child)
+      throw new CascadeError('UNPROCESSABLE', 'Only child nodes have credentials.');
     const { apiKey, apiSecret } = newNodeCredentials();
     const notifyKey = newNotifyKey();
-    const values = { api_key: apiKey, api_secret_hash: hashNodeSecret(apiSecret), ...(await this.sealedSecrets(id, apiSecret, notifyKey)), updated_at: Date.now() };
+    const values = {
+      api_key: apiKey,
+      api_secret_hash: hashNodeSecret(apiSecret),
+      ...(await this.sealedSecrets(id, apiSecret, notifyKey)),
+      updated_at: Date.now(),
+    };
     await this.db.updateTable('nodes').set(values).where('id', '=', id).execute();
-    return { node: this.view({ ...current, ...values }), credentials: { api_key: apiKey, api_secret: apiSecret, notify_key: notifyKey } };
+    return {
+      node: this.view({ ...current, ...values }),
+      credentials: { api_key: apiKey, api_secret: apiSecret, notify_key: notifyKey },
+    };
   }
 
   /** The active ones among `ids` that can be notified (an `api_url` and a notify key). */
@@ -229,21 +270,32 @@ export class NodesStore {
     const box = rows.some((r) => r.notify_key && isSealed(r.notify_key)) ? await this.secretBox() : undefined;
     return rows.flatMap((r) => {
       // Keys written before migration 010 are plain until a parent starts and seals them (or the node rotates).
-      const key = r.notify_key && box && isSealed(r.notify_key) ? box.open(r.notify_key, `notify_key:${r.id}`) : r.notify_key;
+      const key =
+        r.notify_key && box && isSealed(r.notify_key) ? box.open(r.notify_key, `notify_key:${r.id}`) : r.notify_key;
       return r.api_url && key ? [{ id: r.id, name: r.name, api_url: r.api_url, notify_key: key }] : [];
     });
   }
 
   /** Seals notify keys stored in plain text before migration 010; returns how many it sealed. Safe to repeat. */
   async sealLegacyNotifyKeys(): Promise<number> {
-    const rows = await this.db.selectFrom('nodes').select(['id', 'notify_key']).where('notify_key', 'is not', null).where('notify_key', '!=', '').execute();
+    const rows = await this.db
+      .selectFrom('nodes')
+      .select(['id', 'notify_key'])
+      .where('notify_key', 'is not', null)
+      .where('notify_key', '!=', '')
+      .execute();
     let sealed = 0;
     for (const row of rows) {
       const plain = row.notify_key;
       if (plain === null || isSealed(plain)) continue;
       const box = await this.secretBox();
       // Guarded on the old value: a rotation, or another parent sealing it first, wins.
-      const result = await this.db.updateTable('nodes').set({ notify_key: box.seal(plain, `notify_key:${row.id}`) }).where('id', '=', row.id).where('notify_key', '=', plain).executeTakeFirst();
+      const result = await this.db
+        .updateTable('nodes')
+        .set({ notify_key: box.seal(plain, `notify_key:${row.id}`) })
+        .where('id', '=', row.id)
+        .where('notify_key', '=', plain)
+        .executeTakeFirst();
       sealed += Number(result.numUpdatedRows);
     }
     return sealed;
@@ -253,7 +305,9 @@ export class NodesStore {
   async forSignedRequest(apiKey: string): Promise<SigningNode | undefined> {
     const row = await this.db.selectFrom('nodes').selectAll().where('api_key', '=', apiKey).executeTakeFirst();
     if (!row || Number(row.is_active) !== StoredFlag.on) return undefined;
-    const secret = row.api_secret_sealed ? (await this.secretBox()).open(row.api_secret_sealed, `api_secret:${row.id}`) : undefined;
+    const secret = row.api_secret_sealed
+      ? (await this.secretBox()).open(row.api_secret_sealed, `api_secret:${row.id}`)
+      : undefined;
     return { row, secret };
   }
 
@@ -286,7 +340,13 @@ export class NodesStore {
 
   async recordHeartbeat(
     id: string,
-    report: { callback_url?: string | undefined; current_tasks?: number | undefined; version?: string | undefined; hostname?: string | undefined; heartbeat_interval_ms?: number | undefined },
+    report: {
+      callback_url?: string | undefined;
+      current_tasks?: number | undefined;
+      version?: string | undefined;
+      hostname?: string | undefined;
+      heartbeat_interval_ms?: number | undefined;
+    },
     nowMs: number,
   ): Promise<void> {
     const values: Partial<NodeTable> = { last_heartbeat_at: nowMs, updated_at: nowMs };

@@ -6,16 +6,42 @@ import type { Store } from './store.js';
 import { iso } from './time.js';
 import { databaseOf } from './store.js';
 
-export type StatusNode = Pick<NodeView, 'id' | 'name' | 'status' | 'liveness' | 'is_active' | 'current_tasks' | 'last_heartbeat_at' | 'version'> & {
+export type StatusNode = Pick<
+  NodeView,
+  'id' | 'name' | 'status' | 'liveness' | 'is_active' | 'current_tasks' | 'last_heartbeat_at' | 'version'
+> & {
   max_capacity: number;
 };
-export type StatusFailure = { allocation_id: string; task_id: string; task_name: string; node_id: string | null; node_name: string | null; status: string; error_message: string | null; at: string | null };
-export type StatusStaleFeed = { id: string; mp_name: string; status: number; update_time: number | null; last_success_at: string | null };
+export type StatusFailure = {
+  allocation_id: string;
+  task_id: string;
+  task_name: string;
+  node_id: string | null;
+  node_name: string | null;
+  status: string;
+  error_message: string | null;
+  at: string | null;
+};
+export type StatusStaleFeed = {
+  id: string;
+  mp_name: string;
+  status: number;
+  update_time: number | null;
+  last_success_at: string | null;
+};
 
 /** `GET /cascade/status`: the one-screen overview behind `cascade status`. */
 export type StatusSummary = {
   generated_at: string;
-  nodes: { total: number; online: number; offline: number; disabled: number; load: number; capacity: number; list: StatusNode[] };
+  nodes: {
+    total: number;
+    online: number;
+    offline: number;
+    disabled: number;
+    load: number;
+    capacity: number;
+    list: StatusNode[];
+  };
   allocations: { total: number; by_status: Record<AllocationStatus, number> };
   failures: { since: string; total: number; list: StatusFailure[] };
   stale_feeds: { stale_after_hours: number; total: number; list: StatusStaleFeed[] };
@@ -47,8 +73,14 @@ export async function statusSummary(store: Store, options: StatusOptions): Promi
       list: nodes,
     },
     allocations: { total: Object.values(byStatus).reduce((a, b) => a + b, 0), by_status: byStatus },
-    failures: { since: new Date(options.failuresSinceMs).toISOString(), ...(await failuresSince(store, options.failuresSinceMs, options.listLimit)) },
-    stale_feeds: { stale_after_hours: options.staleAfterHours, ...(await staleFeeds(store, staleBeforeS, options.listLimit)) },
+    failures: {
+      since: new Date(options.failuresSinceMs).toISOString(),
+      ...(await failuresSince(store, options.failuresSinceMs, options.listLimit)),
+    },
+    stale_feeds: {
+      stale_after_hours: options.staleAfterHours,
+      ...(await staleFeeds(store, staleBeforeS, options.listLimit)),
+    },
   };
 }
 
@@ -73,7 +105,11 @@ async function childNodes(store: Store): Promise<StatusNode[]> {
   }
 }
 
-async function failuresSince(store: Store, sinceMs: number, limit: number): Promise<{ total: number; list: StatusFailure[] }> {
+async function failuresSince(
+  store: Store,
+  sinceMs: number,
+  limit: number,
+): Promise<{ total: number; list: StatusFailure[] }> {
   const recent = databaseOf(store)
     .selectFrom('allocations as a')
     .where('a.status', 'in', [...FAILED])
@@ -81,7 +117,17 @@ async function failuresSince(store: Store, sinceMs: number, limit: number): Prom
   const total = Number((await recent.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   const rows = await recent
     .leftJoin('nodes as n', 'n.id', 'a.node_id')
-    .select(['a.id', 'a.task_id', 'a.task_name', 'a.node_id', 'n.name as node_name', 'a.status', 'a.error_message', 'a.completed_at', 'a.updated_at'])
+    .select([
+      'a.id',
+      'a.task_id',
+      'a.task_name',
+      'a.node_id',
+      'n.name as node_name',
+      'a.status',
+      'a.error_message',
+      'a.completed_at',
+      'a.updated_at',
+    ])
     .orderBy('a.updated_at', 'desc')
     .orderBy('a.id')
     .limit(limit)
@@ -101,7 +147,11 @@ async function failuresSince(store: Store, sinceMs: number, limit: number): Prom
   };
 }
 
-async function staleFeeds(store: Store, beforeUnixS: number, limit: number): Promise<{ total: number; list: StatusStaleFeed[] }> {
+async function staleFeeds(
+  store: Store,
+  beforeUnixS: number,
+  limit: number,
+): Promise<{ total: number; list: StatusStaleFeed[] }> {
   const stale = databaseOf(store)
     .selectFrom('feeds')
     .where('status', '=', EnabledStatus.enabled)
@@ -118,7 +168,13 @@ async function staleFeeds(store: Store, beforeUnixS: number, limit: number): Pro
     total,
     list: rows.map((r) => {
       const updateTime = r.update_time === null ? null : Number(r.update_time);
-      return { id: r.id, mp_name: r.mp_name, status: Number(r.status), update_time: updateTime, last_success_at: updateTime === null ? null : new Date(updateTime * 1000).toISOString() };
+      return {
+        id: r.id,
+        mp_name: r.mp_name,
+        status: Number(r.status),
+        update_time: updateTime,
+        last_success_at: updateTime === null ? null : new Date(updateTime * 1000).toISOString(),
+      };
     }),
   };
 }

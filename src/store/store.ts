@@ -48,7 +48,11 @@ export type Store = {
   close(): Promise<void>;
 };
 
-export async function openStore(config: Pick<Config, 'database' | 'dispatch' | 'delivery'> & Partial<Pick<Config, 'secrets' | 'politeness' | 'refresh'>>, logger?: StoreLogger): Promise<Store> {
+export async function openStore(
+  config: Pick<Config, 'database' | 'dispatch' | 'delivery'> &
+    Partial<Pick<Config, 'secrets' | 'politeness' | 'refresh'>>,
+  logger?: StoreLogger,
+): Promise<Store> {
   const { db, caps } = await connectDatabase({
     url: config.database.url,
     poolSize: config.database.pool_size,
@@ -60,7 +64,10 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
   const feeds = new FeedsStore(db, caps.maxParameters);
   // Reaches waiters in every parent on this database, not just this process (docs/scaling-out.md).
   const wake = createCrossProcessWake(db, caps, config.database.url, logger ?? { warn: () => undefined });
-  const livenessRules = { offlineAfterSeconds: config.dispatch.offline_after_seconds, suspectAfterBeats: config.dispatch.suspect_after_beats };
+  const livenessRules = {
+    offlineAfterSeconds: config.dispatch.offline_after_seconds,
+    suspectAfterBeats: config.dispatch.suspect_after_beats,
+  };
   const leaseSettings = {
     leaseSeconds: config.dispatch.lease_seconds,
     maxAttempts: config.dispatch.max_attempts,
@@ -83,13 +90,17 @@ export async function openStore(config: Pick<Config, 'database' | 'dispatch' | '
     // Without `politeness` (tools, most tests) claims weigh no hosts; the parent passes the loaded config.
     allocations: new AllocationsStore(db, caps, leaseSettings, wake, politeness),
     hosts: new HostsStore(db, caps, politeness),
-    articles: new ArticlesStore(db, caps, { batchSeconds: config.delivery.batch_seconds, maxArticles: config.delivery.max_articles }),
+    articles: new ArticlesStore(db, caps, {
+      batchSeconds: config.delivery.batch_seconds,
+      maxArticles: config.delivery.max_articles,
+    }),
     deliveries: new DeliveriesStore(db, caps),
     activity: new ActivityStore(db, livenessRules),
     wake,
     dispatchSources: new DispatchSources(db),
     migrate: () => migrateToLatest(db, caps),
-    pendingMigrations: async () => (await migrationState(db, caps)).filter((m) => m.executedAt === undefined).map((m) => m.name),
+    pendingMigrations: async () =>
+      (await migrationState(db, caps)).filter((m) => m.executedAt === undefined).map((m) => m.name),
     async ping() {
       await sql`select 1`.execute(db);
     },

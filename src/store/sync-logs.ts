@@ -86,7 +86,13 @@ export class SyncLogsStore {
     let query = this.db.selectFrom('sync_logs');
     if (filter.node_id !== undefined) query = query.where('node_id', '=', filter.node_id);
     if (filter.operation !== undefined) query = query.where('operation', '=', filter.operation);
-    const rows = await query.selectAll().orderBy('started_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+    const rows = await query
+      .selectAll()
+      .orderBy('started_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .offset(offset)
+      .execute();
     const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     return { list: rows.map(toSyncLogView), total: Number(total.n) };
   }

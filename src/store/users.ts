@@ -6,7 +6,14 @@ import type { Database, UserTable } from './tables.js';
 import { iso } from './time.js';
 import { StoredFlag } from './stored-flag.js';
 
-export type UserView = { id: string; username: string; role: UserRole; is_active: boolean; created_at: string | null; updated_at: string | null };
+export type UserView = {
+  id: string;
+  username: string;
+  role: UserRole;
+  is_active: boolean;
+  created_at: string | null;
+  updated_at: string | null;
+};
 
 export function toUserView(row: UserTable): UserView {
   return {
@@ -30,8 +37,19 @@ export class UsersStore {
 
   async create(input: { username: string; passwordHash: string; role: UserRole }): Promise<UserView> {
     const now = Date.now();
-    const row: UserTable = { id: randomUUID(), username: input.username, password_hash: input.passwordHash, role: input.role, is_active: 1, token_generation: 0, feed_token_version: 0, created_at: now, updated_at: now };
-    if (await this.findByUsername(input.username)) throw new CascadeError('CONFLICT', `A user named '${input.username}' already exists.`);
+    const row: UserTable = {
+      id: randomUUID(),
+      username: input.username,
+      password_hash: input.passwordHash,
+      role: input.role,
+      is_active: 1,
+      token_generation: 0,
+      feed_token_version: 0,
+      created_at: now,
+      updated_at: now,
+    };
+    if (await this.findByUsername(input.username))
+      throw new CascadeError('CONFLICT', `A user named '${input.username}' already exists.`);
     await this.db.insertInto('users').values(row).execute();
     return toUserView(row);
   }
@@ -48,18 +66,36 @@ export class UsersStore {
 
   /** The user, when it exists and is active (a feed token of a disabled user reads nothing). */
   async findActive(id: string): Promise<UserTable | undefined> {
-    return this.db.selectFrom('users').selectAll().where('id', '=', id).where('is_active', '=', StoredFlag.on).executeTakeFirst();
+    return this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', id)
+      .where('is_active', '=', StoredFlag.on)
+      .executeTakeFirst();
   }
 
   /** Bumps the user's feed token version, which turns away every subscription URL made before; returns the new version. */
   async rotateFeedToken(id: string): Promise<number> {
-    await this.db.updateTable('users').set((eb) => ({ feed_token_version: eb('feed_token_version', '+', 1), updated_at: Date.now() })).where('id', '=', id).execute();
+    await this.db
+      .updateTable('users')
+      .set((eb) => ({ feed_token_version: eb('feed_token_version', '+', 1), updated_at: Date.now() }))
+      .where('id', '=', id)
+      .execute();
     return Number((await this.get(id)).feed_token_version);
   }
 
   async list(limit: number, offset: number): Promise<{ list: UserView[]; total: number }> {
-    const rows = await this.db.selectFrom('users').selectAll().orderBy('username').limit(limit).offset(offset).execute();
-    const total = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const rows = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .orderBy('username')
+      .limit(limit)
+      .offset(offset)
+      .execute();
+    const total = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return { list: rows.map(toUserView), total: Number(total.n) };
   }
 
@@ -77,11 +113,24 @@ export class UsersStore {
 
   /** The oldest active admin: whom the CLI acts as on the local store (cli/api-local.ts). */
   async firstActiveAdmin(): Promise<UserTable | undefined> {
-    return this.db.selectFrom('users').selectAll().where('role', '=', 'admin').where('is_active', '=', StoredFlag.on).orderBy('created_at').orderBy('id').limit(1).executeTakeFirst();
+    return this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('role', '=', 'admin')
+      .where('is_active', '=', StoredFlag.on)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
   }
 
   async countAdmins(): Promise<number> {
-    const row = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('role', '=', 'admin').where('is_active', '=', StoredFlag.on).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('role', '=', 'admin')
+      .where('is_active', '=', StoredFlag.on)
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -93,15 +142,21 @@ export class UsersStore {
     return this.db.transaction().execute(async (trx) => {
       const target = await trx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
       if (!target) throw notFound('User', id);
-      const removesAdmin =
-        'remove' in change || change.patch.role === 'viewer' || change.patch.isActive === false;
+      const removesAdmin = 'remove' in change || change.patch.role === 'viewer' || change.patch.isActive === false;
       if (removesAdmin && target.role === 'admin' && Number(target.is_active) === StoredFlag.on) {
-        let admins = trx.selectFrom('users').select('id').where('role', '=', 'admin').where('is_active', '=', StoredFlag.on);
+        let admins = trx
+          .selectFrom('users')
+          .select('id')
+          .where('role', '=', 'admin')
+          .where('is_active', '=', StoredFlag.on);
         if (this.rowLocks) admins = admins.forUpdate();
         const others = (await admins.execute()).filter((row) => row.id !== id);
         if (others.length === 0) {
           const action = 'remove' in change ? 'delete' : change.patch.isActive === false ? 'disable' : 'demote';
-          throw new CascadeError('CONFLICT', `Cannot ${action} '${target.username}': it is the last active admin. Make another user an active admin first.`);
+          throw new CascadeError(
+            'CONFLICT',
+            `Cannot ${action} '${target.username}': it is the last active admin. Make another user an active admin first.`,
+          );
         }
       }
       if ('remove' in change) {

@@ -49,11 +49,23 @@ describe('bench crawl scenario', () => {
     expect(baseline.articlesCollected).toBeLessThanOrEqual(baseline.articlesOwed);
     expect(baseline.delayP50Ms).toBeLessThanOrEqual(baseline.delayP95Ms);
     const keys = comparison.figures.map((f) => f.key);
-    expect(keys).toEqual(expect.arrayContaining(['fetches_fixed-cron', 'not_modified_fixed-cron', 'rate_limited_fixed-cron', 'articles_collected_fixed-cron', 'delay_p50_fixed-cron', 'delay_p95_fixed-cron']));
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        'fetches_fixed-cron',
+        'not_modified_fixed-cron',
+        'rate_limited_fixed-cron',
+        'articles_collected_fixed-cron',
+        'delay_p50_fixed-cron',
+        'delay_p95_fixed-cron',
+      ]),
+    );
     if (comparison.skipped === null) {
       expect(comparison.arms.map((a) => a.arm)).toHaveLength(2);
-      expect(keys).toEqual(expect.arrayContaining(['fetch_ratio', 'rate_limited_target', 'collected_target', 'delay_p95_target']));
-      for (const key of ['fetch_ratio', 'rate_limited_target', 'collected_target', 'delay_p95_target']) expect(typeof comparison.figures.find((f) => f.key === key)?.met).toBe('boolean');
+      expect(keys).toEqual(
+        expect.arrayContaining(['fetch_ratio', 'rate_limited_target', 'collected_target', 'delay_p95_target']),
+      );
+      for (const key of ['fetch_ratio', 'rate_limited_target', 'collected_target', 'delay_p95_target'])
+        expect(typeof comparison.figures.find((f) => f.key === key)?.met).toBe('boolean');
     } else {
       expect(comparison.skipped).toMatch(/issue 17|not wired/);
     }

@@ -13,9 +13,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('npm run bench -- --quick', () => {
   it('runs the dispatch scenario end to end and writes a report of the documented shape', async () => {
     const out = join(dir, 'report.json');
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--only', 'dispatch', '--out', out, '--chart', 'none'], {
-      timeout: 120_000,
-    });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'bench/run.ts', '--quick', '--only', 'dispatch', '--out', out, '--chart', 'none'],
+      {
+        timeout: 120_000,
+      },
+    );
     const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
 
     expect(report).toMatchObject({ version: 1, mode: 'quick', store: 'sqlite', runs_per_figure: 1 });
@@ -49,10 +53,20 @@ describe('npm run bench -- --quick', () => {
   it('skips the peer scenario with its reason on a SQLite run without a PostgreSQL URL', async () => {
     const out = join(dir, 'peer.json');
     const env = { PATH: process.env.PATH, HOME: process.env.HOME };
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--quick', '--only', 'peer', '--out', out, '--chart', 'none'], { timeout: 120_000, env });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--import', 'tsx', 'bench/run.ts', '--quick', '--only', 'peer', '--out', out, '--chart', 'none'],
+      { timeout: 120_000, env },
+    );
     const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
     expect(report.scenarios).toEqual([
-      expect.objectContaining({ id: 'peer', store: 'postgres', status: 'skipped', note: 'skipped: needs PostgreSQL; run with --store postgres or set CASCADE_BENCH_POSTGRES_URL', figures: [] }),
+      expect.objectContaining({
+        id: 'peer',
+        store: 'postgres',
+        status: 'skipped',
+        note: 'skipped: needs PostgreSQL; run with --store postgres or set CASCADE_BENCH_POSTGRES_URL',
+        figures: [],
+      }),
     ]);
     expect(stderr).toContain('[store: postgres]');
     expect(stdout).toMatch(/\| postgres \| skipped: .*needs PostgreSQL/);

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { planRun, type PlanOptions } from '../../chaos/lib/plan.js';
 import { createPrng } from '../../chaos/lib/prng.js';
 
-const OPTIONS: PlanOptions = { seed: 42, durationMs: 120_000, children: 4, feeds: 16, leaseSeconds: 4, databaseFaults: true };
+const OPTIONS: PlanOptions = {
+  seed: 42,
+  durationMs: 120_000,
+  children: 4,
+  feeds: 16,
+  leaseSeconds: 4,
+  databaseFaults: true,
+};
 
 describe('the seeded plan', () => {
   it('is the same for the same seed and differs for another', () => {
@@ -16,9 +23,12 @@ describe('the seeded plan', () => {
     // Faults come in time order, so each needs checking only against the previous one on its target.
     const busyUntil = new Map<string, number>();
     for (const f of faults) {
-      expect(f.atMs, `${f.kind} on ${f.target} at ${f.atMs} overlaps the one before`).toBeGreaterThanOrEqual(busyUntil.get(String(f.target)) ?? 0);
+      expect(f.atMs, `${f.kind} on ${f.target} at ${f.atMs} overlaps the one before`).toBeGreaterThanOrEqual(
+        busyUntil.get(String(f.target)) ?? 0,
+      );
       busyUntil.set(String(f.target), f.atMs + f.durationMs);
-      if (f.kind === 'stop-child' || f.kind === 'stop-parent') expect(f.durationMs).toBeGreaterThan(OPTIONS.leaseSeconds * 1000);
+      if (f.kind === 'stop-child' || f.kind === 'stop-parent')
+        expect(f.durationMs).toBeGreaterThan(OPTIONS.leaseSeconds * 1000);
       expect(f.atMs).toBeLessThan(30 * 60_000);
     }
     // A long plan uses every kind of fault.

@@ -20,7 +20,10 @@ describe('cascade child: configuration checked at start', () => {
   });
 
   it('exits 2 naming the one missing secret', async () => {
-    const run = await runCli(['child'], { cwd: dir, env: { CASCADE_PARENT_API_URL: 'http://127.0.0.1:9', CASCADE_API_KEY: KEY } });
+    const run = await runCli(['child'], {
+      cwd: dir,
+      env: { CASCADE_PARENT_API_URL: 'http://127.0.0.1:9', CASCADE_API_KEY: KEY },
+    });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('cascade.api_secret');
     expect(run.stderr).not.toContain('cascade.api_key:');
@@ -29,7 +32,12 @@ describe('cascade child: configuration checked at start', () => {
   it('exits 2 when the executor module cannot be loaded', async () => {
     const run = await runCli(['child', '--once'], {
       cwd: dir,
-      env: { CASCADE_PARENT_API_URL: 'http://127.0.0.1:9', CASCADE_API_KEY: KEY, CASCADE_API_SECRET: SECRET, CASCADE_EXECUTOR: './missing.js' },
+      env: {
+        CASCADE_PARENT_API_URL: 'http://127.0.0.1:9',
+        CASCADE_API_KEY: KEY,
+        CASCADE_API_SECRET: SECRET,
+        CASCADE_EXECUTOR: './missing.js',
+      },
     });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('cascade.executor');

@@ -37,7 +37,13 @@ async function startRecorder(): Promise<Recorder> {
       const lost = body?.allocation_id !== undefined && recorder.lost.has(body.allocation_id);
       const status = lost ? 409 : recorder.status;
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(status < 400 ? { code: 0, message: 'ok', data: { received: 1, new_count: 1 } } : { code: status, message: 'nope', data: null, error: lost ? 'LEASE_LOST' : recorder.code }));
+      res.end(
+        JSON.stringify(
+          status < 400
+            ? { code: 0, message: 'ok', data: { received: 1, new_count: 1 } }
+            : { code: status, message: 'nope', data: null, error: lost ? 'LEASE_LOST' : recorder.code },
+        ),
+      );
     });
   });
   servers.push(server);
@@ -69,7 +75,13 @@ function openOutbox(): { outbox: Outbox; dir: string } {
 describe('parent client', () => {
   it('authenticates with AK-SK and fails over to the next parent when one does not answer', async () => {
     const live = await startRecorder();
-    const client = new ParentClient({ urls: [await deadUrl(), live.url], apiKey: KEY, apiSecret: SECRET, logger, signing: 'off' });
+    const client = new ParentClient({
+      urls: [await deadUrl(), live.url],
+      apiKey: KEY,
+      apiSecret: SECRET,
+      logger,
+      signing: 'off',
+    });
     await client.request('POST', '/heartbeat', { body: {}, retry: fastRetry });
     expect(live.received).toEqual([{ path: '/api/v1/cascade/heartbeat', body: {}, auth: `AK-SK ${KEY}:${SECRET}` }]);
     expect(client.currentUrl).toBe(live.url);
@@ -80,12 +92,16 @@ describe('parent client', () => {
     const client = new ParentClient({ urls: [parent.url], apiKey: KEY, apiSecret: SECRET, logger });
     parent.status = 409;
     parent.code = 'LEASE_LOST';
-    const rejection = await client.request('POST', '/report-completion', { body: {}, retry: fastRetry }).catch((e: unknown) => e);
+    const rejection = await client
+      .request('POST', '/report-completion', { body: {}, retry: fastRetry })
+      .catch((e: unknown) => e);
     expect(rejection).toBeInstanceOf(ParentRejection);
     expect((rejection as ParentRejection).leaseGone).toBe(true);
     expect(parent.received).toHaveLength(1);
     parent.status = 503;
-    await expect(client.request('POST', '/report-completion', { body: {}, retry: fastRetry })).rejects.toBeInstanceOf(ParentUnreachable);
+    await expect(client.request('POST', '/report-completion', { body: {}, retry: fastRetry })).rejects.toBeInstanceOf(
+      ParentUnreachable,
+    );
     expect(parent.received).toHaveLength(3);
   });
 });
@@ -94,8 +110,17 @@ describe('delivery through the outbox', () => {
   it('parks calls while the parent is down and replays them in order, also after a restart', async () => {
     const url = await deadUrl();
     const { outbox, dir } = openOutbox();
-    const down = new Delivery(new ParentClient({ urls: [url], apiKey: KEY, apiSecret: SECRET, logger }), outbox, logger);
-    const calls = ['/task-status', '/upload-articles', '/report-completion'].map((path, i) => ({ method: 'POST' as const, path, allocationId: 'A1', body: { n: i } }));
+    const down = new Delivery(
+      new ParentClient({ urls: [url], apiKey: KEY, apiSecret: SECRET, logger }),
+      outbox,
+      logger,
+    );
+    const calls = ['/task-status', '/upload-articles', '/report-completion'].map((path, i) => ({
+      method: 'POST' as const,
+      path,
+      allocationId: 'A1',
+      body: { n: i },
+    }));
     expect((await down.send(calls[0] as (typeof calls)[number])).kind).toBe('queued');
     // Once something is parked, later calls queue behind it without trying, to keep the order.
     expect((await down.send(calls[1] as (typeof calls)[number])).kind).toBe('queued');
@@ -105,7 +130,11 @@ describe('delivery through the outbox', () => {
 
     const parent = await startRecorder();
     const reopened = new Outbox(dir);
-    const up = new Delivery(new ParentClient({ urls: [parent.url], apiKey: KEY, apiSecret: SECRET, logger }), reopened, logger);
+    const up = new Delivery(
+      new ParentClient({ urls: [parent.url], apiKey: KEY, apiSecret: SECRET, logger }),
+      reopened,
+      logger,
+    );
     expect(await up.flush()).toBe(true);
     expect(parent.received.map((r) => [r.path, r.body])).toEqual([
       ['/api/v1/cascade/task-status', { n: 0 }],
@@ -119,10 +148,29 @@ describe('delivery through the outbox', () => {
   it('drops the rest of an allocation when the parent says its lease is gone, and keeps other allocations', async () => {
     const parent = await startRecorder();
     const { outbox } = openOutbox();
-    outbox.enqueue({ method: 'POST', path: '/upload-articles', allocationId: 'LOST', body: { allocation_id: 'LOST', n: 1 } });
-    outbox.enqueue({ method: 'POST', path: '/report-completion', allocationId: 'LOST', body: { allocation_id: 'LOST', n: 2 } });
-    outbox.enqueue({ method: 'POST', path: '/report-completion', allocationId: 'KEPT', body: { allocation_id: 'KEPT', n: 3 } });
-    const delivery = new Delivery(new ParentClient({ urls: [parent.url], apiKey: KEY, apiSecret: SECRET, logger }), outbox, logger);
+    outbox.enqueue({
+      method: 'POST',
+      path: '/upload-articles',
+      allocationId: 'LOST',
+      body: { allocation_id: 'LOST', n: 1 },
+    });
+    outbox.enqueue({
+      method: 'POST',
+      path: '/report-completion',
+      allocationId: 'LOST',
+      body: { allocation_id: 'LOST', n: 2 },
+    });
+    outbox.enqueue({
+      method: 'POST',
+      path: '/report-completion',
+      allocationId: 'KEPT',
+      body: { allocation_id: 'KEPT', n: 3 },
+    });
+    const delivery = new Delivery(
+      new ParentClient({ urls: [parent.url], apiKey: KEY, apiSecret: SECRET, logger }),
+      outbox,
+      logger,
+    );
     parent.lost.add('LOST');
     expect(await delivery.flush()).toBe(true);
     // The second LOST call is never sent; KEPT is delivered.

@@ -25,11 +25,22 @@ describe('node:http transport to the parent', () => {
       let body = '';
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () => {
-        seen.push({ method: req.method, url: req.url, type: req.headers['content-type'], length: req.headers['content-length'], body });
+        seen.push({
+          method: req.method,
+          url: req.url,
+          type: req.headers['content-type'],
+          length: req.headers['content-length'],
+          body,
+        });
         res.writeHead(409, { 'content-type': 'application/json' }).end('{"error":"LEASE_LOST"}');
       });
     });
-    const response = await nodeHttpTransport(url, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"ü":1}', signal: new AbortController().signal });
+    const response = await nodeHttpTransport(url, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: '{"ü":1}',
+      signal: new AbortController().signal,
+    });
     expect(response.status).toBe(409);
     expect(await response.text()).toBe('{"error":"LEASE_LOST"}');
     expect(seen).toEqual([{ method: 'PUT', url: '/api?x=1', type: 'application/json', length: '8', body: '{"ü":1}' }]);
@@ -45,6 +56,8 @@ describe('node:http transport to the parent', () => {
   it('rejects with the connection error when nothing listens', async () => {
     const url = await serve(() => undefined);
     for (const server of servers.splice(0)) await new Promise((ok) => server.close(ok));
-    await expect(nodeHttpTransport(url, { method: 'GET', headers: {}, signal: new AbortController().signal })).rejects.toThrow(/ECONNREFUSED/);
+    await expect(
+      nodeHttpTransport(url, { method: 'GET', headers: {}, signal: new AbortController().signal }),
+    ).rejects.toThrow(/ECONNREFUSED/);
   });
 });

@@ -60,7 +60,12 @@ describe('the child’s notify endpoint', () => {
     const future = signedNotify(KEY, { allocation_id: 'a-2', feed_count: 1 }, Date.now() + tenMinutes);
     const tampered = fresh.body.replace('"feed_count":1', '"feed_count":9');
     const statuses = [
-      await post(port, '/api/v1/cascade/notify', fresh.body, signedNotify('x'.repeat(43), { allocation_id: 'a-2', feed_count: 1 }).signature),
+      await post(
+        port,
+        '/api/v1/cascade/notify',
+        fresh.body,
+        signedNotify('x'.repeat(43), { allocation_id: 'a-2', feed_count: 1 }).signature,
+      ),
       await post(port, '/api/v1/cascade/notify', fresh.body),
       await post(port, '/api/v1/cascade/notify', tampered, fresh.signature),
       await post(port, '/api/v1/cascade/notify', old.body, old.signature),
@@ -100,7 +105,9 @@ function freePort(): Promise<number> {
  * Forwards the child's calls to the parent and counts its claims twice: when one arrives (before the parent sees it)
  * and once it has been answered, so the test knows when the child went idle and which claims came after a moment.
  */
-function countingProxy(target: string): Promise<{ server: Server; url: string; claims: () => { started: number; answered: number } }> {
+function countingProxy(
+  target: string,
+): Promise<{ server: Server; url: string; claims: () => { started: number; answered: number } }> {
   const claims = { started: 0, answered: 0 };
   const upstream = new URL(target);
   const server = createServer((incoming, outgoing) => {
@@ -109,17 +116,30 @@ function countingProxy(target: string): Promise<{ server: Server; url: string; c
       // Answered once sent: a claim still on its way could take work dispatched after it was counted.
       outgoing.once('finish', () => (claims.answered += 1));
     }
-    const forward = request({ host: upstream.hostname, port: upstream.port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (answer) => {
-      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(outgoing);
-    });
+    const forward = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: incoming.url,
+        method: incoming.method,
+        headers: incoming.headers,
+      },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
     forward.on('error', () => outgoing.destroy());
     incoming.pipe(forward);
   });
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      resolve({ server, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`, claims: () => ({ ...claims }) });
+      resolve({
+        server,
+        url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`,
+        claims: () => ({ ...claims }),
+      });
     });
   });
 }
@@ -145,10 +165,14 @@ describe('a dispatch notifies the node it placed work on', () => {
     const feeds = await seedFeeds(store, 1, 'MP_NOTIFY_');
     const taskId = await seedTask(store, feeds);
     const healthPort = await freePort();
-    const created = await api<{ id: string; api_key: string; api_secret: string; notify_key: string }>(t.url, '/api/v1/cascade/nodes', {
-      token: t.adminToken,
-      json: { node_type: 1, name: 'notified', api_url: `http://127.0.0.1:${healthPort}` },
-    });
+    const created = await api<{ id: string; api_key: string; api_secret: string; notify_key: string }>(
+      t.url,
+      '/api/v1/cascade/nodes',
+      {
+        token: t.adminToken,
+        json: { node_type: 1, name: 'notified', api_url: `http://127.0.0.1:${healthPort}` },
+      },
+    );
     expect(created.body.data.notify_key).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const proxy = await countingProxy(t.url);
     stops.push(() => new Promise((resolve) => proxy.server.close(resolve)));
@@ -178,18 +202,30 @@ describe('a dispatch notifies the node it placed work on', () => {
     // The child heartbeats, asks once, finds nothing, and would now wait an hour.
     await waitFor('the child’s first claim answered', () => (proxy.claims().answered >= 1 ? true : undefined), 20_000);
     // Its first feed and task sync (the original child's sync_interval loop) shows on the node.
-    await waitFor('the child’s first list sync', async () => ((await store.nodes.getRow(created.body.data.id)).last_sync_at === null ? undefined : true), 20_000);
+    await waitFor(
+      'the child’s first list sync',
+      async () => ((await store.nodes.getRow(created.body.data.id)).last_sync_at === null ? undefined : true),
+      20_000,
+    );
     // Every claim so far has been answered, so none of them can take the work dispatched next.
     const beforeDispatch = await waitFor('no claim of the child in flight', () => {
       const now = proxy.claims();
       return now.answered === now.started ? now : undefined;
     });
-    const dispatch = await api<{ feeds_assigned: number }>(t.url, `/api/v1/cascade/dispatch-task?task_id=${taskId}`, { method: 'POST', token: t.adminToken });
+    const dispatch = await api<{ feeds_assigned: number }>(t.url, `/api/v1/cascade/dispatch-task?task_id=${taskId}`, {
+      method: 'POST',
+      token: t.adminToken,
+    });
     expect(dispatch.body.data.feeds_assigned).toBe(1);
 
     const attempt = await waitFor(
       'the notified child to claim its work',
-      async () => (await databaseOf(store).selectFrom('allocation_attempts').selectAll().where('node_id', '=', created.body.data.id).executeTakeFirst()) ?? undefined,
+      async () =>
+        (await databaseOf(store)
+          .selectFrom('allocation_attempts')
+          .selectAll()
+          .where('node_id', '=', created.body.data.id)
+          .executeTakeFirst()) ?? undefined,
       20_000,
     );
     expect(attempt.attempt).toBe(1);

@@ -19,8 +19,18 @@ describe('outbox', () => {
   it('keeps queued calls across a close and reopen, oldest first', () => {
     const dir = freshDir();
     const first = new Outbox(dir);
-    first.enqueue({ method: 'PUT', path: '/task-status', allocationId: 'A', body: { allocation_id: 'A', status: 'executing' } });
-    first.enqueue({ method: 'POST', path: '/upload-articles', allocationId: 'A', body: { allocation_id: 'A', articles: [{ id: 'x' }] } });
+    first.enqueue({
+      method: 'PUT',
+      path: '/task-status',
+      allocationId: 'A',
+      body: { allocation_id: 'A', status: 'executing' },
+    });
+    first.enqueue({
+      method: 'POST',
+      path: '/upload-articles',
+      allocationId: 'A',
+      body: { allocation_id: 'A', articles: [{ id: 'x' }] },
+    });
     first.enqueue({ method: 'POST', path: '/report-completion', allocationId: 'B', body: { allocation_id: 'B' } });
     first.close();
 
@@ -40,7 +50,9 @@ describe('outbox', () => {
   it('keeps no conditional-GET validators: a table left by an older child is dropped (the parent holds them)', () => {
     const dir = freshDir();
     const old = new Database(join(dir, 'child.db'));
-    old.exec("CREATE TABLE http_validators (feed_id TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, updated_at_ms INTEGER NOT NULL); INSERT INTO http_validators VALUES ('F1', '\"abc\"', NULL, 1)");
+    old.exec(
+      "CREATE TABLE http_validators (feed_id TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, updated_at_ms INTEGER NOT NULL); INSERT INTO http_validators VALUES ('F1', '\"abc\"', NULL, 1)",
+    );
     old.close();
     new Outbox(dir).close();
     const reopened = new Database(join(dir, 'child.db'));

@@ -14,7 +14,9 @@ afterEach(() => {
 
 describe('parent client', () => {
   it('names the address a redirecting parent points to, and treats it as unreachable so results stay queued', async () => {
-    const server = createServer((_req, res) => res.writeHead(301, { location: 'https://parent.example/api/v1/cascade/heartbeat' }).end('<html>moved</html>'));
+    const server = createServer((_req, res) =>
+      res.writeHead(301, { location: 'https://parent.example/api/v1/cascade/heartbeat' }).end('<html>moved</html>'),
+    );
     servers.push(server);
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     const client = new ParentClient({
@@ -25,6 +27,8 @@ describe('parent client', () => {
     });
     const error = await client.request('POST', '/heartbeat', { body: {}, retry: NO_RETRY }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ParentUnreachable);
-    expect((error as Error).message).toContain('HTTP 301: the parent redirects to https://parent.example/api/v1/cascade/heartbeat; set cascade.parent_api_url');
+    expect((error as Error).message).toContain(
+      'HTTP 301: the parent redirects to https://parent.example/api/v1/cascade/heartbeat; set cascade.parent_api_url',
+    );
   });
 });

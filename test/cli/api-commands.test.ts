@@ -27,9 +27,17 @@ describe('CLI data commands, local store and remote parent (--url)', () => {
   const home = mkdtempSync(join(tmpdir(), 'cascade-cli-home-'));
   const xdg = join(home, 'xdg');
 
-  const env = (): Record<string, string> => ({ DATABASE_URL: parent.config.database.url, XDG_CONFIG_HOME: xdg, HOME: home });
+  const env = (): Record<string, string> => ({
+    DATABASE_URL: parent.config.database.url,
+    XDG_CONFIG_HOME: xdg,
+    HOME: home,
+  });
   const cli = (mode: Mode, args: string[], stdin?: string): Promise<CliResult> =>
-    runCascade(mode === 'remote' ? [...args, '--url', parent.url] : args, { cwd: home, env: mode === 'remote' ? { XDG_CONFIG_HOME: xdg, HOME: home } : env(), ...(stdin === undefined ? {} : { stdin }) });
+    runCascade(mode === 'remote' ? [...args, '--url', parent.url] : args, {
+      cwd: home,
+      env: mode === 'remote' ? { XDG_CONFIG_HOME: xdg, HOME: home } : env(),
+      ...(stdin === undefined ? {} : { stdin }),
+    });
   const json = async <T>(mode: Mode, ...args: string[]): Promise<T> => {
     const result = await cli(mode, [...args, '--json']);
     expect(result.code, `${mode} ${args.join(' ')}: ${result.stderr}`).toBe(0);
@@ -42,11 +50,45 @@ describe('CLI data commands, local store and remote parent (--url)', () => {
     const child = await parent.addChild('child-a', { max_capacity: 3 });
     childId = child.id;
     const now = Date.now();
-    const feed = (id: string, updateTime: number | null) => ({ id, mp_name: id, mp_cover: '', mp_intro: '', faker_id: '', url: `http://127.0.0.1:1/${id}.xml`, status: 1, sync_time: null, update_time: updateTime, article_count: 0, created_at: now, updated_at: now });
-    await databaseOf(store).insertInto('feeds').values([feed('MP_FRESH', Math.floor(now / 1000)), feed('MP_NEVER', null), feed('MP_OLD', Math.floor(now / 1000) - 3 * 86400)]).execute();
+    const feed = (id: string, updateTime: number | null) => ({
+      id,
+      mp_name: id,
+      mp_cover: '',
+      mp_intro: '',
+      faker_id: '',
+      url: `http://127.0.0.1:1/${id}.xml`,
+      status: 1,
+      sync_time: null,
+      update_time: updateTime,
+      article_count: 0,
+      created_at: now,
+      updated_at: now,
+    });
+    await databaseOf(store)
+      .insertInto('feeds')
+      .values([
+        feed('MP_FRESH', Math.floor(now / 1000)),
+        feed('MP_NEVER', null),
+        feed('MP_OLD', Math.floor(now / 1000) - 3 * 86400),
+      ])
+      .execute();
     await databaseOf(store)
       .insertInto('message_tasks')
-      .values({ id: 'task-1', name: 'hourly', message_type: 0, message_template: '', web_hook_url: '', headers: '{}', cookies: '', mps_id: JSON.stringify([{ id: 'MP_FRESH' }, { id: 'MP_NEVER' }, { id: 'MP_OLD' }]), cron_exp: '', status: 1, webhook_secret: '', created_at: now, updated_at: now })
+      .values({
+        id: 'task-1',
+        name: 'hourly',
+        message_type: 0,
+        message_template: '',
+        web_hook_url: '',
+        headers: '{}',
+        cookies: '',
+        mps_id: JSON.stringify([{ id: 'MP_FRESH' }, { id: 'MP_NEVER' }, { id: 'MP_OLD' }]),
+        cron_exp: '',
+        status: 1,
+        webhook_secret: '',
+        created_at: now,
+        updated_at: now,
+      })
       .execute();
     await store.nodes.recordHeartbeat(child.id, {}, now);
     // One allocation that failed for good, with its reason, for the status screen.
@@ -56,7 +98,11 @@ describe('CLI data commands, local store and remote parent (--url)', () => {
     if (!claimed) throw new Error('nothing claimed');
     await store.allocations.start(claimed.id, child.id);
     await store.allocations.fail(claimed.id, child.id, 'feed answered 410 Gone', Date.now(), false);
-    const login = await cli('remote', ['login', '--username', ADMIN.username, '--password-stdin'], `${ADMIN.password}\n`);
+    const login = await cli(
+      'remote',
+      ['login', '--username', ADMIN.username, '--password-stdin'],
+      `${ADMIN.password}\n`,
+    );
     expect(login.code, login.stderr).toBe(0);
   }, 180_000);
 
@@ -79,17 +125,26 @@ describe('CLI data commands, local store and remote parent (--url)', () => {
       chmodSync(file, 0o600);
     }
     // CASCADE_URL alone plus the saved login is enough.
-    const viaEnv = await runCascade(['status', '--json'], { cwd: home, env: { CASCADE_URL: parent.url, XDG_CONFIG_HOME: xdg, HOME: home } });
+    const viaEnv = await runCascade(['status', '--json'], {
+      cwd: home,
+      env: { CASCADE_URL: parent.url, XDG_CONFIG_HOME: xdg, HOME: home },
+    });
     expect(viaEnv.code, viaEnv.stderr).toBe(0);
     expect((JSON.parse(viaEnv.stdout) as Status).nodes.total).toBe(1);
   }, 180_000);
 
   it('an unreachable parent is named, with no stack trace; no login is a usage error', async () => {
-    const down = await runCascade(['allocations', '--url', 'http://127.0.0.1:9', '--token', 'x'], { cwd: home, env: { HOME: home } });
+    const down = await runCascade(['allocations', '--url', 'http://127.0.0.1:9', '--token', 'x'], {
+      cwd: home,
+      env: { HOME: home },
+    });
     expect(down.code).toBe(1);
     expect(down.stderr).toContain('Cannot reach the parent at http://127.0.0.1:9');
     expect(down.stderr).not.toMatch(/\n\s+at /);
-    const anonymous = await runCascade(['allocations', '--url', parent.url], { cwd: home, env: { HOME: home, XDG_CONFIG_HOME: join(home, 'nobody') } });
+    const anonymous = await runCascade(['allocations', '--url', parent.url], {
+      cwd: home,
+      env: { HOME: home, XDG_CONFIG_HOME: join(home, 'nobody') },
+    });
     expect(anonymous.code).toBe(2);
     expect(anonymous.stderr).toContain(`Not logged in to ${parent.url}`);
   }, 180_000);
@@ -112,7 +167,10 @@ describe('CLI data commands, local store and remote parent (--url)', () => {
     }, 180_000);
 
     it(`${mode}: allocations --node follows the API's node_name rule: id or name; an unknown node matches nothing`, async () => {
-      const [mine, unknown] = await Promise.all([json<{ list: Allocation[]; total: number }>(mode, 'allocations', '--node', childId), json<{ list: Allocation[]; total: number }>(mode, 'allocations', '--node', 'nobody')]);
+      const [mine, unknown] = await Promise.all([
+        json<{ list: Allocation[]; total: number }>(mode, 'allocations', '--node', childId),
+        json<{ list: Allocation[]; total: number }>(mode, 'allocations', '--node', 'nobody'),
+      ]);
       expect(mine.total).toBe((await store.allocations.views.list({ node_id: childId }, 50, 0)).total);
       expect(mine.total).toBeGreaterThan(0);
       expect(unknown).toMatchObject({ list: [], total: 0 });
@@ -121,7 +179,10 @@ describe('CLI data commands, local store and remote parent (--url)', () => {
     it(`${mode}: allocation cancel and retry move one allocation and refuse an illegal move`, async () => {
       const pending = (await json<{ list: Allocation[] }>(mode, 'allocations', '--status', 'pending')).list[0];
       if (!pending) throw new Error('no pending allocation');
-      expect(await json<Allocation>(mode, 'allocation', 'cancel', pending.id)).toMatchObject({ id: pending.id, status: 'cancelled' });
+      expect(await json<Allocation>(mode, 'allocation', 'cancel', pending.id)).toMatchObject({
+        id: pending.id,
+        status: 'cancelled',
+      });
       expect((await store.allocations.views.view(pending.id))?.status).toBe('cancelled');
       // A finished allocation cannot be cancelled: the state machine's refusal arrives as the API's message.
       const failed = (await json<{ list: Allocation[] }>(mode, 'allocations', '--status', 'failed')).list[0];
@@ -130,7 +191,10 @@ describe('CLI data commands, local store and remote parent (--url)', () => {
       expect(illegal.code).toBe(1);
       expect(illegal.stderr).toMatch(/^cascade: /);
       expect((await store.allocations.views.view(failed.id))?.status).toBe('failed');
-      expect(await json<Allocation>(mode, 'allocation', 'retry', pending.id)).toMatchObject({ id: pending.id, status: 'pending' });
+      expect(await json<Allocation>(mode, 'allocation', 'retry', pending.id)).toMatchObject({
+        id: pending.id,
+        status: 'pending',
+      });
       const missing = await cli(mode, ['allocation', 'retry', 'no-such-allocation']);
       expect(missing.code).toBe(1);
       expect(missing.stderr).toContain("Allocation 'no-such-allocation' does not exist");
@@ -138,7 +202,11 @@ describe('CLI data commands, local store and remote parent (--url)', () => {
 
     it(`${mode}: user disable, enable and remove; the last active admin cannot be disabled or removed`, async () => {
       const name = `ops-${mode}`;
-      const added = await cli(mode, ['user', 'add', name, '--role', 'viewer', '--password-stdin', '--json'], 'viewer-password\n');
+      const added = await cli(
+        mode,
+        ['user', 'add', name, '--role', 'viewer', '--password-stdin', '--json'],
+        'viewer-password\n',
+      );
       expect(added.code, added.stderr).toBe(0);
       expect(await json<{ is_active: boolean }>(mode, 'user', 'disable', name)).toMatchObject({ is_active: false });
       expect(Number((await store.users.findByUsername(name))?.is_active)).toBe(0);
@@ -160,7 +228,10 @@ describe('CLI data commands, local store and remote parent (--url)', () => {
   it('status --watch --count N prints N frames, one JSON document per line with --json, and appends frames off a terminal', async () => {
     const watched = await cli('local', ['status', '--watch', '--interval', '1', '--count', '2', '--json']);
     expect(watched.code, watched.stderr).toBe(0);
-    const frames = watched.stdout.trim().split('\n').map((line) => JSON.parse(line) as Status);
+    const frames = watched.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Status);
     expect(frames).toHaveLength(2);
     expect(frames.every((f) => f.nodes.total === 1)).toBe(true);
     const human = await cli('remote', ['status', '--watch', '--interval', '1', '--count', '2']);

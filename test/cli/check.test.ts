@@ -23,9 +23,18 @@ describe('cascade check', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('summarises a parent config, reports a store that does not exist yet without creating it', async () => {
-    const result = await runCascade(['check', '--json'], { cwd: dir, env: { DATABASE_URL: databaseUrl, PORT: '8123' } });
+    const result = await runCascade(['check', '--json'], {
+      cwd: dir,
+      env: { DATABASE_URL: databaseUrl, PORT: '8123' },
+    });
     expect(result.code, result.stderr).toBe(0);
-    expect(JSON.parse(result.stdout)).toMatchObject({ config_valid: true, role: 'parent', database: databaseUrl, listen: '0.0.0.0:8123', store: { pending_migrations: null } });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      config_valid: true,
+      role: 'parent',
+      database: databaseUrl,
+      listen: '0.0.0.0:8123',
+      store: { pending_migrations: null },
+    });
     expect(existsSync(join(dir, 'cascade.db'))).toBe(false);
 
     expect((await runCascade(['init'], { cwd: dir, env: { DATABASE_URL: databaseUrl } })).code).toBe(0);
@@ -52,11 +61,16 @@ describe('cascade check', () => {
     expect(defaulted.stdout).toMatch(/role:\s+parent \(cascade\.node_type is not set; parent is the default\)/);
 
     const halfChild = join(dir, 'half-child.yaml');
-    writeFileSync(halfChild, `cascade:\n  parent_api_url: "http://127.0.0.1:1"\n  api_key: "${KEY}"\n  api_secret: "${SECRET}"\n`);
+    writeFileSync(
+      halfChild,
+      `cascade:\n  parent_api_url: "http://127.0.0.1:1"\n  api_key: "${KEY}"\n  api_secret: "${SECRET}"\n`,
+    );
     const refused = await runCascade(['check', '--config', halfChild, '--json'], { cwd: dir });
     expect(refused.code).toBe(2);
     expect(refused.stdout).toBe('');
-    expect(refused.stderr).toContain('cascade.parent_api_url, cascade.api_key, cascade.api_secret, which only a child reads');
+    expect(refused.stderr).toContain(
+      'cascade.parent_api_url, cascade.api_key, cascade.api_secret, which only a child reads',
+    );
     expect(refused.stderr).toContain('`node_type: child`');
   });
 
@@ -72,10 +86,18 @@ describe('cascade check', () => {
 
   it('exits 1 with the reason when no parent answers, trying every URL', async () => {
     const [first, second] = [await closedPort(), await closedPort()];
-    const env = { CASCADE_NODE_TYPE: 'child', CASCADE_PARENT_API_URL: `http://127.0.0.1:${first},http://127.0.0.1:${second}`, CASCADE_API_KEY: KEY, CASCADE_API_SECRET: SECRET };
+    const env = {
+      CASCADE_NODE_TYPE: 'child',
+      CASCADE_PARENT_API_URL: `http://127.0.0.1:${first},http://127.0.0.1:${second}`,
+      CASCADE_API_KEY: KEY,
+      CASCADE_API_SECRET: SECRET,
+    };
     const result = await runCascade(['check', '--json'], { cwd: dir, env });
     expect(result.code).toBe(1);
-    const report = JSON.parse(result.stdout) as { ok: boolean; parents: Array<{ url: string; ok: boolean; error: string }> };
+    const report = JSON.parse(result.stdout) as {
+      ok: boolean;
+      parents: Array<{ url: string; ok: boolean; error: string }>;
+    };
     expect(report.ok).toBe(false);
     expect(report.parents.map((p) => p.url)).toEqual([`http://127.0.0.1:${first}`, `http://127.0.0.1:${second}`]);
     for (const parent of report.parents) expect(parent.error).toMatch(/ECONNREFUSED|unreachable|refused/i);
@@ -87,18 +109,31 @@ describe('cascade check', () => {
     try {
       const child = await parent.addChild('edge-1');
       const [down] = [await closedPort()];
-      const env = { CASCADE_NODE_TYPE: 'child', CASCADE_PARENT_API_URL: `http://127.0.0.1:${down},${parent.url}`, CASCADE_API_KEY: child.api_key, CASCADE_API_SECRET: child.api_secret };
+      const env = {
+        CASCADE_NODE_TYPE: 'child',
+        CASCADE_PARENT_API_URL: `http://127.0.0.1:${down},${parent.url}`,
+        CASCADE_API_KEY: child.api_key,
+        CASCADE_API_SECRET: child.api_secret,
+      };
       const good = await runCascade(['check'], { cwd: dir, env });
       expect(good.code, good.stderr).toBe(0);
-      expect(good.stdout).toMatch(new RegExp(`OK\\s+${parent.url.replace(/[.]/g, '\\.')}: authenticated as node edge-1 in \\d+ ms`));
+      expect(good.stdout).toMatch(
+        new RegExp(`OK\\s+${parent.url.replace(/[.]/g, '\\.')}: authenticated as node edge-1 in \\d+ ms`),
+      );
       expect(good.stdout).toMatch(/FAIL\s+http:\/\/127\.0\.0\.1:\d+: .*unreachable.*ECONNREFUSED/);
       expect(good.stdout + good.stderr).not.toContain(child.api_secret);
       const shown = await parent.parent.services.store.nodes.resolve('edge-1');
       expect(shown.last_heartbeat_at).not.toBeNull();
 
-      const rejected = await runCascade(['check', '--json'], { cwd: dir, env: { ...env, CASCADE_PARENT_API_URL: parent.url, CASCADE_API_SECRET: `CS${'z'.repeat(32)}` } });
+      const rejected = await runCascade(['check', '--json'], {
+        cwd: dir,
+        env: { ...env, CASCADE_PARENT_API_URL: parent.url, CASCADE_API_SECRET: `CS${'z'.repeat(32)}` },
+      });
       expect(rejected.code).toBe(1);
-      expect(JSON.parse(rejected.stdout)).toMatchObject({ ok: false, parents: [{ url: parent.url, ok: false, error: expect.stringContaining('credentials rejected (401)') }] });
+      expect(JSON.parse(rejected.stdout)).toMatchObject({
+        ok: false,
+        parents: [{ url: parent.url, ok: false, error: expect.stringContaining('credentials rejected (401)') }],
+      });
     } finally {
       await parent.close();
     }

@@ -37,7 +37,15 @@ async function idleParent(): Promise<{ url: string; claimed: Promise<void> }> {
   const server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      const data = req.url?.includes('/heartbeat') ? { status: 'ok', node_id: 'n1', server_time: new Date().toISOString(), offline_after_s: 180, leases_extended: 0 } : null;
+      const data = req.url?.includes('/heartbeat')
+        ? {
+            status: 'ok',
+            node_id: 'n1',
+            server_time: new Date().toISOString(),
+            offline_after_s: 180,
+            leases_extended: 0,
+          }
+        : null;
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 0, message: 'ok', data }));
       if (req.url?.includes('/claim-task')) claimed();
     });
@@ -54,19 +62,23 @@ describe('cascade child waiting for work', () => {
     const log = join(dir, 'modules.log');
     writeFileSync(recorder, RECORDER);
     writeFileSync(log, '');
-    const child = spawn(process.execPath, [...TSX_NODE_ARGS, '--import', pathToFileURL(recorder).href, CLI_ENTRY, 'child'], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH,
-        MODULE_LOG: log,
-        LOG_LEVEL: 'warn',
-        CASCADE_PARENT_API_URL: parent.url,
-        CASCADE_API_KEY: `CN${'a'.repeat(32)}`,
-        CASCADE_API_SECRET: `CS${'b'.repeat(32)}`,
-        CASCADE_DATA_DIR: join(dir, 'data'),
+    const child = spawn(
+      process.execPath,
+      [...TSX_NODE_ARGS, '--import', pathToFileURL(recorder).href, CLI_ENTRY, 'child'],
+      {
+        cwd: dir,
+        env: {
+          PATH: process.env.PATH,
+          MODULE_LOG: log,
+          LOG_LEVEL: 'warn',
+          CASCADE_PARENT_API_URL: parent.url,
+          CASCADE_API_KEY: `CN${'a'.repeat(32)}`,
+          CASCADE_API_SECRET: `CS${'b'.repeat(32)}`,
+          CASCADE_DATA_DIR: join(dir, 'data'),
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    );
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     await parent.claimed;
     child.kill('SIGTERM');

@@ -25,11 +25,19 @@ function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 /** Everything each spawned process has written to stderr so far, kept from the first byte so no line is missed. */
 const stderrSoFar = new WeakMap<ChildProcess, { text: string }>();
 
-export type SpawnOptions = { cwd: string; env?: Record<string, string>; /** Written to standard input, which is then closed. */ stdin?: string };
+export type SpawnOptions = {
+  cwd: string;
+  env?: Record<string, string>;
+  /** Written to standard input, which is then closed. */ stdin?: string;
+};
 
 export function spawnCascade(args: readonly string[], options: SpawnOptions): ChildProcess {
   const stdin = options.stdin === undefined ? 'ignore' : 'pipe';
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN, ...args], { cwd: options.cwd, env: cleanEnv(options.env ?? {}), stdio: [stdin, 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, MAIN, ...args], {
+    cwd: options.cwd,
+    env: cleanEnv(options.env ?? {}),
+    stdio: [stdin, 'pipe', 'pipe'],
+  });
   if (options.stdin !== undefined) child.stdin?.end(options.stdin);
   const transcript = { text: '' };
   stderrSoFar.set(child, transcript);
@@ -63,7 +71,11 @@ export function collect(child: ChildProcess): Promise<CliResult> {
  * Waits until the process's stderr (where the logger writes), from offset `from` on, matches `pattern`, or fails at
  * the deadline. Text written before the call counts, so a line that raced ahead of the listener is not missed.
  */
-export function waitForStderr(child: ChildProcess, pattern: RegExp, { from = 0, timeoutMs = 45_000 } = {}): Promise<RegExpMatchArray> {
+export function waitForStderr(
+  child: ChildProcess,
+  pattern: RegExp,
+  { from = 0, timeoutMs = 45_000 } = {},
+): Promise<RegExpMatchArray> {
   const transcript = stderrSoFar.get(child);
   if (!transcript) throw new Error('waitForStderr needs a process started by spawnCascade');
   return new Promise((resolve, reject) => {
@@ -72,7 +84,10 @@ export function waitForStderr(child: ChildProcess, pattern: RegExp, { from = 0, 
       if (match) done(undefined, match);
       return match !== null;
     };
-    const timer = setTimeout(() => done(new Error(`no line matching ${pattern} within ${timeoutMs} ms; stderr:\n${transcript.text}`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`no line matching ${pattern} within ${timeoutMs} ms; stderr:\n${transcript.text}`)),
+      timeoutMs,
+    );
     const onData = (): void => void check();
     const onExit = (code: number | null): void => {
       if (!check()) done(new Error(`process exited (${code}) before writing ${pattern}; stderr:\n${transcript.text}`));

@@ -14,14 +14,50 @@ describe('cascade deliveries, delivery redeliver and feed url', () => {
   beforeAll(async () => {
     t = await startTestParent({ overrides: { 'delivery.enabled': false } });
     const port = new URL(t.url).port;
-    cli = (...args) => runCascade(args, { cwd: t.dir, env: { DATABASE_URL: t.config.database.url, HOST: '127.0.0.1', PORT: port } });
+    cli = (...args) =>
+      runCascade(args, { cwd: t.dir, env: { DATABASE_URL: t.config.database.url, HOST: '127.0.0.1', PORT: port } });
     const store = t.parent.services.store;
     feedId = (await seedFeeds(store, 1, 'MP_CLI_'))[0]!;
     taskId = await seedTask(store, [feedId]);
     const now = Date.now();
-    await databaseOf(store).insertInto('articles').values({ id: 'a-1', mp_id: feedId, title: 'Hello & welcome', url: 'https://example.com/1', pic_url: '', description: '', content: '', content_markdown: '', publish_time: 1_790_000_000, allocation_id: null, node_id: null, created_at: now, updated_at: now }).execute();
-    const row = (id: string, status: string) => ({ id, task_id: taskId, status, attempt: 5, article_count: 1, batch_closes_at: now, available_at: now, lease_expires_at: null, last_status_code: 500, last_response: 'down', last_error: null, created_at: now, updated_at: now, delivered_at: null });
-    await databaseOf(store).insertInto('deliveries').values([row('d-failed', 'failed'), row('d-pending', 'pending')]).execute();
+    await databaseOf(store)
+      .insertInto('articles')
+      .values({
+        id: 'a-1',
+        mp_id: feedId,
+        title: 'Hello & welcome',
+        url: 'https://example.com/1',
+        pic_url: '',
+        description: '',
+        content: '',
+        content_markdown: '',
+        publish_time: 1_790_000_000,
+        allocation_id: null,
+        node_id: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    const row = (id: string, status: string) => ({
+      id,
+      task_id: taskId,
+      status,
+      attempt: 5,
+      article_count: 1,
+      batch_closes_at: now,
+      available_at: now,
+      lease_expires_at: null,
+      last_status_code: 500,
+      last_response: 'down',
+      last_error: null,
+      created_at: now,
+      updated_at: now,
+      delivered_at: null,
+    });
+    await databaseOf(store)
+      .insertInto('deliveries')
+      .values([row('d-failed', 'failed'), row('d-pending', 'pending')])
+      .execute();
   });
   afterAll(() => t.close());
 

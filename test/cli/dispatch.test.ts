@@ -4,12 +4,16 @@ import { loadConfig } from '../../src/config/load.js';
 import { openStore, type Store, databaseOf } from '../../src/store/store.js';
 import { runCascade, tempWorkspace, type CliResult } from './cli-process.js';
 
-type Listed = { list: Array<{ id: string; status: string; node_id: string | null; node_name: string | null; feed_ids: string[] }>; total: number };
+type Listed = {
+  list: Array<{ id: string; status: string; node_id: string | null; node_name: string | null; feed_ids: string[] }>;
+  total: number;
+};
 
 // Each local data command now builds the API in its own process (src/cli/api-local.ts): slower per call than the store alone.
 describe('cascade dispatch, allocations, allocation show and node remove', { timeout: 180_000 }, () => {
   const { dir, databaseUrl } = tempWorkspace();
-  const cli = (...args: string[]): Promise<CliResult> => runCascade(args, { cwd: dir, env: { DATABASE_URL: databaseUrl } });
+  const cli = (...args: string[]): Promise<CliResult> =>
+    runCascade(args, { cwd: dir, env: { DATABASE_URL: databaseUrl } });
   const json = async <T>(...args: string[]): Promise<T> => {
     const result = await cli(...args, '--json');
     expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
@@ -24,11 +28,41 @@ describe('cascade dispatch, allocations, allocation show and node remove', { tim
     // Feeds and tasks come from the management API in production; here they are seeded straight into the real store.
     store = await openStore(loadConfig({ env: {}, overrides: { 'database.url': databaseUrl } }));
     const now = Date.now();
-    const feed = (id: string) => ({ id, mp_name: id, mp_cover: '', mp_intro: '', faker_id: '', url: `http://127.0.0.1:1/${id}.xml`, status: 1, sync_time: null, update_time: null, article_count: 0, created_at: now, updated_at: now });
-    await databaseOf(store).insertInto('feeds').values([feed('MP_WXS_1'), feed('MP_WXS_2'), feed('MP_WXS_3')]).execute();
+    const feed = (id: string) => ({
+      id,
+      mp_name: id,
+      mp_cover: '',
+      mp_intro: '',
+      faker_id: '',
+      url: `http://127.0.0.1:1/${id}.xml`,
+      status: 1,
+      sync_time: null,
+      update_time: null,
+      article_count: 0,
+      created_at: now,
+      updated_at: now,
+    });
+    await databaseOf(store)
+      .insertInto('feeds')
+      .values([feed('MP_WXS_1'), feed('MP_WXS_2'), feed('MP_WXS_3')])
+      .execute();
     await databaseOf(store)
       .insertInto('message_tasks')
-      .values({ id: 'task-1', name: 'hourly', message_type: 0, message_template: '', web_hook_url: '', headers: '{}', cookies: '', mps_id: JSON.stringify([{ id: 'MP_WXS_1' }, { id: 'MP_WXS_2' }, { id: 'MP_WXS_3' }, { id: 'MP_WXS_404' }]), cron_exp: '', status: 1, webhook_secret: '', created_at: now, updated_at: now })
+      .values({
+        id: 'task-1',
+        name: 'hourly',
+        message_type: 0,
+        message_template: '',
+        web_hook_url: '',
+        headers: '{}',
+        cookies: '',
+        mps_id: JSON.stringify([{ id: 'MP_WXS_1' }, { id: 'MP_WXS_2' }, { id: 'MP_WXS_3' }, { id: 'MP_WXS_404' }]),
+        cron_exp: '',
+        status: 1,
+        webhook_secret: '',
+        created_at: now,
+        updated_at: now,
+      })
       .execute();
     await store.nodes.recordHeartbeat(nodeId, {}, Date.now());
   });
@@ -39,7 +73,15 @@ describe('cascade dispatch, allocations, allocation show and node remove', { tim
 
   it('dispatches within capacity, reports what it skipped, and never duplicates live work', async () => {
     const first = await json<Record<string, unknown>>('dispatch', '--task', 'task-1');
-    expect(first).toMatchObject({ online_nodes: 1, task_count: 1, allocations_created: 3, feeds_assigned: 2, feeds_unassigned: 1, feeds_skipped_unknown: 1, feeds_skipped_in_flight: 0 });
+    expect(first).toMatchObject({
+      online_nodes: 1,
+      task_count: 1,
+      allocations_created: 3,
+      feeds_assigned: 2,
+      feeds_unassigned: 1,
+      feeds_skipped_unknown: 1,
+      feeds_skipped_in_flight: 0,
+    });
     const again = await json<Record<string, unknown>>('dispatch');
     expect(again).toMatchObject({ allocations_created: 0, feeds_skipped_in_flight: 3 });
     const human = await cli('dispatch');
@@ -76,7 +118,11 @@ describe('cascade dispatch, allocations, allocation show and node remove', { tim
 
     const unassigned = all.list.find((a) => a.node_id === null);
     expect(unassigned).toBeDefined();
-    const shown = await json<{ id: string; placement: string; attempts: unknown[] }>('allocation', 'show', unassigned?.id ?? '');
+    const shown = await json<{ id: string; placement: string; attempts: unknown[] }>(
+      'allocation',
+      'show',
+      unassigned?.id ?? '',
+    );
     expect(shown.id).toBe(unassigned?.id);
     expect(shown.placement.length).toBeGreaterThan(0);
     expect(shown.attempts).toEqual([]);

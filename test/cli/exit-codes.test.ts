@@ -11,8 +11,35 @@ describe('cascade exit codes and usage errors', () => {
   it('prints help with exit 0, and every data command offers --config and --json', async () => {
     const root = await runCascade(['--help'], { cwd: dir, env });
     expect(root.code).toBe(0);
-    for (const command of ['init', 'parent', 'node', 'user', 'token', 'check', 'dispatch', 'allocations', 'allocation', 'child', 'demo']) expect(root.stdout).toContain(command);
-    const commands = [['node', 'list'], ['node', 'show'], ['node', 'add'], ['node', 'rotate'], ['node', 'remove'], ['user', 'add'], ['user', 'list'], ['token'], ['check'], ['init'], ['dispatch'], ['allocations'], ['allocation', 'show']];
+    for (const command of [
+      'init',
+      'parent',
+      'node',
+      'user',
+      'token',
+      'check',
+      'dispatch',
+      'allocations',
+      'allocation',
+      'child',
+      'demo',
+    ])
+      expect(root.stdout).toContain(command);
+    const commands = [
+      ['node', 'list'],
+      ['node', 'show'],
+      ['node', 'add'],
+      ['node', 'rotate'],
+      ['node', 'remove'],
+      ['user', 'add'],
+      ['user', 'list'],
+      ['token'],
+      ['check'],
+      ['init'],
+      ['dispatch'],
+      ['allocations'],
+      ['allocation', 'show'],
+    ];
     const helps = await Promise.all(commands.map((args) => runCascade([...args, '--help'], { cwd: dir, env })));
     for (const [index, args] of commands.entries()) {
       const help = helps[index] as Awaited<ReturnType<typeof runCascade>>;
@@ -25,7 +52,15 @@ describe('cascade exit codes and usage errors', () => {
   });
 
   it('exits 2 on usage errors: no command, unknown command, unknown option, bad flag values', async () => {
-    const cases: string[][] = [[], ['frobnicate'], ['node', 'list', '--colour'], ['node', 'add', 'x', '--capacity', 'lots'], ['node', 'add'], ['user', 'add', 'bob', '--role', 'boss'], ['token', '--ttl', '0']];
+    const cases: string[][] = [
+      [],
+      ['frobnicate'],
+      ['node', 'list', '--colour'],
+      ['node', 'add', 'x', '--capacity', 'lots'],
+      ['node', 'add'],
+      ['user', 'add', 'bob', '--role', 'boss'],
+      ['token', '--ttl', '0'],
+    ];
     const results = await Promise.all(cases.map((args) => runCascade(args, { cwd: dir, env })));
     for (const [index, args] of cases.entries()) {
       const result = results[index] as Awaited<ReturnType<typeof runCascade>>;
@@ -75,7 +110,9 @@ describe('cascade exit codes and usage errors', () => {
     const init = await runCascade(['init', '--json'], { cwd: dir, env });
     expect(init.code).toBe(0);
     // No password given: a random one, printed once (here in the JSON).
-    expect(JSON.parse(init.stdout)).toMatchObject({ admin: { created: true, password: expect.stringMatching(/^[A-Za-z0-9_-]{20}$/) } });
+    expect(JSON.parse(init.stdout)).toMatchObject({
+      admin: { created: true, password: expect.stringMatching(/^[A-Za-z0-9_-]{20}$/) },
+    });
     const unknownNode = await runCascade(['node', 'show', 'no-such-node'], { cwd: dir, env });
     expect(unknownNode.code).toBe(1);
     expect(unknownNode.stderr).toContain("Node 'no-such-node' does not exist");

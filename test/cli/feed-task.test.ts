@@ -10,13 +10,25 @@ import { dumpStore } from '../helpers/store-dump.js';
 import { runCascade, type CliResult } from './cli-process.js';
 import { databaseOf } from '../../src/store/store.js';
 
-type ImportJson = { format: string; dry_run: boolean; created: number; present: number; invalid: number; skipped: number; imported: boolean; entries: ImportRow[] };
+type ImportJson = {
+  format: string;
+  dry_run: boolean;
+  created: number;
+  present: number;
+  invalid: number;
+  skipped: number;
+  imported: boolean;
+  entries: ImportRow[];
+};
 type Job = { task_id: string; cron_exp: string };
 
 /** Each CLI run is a new Node process; these tests make a dozen each, so they get more time than the default. */
 const SLOW = { timeout: 400_000 };
 
-const OPML = readFileSync(join(import.meta.dirname, '../fixtures/feed-lists/subscriptions.opml'), 'utf8').replaceAll('FEED_BASE', 'https://feeds.example');
+const OPML = readFileSync(join(import.meta.dirname, '../fixtures/feed-lists/subscriptions.opml'), 'utf8').replaceAll(
+  'FEED_BASE',
+  'https://feeds.example',
+);
 
 /**
  * Every feed and task command against a real parent: through the local store (the parent's routes in the CLI's own
@@ -29,7 +41,8 @@ describe.each(['local', 'remote'] as const)('cascade feed and task commands (%s)
     t = await startTestParent({ overrides: { 'scheduler.enabled': true, 'scheduler.timezone': 'UTC' } });
     const where = mode === 'remote' ? ['--url', t.url, '--token', t.adminToken] : [];
     const env: Record<string, string> = mode === 'local' ? { DATABASE_URL: t.config.database.url } : {};
-    cli = (args, stdin) => runCascade([...args, ...where], { cwd: t.dir, env, ...(stdin === undefined ? {} : { stdin }) });
+    cli = (args, stdin) =>
+      runCascade([...args, ...where], { cwd: t.dir, env, ...(stdin === undefined ? {} : { stdin }) });
   });
   afterAll(async () => t?.close());
 
@@ -70,26 +83,43 @@ describe.each(['local', 'remote'] as const)('cascade feed and task commands (%s)
     expect(await store()).toBe(before);
   });
 
-  it('refuses a list with a bad line whole (exit 1, the line named), and imports the rest with --skip-invalid', SLOW, async () => {
-    const text = '# mine\nhttps://text.example/one.xml\nftp://text.example/two\n\nhttps://text.example/three.xml # good\n';
-    const before = await store();
-    const refused = await cli(['feed', 'import', '-'], text);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('line 3: invalid: only http(s) feeds can be fetched, not ftp:');
-    expect(refused.stderr).toContain('nothing was imported');
-    expect(await store()).toBe(before);
+  it(
+    'refuses a list with a bad line whole (exit 1, the line named), and imports the rest with --skip-invalid',
+    SLOW,
+    async () => {
+      const text =
+        '# mine\nhttps://text.example/one.xml\nftp://text.example/two\n\nhttps://text.example/three.xml # good\n';
+      const before = await store();
+      const refused = await cli(['feed', 'import', '-'], text);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('line 3: invalid: only http(s) feeds can be fetched, not ftp:');
+      expect(refused.stderr).toContain('nothing was imported');
+      expect(await store()).toBe(before);
 
-    const skipped = await json<ImportJson>(['feed', 'import', '-', '--skip-invalid', '--format', 'text'], text);
-    expect(skipped).toMatchObject({ created: 2, invalid: 1, imported: true });
-    expect(skipped.entries.find((e) => e.outcome === 'invalid')).toMatchObject({ at: 'line 3' });
-    const unreadable = await cli(['feed', 'import', '-', '--format', 'opml'], text);
-    expect(unreadable.code).toBe(1);
-    expect(unreadable.stderr).toContain('not an OPML document');
-  });
+      const skipped = await json<ImportJson>(['feed', 'import', '-', '--skip-invalid', '--format', 'text'], text);
+      expect(skipped).toMatchObject({ created: 2, invalid: 1, imported: true });
+      expect(skipped.entries.find((e) => e.outcome === 'invalid')).toMatchObject({ at: 'line 3' });
+      const unreadable = await cli(['feed', 'import', '-', '--format', 'opml'], text);
+      expect(unreadable.code).toBe(1);
+      expect(unreadable.stderr).toContain('not an OPML document');
+    },
+  );
 
   it('adds one feed, reports it present the second time, and lists by status', SLOW, async () => {
-    const added = await json<{ outcome: string; id: string; feed: FeedView }>(['feed', 'add', 'https://single.example/rss', '--id', 'MP_SINGLE', '--name', 'Single']);
-    expect(added).toMatchObject({ outcome: 'created', id: 'MP_SINGLE', feed: { id: 'MP_SINGLE', mp_name: 'Single', url: 'https://single.example/rss', status: 1 } });
+    const added = await json<{ outcome: string; id: string; feed: FeedView }>([
+      'feed',
+      'add',
+      'https://single.example/rss',
+      '--id',
+      'MP_SINGLE',
+      '--name',
+      'Single',
+    ]);
+    expect(added).toMatchObject({
+      outcome: 'created',
+      id: 'MP_SINGLE',
+      feed: { id: 'MP_SINGLE', mp_name: 'Single', url: 'https://single.example/rss', status: 1 },
+    });
     const again = await json<{ outcome: string; match: string }>(['feed', 'add', 'https://single.example/rss']);
     expect(again).toMatchObject({ outcome: 'present', match: 'url', id: 'MP_SINGLE' });
     const bad = await cli(['feed', 'add', 'file:///etc/passwd']);
@@ -105,7 +135,8 @@ describe.each(['local', 'remote'] as const)('cascade feed and task commands (%s)
   });
 
   it('adds, lists and edits tasks; a cron change reaches the running scheduler', SLOW, async () => {
-    const jobs = async () => (await api<{ jobs: Job[] }>(t.url, '/api/v1/cascade/scheduler', { token: t.adminToken })).body.data.jobs;
+    const jobs = async () =>
+      (await api<{ jobs: Job[] }>(t.url, '/api/v1/cascade/scheduler', { token: t.adminToken })).body.data.jobs;
     // Through --url the parent reloads at once; on the store, its scheduler sees the change within a second or so.
     const scheduled = async (check: (list: Job[]) => boolean): Promise<Job[]> => {
       const deadline = Date.now() + 15_000;
@@ -119,8 +150,12 @@ describe.each(['local', 'remote'] as const)('cascade feed and task commands (%s)
     const created = await json<MessageTaskView>(['task', 'add', 'every feed', '--all-feeds', '--cron', '0 6 * * *']);
     expect(created).toMatchObject({ name: 'every feed', cron_exp: '0 6 * * *', status: 1 });
     expect(created.mps_id.map((r) => r.id).sort()).toEqual([...feeds].sort());
-    if (mode === 'remote') expect(await jobs()).toEqual([expect.objectContaining({ task_id: created.id, cron_exp: '0 6 * * *' })]);
-    else expect(await scheduled((l) => l.length === 1)).toEqual([expect.objectContaining({ task_id: created.id, cron_exp: '0 6 * * *' })]);
+    if (mode === 'remote')
+      expect(await jobs()).toEqual([expect.objectContaining({ task_id: created.id, cron_exp: '0 6 * * *' })]);
+    else
+      expect(await scheduled((l) => l.length === 1)).toEqual([
+        expect.objectContaining({ task_id: created.id, cron_exp: '0 6 * * *' }),
+      ]);
 
     const [first, second] = feeds as [string, string];
     const small = await json<MessageTaskView>(['task', 'add', 'two', '--feeds', `${first},${second}`, '--disabled']);
@@ -136,19 +171,43 @@ describe.each(['local', 'remote'] as const)('cascade feed and task commands (%s)
     const table = await cli(['task', 'list']);
     expect(table.stdout).toMatch(/every feed\s+enabled\s+\d+\s+0 6 \* \* \*\s+\d{4}-\d{2}-\d{2}T06:00:00\+00:00/);
 
-    const edited = await json<MessageTaskView>(['task', 'edit', 'every feed', '--cron', '30 7 * * *', '--remove-feeds', first, '--name', 'morning']);
+    const edited = await json<MessageTaskView>([
+      'task',
+      'edit',
+      'every feed',
+      '--cron',
+      '30 7 * * *',
+      '--remove-feeds',
+      first,
+      '--name',
+      'morning',
+    ]);
     expect(edited).toMatchObject({ id: created.id, name: 'morning', cron_exp: '30 7 * * *' });
     expect(edited.mps_id.map((r) => r.id)).not.toContain(first);
-    expect(await scheduled((l) => l[0]?.cron_exp === '30 7 * * *')).toEqual([expect.objectContaining({ task_id: created.id, cron_exp: '30 7 * * *' })]);
+    expect(await scheduled((l) => l[0]?.cron_exp === '30 7 * * *')).toEqual([
+      expect.objectContaining({ task_id: created.id, cron_exp: '30 7 * * *' }),
+    ]);
 
-    const enabled = await json<MessageTaskView>(['task', 'edit', small.id, '--enable', '--add-feeds', first, '--cron', '*/5 * * * *']);
+    const enabled = await json<MessageTaskView>([
+      'task',
+      'edit',
+      small.id,
+      '--enable',
+      '--add-feeds',
+      first,
+      '--cron',
+      '*/5 * * * *',
+    ]);
     expect(enabled).toMatchObject({ status: 1, cron_exp: '*/5 * * * *', mps_id: [{ id: first }, { id: second }] });
     const unscheduled = await json<MessageTaskView>(['task', 'edit', 'morning', '--no-cron', '--disable']);
     expect(unscheduled).toMatchObject({ status: 0, cron_exp: '' });
     expect(await scheduled((l) => l.length === 1)).toEqual([expect.objectContaining({ task_id: small.id })]);
 
     // The tasks, not the whole store: a local run may touch bookkeeping rows (settings) that are not task data.
-    const tasks = async () => JSON.stringify(await databaseOf(t.parent.services.store).selectFrom('message_tasks').selectAll().orderBy('id').execute());
+    const tasks = async () =>
+      JSON.stringify(
+        await databaseOf(t.parent.services.store).selectFrom('message_tasks').selectAll().orderBy('id').execute(),
+      );
     const before = await tasks();
     const badCron = await cli(['task', 'edit', 'morning', '--cron', '61 * * * *']);
     expect(badCron.code).toBe(2);

@@ -21,7 +21,8 @@ describe.skipIf(process.platform === 'win32')('store file modes and the JWT key 
     expect(init.code, init.stderr).toBe(0);
     expect(mode(dataDir)).toBe('0700');
     expect(mode(dbFile)).toBe('0600');
-    for (const companion of [`${dbFile}-wal`, `${dbFile}-shm`]) if (existsSync(companion)) expect(mode(companion)).toBe('0600');
+    for (const companion of [`${dbFile}-wal`, `${dbFile}-shm`])
+      if (existsSync(companion)) expect(mode(companion)).toBe('0600');
     const check = await runCascade(['check', '--json'], { cwd: workspace, env });
     expect(check.code, check.stderr).toBe(0);
     expect(JSON.parse(check.stdout)).toMatchObject({ file_modes: { errors: [], warnings: [] } });
@@ -32,7 +33,9 @@ describe.skipIf(process.platform === 'win32')('store file modes and the JWT key 
     chmodSync(dataDir, 0o755);
     const check = await runCascade(['check'], { cwd: workspace, env });
     expect(check.code).toBe(1);
-    expect(check.stdout).toContain(`FAIL  store file ${dbFile} is open to other users (mode 0644); run \`chmod 600 ${dbFile}\``);
+    expect(check.stdout).toContain(
+      `FAIL  store file ${dbFile} is open to other users (mode 0644); run \`chmod 600 ${dbFile}\``,
+    );
     expect(check.stdout).toContain(`WARN  data directory ${dataDir} is open to other users (mode 0755)`);
     expect(check.stderr).toContain('JWT signing key');
     // Opening the store (check does too) narrows the file, and says so.
@@ -47,7 +50,9 @@ describe.skipIf(process.platform === 'win32')('store file modes and the JWT key 
   });
 
   it('cascade token rotate-key makes every token issued before invalid', async () => {
-    const minted = JSON.parse((await runCascade(['token', '--json'], { cwd: workspace, env })).stdout) as { access_token: string };
+    const minted = JSON.parse((await runCascade(['token', '--json'], { cwd: workspace, env })).stdout) as {
+      access_token: string;
+    };
     const before = await startTestParent({ databaseUrl: env.DATABASE_URL });
     try {
       expect((await api(before.url, '/api/v1/users', { token: minted.access_token })).status).toBe(200);
@@ -72,13 +77,25 @@ describe.skipIf(process.platform === 'win32')('store file modes and the JWT key 
     try {
       const configPath = join(childDir, 'config.yaml');
       const secret = `CS${'s'.repeat(32)}`;
-      writeFileSync(configPath, `cascade:\n  node_type: child\n  parent_api_url: http://127.0.0.1:9\n  api_key: CN${'k'.repeat(32)}\n  api_secret: ${secret}\n  data_dir: ${join(childDir, 'data')}\n`, { mode: 0o644 });
+      writeFileSync(
+        configPath,
+        `cascade:\n  node_type: child\n  parent_api_url: http://127.0.0.1:9\n  api_key: CN${'k'.repeat(32)}\n  api_secret: ${secret}\n  data_dir: ${join(childDir, 'data')}\n`,
+        { mode: 0o644 },
+      );
       chmodSync(configPath, 0o644);
-      const check = await runCascade(['check', '--config', configPath], { cwd: childDir, env: { LOG_LEVEL: 'silent' } });
-      expect(check.stdout).toContain(`WARN  config file holds cascade.api_secret and ${configPath} is open to other users (mode 0644); run \`chmod 600 ${configPath}\``);
+      const check = await runCascade(['check', '--config', configPath], {
+        cwd: childDir,
+        env: { LOG_LEVEL: 'silent' },
+      });
+      expect(check.stdout).toContain(
+        `WARN  config file holds cascade.api_secret and ${configPath} is open to other users (mode 0644); run \`chmod 600 ${configPath}\``,
+      );
       expect(check.stdout).not.toContain(secret);
       chmodSync(configPath, 0o600);
-      const quiet = await runCascade(['check', '--config', configPath], { cwd: childDir, env: { LOG_LEVEL: 'silent' } });
+      const quiet = await runCascade(['check', '--config', configPath], {
+        cwd: childDir,
+        env: { LOG_LEVEL: 'silent' },
+      });
       expect(quiet.stdout).not.toContain('WARN');
     } finally {
       rmSync(childDir, { recursive: true, force: true });

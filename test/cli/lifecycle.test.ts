@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { api } from '../helpers/http.js';
-import { collect, runCascade, spawnCascade, stderrMark, tempWorkspace, waitForStderr, type CliResult } from './cli-process.js';
+import {
+  collect,
+  runCascade,
+  spawnCascade,
+  stderrMark,
+  tempWorkspace,
+  waitForStderr,
+  type CliResult,
+} from './cli-process.js';
 
 type Json = Record<string, unknown>;
 
@@ -23,7 +31,9 @@ describe('cascade init, node, user, token and parent as real processes', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function startParentProcess(extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string; done: Promise<CliResult> }> {
+  async function startParentProcess(
+    extraEnv: Record<string, string> = {},
+  ): Promise<{ child: ChildProcess; url: string; done: Promise<CliResult> }> {
     const child = spawnCascade(['parent'], { cwd: dir, env: { ...env, ...extraEnv } });
     running.push(child);
     const done = collect(child);
@@ -37,10 +47,18 @@ describe('cascade init, node, user, token and parent as real processes', () => {
     expect(first.stdout).toContain('applied 001-initial');
     expect(first.stdout).not.toContain('first-password-1');
 
-    const second = await runCascade(['init', '--json'], { cwd: dir, env: { ...env, CASCADE_ADMIN_PASSWORD: 'second-password-2' } });
+    const second = await runCascade(['init', '--json'], {
+      cwd: dir,
+      env: { ...env, CASCADE_ADMIN_PASSWORD: 'second-password-2' },
+    });
     expect(second.code, second.stderr).toBe(0);
     const report = JSON.parse(second.stdout) as Json;
-    expect(report).toMatchObject({ migrations_applied: [], jwt_key: 'existing', admin: { created: false }, parent_node: { created: false } });
+    expect(report).toMatchObject({
+      migrations_applied: [],
+      jwt_key: 'existing',
+      admin: { created: false },
+      parent_node: { created: false },
+    });
 
     const human = await cli('init');
     expect(human.stdout).toContain('already exists; its password was not changed');
@@ -52,9 +70,29 @@ describe('cascade init, node, user, token and parent as real processes', () => {
   });
 
   it('node add shows the secret once; list, show, disable, enable and rotate never show it again', async () => {
-    const added = await cli('node', 'add', 'child-1', '--capacity', '4', '--api-url', 'http://child-1.local:9000', '--desc', 'first child', '--parent-url', 'http://parent.local:8001', '--json');
+    const added = await cli(
+      'node',
+      'add',
+      'child-1',
+      '--capacity',
+      '4',
+      '--api-url',
+      'http://child-1.local:9000',
+      '--desc',
+      'first child',
+      '--parent-url',
+      'http://parent.local:8001',
+      '--json',
+    );
     expect(added.code, added.stderr).toBe(0);
-    const created = JSON.parse(added.stdout) as { id: string; api_key: string; api_secret: string; notify_key: string; child_config_yaml: string; sync_config: Json };
+    const created = JSON.parse(added.stdout) as {
+      id: string;
+      api_key: string;
+      api_secret: string;
+      notify_key: string;
+      child_config_yaml: string;
+      sync_config: Json;
+    };
     expect(created.api_key).toMatch(/^CN[A-Za-z0-9_-]{32}$/);
     expect(created.api_secret).toMatch(/^CS[A-Za-z0-9_-]{32}$/);
     expect(created.sync_config).toMatchObject({ max_capacity: 4 });
@@ -81,7 +119,10 @@ describe('cascade init, node, user, token and parent as real processes', () => {
     expect(table).toMatch(/child-1\s+\S+\s+child\s+offline\s+never\s+0\/4\s+http:\/\/child-1\.local:9000/);
     expect(JSON.parse(views[4]?.stdout ?? '{}')).toMatchObject({ is_active: false, status: 2 });
     expect((await cli('node', 'list')).stdout).toMatch(/child-1\s+\S+\s+child\s+disabled/);
-    expect(JSON.parse((await cli('node', 'enable', created.id, '--json')).stdout)).toMatchObject({ is_active: true, status: 0 });
+    expect(JSON.parse((await cli('node', 'enable', created.id, '--json')).stdout)).toMatchObject({
+      is_active: true,
+      status: 0,
+    });
 
     const rotated = await cli('node', 'rotate', 'child-1', '--json');
     expect(rotated.code, rotated.stderr).toBe(0);
@@ -105,12 +146,24 @@ describe('cascade init, node, user, token and parent as real processes', () => {
 
   it('node add --write-config writes the config block to a new 0600 file with its own outbox folder, never over a file', async () => {
     const target = join(dir, 'child-9.yaml');
-    const added = await cli('node', 'add', 'child 9/x', '--parent-url', 'http://127.0.0.1:8001', '--write-config', target);
+    const added = await cli(
+      'node',
+      'add',
+      'child 9/x',
+      '--parent-url',
+      'http://127.0.0.1:8001',
+      '--write-config',
+      target,
+    );
     expect(added.code, added.stderr).toBe(0);
     expect(added.stdout).toContain(`Wrote the child's config to ${target} (mode 600)`);
     expect(statSync(target).mode & 0o777).toBe(0o600);
     const written = parseYaml(readFileSync(target, 'utf8')) as { cascade: Json };
-    expect(written.cascade).toMatchObject({ node_type: 'child', parent_api_url: 'http://127.0.0.1:8001', data_dir: './data/child-9-x' });
+    expect(written.cascade).toMatchObject({
+      node_type: 'child',
+      parent_api_url: 'http://127.0.0.1:8001',
+      data_dir: './data/child-9-x',
+    });
     expect(added.stdout).toContain(String(written.cascade.api_secret));
 
     writeFileSync(target, 'kept\n');
@@ -144,11 +197,19 @@ describe('cascade init, node, user, token and parent as real processes', () => {
     const viewerPassword = (JSON.parse(viewer.stdout) as { password: string }).password;
     expect(viewerPassword.length).toBeGreaterThanOrEqual(8);
     expect((await login('x'.repeat(8))).status).toBe(401);
-    const viewerToken = JSON.parse((await cli('token', '--user', 'reader', '--ttl', '5', '--json')).stdout) as { access_token: string; expires_in: number };
+    const viewerToken = JSON.parse((await cli('token', '--user', 'reader', '--ttl', '5', '--json')).stdout) as {
+      access_token: string;
+      expires_in: number;
+    };
     expect(viewerToken.expires_in).toBe(300);
-    const viewerWrite = await api(url, '/api/v1/cascade/nodes', { token: viewerToken.access_token, json: { node_type: 1, name: 'nope' } });
+    const viewerWrite = await api(url, '/api/v1/cascade/nodes', {
+      token: viewerToken.access_token,
+      json: { node_type: 1, name: 'nope' },
+    });
     expect(viewerWrite.status).toBe(403);
-    const viewerLogin = await api(url, '/api/v1/auth/login', { json: { username: 'reader', password: viewerPassword } });
+    const viewerLogin = await api(url, '/api/v1/auth/login', {
+      json: { username: 'reader', password: viewerPassword },
+    });
     expect(viewerLogin.status).toBe(200);
 
     const passwd = await cli('user', 'passwd', 'admin', '--password', 'third-password-3');
@@ -176,7 +237,10 @@ describe('cascade init, node, user, token and parent as real processes', () => {
   it('logs JSON lines with ISO times off a terminal, and readable lines with --log-format pretty', async () => {
     const json = await startParentProcess();
     const listening = (await waitForStderr(json.child, /^(\{.*"msg":"Cascade parent listening.*\})$/m))[1];
-    expect(JSON.parse(listening as string)).toMatchObject({ level: 30, time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) });
+    expect(JSON.parse(listening as string)).toMatchObject({
+      level: 30,
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    });
     expect((await fetch(`${json.url}/healthz`)).status).toBe(200);
     json.child.kill('SIGTERM');
     const jsonResult = await json.done;
@@ -185,7 +249,10 @@ describe('cascade init, node, user, token and parent as real processes', () => {
     const pretty = spawnCascade(['parent', '--log-format', 'pretty'], { cwd: dir, env });
     running.push(pretty);
     const done = collect(pretty);
-    const [, url] = await waitForStderr(pretty, /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [+-]\d{4}\] INFO.*: Cascade parent listening on (http:\/\/127\.0\.0\.1:\d+)$/m);
+    const [, url] = await waitForStderr(
+      pretty,
+      /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [+-]\d{4}\] INFO.*: Cascade parent listening on (http:\/\/127\.0\.0\.1:\d+)$/m,
+    );
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     pretty.kill('SIGTERM');
     const result = await done;
@@ -194,7 +261,10 @@ describe('cascade init, node, user, token and parent as real processes', () => {
   });
 
   it('lets an in-flight long-poll claim finish when SIGTERM arrives, then exits 0', async () => {
-    const node = JSON.parse((await cli('node', 'add', 'drain-child', '--json')).stdout) as { api_key: string; api_secret: string };
+    const node = JSON.parse((await cli('node', 'add', 'drain-child', '--json')).stdout) as {
+      api_key: string;
+      api_secret: string;
+    };
     // Child routes log requests only at debug (they are frequent); the test needs to see the claim arrive.
     const { child, url, done } = await startParentProcess({ LOG_LEVEL: 'debug' });
     const mark = stderrMark(child);

@@ -47,7 +47,9 @@ describeEachStore('cascade migrate and cascade db check', (dialect) => {
   it('applies pending migrations, then has nothing left to apply', async () => {
     const applied = await runCli(['migrate'], { cwd, env });
     expect(applied.code).toBe(0);
-    expect(applied.stdout).toMatch(/applied 15 migration\(s\)\n {2}001-initial\n {2}002-claim-order-index\n {2}003-drop-node-status-index\n {2}004-unassigned-work-function\n {2}005-article-key-per-feed\n {2}006-user-token-generation\n {2}007-liveness-and-validators\n {2}008-deliveries\n {2}009-article-ext\n {2}010-node-secret-encryption\n {2}011-allocation-change-index\n {2}012-sealed-webhook-secrets\n {2}013-host-politeness\n {2}014-feed-rhythm\n {2}015-warm-placement-and-progress/);
+    expect(applied.stdout).toMatch(
+      /applied 15 migration\(s\)\n {2}001-initial\n {2}002-claim-order-index\n {2}003-drop-node-status-index\n {2}004-unassigned-work-function\n {2}005-article-key-per-feed\n {2}006-user-token-generation\n {2}007-liveness-and-validators\n {2}008-deliveries\n {2}009-article-ext\n {2}010-node-secret-encryption\n {2}011-allocation-change-index\n {2}012-sealed-webhook-secrets\n {2}013-host-politeness\n {2}014-feed-rhythm\n {2}015-warm-placement-and-progress/,
+    );
     const second = JSON.parse((await runCli(['migrate', '--json'], { cwd, env })).stdout) as MigrateJson;
     expect(second).toMatchObject({ dry_run: false, pending: [], applied: [] });
     const check = await runCli(['db', 'check'], { cwd, env });
@@ -56,13 +58,16 @@ describeEachStore('cascade migrate and cascade db check', (dialect) => {
     expect(check.stdout).toMatch(/server version: +\S/);
   });
 
-  it.runIf(dialect.variant.name !== 'sqlite')('db check exits 1 and says why when the server is unreachable (server stores only: a SQLite file has no server)', async () => {
-    const url = new URL(env.DATABASE_URL as string);
-    url.port = '9'; // discard port: nothing listens there
-    url.password = 'not-to-be-printed';
-    const check = await runCli(['db', 'check'], { cwd, env: { DATABASE_URL: url.toString() } });
-    expect(check.code).toBe(1);
-    expect(check.stderr).toMatch(/cannot connect/);
-    expect(check.stderr).not.toContain('not-to-be-printed');
-  });
+  it.runIf(dialect.variant.name !== 'sqlite')(
+    'db check exits 1 and says why when the server is unreachable (server stores only: a SQLite file has no server)',
+    async () => {
+      const url = new URL(env.DATABASE_URL as string);
+      url.port = '9'; // discard port: nothing listens there
+      url.password = 'not-to-be-printed';
+      const check = await runCli(['db', 'check'], { cwd, env: { DATABASE_URL: url.toString() } });
+      expect(check.code).toBe(1);
+      expect(check.stderr).toMatch(/cannot connect/);
+      expect(check.stderr).not.toContain('not-to-be-printed');
+    },
+  );
 });

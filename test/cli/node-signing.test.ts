@@ -6,7 +6,13 @@ type Json = Record<string, unknown>;
 
 describe('cascade init, node add/edit/rotate and request signing', () => {
   const { dir, databaseUrl } = tempWorkspace();
-  const env = { DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', CASCADE_ADMIN_PASSWORD: 'signing-admin-password' };
+  const env = {
+    DATABASE_URL: databaseUrl,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    CASCADE_ADMIN_PASSWORD: 'signing-admin-password',
+  };
   const cli = (...args: string[]): Promise<CliResult> => runCascade(args, { cwd: dir, env });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

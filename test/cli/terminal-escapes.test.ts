@@ -17,7 +17,10 @@ describe('child-controlled text in human CLI output', () => {
     t = await startTestParent();
     env = { DATABASE_URL: t.config.database.url, LOG_LEVEL: 'silent' };
     const node = await t.addChild('escape-child');
-    const beat = await api(t.url, '/api/v1/cascade/heartbeat', { aksk: node, json: { hostname: ATTACK, version: `1.0${ATTACK}\u009b31m` } });
+    const beat = await api(t.url, '/api/v1/cascade/heartbeat', {
+      aksk: node,
+      json: { hostname: ATTACK, version: `1.0${ATTACK}\u009b31m` },
+    });
     expect(beat.status).toBe(200);
   });
   afterAll(async () => t?.close());
@@ -49,7 +52,9 @@ describe('child-controlled text in human CLI output', () => {
   });
 
   it('escapes C0, DEL and C1 (newlines too inside one value) and leaves other text alone', () => {
-    expect(escapeControl('a\u0000b\u0007c\u001bd\u007fe\u0085f\u009fg')).toBe('a\\u0000b\\u0007c\\u001bd\\u007fe\\u0085f\\u009fg');
+    expect(escapeControl('a\u0000b\u0007c\u001bd\u007fe\u0085f\u009fg')).toBe(
+      'a\\u0000b\\u0007c\\u001bd\\u007fe\\u0085f\\u009fg',
+    );
     expect(escapeControl('line\nnext\r\t')).toBe('line\\u000anext\\u000d\\u0009');
     expect(escapeControl('line\nnext', true)).toBe('line\nnext');
     expect(escapeControl('节点 ok — ✓')).toBe('节点 ok — ✓');

@@ -11,11 +11,21 @@ describe('docs/configuration.md', () => {
   it('documents every setting and every environment variable the loader reads', () => {
     const text = renderConfigDocs();
     const keys = configKeys();
-    for (const path of ['port', 'database.url', 'dispatch.lease_seconds', 'cascade.parent_api_url', 'cascade.api_secret']) {
+    for (const path of [
+      'port',
+      'database.url',
+      'dispatch.lease_seconds',
+      'cascade.parent_api_url',
+      'cascade.api_secret',
+    ]) {
       expect(keys.map((k) => k.path)).toContain(path);
     }
     for (const key of keys) expect(text).toContain(`| \`${key.path}\` |`);
     for (const { name } of ENV_BINDINGS) expect(text).toContain(`\`${name}\``);
-    expect(keys.find((k) => k.path === 'port')).toMatchObject({ type: 'integer 0..65535', default: '`8001`', env: ['PORT'] });
+    expect(keys.find((k) => k.path === 'port')).toMatchObject({
+      type: 'integer 0..65535',
+      default: '`8001`',
+      env: ['PORT'],
+    });
   });
 });

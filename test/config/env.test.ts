@@ -114,5 +114,7 @@ function validInteger(path: string): number {
 }
 
 function valueAt(config: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((cursor, part) => (cursor as Record<string, unknown> | undefined)?.[part], config);
+  return path
+    .split('.')
+    .reduce<unknown>((cursor, part) => (cursor as Record<string, unknown> | undefined)?.[part], config);
 }

@@ -38,13 +38,20 @@ describe('loadConfig', () => {
     const path = file('env.yaml', 'port: 9000\nhost: 127.0.0.1\ncascade:\n  sync_interval: 100\n  enabled: true\n');
     const fromFile = loadConfig({ configPath: path, env: {} });
     expect(fromFile.port).toBe(9000);
-    const withEnv = loadConfig({ configPath: path, env: { PORT: '9100', CASCADE_SYNC_INTERVAL: '42', CASCADE_ENABLED: 'off', DATABASE_URL: 'sqlite::memory:' } });
+    const withEnv = loadConfig({
+      configPath: path,
+      env: { PORT: '9100', CASCADE_SYNC_INTERVAL: '42', CASCADE_ENABLED: 'off', DATABASE_URL: 'sqlite::memory:' },
+    });
     expect(withEnv.port).toBe(9100);
     expect(withEnv.host).toBe('127.0.0.1');
     expect(withEnv.cascade.sync_interval).toBe(42);
     expect(withEnv.cascade.enabled).toBe(false);
     expect(withEnv.database.url).toBe('sqlite::memory:');
-    const withFlags = loadConfig({ configPath: path, env: { PORT: '9100' }, overrides: { port: 9200, host: undefined } });
+    const withFlags = loadConfig({
+      configPath: path,
+      env: { PORT: '9100' },
+      overrides: { port: 9200, host: undefined },
+    });
     expect(withFlags.port).toBe(9200);
     expect(withFlags.host).toBe('127.0.0.1');
   });
@@ -73,11 +80,15 @@ describe('loadConfig', () => {
   });
 
   it('reports a bad environment value under the key it sets', () => {
-    expect(problemsOf(() => loadConfig({ env: { PORT: 'abc' } }))).toEqual(['port: got "abc", expected a whole number from 0 to 65535']);
+    expect(problemsOf(() => loadConfig({ env: { PORT: 'abc' } }))).toEqual([
+      'port: got "abc", expected a whole number from 0 to 65535',
+    ]);
   });
 
   it('never echoes a secret value in a message', () => {
-    const problems = problemsOf(() => loadConfig({ env: { SECRET_KEY: 'too-short-secret', CASCADE_API_SECRET: 'CSnot-valid-secret' } }));
+    const problems = problemsOf(() =>
+      loadConfig({ env: { SECRET_KEY: 'too-short-secret', CASCADE_API_SECRET: 'CSnot-valid-secret' } }),
+    );
     expect(problems.join('\n')).not.toContain('too-short-secret');
     expect(problems.join('\n')).not.toContain('CSnot-valid-secret');
     expect(problems.some((p) => p.startsWith('secret:'))).toBe(true);
@@ -89,9 +100,15 @@ describe('loadConfig', () => {
     expect(parentUrls(single)).toEqual(['http://p1:8001']);
     const commas = loadConfig({ env: { CASCADE_PARENT_URL: 'http://p1:8001, http://p2:8001/,' } });
     expect(parentUrls(commas)).toEqual(['http://p1:8001', 'http://p2:8001']);
-    const fromFileCommas = loadConfig({ configPath: file('commas.yaml', 'cascade:\n  parent_api_url: "http://a:1,http://b:2"\n'), env: {} });
+    const fromFileCommas = loadConfig({
+      configPath: file('commas.yaml', 'cascade:\n  parent_api_url: "http://a:1,http://b:2"\n'),
+      env: {},
+    });
     expect(parentUrls(fromFileCommas)).toEqual(['http://a:1', 'http://b:2']);
-    const list = loadConfig({ configPath: file('list.yaml', 'cascade:\n  parent_api_url:\n    - http://a:1\n    - http://b:2\n'), env: {} });
+    const list = loadConfig({
+      configPath: file('list.yaml', 'cascade:\n  parent_api_url:\n    - http://a:1\n    - http://b:2\n'),
+      env: {},
+    });
     expect(parentUrls(list)).toEqual(['http://a:1', 'http://b:2']);
     expect(parentUrls(loadConfig({ env: {} }))).toEqual([]);
   });
@@ -102,13 +119,19 @@ describe('loadConfig', () => {
   });
 
   it('rejects invalid YAML and a file that is not a mapping', () => {
-    expect(problemsOf(() => loadConfig({ configPath: file('broken.yaml', 'port: [1, 2\n'), env: {} }))[0]).toContain('not valid YAML');
-    expect(problemsOf(() => loadConfig({ configPath: file('list-root.yaml', '- 1\n- 2\n'), env: {} }))).toEqual(['config file must hold a mapping of keys to values']);
+    expect(problemsOf(() => loadConfig({ configPath: file('broken.yaml', 'port: [1, 2\n'), env: {} }))[0]).toContain(
+      'not valid YAML',
+    );
+    expect(problemsOf(() => loadConfig({ configPath: file('list-root.yaml', '- 1\n- 2\n'), env: {} }))).toEqual([
+      'config file must hold a mapping of keys to values',
+    ]);
   });
 
   it('refuses private addresses by default and reads the network allowances from the file or the environment', () => {
     expect(loadConfig({ env: {} }).network).toEqual({ allow_private: false, allow_cidrs: [] });
-    const fromEnv = loadConfig({ env: { CASCADE_NETWORK_ALLOW_PRIVATE: 'yes', CASCADE_NETWORK_ALLOW_CIDRS: '127.0.0.1, 192.168.1.0/24' } }).network;
+    const fromEnv = loadConfig({
+      env: { CASCADE_NETWORK_ALLOW_PRIVATE: 'yes', CASCADE_NETWORK_ALLOW_CIDRS: '127.0.0.1, 192.168.1.0/24' },
+    }).network;
     expect(fromEnv).toEqual({ allow_private: true, allow_cidrs: ['127.0.0.1', '192.168.1.0/24'] });
     const error = (() => {
       try {
@@ -126,7 +149,9 @@ describe('loadConfig', () => {
   });
 
   it('takes an IANA scheduler.timezone from the environment and names a zone that does not exist', () => {
-    expect(loadConfig({ env: { CASCADE_SCHEDULER_TIMEZONE: 'Asia/Shanghai' } }).scheduler.timezone).toBe('Asia/Shanghai');
+    expect(loadConfig({ env: { CASCADE_SCHEDULER_TIMEZONE: 'Asia/Shanghai' } }).scheduler.timezone).toBe(
+      'Asia/Shanghai',
+    );
     expect(loadConfig({ env: {} }).scheduler.timezone).toBeUndefined();
     expect(problemsOf(() => loadConfig({ env: { CASCADE_SCHEDULER_TIMEZONE: 'Mars/Olympus' } }))).toEqual([
       "scheduler.timezone: 'Mars/Olympus' is not an IANA time zone (e.g. UTC, Europe/Berlin, Asia/Shanghai)",
@@ -134,18 +159,52 @@ describe('loadConfig', () => {
   });
 
   it('reads politeness with per-host overrides and rejects bad limits and keys hosts are not counted under', () => {
-    const good = loadConfig({ configPath: file('polite.yaml', 'politeness:\n  max_in_flight_per_host: 3\n  hosts:\n    example.com: { max_in_flight: 1, min_interval_ms: 5000 }\n    127.0.0.1: { max_in_flight: 4 }\n'), env: {} });
-    expect(good.politeness).toMatchObject({ enabled: true, max_in_flight_per_host: 3, min_interval_ms_per_host: 1000, max_pause_seconds: 3600 });
+    const good = loadConfig({
+      configPath: file(
+        'polite.yaml',
+        'politeness:\n  max_in_flight_per_host: 3\n  hosts:\n    example.com: { max_in_flight: 1, min_interval_ms: 5000 }\n    127.0.0.1: { max_in_flight: 4 }\n',
+      ),
+      env: {},
+    });
+    expect(good.politeness).toMatchObject({
+      enabled: true,
+      max_in_flight_per_host: 3,
+      min_interval_ms_per_host: 1000,
+      max_pause_seconds: 3600,
+    });
     expect(good.politeness.hosts['example.com']).toEqual({ max_in_flight: 1, min_interval_ms: 5000 });
-    expect(loadConfig({ env: {} }).politeness).toMatchObject({ enabled: true, max_in_flight_per_host: 2, min_interval_ms_per_host: 1000, hosts: {} });
-    expect(problemsOf(() => loadConfig({ env: { CASCADE_POLITENESS_MAX_IN_FLIGHT_PER_HOST: '0' } }))).toEqual(['politeness.max_in_flight_per_host: got 0, expected a whole number from 1 to 10000']);
-    expect(problemsOf(() => loadConfig({ configPath: file('polite-neg.yaml', 'politeness:\n  min_interval_ms_per_host: -5\n'), env: {} }))).toEqual([
-      'politeness.min_interval_ms_per_host: got -5, expected a whole number from 0 to 86400000',
+    expect(loadConfig({ env: {} }).politeness).toMatchObject({
+      enabled: true,
+      max_in_flight_per_host: 2,
+      min_interval_ms_per_host: 1000,
+      hosts: {},
+    });
+    expect(problemsOf(() => loadConfig({ env: { CASCADE_POLITENESS_MAX_IN_FLIGHT_PER_HOST: '0' } }))).toEqual([
+      'politeness.max_in_flight_per_host: got 0, expected a whole number from 1 to 10000',
     ]);
-    expect(problemsOf(() => loadConfig({ configPath: file('polite-key.yaml', 'politeness:\n  hosts:\n    www.example.com: { max_in_flight: 1 }\n'), env: {} }))).toEqual([
+    expect(
+      problemsOf(() =>
+        loadConfig({ configPath: file('polite-neg.yaml', 'politeness:\n  min_interval_ms_per_host: -5\n'), env: {} }),
+      ),
+    ).toEqual(['politeness.min_interval_ms_per_host: got -5, expected a whole number from 0 to 86400000']);
+    expect(
+      problemsOf(() =>
+        loadConfig({
+          configPath: file('polite-key.yaml', 'politeness:\n  hosts:\n    www.example.com: { max_in_flight: 1 }\n'),
+          env: {},
+        }),
+      ),
+    ).toEqual([
       "politeness.hosts.www.example.com: hosts are counted by registrable domain; use 'example.com' (it covers www.example.com)",
     ]);
-    expect(problemsOf(() => loadConfig({ configPath: file('polite-unknown.yaml', 'politeness:\n  hosts:\n    example.com: { max_inflight: 1 }\n'), env: {} }))).toEqual([
+    expect(
+      problemsOf(() =>
+        loadConfig({
+          configPath: file('polite-unknown.yaml', 'politeness:\n  hosts:\n    example.com: { max_inflight: 1 }\n'),
+          env: {},
+        }),
+      ),
+    ).toEqual([
       'politeness.hosts.example.com.max_inflight: unknown setting (check the spelling; see docs/configuration.md)',
     ]);
   });

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_VALIDATOR_PATH, ENV_BINDINGS_PATH, renderConfigValidator, renderEnvBindings } from '../../src/config/validator-code.js';
+import {
+  CONFIG_VALIDATOR_PATH,
+  ENV_BINDINGS_PATH,
+  renderConfigValidator,
+  renderEnvBindings,
+} from '../../src/config/validator-code.js';
 
 describe('src/config/config-validator.generated.ts', () => {
   it('is up to date with the schema (run `npm run config:validator` after changing src/config/schema.ts)', () => {

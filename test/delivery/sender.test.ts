@@ -21,7 +21,15 @@ afterEach(async () => {
 async function setUp(url: string, answer: (index: number) => Answer, settings: Record<string, unknown> = {}) {
   const config = loadConfig({
     env: {},
-    overrides: { 'database.url': url, 'delivery.batch_seconds': 0, 'delivery.retry_backoff_seconds': 0, 'delivery.max_attempts': 3, 'delivery.timeout_seconds': 1, 'delivery.lease_seconds': 2, ...settings },
+    overrides: {
+      'database.url': url,
+      'delivery.batch_seconds': 0,
+      'delivery.retry_backoff_seconds': 0,
+      'delivery.max_attempts': 3,
+      'delivery.timeout_seconds': 1,
+      'delivery.lease_seconds': 2,
+      ...settings,
+    },
   });
   const store = await openStore(config);
   stores.push(store);
@@ -44,9 +52,20 @@ async function sendUntilFinal(sender: DeliverySender, store: Store, taskId: stri
 
 describeEachStore('delivery sender', (dialect) => {
   it('500, 500, 200: the receiver gets the same delivery id three times, signed, and the delivery ends delivered', async () => {
-    const answers: Answer[] = [{ status: 500, body: 'oops' }, { status: 500, body: 'oops' }, { status: 200, body: 'ok' }];
-    const { store, receiver, sender, metrics } = await setUp(await dialect.createDatabase(), (i) => answers[i] ?? { status: 200 });
-    const work = await taskWithHeldAllocation(store, `${receiver.url}/hook`, { template: '{"titles": [{% for a in articles %}"{{ a.id }}"{% unless forloop.last %},{% endunless %}{% endfor %}]}', secret: 'task-secret' });
+    const answers: Answer[] = [
+      { status: 500, body: 'oops' },
+      { status: 500, body: 'oops' },
+      { status: 200, body: 'ok' },
+    ];
+    const { store, receiver, sender, metrics } = await setUp(
+      await dialect.createDatabase(),
+      (i) => answers[i] ?? { status: 200 },
+    );
+    const work = await taskWithHeldAllocation(store, `${receiver.url}/hook`, {
+      template:
+        '{"titles": [{% for a in articles %}"{{ a.id }}"{% unless forloop.last %},{% endunless %}{% endfor %}]}',
+      secret: 'task-secret',
+    });
     await work.upload(work.articles(2));
     const row = await sendUntilFinal(sender, store, work.taskId);
     expect(row).toMatchObject({ status: 'delivered', attempt: 3, last_status_code: 200 });
@@ -54,7 +73,13 @@ describeEachStore('delivery sender', (dialect) => {
     expect(new Set(receiver.received.map((r) => r.deliveryId))).toEqual(new Set([row.id]));
     for (const request of receiver.received) {
       expect(request.headers['content-type']).toBe('application/json; charset=utf-8');
-      expect(JSON.parse(request.body)).toEqual({ titles: work.articles(2).map((a) => a.id).sort().reverse() });
+      expect(JSON.parse(request.body)).toEqual({
+        titles: work
+          .articles(2)
+          .map((a) => a.id)
+          .sort()
+          .reverse(),
+      });
       const timestamp = String(request.headers['x-cascade-timestamp']);
       expect(request.headers['x-cascade-signature']).toBe(webhookSignature('task-secret', timestamp, request.body));
       expect(request.headers['x-task-header']).toBe('secret-header'); // the task's extra headers
@@ -67,7 +92,9 @@ describeEachStore('delivery sender', (dialect) => {
   });
 
   it('a receiver that never answers: failed after max_attempts, with the last error kept', async () => {
-    const { store, receiver, sender } = await setUp(await dialect.createDatabase(), () => 'hang', { 'delivery.max_attempts': 2 });
+    const { store, receiver, sender } = await setUp(await dialect.createDatabase(), () => 'hang', {
+      'delivery.max_attempts': 2,
+    });
     const work = await taskWithHeldAllocation(store, `${receiver.url}/hook`);
     await work.upload(work.articles(1));
     const row = await sendUntilFinal(sender, store, work.taskId);
@@ -77,7 +104,9 @@ describeEachStore('delivery sender', (dialect) => {
   });
 
   it('429 with Retry-After waits at least that long; a 400 fails at once with the answer kept', async () => {
-    const { store, receiver, sender } = await setUp(await dialect.createDatabase(), (i) => (i === 0 ? { status: 429, headers: { 'retry-after': '120' } } : { status: 400, body: 'bad payload' }));
+    const { store, receiver, sender } = await setUp(await dialect.createDatabase(), (i) =>
+      i === 0 ? { status: 429, headers: { 'retry-after': '120' } } : { status: 400, body: 'bad payload' },
+    );
     const work = await taskWithHeldAllocation(store, `${receiver.url}/hook`);
     await work.upload(work.articles(1));
     const before = Date.now();
@@ -103,6 +132,8 @@ describeEachStore('delivery sender', (dialect) => {
     expect(row).toMatchObject({ id: lost?.id, status: 'delivered', attempt: 2 });
     expect(receiver.received.map((r) => r.deliveryId)).toEqual([lost?.id]);
     // The dead sender's late answer cannot overwrite the outcome.
-    expect(await store.deliveries.markFailed(lost!, { statusCode: 500, response: null, error: 'late' }, Date.now())).toBe(false);
+    expect(
+      await store.deliveries.markFailed(lost!, { statusCode: 500, response: null, error: 'late' }, Date.now()),
+    ).toBe(false);
   });
 });

@@ -24,7 +24,11 @@ describe('cascade demo --feeds-only', () => {
     let stdout = '';
     server.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     try {
-      await waitFor('the feed server to say it is ready', () => (stdout.includes('Press Ctrl-C') ? true : undefined), 60_000);
+      await waitFor(
+        'the feed server to say it is ready',
+        () => (stdout.includes('Press Ctrl-C') ? true : undefined),
+        60_000,
+      );
       const base = /^Serving \d+ sample feeds on (http:\/\/127\.0\.0\.1:\d+) /m.exec(stdout)?.[1];
       expect(base).toBeDefined();
       const opmlUrl = /^OPML list of them: (\S+)$/m.exec(stdout)?.[1];

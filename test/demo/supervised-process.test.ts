@@ -4,7 +4,11 @@ import { supervise } from '../../src/demo/supervised-process.js';
 
 describe('supervised process', () => {
   it('reports running until it exits, and stop ends it with SIGKILL when SIGTERM is ignored', async () => {
-    const child = spawn(process.execPath, ['-e', "process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1000)"], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(
+      process.execPath,
+      ['-e', "process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1000)"],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     await new Promise((ready) => child.stdout.once('data', ready));
     const supervised = supervise(child);
     expect(supervised.running).toBe(true);

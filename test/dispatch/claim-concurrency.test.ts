@@ -22,8 +22,13 @@ describeEachStore('concurrent claims over HTTP', (dialect) => {
     const nodes = await Promise.all(capacities.map((c, i) => t.addChild(`node-${i}`, { max_capacity: c })));
     const capacityOf = new Map(nodes.map((n, i) => [n.id, capacities[i] as number]));
     // Half the nodes heartbeat before dispatch (pre-assigned work), half after (pool work).
-    for (const n of nodes.slice(0, 4)) expect((await api(t.url, '/api/v1/cascade/heartbeat', { aksk: n, json: {} })).status).toBe(200);
-    const dispatched = await api<{ allocations_created: number; feeds_assigned: number; feeds_unassigned: number }>(t.url, `/api/v1/cascade/dispatch-task?task_id=${taskId}`, { method: 'POST', token: t.adminToken });
+    for (const n of nodes.slice(0, 4))
+      expect((await api(t.url, '/api/v1/cascade/heartbeat', { aksk: n, json: {} })).status).toBe(200);
+    const dispatched = await api<{ allocations_created: number; feeds_assigned: number; feeds_unassigned: number }>(
+      t.url,
+      `/api/v1/cascade/dispatch-task?task_id=${taskId}`,
+      { method: 'POST', token: t.adminToken },
+    );
     expect(dispatched.status).toBe(200);
     expect(dispatched.body.data.allocations_created).toBe(2000);
     expect(dispatched.body.data.feeds_assigned).toBe(1 + 2 + 3 + 4);
@@ -37,15 +42,23 @@ describeEachStore('concurrent claims over HTTP', (dialect) => {
     // Invariant watcher: the store's load counters never exceed capacity at any moment.
     const watcher = (async () => {
       while (!stop) {
-        const rows = await databaseOf(store).selectFrom('nodes').select(['load_feeds', 'max_capacity']).where('node_type', '=', 1).execute();
-        for (const r of rows) maxObservedOverCapacity = Math.max(maxObservedOverCapacity, Number(r.load_feeds) - Number(r.max_capacity));
+        const rows = await databaseOf(store)
+          .selectFrom('nodes')
+          .select(['load_feeds', 'max_capacity'])
+          .where('node_type', '=', 1)
+          .execute();
+        for (const r of rows)
+          maxObservedOverCapacity = Math.max(maxObservedOverCapacity, Number(r.load_feeds) - Number(r.max_capacity));
         await new Promise((resolve) => setImmediate(resolve));
       }
     })();
 
     const claimer = async (node: (typeof nodes)[number]) => {
       for (;;) {
-        const claim = await api<{ list: Pkg[] }>(t.url, '/api/v1/cascade/claim-task?max=4&wait=0', { method: 'POST', aksk: node });
+        const claim = await api<{ list: Pkg[] }>(t.url, '/api/v1/cascade/claim-task?max=4&wait=0', {
+          method: 'POST',
+          aksk: node,
+        });
         expect(claim.status).toBe(200);
         const list = claim.body.data.list;
         if (list.length === 0) {
@@ -60,7 +73,11 @@ describeEachStore('concurrent claims over HTTP', (dialect) => {
           claimedBy.set(pkg.allocation_id, node.id);
         }
         for (const pkg of list) {
-          const started = await api(t.url, '/api/v1/cascade/task-status', { method: 'PUT', aksk: node, json: { allocation_id: pkg.allocation_id, status: 'executing' } });
+          const started = await api(t.url, '/api/v1/cascade/task-status', {
+            method: 'PUT',
+            aksk: node,
+            json: { allocation_id: pkg.allocation_id, status: 'executing' },
+          });
           expect(started.status).toBe(200);
           // Let go of it here, before reporting: the parent still counts it until the completion commits, so a
           // claim answered meanwhile can only see less room, and `held` never over-counts what the node holds.
@@ -68,7 +85,12 @@ describeEachStore('concurrent claims over HTTP', (dialect) => {
           const report = () =>
             api(t.url, '/api/v1/cascade/report-completion', {
               aksk: node,
-              json: { allocation_id: pkg.allocation_id, task_id: pkg.task_id, results: pkg.feeds.map((f) => ({ mp_id: f.id, status: 'success', article_count: 0 })), article_count: 0 },
+              json: {
+                allocation_id: pkg.allocation_id,
+                task_id: pkg.task_id,
+                results: pkg.feeds.map((f) => ({ mp_id: f.id, status: 'success', article_count: 0 })),
+                article_count: 0,
+              },
             });
           // A 503 (the database gave up on a deadlock or lock wait) asks the child to send the report again, as the
           // real child's outbox does; a repeated report is answered as recorded, so retrying cannot complete twice.
@@ -82,7 +104,9 @@ describeEachStore('concurrent claims over HTTP', (dialect) => {
       }
     };
     try {
-      await Promise.all(Array.from({ length: 32 }, (_, i) => claimer(nodes[i % nodes.length] as (typeof nodes)[number])));
+      await Promise.all(
+        Array.from({ length: 32 }, (_, i) => claimer(nodes[i % nodes.length] as (typeof nodes)[number])),
+      );
     } finally {
       stop = true;
       await watcher;
@@ -93,7 +117,10 @@ describeEachStore('concurrent claims over HTTP', (dialect) => {
     expect(maxObservedOverCapacity).toBeLessThanOrEqual(0);
     expect(await store.allocations.views.countByStatus()).toEqual({ completed: 2000 });
     await assertLoadCountersConsistent(store);
-    const attempts = await databaseOf(store).selectFrom('allocation_attempts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const attempts = await databaseOf(store)
+      .selectFrom('allocation_attempts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(attempts.n)).toBe(2000);
   });
 });

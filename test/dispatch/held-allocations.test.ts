@@ -18,7 +18,12 @@ afterEach(async () => {
 });
 
 const attemptsOf = (store: Store, id: string) =>
-  databaseOf(store).selectFrom('allocation_attempts').select(['attempt', 'outcome', 'claimed_at', 'ended_at']).where('allocation_id', '=', id).orderBy('attempt').execute();
+  databaseOf(store)
+    .selectFrom('allocation_attempts')
+    .select(['attempt', 'outcome', 'claimed_at', 'ended_at'])
+    .where('allocation_id', '=', id)
+    .orderBy('attempt')
+    .execute();
 
 /**
  * Issue #11 defect 2: work whose claim answer never reached the child was held forever, because every heartbeat
@@ -27,7 +32,10 @@ const attemptsOf = (store: Store, id: string) =>
  */
 describeEachStore('held allocations: heartbeat lists and claim timeout', (dialect) => {
   async function claimTwo(overrides: Record<string, unknown>) {
-    t = await startTestParent({ databaseUrl: await dialect.createDatabase(), overrides: { 'dispatch.retry_backoff_seconds': 0, ...overrides } });
+    t = await startTestParent({
+      databaseUrl: await dialect.createDatabase(),
+      overrides: { 'dispatch.retry_backoff_seconds': 0, ...overrides },
+    });
     const store = t.parent.services.store;
     // Every sweep for unstarted claims, with the time it judged by and what it requeued.
     const sweeps: Array<{ nowMs: number; requeued: number }> = [];
@@ -42,17 +50,32 @@ describeEachStore('held allocations: heartbeat lists and claim timeout', (dialec
     await api(t.url, '/api/v1/cascade/dispatch-task', { method: 'POST', token: t.adminToken });
     const claimed = await api<{ list: Pkg[] }>(t.url, '/api/v1/cascade/claim-task?max=2', { method: 'POST', aksk: a });
     const [kept, lost] = claimed.body.data.list.map((p) => p.allocation_id) as [string, string];
-    expect((await api(t.url, '/api/v1/cascade/task-status', { method: 'PUT', aksk: a, json: { allocation_id: kept, status: 'executing' } })).status).toBe(200);
+    expect(
+      (
+        await api(t.url, '/api/v1/cascade/task-status', {
+          method: 'PUT',
+          aksk: a,
+          json: { allocation_id: kept, status: 'executing' },
+        })
+      ).status,
+    ).toBe(200);
     return { store, a, kept, lost, sweeps };
   }
-  const beat = async (a: Aksk, json: unknown) => (await api<Beat>(t!.url, '/api/v1/cascade/heartbeat', { aksk: a, json })).body.data;
+  const beat = async (a: Aksk, json: unknown) =>
+    (await api<Beat>(t!.url, '/api/v1/cascade/heartbeat', { aksk: a, json })).body.data;
 
   it('a heartbeat that lists what the child holds renews only that and requeues the rest once the grace for claims in flight is over', async () => {
-    const { store, a, kept, lost } = await claimTwo({ 'dispatch.held_grace_seconds': 1, 'dispatch.lease_seconds': 600 });
+    const { store, a, kept, lost } = await claimTwo({
+      'dispatch.held_grace_seconds': 1,
+      'dispatch.lease_seconds': 600,
+    });
     const leaseOf = async (id: string) => Number((await store.allocations.views.getRow(id))?.lease_expires_at);
     const lostLease = await leaseOf(lost);
     // Within the grace the unlisted claim is spared (its answer may still be on the way) and not renewed.
-    expect(await beat(a, { held_allocation_ids: [kept], heartbeat_interval_s: 1 })).toMatchObject({ leases_extended: 1, released_unlisted: 0 });
+    expect(await beat(a, { held_allocation_ids: [kept], heartbeat_interval_s: 1 })).toMatchObject({
+      leases_extended: 1,
+      released_unlisted: 0,
+    });
     expect(await leaseOf(lost)).toBe(lostLease);
     const released = await waitFor('the unlisted claim requeued', async () => {
       const answer = await beat(a, { held_allocation_ids: [kept], heartbeat_interval_s: 1 });
@@ -71,7 +94,12 @@ describeEachStore('held allocations: heartbeat lists and claim timeout', (dialec
     await assertLoadCountersConsistent(store);
     // The requeued work is claimable again, by the same node too.
     const again = await api<{ list: Pkg[] }>(t!.url, '/api/v1/cascade/claim-task?max=2', { method: 'POST', aksk: a });
-    expect(again.body.data.list.map((p) => [p.allocation_id, p.attempt]).sort()).toEqual([[kept, 2], [lost, 2]].sort());
+    expect(again.body.data.list.map((p) => [p.allocation_id, p.attempt]).sort()).toEqual(
+      [
+        [kept, 2],
+        [lost, 2],
+      ].sort(),
+    );
   });
 
   it('a metric shows, per node, held feeds the child does not report', async () => {
@@ -81,11 +109,17 @@ describeEachStore('held allocations: heartbeat lists and claim timeout', (dialec
     const text = await (await fetch(`${t!.url}/metrics`)).text();
     expect(text).toContain('cascade_node_held_feeds_disagreement{node="a"} 1');
     await beat(a, { current_tasks: 2 });
-    expect(await (await fetch(`${t!.url}/metrics`)).text()).toContain('cascade_node_held_feeds_disagreement{node="a"} 0');
+    expect(await (await fetch(`${t!.url}/metrics`)).text()).toContain(
+      'cascade_node_held_feeds_disagreement{node="a"} 0',
+    );
   });
 
   it('the original child’s empty heartbeat renews everything and releases nothing; a claim that never starts is requeued after claim_timeout_seconds', async () => {
-    const { store, a, kept, lost, sweeps } = await claimTwo({ 'dispatch.claim_timeout_seconds': 2, 'dispatch.sweep_interval_seconds': 1, 'dispatch.lease_seconds': 600 });
+    const { store, a, kept, lost, sweeps } = await claimTwo({
+      'dispatch.claim_timeout_seconds': 2,
+      'dispatch.sweep_interval_seconds': 1,
+      'dispatch.lease_seconds': 600,
+    });
     const requeued = await waitFor('the unstarted claim requeued by the sweeper', async () => {
       // The original child beats with an empty body: no list, so nothing is released by the heartbeat.
       expect(await beat(a, {})).toMatchObject({ released_unlisted: 0 });

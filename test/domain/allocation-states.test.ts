@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { HELD_STATUSES, LIVE_STATUSES, MOVES, type AllocationStatus, type Move } from '../../src/domain/allocation-states.js';
+import {
+  HELD_STATUSES,
+  LIVE_STATUSES,
+  MOVES,
+  type AllocationStatus,
+  type Move,
+} from '../../src/domain/allocation-states.js';
 
 /**
  * The move table's entries checked against the rules they must keep together: a holder's load counts the feeds of

@@ -11,7 +11,9 @@ describe('delivery states', () => {
   });
 
   it('retry delay doubles per attempt, is capped, and never undercuts Retry-After', () => {
-    expect([1, 2, 3, 4].map((attempt) => deliveryRetryDelayMs(attempt, 10, 600))).toEqual([10_000, 20_000, 40_000, 80_000]);
+    expect([1, 2, 3, 4].map((attempt) => deliveryRetryDelayMs(attempt, 10, 600))).toEqual([
+      10_000, 20_000, 40_000, 80_000,
+    ]);
     expect(deliveryRetryDelayMs(20, 10, 600)).toBe(600_000);
     expect(deliveryRetryDelayMs(1, 10, 600, 90)).toBe(90_000);
     expect(deliveryRetryDelayMs(1, 10, 600, 3)).toBe(10_000);
@@ -27,7 +29,12 @@ describe('delivery states', () => {
   });
 
   it('answers: 2xx delivers, silence/5xx/429/a bot refusal retries, other answers fail', () => {
-    const answer = (status: number) => ({ status, body: '', retryAfterSeconds: undefined, error: status === 0 ? 'timeout' : undefined });
+    const answer = (status: number) => ({
+      status,
+      body: '',
+      retryAfterSeconds: undefined,
+      error: status === 0 ? 'timeout' : undefined,
+    });
     expect(judgeAnswer(answer(204), undefined).move).toBe('deliver');
     expect(judgeAnswer(answer(200), 'dingtalk refused the message: 310000').move).toBe('retry');
     for (const status of [0, 500, 503, 429]) expect(judgeAnswer(answer(status), undefined).move).toBe('retry');

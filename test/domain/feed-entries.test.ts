@@ -11,7 +11,9 @@ describe('normaliseFeedUrl', () => {
     expect(normaliseFeedUrl('example.com/feed')).toEqual({ reason: expect.stringContaining('is not a URL') });
     expect(normaliseFeedUrl('')).toEqual({ reason: 'the URL is empty' });
     expect(normaliseFeedUrl('http://a.example/x y')).toEqual({ reason: expect.stringContaining('spaces') });
-    expect(normaliseFeedUrl(`https://example.com/${'a'.repeat(2000)}`)).toEqual({ reason: expect.stringContaining('at most 2000') });
+    expect(normaliseFeedUrl(`https://example.com/${'a'.repeat(2000)}`)).toEqual({
+      reason: expect.stringContaining('at most 2000'),
+    });
   });
 });
 
@@ -68,12 +70,18 @@ describe('screenFeedEntries', () => {
 });
 
 describe('planFeedImport', () => {
-  const plan = (entries: Parameters<typeof screenFeedEntries>[0], stored: Array<{ id: string; url: string }>) => planFeedImport(screenFeedEntries(entries), stored);
+  const plan = (entries: Parameters<typeof screenFeedEntries>[0], stored: Array<{ id: string; url: string }>) =>
+    planFeedImport(screenFeedEntries(entries), stored);
 
   it('creates what is not stored and leaves what is (same id or same URL) alone', () => {
     const derived = deriveFeedId('https://new.example/feed');
     const outcomes = plan(
-      [{ url: 'https://new.example/feed' }, { url: 'https://old.example/feed' }, { url: 'https://x.example/feed', id: 'KEPT' }, { url: 'https://y.example/feed', id: 'Y' }],
+      [
+        { url: 'https://new.example/feed' },
+        { url: 'https://old.example/feed' },
+        { url: 'https://x.example/feed', id: 'KEPT' },
+        { url: 'https://y.example/feed', id: 'Y' },
+      ],
       [
         { id: 'OLD', url: 'https://old.example/feed' },
         { id: 'KEPT', url: 'https://elsewhere.example/feed' },
@@ -82,13 +90,21 @@ describe('planFeedImport', () => {
     expect(outcomes).toEqual([
       { outcome: 'created', id: derived, url: 'https://new.example/feed', name: 'new.example/feed' },
       { outcome: 'present', id: 'OLD', url: 'https://old.example/feed', match: 'url' },
-      { outcome: 'present', id: 'KEPT', url: 'https://elsewhere.example/feed', match: 'id', note: expect.stringContaining('another URL') },
+      {
+        outcome: 'present',
+        id: 'KEPT',
+        url: 'https://elsewhere.example/feed',
+        match: 'id',
+        note: expect.stringContaining('another URL'),
+      },
       { outcome: 'created', id: 'Y', url: 'https://y.example/feed', name: 'y.example/feed' },
     ]);
   });
 
   it('matches a stored URL typed without the trailing slash', () => {
-    expect(plan([{ url: 'https://site.example' }], [{ id: 'S', url: 'https://site.example' }])).toEqual([{ outcome: 'present', id: 'S', url: 'https://site.example', match: 'url' }]);
+    expect(plan([{ url: 'https://site.example' }], [{ id: 'S', url: 'https://site.example' }])).toEqual([
+      { outcome: 'present', id: 'S', url: 'https://site.example', match: 'url' },
+    ]);
   });
 
   it('takes a longer derived id when the short one belongs to another URL or another entry', () => {

@@ -19,7 +19,12 @@ import {
 const bounds = { minSeconds: 300, maxSeconds: 86_400 };
 const NOW = Date.UTC(2026, 10, 30, 12, 0, 0);
 const nowS = NOW / 1000;
-const fetched = (newArticles: number, publishTimes: number[] = [], hints?: RefreshHints): FetchObservation => ({ kind: 'fetched', newArticles, publishTimes, hints });
+const fetched = (newArticles: number, publishTimes: number[] = [], hints?: RefreshHints): FetchObservation => ({
+  kind: 'fetched',
+  newArticles,
+  publishTimes,
+  hints,
+});
 
 describe('isDue', () => {
   it('is due when never learned, past, or within the tolerance; not due later', () => {
@@ -43,7 +48,10 @@ describe('nextRhythm', () => {
   it('an irregular feed is fetched often enough that an article waits at most about a quarter of its typical gap', () => {
     // Gaps of 10 to 110 minutes (median 60): a fetch aimed at "last + 60 min" would miss every early article.
     const gapsMinutes = [10, 110, 35, 85, 60, 20, 100, 60, 45, 75];
-    const times = gapsMinutes.reduce<number[]>((acc, gap) => [...acc, (acc[acc.length - 1] ?? nowS - 5 * 60) - gap * 60], []);
+    const times = gapsMinutes.reduce<number[]>(
+      (acc, gap) => [...acc, (acc[acc.length - 1] ?? nowS - 5 * 60) - gap * 60],
+      [],
+    );
     const decision = nextRhythm(INITIAL_RHYTHM, fetched(1, times), NOW, bounds);
     expect(decision.intervalSeconds).toBe(15 * 60);
     expect(decision.nextDueAtMs - NOW).toBe(15 * 60 * 1000);
@@ -98,32 +106,53 @@ describe('nextRhythm', () => {
   });
 
   it('always stays within the bounds, whatever it observes (generated input)', () => {
-    const hints = fc.record({ maxAgeSeconds: fc.option(fc.double({ min: -10, max: 1e9, noNaN: false }), { nil: undefined }), ttlSeconds: fc.option(fc.integer({ min: -5, max: 1e9 }), { nil: undefined }) });
+    const hints = fc.record({
+      maxAgeSeconds: fc.option(fc.double({ min: -10, max: 1e9, noNaN: false }), { nil: undefined }),
+      ttlSeconds: fc.option(fc.integer({ min: -5, max: 1e9 }), { nil: undefined }),
+    });
     const observation: fc.Arbitrary<FetchObservation> = fc.oneof(
       fc.constant({ kind: 'failed' } as const),
       fc.record({
         kind: fc.constant('fetched' as const),
         newArticles: fc.nat(1000),
-        publishTimes: fc.array(fc.oneof(fc.integer({ min: -100, max: 2e9 }), fc.constant(0), fc.integer({ min: nowS - 3e7, max: nowS + 1e5 })), { maxLength: 60 }),
+        publishTimes: fc.array(
+          fc.oneof(
+            fc.integer({ min: -100, max: 2e9 }),
+            fc.constant(0),
+            fc.integer({ min: nowS - 3e7, max: nowS + 1e5 }),
+          ),
+          { maxLength: 60 },
+        ),
         hints: fc.option(hints, { nil: undefined }),
       }),
     );
-    const previous = fc.record({ intervalSeconds: fc.option(fc.integer({ min: -10, max: 1e9 }), { nil: null }), failures: fc.nat(2000), hintSeconds: fc.option(fc.integer({ min: 1, max: 1e9 }), { nil: null }) });
-    const boundsArb = fc.tuple(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e7 })).map(([a, b]) => ({ minSeconds: a, maxSeconds: b }));
+    const previous = fc.record({
+      intervalSeconds: fc.option(fc.integer({ min: -10, max: 1e9 }), { nil: null }),
+      failures: fc.nat(2000),
+      hintSeconds: fc.option(fc.integer({ min: 1, max: 1e9 }), { nil: null }),
+    });
+    const boundsArb = fc
+      .tuple(fc.integer({ min: 1, max: 1e6 }), fc.integer({ min: 1, max: 1e7 }))
+      .map(([a, b]) => ({ minSeconds: a, maxSeconds: b }));
     fc.assert(
-      fc.property(previous, fc.array(observation, { minLength: 1, maxLength: 8 }), boundsArb, (start, observations, raw) => {
-        const { minSeconds, maxSeconds } = normalizeBounds(raw);
-        let state: ReturnType<typeof nextRhythm> | typeof start = start;
-        for (const o of observations) {
-          const decision = nextRhythm(state, o, NOW, raw);
-          expect(decision.intervalSeconds).toBeGreaterThanOrEqual(minSeconds);
-          expect(decision.intervalSeconds).toBeLessThanOrEqual(maxSeconds);
-          expect(decision.nextDueAtMs - NOW).toBeGreaterThanOrEqual(minSeconds * 1000);
-          expect(decision.nextDueAtMs - NOW).toBeLessThanOrEqual(maxSeconds * 1000);
-          expect(Number.isInteger(decision.nextDueAtMs)).toBe(true);
-          state = decision;
-        }
-      }),
+      fc.property(
+        previous,
+        fc.array(observation, { minLength: 1, maxLength: 8 }),
+        boundsArb,
+        (start, observations, raw) => {
+          const { minSeconds, maxSeconds } = normalizeBounds(raw);
+          let state: ReturnType<typeof nextRhythm> | typeof start = start;
+          for (const o of observations) {
+            const decision = nextRhythm(state, o, NOW, raw);
+            expect(decision.intervalSeconds).toBeGreaterThanOrEqual(minSeconds);
+            expect(decision.intervalSeconds).toBeLessThanOrEqual(maxSeconds);
+            expect(decision.nextDueAtMs - NOW).toBeGreaterThanOrEqual(minSeconds * 1000);
+            expect(decision.nextDueAtMs - NOW).toBeLessThanOrEqual(maxSeconds * 1000);
+            expect(Number.isInteger(decision.nextDueAtMs)).toBe(true);
+            state = decision;
+          }
+        },
+      ),
       { numRuns: 500 },
     );
   });

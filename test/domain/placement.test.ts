@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { planPlacement, warmNodeOf, type PlacementNode } from '../../src/domain/placement.js';
 
-const node = (id: string, maxCapacity: number, load = 0, feedQuota: Record<string, number> = {}): PlacementNode => ({ id, name: id, maxCapacity, load, feedQuota });
+const node = (id: string, maxCapacity: number, load = 0, feedQuota: Record<string, number> = {}): PlacementNode => ({
+  id,
+  name: id,
+  maxCapacity,
+  load,
+  feedQuota,
+});
 const feeds = (n: number) => Array.from({ length: n }, (_, i) => `f${i + 1}`);
 const byNode = (plan: ReturnType<typeof planPlacement>) => {
   const out: Record<string, string[]> = {};
@@ -12,12 +18,18 @@ const byNode = (plan: ReturnType<typeof planPlacement>) => {
 describe('planPlacement', () => {
   it('prefers the node with the highest quota weight for a feed', () => {
     const plan = planPlacement([node('a', 10, 0, { f1: 1 }), node('b', 10, 0, { f1: 5 }), node('c', 10)], ['f1'], 1);
-    expect(plan.groups).toEqual([{ nodeId: 'b', feedIds: ['f1'], reason: expect.stringContaining('quota: b holds weight 5') }]);
+    expect(plan.groups).toEqual([
+      { nodeId: 'b', feedIds: ['f1'], reason: expect.stringContaining('quota: b holds weight 5') },
+    ]);
   });
 
   it('breaks quota ties by free capacity, then by name', () => {
-    expect(byNode(planPlacement([node('a', 10, 8, { f1: 3 }), node('b', 10, 2, { f1: 3 })], ['f1'], 1))).toEqual({ b: ['f1'] });
-    expect(byNode(planPlacement([node('b', 10, 0, { f1: 3 }), node('a', 10, 0, { f1: 3 })], ['f1'], 1))).toEqual({ a: ['f1'] });
+    expect(byNode(planPlacement([node('a', 10, 8, { f1: 3 }), node('b', 10, 2, { f1: 3 })], ['f1'], 1))).toEqual({
+      b: ['f1'],
+    });
+    expect(byNode(planPlacement([node('b', 10, 0, { f1: 3 }), node('a', 10, 0, { f1: 3 })], ['f1'], 1))).toEqual({
+      a: ['f1'],
+    });
   });
 
   it('ignores a quota node that is full and falls back to free capacity', () => {
@@ -44,7 +56,9 @@ describe('planPlacement', () => {
     expect(placed.pool).toHaveLength(6);
     expect(plan.assigned).toBe(4);
     expect(plan.unassigned).toBe(6);
-    expect(plan.groups.find((g) => g.nodeId === null)?.reason).toBe('unassigned: 2 node(s) online, all at capacity; the first node with room claims it');
+    expect(plan.groups.find((g) => g.nodeId === null)?.reason).toBe(
+      'unassigned: 2 node(s) online, all at capacity; the first node with room claims it',
+    );
   });
 
   it('with every node full, everything is unassigned', () => {
@@ -56,8 +70,16 @@ describe('planPlacement', () => {
   it('with no node online, everything is unassigned with that reason', () => {
     const plan = planPlacement([], feeds(2), 1);
     expect(plan.groups).toEqual([
-      { nodeId: null, feedIds: ['f1'], reason: 'unassigned: no child node is online; the first node with room claims it' },
-      { nodeId: null, feedIds: ['f2'], reason: 'unassigned: no child node is online; the first node with room claims it' },
+      {
+        nodeId: null,
+        feedIds: ['f1'],
+        reason: 'unassigned: no child node is online; the first node with room claims it',
+      },
+      {
+        nodeId: null,
+        feedIds: ['f2'],
+        reason: 'unassigned: no child node is online; the first node with room claims it',
+      },
     ]);
   });
 
@@ -72,7 +94,9 @@ describe('planPlacement', () => {
     it('is preferred among nodes with room, over the one with more free capacity', () => {
       const plan = planPlacement([node('a', 10), node('b', 4, 3)], ['f1', 'f2'], 2, 2, { f1: 'b' });
       expect(byNode(plan)).toEqual({ a: ['f2'], b: ['f1'] });
-      expect(plan.groups.find((g) => g.nodeId === 'b')?.reason).toBe('warm: b fetched these feeds last (1 of 1) and had room');
+      expect(plan.groups.find((g) => g.nodeId === 'b')?.reason).toBe(
+        'warm: b fetched these feeds last (1 of 1) and had room',
+      );
       expect(plan.groups.find((g) => g.nodeId === 'a')?.reason).toMatch(/^free capacity: a had/);
     });
 
@@ -91,7 +115,9 @@ describe('planPlacement', () => {
     it('fills only the room the warm node has; the rest goes by free capacity', () => {
       const plan = planPlacement([node('a', 10), node('b', 2)], feeds(4), 4, 4, { f1: 'b', f2: 'b', f3: 'b', f4: 'b' });
       expect(byNode(plan)).toEqual({ a: ['f3', 'f4'], b: ['f1', 'f2'] });
-      expect(plan.groups.find((g) => g.nodeId === 'b')?.reason).toBe('warm: b fetched these feeds last (2 of 2) and had room');
+      expect(plan.groups.find((g) => g.nodeId === 'b')?.reason).toBe(
+        'warm: b fetched these feeds last (2 of 2) and had room',
+      );
     });
 
     it('groups a node’s warm feeds together, ahead of the feeds it got by free capacity', () => {

@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { allFinal, allocations, expectedArticleIds, startChild, startCluster, stopEverything, storedArticles } from './harness.js';
+import {
+  allFinal,
+  allocations,
+  expectedArticleIds,
+  startChild,
+  startCluster,
+  stopEverything,
+  storedArticles,
+} from './harness.js';
 import { waitFor } from '../helpers/wait.js';
 
 afterEach(stopEverything);
@@ -13,7 +21,8 @@ describe('parent + two children + fixture server', () => {
     const nodes = { 'child-a': await local.addNode('child-a', 4), 'child-b': await local.addNode('child-b', 8) };
     // A slow feed server keeps work in flight long enough for the capacity check to see it.
     local.feedServer.setDelayMs(150);
-    for (const [name, node] of Object.entries(nodes)) startChild(local, node, name, { maxConcurrency: capacities[name as keyof typeof capacities] });
+    for (const [name, node] of Object.entries(nodes))
+      startChild(local, node, name, { maxConcurrency: capacities[name as keyof typeof capacities] });
     await waitFor('both children online', async () => {
       const list = await local.api.listAll<{ status: number }>('/api/v1/cascade/nodes?node_type=1');
       return list.filter((n) => n.status === 1).length === 2 ? true : undefined;
@@ -28,10 +37,14 @@ describe('parent + two children + fixture server', () => {
     const rows = await waitFor('every allocation final', async () => {
       const current = await allocations(local, dispatch.schedule_run_id);
       for (const name of peakHeld.keys()) {
-        const held = current.filter((r) => r.node_name === name && (r.status === 'claimed' || r.status === 'executing')).reduce((n, r) => n + r.feed_ids.length, 0);
+        const held = current
+          .filter((r) => r.node_name === name && (r.status === 'claimed' || r.status === 'executing'))
+          .reduce((n, r) => n + r.feed_ids.length, 0);
         peakHeld.set(name, Math.max(peakHeld.get(name) ?? 0, held));
       }
-      return current.every((r) => ['completed', 'failed', 'timeout', 'cancelled'].includes(r.status)) ? current : undefined;
+      return current.every((r) => ['completed', 'failed', 'timeout', 'cancelled'].includes(r.status))
+        ? current
+        : undefined;
     });
 
     expect(peakHeld.get('child-a')).toBeLessThanOrEqual(4);
@@ -66,7 +79,9 @@ describe('parent + two children + fixture server', () => {
     const run1 = startChild(local, node, 'child-c', { maxConcurrency: 4, once: true, dir });
     expect((await run1.exited).code).toBe(0);
     const rows1 = await waitFor('first run final', () => allFinal(local, first.schedule_run_id));
-    expect(rows1.every((r) => r.status === 'completed' && r.article_count > 0 && r.new_article_count === r.article_count)).toBe(true);
+    expect(
+      rows1.every((r) => r.status === 'completed' && r.article_count > 0 && r.new_article_count === r.article_count),
+    ).toBe(true);
 
     // Fetched a moment ago, so not due yet (docs/refresh.md): forced, to fetch again at once.
     const second = await local.dispatch(task.id, { force: true });

@@ -1,7 +1,15 @@
 import { afterEach, expect, it } from 'vitest';
 import { describeEachStore } from '../helpers/databases.js';
 import { waitFor } from '../helpers/wait.js';
-import { allFinal, allocations, expectedArticleIds, startChild, startCluster, stopEverything, storedArticles } from './harness.js';
+import {
+  allFinal,
+  allocations,
+  expectedArticleIds,
+  startChild,
+  startCluster,
+  stopEverything,
+  storedArticles,
+} from './harness.js';
 
 afterEach(stopEverything);
 
@@ -16,14 +24,30 @@ type Node = { id: string; api_key: string; api_secret: string; name: string };
 describeEachStore('conditional GET with validators held by the parent', (dialect) => {
   async function cluster() {
     // `--once` children stop beating when they exit; they must stay placement candidates (not suspect) between runs.
-    const local = await startCluster({ 'database.url': await dialect.createDatabase(), 'dispatch.suspect_after_beats': 100 });
+    const local = await startCluster({
+      'database.url': await dialect.createDatabase(),
+      'dispatch.suspect_after_beats': 100,
+    });
     const [feedId] = await local.addSampleFeeds([FIXTURE]);
     const task = await local.createTask('one feed', [feedId!]);
-    const nodes = [{ ...(await local.addNode('child-a', 1)), name: 'child-a' }, { ...(await local.addNode('child-b', 1)), name: 'child-b' }];
+    const nodes = [
+      { ...(await local.addNode('child-a', 1)), name: 'child-a' },
+      { ...(await local.addNode('child-b', 1)), name: 'child-b' },
+    ];
     // Each child beats once with no work to do, so both are online and a quota can pin the feed to either.
-    for (const node of nodes) expect((await startChild(local, node, node.name, { maxConcurrency: 1, once: true }).exited).code).toBe(0);
+    for (const node of nodes)
+      expect((await startChild(local, node, node.name, { maxConcurrency: 1, once: true }).exited).code).toBe(0);
     const notModified = () => local.feedServer.notModified.get(`feeds/${FIXTURE}`) ?? 0;
-    return { local, feedId: feedId!, taskId: task.id, a: nodes[0]!, b: nodes[1]!, nodes, expected: expectedArticleIds(local, [feedId!]), notModified };
+    return {
+      local,
+      feedId: feedId!,
+      taskId: task.id,
+      a: nodes[0]!,
+      b: nodes[1]!,
+      nodes,
+      expected: expectedArticleIds(local, [feedId!]),
+      notModified,
+    };
   }
   type Cluster = Awaited<ReturnType<typeof cluster>>;
 
@@ -49,7 +73,9 @@ describeEachStore('conditional GET with validators held by the parent', (dialect
   /** Pins the feed to `runner` by quota (both nodes are online) and dispatches. */
   async function dispatchTo(c: Cluster, runner: Node) {
     for (const node of c.nodes) {
-      await c.local.api.call('PUT', `/api/v1/cascade/nodes/${node.id}`, { sync_config: { feed_quota: node === runner ? { [c.feedId]: 1 } : {} } });
+      await c.local.api.call('PUT', `/api/v1/cascade/nodes/${node.id}`, {
+        sync_config: { feed_quota: node === runner ? { [c.feedId]: 1 } : {} },
+      });
     }
     // Each run fetches the feed again at once: forced, since it is not due yet (docs/refresh.md).
     return c.local.dispatch(c.taskId, { force: true });

@@ -25,23 +25,37 @@ async function killConnections(variant: StoreVariant, databaseUrl: string): Prom
   const adminUrl = variant.adminUrl ?? '';
   if (variant.name === 'postgres') {
     return withPostgres(adminUrl, async (client) => {
-      const { rowCount } = await client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [database]);
+      const { rowCount } = await client.query(
+        'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+        [database],
+      );
       return rowCount ?? 0;
     });
   }
   return withMysql(adminUrl, async (connection) => {
-    const [rows] = await connection.query('select id from information_schema.processlist where db = ? and id <> connection_id()', [database]);
+    const [rows] = await connection.query(
+      'select id from information_schema.processlist where db = ? and id <> connection_id()',
+      [database],
+    );
     let killed = 0;
     for (const { id } of rows as Array<{ id: number }>) {
       // A connection may end on its own between the listing and the KILL.
-      await connection.query(`kill ${Number(id)}`).then(() => (killed += 1), () => undefined);
+      await connection.query(`kill ${Number(id)}`).then(
+        () => (killed += 1),
+        () => undefined,
+      );
     }
     return killed;
   });
 }
 
 /** Requests of the three kinds a parent serves all day (child writes, child claims, admin reads), in a loop. */
-function startLoad(url: string, node: Credentials, token: string, workers = 4): { outcomes: Outcome[]; stop(): Promise<void> } {
+function startLoad(
+  url: string,
+  node: Credentials,
+  token: string,
+  workers = 4,
+): { outcomes: Outcome[]; stop(): Promise<void> } {
   const outcomes: Outcome[] = [];
   let running = true;
   const calls: Array<[string, () => Promise<ApiResponse>]> = [
@@ -95,7 +109,11 @@ describeEachStore(
       const url = await dialect.createDatabase();
       const store = await openTestStore(url);
       try {
-        await store.users.create({ username: ADMIN.username, passwordHash: await hashPassword(ADMIN.password), role: 'admin' });
+        await store.users.create({
+          username: ADMIN.username,
+          passwordHash: await hashPassword(ADMIN.password),
+          role: 'admin',
+        });
       } finally {
         await store.close();
       }
@@ -110,13 +128,21 @@ describeEachStore(
       rmSync(dir, { recursive: true, force: true });
     });
 
-    async function prepare(parent: ParentProcess, name: string): Promise<{ token: string; node: Credentials & { id: string } }> {
+    async function prepare(
+      parent: ParentProcess,
+      name: string,
+    ): Promise<{ token: string; node: Credentials & { id: string } }> {
       const login = await api<{ access_token: string }>(parent.url, '/api/v1/auth/login', { json: ADMIN });
       const token = login.body.data.access_token;
-      const created = await api<Credentials & { id: string }>(parent.url, '/api/v1/cascade/nodes', { token, json: { node_type: 1, name } });
+      const created = await api<Credentials & { id: string }>(parent.url, '/api/v1/cascade/nodes', {
+        token,
+        json: { node_type: 1, name },
+      });
       expect(created.status).toBe(200);
       // Online, so dispatches place work on it.
-      expect((await api(parent.url, '/api/v1/cascade/heartbeat', { aksk: created.body.data, json: {} })).status).toBe(200);
+      expect((await api(parent.url, '/api/v1/cascade/heartbeat', { aksk: created.body.data, json: {} })).status).toBe(
+        200,
+      );
       return { token, node: created.body.data };
     }
 
@@ -127,7 +153,10 @@ describeEachStore(
       try {
         for (let round = 0; round < KILL_ROUNDS; round++) {
           await waitFor('requests under load', () => (load.outcomes.length > (round + 1) * 20 ? true : undefined));
-          expect(await killConnections(dialect.variant, databaseUrl), 'the parent had connections to end').toBeGreaterThan(0);
+          expect(
+            await killConnections(dialect.variant, databaseUrl),
+            'the parent had connections to end',
+          ).toBeGreaterThan(0);
           await waitServing(parent.url, node, token);
         }
       } finally {
@@ -161,54 +190,101 @@ describeEachStore(
           await load.stop();
         }
         expect(parent.running, `parent still alive; see ${parent.logFile}`).toBe(true);
-        expect(during.filter((o) => o.status === 503).length, 'requests during the outage were told to retry').toBeGreaterThan(0);
+        expect(
+          during.filter((o) => o.status === 503).length,
+          'requests during the outage were told to retry',
+        ).toBeGreaterThan(0);
         expectOnly200Or503(load.outcomes);
       } finally {
         await proxy.close();
       }
     });
 
-    it.runIf(dialect.variant.name === 'postgres')('the LISTEN connection killed: a dispatch by another parent still wakes a parked long-poll', async () => {
-      // A database of its own: the earlier tests' parents and nodes stay up on the shared one. Their online nodes
-      // would take the work (placement breaks ties by name, 'kill-load' first), leaving the woken long-poll nothing
-      // it may claim, and their LISTEN connections would pass for this parent's in "LISTEN back after the kill".
-      const ownUrl = await seededDatabase();
-      const [listener, dispatcher] = (await Promise.all([spawnParent(ownUrl, dir, 'parent-listen'), spawnParent(ownUrl, dir, 'parent-dispatch')])) as [ParentProcess, ParentProcess];
-      const { token, node } = await prepare(dispatcher, 'listen-node');
-      /** Server pids of the LISTEN connections on the test database. */
-      const listeners = () =>
-        withPostgres(dialect.variant.adminUrl ?? '', async (client) => {
-          const { rows } = await client.query<{ pid: number }>("select pid from pg_stat_activity where datname = $1 and query ilike 'listen %'", [new URL(ownUrl).pathname.slice(1)]);
-          return rows.map((r) => r.pid);
+    it.runIf(dialect.variant.name === 'postgres')(
+      'the LISTEN connection killed: a dispatch by another parent still wakes a parked long-poll',
+      async () => {
+        // A database of its own: the earlier tests' parents and nodes stay up on the shared one. Their online nodes
+        // would take the work (placement breaks ties by name, 'kill-load' first), leaving the woken long-poll nothing
+        // it may claim, and their LISTEN connections would pass for this parent's in "LISTEN back after the kill".
+        const ownUrl = await seededDatabase();
+        const [listener, dispatcher] = (await Promise.all([
+          spawnParent(ownUrl, dir, 'parent-listen'),
+          spawnParent(ownUrl, dir, 'parent-dispatch'),
+        ])) as [ParentProcess, ParentProcess];
+        const { token, node } = await prepare(dispatcher, 'listen-node');
+        /** Server pids of the LISTEN connections on the test database. */
+        const listeners = () =>
+          withPostgres(dialect.variant.adminUrl ?? '', async (client) => {
+            const { rows } = await client.query<{ pid: number }>(
+              "select pid from pg_stat_activity where datname = $1 and query ilike 'listen %'",
+              [new URL(ownUrl).pathname.slice(1)],
+            );
+            return rows.map((r) => r.pid);
+          });
+        // A first long-poll makes the listening parent open its LISTEN connection.
+        await api(listener.url, '/api/v1/cascade/claim-task?wait=0.5', { aksk: node, method: 'POST' });
+        const killed = await waitFor('LISTEN in place', async () => {
+          const pids = await listeners();
+          return pids.length > 0 ? pids : undefined;
         });
-      // A first long-poll makes the listening parent open its LISTEN connection.
-      await api(listener.url, '/api/v1/cascade/claim-task?wait=0.5', { aksk: node, method: 'POST' });
-      const killed = await waitFor('LISTEN in place', async () => {
-        const pids = await listeners();
-        return pids.length > 0 ? pids : undefined;
-      });
-      expect(await killConnections(dialect.variant, ownUrl)).toBeGreaterThan(0);
-      // A terminated backend may linger in pg_stat_activity for a moment: wait for a new one.
-      await waitFor('LISTEN back after the kill, on a new connection', async () => ((await listeners()).some((pid) => !killed.includes(pid)) ? true : undefined));
+        expect(await killConnections(dialect.variant, ownUrl)).toBeGreaterThan(0);
+        // A terminated backend may linger in pg_stat_activity for a moment: wait for a new one.
+        await waitFor('LISTEN back after the kill, on a new connection', async () =>
+          (await listeners()).some((pid) => !killed.includes(pid)) ? true : undefined,
+        );
 
-      const feed = await api<{ id: string }>(dispatcher.url, '/api/v1/feeds', { token, json: { mp_name: 'listen feed', url: 'http://127.0.0.1:9/feed.xml', status: 1 } });
-      const task = await api<{ id: string }>(dispatcher.url, '/api/v1/message-tasks', { token, json: { name: 'listen task', mps_id: [{ id: feed.body.data.id }], status: 1 } });
-      const claim = api<{ allocation_id: string } | null>(listener.url, `/api/v1/cascade/claim-task?wait=${CLAIM_WAIT_S}`, { aksk: node, method: 'POST' });
-      let answered = false;
-      void claim.then(() => (answered = true), () => (answered = true));
-      await waitFor('the long-poll parked on the listening parent', async () => ((await metric(listener.url, 'cascade_claims_waiting')) === 1 ? true : undefined));
-      const run = await api<{ allocations_created: number }>(dispatcher.url, `/api/v1/cascade/dispatch-task?task_id=${task.body.data.id}`, { token, method: 'POST' });
-      expect(run.body.data.allocations_created).toBe(1);
-      const placed = await api<{ list: Array<{ node_id: string | null }> }>(dispatcher.url, `/api/v1/cascade/allocations?task_id=${task.body.data.id}`, { token });
-      expect(placed.body.data.list.map((a) => a.node_id), 'the work is placed on the parked node').toEqual([node.id]);
-      // A claim re-checks the store once when its wait runs out, so getting the work proves no wake-up: answering
-      // well before its own deadline does.
-      await waitFor('the parked long-poll woken by the dispatch', () => (answered ? true : undefined), WOKEN_WITHIN_MS);
-      const answer = await claim;
-      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-      expect(answer.body.data?.allocation_id, `the parked long-poll was woken with the work: ${JSON.stringify(answer.body)}`).toBeTruthy();
-      expect(listener.running).toBe(true);
-    });
+        const feed = await api<{ id: string }>(dispatcher.url, '/api/v1/feeds', {
+          token,
+          json: { mp_name: 'listen feed', url: 'http://127.0.0.1:9/feed.xml', status: 1 },
+        });
+        const task = await api<{ id: string }>(dispatcher.url, '/api/v1/message-tasks', {
+          token,
+          json: { name: 'listen task', mps_id: [{ id: feed.body.data.id }], status: 1 },
+        });
+        const claim = api<{ allocation_id: string } | null>(
+          listener.url,
+          `/api/v1/cascade/claim-task?wait=${CLAIM_WAIT_S}`,
+          { aksk: node, method: 'POST' },
+        );
+        let answered = false;
+        void claim.then(
+          () => (answered = true),
+          () => (answered = true),
+        );
+        await waitFor('the long-poll parked on the listening parent', async () =>
+          (await metric(listener.url, 'cascade_claims_waiting')) === 1 ? true : undefined,
+        );
+        const run = await api<{ allocations_created: number }>(
+          dispatcher.url,
+          `/api/v1/cascade/dispatch-task?task_id=${task.body.data.id}`,
+          { token, method: 'POST' },
+        );
+        expect(run.body.data.allocations_created).toBe(1);
+        const placed = await api<{ list: Array<{ node_id: string | null }> }>(
+          dispatcher.url,
+          `/api/v1/cascade/allocations?task_id=${task.body.data.id}`,
+          { token },
+        );
+        expect(
+          placed.body.data.list.map((a) => a.node_id),
+          'the work is placed on the parked node',
+        ).toEqual([node.id]);
+        // A claim re-checks the store once when its wait runs out, so getting the work proves no wake-up: answering
+        // well before its own deadline does.
+        await waitFor(
+          'the parked long-poll woken by the dispatch',
+          () => (answered ? true : undefined),
+          WOKEN_WITHIN_MS,
+        );
+        const answer = await claim;
+        expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+        expect(
+          answer.body.data?.allocation_id,
+          `the parked long-poll was woken with the work: ${JSON.stringify(answer.body)}`,
+        ).toBeTruthy();
+        expect(listener.running).toBe(true);
+      },
+    );
   },
   { only: ['postgres', 'mysql'] },
 );

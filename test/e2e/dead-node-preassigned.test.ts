@@ -2,7 +2,15 @@ import { afterEach, expect, it } from 'vitest';
 import { RequeueReason } from '../../src/domain/allocation-states.js';
 import { describeEachStore } from '../helpers/databases.js';
 import { waitFor } from '../helpers/wait.js';
-import { allFinal, allocations, expectedArticleIds, startChild, startCluster, stopEverything, storedArticles } from './harness.js';
+import {
+  allFinal,
+  allocations,
+  expectedArticleIds,
+  startChild,
+  startCluster,
+  stopEverything,
+  storedArticles,
+} from './harness.js';
 
 afterEach(stopEverything);
 
@@ -33,19 +41,32 @@ describeEachStore('a killed child’s pre-assigned work', (dialect) => {
     const doomedNode = await local.addNode('doomed', 3);
     const survivorNode = await local.addNode('survivor', 3);
     // The quota pins the feeds to `doomed` as long as it is a placement candidate.
-    await local.api.call('PUT', `/api/v1/cascade/nodes/${doomedNode.id}`, { sync_config: { feed_quota: Object.fromEntries(feedIds.map((id) => [id, 1])) } });
+    await local.api.call('PUT', `/api/v1/cascade/nodes/${doomedNode.id}`, {
+      sync_config: { feed_quota: Object.fromEntries(feedIds.map((id) => [id, 1])) },
+    });
     // No long-poll: a claim held open at the parent would take the work the moment it is dispatched.
-    const doomed = startChild(local, doomedNode, 'doomed', { maxConcurrency: 3, cascade: { heartbeat_interval: BEAT_S, claim_wait_seconds: 0 } });
+    const doomed = startChild(local, doomedNode, 'doomed', {
+      maxConcurrency: 3,
+      cascade: { heartbeat_interval: BEAT_S, claim_wait_seconds: 0 },
+    });
     startChild(local, survivorNode, 'survivor', { maxConcurrency: 3 });
     const nodeView = (id: string) => local.api.call<NodeView>('GET', `/api/v1/cascade/nodes/${id}`);
-    await waitFor('both online', async () => ((await nodeView(doomedNode.id)).liveness === 'online' && (await nodeView(survivorNode.id)).liveness === 'online' ? true : undefined));
+    await waitFor('both online', async () =>
+      (await nodeView(doomedNode.id)).liveness === 'online' && (await nodeView(survivorNode.id)).liveness === 'online'
+        ? true
+        : undefined,
+    );
     expect((await nodeView(doomedNode.id)).heartbeat_interval_s).toBe(BEAT_S);
 
     doomed.process.kill('SIGKILL');
     expect((await doomed.exited).signal).toBe('SIGKILL');
     const run = await local.dispatch(task.id);
-    const preassigned = (await allocations(local, run.schedule_run_id)).filter((r) => r.node_name === 'doomed' && r.status === 'pending');
-    expect(preassigned.length, 'the dispatch pre-assigned the work to the dead node (it was not suspect yet)').toBe(FEEDS.length);
+    const preassigned = (await allocations(local, run.schedule_run_id)).filter(
+      (r) => r.node_name === 'doomed' && r.status === 'pending',
+    );
+    expect(preassigned.length, 'the dispatch pre-assigned the work to the dead node (it was not suspect yet)').toBe(
+      FEEDS.length,
+    );
 
     const suspect = await waitFor('doomed suspect', async () => {
       const view = await nodeView(doomedNode.id);
@@ -57,12 +78,17 @@ describeEachStore('a killed child’s pre-assigned work', (dialect) => {
     // The suspect rule freed the work, not the offline rule or the unclaimed-placement grace (both 600 s here):
     // the sweeper counted every pre-assigned allocation as released from a gone node and none as unclaimed too
     // long, and the dead node is still only suspect, not offline, now that the survivor has finished it all.
-    const requeues = Object.fromEntries((await local.parent.services.metrics.requeues.get()).values.map((v) => [String(v.labels.reason), v.value]));
+    const requeues = Object.fromEntries(
+      (await local.parent.services.metrics.requeues.get()).values.map((v) => [String(v.labels.reason), v.value]),
+    );
     expect(requeues[RequeueReason.nodeOffline], 'released because the node was suspect').toBe(FEEDS.length);
     expect(requeues[RequeueReason.preassignedUnclaimed] ?? 0, 'released by the pre-assignment grace').toBe(0);
     expect((await nodeView(doomedNode.id)).liveness, 'the dead node reached offline_after_seconds').toBe('suspect');
     for (const row of rows) {
-      const detail = await local.api.call<{ attempts: Array<{ node_name: string | null; claimed_at: string }> }>('GET', `/api/v1/cascade/allocations/${row.id}`);
+      const detail = await local.api.call<{ attempts: Array<{ node_name: string | null; claimed_at: string }> }>(
+        'GET',
+        `/api/v1/cascade/allocations/${row.id}`,
+      );
       // The dead node never claimed it: the survivor's claim is the first and only attempt.
       expect(detail.attempts.map((a) => a.node_name)).toEqual(['survivor']);
       expect(Date.parse(detail.attempts[0]!.claimed_at)).toBeGreaterThan(Date.parse(suspect.last_heartbeat_at));

@@ -31,7 +31,21 @@ function parentsFolder(): string {
 function deliveryConfig(dir: string): string {
   const path = join(dir, 'config.yaml');
   // The receivers listen on 127.0.0.1, which the network policy refuses unless allowed.
-  writeFileSync(path, ['network:', '  allow_cidrs: ["127.0.0.1"]', 'delivery:', '  batch_seconds: 0', '  timeout_seconds: 2', '  lease_seconds: 3', '  retry_backoff_seconds: 0', '  poll_interval_ms: 100', '  concurrency: 2', ''].join('\n'));
+  writeFileSync(
+    path,
+    [
+      'network:',
+      '  allow_cidrs: ["127.0.0.1"]',
+      'delivery:',
+      '  batch_seconds: 0',
+      '  timeout_seconds: 2',
+      '  lease_seconds: 3',
+      '  retry_backoff_seconds: 0',
+      '  poll_interval_ms: 100',
+      '  concurrency: 2',
+      '',
+    ].join('\n'),
+  );
   return path;
 }
 
@@ -40,7 +54,11 @@ describe('deliveries from a real child run', () => {
   let receiver: Receiver;
   beforeAll(async () => {
     receiver = await startReceiver();
-    local = await startCluster({ 'delivery.batch_seconds': 5, 'delivery.max_articles': 500, 'delivery.poll_interval_ms': 100 });
+    local = await startCluster({
+      'delivery.batch_seconds': 5,
+      'delivery.max_articles': 500,
+      'delivery.poll_interval_ms': 100,
+    });
   });
   afterAll(async () => {
     await stopEverything();
@@ -54,7 +72,8 @@ describe('deliveries from a real child run', () => {
       mps_id: feedIds.map((id) => ({ id })),
       message_type: 1,
       web_hook_url: `${receiver.url}/hook`,
-      message_template: '{"ids": [{% for a in articles %}"{{ a.id }}"{% unless forloop.last %},{% endunless %}{% endfor %}]}',
+      message_template:
+        '{"ids": [{% for a in articles %}"{{ a.id }}"{% unless forloop.last %},{% endunless %}{% endfor %}]}',
     });
     const node = await local.addNode('worker', 10);
     startChild(local, node, 'worker', { maxConcurrency: 4 });
@@ -69,7 +88,9 @@ describe('deliveries from a real child run', () => {
     const second = await local.dispatch(task.id, { force: true });
     await waitFor('the second run to finish', () => allFinal(local, second.schedule_run_id));
     const store = local.parent.services.store;
-    await waitFor('every delivery final', async () => ((await deliveryRows(store, task.id)).every((d) => d.status === 'delivered') ? true : undefined));
+    await waitFor('every delivery final', async () =>
+      (await deliveryRows(store, task.id)).every((d) => d.status === 'delivered') ? true : undefined,
+    );
     const rows = await deliveryRows(store, task.id);
     expect(rows).toHaveLength(1);
     expect(receiver.received).toHaveLength(1);
@@ -127,11 +148,22 @@ describeEachStore(
       await work.upload(work.articles(40));
       try {
         const env = { CASCADE_CONFIG: deliveryConfig(dir) };
-        const parents = await Promise.all(['a', 'b'].map((name) => spawnParent(url, dir, `sender-${name}-${dialect.variant.name}`, env)));
-        await waitFor('all 40 delivered', async () => ((await deliveryRows(store, work.taskId)).filter((d) => d.status === 'delivered').length === 40 ? true : undefined));
+        const parents = await Promise.all(
+          ['a', 'b'].map((name) => spawnParent(url, dir, `sender-${name}-${dialect.variant.name}`, env)),
+        );
+        await waitFor('all 40 delivered', async () =>
+          (await deliveryRows(store, work.taskId)).filter((d) => d.status === 'delivered').length === 40
+            ? true
+            : undefined,
+        );
         expect(receiver.received).toHaveLength(40);
         expect(new Set(receiver.received.map((r) => r.deliveryId)).size).toBe(40);
-        const sentBy = parents.map((p) => readFileSync(p.logFile, 'utf8').split('\n').filter((line) => line.includes('"delivery delivered"')).length);
+        const sentBy = parents.map(
+          (p) =>
+            readFileSync(p.logFile, 'utf8')
+              .split('\n')
+              .filter((line) => line.includes('"delivery delivered"')).length,
+        );
         expect(sentBy.reduce((a, b) => a + b, 0)).toBe(40);
         // Both parents took part, so the claims really ran side by side.
         for (const count of sentBy) expect(count).toBeGreaterThan(0);

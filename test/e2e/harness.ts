@@ -8,7 +8,12 @@ import type { AllocationRow } from '../../src/demo/progress.js';
 import { parseFeedArticles } from '../../src/executors/feed-parse.js';
 import { TSX_NODE_ARGS } from '../helpers/cli.js';
 
-export type Allocation = AllocationRow & { feed_ids: string[]; attempt: number; new_article_count: number; task_id: string };
+export type Allocation = AllocationRow & {
+  feed_ids: string[];
+  attempt: number;
+  new_article_count: number;
+  task_id: string;
+};
 
 /** Every child process a test started; `stopAllChildren` must leave none running. */
 const handles: ChildHandle[] = [];
@@ -24,7 +29,13 @@ export function startChild(
   local: LocalCascade,
   node: { api_key: string; api_secret: string },
   name: string,
-  options: { maxConcurrency: number; once?: boolean; cascade?: Record<string, unknown>; dir?: string; parentUrl?: string },
+  options: {
+    maxConcurrency: number;
+    once?: boolean;
+    cascade?: Record<string, unknown>;
+    dir?: string;
+    parentUrl?: string;
+  },
 ): ChildHandle {
   const handle = spawnChild({
     name,
@@ -49,9 +60,10 @@ export async function stopEverything(): Promise<void> {
   for (const local of clusters.splice(0)) await local.close();
 }
 
-
 export function allocations(local: LocalCascade, runId?: string): Promise<Allocation[]> {
-  return local.api.listAll<Allocation>(`/api/v1/cascade/allocations${runId ? `?schedule_run_id=${encodeURIComponent(runId)}` : ''}`);
+  return local.api.listAll<Allocation>(
+    `/api/v1/cascade/allocations${runId ? `?schedule_run_id=${encodeURIComponent(runId)}` : ''}`,
+  );
 }
 
 const FINAL = ['completed', 'failed', 'timeout', 'cancelled'];
@@ -72,7 +84,6 @@ export function expectedArticleIds(local: LocalCascade, feedIds: string[]): Set<
   }
   return ids;
 }
-
 
 export async function storedArticles(local: LocalCascade): Promise<Array<{ id: string; mp_id: string }>> {
   return local.api.listAll<{ id: string; mp_id: string }>('/api/v1/articles');

@@ -3,7 +3,15 @@ import { RequeueReason } from '../../src/domain/allocation-states.js';
 import { describeEachStore } from '../helpers/databases.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
-import { allFinal, allocations, expectedArticleIds, startChild, startCluster, stopEverything, storedArticles } from './harness.js';
+import {
+  allFinal,
+  allocations,
+  expectedArticleIds,
+  startChild,
+  startCluster,
+  stopEverything,
+  storedArticles,
+} from './harness.js';
 
 let proxy: TcpProxy | undefined;
 afterEach(async () => {
@@ -36,7 +44,11 @@ describeEachStore('a lost claim answer', (dialect) => {
     const parentUrl = new URL(local.parent.url);
     proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(parentUrl.port) });
     startChild(local, node, 'behind-proxy', { maxConcurrency: 2, parentUrl: `http://127.0.0.1:${proxy.port}` });
-    await waitFor('child online', async () => ((await local.api.call<{ status: number }>('GET', `/api/v1/cascade/nodes/${node.id}`)).status === 1 ? true : undefined));
+    await waitFor('child online', async () =>
+      (await local.api.call<{ status: number }>('GET', `/api/v1/cascade/nodes/${node.id}`)).status === 1
+        ? true
+        : undefined,
+    );
 
     // The first answer that carries a task package is thrown away after the parent committed the claim.
     const dropped = proxy.dropNextAnswer((chunk) => chunk.includes('"feeds":['));
@@ -48,14 +60,18 @@ describeEachStore('a lost claim answer', (dialect) => {
     const rows = await waitFor('every allocation final', () => allFinal(local, run.schedule_run_id), 90_000);
     expect(rows.every((r) => r.status === 'completed')).toBe(true);
     for (const was of lost) {
-      const detail = await local.api.call<{ attempts: Array<{ attempt: number; outcome: string; claimed_at: string; ended_at: string }> }>('GET', `/api/v1/cascade/allocations/${was.id}`);
+      const detail = await local.api.call<{
+        attempts: Array<{ attempt: number; outcome: string; claimed_at: string; ended_at: string }>;
+      }>('GET', `/api/v1/cascade/allocations/${was.id}`);
       const [first, second] = detail.attempts;
       expect(first?.outcome).toMatch(/^(not_held|claim_timeout)$/);
       expect(second).toMatchObject({ attempt: 2, outcome: 'completed' });
     }
     // Counted, not timed: every lost claim was given back by the heartbeat that did not list it or by the claim
     // timeout (both bounded by claim_timeout_seconds plus a sweep), none by its 300 s lease running out.
-    const requeues = Object.fromEntries((await local.parent.services.metrics.requeues.get()).values.map((v) => [String(v.labels.reason), v.value]));
+    const requeues = Object.fromEntries(
+      (await local.parent.services.metrics.requeues.get()).values.map((v) => [String(v.labels.reason), v.value]),
+    );
     expect((requeues[RequeueReason.notHeld] ?? 0) + (requeues[RequeueReason.claimTimeout] ?? 0)).toBe(lost.length);
     expect(requeues[RequeueReason.leaseExpired] ?? 0).toBe(0);
     const stored = await storedArticles(local);

@@ -18,11 +18,14 @@ const CLAIMERS = 32;
 type Node = { id: string; api_key: string; api_secret: string };
 type Pkg = { allocation_id: string };
 
-
 /** A database with an admin, seeded through a store the test keeps open to inspect the outcome. */
 async function prepare(databaseUrl: string): Promise<Store> {
   const store = await openTestStore(databaseUrl);
-  await store.users.create({ username: ADMIN.username, passwordHash: await hashPassword(ADMIN.password), role: 'admin' });
+  await store.users.create({
+    username: ADMIN.username,
+    passwordHash: await hashPassword(ADMIN.password),
+    role: 'admin',
+  });
   return store;
 }
 
@@ -61,13 +64,22 @@ describeEachStore(
     it('a long-poll waiter on parent B wakes when parent A dispatches', async () => {
       // A login token from A works on B: both read the signing key from the shared store.
       expect((await api(b.url, '/api/v1/cascade/nodes', { token })).status).toBe(200);
-      const created = await api<Node>(a.url, '/api/v1/cascade/nodes', { token, json: { node_type: 1, name: 'waiter', sync_config: { max_capacity: 1 } } });
+      const created = await api<Node>(a.url, '/api/v1/cascade/nodes', {
+        token,
+        json: { node_type: 1, name: 'waiter', sync_config: { max_capacity: 1 } },
+      });
       const waiter = created.body.data;
       // wait=60: only a cross-process wake (NOTIFY, or the store poll) can answer well inside the 20 s deadline.
       const claim = api<Pkg | null>(b.url, '/api/v1/cascade/claim-task?wait=60', { method: 'POST', aksk: waiter });
-      const dispatched = await api<{ allocations_created: number }>(a.url, `/api/v1/cascade/dispatch-task?task_id=${taskId}`, { method: 'POST', token });
+      const dispatched = await api<{ allocations_created: number }>(
+        a.url,
+        `/api/v1/cascade/dispatch-task?task_id=${taskId}`,
+        { method: 'POST', token },
+      );
       expect(dispatched.body.data.allocations_created).toBe(ALLOCATIONS);
-      const deadline = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the waiter on B was not woken within 20 s')), 20_000).unref());
+      const deadline = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('the waiter on B was not woken within 20 s')), 20_000).unref(),
+      );
       const answer = await Promise.race([claim, deadline]);
       expect(answer.status).toBe(200);
       expect(answer.body.data?.allocation_id).toEqual(expect.any(String));
@@ -76,19 +88,28 @@ describeEachStore(
     it(`${CLAIMERS} concurrent claimers spread across both parents claim each allocation exactly once`, async () => {
       const nodes: Node[] = [];
       for (let i = 0; i < CLAIMERS; i++) {
-        const created = await api<Node>(i % 2 === 0 ? a.url : b.url, '/api/v1/cascade/nodes', { token, json: { node_type: 1, name: `claimer-${i}`, sync_config: { max_capacity: 100 } } });
+        const created = await api<Node>(i % 2 === 0 ? a.url : b.url, '/api/v1/cascade/nodes', {
+          token,
+          json: { node_type: 1, name: `claimer-${i}`, sync_config: { max_capacity: 100 } },
+        });
         expect(created.status).toBe(200);
         nodes.push(created.body.data);
       }
       const claimedBy = new Map<string, string[]>();
-      const pending = async () => (await databaseOf(store).selectFrom('allocations').select('id').where('status', '=', 'pending').execute()).length;
+      const pending = async () =>
+        (await databaseOf(store).selectFrom('allocations').select('id').where('status', '=', 'pending').execute())
+          .length;
       await Promise.all(
         nodes.map(async (node, i) => {
           const parent = i % 2 === 0 ? a : b;
           for (;;) {
-            const claim = await api<{ list: Pkg[] }>(parent.url, '/api/v1/cascade/claim-task?max=2&wait=0', { method: 'POST', aksk: node });
+            const claim = await api<{ list: Pkg[] }>(parent.url, '/api/v1/cascade/claim-task?max=2&wait=0', {
+              method: 'POST',
+              aksk: node,
+            });
             expect(claim.status).toBe(200);
-            for (const pkg of claim.body.data.list) claimedBy.set(pkg.allocation_id, [...(claimedBy.get(pkg.allocation_id) ?? []), node.id]);
+            for (const pkg of claim.body.data.list)
+              claimedBy.set(pkg.allocation_id, [...(claimedBy.get(pkg.allocation_id) ?? []), node.id]);
             if (claim.body.data.list.length === 0) {
               // Empty can mean "others hold the row locks right now"; stop only when nothing is pending at all.
               if ((await pending()) === 0) return;
@@ -103,7 +124,9 @@ describeEachStore(
       const rows = await databaseOf(store).selectFrom('allocations').select(['id', 'status', 'node_id']).execute();
       expect(rows.filter((r) => r.status !== 'claimed')).toEqual([]);
       for (const [id, holders] of claimedBy) expect(rows.find((r) => r.id === id)?.node_id).toBe(holders[0]);
-      expect((await databaseOf(store).selectFrom('allocation_attempts').select('id').execute()).length).toBe(ALLOCATIONS);
+      expect((await databaseOf(store).selectFrom('allocation_attempts').select('id').execute()).length).toBe(
+        ALLOCATIONS,
+      );
     });
   },
   { only: ['postgres', 'mysql'] },
@@ -128,12 +151,20 @@ describeEachStore(
 
     it('a 6-field cron firing every second dispatches once per tick across both parents', async () => {
       const taskId = await seedTask(store, await seedFeeds(store, 3), { cron: '* * * * * *' });
-      const parents = await Promise.all(['cron-a', 'cron-b'].map((name) => spawnParent(url, dir, name, { CASCADE_SCHEDULER_ENABLED: 'true' })));
+      const parents = await Promise.all(
+        ['cron-a', 'cron-b'].map((name) => spawnParent(url, dir, name, { CASCADE_SCHEDULER_ENABLED: 'true' })),
+      );
       const token = await login(parents[0] as ParentProcess);
-      const ticks = () => databaseOf(store).selectFrom('schedule_ticks').select(['scheduled_at', 'fired_at']).where('task_id', '=', taskId).execute();
+      const ticks = () =>
+        databaseOf(store)
+          .selectFrom('schedule_ticks')
+          .select(['scheduled_at', 'fired_at'])
+          .where('task_id', '=', taskId)
+          .execute();
       await waitFor('five cron ticks', async () => ((await ticks()).length >= 5 ? true : undefined));
       // Stopping waits for in-flight ticks, so the counters and the tick rows below describe the same ticks.
-      for (const parent of parents) expect((await api(parent.url, '/api/v1/cascade/stop-scheduler', { method: 'POST', token })).status).toBe(200);
+      for (const parent of parents)
+        expect((await api(parent.url, '/api/v1/cascade/stop-scheduler', { method: 'POST', token })).status).toBe(200);
 
       const fired = await ticks();
       const times = fired.map((t) => Number(t.scheduled_at)).sort((x, y) => x - y);

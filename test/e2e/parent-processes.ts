@@ -12,11 +12,26 @@ const started: ParentProcess[] = [];
  * Spawns a parent process on `databaseUrl` and resolves once it listens (fails if it exits first). Politeness is off
  * unless `env` turns it on: the test feeds share one or two hosts (as in test/helpers/parent.ts).
  */
-export function spawnParent(databaseUrl: string, logDir: string, name: string, env: NodeJS.ProcessEnv = {}): Promise<ParentProcess> {
+export function spawnParent(
+  databaseUrl: string,
+  logDir: string,
+  name: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<ParentProcess> {
   const logFile = join(logDir, `${name}.log`);
   const child = spawn(process.execPath, [...TSX_NODE_ARGS, join(REPO_ROOT, 'src/cli/main.ts'), 'parent'], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', CASCADE_SCHEDULER_ENABLED: 'false', CASCADE_POLITENESS_ENABLED: 'false', ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      DATABASE_URL: databaseUrl,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      CASCADE_SCHEDULER_ENABLED: 'false',
+      CASCADE_POLITENESS_ENABLED: 'false',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   // The parent logs JSON lines on stderr; the one that says it listens carries the bound URL.
@@ -34,7 +49,9 @@ export function spawnParent(databaseUrl: string, logDir: string, name: string, e
       started.push(handle);
       resolve(handle);
     });
-    void supervised.exited.then(({ code, signal }) => reject(new Error(`parent ${name} exited before listening (code ${code}, signal ${signal}); see ${logFile}`)));
+    void supervised.exited.then(({ code, signal }) =>
+      reject(new Error(`parent ${name} exited before listening (code ${code}, signal ${signal}); see ${logFile}`)),
+    );
   });
 }
 

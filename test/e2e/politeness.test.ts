@@ -26,7 +26,13 @@ const LIMIT = 2;
 const FEEDS_PER_HOST = 16;
 const CHILDREN = 8;
 
-type FeedServer = { server: Server; port: number; peak: Map<string, number>; requests: Map<string, number>; close(): Promise<void> };
+type FeedServer = {
+  server: Server;
+  port: number;
+  peak: Map<string, number>;
+  requests: Map<string, number>;
+  close(): Promise<void>;
+};
 
 /** Serves a small RSS after a short delay (so fetches overlap), counting concurrent requests per host; /busy answers 429. */
 async function startFeedServer(): Promise<FeedServer> {
@@ -49,7 +55,9 @@ async function startFeedServer(): Promise<FeedServer> {
       const id = request.url ?? '/';
       response
         .writeHead(200, { 'content-type': 'application/rss+xml' })
-        .end(`<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>http://x/</link><description>d</description><item><title>a</title><link>http://x${id}</link><guid>${host}${id}</guid></item></channel></rss>`);
+        .end(
+          `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>http://x/</link><description>d</description><item><title>a</title><link>http://x${id}</link><guid>${host}${id}</guid></item></channel></rss>`,
+        );
     }, 150);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -77,7 +85,11 @@ describeEachStore(
       feeds = await startFeedServer();
       const url = await dialect.createDatabase();
       store = await openTestStore(url);
-      await store.users.create({ username: ADMIN.username, passwordHash: await hashPassword(ADMIN.password), role: 'admin' });
+      await store.users.create({
+        username: ADMIN.username,
+        passwordHash: await hashPassword(ADMIN.password),
+        role: 'admin',
+      });
       const env = {
         CASCADE_POLITENESS_ENABLED: 'true',
         CASCADE_POLITENESS_MAX_IN_FLIGHT_PER_HOST: String(LIMIT),
@@ -89,7 +101,11 @@ describeEachStore(
       const login = await api<{ access_token: string }>(parents[0]!.url, '/api/v1/auth/login', { json: ADMIN });
       token = login.body.data.access_token;
       for (let i = 0; i < CHILDREN; i++) {
-        const { credentials } = await store.nodes.create({ node_type: 1, name: `child-${i}`, sync_config: { max_capacity: 4 } });
+        const { credentials } = await store.nodes.create({
+          node_type: 1,
+          name: `child-${i}`,
+          sync_config: { max_capacity: 4 },
+        });
         // Half talk to parent A first, half to parent B.
         const urls = parents.map((p) => p.url);
         children.push(
@@ -101,15 +117,28 @@ describeEachStore(
             dir: join(dir, `child-${i}`),
             maxConcurrency: 4,
             nodeArgs: TSX_NODE_ARGS,
-            cascade: { heartbeat_interval: 1, claim_wait_seconds: 2, shutdown_grace_seconds: 5, retry_after_max_seconds: 0 },
+            cascade: {
+              heartbeat_interval: 1,
+              claim_wait_seconds: 2,
+              shutdown_grace_seconds: 5,
+              retry_after_max_seconds: 0,
+            },
           }),
         );
       }
       // Child processes start slowly on a loaded machine: dispatch only once every one has beaten, so all 8 compete.
-      await waitFor('every child to send a heartbeat', async () => {
-        const beating = await databaseOf(store).selectFrom('nodes').select('id').where('last_heartbeat_at', 'is not', null).execute();
-        return beating.length === CHILDREN ? true : undefined;
-      }, 400_000);
+      await waitFor(
+        'every child to send a heartbeat',
+        async () => {
+          const beating = await databaseOf(store)
+            .selectFrom('nodes')
+            .select('id')
+            .where('last_heartbeat_at', 'is not', null)
+            .execute();
+          return beating.length === CHILDREN ? true : undefined;
+        },
+        400_000,
+      );
     }, 420_000);
 
     afterAll(async () => {
@@ -121,14 +150,28 @@ describeEachStore(
     });
 
     const setUrls = async (ids: string[], url: (i: number) => string) => {
-      for (const [i, id] of ids.entries()) await databaseOf(store).updateTable('feeds').set({ url: url(i) }).where('id', '=', id).execute();
+      for (const [i, id] of ids.entries())
+        await databaseOf(store)
+          .updateTable('feeds')
+          .set({ url: url(i) })
+          .where('id', '=', id)
+          .execute();
     };
     const dispatch = async (taskId: string) => {
-      const answer = await api<{ schedule_run_id: string }>(parents[1]!.url, `/api/v1/cascade/dispatch-task?task_id=${taskId}`, { token, method: 'POST' });
+      const answer = await api<{ schedule_run_id: string }>(
+        parents[1]!.url,
+        `/api/v1/cascade/dispatch-task?task_id=${taskId}`,
+        { token, method: 'POST' },
+      );
       expect(answer.status).toBe(200);
       return answer.body.data.schedule_run_id;
     };
-    const statuses = async (runId: string) => (await databaseOf(store).selectFrom('allocations').select(['status', 'placement']).where('schedule_run_id', '=', runId).execute());
+    const statuses = async (runId: string) =>
+      await databaseOf(store)
+        .selectFrom('allocations')
+        .select(['status', 'placement'])
+        .where('schedule_run_id', '=', runId)
+        .execute();
 
     it('no host ever has more than max_in_flight fetches, in the database or at the feed server', async () => {
       const ids = await seedFeeds(store, FEEDS_PER_HOST * 2, 'POLITE_');
@@ -138,19 +181,31 @@ describeEachStore(
       let samples = 0;
       let sampledPeak = 0;
       const waitingNotes = new Set<string>();
-      await waitFor('every allocation to complete, sampling host_state meanwhile', async () => {
-        for (const row of await databaseOf(store).selectFrom('host_state').select(['host', 'in_flight']).execute()) {
-          expect(Number(row.in_flight), `host_state of ${row.host}`).toBeLessThanOrEqual(LIMIT);
-          expect(Number(row.in_flight), `host_state of ${row.host}`).toBeGreaterThanOrEqual(0);
-          sampledPeak = Math.max(sampledPeak, Number(row.in_flight));
-        }
-        samples += 1;
-        const rows = await statuses(runId);
-        for (const row of rows) if (row.status === 'pending' && row.placement.startsWith('waiting: ')) waitingNotes.add(row.placement.split(';')[0]!);
-        return rows.length === ids.length && rows.every((r) => r.status === 'completed') ? true : undefined;
-      }, 240_000).catch(async (error: unknown) => {
-        const rows = await databaseOf(store).selectFrom('allocations').select(['status', 'attempt', 'error_message', 'placement']).where('schedule_run_id', '=', runId).execute();
-        throw new Error(`${String(error)}: ${JSON.stringify(rows.filter((r) => r.status !== 'completed').slice(0, 5))}`);
+      await waitFor(
+        'every allocation to complete, sampling host_state meanwhile',
+        async () => {
+          for (const row of await databaseOf(store).selectFrom('host_state').select(['host', 'in_flight']).execute()) {
+            expect(Number(row.in_flight), `host_state of ${row.host}`).toBeLessThanOrEqual(LIMIT);
+            expect(Number(row.in_flight), `host_state of ${row.host}`).toBeGreaterThanOrEqual(0);
+            sampledPeak = Math.max(sampledPeak, Number(row.in_flight));
+          }
+          samples += 1;
+          const rows = await statuses(runId);
+          for (const row of rows)
+            if (row.status === 'pending' && row.placement.startsWith('waiting: '))
+              waitingNotes.add(row.placement.split(';')[0]!);
+          return rows.length === ids.length && rows.every((r) => r.status === 'completed') ? true : undefined;
+        },
+        240_000,
+      ).catch(async (error: unknown) => {
+        const rows = await databaseOf(store)
+          .selectFrom('allocations')
+          .select(['status', 'attempt', 'error_message', 'placement'])
+          .where('schedule_run_id', '=', runId)
+          .execute();
+        throw new Error(
+          `${String(error)}: ${JSON.stringify(rows.filter((r) => r.status !== 'completed').slice(0, 5))}`,
+        );
       });
 
       // Exact, not sampled: the most requests the server ever had in progress at once for each host.
@@ -161,45 +216,95 @@ describeEachStore(
       // The limit was reached (32 feed slots in the fleet), and work waited for it with the reason in its placement.
       expect(sampledPeak).toBe(LIMIT);
       expect(samples).toBeGreaterThan(1);
-      expect([...waitingNotes].some((note) => /^waiting: host (127\.0\.0\.1|localhost) has 2 fetches in flight/.test(note))).toBe(true);
-      const hosts = await api<{ list: Array<{ host: string; in_flight: number; max_in_flight: number }> }>(parents[0]!.url, '/api/v1/cascade/hosts', { token });
+      expect(
+        [...waitingNotes].some((note) => /^waiting: host (127\.0\.0\.1|localhost) has 2 fetches in flight/.test(note)),
+      ).toBe(true);
+      const hosts = await api<{ list: Array<{ host: string; in_flight: number; max_in_flight: number }> }>(
+        parents[0]!.url,
+        '/api/v1/cascade/hosts',
+        { token },
+      );
       expect(hosts.status).toBe(200);
-      expect(hosts.body.data.list).toEqual(expect.arrayContaining([expect.objectContaining({ host: '127.0.0.1', in_flight: 0, max_in_flight: LIMIT }), expect.objectContaining({ host: 'localhost', in_flight: 0 })]));
+      expect(hosts.body.data.list).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ host: '127.0.0.1', in_flight: 0, max_in_flight: LIMIT }),
+          expect.objectContaining({ host: 'localhost', in_flight: 0 }),
+        ]),
+      );
     }, 300_000);
 
     it('a 429 with Retry-After from one child pauses its host for the whole fleet', async () => {
       const ids = await seedFeeds(store, 7, 'PAUSE_');
-      await setUrls(ids, (i) => (i === 0 ? `http://localhost:${feeds.port}/busy` : `http://localhost:${feeds.port}/later/${i}.xml`));
+      await setUrls(ids, (i) =>
+        i === 0 ? `http://localhost:${feeds.port}/busy` : `http://localhost:${feeds.port}/later/${i}.xml`,
+      );
       const before = feeds.requests.get('localhost') ?? 0;
       // The 429 first, the rest once the host is paused: dispatched together, a slow machine could hand out and fetch
       // every other feed before the 429's report lands, leaving nothing for the pause to hold back (seen in CI).
       await dispatch(await seedTask(store, ids.slice(0, 1)));
-      const paused = await waitFor('the host to be paused', async () => {
-        const row = await databaseOf(store).selectFrom('host_state').selectAll().where('host', '=', 'localhost').executeTakeFirst();
-        return row?.paused_until && Number(row.paused_until) > Date.now() ? row : undefined;
-      }, 120_000);
+      const paused = await waitFor(
+        'the host to be paused',
+        async () => {
+          const row = await databaseOf(store)
+            .selectFrom('host_state')
+            .selectAll()
+            .where('host', '=', 'localhost')
+            .executeTakeFirst();
+          return row?.paused_until && Number(row.paused_until) > Date.now() ? row : undefined;
+        },
+        120_000,
+      );
       expect(paused.pause_reason).toMatch(/Retry-After/);
       // Work handed out before the pause may finish; after that no node asks the host again.
-      await waitFor('fetches handed out before the pause to end', async () => {
-        const row = await databaseOf(store).selectFrom('host_state').select('in_flight').where('host', '=', 'localhost').executeTakeFirstOrThrow();
-        return Number(row.in_flight) === 0 ? true : undefined;
-      }, 60_000);
+      await waitFor(
+        'fetches handed out before the pause to end',
+        async () => {
+          const row = await databaseOf(store)
+            .selectFrom('host_state')
+            .select('in_flight')
+            .where('host', '=', 'localhost')
+            .executeTakeFirstOrThrow();
+          return Number(row.in_flight) === 0 ? true : undefined;
+        },
+        60_000,
+      );
       const afterPause = feeds.requests.get('localhost') ?? 0;
       const runId = await dispatch(await seedTask(store, ids.slice(1)));
-      const rows = await waitFor('the rest to wait for the host with the reason', async () => {
-        const pending = (await statuses(runId)).filter((r) => r.status === 'pending');
-        return pending.length > 0 && pending.every((r) => /^waiting: host localhost asked to be left alone \(Retry-After\) until /.test(r.placement)) ? pending : undefined;
-      }, 60_000);
+      const rows = await waitFor(
+        'the rest to wait for the host with the reason',
+        async () => {
+          const pending = (await statuses(runId)).filter((r) => r.status === 'pending');
+          return pending.length > 0 &&
+            pending.every((r) =>
+              /^waiting: host localhost asked to be left alone \(Retry-After\) until /.test(r.placement),
+            )
+            ? pending
+            : undefined;
+        },
+        60_000,
+      );
       expect(rows.length).toBeGreaterThan(0);
       // Claims keep coming from 8 children for a few seconds: none of them reaches the paused host.
-      const claimsBefore = await databaseOf(store).selectFrom('allocation_attempts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      const claimsBefore = await databaseOf(store)
+        .selectFrom('allocation_attempts')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow();
       await new Promise((resolve) => setTimeout(resolve, 3000));
       expect(feeds.requests.get('localhost') ?? 0).toBe(afterPause);
       expect(afterPause - before).toBeLessThan(7);
-      const claimsAfter = await databaseOf(store).selectFrom('allocation_attempts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      const claimsAfter = await databaseOf(store)
+        .selectFrom('allocation_attempts')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow();
       expect(Number(claimsAfter.n)).toBe(Number(claimsBefore.n));
-      const hosts = await api<{ list: Array<{ host: string; paused_until: string | null }> }>(parents[1]!.url, '/api/v1/cascade/hosts', { token });
-      expect(hosts.body.data.list.find((h) => h.host === 'localhost')?.paused_until).toBe(new Date(Number(paused.paused_until)).toISOString());
+      const hosts = await api<{ list: Array<{ host: string; paused_until: string | null }> }>(
+        parents[1]!.url,
+        '/api/v1/cascade/hosts',
+        { token },
+      );
+      expect(hosts.body.data.list.find((h) => h.host === 'localhost')?.paused_until).toBe(
+        new Date(Number(paused.paused_until)).toISOString(),
+      );
     }, 300_000);
   },
   { only: ['postgres'] },

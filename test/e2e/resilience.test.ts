@@ -1,24 +1,50 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { allFinal, allocations, expectedArticleIds, readLog, startChild, startCluster, stopEverything, storedArticles } from './harness.js';
+import {
+  allFinal,
+  allocations,
+  expectedArticleIds,
+  readLog,
+  startChild,
+  startCluster,
+  stopEverything,
+  storedArticles,
+} from './harness.js';
 import { waitFor } from '../helpers/wait.js';
 
 afterEach(stopEverything);
 
-const SIX = ['rss2-tech-news.xml', 'rss2-podcast.xml', 'atom-release-notes.atom', 'atom-engineering-blog.atom', 'jsonfeed11-photos.json', 'rdf-science.rdf'];
+const SIX = [
+  'rss2-tech-news.xml',
+  'rss2-podcast.xml',
+  'atom-release-notes.atom',
+  'atom-engineering-blog.atom',
+  'jsonfeed11-photos.json',
+  'rdf-science.rdf',
+];
 
 describe('child failures and parent outages', () => {
   it('SIGKILL of a child mid-run: its allocations are requeued after the lease and completed by the other child', async () => {
-    const local = await startCluster({ 'dispatch.lease_seconds': 2, 'dispatch.sweep_interval_seconds': 1, 'dispatch.offline_after_seconds': 5 });
+    const local = await startCluster({
+      'dispatch.lease_seconds': 2,
+      'dispatch.sweep_interval_seconds': 1,
+      'dispatch.offline_after_seconds': 5,
+    });
     const feedIds = await local.addSampleFeeds(SIX);
     const task = await local.createTask('six feeds', feedIds);
     const doomedNode = await local.addNode('doomed', 3);
     const survivorNode = await local.addNode('survivor', 6);
     local.feedServer.setDelayMs(60_000); // feeds hang until the victim is dead
     const doomed = startChild(local, doomedNode, 'doomed', { maxConcurrency: 3 });
-    await waitFor('doomed online', async () => ((await local.api.call<{ status: number }>('GET', `/api/v1/cascade/nodes/${doomedNode.id}`)).status === 1 ? true : undefined));
+    await waitFor('doomed online', async () =>
+      (await local.api.call<{ status: number }>('GET', `/api/v1/cascade/nodes/${doomedNode.id}`)).status === 1
+        ? true
+        : undefined,
+    );
     const run = await local.dispatch(task.id);
     const held = await waitFor('doomed executing 3 allocations', async () => {
-      const rows = (await allocations(local, run.schedule_run_id)).filter((r) => r.node_name === 'doomed' && r.status === 'executing');
+      const rows = (await allocations(local, run.schedule_run_id)).filter(
+        (r) => r.node_name === 'doomed' && r.status === 'executing',
+      );
       return rows.length === 3 ? rows : undefined;
     });
     doomed.process.kill('SIGKILL');
@@ -41,15 +67,27 @@ describe('child failures and parent outages', () => {
     const node = await local.addNode('patient', 4);
     local.feedServer.setDelayMs(60_000);
     const child = startChild(local, node, 'patient', { maxConcurrency: 4, cascade: { claim_wait_seconds: 1 } });
-    await waitFor('online', async () => ((await local.api.call<{ status: number }>('GET', `/api/v1/cascade/nodes/${node.id}`)).status === 1 ? true : undefined));
+    await waitFor('online', async () =>
+      (await local.api.call<{ status: number }>('GET', `/api/v1/cascade/nodes/${node.id}`)).status === 1
+        ? true
+        : undefined,
+    );
     const run = await local.dispatch(task.id);
-    await waitFor('4 executing', async () => ((await allocations(local, run.schedule_run_id)).filter((r) => r.status === 'executing').length === 4 ? true : undefined));
+    await waitFor('4 executing', async () =>
+      (await allocations(local, run.schedule_run_id)).filter((r) => r.status === 'executing').length === 4
+        ? true
+        : undefined,
+    );
 
     await local.stopParent();
     local.feedServer.setDelayMs(0);
-    await waitFor('results parked in the outbox', () => ((readLog(child).match(/result kept in the outbox/g) ?? []).length > 0 ? true : undefined));
+    await waitFor('results parked in the outbox', () =>
+      (readLog(child).match(/result kept in the outbox/g) ?? []).length > 0 ? true : undefined,
+    );
     // Give the remaining feeds time to queue behind the first parked call; the log says so for each allocation.
-    await waitFor('all four allocations finished locally', () => ((readLog(child).match(/allocation completed/g) ?? []).length >= 4 ? true : undefined));
+    await waitFor('all four allocations finished locally', () =>
+      (readLog(child).match(/allocation completed/g) ?? []).length >= 4 ? true : undefined,
+    );
 
     await local.startParentAgain();
     const rows = await waitFor('every allocation completed', () => allFinal(local, run.schedule_run_id), 60_000);
@@ -66,7 +104,11 @@ describe('child failures and parent outages', () => {
     const node = await local.addNode('graceful', 2);
     local.feedServer.setDelayMs(1500);
     const child = startChild(local, node, 'graceful', { maxConcurrency: 2 });
-    await waitFor('online', async () => ((await local.api.call<{ status: number }>('GET', `/api/v1/cascade/nodes/${node.id}`)).status === 1 ? true : undefined));
+    await waitFor('online', async () =>
+      (await local.api.call<{ status: number }>('GET', `/api/v1/cascade/nodes/${node.id}`)).status === 1
+        ? true
+        : undefined,
+    );
     const run = await local.dispatch(task.id);
     const inFlight = await waitFor('2 executing', async () => {
       const rows = (await allocations(local, run.schedule_run_id)).filter((r) => r.status === 'executing');

@@ -38,8 +38,19 @@ describeEachStore(
     it('the same signed request sent to both parents at once is served by exactly one', async () => {
       for (let round = 0; round < 5; round++) {
         const body = JSON.stringify({ hostname: `round-${round}` });
-        const authorization = signedAuthorization(child.api_key, child.api_secret, 'POST', '/api/v1/cascade/heartbeat', body);
-        const send = (url: string) => api(url, '/api/v1/cascade/heartbeat', { rawBody: body, contentType: 'application/json', headers: { authorization } });
+        const authorization = signedAuthorization(
+          child.api_key,
+          child.api_secret,
+          'POST',
+          '/api/v1/cascade/heartbeat',
+          body,
+        );
+        const send = (url: string) =>
+          api(url, '/api/v1/cascade/heartbeat', {
+            rawBody: body,
+            contentType: 'application/json',
+            headers: { authorization },
+          });
         const answers = await Promise.all([send(a.url), send(b.url)]);
         expect(answers.map((r) => r.status).sort()).toEqual([200, 401]);
         expect(answers.find((r) => r.status === 401)?.body.error).toBe('NONCE_REUSED');
@@ -59,12 +70,16 @@ describe("Cascade's child in signed mode", () => {
     const local = await startCluster({ 'dispatch.max_attempts': 1 });
     const feedIds = await local.addSampleFeeds(['rss2-tech-news.xml', 'atom-release-notes.atom']);
     const task = await local.createTask('signed', feedIds);
-    const node = await local.api.call<{ id: string; api_key: string; api_secret: string; require_signed: boolean }>('POST', '/api/v1/cascade/nodes', {
-      node_type: 1,
-      name: 'signed-child',
-      require_signed: true,
-      sync_config: { max_capacity: 4 },
-    });
+    const node = await local.api.call<{ id: string; api_key: string; api_secret: string; require_signed: boolean }>(
+      'POST',
+      '/api/v1/cascade/nodes',
+      {
+        node_type: 1,
+        name: 'signed-child',
+        require_signed: true,
+        sync_config: { max_capacity: 4 },
+      },
+    );
     expect(node.require_signed).toBe(true);
     // The plain header is refused for this node, so every call the child makes below is a signed one.
     const plain = await api(local.parent.url, '/api/v1/cascade/heartbeat', { aksk: node, json: {} });

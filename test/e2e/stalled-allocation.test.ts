@@ -3,7 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import { describeEachStore } from '../helpers/databases.js';
 import { waitFor } from '../helpers/wait.js';
-import { allocations, allFinal, startChild, startCluster, stopEverything, storedArticles, type Allocation } from './harness.js';
+import {
+  allocations,
+  allFinal,
+  startChild,
+  startCluster,
+  stopEverything,
+  storedArticles,
+  type Allocation,
+} from './harness.js';
 
 /**
  * Issue #17 item 4 end to end: a real child process reports its allocations' progress (feeds done, bytes read)
@@ -19,7 +27,8 @@ type Mode = { kind: 'hang' } | { kind: 'trickle'; chunks: number; everyMs: numbe
 const RSS = (items: number) =>
   `<?xml version="1.0"?><rss version="2.0"><channel><title>slow</title><link>http://127.0.0.1/</link><description>d</description>${Array.from(
     { length: items },
-    (_, i) => `<item><title>item ${i}</title><link>http://127.0.0.1/item/${i}</link><guid>slow-${i}</guid><description>${'x'.repeat(200)}</description></item>`,
+    (_, i) =>
+      `<item><title>item ${i}</title><link>http://127.0.0.1/item/${i}</link><guid>slow-${i}</guid><description>${'x'.repeat(200)}</description></item>`,
   ).join('')}</channel></rss>`;
 
 /** A feed server whose answer the test controls: hang until released, trickle chunk by chunk, or answer at once. */
@@ -85,7 +94,12 @@ describeEachStore('stalled allocations', (dialect) => {
       'dispatch.max_attempts': 5,
     });
     feed = await startSlowFeed();
-    const created = await local.api.call<{ id: string }>('POST', '/api/v1/feeds', { id: 'SLOW_FEED', mp_name: 'slow', url: feed.url, status: 1 });
+    const created = await local.api.call<{ id: string }>('POST', '/api/v1/feeds', {
+      id: 'SLOW_FEED',
+      mp_name: 'slow',
+      url: feed.url,
+      status: 1,
+    });
     const task = await local.createTask('slow', [created.id]);
     const node = await local.addNode('child-slow', 2);
     // The fetch timeout is far above the stall periods: only stall detection can take the wedged work away.
@@ -94,8 +108,14 @@ describeEachStore('stalled allocations', (dialect) => {
   }
   type Cluster = Awaited<ReturnType<typeof cluster>>;
 
-  const one = async (c: Cluster, id: string) => c.local.api.call<Allocation & { stalled: boolean; progress: unknown; attempts: Array<{ outcome: string | null }> }>('GET', `/api/v1/cascade/allocations/${id}`);
-  const nodeBeat = async (c: Cluster) => (await c.local.api.call<{ last_heartbeat_at: string }>('GET', `/api/v1/cascade/nodes/${c.node.id}`)).last_heartbeat_at;
+  const one = async (c: Cluster, id: string) =>
+    c.local.api.call<Allocation & { stalled: boolean; progress: unknown; attempts: Array<{ outcome: string | null }> }>(
+      'GET',
+      `/api/v1/cascade/allocations/${id}`,
+    );
+  const nodeBeat = async (c: Cluster) =>
+    (await c.local.api.call<{ last_heartbeat_at: string }>('GET', `/api/v1/cascade/nodes/${c.node.id}`))
+      .last_heartbeat_at;
 
   it('a fetch that hangs is flagged stalled while the node keeps beating, then requeued; the retry completes', async () => {
     const c = await cluster();
@@ -135,7 +155,9 @@ describeEachStore('stalled allocations', (dialect) => {
     expect(done).toMatchObject({ status: 'completed' });
     expect((await one(c, first!.id)).attempts.filter((a) => a.outcome === 'completed')).toHaveLength(1);
     expect(await storedArticles(c.local)).toHaveLength(3);
-    expect(await (await fetch(`${c.local.parent.url}/metrics`)).text()).toMatch(/^cascade_requeues_total\{reason="stalled"\} [1-9]/m);
+    expect(await (await fetch(`${c.local.parent.url}/metrics`)).text()).toMatch(
+      /^cascade_requeues_total\{reason="stalled"\} [1-9]/m,
+    );
   });
 
   it('a feed that trickles its body keeps making progress and is never flagged', async () => {

@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { allFinal, allocations, expectedArticleIds, startChild, startCluster, stopEverything, storedArticles } from './harness.js';
+import {
+  allFinal,
+  allocations,
+  expectedArticleIds,
+  startChild,
+  startCluster,
+  stopEverything,
+  storedArticles,
+} from './harness.js';
 import { waitFor } from '../helpers/wait.js';
 import { runCli, REPO_ROOT } from '../helpers/cli.js';
 import { OriginalChildClient, pythonTimestamp } from '../helpers/original-child.js';
@@ -16,13 +24,25 @@ describe('wire compatibility with the original Python child', () => {
 
     expect((await child.send('POST', '/heartbeat')).status).toBe(200);
     const run = await local.dispatch(task.id);
-    const pending = await child.send<{ allocation_id: string; task_id: string; feeds: Array<{ id: string }> } | null>('GET', '/pending-tasks?limit=1');
+    const pending = await child.send<{ allocation_id: string; task_id: string; feeds: Array<{ id: string }> } | null>(
+      'GET',
+      '/pending-tasks?limit=1',
+    );
     expect(pending.status).toBe(200);
     const pkg = pending.body.data;
     expect(pkg?.feeds.map((f) => f.id)).toEqual([feedId]);
     const allocationId = pkg?.allocation_id as string;
 
-    expect((await child.send('PUT', '/task-status', { allocation_id: allocationId, status: 'executing', error_message: null, timestamp: pythonTimestamp() })).status).toBe(200);
+    expect(
+      (
+        await child.send('PUT', '/task-status', {
+          allocation_id: allocationId,
+          status: 'executing',
+          error_message: null,
+          timestamp: pythonTimestamp(),
+        })
+      ).status,
+    ).toBe(200);
     const articles = [1, 2].map((n) => ({
       id: `py-article-${n}`,
       mp_id: feedId,
@@ -34,12 +54,18 @@ describe('wire compatibility with the original Python child', () => {
       description: 'from the Python child',
       ext: n === 1 ? null : { source: 'wx' },
     }));
-    const upload = await child.send('POST', '/upload-articles', { allocation_id: allocationId, articles, timestamp: pythonTimestamp() });
+    const upload = await child.send('POST', '/upload-articles', {
+      allocation_id: allocationId,
+      articles,
+      timestamp: pythonTimestamp(),
+    });
     expect(upload).toMatchObject({ status: 200, body: { code: 0, data: { received: 2, new_count: 2 } } });
     const report = await child.send('POST', '/report-completion', {
       allocation_id: allocationId,
       task_id: pkg?.task_id,
-      results: [{ feed_id: feedId, mp_name: 'podcast', success: true, article_count: 2, new_article_count: 2, error: null }],
+      results: [
+        { feed_id: feedId, mp_name: 'podcast', success: true, article_count: 2, new_article_count: 2, error: null },
+      ],
       article_count: 2,
       timestamp: pythonTimestamp(),
     });
@@ -52,19 +78,26 @@ describe('wire compatibility with the original Python child', () => {
 });
 
 describe('Cascade’s own child on either API prefix', () => {
-  it.each(['/api/v1/cascade', '/api/v1/wx/cascade'])('completes a task with its parent_api_url ending in %s', async (prefix) => {
-    const local = await startCluster();
-    const feedIds = await local.addSampleFeeds(['rss2-podcast.xml', 'atom-minimal.atom']);
-    expect(feedIds).toHaveLength(2);
-    const task = await local.createTask('prefixed', feedIds);
-    const node = await local.addNode('prefixed-child', 2);
-    const run = await local.dispatch(task.id);
-    const child = startChild(local, node, 'prefixed-child', { maxConcurrency: 2, once: true, parentUrl: `${local.parent.url}${prefix}` });
-    expect((await child.exited).code).toBe(0);
-    const rows = await waitFor('the task final', () => allFinal(local, run.schedule_run_id));
-    expect(rows.map((r) => r.status)).toEqual(rows.map(() => 'completed'));
-    expect((await storedArticles(local)).length).toBe(expectedArticleIds(local, feedIds).size);
-  });
+  it.each(['/api/v1/cascade', '/api/v1/wx/cascade'])(
+    'completes a task with its parent_api_url ending in %s',
+    async (prefix) => {
+      const local = await startCluster();
+      const feedIds = await local.addSampleFeeds(['rss2-podcast.xml', 'atom-minimal.atom']);
+      expect(feedIds).toHaveLength(2);
+      const task = await local.createTask('prefixed', feedIds);
+      const node = await local.addNode('prefixed-child', 2);
+      const run = await local.dispatch(task.id);
+      const child = startChild(local, node, 'prefixed-child', {
+        maxConcurrency: 2,
+        once: true,
+        parentUrl: `${local.parent.url}${prefix}`,
+      });
+      expect((await child.exited).code).toBe(0);
+      const rows = await waitFor('the task final', () => allFinal(local, run.schedule_run_id));
+      expect(rows.map((r) => r.status)).toEqual(rows.map(() => 'completed'));
+      expect((await storedArticles(local)).length).toBe(expectedArticleIds(local, feedIds).size);
+    },
+  );
 });
 
 describe('npm run demo -- --exit', () => {

@@ -27,7 +27,11 @@ const context = { logger: pino({ level: 'silent' }), signal: new AbortController
 describe('loadExecutor', () => {
   it('"feed" is the built-in feed executor', async () => {
     const executor = await loadExecutor('feed', DEFAULT_FETCH_LIMITS);
-    const articles = await executor({ id: 'F', url: `${server.url}/feeds/rss2-podcast.xml` }, { allocation_id: 'a', task_id: 't', task_name: 'n', feeds: [] }, context);
+    const articles = await executor(
+      { id: 'F', url: `${server.url}/feeds/rss2-podcast.xml` },
+      { allocation_id: 'a', task_id: 't', task_name: 'n', feeds: [] },
+      context,
+    );
     expect(articles).toHaveLength(4);
   });
 
@@ -55,7 +59,10 @@ describe('loadExecutor', () => {
     const script = `const { loadExecutor } = await import(${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'dist/executors/load.js')).href)});
       const executor = await loadExecutor(${JSON.stringify(path)}, { timeoutMs: 1000, maxBytes: 1000, maxRedirects: 0 });
       process.stdout.write(JSON.stringify(await executor({ id: 'F', url: 'http://unused' })));`;
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, env: { PATH: process.env.PATH } });
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: dir,
+      env: { PATH: process.env.PATH },
+    });
     expect(JSON.parse(stdout)).toEqual([{ id: 'F-1', mp_id: 'F', title: 'TYPED' }]);
   });
 
@@ -63,6 +70,8 @@ describe('loadExecutor', () => {
     const path = join(dir, 'not-an-executor.mjs');
     writeFileSync(path, 'export const answer = 42;\n');
     await expect(loadExecutor(path, DEFAULT_FETCH_LIMITS)).rejects.toBeInstanceOf(ConfigError);
-    await expect(loadExecutor(join(dir, 'missing.mjs'), DEFAULT_FETCH_LIMITS)).rejects.toThrow(/cascade.executor: cannot load module/);
+    await expect(loadExecutor(join(dir, 'missing.mjs'), DEFAULT_FETCH_LIMITS)).rejects.toThrow(
+      /cascade.executor: cannot load module/,
+    );
   });
 });

@@ -6,7 +6,8 @@ import { feedExecutor } from '../../src/executors/feed.js';
 import type { ExecutorContext, TaskPackage } from '../../src/executors/types.js';
 import { followRedirects } from '../../src/net/redirects.js';
 
-const RSS = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>one</title><link>https://example.org/1</link><guid>g1</guid></item></channel></rss>';
+const RSS =
+  '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>one</title><link>https://example.org/1</link><guid>g1</guid></item></channel></rss>';
 
 type Recorder = { server: Server; url: string; seen: Array<{ path: string; headers: IncomingHttpHeaders }> };
 
@@ -26,7 +27,14 @@ async function startOrigin(): Promise<Recorder> {
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
 }
 
-const task: TaskPackage = { allocation_id: 'a1', task_id: 't1', task_name: 'creds', feeds: [], headers: { Authorization: 'Bearer feed-secret' }, cookies: { session: 's1' } };
+const task: TaskPackage = {
+  allocation_id: 'a1',
+  task_id: 't1',
+  task_name: 'creds',
+  feeds: [],
+  headers: { Authorization: 'Bearer feed-secret' },
+  cookies: { session: 's1' },
+};
 const context: ExecutorContext = { logger: pino({ level: 'silent' }), signal: new AbortController().signal, fetch };
 
 describe('task credentials across redirects', () => {
@@ -42,7 +50,11 @@ describe('task credentials across redirects', () => {
   it('sends Authorization and cookies to the feed origin and not to another origin it redirects to', async () => {
     a.seen.length = 0;
     b.seen.length = 0;
-    const articles = await feedExecutor({ id: 'F', url: `${a.url}/to?u=${encodeURIComponent(`${b.url}/feed.xml`)}` }, task, context);
+    const articles = await feedExecutor(
+      { id: 'F', url: `${a.url}/to?u=${encodeURIComponent(`${b.url}/feed.xml`)}` },
+      task,
+      context,
+    );
     expect(articles).toHaveLength(1);
     expect(a.seen).toHaveLength(1);
     expect(a.seen[0]?.headers).toMatchObject({ authorization: 'Bearer feed-secret', cookie: 'session=s1' });
@@ -56,7 +68,11 @@ describe('task credentials across redirects', () => {
     a.seen.length = 0;
     b.seen.length = 0;
     const back = `${a.url}/feed.xml`;
-    await feedExecutor({ id: 'F', url: `${a.url}/to?u=${encodeURIComponent(`${b.url}/to?u=${encodeURIComponent(back)}`)}` }, task, context);
+    await feedExecutor(
+      { id: 'F', url: `${a.url}/to?u=${encodeURIComponent(`${b.url}/to?u=${encodeURIComponent(back)}`)}` },
+      task,
+      context,
+    );
     expect(a.seen.map((s) => s.headers.authorization)).toEqual(['Bearer feed-secret', 'Bearer feed-secret']);
     expect(b.seen.map((s) => s.headers.authorization)).toEqual([undefined]);
   });
@@ -66,9 +82,17 @@ describe('task credentials across redirects', () => {
     const sent: Array<[string, Headers]> = [];
     const recordingFetch: typeof fetch = async (input, init) => {
       sent.push([String(input), new Headers(init?.headers)]);
-      return String(input).startsWith('https:') ? new Response(null, { status: 301, headers: { location: `http://feeds.example:443/feed.xml` } }) : new Response(RSS);
+      return String(input).startsWith('https:')
+        ? new Response(null, { status: 301, headers: { location: `http://feeds.example:443/feed.xml` } })
+        : new Response(RSS);
     };
-    const { url } = await followRedirects({ fetch: recordingFetch, url: 'https://feeds.example/feed.xml', originHeaders: { authorization: 'Bearer feed-secret' }, commonHeaders: { accept: '*/*' }, maxRedirects: 5 });
+    const { url } = await followRedirects({
+      fetch: recordingFetch,
+      url: 'https://feeds.example/feed.xml',
+      originHeaders: { authorization: 'Bearer feed-secret' },
+      commonHeaders: { accept: '*/*' },
+      maxRedirects: 5,
+    });
     expect(url).toBe('http://feeds.example:443/feed.xml');
     expect(sent.map(([u, h]) => [u, h.get('authorization'), h.get('accept')])).toEqual([
       ['https://feeds.example/feed.xml', 'Bearer feed-secret', '*/*'],

@@ -21,7 +21,10 @@ let server: Server;
 let base: string;
 beforeAll(async () => {
   server = createServer((request, response) => {
-    if (request.url === '/rss') response.writeHead(200, { 'content-type': 'application/rss+xml', 'cache-control': 'public, max-age=600' }).end(RSS);
+    if (request.url === '/rss')
+      response
+        .writeHead(200, { 'content-type': 'application/rss+xml', 'cache-control': 'public, max-age=600' })
+        .end(RSS);
     else if (request.url === '/atom') response.writeHead(200, { 'content-type': 'application/atom+xml' }).end(ATOM);
     else response.writeHead(304, { 'cache-control': 'max-age=1200' }).end();
   });
@@ -35,7 +38,12 @@ afterAll(async () => {
 const task: TaskPackage = { allocation_id: 'a1', task_id: 't1', task_name: 'test', feeds: [] };
 function recorder() {
   const seen = new Map<string, FeedRefreshHints>();
-  const context: ExecutorContext = { logger: pino({ level: 'silent' }), signal: new AbortController().signal, fetch, refreshHints: { set: (id, hints) => void seen.set(id, hints) } };
+  const context: ExecutorContext = {
+    logger: pino({ level: 'silent' }),
+    signal: new AbortController().signal,
+    fetch,
+    refreshHints: { set: (id, hints) => void seen.set(id, hints) },
+  };
   return { seen, context };
 }
 
@@ -44,16 +52,25 @@ describe('refresh hints', () => {
     const { seen, context } = recorder();
     expect(await feedExecutor({ id: 'R', url: `${base}/rss` }, task, context)).toHaveLength(1);
     expect(seen.get('R')).toEqual({ maxAgeSeconds: 600, ttlSeconds: 5400, updatePeriodSeconds: 1800 });
-    expect(refreshHintsField(seen.get('R'))).toEqual({ refresh_hints: { max_age_seconds: 600, ttl_seconds: 5400, update_period_seconds: 1800 } });
+    expect(refreshHintsField(seen.get('R'))).toEqual({
+      refresh_hints: { max_age_seconds: 600, ttl_seconds: 5400, update_period_seconds: 1800 },
+    });
   });
 
   it('a 304 still reports its max-age; a feed that declares nothing adds nothing to its result', async () => {
     const { seen, context } = recorder();
-    expect(await feedExecutor({ id: 'N', url: `${base}/unchanged`, etag: '"x"' }, task, { ...context, validators: { get: () => ({ etag: '"x"' }), set: () => undefined } })).toEqual([]);
+    expect(
+      await feedExecutor({ id: 'N', url: `${base}/unchanged`, etag: '"x"' }, task, {
+        ...context,
+        validators: { get: () => ({ etag: '"x"' }), set: () => undefined },
+      }),
+    ).toEqual([]);
     expect(seen.get('N')).toEqual({ maxAgeSeconds: 1200 });
     await feedExecutor({ id: 'A', url: `${base}/atom` }, task, context);
     expect(refreshHintsField(seen.get('A'))).toEqual({});
     expect(refreshHintsField(undefined)).toEqual({});
-    expect(refreshHintsField({ maxAgeSeconds: 0.2, ttlSeconds: Number.NaN, updatePeriodSeconds: 1e12 })).toEqual({ refresh_hints: { update_period_seconds: 315_360_000 } });
+    expect(refreshHintsField({ maxAgeSeconds: 0.2, ttlSeconds: Number.NaN, updatePeriodSeconds: 1e12 })).toEqual({
+      refresh_hints: { update_period_seconds: 315_360_000 },
+    });
   });
 });

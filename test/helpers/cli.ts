@@ -10,7 +10,10 @@ export const CLI_ENTRY = join(REPO_ROOT, 'src/cli/main.ts');
 export type CliRun = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
 
 /** Runs `cascade <args>` from the sources as a real process and waits for it to exit (killed at the deadline). */
-export function runCli(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+): Promise<CliRun> {
   return new Promise((resolvePromise) => {
     const child = spawn(process.execPath, [...TSX_NODE_ARGS, CLI_ENTRY, ...args], {
       cwd: options.cwd,

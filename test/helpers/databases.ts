@@ -11,7 +11,11 @@ import { afterAll, describe, inject, it } from 'vitest';
  * (`.ci/run` sets both). Each test creates its own database from the admin URL and drops it afterwards.
  */
 export type StoreVariantName = 'sqlite' | 'postgres' | 'mysql';
-export type StoreVariant = { readonly name: StoreVariantName; readonly label: string; readonly adminUrl: string | null };
+export type StoreVariant = {
+  readonly name: StoreVariantName;
+  readonly label: string;
+  readonly adminUrl: string | null;
+};
 
 export const SERVER_VARIANTS = [
   { name: 'postgres', label: 'PostgreSQL', envVar: 'CASCADE_TEST_POSTGRES_URL' },
@@ -67,17 +71,32 @@ export async function createTestDatabase(variant: StoreVariant): Promise<TestDat
   const name = `cascade_t_${process.pid}_${randomBytes(4).toString('hex')}`;
   if (variant.name === 'sqlite' || variant.adminUrl === null) {
     const dir = mkdtempSync(join(tmpdir(), `${name}-`));
-    return { url: `sqlite:${join(dir, 'cascade.db')}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      url: `sqlite:${join(dir, 'cascade.db')}`,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   const adminUrl = variant.adminUrl;
   const url = withDatabase(adminUrl, name);
   if (variant.name === 'postgres') {
     await withPostgres(adminUrl, (client) => client.query(`create database "${name}"`));
-    return { url, drop: () => withPostgres(adminUrl, (client) => client.query(`drop database if exists "${name}" with (force)`)).then(() => undefined) };
+    return {
+      url,
+      drop: () =>
+        withPostgres(adminUrl, (client) => client.query(`drop database if exists "${name}" with (force)`)).then(
+          () => undefined,
+        ),
+    };
   }
   // The server's default character set and collation on purpose: the migration must pin utf8mb4_bin itself.
   await withMysql(adminUrl, (connection) => connection.query(`create database \`${name}\``));
-  return { url, drop: () => withMysql(adminUrl, (connection) => connection.query(`drop database if exists \`${name}\``)).then(() => undefined) };
+  return {
+    url,
+    drop: () =>
+      withMysql(adminUrl, (connection) => connection.query(`drop database if exists \`${name}\``)).then(
+        () => undefined,
+      ),
+  };
 }
 
 /** The admin URL pointing at another database on the same server, keeping credentials and query options. */
@@ -98,7 +117,10 @@ export async function withPostgres<T>(adminUrl: string, use: (client: pg.Client)
   }
 }
 
-export async function withMysql<T>(adminUrl: string, use: (connection: Awaited<ReturnType<typeof createConnection>>) => Promise<T>): Promise<T> {
+export async function withMysql<T>(
+  adminUrl: string,
+  use: (connection: Awaited<ReturnType<typeof createConnection>>) => Promise<T>,
+): Promise<T> {
   const connection = await createConnection({ uri: adminUrl, connectTimeout: 5000 });
   try {
     return await use(connection);
@@ -117,7 +139,11 @@ export type StoreUnderTest = {
  * Runs the suite once per store variant, with the variant in the title (`nodes store [PostgreSQL]`). `only`
  * limits it to some variants (several parents need a server database; SQLite serves one parent process).
  */
-export function describeEachStore(name: string, fn: (store: StoreUnderTest) => void, options: { only?: readonly StoreVariantName[] } = {}): void {
+export function describeEachStore(
+  name: string,
+  fn: (store: StoreUnderTest) => void,
+  options: { only?: readonly StoreVariantName[] } = {},
+): void {
   const active = storeVariants();
   // A variant this run does not cover still shows up, as a skipped suite that says why (and a file whose every
   // variant is a server store never ends up with no suite at all).

@@ -15,7 +15,11 @@ export type ApiOptions = {
   headers?: Record<string, string>;
 };
 
-export async function api<T = unknown>(baseUrl: string, path: string, options: ApiOptions = {}): Promise<ApiResponse<T>> {
+export async function api<T = unknown>(
+  baseUrl: string,
+  path: string,
+  options: ApiOptions = {},
+): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   if (options.aksk) headers.authorization = `AK-SK ${options.aksk.api_key}:${options.aksk.api_secret}`;
@@ -27,7 +31,11 @@ export async function api<T = unknown>(baseUrl: string, path: string, options: A
     body = options.rawBody;
   }
   if (options.contentType) headers['content-type'] = options.contentType;
-  const response = await fetch(`${baseUrl}${path}`, { method: options.method ?? (body === undefined ? 'GET' : 'POST'), headers, body });
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: options.method ?? (body === undefined ? 'GET' : 'POST'),
+    headers,
+    body,
+  });
   const text = await response.text();
   let parsed: unknown;
   try {

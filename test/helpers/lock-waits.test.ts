@@ -20,16 +20,30 @@ describeEachStore(
       const store = await openTestStore(url);
       stores.push(store);
       await databaseOf(store).insertInto('settings').values({ key: 'probe', value: 'a' }).execute();
-      const lock = await holdOpenTransaction(url, (trx) => sql`update settings set value = 'b' where ${sql.ref('key')} = 'probe'`.execute(trx));
+      const lock = await holdOpenTransaction(url, (trx) =>
+        sql`update settings set value = 'b' where ${sql.ref('key')} = 'probe'`.execute(trx),
+      );
       held.push(lock);
       // Nothing waits yet: a check that always said "blocked" would let a race test pass without its race.
       expect(await lock.waitingStatements()).toEqual([]);
-      const waiting = databaseOf(store).updateTable('settings').set({ value: 'c' }).where('key', '=', 'probe').execute();
+      const waiting = databaseOf(store)
+        .updateTable('settings')
+        .set({ value: 'c' })
+        .where('key', '=', 'probe')
+        .execute();
       const blocked = await lock.waitUntilBlocking('the second update', /update\W+settings/i);
       expect(blocked.some((text) => /update\W+settings/i.test(text))).toBe(true);
       await held.splice(0)[0]?.release();
       await waiting;
-      expect((await databaseOf(store).selectFrom('settings').select('value').where('key', '=', 'probe').executeTakeFirstOrThrow()).value).toBe('c');
+      expect(
+        (
+          await databaseOf(store)
+            .selectFrom('settings')
+            .select('value')
+            .where('key', '=', 'probe')
+            .executeTakeFirstOrThrow()
+        ).value,
+      ).toBe('c');
     });
   },
   { only: ['postgres', 'mysql'] },

@@ -14,13 +14,20 @@ import { waitFor } from './wait.js';
 /** The server's id of the connection `trx` runs on (PostgreSQL backend pid, MariaDB connection id). */
 export async function connectionId(trx: Transaction<Database>, dialect: DialectName): Promise<number> {
   if (dialect === 'sqlite') throw new Error('SQLite has no lock waits to observe; skip this race test there');
-  const query = dialect === 'postgres' ? sql<{ id: number }>`select pg_backend_pid() as id` : sql<{ id: number }>`select connection_id() as id`;
+  const query =
+    dialect === 'postgres'
+      ? sql<{ id: number }>`select pg_backend_pid() as id`
+      : sql<{ id: number }>`select connection_id() as id`;
   const { rows } = await query.execute(trx);
   return Number(rows[0]?.id);
 }
 
 /** The text of every statement now waiting for a lock that connection `holderId` holds. */
-export async function statementsBlockedBy(db: Kysely<Database>, dialect: DialectName, holderId: number): Promise<string[]> {
+export async function statementsBlockedBy(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  holderId: number,
+): Promise<string[]> {
   if (dialect === 'postgres') {
     const { rows } = await sql<{ query: string }>`
       select query from pg_stat_activity
@@ -43,9 +50,18 @@ export async function statementsBlockedBy(db: Kysely<Database>, dialect: Dialect
  * Polls until the database reports a statement matching `statement` waiting for a lock of `holderId`, and returns
  * the waiting statements; fails at the deadline naming `what`, so a race that never happened fails the test.
  */
-export function waitUntilBlockedBy(db: Kysely<Database>, dialect: DialectName, holderId: number, what: string, statement: RegExp): Promise<string[]> {
-  return waitFor(`${what} to wait for a lock the test holds (database: a statement matching ${statement} in a lock wait)`, async () => {
-    const blocked = await statementsBlockedBy(db, dialect, holderId);
-    return blocked.some((text) => statement.test(text)) ? blocked : undefined;
-  });
+export function waitUntilBlockedBy(
+  db: Kysely<Database>,
+  dialect: DialectName,
+  holderId: number,
+  what: string,
+  statement: RegExp,
+): Promise<string[]> {
+  return waitFor(
+    `${what} to wait for a lock the test holds (database: a statement matching ${statement} in a lock wait)`,
+    async () => {
+      const blocked = await statementsBlockedBy(db, dialect, holderId);
+      return blocked.some((text) => statement.test(text)) ? blocked : undefined;
+    },
+  );
 }

@@ -6,7 +6,10 @@ import { request } from 'node:http';
  * `Content-Length: 0` on a POST or PUT without a body, and bodies serialised by Python's `json.dumps` (`", "` and
  * `": "` separators, non-ASCII escaped). Raw `node:http`, so nothing adds or normalises a header.
  */
-export type OriginalAnswer<T = unknown> = { status: number; body: { code: number; message: string; data: T; error?: string } };
+export type OriginalAnswer<T = unknown> = {
+  status: number;
+  body: { code: number; message: string; data: T; error?: string };
+};
 
 /** Python's `datetime.now().isoformat()`: local time, no zone, six fraction digits. */
 export function pythonTimestamp(at = new Date()): string {
@@ -18,7 +21,11 @@ export function pythonTimestamp(at = new Date()): string {
 function pythonJson(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'boolean' || typeof value === 'number') return JSON.stringify(value);
-  if (typeof value === 'string') return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (typeof value === 'string')
+    return JSON.stringify(value).replace(
+      /[\u007f-\uffff]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
   if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
   return `{${Object.entries(value as Record<string, unknown>)
     .map(([key, item]) => `${pythonJson(key)}: ${pythonJson(item)}`)
@@ -48,19 +55,34 @@ export class OriginalChildClient {
     ];
     if (method !== 'GET') headers.push(['Content-Length', String(Buffer.byteLength(payload))]);
     return new Promise((resolve, reject) => {
-      const call = request({ host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, method, headers: headers.flat(), setHost: false, agent: false }, (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('error', reject);
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          try {
-            resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as OriginalAnswer<T>['body'] });
-          } catch {
-            reject(new Error(`${method} ${path} answered ${response.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`));
-          }
-        });
-      });
+      const call = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          path: `${url.pathname}${url.search}`,
+          method,
+          headers: headers.flat(),
+          setHost: false,
+          agent: false,
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', reject);
+          response.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            try {
+              resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as OriginalAnswer<T>['body'] });
+            } catch {
+              reject(
+                new Error(
+                  `${method} ${path} answered ${response.statusCode} with a body that is not JSON: ${text.slice(0, 200)}`,
+                ),
+              );
+            }
+          });
+        },
+      );
       call.on('error', reject);
       call.end(payload);
     });

@@ -19,7 +19,10 @@ export type TestParent = {
   adminToken: string;
   dir: string;
   /** Creates a child node over the API and returns its id and credentials. */
-  addChild(name: string, syncConfig?: { max_capacity?: number; feed_quota?: Record<string, number> }): Promise<{ id: string; api_key: string; api_secret: string }>;
+  addChild(
+    name: string,
+    syncConfig?: { max_capacity?: number; feed_quota?: Record<string, number> },
+  ): Promise<{ id: string; api_key: string; api_secret: string }>;
   close(): Promise<void>;
 };
 
@@ -61,7 +64,11 @@ export async function startTestParent(options: TestParentOptions = {}): Promise<
   const parent = await startParent(config, createLogger(config.log_level, sink), options.start);
   const { store } = parent.services;
   if (!(await store.users.findByUsername(ADMIN.username))) {
-    await store.users.create({ username: ADMIN.username, passwordHash: await hashPassword(ADMIN.password), role: 'admin' });
+    await store.users.create({
+      username: ADMIN.username,
+      passwordHash: await hashPassword(ADMIN.password),
+      role: 'admin',
+    });
   }
   const login = await api<{ access_token: string }>(parent.url, '/api/v1/auth/login', { json: ADMIN });
   if (login.status !== 200) throw new Error(`test login failed: ${JSON.stringify(login.body)}`);
@@ -73,10 +80,14 @@ export async function startTestParent(options: TestParentOptions = {}): Promise<
     adminToken,
     dir,
     async addChild(name, syncConfig) {
-      const response = await api<{ id: string; api_key: string; api_secret: string }>(parent.url, '/api/v1/cascade/nodes', {
-        token: adminToken,
-        json: { node_type: 1, name, ...(syncConfig ? { sync_config: syncConfig } : {}) },
-      });
+      const response = await api<{ id: string; api_key: string; api_secret: string }>(
+        parent.url,
+        '/api/v1/cascade/nodes',
+        {
+          token: adminToken,
+          json: { node_type: 1, name, ...(syncConfig ? { sync_config: syncConfig } : {}) },
+        },
+      );
       if (response.status !== 200) throw new Error(`addChild failed: ${JSON.stringify(response.body)}`);
       return response.body.data;
     },

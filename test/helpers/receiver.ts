@@ -2,7 +2,14 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** One request a receiver got. */
-export type Received = { method: string; path: string; query: URLSearchParams; headers: IncomingHttpHeaders; body: string; deliveryId: string | undefined };
+export type Received = {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: string;
+  deliveryId: string | undefined;
+};
 
 /** How the receiver answers request number `index` (0-based): a status and body, or `hang` to never answer. */
 export type Answer = { status: number; body?: string; headers?: Record<string, string>; delayMs?: number } | 'hang';
@@ -19,7 +26,9 @@ export type Receiver = {
  * A real HTTP server on 127.0.0.1:0 that stands in for a chat bot or a webhook: it records every request and
  * answers as `answer` says. Hanging requests are cut when the receiver closes.
  */
-export async function startReceiver(answer: (request: Received, index: number) => Answer = () => ({ status: 200, body: '{"errcode":0,"errmsg":"ok"}' })): Promise<Receiver> {
+export async function startReceiver(
+  answer: (request: Received, index: number) => Answer = () => ({ status: 200, body: '{"errcode":0,"errmsg":"ok"}' }),
+): Promise<Receiver> {
   const received: Received[] = [];
   const accepted = new Set<string>();
   const server = createServer((req, res) => {
@@ -41,7 +50,9 @@ export async function startReceiver(answer: (request: Received, index: number) =
       if (reply === 'hang') return;
       const send = () => {
         if (reply.status >= 200 && reply.status < 300 && record.deliveryId) accepted.add(record.deliveryId);
-        res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(reply.body ?? '{"errcode":0,"errmsg":"ok"}');
+        res
+          .writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers })
+          .end(reply.body ?? '{"errcode":0,"errmsg":"ok"}');
       };
       if (reply.delayMs) setTimeout(send, reply.delayMs).unref();
       else send();

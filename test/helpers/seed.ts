@@ -32,7 +32,11 @@ export async function seedFeeds(store: Store, count: number, prefix = 'MP_WXS_')
   return ids;
 }
 
-export async function seedTask(store: Store, feedIds: readonly string[], options: { id?: string; name?: string; cron?: string; status?: number } = {}): Promise<string> {
+export async function seedTask(
+  store: Store,
+  feedIds: readonly string[],
+  options: { id?: string; name?: string; cron?: string; status?: number } = {},
+): Promise<string> {
   const now = Date.now();
   const id = options.id ?? `task-${Math.random().toString(36).slice(2, 10)}`;
   await databaseOf(store)
@@ -62,8 +66,16 @@ export async function snapshot(store: Store) {
     allocations: await databaseOf(store).selectFrom('allocations').selectAll().orderBy('id').execute(),
     live: await databaseOf(store).selectFrom('live_feeds').selectAll().orderBy('feed_id').execute(),
     attempts: await databaseOf(store).selectFrom('allocation_attempts').selectAll().orderBy('id').execute(),
-    nodes: await databaseOf(store).selectFrom('nodes').select(['id', 'load_feeds', 'last_sync_at']).orderBy('id').execute(),
-    feeds: await databaseOf(store).selectFrom('feeds').select(['id', 'update_time', 'sync_time', 'article_count']).orderBy('id').execute(),
+    nodes: await databaseOf(store)
+      .selectFrom('nodes')
+      .select(['id', 'load_feeds', 'last_sync_at'])
+      .orderBy('id')
+      .execute(),
+    feeds: await databaseOf(store)
+      .selectFrom('feeds')
+      .select(['id', 'update_time', 'sync_time', 'article_count'])
+      .orderBy('id')
+      .execute(),
     syncLogs: await databaseOf(store).selectFrom('sync_logs').selectAll().orderBy('id').execute(),
     articles: await databaseOf(store).selectFrom('articles').selectAll().orderBy('id').execute(),
   };
@@ -71,7 +83,10 @@ export async function snapshot(store: Store) {
 
 /** Load counters must equal the feeds of live work each node holds or has pre-assigned. */
 export async function assertLoadCountersConsistent(store: Store): Promise<void> {
-  const nodes = await databaseOf(store).selectFrom('nodes').select(['id', 'name', 'load_feeds', 'max_capacity']).execute();
+  const nodes = await databaseOf(store)
+    .selectFrom('nodes')
+    .select(['id', 'name', 'load_feeds', 'max_capacity'])
+    .execute();
   const sums = await databaseOf(store)
     .selectFrom('allocations')
     .select(['node_id', (eb) => eb.fn.sum<number>('feed_count').as('n')])
@@ -82,6 +97,7 @@ export async function assertLoadCountersConsistent(store: Store): Promise<void> 
   const byNode = new Map(sums.map((s) => [s.node_id, Number(s.n)]));
   for (const node of nodes) {
     const expected = byNode.get(node.id) ?? 0;
-    if (Number(node.load_feeds) !== expected) throw new Error(`node ${node.name}: load_feeds ${node.load_feeds} but live feeds ${expected}`);
+    if (Number(node.load_feeds) !== expected)
+      throw new Error(`node ${node.name}: load_feeds ${node.load_feeds} but live feeds ${expected}`);
   }
 }

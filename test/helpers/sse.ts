@@ -12,7 +12,10 @@ export class SseReader {
 
   static async open(url: string, headers: Record<string, string> = {}): Promise<SseReader> {
     const reader = new SseReader();
-    const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: reader.#abort.signal });
+    const response = await fetch(url, {
+      headers: { accept: 'text/event-stream', ...headers },
+      signal: reader.#abort.signal,
+    });
     reader.status = response.status;
     reader.contentType = response.headers.get('content-type') ?? '';
     if (!response.body || response.status !== 200) {
@@ -65,7 +68,12 @@ export class SseReader {
   }
 
   /** Waits until `match` finds a frame of type `event`. */
-  async waitFor<T>(what: string, event: string, match: (data: T) => boolean = () => true, timeoutMs = 20_000): Promise<T & { _id: string | undefined }> {
+  async waitFor<T>(
+    what: string,
+    event: string,
+    match: (data: T) => boolean = () => true,
+    timeoutMs = 20_000,
+  ): Promise<T & { _id: string | undefined }> {
     return waitFor(what, () => this.of<T>(event).find(match), timeoutMs);
   }
 

@@ -8,7 +8,10 @@ import type { Database } from '../../src/store/tables.js';
 /** A migrated store over `databaseUrl`, configured from defaults plus dotted-path overrides. */
 export async function openTestStore(databaseUrl: string, overrides: Record<string, unknown> = {}): Promise<Store> {
   // Test feeds share a host or two: stores weigh hosts only in the tests about politeness.
-  const config = loadConfig({ env: {}, overrides: { 'database.url': databaseUrl, 'politeness.enabled': false, ...overrides } });
+  const config = loadConfig({
+    env: {},
+    overrides: { 'database.url': databaseUrl, 'politeness.enabled': false, ...overrides },
+  });
   const store = await openStore(config);
   try {
     await store.migrate();
@@ -35,7 +38,10 @@ export type HeldTransaction = {
  * Plays another parent (or the sweeper) on a second connection: runs `work` in a transaction and keeps that
  * transaction open, its row locks held, until `release()`. Resolves once `work` has run.
  */
-export async function holdOpenTransaction(url: string, work: (trx: Transaction<Database>) => Promise<unknown>): Promise<HeldTransaction> {
+export async function holdOpenTransaction(
+  url: string,
+  work: (trx: Transaction<Database>) => Promise<unknown>,
+): Promise<HeldTransaction> {
   const other = await connectDatabase({ url });
   let letGo!: () => void;
   const held = new Promise<void>((resolve) => (letGo = resolve));

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
  * - `blackhole`: connections open, nothing passes either way; such connections are reset when the fault clears.
  * - `refuse`: a new connection is reset as soon as it is accepted (a server that is down); open ones are untouched.
  */
-export type ProxyFault = { kind: 'delay'; ms: number } | { kind: 'drop-responses' } | { kind: 'blackhole' } | { kind: 'refuse' };
+export type ProxyFault =
+  { kind: 'delay'; ms: number } | { kind: 'drop-responses' } | { kind: 'blackhole' } | { kind: 'refuse' };
 
 export type ProxyStats = { refused: number; droppedResponses: number; blackholedChunks: number; resets: number };
 

@@ -10,7 +10,8 @@ import { AddressRefusedError, networkPolicy } from '../../src/net/address-policy
 import { createGuardedFetch } from '../../src/net/guarded-fetch.js';
 import { checkUrl } from '../../src/net/guarded-lookup.js';
 
-const RSS = '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>one</title><link>https://example.org/1</link><guid>g1</guid></item></channel></rss>';
+const RSS =
+  '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>one</title><link>https://example.org/1</link><guid>g1</guid></item></channel></rss>';
 
 describe('guarded fetch', () => {
   let server: Server;
@@ -20,7 +21,10 @@ describe('guarded fetch', () => {
     server = createServer((req, res) => {
       const to = new URL(req.url ?? '/', 'http://x').searchParams.get('to');
       if (to) return void res.writeHead(302, { location: to }).end();
-      if (req.url === '/gz') return void res.writeHead(200, { 'content-type': 'application/rss+xml', 'content-encoding': 'gzip' }).end(gzipSync(RSS));
+      if (req.url === '/gz')
+        return void res
+          .writeHead(200, { 'content-type': 'application/rss+xml', 'content-encoding': 'gzip' })
+          .end(gzipSync(RSS));
       res.writeHead(200, { 'content-type': 'application/rss+xml' }).end(RSS);
     });
     server.on('connection', () => connections++);
@@ -34,7 +38,13 @@ describe('guarded fetch', () => {
 
   it('refuses loopback by default before connecting, by literal, by name and in IPv4-mapped form', async () => {
     const before = connections;
-    for (const url of [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`, `http://[::ffff:127.0.0.1]:${port}/`, `http://2130706433:${port}/`, `http://[::1]:${port}/`]) {
+    for (const url of [
+      `http://127.0.0.1:${port}/`,
+      `http://localhost:${port}/`,
+      `http://[::ffff:127.0.0.1]:${port}/`,
+      `http://2130706433:${port}/`,
+      `http://[::1]:${port}/`,
+    ]) {
       const refused = closed(url, { redirect: 'manual' });
       await expect(refused, url).rejects.toBeInstanceOf(AddressRefusedError);
       await expect(refused, url).rejects.toThrow(/is not allowed \((loopback); set network\.allow_private/);
@@ -44,9 +54,13 @@ describe('guarded fetch', () => {
 
   it('refuses link-local metadata with a clear reason even when private addresses are allowed', async () => {
     const open = createGuardedFetch(networkPolicy({ allow_private: true, allow_cidrs: [] }));
-    await expect(open('http://169.254.169.254/latest/meta-data/')).rejects.toThrow('address 169.254.169.254 is not allowed (link-local, where cloud metadata lives; refused always)');
+    await expect(open('http://169.254.169.254/latest/meta-data/')).rejects.toThrow(
+      'address 169.254.169.254 is not allowed (link-local, where cloud metadata lives; refused always)',
+    );
     await expect(open('http://[fe80::1]/')).rejects.toThrow('address fe80::1 is not allowed');
-    await expect(checkUrl('http://169.254.169.254/', networkPolicy({ allow_private: true, allow_cidrs: [] }))).rejects.toThrow('address 169.254.169.254 is not allowed');
+    await expect(
+      checkUrl('http://169.254.169.254/', networkPolicy({ allow_private: true, allow_cidrs: [] })),
+    ).rejects.toThrow('address 169.254.169.254 is not allowed');
     await expect(open('file:///etc/passwd')).rejects.toThrow('file: URLs are not allowed');
   });
 
@@ -67,18 +81,30 @@ describe('guarded fetch', () => {
       (e: Error) => e.message,
     );
     expect([200, expect.stringMatching(/localhost: address ::1 is not allowed/)]).toContainEqual(viaName);
-    await expect(loopback(`http://127.0.0.1:${port}/?to=${encodeURIComponent('http://169.254.169.254/')}`)).rejects.toThrow('address 169.254.169.254 is not allowed');
-    await expect(loopback(`http://127.0.0.1:${port}/?to=${encodeURIComponent(`http://10.0.0.1:${port}/`)}`)).rejects.toThrow('address 10.0.0.1 is not allowed');
+    await expect(
+      loopback(`http://127.0.0.1:${port}/?to=${encodeURIComponent('http://169.254.169.254/')}`),
+    ).rejects.toThrow('address 169.254.169.254 is not allowed');
+    await expect(
+      loopback(`http://127.0.0.1:${port}/?to=${encodeURIComponent(`http://10.0.0.1:${port}/`)}`),
+    ).rejects.toThrow('address 10.0.0.1 is not allowed');
     expect(connections).toBeGreaterThan(before);
   });
 
   it('makes a refused feed fail for good with the policy reason', async () => {
     const executor = createFeedExecutor(DEFAULT_FETCH_LIMITS);
     const context = { logger: pino({ level: 'silent' }), signal: new AbortController().signal, fetch: closed };
-    const failure = executor({ id: 'F', url: `http://127.0.0.1:${port}/` }, { allocation_id: 'a', task_id: 't', task_name: 'n', feeds: [] }, context);
+    const failure = executor(
+      { id: 'F', url: `http://127.0.0.1:${port}/` },
+      { allocation_id: 'a', task_id: 't', task_name: 'n', feeds: [] },
+      context,
+    );
     await expect(failure).rejects.toBeInstanceOf(PermanentFeedError);
     await expect(failure).rejects.toThrow(`address 127.0.0.1 is not allowed`);
-    const redirected = executor({ id: 'F', url: `http://127.0.0.1:${port}/?to=${encodeURIComponent('http://169.254.169.254/x')}` }, { allocation_id: 'a', task_id: 't', task_name: 'n', feeds: [] }, { ...context, fetch: loopback });
+    const redirected = executor(
+      { id: 'F', url: `http://127.0.0.1:${port}/?to=${encodeURIComponent('http://169.254.169.254/x')}` },
+      { allocation_id: 'a', task_id: 't', task_name: 'n', feeds: [] },
+      { ...context, fetch: loopback },
+    );
     await expect(redirected).rejects.toThrow('address 169.254.169.254 is not allowed');
   });
 });

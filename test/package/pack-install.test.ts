@@ -26,16 +26,36 @@ describe('the npm package', () => {
     const prefix = join(dir, 'prefix');
     // `--prefix` also moves where npm reads its global config, so a CA the machine's npm config names is lost:
     // pass the one Node itself is told about (a registry behind a TLS-inspecting proxy needs it).
-    const ca = process.env.NODE_EXTRA_CA_CERTS === undefined ? {} : { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS };
-    const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...ca, npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? dir, '.npm') };
-    await run('npm', ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(dir, tarball!)], { cwd: dir, env, timeout: 600_000 });
+    const ca =
+      process.env.NODE_EXTRA_CA_CERTS === undefined ? {} : { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS };
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      ...ca,
+      npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? dir, '.npm'),
+    };
+    await run(
+      'npm',
+      ['install', '-g', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', join(dir, tarball!)],
+      { cwd: dir, env, timeout: 600_000 },
+    );
     const installed = join(prefix, 'lib/node_modules/cascade');
     expect(readdirSync(join(installed, 'node_modules'))).not.toContain('typescript');
 
-    const help = await run(join(prefix, 'bin/cascade'), ['child', '--help'], { cwd: dir, env: { PATH: `${join(prefix, 'bin')}:${process.env.PATH}` } });
+    const help = await run(join(prefix, 'bin/cascade'), ['child', '--help'], {
+      cwd: dir,
+      env: { PATH: `${join(prefix, 'bin')}:${process.env.PATH}` },
+    });
     expect(help.stdout).toContain('Usage: cascade child [options]');
     // The child's outbox is SQLite: the native module must load from the install.
-    const sqlite = await run(process.execPath, ['-e', "const D = require('better-sqlite3'); console.log(new D(':memory:').prepare('select 1 as one').get().one)"], { cwd: installed });
+    const sqlite = await run(
+      process.execPath,
+      [
+        '-e',
+        "const D = require('better-sqlite3'); console.log(new D(':memory:').prepare('select 1 as one').get().one)",
+      ],
+      { cwd: installed },
+    );
     expect(sqlite.stdout.trim()).toBe('1');
     expect(statSync(join(prefix, 'bin/cascade')).mode & 0o111).not.toBe(0);
   }, 900_000);

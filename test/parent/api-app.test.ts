@@ -15,19 +15,27 @@ describe('buildApiApp, the API the CLI runs on the local store', () => {
   });
   afterAll(async () => t?.close());
 
-  const dispatches = async (trigger: string): Promise<number> => (await t.parent.services.metrics.dispatches.get()).values.find((v) => v.labels.trigger === trigger)?.value ?? 0;
+  const dispatches = async (trigger: string): Promise<number> =>
+    (await t.parent.services.metrics.dispatches.get()).values.find((v) => v.labels.trigger === trigger)?.value ?? 0;
 
   it('records a dispatch through it as trigger cli, and one over HTTP as trigger api', async () => {
     const app = await buildApiApp({ services: t.parent.services, logger: createLogger('silent') });
     try {
-      const local = await app.inject({ method: 'POST', url: `/api/v1/cascade/dispatch-task?task_id=${taskId}`, headers: { authorization: `Bearer ${t.adminToken}` } });
+      const local = await app.inject({
+        method: 'POST',
+        url: `/api/v1/cascade/dispatch-task?task_id=${taskId}`,
+        headers: { authorization: `Bearer ${t.adminToken}` },
+      });
       expect(local.statusCode, local.body).toBe(200);
     } finally {
       await app.close();
     }
     expect(await dispatches('cli')).toBe(1);
     expect(await dispatches('api')).toBe(0);
-    const remote = await api(t.url, `/api/v1/cascade/dispatch-task?task_id=${taskId}`, { method: 'POST', token: t.adminToken });
+    const remote = await api(t.url, `/api/v1/cascade/dispatch-task?task_id=${taskId}`, {
+      method: 'POST',
+      token: t.adminToken,
+    });
     expect(remote.status).toBe(200);
     expect(await dispatches('api')).toBe(1);
     expect(await dispatches('cli')).toBe(1);

@@ -12,7 +12,10 @@ describeEachStore('API surface: 404s, prefixes, login, OpenAPI', (dialect) => {
     t = await startTestParent({ databaseUrl: await dialect.createDatabase() });
     child = await t.addChild('surface-child');
     await api(t.url, '/api/v1/feeds', { token: t.adminToken, json: { id: 'MP_WXS_SURFACE', mp_name: 'surface' } });
-    await api(t.url, '/api/v1/message-tasks', { token: t.adminToken, json: { name: 'surface task', mps_id: [{ id: 'MP_WXS_SURFACE' }] } });
+    await api(t.url, '/api/v1/message-tasks', {
+      token: t.adminToken,
+      json: { name: 'surface task', mps_id: [{ id: 'MP_WXS_SURFACE' }] },
+    });
   });
   afterAll(async () => t?.close());
 
@@ -52,13 +55,16 @@ describeEachStore('API surface: 404s, prefixes, login, OpenAPI', (dialect) => {
     expect(legacy.body).toEqual(modern.body);
   });
 
-  it.each(['/cascade/feeds', '/cascade/message-tasks'])('the child sync route %s is paged on /api/v1 and a bare array on /api/v1/wx', async (path) => {
-    const modern = await api<{ list: unknown[]; total: number }>(t.url, `/api/v1${path}`, { aksk: child });
-    const legacy = await api<unknown[]>(t.url, `/api/v1/wx${path}`, { aksk: child });
-    expect([modern.status, legacy.status]).toEqual([200, 200]);
-    expect(Array.isArray(legacy.body.data)).toBe(true);
-    expect(legacy.body.data).toHaveLength(modern.body.data.total);
-  });
+  it.each(['/cascade/feeds', '/cascade/message-tasks'])(
+    'the child sync route %s is paged on /api/v1 and a bare array on /api/v1/wx',
+    async (path) => {
+      const modern = await api<{ list: unknown[]; total: number }>(t.url, `/api/v1${path}`, { aksk: child });
+      const legacy = await api<unknown[]>(t.url, `/api/v1/wx${path}`, { aksk: child });
+      expect([modern.status, legacy.status]).toEqual([200, 200]);
+      expect(Array.isArray(legacy.body.data)).toBe(true);
+      expect(legacy.body.data).toHaveLength(modern.body.data.total);
+    },
+  );
 
   it('logs in with JSON and with a form body, on both prefixes', async () => {
     const json = await api<{ access_token: string; token_type: string }>(t.url, '/api/v1/auth/login', { json: ADMIN });
@@ -74,17 +80,24 @@ describeEachStore('API surface: 404s, prefixes, login, OpenAPI', (dialect) => {
 
   it('rate limits repeated failed logins with 429 and Retry-After, without touching another username', async () => {
     const { login_max_failures } = t.config.auth;
-    await api(t.url, '/api/v1/users', { token: t.adminToken, json: { username: 'target', password: 'target-password', role: 'viewer' } });
+    await api(t.url, '/api/v1/users', {
+      token: t.adminToken,
+      json: { username: 'target', password: 'target-password', role: 'viewer' },
+    });
     for (let i = 0; i < login_max_failures; i += 1) {
       const failed = await api(t.url, '/api/v1/auth/login', { json: { username: 'target', password: `wrong-${i}` } });
       expect(failed.status).toBe(401);
     }
-    const limited = await api(t.url, '/api/v1/auth/login', { json: { username: 'target', password: 'target-password' } });
+    const limited = await api(t.url, '/api/v1/auth/login', {
+      json: { username: 'target', password: 'target-password' },
+    });
     expect(limited.status).toBe(429);
     expect(limited.body).toMatchObject({ code: 429, error: 'RATE_LIMITED', data: null });
     expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
     // The legacy prefix shares the limiter.
-    expect((await api(t.url, '/api/v1/wx/auth/login', { json: { username: 'target', password: 'target-password' } })).status).toBe(429);
+    expect(
+      (await api(t.url, '/api/v1/wx/auth/login', { json: { username: 'target', password: 'target-password' } })).status,
+    ).toBe(429);
     expect((await api(t.url, '/api/v1/auth/login', { json: ADMIN })).status).toBe(200);
   });
 

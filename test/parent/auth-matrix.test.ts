@@ -22,7 +22,8 @@ describeEachStore('authorization matrix', (dialect) => {
   let rotatedOld: Creds;
 
   const login = async (username: string, password: string) =>
-    (await api<{ access_token: string }>(t.url, '/api/v1/auth/login', { json: { username, password } })).body.data.access_token;
+    (await api<{ access_token: string }>(t.url, '/api/v1/auth/login', { json: { username, password } })).body.data
+      .access_token;
 
   beforeAll(async () => {
     t = await startTestParent({ databaseUrl: await dialect.createDatabase() });
@@ -30,23 +31,38 @@ describeEachStore('authorization matrix', (dialect) => {
     const admin = await store.users.findByUsername(ADMIN.username);
     if (!admin) throw new Error('no admin');
 
-    await api(t.url, '/api/v1/users', { token: t.adminToken, json: { username: 'viewer', password: 'viewer-password', role: 'viewer' } });
+    await api(t.url, '/api/v1/users', {
+      token: t.adminToken,
+      json: { username: 'viewer', password: 'viewer-password', role: 'viewer' },
+    });
     tokens.viewer = await login('viewer', 'viewer-password');
-    const doomed = await api<{ id: string }>(t.url, '/api/v1/users', { token: t.adminToken, json: { username: 'doomed', password: 'doomed-password', role: 'admin' } });
+    const doomed = await api<{ id: string }>(t.url, '/api/v1/users', {
+      token: t.adminToken,
+      json: { username: 'doomed', password: 'doomed-password', role: 'admin' },
+    });
     tokens.deleted = await login('doomed', 'doomed-password');
     await api(t.url, `/api/v1/users/${doomed.body.data.id}`, { method: 'DELETE', token: t.adminToken });
 
     const storeKey = await jwtSecret(t.config, store);
     const adminClaims = { id: admin.id, username: admin.username, role: 'admin' as const, tokenGeneration: 0 };
     tokens.expired = (await new JwtSigner(storeKey).sign(adminClaims, -120)).token;
-    tokens.otherKey = (await new JwtSigner('a-completely-different-signing-key-0123456789').sign(adminClaims, 3600)).token;
+    tokens.otherKey = (
+      await new JwtSigner('a-completely-different-signing-key-0123456789').sign(adminClaims, 3600)
+    ).token;
     tokens.tampered = tamper(t.adminToken);
 
     nodes.child = await t.addChild('matrix-child');
     nodes.disabled = await t.addChild('matrix-disabled');
-    await api(t.url, `/api/v1/cascade/nodes/${nodes.disabled.id}`, { method: 'PUT', token: t.adminToken, json: { is_active: false } });
+    await api(t.url, `/api/v1/cascade/nodes/${nodes.disabled.id}`, {
+      method: 'PUT',
+      token: t.adminToken,
+      json: { is_active: false },
+    });
     rotatedOld = await t.addChild('matrix-rotated');
-    const rotated = await api<Creds>(t.url, `/api/v1/cascade/nodes/${rotatedOld.id}/credentials`, { method: 'POST', token: t.adminToken });
+    const rotated = await api<Creds>(t.url, `/api/v1/cascade/nodes/${rotatedOld.id}/credentials`, {
+      method: 'POST',
+      token: t.adminToken,
+    });
     nodes.rotatedNew = rotated.body.data;
   });
   afterAll(async () => t?.close());
@@ -54,31 +70,165 @@ describeEachStore('authorization matrix', (dialect) => {
   const raw = (authorization: string): ApiOptions => ({ headers: { authorization } });
   type Case = { name: string; path: string; options: () => ApiOptions; status: number; error?: string };
   const cases: Case[] = [
-    { name: 'no Authorization header', path: '/api/v1/feeds', options: () => ({}), status: 401, error: 'UNAUTHENTICATED' },
-    { name: 'garbage header', path: '/api/v1/feeds', options: () => raw('Basic Zm9vOmJhcg=='), status: 401, error: 'UNAUTHENTICATED' },
-    { name: 'Bearer with a non-JWT', path: '/api/v1/feeds', options: () => raw('Bearer not-a-jwt'), status: 401, error: 'UNAUTHENTICATED' },
-    { name: 'tampered JWT signature', path: '/api/v1/feeds', options: () => ({ token: tokens.tampered }), status: 401, error: 'UNAUTHENTICATED' },
-    { name: 'expired JWT', path: '/api/v1/feeds', options: () => ({ token: tokens.expired }), status: 401, error: 'UNAUTHENTICATED' },
-    { name: 'JWT signed with another key (rotated key)', path: '/api/v1/feeds', options: () => ({ token: tokens.otherKey }), status: 401, error: 'UNAUTHENTICATED' },
-    { name: 'token of a deleted user', path: '/api/v1/feeds', options: () => ({ token: tokens.deleted }), status: 401, error: 'UNAUTHENTICATED' },
+    {
+      name: 'no Authorization header',
+      path: '/api/v1/feeds',
+      options: () => ({}),
+      status: 401,
+      error: 'UNAUTHENTICATED',
+    },
+    {
+      name: 'garbage header',
+      path: '/api/v1/feeds',
+      options: () => raw('Basic Zm9vOmJhcg=='),
+      status: 401,
+      error: 'UNAUTHENTICATED',
+    },
+    {
+      name: 'Bearer with a non-JWT',
+      path: '/api/v1/feeds',
+      options: () => raw('Bearer not-a-jwt'),
+      status: 401,
+      error: 'UNAUTHENTICATED',
+    },
+    {
+      name: 'tampered JWT signature',
+      path: '/api/v1/feeds',
+      options: () => ({ token: tokens.tampered }),
+      status: 401,
+      error: 'UNAUTHENTICATED',
+    },
+    {
+      name: 'expired JWT',
+      path: '/api/v1/feeds',
+      options: () => ({ token: tokens.expired }),
+      status: 401,
+      error: 'UNAUTHENTICATED',
+    },
+    {
+      name: 'JWT signed with another key (rotated key)',
+      path: '/api/v1/feeds',
+      options: () => ({ token: tokens.otherKey }),
+      status: 401,
+      error: 'UNAUTHENTICATED',
+    },
+    {
+      name: 'token of a deleted user',
+      path: '/api/v1/feeds',
+      options: () => ({ token: tokens.deleted }),
+      status: 401,
+      error: 'UNAUTHENTICATED',
+    },
     { name: 'viewer reads feeds', path: '/api/v1/feeds', options: () => ({ token: tokens.viewer }), status: 200 },
-    { name: 'viewer reads sync logs', path: '/api/v1/cascade/sync-logs', options: () => ({ token: tokens.viewer }), status: 200 },
-    { name: 'viewer creates a feed', path: '/api/v1/feeds', options: () => ({ token: tokens.viewer, json: { id: 'VIEWER_FEED' } }), status: 403, error: 'FORBIDDEN' },
-    { name: 'viewer deletes a task', path: '/api/v1/message-tasks/x', options: () => ({ token: tokens.viewer, method: 'DELETE' }), status: 403, error: 'FORBIDDEN' },
-    { name: 'viewer lists users', path: '/api/v1/users', options: () => ({ token: tokens.viewer }), status: 403, error: 'FORBIDDEN' },
-    { name: 'admin creates a feed', path: '/api/v1/feeds', options: () => ({ token: t.adminToken, json: { mp_name: 'admin feed' } }), status: 200 },
+    {
+      name: 'viewer reads sync logs',
+      path: '/api/v1/cascade/sync-logs',
+      options: () => ({ token: tokens.viewer }),
+      status: 200,
+    },
+    {
+      name: 'viewer creates a feed',
+      path: '/api/v1/feeds',
+      options: () => ({ token: tokens.viewer, json: { id: 'VIEWER_FEED' } }),
+      status: 403,
+      error: 'FORBIDDEN',
+    },
+    {
+      name: 'viewer deletes a task',
+      path: '/api/v1/message-tasks/x',
+      options: () => ({ token: tokens.viewer, method: 'DELETE' }),
+      status: 403,
+      error: 'FORBIDDEN',
+    },
+    {
+      name: 'viewer lists users',
+      path: '/api/v1/users',
+      options: () => ({ token: tokens.viewer }),
+      status: 403,
+      error: 'FORBIDDEN',
+    },
+    {
+      name: 'admin creates a feed',
+      path: '/api/v1/feeds',
+      options: () => ({ token: t.adminToken, json: { mp_name: 'admin feed' } }),
+      status: 200,
+    },
     { name: 'admin lists users', path: '/api/v1/users', options: () => ({ token: t.adminToken }), status: 200 },
-    { name: 'node AK-SK on a management route', path: '/api/v1/feeds', options: () => ({ aksk: nodes.child }), status: 403, error: 'FORBIDDEN' },
-    { name: 'node AK-SK on /users', path: '/api/v1/users', options: () => ({ aksk: nodes.child }), status: 403, error: 'FORBIDDEN' },
-    { name: 'admin JWT on a child route', path: '/api/v1/cascade/feeds', options: () => ({ token: t.adminToken }), status: 403, error: 'FORBIDDEN' },
-    { name: 'viewer JWT on report-result', path: '/api/v1/cascade/report-result', options: () => ({ token: tokens.viewer, json: { task_id: 'x', results: [] } }), status: 403, error: 'FORBIDDEN' },
-    { name: 'node reads its feeds', path: '/api/v1/cascade/feeds', options: () => ({ aksk: nodes.child }), status: 200 },
-    { name: 'node with a wrong secret', path: '/api/v1/cascade/feeds', options: () => ({ aksk: { ...nodes.child, api_secret: `CS${'x'.repeat(32)}` } }), status: 401, error: 'UNAUTHENTICATED' },
-    { name: 'unknown api_key', path: '/api/v1/cascade/feeds', options: () => ({ aksk: { api_key: `CN${'y'.repeat(32)}`, api_secret: nodes.child.api_secret } }), status: 401, error: 'UNAUTHENTICATED' },
-    { name: 'AK-SK without a secret', path: '/api/v1/cascade/feeds', options: () => raw(`AK-SK ${nodes.child.api_key}`), status: 401, error: 'UNAUTHENTICATED' },
-    { name: 'disabled node', path: '/api/v1/cascade/message-tasks', options: () => ({ aksk: nodes.disabled }), status: 401, error: 'UNAUTHENTICATED' },
-    { name: 'rotated node, old pair', path: '/api/v1/cascade/feeds', options: () => ({ aksk: rotatedOld }), status: 401, error: 'UNAUTHENTICATED' },
-    { name: 'rotated node, new pair', path: '/api/v1/cascade/feeds', options: () => ({ aksk: nodes.rotatedNew }), status: 200 },
+    {
+      name: 'node AK-SK on a management route',
+      path: '/api/v1/feeds',
+      options: () => ({ aksk: nodes.child }),
+      status: 403,
+      error: 'FORBIDDEN',
+    },
+    {
+      name: 'node AK-SK on /users',
+      path: '/api/v1/users',
+      options: () => ({ aksk: nodes.child }),
+      status: 403,
+      error: 'FORBIDDEN',
+    },
+    {
+      name: 'admin JWT on a child route',
+      path: '/api/v1/cascade/feeds',
+      options: () => ({ token: t.adminToken }),
+      status: 403,
+      error: 'FORBIDDEN',
+    },
+    {
+      name: 'viewer JWT on report-result',
+      path: '/api/v1/cascade/report-result',
+      options: () => ({ token: tokens.viewer, json: { task_id: 'x', results: [] } }),
+      status: 403,
+      error: 'FORBIDDEN',
+    },
+    {
+      name: 'node reads its feeds',
+      path: '/api/v1/cascade/feeds',
+      options: () => ({ aksk: nodes.child }),
+      status: 200,
+    },
+    {
+      name: 'node with a wrong secret',
+      path: '/api/v1/cascade/feeds',
+      options: () => ({ aksk: { ...nodes.child, api_secret: `CS${'x'.repeat(32)}` } }),
+      status: 401,
+      error: 'UNAUTHENTICATED',
+    },
+    {
+      name: 'unknown api_key',
+      path: '/api/v1/cascade/feeds',
+      options: () => ({ aksk: { api_key: `CN${'y'.repeat(32)}`, api_secret: nodes.child.api_secret } }),
+      status: 401,
+      error: 'UNAUTHENTICATED',
+    },
+    {
+      name: 'AK-SK without a secret',
+      path: '/api/v1/cascade/feeds',
+      options: () => raw(`AK-SK ${nodes.child.api_key}`),
+      status: 401,
+      error: 'UNAUTHENTICATED',
+    },
+    {
+      name: 'disabled node',
+      path: '/api/v1/cascade/message-tasks',
+      options: () => ({ aksk: nodes.disabled }),
+      status: 401,
+      error: 'UNAUTHENTICATED',
+    },
+    {
+      name: 'rotated node, old pair',
+      path: '/api/v1/cascade/feeds',
+      options: () => ({ aksk: rotatedOld }),
+      status: 401,
+      error: 'UNAUTHENTICATED',
+    },
+    {
+      name: 'rotated node, new pair',
+      path: '/api/v1/cascade/feeds',
+      options: () => ({ aksk: nodes.rotatedNew }),
+      status: 200,
+    },
   ];
 
   it.each(cases)('$name → $status', async ({ path, options, status, error }) => {
@@ -104,7 +254,11 @@ describeEachStore('authorization matrix', (dialect) => {
   });
 
   it('lets a disabled node back in once it is enabled again', async () => {
-    await api(t.url, `/api/v1/cascade/nodes/${nodes.disabled.id}`, { method: 'PUT', token: t.adminToken, json: { is_active: true } });
+    await api(t.url, `/api/v1/cascade/nodes/${nodes.disabled.id}`, {
+      method: 'PUT',
+      token: t.adminToken,
+      json: { is_active: true },
+    });
     expect((await api(t.url, '/api/v1/cascade/feeds', { aksk: nodes.disabled })).status).toBe(200);
   });
 });

@@ -4,7 +4,13 @@ import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
 
 type Pkg = { allocation_id: string; task_id: string; feeds: Array<{ id: string }> };
-type View = Record<string, unknown> & { status: string; node_name: string | null; started_at: string; lease_expires_at: string | null; attempts?: unknown };
+type View = Record<string, unknown> & {
+  status: string;
+  node_name: string | null;
+  started_at: string;
+  lease_expires_at: string | null;
+  attempts?: unknown;
+};
 
 /**
  * task-status and report-completion answer with the row the move returned instead of re-reading it; the answer
@@ -26,20 +32,32 @@ describe('child move answers match the stored allocation', () => {
   afterAll(async () => t.close());
 
   const stored = async (): Promise<View> => {
-    const { attempts: _attempts, ...view } = (await api<View>(t.url, `/api/v1/cascade/allocations/${pkg.allocation_id}`, { token: t.adminToken })).body.data;
+    const { attempts: _attempts, ...view } = (
+      await api<View>(t.url, `/api/v1/cascade/allocations/${pkg.allocation_id}`, { token: t.adminToken })
+    ).body.data;
     return view as View;
   };
 
   it('executing: the answer is the stored row, and the lease runs lease_seconds from the start', async () => {
-    const answer = await api<View>(t.url, '/api/v1/cascade/task-status', { method: 'PUT', aksk: node, json: { allocation_id: pkg.allocation_id, status: 'executing' } });
+    const answer = await api<View>(t.url, '/api/v1/cascade/task-status', {
+      method: 'PUT',
+      aksk: node,
+      json: { allocation_id: pkg.allocation_id, status: 'executing' },
+    });
     expect(answer.status).toBe(200);
     expect(answer.body.data).toMatchObject({ status: 'executing', node_name: 'answerer' });
     expect(answer.body.data).toEqual(await stored());
-    expect(Date.parse(answer.body.data.lease_expires_at as string) - Date.parse(answer.body.data.started_at)).toBe(300_000);
+    expect(Date.parse(answer.body.data.lease_expires_at as string) - Date.parse(answer.body.data.started_at)).toBe(
+      300_000,
+    );
   });
 
   it('completion: the answer is the stored row; a repeat answers the same row', async () => {
-    const body = { allocation_id: pkg.allocation_id, task_id: pkg.task_id, results: [{ mp_id: pkg.feeds[0]?.id, status: 'success', article_count: 0 }] };
+    const body = {
+      allocation_id: pkg.allocation_id,
+      task_id: pkg.task_id,
+      results: [{ mp_id: pkg.feeds[0]?.id, status: 'success', article_count: 0 }],
+    };
     const answer = await api<View>(t.url, '/api/v1/cascade/report-completion', { aksk: node, json: body });
     expect(answer.status).toBe(200);
     expect(answer.body.data).toMatchObject({ status: 'completed', node_name: 'answerer', lease_expires_at: null });

@@ -18,7 +18,10 @@ describeEachStore('child read-only sync and legacy report-result', (dialect) => 
       ['OFF_1', 0],
       ['ON_2', 1],
     ] as const) {
-      await api(t.url, '/api/v1/feeds', { token: t.adminToken, json: { id, mp_name: id, status, url: `http://127.0.0.1:9/${id}` } });
+      await api(t.url, '/api/v1/feeds', {
+        token: t.adminToken,
+        json: { id, mp_name: id, status, url: `http://127.0.0.1:9/${id}` },
+      });
     }
     const task = (name: string, status: number) => ({
       name,
@@ -41,7 +44,9 @@ describeEachStore('child read-only sync and legacy report-result', (dialect) => 
     // The original child reads `data` as a bare array of every enabled feed (issue 10).
     const legacy = await api<FeedView[]>(t.url, '/api/v1/wx/cascade/feeds', { aksk: child });
     expect(legacy.body.data).toEqual(feeds.body.data.list);
-    const node = await api<{ last_sync_at: string | null }>(t.url, `/api/v1/cascade/nodes/${child.id}`, { token: t.adminToken });
+    const node = await api<{ last_sync_at: string | null }>(t.url, `/api/v1/cascade/nodes/${child.id}`, {
+      token: t.adminToken,
+    });
     expect(node.body.data.last_sync_at).not.toBeNull();
   });
 
@@ -76,11 +81,18 @@ describeEachStore('child read-only sync and legacy report-result', (dialect) => 
       { mp_id: 'ON_1', status: 'success', article_count: 3 },
       { mp_id: 'ON_2', status: 'failed', error: 'timeout' },
     ];
-    const response = await api(t.url, '/api/v1/wx/cascade/report-result', { aksk: child, json: { task_id: 'T1', results, timestamp: '2026-11-27T09:30:00.123456' } });
+    const response = await api(t.url, '/api/v1/wx/cascade/report-result', {
+      aksk: child,
+      json: { task_id: 'T1', results, timestamp: '2026-11-27T09:30:00.123456' },
+    });
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ code: 0, data: null });
 
-    const logs = await api<Page<SyncLogView>>(t.url, `/api/v1/cascade/sync-logs?node_id=${child.id}&operation=report_result`, { token: t.adminToken });
+    const logs = await api<Page<SyncLogView>>(
+      t.url,
+      `/api/v1/cascade/sync-logs?node_id=${child.id}&operation=report_result`,
+      { token: t.adminToken },
+    );
     expect(logs.status).toBe(200);
     expect(logs.body.data.total).toBe(1);
     expect(logs.body.data.list[0]).toMatchObject({
@@ -96,17 +108,31 @@ describeEachStore('child read-only sync and legacy report-result', (dialect) => 
   });
 
   it('accepts timestamps with a zone or none at all, and rejects impossible dates', async () => {
-    const zoned = await api(t.url, '/api/v1/cascade/report-result', { aksk: child, json: { task_id: 'T2', results: [], timestamp: '2026-11-27T17:30:00+08:00' } });
+    const zoned = await api(t.url, '/api/v1/cascade/report-result', {
+      aksk: child,
+      json: { task_id: 'T2', results: [], timestamp: '2026-11-27T17:30:00+08:00' },
+    });
     expect(zoned.status).toBe(200);
-    const bare = await api(t.url, '/api/v1/cascade/report-result', { aksk: child, json: { task_id: 'T3', results: [{ mp_id: 'ON_1', status: 'success' }] } });
+    const bare = await api(t.url, '/api/v1/cascade/report-result', {
+      aksk: child,
+      json: { task_id: 'T3', results: [{ mp_id: 'ON_1', status: 'success' }] },
+    });
     expect(bare.status).toBe(200);
-    const impossible = await api(t.url, '/api/v1/cascade/report-result', { aksk: child, json: { task_id: 'T4', results: [], timestamp: '2026-02-30T10:00:00' } });
+    const impossible = await api(t.url, '/api/v1/cascade/report-result', {
+      aksk: child,
+      json: { task_id: 'T4', results: [], timestamp: '2026-02-30T10:00:00' },
+    });
     expect(impossible.status).toBe(400);
     expect(impossible.body.details).toEqual([{ path: 'timestamp', message: 'is not a real date and time' }]);
-    const badFormat = await api(t.url, '/api/v1/cascade/report-result', { aksk: child, json: { task_id: 'T4', results: [], timestamp: 'yesterday' } });
+    const badFormat = await api(t.url, '/api/v1/cascade/report-result', {
+      aksk: child,
+      json: { task_id: 'T4', results: [], timestamp: 'yesterday' },
+    });
     expect(badFormat.status).toBe(400);
 
-    const logs = await api<Page<SyncLogView>>(t.url, '/api/v1/cascade/sync-logs?operation=report_result', { token: t.adminToken });
+    const logs = await api<Page<SyncLogView>>(t.url, '/api/v1/cascade/sync-logs?operation=report_result', {
+      token: t.adminToken,
+    });
     expect(logs.body.data.total).toBe(3);
     const byTask = new Map(logs.body.data.list.map((log) => [(log.extra_data as { task_id: string }).task_id, log]));
     expect(byTask.get('T2')?.started_at).toBe('2026-11-27T09:30:00.000Z');

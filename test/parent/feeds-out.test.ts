@@ -9,7 +9,11 @@ import { databaseOf } from '../../src/store/store.js';
 type Urls = { rss: string; atom: string; json: string; public: boolean };
 
 const TRICKY = [
-  { title: 'Ampersands & <tags> "quotes" \'apostrophes\' ]]> 中文标题 😀', url: 'https://example.com/a?x=1&y=<2>', content: '<p>HTML <b>bold</b> &amp; <a href="https://e.com/?a=1&b=2">link</a> ]]></p>' },
+  {
+    title: 'Ampersands & <tags> "quotes" \'apostrophes\' ]]> 中文标题 😀',
+    url: 'https://example.com/a?x=1&y=<2>',
+    content: '<p>HTML <b>bold</b> &amp; <a href="https://e.com/?a=1&b=2">link</a> ]]></p>',
+  },
   { title: 'Plain second', url: 'https://example.com/b', content: '' },
   { title: 'Third, oldest', url: 'https://example.com/c#frag', content: '<script>alert(1)</script>' },
 ];
@@ -52,13 +56,20 @@ describe('feeds out', () => {
   });
   afterAll(() => t.close());
 
-  const urls = async (query: string) => (await api<Urls>(t.url, `/api/v1/feed-urls${query}`, { token: t.adminToken })).body.data;
+  const urls = async (query: string) =>
+    (await api<Urls>(t.url, `/api/v1/feed-urls${query}`, { token: t.adminToken })).body.data;
 
   for (const format of ['rss', 'atom', 'json'] as const) {
     it(`${format}: parses back with Cascade's own feed parser to the same titles, links and dates, newest first`, async () => {
       const response = await fetch((await urls(`?feed_id=${feedId}`))[format]);
       expect(response.status).toBe(200);
-      expect(response.headers.get('content-type')).toMatch(format === 'json' ? /^application\/feed\+json/ : format === 'rss' ? /^application\/rss\+xml/ : /^application\/atom\+xml/);
+      expect(response.headers.get('content-type')).toMatch(
+        format === 'json'
+          ? /^application\/feed\+json/
+          : format === 'rss'
+            ? /^application\/rss\+xml/
+            : /^application\/atom\+xml/,
+      );
       expect(response.headers.get('cache-control')).toBe('private, max-age=120');
       const body = await response.text();
       const parsed = parseFeedArticles(feedId, body, response.headers.get('content-type') ?? '');
@@ -108,7 +119,10 @@ describe('feeds out', () => {
     expect((await fetch(`${t.url}/feeds/${feedId}.html?token=${token}`)).status).toBe(400);
   });
   it("an admin may ask for another user's URLs (`user`), a viewer only for their own; unknown, disabled or empty names are refused", async () => {
-    const created = await api<{ id: string }>(t.url, '/api/v1/users', { token: t.adminToken, json: { username: 'feed-reader', password: 'reader-password-1', role: 'viewer' } });
+    const created = await api<{ id: string }>(t.url, '/api/v1/users', {
+      token: t.adminToken,
+      json: { username: 'feed-reader', password: 'reader-password-1', role: 'viewer' },
+    });
     expect(created.status).toBe(200);
     const theirs = await api<Urls>(t.url, '/api/v1/feed-urls?user=feed-reader', { token: t.adminToken });
     expect(theirs.status).toBe(200);
@@ -116,7 +130,9 @@ describe('feeds out', () => {
     expect(token(theirs.body.data.rss)).not.toBe(token((await urls('')).rss));
     expect((await fetch(theirs.body.data.rss)).status).toBe(200);
 
-    const login = await api<{ access_token: string }>(t.url, '/api/v1/auth/login', { json: { username: 'feed-reader', password: 'reader-password-1' } });
+    const login = await api<{ access_token: string }>(t.url, '/api/v1/auth/login', {
+      json: { username: 'feed-reader', password: 'reader-password-1' },
+    });
     const viewer = login.body.data.access_token;
     const own = await api<Urls>(t.url, '/api/v1/feed-urls?user=feed-reader', { token: viewer });
     expect(token(own.body.data.rss)).toBe(token(theirs.body.data.rss));
@@ -125,7 +141,11 @@ describe('feeds out', () => {
 
     expect((await api(t.url, '/api/v1/feed-urls?user=nobody', { token: t.adminToken })).status).toBe(404);
     expect((await api(t.url, '/api/v1/feed-urls?user=', { token: t.adminToken })).status).toBe(400);
-    await api(t.url, `/api/v1/users/${created.body.data.id}`, { method: 'PUT', token: t.adminToken, json: { is_active: false } });
+    await api(t.url, `/api/v1/users/${created.body.data.id}`, {
+      method: 'PUT',
+      token: t.adminToken,
+      json: { is_active: false },
+    });
     const disabled = await api<unknown>(t.url, '/api/v1/feed-urls?user=feed-reader', { token: t.adminToken });
     expect(disabled.status).toBe(404);
     expect(disabled.body.message).toContain("User 'feed-reader' does not exist or is disabled");

@@ -31,6 +31,8 @@ describe('health probes', () => {
     parent = await startTestParent({ overrides: { log_level: 'debug' } });
     const debugBefore = capturedLogs.length;
     await fetch(`${parent.url}/healthz`);
-    expect(capturedLogs.slice(debugBefore).filter((line) => line.includes('"url":"/healthz"')).length).toBeGreaterThan(0);
+    expect(capturedLogs.slice(debugBefore).filter((line) => line.includes('"url":"/healthz"')).length).toBeGreaterThan(
+      0,
+    );
   });
 });

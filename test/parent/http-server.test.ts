@@ -10,7 +10,9 @@ const SLOW_CLIENTS = 30;
 function slowLogin(url: URL): Promise<{ socket: Socket; closed: Promise<string> }> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: url.hostname, port: Number(url.port) }, () => {
-      socket.write(`POST /api/v1/auth/login HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`);
+      socket.write(
+        `POST /api/v1/auth/login HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`,
+      );
       let received = '';
       socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
       const closed = new Promise<string>((done) => socket.once('close', () => done(received)));
@@ -30,7 +32,9 @@ describe('the parent bounds slow and idle connections (slowloris)', () => {
   });
 
   it('closes requests that never finish after request_timeout_seconds, while /healthz answers and a longer long-poll claim still works', async () => {
-    t = await startTestParent({ overrides: { 'server.request_timeout_seconds': 1, 'server.headers_timeout_seconds': 1 } });
+    t = await startTestParent({
+      overrides: { 'server.request_timeout_seconds': 1, 'server.headers_timeout_seconds': 1 },
+    });
     const url = new URL(t.url);
     const slow = await Promise.all(Array.from({ length: SLOW_CLIENTS }, () => slowLogin(url)));
     sockets.push(...slow.map((s) => s.socket));
@@ -43,7 +47,11 @@ describe('the parent bounds slow and idle connections (slowloris)', () => {
 
     const answers = await Promise.all(slow.map((s) => s.closed));
     for (const answer of answers) expect(answer).toMatch(/^HTTP\/1\.1 408 /);
-    expect(JSON.parse((answers[0] ?? '').slice((answers[0] ?? '').indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 408, data: null, error: 'REQUEST_TIMEOUT' });
+    expect(JSON.parse((answers[0] ?? '').slice((answers[0] ?? '').indexOf('\r\n\r\n') + 4))).toMatchObject({
+      code: 408,
+      data: null,
+      error: 'REQUEST_TIMEOUT',
+    });
     expect((await api(t.url, '/healthz')).status).toBe(200);
 
     const claimed = await claim;
@@ -54,7 +62,9 @@ describe('the parent bounds slow and idle connections (slowloris)', () => {
   });
 
   it('closes a connection that sends no headers at all after headers_timeout_seconds', async () => {
-    t = await startTestParent({ overrides: { 'server.request_timeout_seconds': 2, 'server.headers_timeout_seconds': 1 } });
+    t = await startTestParent({
+      overrides: { 'server.request_timeout_seconds': 2, 'server.headers_timeout_seconds': 1 },
+    });
     const url = new URL(t.url);
     const socket = connect({ host: url.hostname, port: Number(url.port) });
     sockets.push(socket);
@@ -64,7 +74,11 @@ describe('the parent bounds slow and idle connections (slowloris)', () => {
     socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
     await new Promise<void>((resolve) => socket.once('close', () => resolve()));
     expect(received).toMatch(/^HTTP\/1\.1 408 /);
-    expect(JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 408, data: null, error: 'REQUEST_TIMEOUT' });
+    expect(JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      code: 408,
+      data: null,
+      error: 'REQUEST_TIMEOUT',
+    });
   });
 
   it('refuses connections past server.max_connections, logs it at most once a minute, and serves again when they close', async () => {
@@ -87,10 +101,15 @@ describe('the parent bounds slow and idle connections (slowloris)', () => {
       extra.resume();
       await new Promise<void>((resolve) => extra.once('close', () => resolve()));
     }
-    const drops = () => capturedLogs.slice(logsBefore).filter((line) => line.includes('server.max_connections reached'));
+    const drops = () =>
+      capturedLogs.slice(logsBefore).filter((line) => line.includes('server.max_connections reached'));
     await waitFor('the refusal to be logged', () => (drops().length > 0 ? true : undefined), 5000);
     expect(drops()).toHaveLength(1);
     for (const socket of held) socket.destroy();
-    await waitFor('the parent to serve again', async () => ((await api(t!.url, '/healthz').catch(() => undefined))?.status === 200 ? true : undefined), 5000);
+    await waitFor(
+      'the parent to serve again',
+      async () => ((await api(t!.url, '/healthz').catch(() => undefined))?.status === 200 ? true : undefined),
+      5000,
+    );
   });
 });

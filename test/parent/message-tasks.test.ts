@@ -39,18 +39,34 @@ describeEachStore('message task management', (dialect) => {
     const { webhook_secret: secret, ...withoutSecret } = created.body.data;
     expect(secret).toMatch(/^[A-Za-z0-9_-]{40}$/);
     expect(created.body.data.webhook_secret_set).toBe(true);
-    const shown = await api<MessageTaskView>(t.url, `/api/v1/message-tasks/${created.body.data.id}`, { token: t.adminToken });
+    const shown = await api<MessageTaskView>(t.url, `/api/v1/message-tasks/${created.body.data.id}`, {
+      token: t.adminToken,
+    });
     expect(shown.body.data).toEqual(withoutSecret);
     const listed = await api<Page<MessageTaskView>>(t.url, '/api/v1/wx/message-tasks', { token: t.adminToken });
     expect(listed.body.data.list).toEqual([withoutSecret]);
   });
 
   it('accepts 6-field and empty cron expressions and defaults the optional fields', async () => {
-    const six = await api<MessageTaskView>(t.url, '/api/v1/message-tasks', { token: t.adminToken, json: { name: 'six', cron_exp: '0 */5 * * * *' } });
+    const six = await api<MessageTaskView>(t.url, '/api/v1/message-tasks', {
+      token: t.adminToken,
+      json: { name: 'six', cron_exp: '0 */5 * * * *' },
+    });
     expect(six.status).toBe(200);
-    const none = await api<MessageTaskView>(t.url, '/api/v1/message-tasks', { token: t.adminToken, json: { name: 'manual' } });
+    const none = await api<MessageTaskView>(t.url, '/api/v1/message-tasks', {
+      token: t.adminToken,
+      json: { name: 'manual' },
+    });
     expect(none.status).toBe(200);
-    expect(none.body.data).toMatchObject({ name: 'manual', message_type: 0, headers: {}, cookies: '', mps_id: [], cron_exp: '', status: 1 });
+    expect(none.body.data).toMatchObject({
+      name: 'manual',
+      message_type: 0,
+      headers: {},
+      cookies: '',
+      mps_id: [],
+      cron_exp: '',
+      status: 1,
+    });
   });
 
   it.each([
@@ -60,7 +76,10 @@ describeEachStore('message task management', (dialect) => {
     ['never fires', '0 0 30 2 *', /never fires/],
     ['nonsense', 'every day', /2/],
   ])('rejects a cron expression with %s', async (_label, cron_exp, pattern) => {
-    const response = await api(t.url, '/api/v1/message-tasks', { token: t.adminToken, json: { name: 'bad cron', cron_exp } });
+    const response = await api(t.url, '/api/v1/message-tasks', {
+      token: t.adminToken,
+      json: { name: 'bad cron', cron_exp },
+    });
     expect(response.status).toBe(400);
     expect(response.body.error).toBe('VALIDATION_FAILED');
     expect(response.body.details).toHaveLength(1);
@@ -74,7 +93,10 @@ describeEachStore('message task management', (dialect) => {
     ['cookies with a line break', { cookies: 'a=1\nb=2' }, 'cookies'],
     ['a non-http webhook', { web_hook_url: 'ftp://hooks.example/x' }, 'web_hook_url'],
   ])('rejects %s', async (_label, fields, path) => {
-    const response = await api(t.url, '/api/v1/message-tasks', { token: t.adminToken, json: { name: 'unsafe', ...fields } });
+    const response = await api(t.url, '/api/v1/message-tasks', {
+      token: t.adminToken,
+      json: { name: 'unsafe', ...fields },
+    });
     expect(response.status).toBe(400);
     expect(response.body.details?.map((d) => d.path)).toContain(path);
   });
@@ -83,7 +105,11 @@ describeEachStore('message task management', (dialect) => {
     const before = await api<Page<MessageTaskView>>(t.url, '/api/v1/message-tasks', { token: t.adminToken });
     const response = await api(t.url, '/api/v1/message-tasks', {
       token: t.adminToken,
-      json: { name: 'ghost feeds', mps_id: [{ id: 'MP_WXS_1' }, { id: 'GHOST_A' }, { id: 'MP_WXS_2' }, { id: 'GHOST_B' }], cron_exp: 'nope' },
+      json: {
+        name: 'ghost feeds',
+        mps_id: [{ id: 'MP_WXS_1' }, { id: 'GHOST_A' }, { id: 'MP_WXS_2' }, { id: 'GHOST_B' }],
+        cron_exp: 'nope',
+      },
     });
     expect(response.status).toBe(400);
     expect(response.body.error).toBe('VALIDATION_FAILED');
@@ -99,11 +125,20 @@ describeEachStore('message task management', (dialect) => {
   });
 
   it('updates, validating the new feeds and cron, and deletes', async () => {
-    const created = await api<MessageTaskView>(t.url, '/api/v1/message-tasks', { token: t.adminToken, json: { name: 'to edit', mps_id: [{ id: 'MP_WXS_1' }] } });
+    const created = await api<MessageTaskView>(t.url, '/api/v1/message-tasks', {
+      token: t.adminToken,
+      json: { name: 'to edit', mps_id: [{ id: 'MP_WXS_1' }] },
+    });
     const id = created.body.data.id;
-    const rejected = await api(t.url, `/api/v1/message-tasks/${id}`, { method: 'PUT', token: t.adminToken, json: { mps_id: [{ id: 'NOPE' }] } });
+    const rejected = await api(t.url, `/api/v1/message-tasks/${id}`, {
+      method: 'PUT',
+      token: t.adminToken,
+      json: { mps_id: [{ id: 'NOPE' }] },
+    });
     expect(rejected.status).toBe(400);
-    expect((await api<MessageTaskView>(t.url, `/api/v1/message-tasks/${id}`, { token: t.adminToken })).body.data).toEqual(created.body.data);
+    expect(
+      (await api<MessageTaskView>(t.url, `/api/v1/message-tasks/${id}`, { token: t.adminToken })).body.data,
+    ).toEqual(created.body.data);
 
     const updated = await api<MessageTaskView>(t.url, `/api/v1/message-tasks/${id}`, {
       method: 'PUT',
@@ -111,11 +146,19 @@ describeEachStore('message task management', (dialect) => {
       json: { status: 0, cron_exp: '0 8 * * 1-5', headers: { Accept: 'application/rss+xml' } },
     });
     expect(updated.status).toBe(200);
-    expect(updated.body.data).toMatchObject({ name: 'to edit', status: 0, cron_exp: '0 8 * * 1-5', headers: { Accept: 'application/rss+xml' }, mps_id: [{ id: 'MP_WXS_1' }] });
+    expect(updated.body.data).toMatchObject({
+      name: 'to edit',
+      status: 0,
+      cron_exp: '0 8 * * 1-5',
+      headers: { Accept: 'application/rss+xml' },
+      mps_id: [{ id: 'MP_WXS_1' }],
+    });
     const disabled = await api<Page<MessageTaskView>>(t.url, '/api/v1/message-tasks?status=0', { token: t.adminToken });
     expect(disabled.body.data.list.map((task) => task.id)).toEqual([id]);
 
-    expect((await api(t.url, `/api/v1/message-tasks/${id}`, { method: 'DELETE', token: t.adminToken })).status).toBe(200);
+    expect((await api(t.url, `/api/v1/message-tasks/${id}`, { method: 'DELETE', token: t.adminToken })).status).toBe(
+      200,
+    );
     expect((await api(t.url, `/api/v1/message-tasks/${id}`, { token: t.adminToken })).status).toBe(404);
   });
 

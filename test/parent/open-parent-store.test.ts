@@ -38,8 +38,14 @@ describeEachStore(
     async function setUp(): Promise<{ config: ReturnType<typeof loadConfig>; proxy: TcpProxy }> {
       const databaseUrl = await createDatabase();
       const target = new URL(databaseUrl);
-      proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || (variant.name === 'postgres' ? 5432 : 3306)) });
-      return { config: loadConfig({ env: {}, overrides: { 'database.url': throughProxy(databaseUrl, proxy) } }), proxy };
+      proxy = await startTcpProxy({
+        host: target.hostname,
+        port: Number(target.port || (variant.name === 'postgres' ? 5432 : 3306)),
+      });
+      return {
+        config: loadConfig({ env: {}, overrides: { 'database.url': throughProxy(databaseUrl, proxy) } }),
+        proxy,
+      };
     }
 
     it('waits, retrying, until the server answers, then opens and migrates the store', async () => {
@@ -69,7 +75,9 @@ describeEachStore(
       const error = await openParentStore(config, logger, { waitMs: 1500 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CascadeError);
       expect((error as CascadeError).code).toBe('UNAVAILABLE');
-      expect((error as Error).message).toMatch(/did not answer for \d+ s .*check that it runs and that database\.url is right/);
+      expect((error as Error).message).toMatch(
+        /did not answer for \d+ s .*check that it runs and that database\.url is right/,
+      );
       expect(proxy.stats.refused).toBeGreaterThanOrEqual(2);
     });
 

@@ -17,13 +17,20 @@ describeEachStore('request pipeline', (dialect) => {
   });
 
   it('accepts form bodies on login only', async () => {
-    const form = await api(t.url, '/api/v1/message-tasks', { rawBody: 'name=x', contentType: 'application/x-www-form-urlencoded', token: t.adminToken });
+    const form = await api(t.url, '/api/v1/message-tasks', {
+      rawBody: 'name=x',
+      contentType: 'application/x-www-form-urlencoded',
+      token: t.adminToken,
+    });
     expect(form.status).toBe(415);
     expect(form.body.error).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('reports a choice of values once, naming the allowed values', async () => {
-    const response = await api(t.url, '/api/v1/cascade/nodes', { token: t.adminToken, json: { node_type: 7, name: 'n' } });
+    const response = await api(t.url, '/api/v1/cascade/nodes', {
+      token: t.adminToken,
+      json: { node_type: 7, name: 'n' },
+    });
     expect(response.status).toBe(400);
     expect(response.body.details).toEqual([{ path: 'node_type', message: 'must be one of: 0, 1' }]);
   });

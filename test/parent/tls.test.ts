@@ -21,10 +21,23 @@ describe('native HTTPS', () => {
 
   /** A parent over SQLite with its admin user; the test helper's fetch would not trust a self-signed certificate. */
   async function startTlsParent(tls: Record<string, string>): Promise<Parent> {
-    const config = loadConfig({ env: {}, overrides: { host: '127.0.0.1', port: 0, 'database.url': `sqlite:${join(dir, 'tls.db')}`, 'scheduler.enabled': false, ...tls } });
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        host: '127.0.0.1',
+        port: 0,
+        'database.url': `sqlite:${join(dir, 'tls.db')}`,
+        'scheduler.enabled': false,
+        ...tls,
+      },
+    });
     const started = await startParent(config, createLogger('silent'));
     if (!(await started.services.store.users.findByUsername(ADMIN.username))) {
-      await started.services.store.users.create({ username: ADMIN.username, passwordHash: await hashPassword(ADMIN.password), role: 'admin' });
+      await started.services.store.users.create({
+        username: ADMIN.username,
+        passwordHash: await hashPassword(ADMIN.password),
+        role: 'admin',
+      });
     }
     return started;
   }
@@ -35,13 +48,19 @@ describe('native HTTPS', () => {
     expect(parent.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     const health = await httpsCall(`${parent.url}/healthz`, first.pem);
     expect(health).toMatchObject({ status: 200, fingerprint: first.fingerprint });
-    const login = await httpsCall(`${parent.url}/api/v1/auth/login`, first.pem, { method: 'POST', body: JSON.stringify(ADMIN) });
+    const login = await httpsCall(`${parent.url}/api/v1/auth/login`, first.pem, {
+      method: 'POST',
+      body: JSON.stringify(ADMIN),
+    });
     expect(login.status).toBe(200);
 
     const renewed = writeSelfSigned(dir);
     expect(renewed.fingerprint).not.toBe(first.fingerprint);
     expect(parent.reloadTls()).toBe(true);
-    expect(await httpsCall(`${parent.url}/healthz`, renewed.pem)).toMatchObject({ status: 200, fingerprint: renewed.fingerprint });
+    expect(await httpsCall(`${parent.url}/healthz`, renewed.pem)).toMatchObject({
+      status: 200,
+      fingerprint: renewed.fingerprint,
+    });
     await expect(httpsCall(`${parent.url}/healthz`, first.pem)).rejects.toThrow();
   });
 
@@ -67,10 +86,14 @@ describe('/metrics is open to loopback clients only, unless metrics.token is set
   });
 
   it('with metrics.token: any client with the bearer token reads it, without it gets 401', async () => {
-    t = await startTestParent({ overrides: { 'server.trust_proxy': ['127.0.0.1'], 'metrics.token': 'scrape-token-0123456789' } });
+    t = await startTestParent({
+      overrides: { 'server.trust_proxy': ['127.0.0.1'], 'metrics.token': 'scrape-token-0123456789' },
+    });
     const remote = { 'x-forwarded-for': '203.0.113.5' };
     expect((await api(t.url, '/metrics', { headers: remote })).status).toBe(401);
-    const scraped = await fetch(`${t.url}/metrics`, { headers: { ...remote, authorization: 'Bearer scrape-token-0123456789' } });
+    const scraped = await fetch(`${t.url}/metrics`, {
+      headers: { ...remote, authorization: 'Bearer scrape-token-0123456789' },
+    });
     expect(scraped.status).toBe(200);
     expect(await scraped.text()).toContain('# HELP');
   });

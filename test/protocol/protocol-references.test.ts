@@ -20,7 +20,10 @@ function sectionNumbers(markdown: string): Set<string> {
 it('every protocol section the code cites exists in docs/protocol.md', () => {
   const sections = sectionNumbers(readFileSync(join(ROOT, 'docs', 'protocol.md'), 'utf8'));
   const cited = sourceFiles(join(ROOT, 'src')).flatMap((file) =>
-    [...readFileSync(file, 'utf8').matchAll(/(?:PROTOCOL|docs\/protocol\.md) §(\d+(?:\.\d+)?)/g)].map((m) => ({ file: relative(ROOT, file), section: m[1] as string })),
+    [...readFileSync(file, 'utf8').matchAll(/(?:PROTOCOL|docs\/protocol\.md) §(\d+(?:\.\d+)?)/g)].map((m) => ({
+      file: relative(ROOT, file),
+      section: m[1] as string,
+    })),
   );
   expect(cited.length).toBeGreaterThan(20);
   expect(cited.filter((c) => !sections.has(c.section))).toEqual([]);

@@ -20,7 +20,10 @@ async function scene(databaseUrl: string) {
   const b = await t.addChild('b', { max_capacity: 2 });
   await api(t.url, '/api/v1/cascade/heartbeat', { method: 'POST', aksk: a, json: {} });
   const task = await seedTask(t.parent.services.store, await seedFeeds(t.parent.services.store, 3, 'LIST_'));
-  const dispatched = await api<{ feeds_assigned: number }>(t.url, `/api/v1/cascade/dispatch-task?task_id=${task}`, { method: 'POST', token: t.adminToken });
+  const dispatched = await api<{ feeds_assigned: number }>(t.url, `/api/v1/cascade/dispatch-task?task_id=${task}`, {
+    method: 'POST',
+    token: t.adminToken,
+  });
   expect(dispatched.body.data.feeds_assigned).toBe(2);
   const list = async (query: string) => {
     const answer = await api<Listed>(t.url, `/api/v1/cascade/allocations?${query}`, { token: t.adminToken });

@@ -14,17 +14,34 @@ afterEach(async () => {
 
 /** A store with two online nodes and `count` single-feed allocations pre-assigned to the first; `claimed` of them claimed. */
 async function scene(databaseUrl: string, count: number, claimed: number) {
-  const config = loadConfig({ env: {}, overrides: { 'database.url': databaseUrl, 'dispatch.max_attempts': 3, 'dispatch.retry_backoff_seconds': 0, 'politeness.enabled': false } });
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      'database.url': databaseUrl,
+      'dispatch.max_attempts': 3,
+      'dispatch.retry_backoff_seconds': 0,
+      'politeness.enabled': false,
+    },
+  });
   const store = await openStore(config);
   stores.push(store);
   await store.migrate();
   const now = Date.now();
   const nodeId = (await store.nodes.create({ node_type: 1, name: 'a', sync_config: { max_capacity: 10 } })).node.id;
-  const otherNodeId = (await store.nodes.create({ node_type: 1, name: 'b', sync_config: { max_capacity: 10 } })).node.id;
+  const otherNodeId = (await store.nodes.create({ node_type: 1, name: 'b', sync_config: { max_capacity: 10 } })).node
+    .id;
   await store.nodes.recordHeartbeat(nodeId, {}, now);
   const feeds = await seedFeeds(store, count);
   const task = await seedTask(store, feeds);
-  await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: 'run-1', nowMs: now, feedsPerAllocation: 1, offlineAfterSeconds: 180 });
+  await store.allocations.dispatch({
+    taskId: task,
+    taskName: task,
+    feedIds: feeds,
+    scheduleRunId: 'run-1',
+    nowMs: now,
+    feedsPerAllocation: 1,
+    offlineAfterSeconds: 180,
+  });
   // Online only after the dispatch, so that every allocation is pre-assigned to the first node.
   await store.nodes.recordHeartbeat(otherNodeId, {}, now);
   const ids = (await store.allocations.claim(nodeId, claimed)).map((r) => r.id);
@@ -50,7 +67,10 @@ describeEachStore('allocation reports (the rules behind task-status)', (dialect)
     const failed = await reports.fail(id, { nodeId, attempt: 1 }, 'boom', true);
     expect(failed).toMatchObject({ moved: true, row: { id, status: 'pending', attempt: 2 } });
     const before = await snapshot(store);
-    expect(await reports.fail(id, { nodeId, attempt: 1 }, 'boom', true)).toMatchObject({ moved: false, row: { id, status: 'pending', attempt: 2 } });
+    expect(await reports.fail(id, { nodeId, attempt: 1 }, 'boom', true)).toMatchObject({
+      moved: false,
+      row: { id, status: 'pending', attempt: 2 },
+    });
     const refused = await reports.fail(id, { nodeId: otherNodeId }, 'boom', true).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(CascadeError);
     expect(await snapshot(store)).toEqual(before);
@@ -62,6 +82,12 @@ describeEachStore('allocation reports (the rules behind task-status)', (dialect)
     await store.allocations.start(ids[1]!, nodeId);
     await store.allocations.complete(ids[1]!, nodeId, [], 0);
     const summary = await allocationSummary(store, Date.now(), 180);
-    expect(summary).toEqual({ pending_tasks: 1, executing_tasks: 2, completed_today: 1, failed_today: 0, online_nodes: 2 });
+    expect(summary).toEqual({
+      pending_tasks: 1,
+      executing_tasks: 2,
+      completed_today: 1,
+      failed_today: 0,
+      online_nodes: 2,
+    });
   });
 });

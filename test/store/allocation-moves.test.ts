@@ -15,7 +15,14 @@ afterEach(async () => {
 
 /** A store with two online nodes, a target allocation driven into `state`, and a bystander that must never move. */
 async function scenario(databaseUrl: string, state: AllocationStatus, maxAttempts = 3): Promise<Scenario> {
-  const config = loadConfig({ env: {}, overrides: { 'database.url': databaseUrl, 'dispatch.max_attempts': maxAttempts, 'dispatch.retry_backoff_seconds': 0 } });
+  const config = loadConfig({
+    env: {},
+    overrides: {
+      'database.url': databaseUrl,
+      'dispatch.max_attempts': maxAttempts,
+      'dispatch.retry_backoff_seconds': 0,
+    },
+  });
   const store = await openStore(config);
   stores.push(store);
   await store.migrate();
@@ -25,9 +32,22 @@ async function scenario(databaseUrl: string, state: AllocationStatus, maxAttempt
   await store.nodes.recordHeartbeat(a, {}, now);
   const feeds = await seedFeeds(store, 2);
   const task = await seedTask(store, feeds);
-  await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: 'run-1', nowMs: now, feedsPerAllocation: 1, offlineAfterSeconds: 180 });
+  await store.allocations.dispatch({
+    taskId: task,
+    taskName: task,
+    feedIds: feeds,
+    scheduleRunId: 'run-1',
+    nowMs: now,
+    feedsPerAllocation: 1,
+    offlineAfterSeconds: 180,
+  });
   // Claims take the longest claimable first (claimable_at, then id), so order the same way to know which one a claim takes.
-  const rows = await databaseOf(store).selectFrom('allocations').select(['id', 'feed_ids']).orderBy('claimable_at').orderBy('id').execute();
+  const rows = await databaseOf(store)
+    .selectFrom('allocations')
+    .select(['id', 'feed_ids'])
+    .orderBy('claimable_at')
+    .orderBy('id')
+    .execute();
   const target = rows[0]?.id as string;
   const bystander = rows[1]?.id as string;
   // Both are pre-assigned to `a`; claim one at a time so the bystander stays pending.
@@ -138,17 +158,28 @@ describeEachStore('allocation state machine', (dialect) => {
     const s = await scenario(await dialect.createDatabase(), 'pending');
     const released = await s.store.allocations.releaseOfflineNodes(180, Date.now() + 10 * 60_000);
     expect(released).toBe(2);
-    const rows = await databaseOf(s.store).selectFrom('allocations').select(['node_id', 'status', 'placement']).execute();
-    expect(rows.every((r) => r.node_id === null && r.status === 'pending' && r.placement.includes('went offline'))).toBe(true);
+    const rows = await databaseOf(s.store)
+      .selectFrom('allocations')
+      .select(['node_id', 'status', 'placement'])
+      .execute();
+    expect(
+      rows.every((r) => r.node_id === null && r.status === 'pending' && r.placement.includes('went offline')),
+    ).toBe(true);
     await assertLoadCountersConsistent(s.store);
   });
 
   it('deleting a node requeues its held work and releases its pending work in one step', async () => {
     const s = await scenario(await dialect.createDatabase(), 'executing');
     await s.store.allocations.deleteNode(s.nodeId);
-    const rows = await databaseOf(s.store).selectFrom('allocations').select(['id', 'node_id', 'status', 'attempt']).orderBy('id').execute();
+    const rows = await databaseOf(s.store)
+      .selectFrom('allocations')
+      .select(['id', 'node_id', 'status', 'attempt'])
+      .orderBy('id')
+      .execute();
     expect(rows.every((r) => r.node_id === null && r.status === 'pending')).toBe(true);
     expect(rows.find((r) => r.id === s.target)?.attempt).toBe(2);
-    expect(await databaseOf(s.store).selectFrom('nodes').select('id').where('id', '=', s.nodeId).executeTakeFirst()).toBeUndefined();
+    expect(
+      await databaseOf(s.store).selectFrom('nodes').select('id').where('id', '=', s.nodeId).executeTakeFirst(),
+    ).toBeUndefined();
   });
 });

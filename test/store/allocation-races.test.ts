@@ -16,7 +16,9 @@ afterEach(async () => {
 });
 
 async function open(url: string, extra: Record<string, unknown> = {}): Promise<Store> {
-  const store = await openStore(loadConfig({ env: {}, overrides: { 'database.url': url, 'dispatch.retry_backoff_seconds': 0, ...extra } }));
+  const store = await openStore(
+    loadConfig({ env: {}, overrides: { 'database.url': url, 'dispatch.retry_backoff_seconds': 0, ...extra } }),
+  );
   stores.push(store);
   await store.migrate();
   return store;
@@ -29,18 +31,32 @@ async function node(store: Store, name: string, cap: number, now = Date.now()): 
 }
 
 /** A fresh store with node `a` online and a task's feeds dispatched to it, one feed per allocation. */
-async function dispatchedWork(dialect: StoreUnderTest, options: { capacity: number; feeds: number; config?: Record<string, unknown> }) {
+async function dispatchedWork(
+  dialect: StoreUnderTest,
+  options: { capacity: number; feeds: number; config?: Record<string, unknown> },
+) {
   const url = await dialect.createDatabase();
   const store = await open(url, options.config);
   const a = await node(store, 'a', options.capacity);
   const feeds = await seedFeeds(store, options.feeds);
   const task = await seedTask(store, feeds);
-  await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: 'r', nowMs: Date.now(), feedsPerAllocation: 1, offlineAfterSeconds: 180 });
+  await store.allocations.dispatch({
+    taskId: task,
+    taskName: task,
+    feedIds: feeds,
+    scheduleRunId: 'r',
+    nowMs: Date.now(),
+    feedsPerAllocation: 1,
+    offlineAfterSeconds: 180,
+  });
   return { url, store, a, feeds };
 }
 
 async function load(store: Store, id: string): Promise<number> {
-  return Number((await databaseOf(store).selectFrom('nodes').select('load_feeds').where('id', '=', id).executeTakeFirstOrThrow()).load_feeds);
+  return Number(
+    (await databaseOf(store).selectFrom('nodes').select('load_feeds').where('id', '=', id).executeTakeFirstOrThrow())
+      .load_feeds,
+  );
 }
 
 it('a cron trigger fired more than 5 s late keeps the key of its tick', () => {
@@ -54,23 +70,38 @@ it('a cron trigger fired more than 5 s late keeps the key of its tick', () => {
 });
 
 describeEachStore('allocation races and late reports', (dialect) => {
-  it.skipIf(dialect.variant.name === 'sqlite')('a cancel racing a release of the same pending work adjusts the load once (not on SQLite, which runs one writer at a time)', async () => {
-    const { url, store, a } = await dispatchedWork(dialect, { capacity: 5, feeds: 1 });
-    const [row] = await databaseOf(store).selectFrom('allocations').selectAll().execute();
-    expect(row?.node_id).toBe(a);
-    expect(await load(store, a)).toBe(1);
-    // A second connection plays the sweeper's releasePending (same statements), holding its transaction open.
-    const release = await holdOpenTransaction(url, async (trx) => {
-      await trx.updateTable('allocations').set({ node_id: null }).where('id', '=', row!.id).where('node_id', '=', a).where('status', '=', 'pending').execute();
-      await trx.updateTable('nodes').set((eb) => ({ load_feeds: eb('load_feeds', '-', 1) })).where('id', '=', a).execute();
-    });
-    const cancel = store.allocations.cancel(row!.id); // reads node_id = a (committed), then blocks on the row lock
-    expect(await release.waitUntilBlocking('the cancel', /allocations/i)).not.toHaveLength(0);
-    await release.release();
-    await cancel;
-    expect((await databaseOf(store).selectFrom('allocations').select('status').executeTakeFirstOrThrow()).status).toBe('cancelled');
-    expect(await load(store, a)).toBe(0);
-  });
+  it.skipIf(dialect.variant.name === 'sqlite')(
+    'a cancel racing a release of the same pending work adjusts the load once (not on SQLite, which runs one writer at a time)',
+    async () => {
+      const { url, store, a } = await dispatchedWork(dialect, { capacity: 5, feeds: 1 });
+      const [row] = await databaseOf(store).selectFrom('allocations').selectAll().execute();
+      expect(row?.node_id).toBe(a);
+      expect(await load(store, a)).toBe(1);
+      // A second connection plays the sweeper's releasePending (same statements), holding its transaction open.
+      const release = await holdOpenTransaction(url, async (trx) => {
+        await trx
+          .updateTable('allocations')
+          .set({ node_id: null })
+          .where('id', '=', row!.id)
+          .where('node_id', '=', a)
+          .where('status', '=', 'pending')
+          .execute();
+        await trx
+          .updateTable('nodes')
+          .set((eb) => ({ load_feeds: eb('load_feeds', '-', 1) }))
+          .where('id', '=', a)
+          .execute();
+      });
+      const cancel = store.allocations.cancel(row!.id); // reads node_id = a (committed), then blocks on the row lock
+      expect(await release.waitUntilBlocking('the cancel', /allocations/i)).not.toHaveLength(0);
+      await release.release();
+      await cancel;
+      expect(
+        (await databaseOf(store).selectFrom('allocations').select('status').executeTakeFirstOrThrow()).status,
+      ).toBe('cancelled');
+      expect(await load(store, a)).toBe(0);
+    },
+  );
 
   it('a completion wakes the same node’s long-poll that was refused for lack of room', async () => {
     const { store, a } = await dispatchedWork(dialect, { capacity: 1, feeds: 2 });
@@ -106,7 +137,11 @@ describeEachStore('allocation races and late reports', (dialect) => {
   });
 
   it('a late report after the last lease expired answers LEASE_LOST', async () => {
-    const { store, a } = await dispatchedWork(dialect, { capacity: 5, feeds: 1, config: { 'dispatch.max_attempts': 1 } });
+    const { store, a } = await dispatchedWork(dialect, {
+      capacity: 5,
+      feeds: 1,
+      config: { 'dispatch.max_attempts': 1 },
+    });
     const [row] = await store.allocations.claim(a, 1);
     await store.allocations.start(row!.id, a);
     await store.allocations.expireLeases(Date.now() + 10 * 60_000);
@@ -114,20 +149,29 @@ describeEachStore('allocation races and late reports', (dialect) => {
     expect((err as { code: string }).code).toBe('LEASE_LOST');
   });
 
-  it.skipIf(dialect.variant.name === 'sqlite')('the sweeper leaves alone a lease a heartbeat extended after the sweeper read it (not on SQLite, which runs one writer at a time)', async () => {
-    const { url, store, a } = await dispatchedWork(dialect, { capacity: 5, feeds: 1 });
-    const [row] = await store.allocations.claim(a, 1);
-    const sweepNow = Number(row!.lease_expires_at) + 1; // the lease has just expired
-    // The heartbeat (extendLeases) lands between the sweeper's SELECT and its guarded UPDATE.
-    const heartbeat = await holdOpenTransaction(url, (trx) => trx.updateTable('allocations').set({ lease_expires_at: sweepNow + 120_000 }).where('id', '=', row!.id).execute());
-    const sweep = store.allocations.expireLeases(sweepNow);
-    expect(await heartbeat.waitUntilBlocking('the sweeper’s guarded update', /allocations/i)).not.toHaveLength(0);
-    await heartbeat.release();
-    const moved = await sweep;
-    const after = await databaseOf(store).selectFrom('allocations').selectAll().executeTakeFirstOrThrow();
-    expect(moved.requeued).toBe(0);
-    expect(after.status).toBe('claimed');
-  });
+  it.skipIf(dialect.variant.name === 'sqlite')(
+    'the sweeper leaves alone a lease a heartbeat extended after the sweeper read it (not on SQLite, which runs one writer at a time)',
+    async () => {
+      const { url, store, a } = await dispatchedWork(dialect, { capacity: 5, feeds: 1 });
+      const [row] = await store.allocations.claim(a, 1);
+      const sweepNow = Number(row!.lease_expires_at) + 1; // the lease has just expired
+      // The heartbeat (extendLeases) lands between the sweeper's SELECT and its guarded UPDATE.
+      const heartbeat = await holdOpenTransaction(url, (trx) =>
+        trx
+          .updateTable('allocations')
+          .set({ lease_expires_at: sweepNow + 120_000 })
+          .where('id', '=', row!.id)
+          .execute(),
+      );
+      const sweep = store.allocations.expireLeases(sweepNow);
+      expect(await heartbeat.waitUntilBlocking('the sweeper’s guarded update', /allocations/i)).not.toHaveLength(0);
+      await heartbeat.release();
+      const moved = await sweep;
+      const after = await databaseOf(store).selectFrom('allocations').selectAll().executeTakeFirstOrThrow();
+      expect(moved.requeued).toBe(0);
+      expect(after.status).toBe('claimed');
+    },
+  );
 
   it('a retried fail report naming its attempt cannot fail the next attempt of the same node', async () => {
     const { store, a } = await dispatchedWork(dialect, { capacity: 5, feeds: 1 });
@@ -137,21 +181,28 @@ describeEachStore('allocation races and late reports', (dialect) => {
     const [again] = await store.allocations.claim(a, 1, Date.now() + 1000); // same node reclaims attempt 2
     expect(again?.attempt).toBe(2);
     await store.allocations.start(row!.id, a);
-    const dup = await store.allocations.fail(row!.id, { nodeId: a, attempt: 1 }, 'attempt 1 failed').catch((e: { code: string }) => e); // the child's retry of the old report
+    const dup = await store.allocations
+      .fail(row!.id, { nodeId: a, attempt: 1 }, 'attempt 1 failed')
+      .catch((e: { code: string }) => e); // the child's retry of the old report
     expect((dup as { code?: string }).code).toBe('LEASE_LOST');
     expect((await store.allocations.views.getRow(row!.id))?.status).toBe('executing');
   });
 
-  it.skipIf(dialect.variant.name === 'sqlite')('concurrent duplicate uploads count each new article once (not on SQLite, which runs one writer at a time)', async () => {
-    const { store, a, feeds } = await dispatchedWork(dialect, { capacity: 5, feeds: 1 });
-    const [row] = await store.allocations.claim(a, 1);
-    const articles = Array.from({ length: 50 }, (_, i) => ({ id: `art-${i}`, mp_id: feeds[0]!, title: 't' }));
-    const results = await Promise.allSettled(Array.from({ length: 4 }, () => store.articles.upload(row!.id, { nodeId: a }, articles)));
-    const feed = await databaseOf(store).selectFrom('feeds').select('article_count').executeTakeFirstOrThrow();
-    const newSum = results.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value.new_count : 0), 0);
-    expect(Number(feed.article_count)).toBe(50);
-    expect(newSum).toBe(50);
-  });
+  it.skipIf(dialect.variant.name === 'sqlite')(
+    'concurrent duplicate uploads count each new article once (not on SQLite, which runs one writer at a time)',
+    async () => {
+      const { store, a, feeds } = await dispatchedWork(dialect, { capacity: 5, feeds: 1 });
+      const [row] = await store.allocations.claim(a, 1);
+      const articles = Array.from({ length: 50 }, (_, i) => ({ id: `art-${i}`, mp_id: feeds[0]!, title: 't' }));
+      const results = await Promise.allSettled(
+        Array.from({ length: 4 }, () => store.articles.upload(row!.id, { nodeId: a }, articles)),
+      );
+      const feed = await databaseOf(store).selectFrom('feeds').select('article_count').executeTakeFirstOrThrow();
+      const newSum = results.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value.new_count : 0), 0);
+      expect(Number(feed.article_count)).toBe(50);
+      expect(newSum).toBe(50);
+    },
+  );
 });
 
 describeEachStore('oversized pool work', (dialect) => {
@@ -162,8 +213,18 @@ describeEachStore('oversized pool work', (dialect) => {
     const task = await seedTask(store, feeds);
     // An offline node of capacity 5 exists at dispatch time: one unassigned allocation of 5 feeds.
     const a = (await store.nodes.create({ node_type: 1, name: 'a', sync_config: { max_capacity: 5 } })).node.id;
-    await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: 'r', nowMs: Date.now(), feedsPerAllocation: 5, offlineAfterSeconds: 180 });
-    expect((await databaseOf(store).selectFrom('allocations').select('feed_count').execute()).map((r) => r.feed_count)).toEqual([5]);
+    await store.allocations.dispatch({
+      taskId: task,
+      taskName: task,
+      feedIds: feeds,
+      scheduleRunId: 'r',
+      nowMs: Date.now(),
+      feedsPerAllocation: 5,
+      offlineAfterSeconds: 180,
+    });
+    expect(
+      (await databaseOf(store).selectFrom('allocations').select('feed_count').execute()).map((r) => r.feed_count),
+    ).toEqual([5]);
     // Its capacity is lowered to 3: the 5-feed allocation fits nowhere now.
     await store.nodes.update(a, { sync_config: { max_capacity: 3 } });
     await store.nodes.recordHeartbeat(a, {}, Date.now());
@@ -171,7 +232,11 @@ describeEachStore('oversized pool work', (dialect) => {
     await new Sweeper(store, loadConfig({ env: {} }).dispatch, { info() {}, error() {} } as never).sweepOnce();
     const claimed = await store.allocations.claim(a, 1);
     expect(claimed).toHaveLength(1);
-    const rows = await databaseOf(store).selectFrom('allocations').select(['status', 'feed_count']).orderBy('feed_count').execute();
+    const rows = await databaseOf(store)
+      .selectFrom('allocations')
+      .select(['status', 'feed_count'])
+      .orderBy('feed_count')
+      .execute();
     expect(rows.map((r) => r.feed_count)).toEqual([2, 3, 5]);
     expect(rows.map((r) => r.status).sort()).toEqual(['cancelled', 'claimed', 'pending']);
     expect(rows.find((r) => r.feed_count === 5)?.status).toBe('cancelled');
@@ -184,7 +249,17 @@ describeEachStore('oversized pool work', (dialect) => {
     const store = await open(url, { 'dispatch.feeds_per_allocation': 5 });
     const feeds = await seedFeeds(store, 5);
     const task = await seedTask(store, feeds);
-    await store.allocations.dispatch({ taskId: task, taskName: task, feedIds: feeds, scheduleRunId: 'r', nowMs: Date.now(), feedsPerAllocation: 5, offlineAfterSeconds: 180 });
-    expect((await databaseOf(store).selectFrom('allocations').select('feed_count').execute()).map((r) => r.feed_count)).toEqual([1, 1, 1, 1, 1]);
+    await store.allocations.dispatch({
+      taskId: task,
+      taskName: task,
+      feedIds: feeds,
+      scheduleRunId: 'r',
+      nowMs: Date.now(),
+      feedsPerAllocation: 5,
+      offlineAfterSeconds: 180,
+    });
+    expect(
+      (await databaseOf(store).selectFrom('allocations').select('feed_count').execute()).map((r) => r.feed_count),
+    ).toEqual([1, 1, 1, 1, 1]);
   });
 });

@@ -26,7 +26,13 @@ const article = (id: string, mp_id: string, title: string): Omit<ArticleTable, '
   updated_at: 1_700_000_000_001,
 });
 
-const allRows = async (db: Kysely<Database>) => (await db.selectFrom('articles').selectAll().orderBy('mp_id').orderBy('id').execute()).map((r) => ({ ...r, publish_time: Number(r.publish_time), created_at: Number(r.created_at), updated_at: Number(r.updated_at) }));
+const allRows = async (db: Kysely<Database>) =>
+  (await db.selectFrom('articles').selectAll().orderBy('mp_id').orderBy('id').execute()).map((r) => ({
+    ...r,
+    publish_time: Number(r.publish_time),
+    created_at: Number(r.created_at),
+    updated_at: Number(r.updated_at),
+  }));
 
 describeEachStore('migration 005: articles keyed by (mp_id, id)', (store) => {
   let connection: Connection;
@@ -54,12 +60,37 @@ describeEachStore('migration 005: articles keyed by (mp_id, id)', (store) => {
     expect((await before004.migrateToLatest()).error).toBeUndefined();
     const stored = [article('x1', 'MP_A', 'first'), article('x2', 'MP_B', 'second')];
     await db.insertInto('articles').values(stored).execute();
-    await expect(db.insertInto('articles').values(article('x1', 'MP_B', 'clash')).execute()).rejects.toThrow();
+    await expect(
+      db
+        .insertInto('articles')
+        .values(article('x1', 'MP_B', 'clash'))
+        .execute(),
+    ).rejects.toThrow();
 
-    expect(await migrateToLatest(db, caps)).toEqual(['005-article-key-per-feed', '006-user-token-generation', '007-liveness-and-validators', '008-deliveries', '009-article-ext', '010-node-secret-encryption', '011-allocation-change-index', '012-sealed-webhook-secrets', '013-host-politeness', '014-feed-rhythm', '015-warm-placement-and-progress']);
+    expect(await migrateToLatest(db, caps)).toEqual([
+      '005-article-key-per-feed',
+      '006-user-token-generation',
+      '007-liveness-and-validators',
+      '008-deliveries',
+      '009-article-ext',
+      '010-node-secret-encryption',
+      '011-allocation-change-index',
+      '012-sealed-webhook-secrets',
+      '013-host-politeness',
+      '014-feed-rhythm',
+      '015-warm-placement-and-progress',
+    ]);
     expect(await allRows(db)).toEqual(stored.map((row) => ({ ...row, ext: null })));
-    await db.insertInto('articles').values(article('x1', 'MP_B', 'same id, other feed')).execute();
-    await expect(db.insertInto('articles').values(article('x1', 'MP_A', 'duplicate key')).execute()).rejects.toThrow();
+    await db
+      .insertInto('articles')
+      .values(article('x1', 'MP_B', 'same id, other feed'))
+      .execute();
+    await expect(
+      db
+        .insertInto('articles')
+        .values(article('x1', 'MP_A', 'duplicate key'))
+        .execute(),
+    ).rejects.toThrow();
     expect((await allRows(db)).map((r) => [r.mp_id, r.id, r.title])).toEqual([
       ['MP_A', 'x1', 'first'],
       ['MP_B', 'x1', 'same id, other feed'],
@@ -67,7 +98,9 @@ describeEachStore('migration 005: articles keyed by (mp_id, id)', (store) => {
     ]);
     // The feed's newest-first listing still has its index.
     if (caps.dialect === 'sqlite') {
-      const indexes = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'articles'`.execute(db);
+      const indexes = await sql<{
+        name: string;
+      }>`select name from sqlite_master where type = 'index' and tbl_name = 'articles'`.execute(db);
       expect(indexes.rows.map((r) => r.name)).toContain('articles_feed_time_idx');
     }
   });

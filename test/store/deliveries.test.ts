@@ -10,7 +10,12 @@ afterEach(async () => {
 });
 
 async function open(url: string, extra: Record<string, unknown> = {}): Promise<Store> {
-  const store = await openStore(loadConfig({ env: {}, overrides: { 'database.url': url, 'delivery.batch_seconds': 60, 'delivery.max_articles': 5, ...extra } }));
+  const store = await openStore(
+    loadConfig({
+      env: {},
+      overrides: { 'database.url': url, 'delivery.batch_seconds': 60, 'delivery.max_articles': 5, ...extra },
+    }),
+  );
   stores.push(store);
   await store.migrate();
   return store;
@@ -26,7 +31,12 @@ describeEachStore('deliveries outbox', (dialect) => {
     const rows = await deliveryRows(store, work.taskId);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ status: 'pending', attempt: 0, article_count: 3 });
-    expect(rows[0]?.articleIds).toEqual(work.articles(3).map((a) => a.id).sort());
+    expect(rows[0]?.articleIds).toEqual(
+      work
+        .articles(3)
+        .map((a) => a.id)
+        .sort(),
+    );
     // Not due before the window closes.
     expect(Number(rows[0]?.available_at)).toBeGreaterThan(Date.now() + 50_000);
   });
@@ -64,16 +74,19 @@ describeEachStore('deliveries outbox', (dialect) => {
     ]);
   });
 
-  it.skipIf(dialect.variant.name === 'sqlite')('concurrent duplicate uploads put each new article in exactly one delivery (not on SQLite, one writer at a time)', async () => {
-    const store = await open(await dialect.createDatabase(), { 'delivery.max_articles': 500 });
-    const work = await taskWithHeldAllocation(store, 'http://127.0.0.1:9/hook');
-    const list = work.articles(40);
-    await Promise.all(Array.from({ length: 4 }, () => work.upload(list)));
-    const rows = await deliveryRows(store, work.taskId);
-    const ids = rows.flatMap((r) => r.articleIds);
-    expect(ids.sort()).toEqual(list.map((a) => a.id).sort());
-    expect(rows.reduce((n, r) => n + Number(r.article_count), 0)).toBe(40);
-  });
+  it.skipIf(dialect.variant.name === 'sqlite')(
+    'concurrent duplicate uploads put each new article in exactly one delivery (not on SQLite, one writer at a time)',
+    async () => {
+      const store = await open(await dialect.createDatabase(), { 'delivery.max_articles': 500 });
+      const work = await taskWithHeldAllocation(store, 'http://127.0.0.1:9/hook');
+      const list = work.articles(40);
+      await Promise.all(Array.from({ length: 4 }, () => work.upload(list)));
+      const rows = await deliveryRows(store, work.taskId);
+      const ids = rows.flatMap((r) => r.articleIds);
+      expect(ids.sort()).toEqual(list.map((a) => a.id).sort());
+      expect(rows.reduce((n, r) => n + Number(r.article_count), 0)).toBe(40);
+    },
+  );
 
   it('two stores claiming at once never take the same delivery (SQLite: one store, as it serves one parent)', async () => {
     const url = await dialect.createDatabase();
@@ -88,7 +101,11 @@ describeEachStore('deliveries outbox', (dialect) => {
         for (;;) {
           const claimed = await s.deliveries.claim(3, 60_000, now);
           if (claimed.length === 0) {
-            const left = await databaseOf(s).selectFrom('deliveries').select('id').where('status', '=', 'pending').execute();
+            const left = await databaseOf(s)
+              .selectFrom('deliveries')
+              .select('id')
+              .where('status', '=', 'pending')
+              .execute();
             if (left.length === 0) return;
             continue;
           }
@@ -105,8 +122,12 @@ describeEachStore('deliveries outbox', (dialect) => {
     const work = await taskWithHeldAllocation(store, 'http://127.0.0.1:9/hook');
     await work.upload(work.articles(1));
     const [delivery] = await store.deliveries.claim(1, 60_000, Date.now() + 1);
-    await expect(store.deliveries.redeliver(delivery!.id, Date.now())).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
-    expect(await store.deliveries.markFailed(delivery!, { statusCode: 400, response: 'bad', error: null }, Date.now())).toBe(true);
+    await expect(store.deliveries.redeliver(delivery!.id, Date.now())).rejects.toMatchObject({
+      code: 'INVALID_TRANSITION',
+    });
+    expect(
+      await store.deliveries.markFailed(delivery!, { statusCode: 400, response: 'bad', error: null }, Date.now()),
+    ).toBe(true);
     const again = await store.deliveries.redeliver(delivery!.id, Date.now());
     expect(again).toMatchObject({ status: 'pending', attempt: 0, lastStatusCode: 400 });
   });

@@ -12,10 +12,14 @@ describe('migration 003: drop the (node_id, status) index', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('leaves every node-filtered allocation query on the claim order index (SQLite plan)', async () => {
-    const store = await openStore(loadConfig({ env: {}, overrides: { 'database.url': `sqlite:${join(dir, 'n.db')}` } }));
+    const store = await openStore(
+      loadConfig({ env: {}, overrides: { 'database.url': `sqlite:${join(dir, 'n.db')}` } }),
+    );
     try {
       await store.migrate();
-      const indexes = await sql<{ name: string }>`select name from sqlite_master where type = 'index' and tbl_name = 'allocations'`.execute(databaseOf(store));
+      const indexes = await sql<{
+        name: string;
+      }>`select name from sqlite_master where type = 'index' and tbl_name = 'allocations'`.execute(databaseOf(store));
       expect(indexes.rows.map((r) => r.name)).not.toContain('allocations_node_idx');
       const statuses = (list: readonly string[]): RawBuilder<unknown> => sql.join(list.map((s) => sql.lit(s)));
       // Heartbeat lease extension, a node's pending work (release), its live work (delete), the admin list by node.
@@ -26,7 +30,9 @@ describe('migration 003: drop the (node_id, status) index', () => {
         sql`node_id = 'n1' and status in (${statuses(ALL_STATUSES)})`,
       ];
       for (const filter of filters) {
-        const plan = await sql<{ detail: string }>`explain query plan select * from allocations where ${filter}`.execute(databaseOf(store));
+        const plan = await sql<{
+          detail: string;
+        }>`explain query plan select * from allocations where ${filter}`.execute(databaseOf(store));
         expect(plan.rows.map((r) => r.detail).join('\n')).toContain('USING INDEX allocations_claimable_order_idx');
       }
     } finally {

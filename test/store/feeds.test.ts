@@ -16,7 +16,14 @@ describeEachStore('FeedsStore', (dialect) => {
   it('creates with a given or generated id and refuses a duplicate with CONFLICT', async () => {
     const feeds = t.store.feeds;
     const given = await feeds.create({ id: 'MP_WXS_1', mp_name: 'One', url: 'http://x/1', sync_time: 1764235800 });
-    expect(given).toMatchObject({ id: 'MP_WXS_1', mp_name: 'One', status: 1, sync_time: 1764235800, update_time: null, article_count: 0 });
+    expect(given).toMatchObject({
+      id: 'MP_WXS_1',
+      mp_name: 'One',
+      status: 1,
+      sync_time: 1764235800,
+      update_time: null,
+      article_count: 0,
+    });
     const generated = await feeds.create({ mp_name: 'Two' });
     expect(generated.id).toMatch(/^feed_/);
     const duplicate = await feeds.create({ id: 'MP_WXS_1' }).catch((error: unknown) => error);
@@ -30,7 +37,8 @@ describeEachStore('FeedsStore', (dialect) => {
     await feeds.create({ id: 'S1', mp_name: 'Tech Weekly' });
     await feeds.create({ id: 'S2', mp_name: '50% off_now!' });
     await feeds.create({ id: 'S3', mp_name: 'techno', status: 0 });
-    const ids = async (search: string, status?: number) => (await feeds.list({ search, status }, 50, 0)).list.map((f) => f.id).sort();
+    const ids = async (search: string, status?: number) =>
+      (await feeds.list({ search, status }, 50, 0)).list.map((f) => f.id).sort();
     expect(await ids('TECH')).toEqual(['S1', 'S3']);
     expect(await ids('tech', 1)).toEqual(['S1']);
     expect(await ids('0% o')).toEqual(['S2']);
@@ -60,7 +68,13 @@ describeEachStore('FeedsStore', (dialect) => {
   it('updates only the given fields and removes', async () => {
     const feeds = t.store.feeds;
     const updated = await feeds.update('MP_WXS_1', { status: 0, update_time: 1764239400, sync_time: null });
-    expect(updated).toMatchObject({ mp_name: 'One', url: 'http://x/1', status: 0, update_time: 1764239400, sync_time: null });
+    expect(updated).toMatchObject({
+      mp_name: 'One',
+      url: 'http://x/1',
+      status: 0,
+      update_time: 1764239400,
+      sync_time: null,
+    });
     expect(feeds.view(await feeds.get('MP_WXS_1'))).toEqual(updated);
     await feeds.remove('MP_WXS_1');
     await expect(feeds.get('MP_WXS_1')).rejects.toMatchObject({ code: 'NOT_FOUND' });

@@ -20,7 +20,12 @@ describeEachStore('MessageTasksStore', (dialect) => {
       mps_id: [{ id: 'F1', mp_name: '一号', nested: { deep: true } }, { id: 'F2' }],
       cron_exp: ' 0 9 * * * ',
     });
-    expect(view).toMatchObject({ headers: { 'User-Agent': 'ua', 'X-Empty': '' }, cookies: 'a=1; b=2', cron_exp: '0 9 * * *', status: 1 });
+    expect(view).toMatchObject({
+      headers: { 'User-Agent': 'ua', 'X-Empty': '' },
+      cookies: 'a=1; b=2',
+      cron_exp: '0 9 * * *',
+      status: 1,
+    });
     const row = await t.store.tasks.get(view.id);
     expect(JSON.parse(row.mps_id)).toEqual([{ id: 'F1', mp_name: '一号', nested: { deep: true } }, { id: 'F2' }]);
     expect(t.store.tasks.view(row)).toEqual(view);

@@ -11,7 +11,9 @@ async function schemaShape(db: Kysely<Database>): Promise<SchemaShape> {
   const tables = await db.introspection.getTables();
   const shape: SchemaShape = {};
   for (const table of tables.sort((a, b) => a.name.localeCompare(b.name))) {
-    shape[table.name] = table.columns.map((c) => ({ column: c.name, nullable: c.isNullable })).sort((a, b) => a.column.localeCompare(b.column));
+    shape[table.name] = table.columns
+      .map((c) => ({ column: c.name, nullable: c.isNullable }))
+      .sort((a, b) => a.column.localeCompare(b.column));
   }
   return shape;
 }
@@ -32,7 +34,21 @@ beforeAll(async () => {
 describe('reference schema', () => {
   it('has every table of the store', () => {
     expect(Object.keys(reference)).toEqual(
-      expect.arrayContaining(['allocation_attempts', 'allocation_feeds', 'allocations', 'articles', 'cascade_migrations', 'feeds', 'live_feeds', 'message_tasks', 'nodes', 'schedule_ticks', 'settings', 'sync_logs', 'users']),
+      expect.arrayContaining([
+        'allocation_attempts',
+        'allocation_feeds',
+        'allocations',
+        'articles',
+        'cascade_migrations',
+        'feeds',
+        'live_feeds',
+        'message_tasks',
+        'nodes',
+        'schedule_ticks',
+        'settings',
+        'sync_logs',
+        'users',
+      ]),
     );
   });
 });
@@ -45,7 +61,9 @@ describeEachStore('migrations', (store) => {
   afterAll(async () => connection?.db.destroy());
 
   it('applies every migration on an empty database', async () => {
-    const pendingBefore = (await migrationState(connection.db, connection.caps)).filter((m) => m.executedAt === undefined);
+    const pendingBefore = (await migrationState(connection.db, connection.caps)).filter(
+      (m) => m.executedAt === undefined,
+    );
     expect(pendingBefore.map((m) => m.name)).toContain('001-initial');
     const applied = await migrateToLatest(connection.db, connection.caps);
     expect(applied).toEqual(pendingBefore.map((m) => m.name));
@@ -67,8 +85,10 @@ describeEachStore('migrations', (store) => {
     for (const [table, columns] of Object.entries(shape)) {
       for (const { column, nullable } of columns) {
         const expected = reference[table]?.find((c) => c.column === column);
-        if (nullable) expect({ table, column, nullable: expected?.nullable }).toEqual({ table, column, nullable: true });
-        if (expected?.nullable === false) expect({ table, column, nullable }).toEqual({ table, column, nullable: false });
+        if (nullable)
+          expect({ table, column, nullable: expected?.nullable }).toEqual({ table, column, nullable: true });
+        if (expected?.nullable === false)
+          expect({ table, column, nullable }).toEqual({ table, column, nullable: false });
       }
     }
   });

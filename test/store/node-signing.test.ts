@@ -14,7 +14,11 @@ describeEachStore('nodes store: secrets sealed at rest and request nonces', (dia
   afterAll(async () => store?.close());
 
   it('keeps the API secret and the notify key sealed, and opens them for the same node only', async () => {
-    const { node, credentials } = await store.nodes.create({ node_type: 1, name: 'sealed', api_url: 'http://127.0.0.1:9' });
+    const { node, credentials } = await store.nodes.create({
+      node_type: 1,
+      name: 'sealed',
+      api_url: 'http://127.0.0.1:9',
+    });
     if (!credentials) throw new Error('a child must get credentials');
     const row = await store.nodes.getRow(node.id);
     for (const column of [row.api_secret_sealed, row.notify_key]) {
@@ -26,14 +30,24 @@ describeEachStore('nodes store: secrets sealed at rest and request nonces', (dia
     expect((await store.nodes.notifyTargets([node.id]))[0]?.notify_key).toBe(credentials.notify_key);
     // A sealed secret copied onto another row does not open there (the row id is bound into the seal).
     const other = await store.nodes.create({ node_type: 1, name: 'other' });
-    await databaseOf(store).updateTable('nodes').set({ api_secret_sealed: row.api_secret_sealed }).where('id', '=', other.node.id).execute();
+    await databaseOf(store)
+      .updateTable('nodes')
+      .set({ api_secret_sealed: row.api_secret_sealed })
+      .where('id', '=', other.node.id)
+      .execute();
     expect((await store.nodes.forSignedRequest(other.credentials?.api_key ?? ''))?.secret).toBeUndefined();
   });
 
   it('a node from before migration 010 keeps its plain notify key and gets a sealed secret at rotation', async () => {
     const { node } = await store.nodes.create({ node_type: 1, name: 'legacy', api_url: 'http://127.0.0.1:9' });
-    await databaseOf(store).updateTable('nodes').set({ api_secret_sealed: null, notify_key: 'plainNotifyKeyFromBefore_0123456789abcdef' }).where('id', '=', node.id).execute();
-    expect((await store.nodes.notifyTargets([node.id]))[0]?.notify_key).toBe('plainNotifyKeyFromBefore_0123456789abcdef');
+    await databaseOf(store)
+      .updateTable('nodes')
+      .set({ api_secret_sealed: null, notify_key: 'plainNotifyKeyFromBefore_0123456789abcdef' })
+      .where('id', '=', node.id)
+      .execute();
+    expect((await store.nodes.notifyTargets([node.id]))[0]?.notify_key).toBe(
+      'plainNotifyKeyFromBefore_0123456789abcdef',
+    );
     const before = await store.nodes.getRow(node.id);
     expect((await store.nodes.forSignedRequest(before.api_key ?? ''))?.secret).toBeUndefined();
     expect(store.nodes.view(before).signing_available).toBe(false);
@@ -53,7 +67,10 @@ describeEachStore('nodes store: secrets sealed at rest and request nonces', (dia
     try {
       for (let i = 0; i < 10; i++) {
         const nonce = `race-${i}-0123456789abcdef`;
-        const results = await Promise.all([store.nodes.rememberNonce(a.node.id, nonce, now + 300_000, now), second.nodes.rememberNonce(a.node.id, nonce, now + 300_000, now)]);
+        const results = await Promise.all([
+          store.nodes.rememberNonce(a.node.id, nonce, now + 300_000, now),
+          second.nodes.rememberNonce(a.node.id, nonce, now + 300_000, now),
+        ]);
         expect(results.filter(Boolean)).toHaveLength(1);
       }
     } finally {

@@ -12,7 +12,11 @@ describeEachStore('nodes store', (dialect) => {
   afterAll(async () => store?.close());
 
   it('creates a child with credentials and reads back numbers, not strings', async () => {
-    const { node, credentials } = await store.nodes.create({ node_type: 1, name: 'child-a', sync_config: { max_capacity: 7, feed_quota: { f1: 2 } } });
+    const { node, credentials } = await store.nodes.create({
+      node_type: 1,
+      name: 'child-a',
+      sync_config: { max_capacity: 7, feed_quota: { f1: 2 } },
+    });
     expect(credentials?.api_secret).toMatch(/^CS/);
     const row = await store.nodes.getRow(node.id);
     expect(typeof row.created_at).toBe('number');
@@ -37,7 +41,9 @@ describeEachStore('nodes store', (dialect) => {
     expect(await store.nodes.authenticate(credentials.api_key, wrong)).toBeUndefined();
     const rotated = await store.nodes.rotateCredentials(node.id);
     expect(await store.nodes.authenticate(credentials.api_key, credentials.api_secret)).toBeUndefined();
-    expect((await store.nodes.authenticate(rotated.credentials.api_key, rotated.credentials.api_secret))?.id).toBe(node.id);
+    expect((await store.nodes.authenticate(rotated.credentials.api_key, rotated.credentials.api_secret))?.id).toBe(
+      node.id,
+    );
     await store.nodes.update(node.id, { is_active: false });
     expect(await store.nodes.authenticate(rotated.credentials.api_key, rotated.credentials.api_secret)).toBeUndefined();
   });
@@ -58,7 +64,13 @@ describeEachStore('nodes store', (dialect) => {
     expect(disabled.list.map((n) => n.name)).toEqual(['child-auth']);
     const row = await store.nodes.getRow(online.node.id);
     expect(row.last_heartbeat_at).toBe(now);
-    expect(store.nodes.view(row)).toMatchObject({ reported_tasks: 3, version: '1.2.3', hostname: 'h1', status: 1, last_heartbeat_at: new Date(now).toISOString() });
+    expect(store.nodes.view(row)).toMatchObject({
+      reported_tasks: 3,
+      version: '1.2.3',
+      hostname: 'h1',
+      status: 1,
+      last_heartbeat_at: new Date(now).toISOString(),
+    });
   });
 
   it('pages in creation order with a numeric total', async () => {

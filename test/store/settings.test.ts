@@ -26,7 +26,9 @@ describeEachStore('settings store', (dialect) => {
   it('gives concurrent callers on two connections the same value', async () => {
     for (let round = 0; round < 5; round++) {
       const key = `race-${round}`;
-      const callers = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? first : second).settings.getOrCreate(key, () => `value-${i}`));
+      const callers = Array.from({ length: 8 }, (_, i) =>
+        (i % 2 === 0 ? first : second).settings.getOrCreate(key, () => `value-${i}`),
+      );
       const values = await Promise.all(callers);
       expect(new Set(values).size).toBe(1);
       expect(await first.settings.get(key)).toBe(values[0]);

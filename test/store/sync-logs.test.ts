@@ -27,13 +27,25 @@ describeEachStore('SyncLogsStore', (dialect) => {
     const first = await t.store.syncLogs.record(entry('n1', 'report_result', 1));
     const second = await t.store.syncLogs.record(entry('n2', 'report_result', 2));
     await t.store.syncLogs.record(entry('n1', 'feeds_pull', 3));
-    await t.store.syncLogs.record({ ...entry(null, 'feeds_pull', 4), extra_data: null, completed_at: null, status: SyncLogStatus.failed, error_message: 'boom' });
+    await t.store.syncLogs.record({
+      ...entry(null, 'feeds_pull', 4),
+      extra_data: null,
+      completed_at: null,
+      status: SyncLogStatus.failed,
+      error_message: 'boom',
+    });
     expect(second).toBeGreaterThan(first);
 
     const all = await t.store.syncLogs.list({}, 50, 0);
     expect(all.total).toBe(4);
     expect(all.list.map((log) => log.data_count)).toEqual([4, 3, 2, 1]);
-    expect(all.list[0]).toMatchObject({ node_id: null, status: 2, error_message: 'boom', extra_data: null, completed_at: null });
+    expect(all.list[0]).toMatchObject({
+      node_id: null,
+      status: 2,
+      error_message: 'boom',
+      extra_data: null,
+      completed_at: null,
+    });
     expect(all.list[3]).toEqual({
       id: first,
       node_id: 'n1',

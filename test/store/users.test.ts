@@ -13,7 +13,9 @@ describeEachStore('users store', (dialect) => {
   it('creates users, refuses a duplicate name and lists them by name with a numeric total', async () => {
     await store.users.create({ username: 'zed', passwordHash: 'h1', role: 'viewer' });
     await store.users.create({ username: 'amy', passwordHash: 'h2', role: 'admin' });
-    await expect(store.users.create({ username: 'amy', passwordHash: 'h3', role: 'viewer' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(store.users.create({ username: 'amy', passwordHash: 'h3', role: 'viewer' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
     const { list, total } = await store.users.list(10, 0);
     expect(total).toBe(2);
     expect(list.map((u) => u.username)).toEqual(['amy', 'zed']);

@@ -5,7 +5,6 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { describe, it } from 'vitest';
 import { CHROMIUM_PATH, chromiumAvailable } from '../helpers/chromium.js';
 
-
 export type Browser = { context: BrowserContext; close(): Promise<void> };
 
 /** Starts headless Chromium with a fresh profile folder and nothing that talks to the network by itself. */
@@ -17,7 +16,15 @@ export async function launchBrowser(): Promise<Browser> {
     viewport: { width: 1280, height: 800 },
     locale: 'en-US',
     timezoneId: 'Asia/Shanghai',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   return {
     context,

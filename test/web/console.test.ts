@@ -20,7 +20,8 @@ const PAGES = [
   { path: '/sync-logs', name: 'sync-logs' },
 ] as const;
 /** What the page's globals look like from here (the test program has no DOM types). */
-type PageGlobals = { sessionStorage: { length: number; getItem(key: string): string | null };
+type PageGlobals = {
+  sessionStorage: { length: number; getItem(key: string): string | null };
   document: { documentElement: { scrollWidth: number } };
   innerWidth: number;
   marker?: number;
@@ -52,7 +53,8 @@ browserSuite('web console in a real browser', () => {
 
   beforeAll(async () => {
     // The console is built by `npm run build` (and npm install); build it here when a checkout skipped that.
-    if (!existsSync(`${CONSOLE_DIR}index.html`)) execFileSync('npm', ['run', 'build:web'], { cwd: REPO_ROOT, stdio: 'ignore' });
+    if (!existsSync(`${CONSOLE_DIR}index.html`))
+      execFileSync('npm', ['run', 'build:web'], { cwd: REPO_ROOT, stdio: 'ignore' });
     local = await startCluster({ 'dispatch.max_attempts': 1 });
     await local.addSampleFeeds([GOOD, BROKEN, 'atom-minimal.atom', 'rss2-cdata.xml']);
     browser = await launchBrowser();
@@ -111,7 +113,16 @@ browserSuite('web console in a real browser', () => {
   it('dispatches from the page and shows allocations completing and a broken feed failing with its reason, live', async () => {
     const b = await local.addNode('web-b', 4);
     startChild(local, b, 'web-b', { maxConcurrency: 4 });
-    await waitFor('web-b online', async () => ((await local.api.listAll<{ name: string; status: number }>('/api/v1/cascade/nodes')).some((n) => n.name === 'web-b' && n.status === 1) ? true : undefined), 30_000);
+    await waitFor(
+      'web-b online',
+      async () =>
+        (await local.api.listAll<{ name: string; status: number }>('/api/v1/cascade/nodes')).some(
+          (n) => n.name === 'web-b' && n.status === 1,
+        )
+          ? true
+          : undefined,
+      30_000,
+    );
 
     await page.getByRole('link', { name: 'Tasks and feeds' }).click();
     await page.getByText('No tasks yet').waitFor();
@@ -125,22 +136,41 @@ browserSuite('web console in a real browser', () => {
     const runs = page.locator('tr[data-task="web task"] ol.runs li');
     await expect.poll(() => runs.count()).toBe(3);
     // The parent's cron runs (its own zone), shown in the viewer's zone (the browser runs in Asia/Shanghai).
-    const cron = await local.api.call<{ cron: Array<{ task_name: string; next_runs: string[] }> }>('GET', '/api/v1/cascade/activity?minutes=1');
+    const cron = await local.api.call<{ cron: Array<{ task_name: string; next_runs: string[] }> }>(
+      'GET',
+      '/api/v1/cascade/activity?minutes=1',
+    );
     const expected = (cron.cron.find((c) => c.task_name === 'web task')?.next_runs ?? []).map((iso) =>
-      new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'Asia/Shanghai' }).format(new Date(iso)),
+      new Intl.DateTimeFormat('en-US', { dateStyle: 'medium', timeStyle: 'medium', timeZone: 'Asia/Shanghai' }).format(
+        new Date(iso),
+      ),
     );
     expect(expected).toHaveLength(3);
     const shown = await runs.allTextContents();
-    shown.forEach((run, i) => expect(run).toMatch(new RegExp(`^(in \\d+ (hours?|hr\\.|minutes?|min\\.)|tomorrow|in \\d+ days?) · ${expected[i]}$`)));
+    shown.forEach((run, i) =>
+      expect(run).toMatch(
+        new RegExp(`^(in \\d+ (hours?|hr\\.|minutes?|min\\.)|tomorrow|in \\d+ days?) · ${expected[i]}$`),
+      ),
+    );
     await page.getByRole('button', { name: 'Dispatch web task now' }).click();
-    await expect.poll(() => page.getByTestId('dispatch-result').textContent()).toMatch(/Dispatched 1 task\(s\): \d+ allocation\(s\) created, 4 feed\(s\) placed/);
-    taskId = (await local.api.listAll<{ id: string; name: string }>('/api/v1/message-tasks')).find((t) => t.name === 'web task')?.id ?? '';
+    await expect
+      .poll(() => page.getByTestId('dispatch-result').textContent())
+      .toMatch(/Dispatched 1 task\(s\): \d+ allocation\(s\) created, 4 feed\(s\) placed/);
+    taskId =
+      (await local.api.listAll<{ id: string; name: string }>('/api/v1/message-tasks')).find(
+        (t) => t.name === 'web task',
+      )?.id ?? '';
 
     await page.evaluate(() => ((globalThis as unknown as PageGlobals).marker = 2));
     await page.getByRole('link', { name: 'Allocations' }).click();
     await page.locator('tr[data-status="completed"]').first().waitFor({ timeout: 30_000 });
     await page.locator('tr[data-status="failed"]').first().waitFor({ timeout: 30_000 });
-    await expect.poll(() => page.locator('tr[data-status="pending"], tr[data-status="claimed"], tr[data-status="executing"]').count(), { timeout: 30_000 }).toBe(0);
+    await expect
+      .poll(
+        () => page.locator('tr[data-status="pending"], tr[data-status="claimed"], tr[data-status="executing"]').count(),
+        { timeout: 30_000 },
+      )
+      .toBe(0);
     expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).marker)).toBe(2);
 
     const failed = (await allocationsOf()).filter((a) => a.status === 'failed');
@@ -163,46 +193,72 @@ browserSuite('web console in a real browser', () => {
     await page.getByLabel('Weight of quota row 1').fill('5');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('Saved: the next dispatch uses these settings.').waitFor();
-    const saved = await local.api.call<{ sync_config: { max_capacity: number; feed_quota: Record<string, number> } }>('GET', `/api/v1/cascade/nodes/${webB?.id}`);
+    const saved = await local.api.call<{ sync_config: { max_capacity: number; feed_quota: Record<string, number> } }>(
+      'GET',
+      `/api/v1/cascade/nodes/${webB?.id}`,
+    );
     expect(saved.sync_config).toEqual({ max_capacity: 2, feed_quota: { [sampleFeedId(GOOD)]: 5 } });
 
     await page.getByRole('link', { name: 'Tasks and feeds' }).click();
     // Every feed was fetched a moment ago: none is due (docs/refresh.md); the page says so and offers to fetch anyway.
     await page.getByRole('button', { name: 'Dispatch web task now' }).click();
-    await expect.poll(() => page.getByTestId('dispatch-not-due').textContent()).toMatch(/^4 feed\(s\) not due yet \(the next in /);
+    await expect
+      .poll(() => page.getByTestId('dispatch-not-due').textContent())
+      .toMatch(/^4 feed\(s\) not due yet \(the next in /);
     expect(await page.getByRole('columnheader', { name: 'Next fetch' }).count()).toBe(1);
     expect(await page.getByRole('columnheader', { name: 'Interval' }).count()).toBe(1);
     await page.getByRole('button', { name: 'Fetch them now' }).click();
     await expect.poll(() => page.getByTestId('dispatch-result').textContent()).toMatch(/4 feed\(s\) placed/);
-    const runId = (await allocationsOf()).sort((x, y) => (x.created_at < y.created_at ? 1 : -1))[0]?.schedule_run_id ?? '';
+    const runId =
+      (await allocationsOf()).sort((x, y) => (x.created_at < y.created_at ? 1 : -1))[0]?.schedule_run_id ?? '';
     const rows = await allocationsOf(runId);
     const good = rows.find((r) => r.feed_ids.includes(sampleFeedId(GOOD)));
     expect(good?.node_name).toBe('web-b');
     const onB = rows.filter((r) => r.node_name === 'web-b').reduce((n, r) => n + r.feed_ids.length, 0);
     expect(onB).toBeLessThanOrEqual(2);
-    await waitFor('the run to finish', async () => ((await allocationsOf(runId)).every((r) => ['completed', 'failed'].includes(r.status)) ? true : undefined), 30_000);
+    await waitFor(
+      'the run to finish',
+      async () =>
+        (await allocationsOf(runId)).every((r) => ['completed', 'failed'].includes(r.status)) ? true : undefined,
+      30_000,
+    );
   });
 
   it('gives a viewer no write control, and the server refuses a write sent by hand with 403', async () => {
-    await local.api.call('POST', '/api/v1/users', { username: 'watcher', password: 'watcher-password', role: 'viewer' });
+    await local.api.call('POST', '/api/v1/users', {
+      username: 'watcher',
+      password: 'watcher-password',
+      role: 'viewer',
+    });
     const viewer = await browser.context.newPage();
     const viewerErrors = collectErrors(viewer);
     await login(viewer, 'watcher', 'watcher-password');
     await viewer.getByRole('heading', { name: 'Overview' }).waitFor();
     const allowed = new Set(['Log out', 'Previous page', 'Next page', '‹', '›']);
-    const nodeId = (await local.api.listAll<{ id: string; name: string }>('/api/v1/cascade/nodes')).find((n) => n.name === 'web-a')?.id;
+    const nodeId = (await local.api.listAll<{ id: string; name: string }>('/api/v1/cascade/nodes')).find(
+      (n) => n.name === 'web-a',
+    )?.id;
     const allocationId = (await allocationsOf())[0]?.id;
     for (const path of [...PAGES.map((p) => p.path), `/nodes/${nodeId}`, `/allocations/${allocationId}`]) {
       await viewer.goto(`${base()}${path}`);
       await viewer.locator('main h1').first().waitFor();
       await viewer.waitForLoadState('networkidle');
       const buttons = await viewer.locator('main button:visible').allTextContents();
-      expect(buttons.filter((b) => !allowed.has(b.trim())), path).toEqual([]);
-      expect(await viewer.locator('main form input:visible:not([type=search]):not([name=feed_id])').count(), path).toBe(0);
+      expect(
+        buttons.filter((b) => !allowed.has(b.trim())),
+        path,
+      ).toEqual([]);
+      expect(await viewer.locator('main form input:visible:not([type=search]):not([name=feed_id])').count(), path).toBe(
+        0,
+      );
     }
     const forged = await viewer.evaluate(async (id) => {
       const token = (globalThis as unknown as PageGlobals).sessionStorage.getItem('cascade.token');
-      const response = await fetch(`/api/v1/cascade/nodes/${id}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ is_active: false }) });
+      const response = await fetch(`/api/v1/cascade/nodes/${id}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ is_active: false }),
+      });
       return { status: response.status, body: (await response.json()) as { error: string } };
     }, nodeId);
     expect(forged).toMatchObject({ status: 403, body: { error: 'FORBIDDEN' } });
@@ -222,10 +278,14 @@ browserSuite('web console in a real browser', () => {
         await page.waitForLoadState('networkidle');
         await page.locator('[aria-busy="true"]').waitFor({ state: 'detached' });
         const text = await page.locator('body').innerText();
-        expect(MESSAGE_KEYS.filter((key) => text.includes(key)), `${language} ${target.path}`).toEqual([]);
+        expect(
+          MESSAGE_KEYS.filter((key) => text.includes(key)),
+          `${language} ${target.path}`,
+        ).toEqual([]);
         if (language === '简体中文') expect(text, target.path).toMatch(/[\u4e00-\u9fff]/);
         // The overview's picture comes from the demo's data (demo-console.test.ts).
-        if (language === 'English' && target.name !== 'overview') await page.screenshot({ path: `${REPO_ROOT}/docs/images/console-${target.name}.png`, fullPage: true });
+        if (language === 'English' && target.name !== 'overview')
+          await page.screenshot({ path: `${REPO_ROOT}/docs/images/console-${target.name}.png`, fullPage: true });
       }
     }
     await page.getByRole('combobox', { name: /Language|语言/ }).selectOption({ label: 'English' });
@@ -255,7 +315,9 @@ browserSuite('web console in a real browser', () => {
     await page.getByText('Live', { exact: true }).waitFor({ timeout: 20_000 });
     const summary = await local.dispatch(taskId, { force: true }); // its feeds were fetched moments ago: not due yet
     expect(summary.allocations_created).toBeGreaterThan(0);
-    await expect.poll(() => page.locator('tr[data-allocation]').count(), { timeout: 20_000 }).toBe(before + summary.allocations_created);
+    await expect
+      .poll(() => page.locator('tr[data-allocation]').count(), { timeout: 20_000 })
+      .toBe(before + summary.allocations_created);
     expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).marker)).toBe(3);
   });
 });

@@ -12,7 +12,8 @@ function keysUsedInSource(folder: string): string[] {
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
     const path = join(folder, entry.name);
     if (entry.isDirectory()) keys.push(...keysUsedInSource(path));
-    else if (/\.tsx?$/.test(entry.name)) for (const match of readFileSync(path, 'utf8').matchAll(/\bt\('([\w.]+)'/g)) keys.push(match[1] as string);
+    else if (/\.tsx?$/.test(entry.name))
+      for (const match of readFileSync(path, 'utf8').matchAll(/\bt\('([\w.]+)'/g)) keys.push(match[1] as string);
   }
   return keys;
 }

@@ -27,12 +27,17 @@ type Options = { method?: string; body?: unknown; query?: Record<string, string 
 export async function apiCall<T>(path: string, options: Options = {}): Promise<{ data: T; message: string }> {
   const session = currentSession();
   const query = new URLSearchParams();
-  for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined && value !== '') query.set(key, String(value));
+  for (const [key, value] of Object.entries(options.query ?? {}))
+    if (value !== undefined && value !== '') query.set(key, String(value));
   const url = `/api/v1${path}${query.size ? `?${query}` : ''}`;
   const headers: Record<string, string> = {};
   if (session) headers.authorization = `Bearer ${session.token}`;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
-  const response = await fetch(url, { method: options.method ?? (options.body === undefined ? 'GET' : 'POST'), headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+  const response = await fetch(url, {
+    method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+  });
   const envelope = (await response.json().catch(() => ({ code: response.status, message: response.statusText }))) as {
     code: number;
     message: string;
@@ -44,7 +49,8 @@ export async function apiCall<T>(path: string, options: Options = {}): Promise<{
     dropToken();
     onUnauthenticated();
   }
-  if (!response.ok || envelope.code !== 0) throw new ApiError(response.status, envelope.error ?? 'ERROR', envelope.message, envelope.details);
+  if (!response.ok || envelope.code !== 0)
+    throw new ApiError(response.status, envelope.error ?? 'ERROR', envelope.message, envelope.details);
   return { data: envelope.data, message: envelope.message };
 }
 

@@ -34,7 +34,15 @@ function LiveIndicator() {
   );
 }
 
-function Shell({ session, onLogout, onLocale }: { session: Session; onLogout: () => void; onLocale: (l: Locale) => void }) {
+function Shell({
+  session,
+  onLogout,
+  onLocale,
+}: {
+  session: Session;
+  onLogout: () => void;
+  onLocale: (l: Locale) => void;
+}) {
   const { path } = useLocation();
   useEffect(() => {
     liveFeed.start();
@@ -48,7 +56,11 @@ function Shell({ session, onLogout, onLocale }: { session: Session; onLogout: ()
         </a>
         <nav aria-label={t('nav.main')}>
           {NAV.map((item) => (
-            <a key={item.href} href={item.href} aria-current={(item.href === '/' ? path === '/' : path.startsWith(item.href)) ? 'page' : undefined}>
+            <a
+              key={item.href}
+              href={item.href}
+              aria-current={(item.href === '/' ? path === '/' : path.startsWith(item.href)) ? 'page' : undefined}
+            >
               {t(item.key)}
             </a>
           ))}

@@ -6,7 +6,11 @@ export type Session = { token: string; username: string; role: 'admin' | 'viewer
 function decodeClaims(token: string): Omit<Session, 'token'> | null {
   try {
     const payload = token.split('.')[1] ?? '';
-    const json = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { username?: string; role?: string; exp?: number };
+    const json = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as {
+      username?: string;
+      role?: string;
+      exp?: number;
+    };
     if (json.role !== 'admin' && json.role !== 'viewer') return null;
     return { username: String(json.username ?? ''), role: json.role, expiresAt: Number(json.exp ?? 0) * 1000 };
   } catch {

@@ -12,7 +12,8 @@ export function relative(iso: string | null | undefined, nowMs = Date.now()): st
   if (!iso) return '—';
   const diff = Date.parse(iso) - nowMs;
   const format = new Intl.RelativeTimeFormat(locale.value, { numeric: 'auto', style: 'short' });
-  for (const [unit, ms] of UNITS) if (Math.abs(diff) >= ms || unit === 'second') return format.format(Math.round(diff / ms), unit);
+  for (const [unit, ms] of UNITS)
+    if (Math.abs(diff) >= ms || unit === 'second') return format.format(Math.round(diff / ms), unit);
   return '—';
 }
 
@@ -37,7 +38,12 @@ const DURATION_UNITS: Array<['day' | 'hour' | 'minute' | 'second', number]> = [
 export function duration(seconds: number): string {
   for (const [unit, size] of DURATION_UNITS) {
     if (seconds >= size * 2 || unit === 'second') {
-      return new Intl.NumberFormat(locale.value, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 }).format(seconds / size);
+      return new Intl.NumberFormat(locale.value, {
+        style: 'unit',
+        unit,
+        unitDisplay: 'short',
+        maximumFractionDigits: 1,
+      }).format(seconds / size);
     }
   }
   return '—';

@@ -16,7 +16,11 @@ const REFRESH_DEBOUNCE_MS = 300;
  * Loads data now, again when `deps` change, and again shortly after any live event of `types` (bursts
  * coalesce into one reload) or a `resync`. No polling: the event stream says when something changed.
  */
-export function useLive<T>(load: () => Promise<T>, deps: unknown[], types: readonly LiveEventType[] = ['allocation', 'node', 'dispatch']) {
+export function useLive<T>(
+  load: () => Promise<T>,
+  deps: unknown[],
+  types: readonly LiveEventType[] = ['allocation', 'node', 'dispatch'],
+) {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
   const loadRef = useRef(load);

@@ -34,7 +34,16 @@ export type AllocationView = {
   new_article_count: number;
   created_at: string | null;
   updated_at: string | null;
-  attempts?: Array<{ attempt: number; node_name: string | null; node_id: string; claimed_at: string | null; started_at: string | null; ended_at: string | null; outcome: string | null; error_message: string | null }>;
+  attempts?: Array<{
+    attempt: number;
+    node_name: string | null;
+    node_id: string;
+    claimed_at: string | null;
+    started_at: string | null;
+    ended_at: string | null;
+    outcome: string | null;
+    error_message: string | null;
+  }>;
 };
 
 export type Activity = {
@@ -57,7 +66,15 @@ export type FeedView = {
   refresh_interval_seconds?: number | null;
 };
 
-export type TaskView = { id: string; name: string; cron_exp: string; status: number; mps_id: Array<{ id: string }> | string; web_hook_url: string; message_type: number };
+export type TaskView = {
+  id: string;
+  name: string;
+  cron_exp: string;
+  status: number;
+  mps_id: Array<{ id: string }> | string;
+  web_hook_url: string;
+  message_type: number;
+};
 
 export type DispatchSummary = {
   task_count: number;
@@ -73,4 +90,12 @@ export type DispatchSummary = {
   next_due_at?: string | null;
 };
 
-export const ALLOCATION_STATUSES = ['pending', 'claimed', 'executing', 'completed', 'failed', 'timeout', 'cancelled'] as const;
+export const ALLOCATION_STATUSES = [
+  'pending',
+  'claimed',
+  'executing',
+  'completed',
+  'failed',
+  'timeout',
+  'cancelled',
+] as const;

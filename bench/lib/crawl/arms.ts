@@ -54,7 +54,11 @@ export function fixedCronArm(): CrawlArm {
  */
 export function fleetAwareArm(hosts: readonly CorpusHost[]): { arm: CrawlArm } | { arm: null; reason: string } {
   const missing = missingFleetAwareSections();
-  if (missing.length > 0) return { arm: null, reason: `this build has no ${missing.map((s) => `\`${s}.*\``).join(' or ')} configuration (issue 17 items 1–2 not merged yet)` };
+  if (missing.length > 0)
+    return {
+      arm: null,
+      reason: `this build has no ${missing.map((s) => `\`${s}.*\``).join(' or ')} configuration (issue 17 items 1–2 not merged yet)`,
+    };
   return {
     arm: {
       name: 'fleet-aware',
@@ -62,7 +66,9 @@ export function fleetAwareArm(hosts: readonly CorpusHost[]): { arm: CrawlArm } |
       force: false,
       configOverrides: {
         'politeness.enabled': true,
-        'politeness.hosts': Object.fromEntries(hosts.map((h) => [h.name, { min_interval_ms: Math.ceil(h.windowMs / h.limit) }])),
+        'politeness.hosts': Object.fromEntries(
+          hosts.map((h) => [h.name, { min_interval_ms: Math.ceil(h.windowMs / h.limit) }]),
+        ),
       },
       childReports: { hints: true, retryAfter: true },
     },
@@ -77,6 +83,7 @@ export function refreshHintsOf(hints: FeedHints, status: 200 | 304): RefreshHint
   const out: RefreshHintsReport = {};
   if (hints.maxAgeSeconds !== undefined) out.max_age_seconds = hints.maxAgeSeconds;
   if (status === 200 && hints.ttlMinutes !== undefined) out.ttl_seconds = hints.ttlMinutes * 60;
-  if (status === 200 && hints.updatePeriod !== undefined) out.update_period_seconds = { hourly: 3600, daily: 86_400, weekly: 604_800 }[hints.updatePeriod];
+  if (status === 200 && hints.updatePeriod !== undefined)
+    out.update_period_seconds = { hourly: 3600, daily: 86_400, weekly: 604_800 }[hints.updatePeriod];
   return Object.keys(out).length > 0 ? out : undefined;
 }

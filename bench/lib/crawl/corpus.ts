@@ -21,7 +21,12 @@ export function seededRandom(seed: number): () => number {
 export type Rhythm = 'hourly' | 'daily' | 'weekly' | 'dead';
 
 /** Mean time between two articles of a feed of each rhythm (dead feeds publish nothing). */
-const RHYTHM_MEAN_MS: Readonly<Record<Rhythm, number>> = { hourly: 3_600_000, daily: 86_400_000, weekly: 7 * 86_400_000, dead: Number.POSITIVE_INFINITY };
+const RHYTHM_MEAN_MS: Readonly<Record<Rhythm, number>> = {
+  hourly: 3_600_000,
+  daily: 86_400_000,
+  weekly: 7 * 86_400_000,
+  dead: Number.POSITIVE_INFINITY,
+};
 
 /** What a feed says about its own rhythm, as a real one might (`<ttl>`, `sy:updatePeriod`, `Cache-Control: max-age`). */
 export type FeedHints = { ttlMinutes?: number; updatePeriod?: 'hourly' | 'daily' | 'weekly'; maxAgeSeconds?: number };
@@ -102,7 +107,9 @@ export class Corpus {
 
   /** Articles published inside the simulated window (the ones whose collection delay is measured). */
   publishedInWindow(): CorpusArticle[] {
-    return this.feeds.flatMap((f) => f.articles.filter((a) => a.publishedAt >= this.startMs && a.publishedAt <= this.endMs));
+    return this.feeds.flatMap((f) =>
+      f.articles.filter((a) => a.publishedAt >= this.startMs && a.publishedAt <= this.endMs),
+    );
   }
 
   /**
@@ -158,7 +165,11 @@ function publications(feed: CorpusFeed, random: () => number, startMs: number, e
   const id = (n: number) => `feed-${feed.index + 1}-item-${n}`;
   if (feed.rhythm === 'dead') {
     const last = startMs - (90 + random() * 310) * 86_400_000;
-    return Array.from({ length: 5 }, (_, n) => ({ id: id(n + 1), feedIndex: feed.index, publishedAt: Math.round(last - (4 - n) * 30 * 86_400_000) }));
+    return Array.from({ length: 5 }, (_, n) => ({
+      id: id(n + 1),
+      feedIndex: feed.index,
+      publishedAt: Math.round(last - (4 - n) * 30 * 86_400_000),
+    }));
   }
   const mean = RHYTHM_MEAN_MS[feed.rhythm];
   const gap = () => -Math.log(1 - random()) * mean;

@@ -68,13 +68,28 @@ type SimNode = { id: string; name: string; running: number; claiming: boolean; p
  * One arm over a fresh database: the real store, dispatcher, claim, start, upload, completion, failure and sweeper,
  * on the simulated clock; simulated children fetch from the corpus model instead of the network.
  */
-export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, arm: CrawlArm, log: (message: string) => void = () => undefined): Promise<CrawlArmResult> {
+export async function runCrawlArm(
+  databaseUrl: string,
+  settings: CrawlSettings,
+  arm: CrawlArm,
+  log: (message: string) => void = () => undefined,
+): Promise<CrawlArmResult> {
   const wallStarted = performance.now();
   const corpus = new Corpus(settings.seed, settings, CRAWL_START_MS);
   const clock = new SimClock(CRAWL_START_MS);
   const latency = seededRandom(settings.seed ^ 0x5eed);
   const { store, config } = await openBenchStore(databaseUrl, arm.configOverrides);
-  const counts = { fetches: 0, ok: 0, notModified: 0, rateLimited: 0, dispatches: 0, completed: 0, failed: 0, claims: 0, emptyClaims: 0 };
+  const counts = {
+    fetches: 0,
+    ok: 0,
+    notModified: 0,
+    rateLimited: 0,
+    dispatches: 0,
+    completed: 0,
+    failed: 0,
+    claims: 0,
+    emptyClaims: 0,
+  };
   try {
     const feedIds = await seedFeeds(store, corpus.feeds.length, (i) => corpus.feeds[i]?.url as string);
     const feedIndex = new Map(feedIds.map((id, i) => [id, i]));
@@ -82,7 +97,11 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
     const nodes: SimNode[] = [];
     for (let i = 0; i < settings.nodes; i += 1) {
       const name = `crawl-node-${String(i + 1).padStart(2, '0')}`;
-      const { node } = await store.nodes.create({ node_type: 1, name, sync_config: { max_capacity: settings.nodeCapacity } });
+      const { node } = await store.nodes.create({
+        node_type: 1,
+        name,
+        sync_config: { max_capacity: settings.nodeCapacity },
+      });
       await store.nodes.recordHeartbeat(node.id, {}, clock.now());
       nodes.push({ id: node.id, name, running: 0, claiming: false, parked: false, pollToken: 0 });
     }
@@ -122,7 +141,10 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
           // does, it looks again sooner when work is held back only until a host's interval or pause ends.
           node.parked = true;
           const token = ++node.pollToken;
-          const wait = hostsReadyAt === undefined ? CLAIM_WAIT_MS : Math.min(CLAIM_WAIT_MS, Math.max(MIN_HOST_WAIT_MS, hostsReadyAt - clock.now()));
+          const wait =
+            hostsReadyAt === undefined
+              ? CLAIM_WAIT_MS
+              : Math.min(CLAIM_WAIT_MS, Math.max(MIN_HOST_WAIT_MS, hostsReadyAt - clock.now()));
           clock.after(wait, () => (node.parked && node.pollToken === token ? claimFor(node) : undefined));
         }
       } finally {
@@ -143,7 +165,13 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
       const finish = async () => {
         try {
           if (results.every((r) => r.status === 'failed')) {
-            await store.allocations.fail(pkg.allocation_id, actor, results.map((r) => `${r.mp_id}: ${r.error}`).join('; '), clock.now(), true);
+            await store.allocations.fail(
+              pkg.allocation_id,
+              actor,
+              results.map((r) => `${r.mp_id}: ${r.error}`).join('; '),
+              clock.now(),
+              true,
+            );
             counts.failed += 1;
           } else {
             const articleCount = results.reduce((n, r) => n + r.article_count, 0);
@@ -151,8 +179,15 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
             counts.completed += 1;
           }
           // What the child routes do after an accepted report that carries Retry-After: pause those hosts fleet-wide.
-          const retryAfter = results.flatMap((r) => (r.retry_after_seconds === undefined ? [] : [{ feedId: r.mp_id, seconds: r.retry_after_seconds }]));
-          if (retryAfter.length > 0) await hostsOf(store)?.pause(retryAfter, `Retry-After reported for allocation ${pkg.allocation_id}`, clock.now());
+          const retryAfter = results.flatMap((r) =>
+            r.retry_after_seconds === undefined ? [] : [{ feedId: r.mp_id, seconds: r.retry_after_seconds }],
+          );
+          if (retryAfter.length > 0)
+            await hostsOf(store)?.pause(
+              retryAfter,
+              `Retry-After reported for allocation ${pkg.allocation_id}`,
+              clock.now(),
+            );
         } catch (error) {
           if (!isRefusal(error)) throw error;
         }
@@ -167,24 +202,54 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
           clock.after(FETCH_MIN_MS + Math.floor(latency() * FETCH_SPREAD_MS), async () => {
             if (answer.status === 429) {
               counts.rateLimited += 1;
-              const verdict = decideRetryAfter(answer.retryAfterSeconds * 1000, waits, { maxWaitMs: RETRY_AFTER_MAX_MS, reserveMs: FETCH_TIMEOUT_MS, leaseExpiresAtMs: pkg.lease_expires_at ? Date.parse(pkg.lease_expires_at) : undefined }, clock.now());
+              const verdict = decideRetryAfter(
+                answer.retryAfterSeconds * 1000,
+                waits,
+                {
+                  maxWaitMs: RETRY_AFTER_MAX_MS,
+                  reserveMs: FETCH_TIMEOUT_MS,
+                  leaseExpiresAtMs: pkg.lease_expires_at ? Date.parse(pkg.lease_expires_at) : undefined,
+                },
+                clock.now(),
+              );
               if (verdict.wait) {
                 waits += 1;
                 clock.after(verdict.waitMs, attemptFetch);
                 return;
               }
-              const failed: ReportedResult = { mp_id: feed.id, status: 'failed', article_count: 0, error: `HTTP 429 Too Many Requests; ${verdict.reason}` };
+              const failed: ReportedResult = {
+                mp_id: feed.id,
+                status: 'failed',
+                article_count: 0,
+                error: `HTTP 429 Too Many Requests; ${verdict.reason}`,
+              };
               if (arm.childReports.retryAfter) failed.retry_after_seconds = answer.retryAfterSeconds;
               results.push(failed);
             } else {
               if (answer.status === 304) counts.notModified += 1;
               else counts.ok += 1;
-              const articles: ArticleInput[] = answer.status === 200 ? answer.articles.map((a) => ({ id: a.id, mp_id: feed.id, title: a.id, url: `${feed.url}#${a.id}`, publish_time: Math.floor(a.publishedAt / 1000) })) : [];
+              const articles: ArticleInput[] =
+                answer.status === 200
+                  ? answer.articles.map((a) => ({
+                      id: a.id,
+                      mp_id: feed.id,
+                      title: a.id,
+                      url: `${feed.url}#${a.id}`,
+                      publish_time: Math.floor(a.publishedAt / 1000),
+                    }))
+                  : [];
               let newCount = 0;
-              if (articles.length > 0) newCount = (await store.articles.upload(pkg.allocation_id, actor, articles, clock.now())).new_count;
+              if (articles.length > 0)
+                newCount = (await store.articles.upload(pkg.allocation_id, actor, articles, clock.now())).new_count;
               // Like the real child: a 304 reports no validators, so the parent keeps the ones it sent.
               const validators = answer.status === 200 ? { etag: answer.etag, last_modified: null } : {};
-              const success: ReportedResult = { mp_id: feed.id, status: 'success', article_count: articles.length, new_article_count: newCount, ...validators };
+              const success: ReportedResult = {
+                mp_id: feed.id,
+                status: 'success',
+                article_count: articles.length,
+                new_article_count: newCount,
+                ...validators,
+              };
               const hints = arm.childReports.hints ? refreshHintsOf(answer.hints, answer.status) : undefined;
               if (hints) success.refresh_hints = hints;
               results.push(success);
@@ -204,15 +269,25 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
 
     for (let t = corpus.startMs; t < corpus.endMs; t += arm.dispatchEveryMs) {
       clock.at(t, async () => {
-        const request: DispatchRequest = { taskId, trigger: 'cron', tick: { scheduledAtMs: clock.now() }, force: arm.force };
+        const request: DispatchRequest = {
+          taskId,
+          trigger: 'cron',
+          tick: { scheduledAtMs: clock.now() },
+          force: arm.force,
+        };
         const summary = await dispatcher.run(request);
         if (summary.allocations_created > 0) counts.dispatches += 1;
       });
     }
-    for (let t = corpus.startMs; t < corpus.endMs; t += config.dispatch.sweep_interval_seconds * 1000) clock.at(t, () => sweeper.sweepOnce(clock.now()).then(() => undefined));
+    for (let t = corpus.startMs; t < corpus.endMs; t += config.dispatch.sweep_interval_seconds * 1000)
+      clock.at(t, () => sweeper.sweepOnce(clock.now()).then(() => undefined));
     nodes.forEach((node, i) => {
       // Heartbeats spread over the period, as independent children's would be.
-      for (let t = corpus.startMs + Math.floor((i * HEARTBEAT_EVERY_MS) / nodes.length); t < corpus.endMs; t += HEARTBEAT_EVERY_MS) {
+      for (
+        let t = corpus.startMs + Math.floor((i * HEARTBEAT_EVERY_MS) / nodes.length);
+        t < corpus.endMs;
+        t += HEARTBEAT_EVERY_MS
+      ) {
         clock.at(t, async () => {
           await store.nodes.recordHeartbeat(node.id, {}, clock.now());
           await store.allocations.extendLeases(node.id, clock.now());
@@ -223,7 +298,11 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
 
     for (let hour = 1; hour < settings.hours; hour += 1) {
       clock.at(corpus.startMs + hour * 3_600_000, () =>
-        clock.onRealClock(() => log(`crawl ${arm.name}: simulated hour ${hour} of ${settings.hours}, ${counts.fetches} fetches so far, ${((performance.now() - wallStarted) / 1000).toFixed(0)} s`)),
+        clock.onRealClock(() =>
+          log(
+            `crawl ${arm.name}: simulated hour ${hour} of ${settings.hours}, ${counts.fetches} fetches so far, ${((performance.now() - wallStarted) / 1000).toFixed(0)} s`,
+          ),
+        ),
       );
     }
     const simEvents = await clock.runUntil(corpus.endMs);
@@ -260,7 +339,9 @@ export async function runCrawlArm(databaseUrl: string, settings: CrawlSettings, 
  */
 type ReportedResult = FeedResult & { refresh_hints?: RefreshHintsReport; retry_after_seconds?: number };
 type DispatchRequest = Parameters<Dispatcher['run']>[0] & { force?: boolean };
-type HostPauses = { pause(reports: ReadonlyArray<{ feedId: string; seconds: number }>, reason: string, nowMs?: number): Promise<unknown> };
+type HostPauses = {
+  pause(reports: ReadonlyArray<{ feedId: string; seconds: number }>, reason: string, nowMs?: number): Promise<unknown>;
+};
 
 function hostsOf(store: Store): HostPauses | undefined {
   return (store as Store & { hosts?: HostPauses }).hosts;
@@ -270,10 +351,16 @@ function hostsOf(store: Store): HostPauses | undefined {
  * What the parent's claimer does for one look: a lost race between claimers is retried. `hostsReadyAt`: when work
  * held back by per-host politeness may be handed out (a build without politeness never sets it).
  */
-async function claimPackages(store: Store, nodeId: string, max: number, nowMs: number): Promise<{ packages: TaskPackage[]; hostsReadyAt: number | undefined }> {
+async function claimPackages(
+  store: Store,
+  nodeId: string,
+  max: number,
+  nowMs: number,
+): Promise<{ packages: TaskPackage[]; hostsReadyAt: number | undefined }> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const claimed: { packages: TaskPackage[]; hostsReadyAt?: number | undefined } = await store.allocations.claimPackages(nodeId, max, nowMs);
+      const claimed: { packages: TaskPackage[]; hostsReadyAt?: number | undefined } =
+        await store.allocations.claimPackages(nodeId, max, nowMs);
       return { packages: claimed.packages, hostsReadyAt: claimed.hostsReadyAt };
     } catch (error) {
       if (!(error instanceof CascadeError && error.code === 'CONFLICT') || attempt >= 5) throw error;
@@ -283,11 +370,18 @@ async function claimPackages(store: Store, nodeId: string, max: number, nowMs: n
 
 /** A move the parent refused because the node lost the work (lease gone, another attempt): the child drops it. */
 function isRefusal(error: unknown): boolean {
-  return error instanceof CascadeError && (error.code === 'LEASE_LOST' || error.code === 'INVALID_TRANSITION' || error.code === 'NOT_FOUND');
+  return (
+    error instanceof CascadeError &&
+    (error.code === 'LEASE_LOST' || error.code === 'INVALID_TRANSITION' || error.code === 'NOT_FOUND')
+  );
 }
 
 /** Publication → collection delay of every owed article, collection being the article's first store time. */
-async function collectionDelays(store: Store, corpus: Corpus, feedIds: readonly string[]): Promise<{ owed: number; collected: number; delays: number[] }> {
+async function collectionDelays(
+  store: Store,
+  corpus: Corpus,
+  feedIds: readonly string[],
+): Promise<{ owed: number; collected: number; delays: number[] }> {
   const stored = new Map<string, number>();
   const rows = await databaseOf(store).selectFrom('articles').select(['mp_id', 'id', 'created_at']).execute();
   for (const row of rows) stored.set(`${row.mp_id}\u0000${row.id}`, Number(row.created_at));

@@ -179,8 +179,12 @@ export class ConsoleEventFeed {
     const newest = changes.at(-1)?.updated_at_ms;
     // A full page means more rows wait: continue after the newest stamp seen (rows sharing that millisecond past
     // the page go unannounced; viewers refetch on any event, so they still see them). Otherwise all was read.
-    this.#cursorMs = changes.length === MAX_ROWS_PER_POLL && newest !== undefined ? newest + 1 + this.#overlapMs : Math.max(this.#cursorMs, Date.now() - 1);
-    for (const [id, seen] of this.#announced) if (seen.updatedAtMs < this.#cursorMs - 2 * this.#overlapMs) this.#announced.delete(id);
+    this.#cursorMs =
+      changes.length === MAX_ROWS_PER_POLL && newest !== undefined
+        ? newest + 1 + this.#overlapMs
+        : Math.max(this.#cursorMs, Date.now() - 1);
+    for (const [id, seen] of this.#announced)
+      if (seen.updatedAtMs < this.#cursorMs - 2 * this.#overlapMs) this.#announced.delete(id);
   }
 
   async #pollNodes(nowMs: number, announce: boolean): Promise<void> {

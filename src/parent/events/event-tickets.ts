@@ -44,13 +44,22 @@ export class EventTickets {
     try {
       ({ payload } = await jwtVerify(ticket, this.#key, { algorithms: ['HS256'], typ: 'cascade-events-ticket' }));
     } catch {
-      throw new CascadeError('UNAUTHENTICATED', 'The event ticket is invalid or expired; ask POST /api/v1/events/ticket for a new one.');
+      throw new CascadeError(
+        'UNAUTHENTICATED',
+        'The event ticket is invalid or expired; ask POST /api/v1/events/ticket for a new one.',
+      );
     }
     const { jti, sub, exp, role, username } = payload;
-    if (typeof jti !== 'string' || typeof sub !== 'string' || typeof exp !== 'number' || (role !== 'admin' && role !== 'viewer')) {
+    if (
+      typeof jti !== 'string' ||
+      typeof sub !== 'string' ||
+      typeof exp !== 'number' ||
+      (role !== 'admin' && role !== 'viewer')
+    ) {
       throw new CascadeError('UNAUTHENTICATED', 'The event ticket lacks its claims; ask for a new one.');
     }
-    if (this.#used.has(jti)) throw new CascadeError('UNAUTHENTICATED', 'The event ticket was already used; ask for a new one.');
+    if (this.#used.has(jti))
+      throw new CascadeError('UNAUTHENTICATED', 'The event ticket was already used; ask for a new one.');
     this.#used.set(jti, exp * 1000);
     return { id: sub, username: String(username ?? ''), role };
   }

@@ -1,6 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { UserRole } from '../../auth/jwt.js';
-import { bodySha256, canonicalRequest, isSignedHeader, parseSignedHeader, signatureMatches, type SignedHeader } from '../../auth/request-signature.js';
+import {
+  bodySha256,
+  canonicalRequest,
+  isSignedHeader,
+  parseSignedHeader,
+  signatureMatches,
+  type SignedHeader,
+} from '../../auth/request-signature.js';
 import { CascadeError } from '../../errors/cascade-error.js';
 import type { NodeTable } from '../../store/tables.js';
 import { StoredFlag } from '../../store/stored-flag.js';
@@ -28,13 +35,21 @@ const BEARER = /^Bearer\s+(\S+)$/i;
 function refuseWhileLimited(request: FastifyRequest): void {
   const wait = request.server.services.nodeAuthFailures.retryAfterSeconds(request.ip);
   if (wait > 0) {
-    throw new CascadeError('RATE_LIMITED', `Too many failed node authentications from this address; try again in ${wait} s.`, { headers: { 'retry-after': String(wait) } });
+    throw new CascadeError(
+      'RATE_LIMITED',
+      `Too many failed node authentications from this address; try again in ${wait} s.`,
+      { headers: { 'retry-after': String(wait) } },
+    );
   }
 }
 
 async function authenticate(request: FastifyRequest): Promise<Principal> {
   const header = request.headers.authorization;
-  if (!header) throw new CascadeError('UNAUTHENTICATED', 'Send Authorization: Bearer <token> (users) or AK-SK <key>:<secret> (child nodes).');
+  if (!header)
+    throw new CascadeError(
+      'UNAUTHENTICATED',
+      'Send Authorization: Bearer <token> (users) or AK-SK <key>:<secret> (child nodes).',
+    );
   const { store, jwt, nodeAuthFailures } = request.server.services;
   const aksk = AKSK.exec(header);
   if (aksk) {
@@ -43,23 +58,36 @@ async function authenticate(request: FastifyRequest): Promise<Principal> {
     const node = await store.nodes.authenticate(apiKey, aksk[2] as string);
     if (!node) {
       nodeAuthFailures.record(request.ip, apiKey, request.log);
-      throw new CascadeError('UNAUTHENTICATED', 'Unknown, rotated or disabled node credentials; check api_key and api_secret.');
+      throw new CascadeError(
+        'UNAUTHENTICATED',
+        'Unknown, rotated or disabled node credentials; check api_key and api_secret.',
+      );
     }
     if (Number(node.require_signed) === 1) {
-      throw new CascadeError('SIGNED_REQUEST_REQUIRED', 'This node accepts only signed requests (Authorization: AK-SK-HMAC …); the plain AK-SK header is turned off for it.');
+      throw new CascadeError(
+        'SIGNED_REQUEST_REQUIRED',
+        'This node accepts only signed requests (Authorization: AK-SK-HMAC …); the plain AK-SK header is turned off for it.',
+      );
     }
     return { kind: 'node', node };
   }
-  if (isSignedHeader(header)) throw new CascadeError('FORBIDDEN', 'Child node credentials cannot call management endpoints; use a user token.');
+  if (isSignedHeader(header))
+    throw new CascadeError('FORBIDDEN', 'Child node credentials cannot call management endpoints; use a user token.');
   const bearer = BEARER.exec(header);
   if (bearer) {
     const claims = await jwt.verify(bearer[1] as string);
     const user = await store.users.findByUsername(claims.username);
     if (!user || user.id !== claims.sub || Number(user.is_active) !== StoredFlag.on) {
-      throw new CascadeError('UNAUTHENTICATED', 'The user of this token no longer exists or is disabled; log in again.');
+      throw new CascadeError(
+        'UNAUTHENTICATED',
+        'The user of this token no longer exists or is disabled; log in again.',
+      );
     }
     if (Number(user.token_generation) !== claims.generation) {
-      throw new CascadeError('UNAUTHENTICATED', "The token was issued before the user's password or active flag changed; log in again.");
+      throw new CascadeError(
+        'UNAUTHENTICATED',
+        "The token was issued before the user's password or active flag changed; log in again.",
+      );
     }
     return { kind: 'user', id: user.id, username: user.username, role: user.role as UserRole };
   }
@@ -72,8 +100,10 @@ export type Access = 'read' | 'write' | 'admin';
 export function requireUser(access: Access): onRequestAsyncHookHandler {
   return async function userGuard(request: FastifyRequest, _reply: FastifyReply) {
     const principal = await authenticate(request);
-    if (principal.kind !== 'user') throw new CascadeError('FORBIDDEN', 'Child node credentials cannot call management endpoints; use a user token.');
-    if (access !== 'read' && principal.role !== 'admin') throw new CascadeError('FORBIDDEN', 'This needs the admin role; viewers may only read.');
+    if (principal.kind !== 'user')
+      throw new CascadeError('FORBIDDEN', 'Child node credentials cannot call management endpoints; use a user token.');
+    if (access !== 'read' && principal.role !== 'admin')
+      throw new CascadeError('FORBIDDEN', 'This needs the admin role; viewers may only read.');
     request.principal = principal;
   };
 }
@@ -89,7 +119,10 @@ async function admitSignedHeader(request: FastifyRequest, value: string): Promis
   const { store, config, nodeAuthFailures } = request.server.services;
   const windowSeconds = config.auth.signature_window_seconds;
   if (Math.abs(Date.now() / 1000 - header.ts) > windowSeconds) {
-    throw new CascadeError('SIGNATURE_EXPIRED', `The request's timestamp is more than ${windowSeconds} s from the parent's clock; check the child's clock (NTP).`);
+    throw new CascadeError(
+      'SIGNATURE_EXPIRED',
+      `The request's timestamp is more than ${windowSeconds} s from the parent's clock; check the child's clock (NTP).`,
+    );
   }
   const found = await store.nodes.forSignedRequest(header.apiKey);
   if (!found) {
@@ -97,7 +130,10 @@ async function admitSignedHeader(request: FastifyRequest, value: string): Promis
     throw new CascadeError('UNAUTHENTICATED', 'Unknown, rotated or disabled node credentials; check api_key.');
   }
   if (found.secret === undefined) {
-    throw new CascadeError('SIGNING_UNAVAILABLE', 'The parent keeps no verifiable secret for this node (created before request signing); rotate its credentials to enable signed requests.');
+    throw new CascadeError(
+      'SIGNING_UNAVAILABLE',
+      'The parent keeps no verifiable secret for this node (created before request signing); rotate its credentials to enable signed requests.',
+    );
   }
   return { header, node: found.row, secret: found.secret };
 }
@@ -107,15 +143,34 @@ async function verifySignedRequest(request: FastifyRequest): Promise<void> {
   const pending = request.pendingSignature;
   if (!pending) return;
   const { header, node, secret } = pending;
-  const canonical = canonicalRequest(request.method, request.url, header.ts, header.nonce, request.bodySha256 ?? bodySha256(undefined));
+  const canonical = canonicalRequest(
+    request.method,
+    request.url,
+    header.ts,
+    header.nonce,
+    request.bodySha256 ?? bodySha256(undefined),
+  );
   if (!signatureMatches(secret, canonical, header.sig)) {
     request.server.services.nodeAuthFailures.record(request.ip, header.apiKey, request.log);
-    throw new CascadeError('SIGNATURE_INVALID', 'The signature does not match this request (method, path and query, timestamp, nonce and body as sent).');
+    throw new CascadeError(
+      'SIGNATURE_INVALID',
+      'The signature does not match this request (method, path and query, timestamp, nonce and body as sent).',
+    );
   }
   const { store, config } = request.server.services;
   const now = Date.now();
-  if (!(await store.nodes.rememberNonce(node.id, header.nonce, header.ts * 1000 + config.auth.signature_window_seconds * 1000, now))) {
-    throw new CascadeError('NONCE_REUSED', 'This nonce was already used by this node: a replayed request is refused. Send every request with a new nonce.');
+  if (
+    !(await store.nodes.rememberNonce(
+      node.id,
+      header.nonce,
+      header.ts * 1000 + config.auth.signature_window_seconds * 1000,
+      now,
+    ))
+  ) {
+    throw new CascadeError(
+      'NONCE_REUSED',
+      'This nonce was already used by this node: a replayed request is refused. Send every request with a new nonce.',
+    );
   }
   request.principal = { kind: 'node', node };
 }
@@ -137,7 +192,8 @@ export const requireNode: onRequestAsyncHookHandler = async function nodeGuard(r
     return;
   }
   const principal = await authenticate(request);
-  if (principal.kind !== 'node') throw new CascadeError('FORBIDDEN', 'User tokens cannot call child endpoints; use node AK-SK credentials.');
+  if (principal.kind !== 'node')
+    throw new CascadeError('FORBIDDEN', 'User tokens cannot call child endpoints; use node AK-SK credentials.');
   request.principal = principal;
 };
 

@@ -6,8 +6,17 @@ type ClientError = Error & { code?: string };
 
 /** Node's parser errors that reach no route, as envelope answers (Fastify's default answers outside it). */
 const PARSER_ERRORS: Record<string, { status: number; error: ErrorCodeName; message: string }> = {
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, error: 'REQUEST_TIMEOUT', message: 'The request did not arrive within server.request_timeout_seconds; the connection is closed.' },
-  HPE_HEADER_OVERFLOW: { status: 431, error: 'HEADERS_TOO_LARGE', message: 'The request line and headers are larger than the parent accepts (16 KiB); shorten the URL or the headers.' },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    error: 'REQUEST_TIMEOUT',
+    message: 'The request did not arrive within server.request_timeout_seconds; the connection is closed.',
+  },
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    error: 'HEADERS_TOO_LARGE',
+    message:
+      'The request line and headers are larger than the parent accepts (16 KiB); shorten the URL or the headers.',
+  },
 };
 const MALFORMED = { status: 400, error: 'VALIDATION_FAILED' as const, message: 'The request is not valid HTTP/1.1.' };
 

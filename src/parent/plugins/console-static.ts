@@ -38,7 +38,8 @@ export async function installConsole(app: FastifyInstance, root = CONSOLE_DIR): 
   }
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    const wantsPage = (request.method === 'GET' || request.method === 'HEAD') && !path.startsWith('/api/') && path !== '/api';
+    const wantsPage =
+      (request.method === 'GET' || request.method === 'HEAD') && !path.startsWith('/api/') && path !== '/api';
     if (wantsPage && built) {
       void reply.header('cache-control', 'no-cache').sendFile('index.html', root);
       return;

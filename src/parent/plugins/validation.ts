@@ -29,7 +29,9 @@ export function installValidation(app: FastifyInstance, compilation: SchemaCompi
     const build = (): Validator => rejectingNulAndDepth(ajv.compile(schema as object) as Validator);
     return compilation === 'eager' ? build() : onFirstUse(build);
   });
-  app.setSchemaErrorFormatter((errors, dataVar) => validationFailed(mergeByPath((errors as ErrorObject[]).map((e) => ({ error: e, detail: toDetail(e, dataVar) })))));
+  app.setSchemaErrorFormatter((errors, dataVar) =>
+    validationFailed(mergeByPath((errors as ErrorObject[]).map((e) => ({ error: e, detail: toDetail(e, dataVar) })))),
+  );
 }
 
 /** Ajv's synchronous validator (no schema here is `$async`). */
@@ -64,7 +66,9 @@ function rejectingNulAndDepth(validate: Validator): Validator {
       checked.errors = validate.errors;
       return valid;
     }
-    checked.errors = [{ instancePath: problem.path, keyword: problem.keyword, schemaPath: '#', params: {}, message: problem.message }];
+    checked.errors = [
+      { instancePath: problem.path, keyword: problem.keyword, schemaPath: '#', params: {}, message: problem.message },
+    ];
     return false;
   };
   return checked;
@@ -78,11 +82,17 @@ function firstStructuralProblem(root: unknown): StructuralProblem | undefined {
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
     const { value, path, depth } = item;
     if (typeof value === 'string') {
-      if (value.includes('\u0000')) return { path, keyword: 'nul', message: 'must not contain the NUL character (U+0000)' };
+      if (value.includes('\u0000'))
+        return { path, keyword: 'nul', message: 'must not contain the NUL character (U+0000)' };
       continue;
     }
     if (value === null || typeof value !== 'object') continue;
-    if (depth >= MAX_NESTING_DEPTH) return { path, keyword: 'depth', message: `must not nest arrays and objects more than ${MAX_NESTING_DEPTH} levels deep` };
+    if (depth >= MAX_NESTING_DEPTH)
+      return {
+        path,
+        keyword: 'depth',
+        message: `must not nest arrays and objects more than ${MAX_NESTING_DEPTH} levels deep`,
+      };
     const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
     const keyWithNul = entries.find(([key]) => !Array.isArray(value) && key.includes('\u0000'));
     if (keyWithNul) return { path, keyword: 'nul', message: 'must not contain the NUL character (U+0000)' };
@@ -103,7 +113,9 @@ function mergeByPath(items: Array<{ error: ErrorObject; detail: ErrorDetail }>):
   const byPath = new Map<string, Array<{ error: ErrorObject; detail: ErrorDetail }>>();
   for (const item of items) byPath.set(item.detail.path, [...(byPath.get(item.detail.path) ?? []), item]);
   return [...byPath].map(([path, group]) => {
-    const allowed = group.filter((g) => g.error.keyword === 'const').map((g) => JSON.stringify(g.error.params.allowedValue));
+    const allowed = group
+      .filter((g) => g.error.keyword === 'const')
+      .map((g) => JSON.stringify(g.error.params.allowedValue));
     if (allowed.length > 1) return { path, message: `must be one of: ${allowed.join(', ')}` };
     const meaningful = group.filter((g) => g.error.keyword !== 'anyOf' && g.error.keyword !== 'oneOf');
     const messages = [...new Set((meaningful.length > 0 ? meaningful : group).map((g) => g.detail.message))];
@@ -124,4 +136,3 @@ function toDetail(error: ErrorObject, dataVar: string): ErrorDetail {
   }
   return { path: base, message: error.message ?? 'is invalid' };
 }
-

@@ -7,10 +7,23 @@ import { parseJson } from '../../store/time.js';
 import { closed } from '../schemas.js';
 import { subscriptionBase } from '../../feeds-out/subscription-urls.js';
 
-const FileParams = closed({ file: Type.String({ minLength: 1, maxLength: 200, pattern: '^.+\\.(rss|atom|json)$', description: '`<id>.rss`, `<id>.atom` or `<id>.json`.' }) });
+const FileParams = closed({
+  file: Type.String({
+    minLength: 1,
+    maxLength: 200,
+    pattern: '^.+\\.(rss|atom|json)$',
+    description: '`<id>.rss`, `<id>.atom` or `<id>.json`.',
+  }),
+});
 const FeedQuery = closed({
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Newest articles to list, 1..500.' }),
-  token: Type.Optional(Type.String({ minLength: 1, maxLength: 400, description: 'A user’s feed token (not needed when `output.public` is true).' })),
+  token: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 400,
+      description: 'A user’s feed token (not needed when `output.public` is true).',
+    }),
+  ),
 });
 
 type FeedRequest = FastifyRequest<{ Params: Static<typeof FileParams>; Querystring: Static<typeof FeedQuery> }>;
@@ -31,45 +44,100 @@ export async function feedsOutRoutes(app: FastifyInstance): Promise<void> {
   async function authorize(request: FeedRequest): Promise<void> {
     if (config.output.public) return;
     const token = request.query.token;
-    if (!token) throw new CascadeError('UNAUTHENTICATED', 'This feed is private: add ?token=<your feed token> (see `cascade feed url`).');
+    if (!token)
+      throw new CascadeError(
+        'UNAUTHENTICATED',
+        'This feed is private: add ?token=<your feed token> (see `cascade feed url`).',
+      );
     const userId = feedTokenUserId(token);
     const user = userId ? await store.users.findActive(userId) : undefined;
     if (!user || !feedTokenValid(jwtKey, token, user.id, Number(user.feed_token_version))) {
-      throw new CascadeError('UNAUTHENTICATED', 'Unknown or rotated feed token; get the current URL with `cascade feed url`.');
+      throw new CascadeError(
+        'UNAUTHENTICATED',
+        'Unknown or rotated feed token; get the current URL with `cascade feed url`.',
+      );
     }
   }
 
-  async function serve(request: FeedRequest, reply: FastifyReply, doc: Omit<FeedDocument, 'selfUrl' | 'link'>, format: FeedFormat): Promise<string | FastifyReply> {
+  async function serve(
+    request: FeedRequest,
+    reply: FastifyReply,
+    doc: Omit<FeedDocument, 'selfUrl' | 'link'>,
+    format: FeedFormat,
+  ): Promise<string | FastifyReply> {
     const base = subscriptionBase(config, `${request.protocol}://${request.host}`);
     const built = buildFeed({ ...doc, selfUrl: `${base}${request.url.split('?')[0] ?? ''}`, link: base }, format);
     const lastModified = new Date(Math.floor(built.lastModifiedMs / 1000) * 1000);
-    reply.header('etag', built.etag).header('last-modified', lastModified.toUTCString()).header('cache-control', `${config.output.public ? 'public' : 'private'}, max-age=${config.output.cache_seconds}`);
+    reply
+      .header('etag', built.etag)
+      .header('last-modified', lastModified.toUTCString())
+      .header(
+        'cache-control',
+        `${config.output.public ? 'public' : 'private'}, max-age=${config.output.cache_seconds}`,
+      );
     if (notModified(request, built.etag, lastModified.getTime())) return reply.code(304).send();
     return reply.type(CONTENT_TYPES[format]).send(built.body);
   }
 
-  app.get<{ Params: Static<typeof FileParams>; Querystring: Static<typeof FeedQuery> }>('/feeds/:file', { schema: schema('One feed, or `all` for every feed merged') }, async (request, reply) => {
-    await authorize(request);
-    const { id, format } = splitFile(request.params.file);
-    if (id === 'all') return serve(request, reply, { title: 'Cascade: all feeds', description: 'Every article Cascade collected.', articles: await store.articles.newest(undefined, request.query.limit) }, format);
-    const feed = await store.feeds.find(id);
-    if (!feed) throw notFound('Feed', id);
-    return serve(request, reply, { title: feed.mp_name || feed.id, description: feed.mp_intro, articles: await store.articles.newest([feed.id], request.query.limit) }, format);
-  });
+  app.get<{ Params: Static<typeof FileParams>; Querystring: Static<typeof FeedQuery> }>(
+    '/feeds/:file',
+    { schema: schema('One feed, or `all` for every feed merged') },
+    async (request, reply) => {
+      await authorize(request);
+      const { id, format } = splitFile(request.params.file);
+      if (id === 'all')
+        return serve(
+          request,
+          reply,
+          {
+            title: 'Cascade: all feeds',
+            description: 'Every article Cascade collected.',
+            articles: await store.articles.newest(undefined, request.query.limit),
+          },
+          format,
+        );
+      const feed = await store.feeds.find(id);
+      if (!feed) throw notFound('Feed', id);
+      return serve(
+        request,
+        reply,
+        {
+          title: feed.mp_name || feed.id,
+          description: feed.mp_intro,
+          articles: await store.articles.newest([feed.id], request.query.limit),
+        },
+        format,
+      );
+    },
+  );
 
-  app.get<{ Params: Static<typeof FileParams>; Querystring: Static<typeof FeedQuery> }>('/feeds/tasks/:file', { schema: schema('The feeds of a message task, merged') }, async (request, reply) => {
-    await authorize(request);
-    const { id, format } = splitFile(request.params.file);
-    const task = await store.tasks.get(id);
-    const feedIds = parseJson<Array<{ id: string }>>(task.mps_id, []).map((ref) => ref.id);
-    return serve(request, reply, { title: task.name, description: `The ${feedIds.length} feeds of ${task.name}, merged.`, articles: await store.articles.newest(feedIds, request.query.limit) }, format);
-  });
+  app.get<{ Params: Static<typeof FileParams>; Querystring: Static<typeof FeedQuery> }>(
+    '/feeds/tasks/:file',
+    { schema: schema('The feeds of a message task, merged') },
+    async (request, reply) => {
+      await authorize(request);
+      const { id, format } = splitFile(request.params.file);
+      const task = await store.tasks.get(id);
+      const feedIds = parseJson<Array<{ id: string }>>(task.mps_id, []).map((ref) => ref.id);
+      return serve(
+        request,
+        reply,
+        {
+          title: task.name,
+          description: `The ${feedIds.length} feeds of ${task.name}, merged.`,
+          articles: await store.articles.newest(feedIds, request.query.limit),
+        },
+        format,
+      );
+    },
+  );
 }
 
 /** RFC 9110 §13.2.2: If-None-Match decides when present; otherwise If-Modified-Since. */
 function notModified(request: FastifyRequest, etag: string, lastModifiedMs: number): boolean {
   const ifNoneMatch = request.headers['if-none-match'];
-  if (ifNoneMatch !== undefined) return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag || tag.trim() === '*');
+  if (ifNoneMatch !== undefined)
+    return ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag || tag.trim() === '*');
   const since = Date.parse(request.headers['if-modified-since'] ?? '');
   return !Number.isNaN(since) && lastModifiedMs <= since;
 }

@@ -24,18 +24,35 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
       const lockout = loginLimiter.lockout(username, request.ip);
       if (lockout) {
         const wait = lockout.retryAfterSeconds;
-        throw new CascadeError('RATE_LIMITED', `Too many failed logins; try again in ${wait} s.`, { headers: { 'retry-after': String(wait) } });
+        throw new CascadeError('RATE_LIMITED', `Too many failed logins; try again in ${wait} s.`, {
+          headers: { 'retry-after': String(wait) },
+        });
       }
       const user = await store.users.findByUsername(username);
-      const valid = await passwords.matches(password, user && { password_hash: user.password_hash, active: Number(user.is_active) === StoredFlag.on });
+      const valid = await passwords.matches(
+        password,
+        user && { password_hash: user.password_hash, active: Number(user.is_active) === StoredFlag.on },
+      );
       if (!user || !valid) {
         const started = loginLimiter.recordFailure(username, request.ip);
-        if (started) request.log.warn({ username, client_ip: request.ip, scope: started.scope, retry_after_seconds: started.retryAfterSeconds }, 'login lockout started');
+        if (started)
+          request.log.warn(
+            { username, client_ip: request.ip, scope: started.scope, retry_after_seconds: started.retryAfterSeconds },
+            'login lockout started',
+          );
         throw new CascadeError('UNAUTHENTICATED', 'Wrong username or password.');
       }
       loginLimiter.recordSuccess(username, request.ip);
       const ttl = config.token_expire_minutes * 60;
-      const { token, expiresAt } = await jwt.sign({ id: user.id, username: user.username, role: user.role as 'admin' | 'viewer', tokenGeneration: Number(user.token_generation) }, ttl);
+      const { token, expiresAt } = await jwt.sign(
+        {
+          id: user.id,
+          username: user.username,
+          role: user.role as 'admin' | 'viewer',
+          tokenGeneration: Number(user.token_generation),
+        },
+        ttl,
+      );
       void reply.header('cache-control', 'no-store');
       return ok(
         {

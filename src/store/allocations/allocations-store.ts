@@ -46,15 +46,28 @@ export class AllocationsStore {
   }
 
   /** A claim answered as the child gets it: the rows and their task packages (docs/protocol.md §3.2), in claim order. */
-  async claimPackages(nodeId: string, max: number, nowMs = Date.now()): Promise<{ rows: AllocationTable[]; packages: TaskPackage[]; hostsReadyAt?: number | undefined }> {
-    const { rows, packages: built = new Map<string, TaskPackage>(), hostsReadyAt } = await this.#claim(nodeId, max, nowMs);
+  async claimPackages(
+    nodeId: string,
+    max: number,
+    nowMs = Date.now(),
+  ): Promise<{ rows: AllocationTable[]; packages: TaskPackage[]; hostsReadyAt?: number | undefined }> {
+    const {
+      rows,
+      packages: built = new Map<string, TaskPackage>(),
+      hostsReadyAt,
+    } = await this.#claim(nodeId, max, nowMs);
     const unbuilt = rows.filter((row) => !built.has(row.id));
     const read = new Map((await this.views.packages(unbuilt)).map((pkg) => [pkg.allocation_id, pkg]));
     return { rows, packages: rows.map((row) => built.get(row.id) ?? (read.get(row.id) as TaskPackage)), hostsReadyAt };
   }
 
   async #claim(nodeId: string, max: number, nowMs: number): Promise<ClaimResult> {
-    const result = await claimAllocations({ db: this.db, caps: this.caps, settings: this.settings, politeness: this.politeness }, nodeId, max, nowMs);
+    const result = await claimAllocations(
+      { db: this.db, caps: this.caps, settings: this.settings, politeness: this.politeness },
+      nodeId,
+      max,
+      nowMs,
+    );
     if (result.lockedUntaken) await this.wake.publish();
     return result;
   }
@@ -65,15 +78,28 @@ export class AllocationsStore {
   }
 
   /** `moved` is false for a repeated report, which changes nothing. */
-  async complete(id: string, node: string | NodeActor, results: readonly FeedResult[], articleCount: number, nowMs = Date.now()): Promise<Completion> {
+  async complete(
+    id: string,
+    node: string | NodeActor,
+    results: readonly FeedResult[],
+    articleCount: number,
+    nowMs = Date.now(),
+  ): Promise<Completion> {
     const completion = await this.#moves.complete(id, actorOf(node), results, articleCount, nowMs);
     // The freed capacity may let a waiting node take pooled work; freed host slots, work waiting for its hosts.
-    if (completion.moved) await (completion.row.held_hosts ? this.wake.publish() : this.#wakeIfPoolWork(nowMs, completion.poolWork));
+    if (completion.moved)
+      await (completion.row.held_hosts ? this.wake.publish() : this.#wakeIfPoolWork(nowMs, completion.poolWork));
     return completion;
   }
 
   /** `retryable: false` (the child knows retrying cannot help: 404, not a feed) fails for good on any attempt. */
-  async fail(id: string, node: string | NodeActor, errorMessage: string, nowMs = Date.now(), retryable = true): Promise<AllocationTable> {
+  async fail(
+    id: string,
+    node: string | NodeActor,
+    errorMessage: string,
+    nowMs = Date.now(),
+    retryable = true,
+  ): Promise<AllocationTable> {
     const row = await this.#moves.fail(id, actorOf(node), errorMessage, nowMs, retryable);
     if (row.status === 'pending' || row.held_hosts) await this.wake.publish();
     else await this.#wakeIfPoolWork(nowMs);
@@ -126,13 +152,22 @@ export class AllocationsStore {
   }
 
   /** A heartbeat naming what the child holds: renews those leases, requeues the unlisted (see AllocationRecovery). */
-  async reconcileHeld(nodeId: string, heldIds: readonly string[], graceSeconds: number, nowMs = Date.now()): Promise<{ extended: number } & Expired> {
+  async reconcileHeld(
+    nodeId: string,
+    heldIds: readonly string[],
+    graceSeconds: number,
+    nowMs = Date.now(),
+  ): Promise<{ extended: number } & Expired> {
     const result = await this.#recovery.reconcileHeld(nodeId, heldIds, nowMs, graceSeconds);
     if (result.requeued > 0) await this.wake.publish();
     return result;
   }
 
-  async releaseOfflineNodes(offlineAfterSeconds: number, nowMs = Date.now(), suspectAfterBeats = DEFAULT_SUSPECT_AFTER_BEATS): Promise<number> {
+  async releaseOfflineNodes(
+    offlineAfterSeconds: number,
+    nowMs = Date.now(),
+    suspectAfterBeats = DEFAULT_SUSPECT_AFTER_BEATS,
+  ): Promise<number> {
     const released = await this.#recovery.releaseOfflineNodes(nowMs, offlineAfterSeconds, suspectAfterBeats);
     if (released > 0) await this.wake.publish();
     return released;

@@ -22,10 +22,16 @@ import type { TaskPackage } from './views.js';
  * Every UPDATE is still guarded on `status = 'pending'` and checked, so a lost race rolls back instead of
  * double-claiming.
  */
-export async function claimAllocations(store: ClaimStore, nodeId: string, max: number, nowMs: number): Promise<ClaimResult> {
+export async function claimAllocations(
+  store: ClaimStore,
+  nodeId: string,
+  max: number,
+  nowMs: number,
+): Promise<ClaimResult> {
   // The own-work statement cannot weigh hosts (their keys are computed here, from the feeds' URLs): with
   // politeness on, every claim takes the transaction.
-  if (!store.caps.singleStatements || store.politeness.enabled) return claimInTransaction(store, nodeId, max, nowMs, { ownClaimed: false });
+  if (!store.caps.singleStatements || store.politeness.enabled)
+    return claimInTransaction(store, nodeId, max, nowMs, { ownClaimed: false });
   // PostgreSQL: the node's own pre-assigned work in one statement, with its packages; the transaction only for
   // what is left.
   const own = await claimOwnInOneStatement(store.db, store.settings, nodeId, max, nowMs);
@@ -46,12 +52,23 @@ export async function claimAllocations(store: ClaimStore, nodeId: string, max: n
 }
 
 /** What a claim needs of the store. */
-export type ClaimStore = { db: Kysely<Database>; caps: Capabilities; settings: LeaseSettings; politeness: PolitenessRules };
+export type ClaimStore = {
+  db: Kysely<Database>;
+  caps: Capabilities;
+  settings: LeaseSettings;
+  politeness: PolitenessRules;
+};
 
 /** With politeness, rows of busy hosts are passed over: look further down the line than the claim will take. */
 const POLITE_LOOKAHEAD = 64;
 
-async function claimInTransaction({ db, caps, settings, politeness }: ClaimStore, nodeId: string, max: number, nowMs: number, { ownClaimed }: { ownClaimed: boolean }): Promise<ClaimResult> {
+async function claimInTransaction(
+  { db, caps, settings, politeness }: ClaimStore,
+  nodeId: string,
+  max: number,
+  nowMs: number,
+  { ownClaimed }: { ownClaimed: boolean },
+): Promise<ClaimResult> {
   return db.transaction().execute(async (trx): Promise<ClaimResult> => {
     const node = await trx
       .selectFrom('nodes')
@@ -67,8 +84,16 @@ async function claimInTransaction({ db, caps, settings, politeness }: ClaimStore
     let pool: AllocationTable[] = [];
     if ((politeness.enabled || own.length < max) && room > 0) {
       const quota = parseJson<Record<string, number>>(node.feed_quota, {});
-      pool = await candidates(trx, caps, null, Math.max(0, max - own.length) * 4 + 16 + (politeness.enabled ? POLITE_LOOKAHEAD : 0), nowMs, room);
-      const holdsQuota = (row: AllocationTable) => (parseJson<string[]>(row.feed_ids, []).some((id) => (quota[id] ?? 0) > 0) ? 0 : 1);
+      pool = await candidates(
+        trx,
+        caps,
+        null,
+        Math.max(0, max - own.length) * 4 + 16 + (politeness.enabled ? POLITE_LOOKAHEAD : 0),
+        nowMs,
+        room,
+      );
+      const holdsQuota = (row: AllocationTable) =>
+        parseJson<string[]>(row.feed_ids, []).some((id) => (quota[id] ?? 0) > 0) ? 0 : 1;
       pool.sort((a, b) => holdsQuota(a) - holdsQuota(b));
     }
     // Own work first (dispatch counted its feeds in the node's load), then pool work that fits the node's room.
@@ -93,7 +118,13 @@ async function claimInTransaction({ db, caps, settings, politeness }: ClaimStore
     const hostsReadyAt = admission?.readyAt;
     if (chosen.length === 0) return { rows: [], lockedUntaken, hostsReadyAt };
 
-    const claimed = await transitionAll(trx, chosen, 'claim', { nowMs, settings, claimer: nodeId, values: { error_message: null }, hostsByRow: admission?.hostsByRow });
+    const claimed = await transitionAll(trx, chosen, 'claim', {
+      nowMs,
+      settings,
+      claimer: nodeId,
+      values: { error_message: null },
+      hostsByRow: admission?.hostsByRow,
+    });
     // Another claimer took one of these rows between our read and write (possible only without row locks).
     if (!claimed) throw new CascadeError('CONFLICT', 'A concurrent claim took the same allocation; try again.');
     return { rows: claimed, lockedUntaken, hostsReadyAt };
@@ -104,13 +135,22 @@ async function claimInTransaction({ db, caps, settings, politeness }: ClaimStore
  * The placement note of work that waits for its hosts says why ("waiting: host example.com has 2 fetches in
  * flight"), ahead of the note placement wrote; written only when it changes, and dropped again once it is claimed.
  */
-async function noteWaiting(trx: Trx, seen: readonly AllocationTable[], waiting: ReadonlyMap<string, string>): Promise<void> {
+async function noteWaiting(
+  trx: Trx,
+  seen: readonly AllocationTable[],
+  waiting: ReadonlyMap<string, string>,
+): Promise<void> {
   for (const row of seen) {
     const why = waiting.get(row.id);
     const base = withoutWaitingNote(row.placement);
     const note = why === undefined ? base : `${why}; ${base}`.slice(0, 1000);
     if (note !== row.placement) {
-      await trx.updateTable('allocations').set({ placement: note }).where('id', '=', row.id).where('status', '=', 'pending').execute();
+      await trx
+        .updateTable('allocations')
+        .set({ placement: note })
+        .where('id', '=', row.id)
+        .where('status', '=', 'pending')
+        .execute();
       row.placement = note;
     }
   }
@@ -133,7 +173,14 @@ export type ClaimResult = {
 };
 
 /** Pending rows to claim, longest claimable first; `maxFeeds` skips pool rows too big for the node's free room. */
-async function candidates(trx: Trx, caps: Capabilities, nodeId: string | null, limit: number, nowMs: number, maxFeeds?: number): Promise<AllocationTable[]> {
+async function candidates(
+  trx: Trx,
+  caps: Capabilities,
+  nodeId: string | null,
+  limit: number,
+  nowMs: number,
+  maxFeeds?: number,
+): Promise<AllocationTable[]> {
   return trx
     .selectFrom('allocations')
     .selectAll()

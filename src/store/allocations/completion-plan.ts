@@ -8,7 +8,12 @@ export type { FeedResult };
 export type FeedValidators = { id: string; etag: string | null; last_modified: string | null };
 
 /** One reported feed's fetch: failed or not, the child's new-article count and the feed's declared rhythm, when sent. */
-export type ReportedFetch = { id: string; failed: boolean; newArticleCount: number | undefined; hints: RefreshHints | undefined };
+export type ReportedFetch = {
+  id: string;
+  failed: boolean;
+  newArticleCount: number | undefined;
+  hints: RefreshHints | undefined;
+};
 
 /** What a completion report writes, worked out from the report alone (both completion paths apply it). */
 export type CompletionPlan = {
@@ -37,12 +42,24 @@ export function planCompletion(results: readonly FeedResult[], reportedArticleCo
   const failed = results.filter((r) => r.status === 'failed');
   const succeeded = results.filter((r) => r.status === 'success');
   // The stored summary and sync log keep the results without the validators (they live on the feed).
-  const summaries = results.map(({ etag: _etag, last_modified: _lastModified, refresh_hints: _hints, ...summary }) => summary);
+  const summaries = results.map(
+    ({ etag: _etag, last_modified: _lastModified, refresh_hints: _hints, ...summary }) => summary,
+  );
   return {
     values: {
       article_count: articleCount,
-      result_summary: JSON.stringify({ results: summaries, failed_feeds: failed.length, succeeded_feeds: results.length - failed.length }),
-      error_message: failed.length > 0 ? failed.map((f) => `${f.mp_id}: ${f.error ?? 'failed'}`).join('; ').slice(0, 4000) : null,
+      result_summary: JSON.stringify({
+        results: summaries,
+        failed_feeds: failed.length,
+        succeeded_feeds: results.length - failed.length,
+      }),
+      error_message:
+        failed.length > 0
+          ? failed
+              .map((f) => `${f.mp_id}: ${f.error ?? 'failed'}`)
+              .join('; ')
+              .slice(0, 4000)
+          : null,
     },
     newArticleCount: reportedNew ? results.reduce((n, r) => n + (r.new_article_count ?? 0), 0) : undefined,
     articleCount,
@@ -52,7 +69,12 @@ export function planCompletion(results: readonly FeedResult[], reportedArticleCo
     validators: succeeded
       .filter((r) => r.etag !== undefined || r.last_modified !== undefined)
       .map((r) => ({ id: r.mp_id, etag: r.etag ?? null, last_modified: r.last_modified ?? null })),
-    fetches: results.map((r) => ({ id: r.mp_id, failed: r.status === 'failed', newArticleCount: r.new_article_count, hints: r.refresh_hints })),
+    fetches: results.map((r) => ({
+      id: r.mp_id,
+      failed: r.status === 'failed',
+      newArticleCount: r.new_article_count,
+      hints: r.refresh_hints,
+    })),
     syncLogStatus: failed.length === results.length && results.length > 0 ? 2 : 1,
   };
 }

@@ -1,5 +1,12 @@
 import { HELD_STATUSES, type AllocationStatus } from '../../domain/allocation-states.js';
-import { hostsOfFeeds, limitsFor, whyWaiting, type HostState, type HostWait, type PolitenessRules } from '../../domain/host-politeness.js';
+import {
+  hostsOfFeeds,
+  limitsFor,
+  whyWaiting,
+  type HostState,
+  type HostWait,
+  type PolitenessRules,
+} from '../../domain/host-politeness.js';
 import type { Capabilities } from '../dialects/capabilities.js';
 import { insertOrIgnore } from '../dialects/upsert.js';
 import type { AllocationTable } from '../tables.js';
@@ -18,11 +25,15 @@ import type { Trx } from './shared.js';
 export type HostCounts = ReadonlyMap<string, number>;
 
 export function encodeHostCounts(hosts: HostCounts): string | null {
-  return hosts.size === 0 ? null : JSON.stringify(Object.fromEntries([...hosts].sort(([a], [b]) => a.localeCompare(b))));
+  return hosts.size === 0
+    ? null
+    : JSON.stringify(Object.fromEntries([...hosts].sort(([a], [b]) => a.localeCompare(b))));
 }
 
 function decodeHostCounts(json: string | null | undefined): Map<string, number> {
-  return new Map(Object.entries(parseJson<Record<string, number>>(json ?? null, {})).map(([host, n]) => [host, Number(n)]));
+  return new Map(
+    Object.entries(parseJson<Record<string, number>>(json ?? null, {})).map(([host, n]) => [host, Number(n)]),
+  );
 }
 
 /** Each candidate's feeds per host, from the feeds' URLs (one query). */
@@ -30,9 +41,17 @@ async function hostsOfRows(trx: Trx, rows: readonly AllocationTable[]): Promise<
   const feedIds = [...new Set(rows.flatMap((row) => parseJson<string[]>(row.feed_ids, [])))];
   const urls = new Map<string, string>();
   if (feedIds.length > 0) {
-    for (const feed of await trx.selectFrom('feeds').select(['id', 'url']).where('id', 'in', feedIds).execute()) urls.set(feed.id, feed.url);
+    for (const feed of await trx.selectFrom('feeds').select(['id', 'url']).where('id', 'in', feedIds).execute())
+      urls.set(feed.id, feed.url);
   }
-  return new Map(rows.map((row) => [row.id, hostsOfFeeds(parseJson<string[]>(row.feed_ids, []).flatMap((id) => (urls.has(id) ? [urls.get(id) as string] : [])))]));
+  return new Map(
+    rows.map((row) => [
+      row.id,
+      hostsOfFeeds(
+        parseJson<string[]>(row.feed_ids, []).flatMap((id) => (urls.has(id) ? [urls.get(id) as string] : [])),
+      ),
+    ]),
+  );
 }
 
 /** What a claim may hand out: the rows the hosts admit, in order, and why each other row waits. */
@@ -50,7 +69,14 @@ export type HostAdmission = {
  * and counts the admitted ones in `host_state`. Rows of hosts already handed work in this claim wait for the
  * interval too, so one claim cannot hand a host two fetches at once past its limits.
  */
-export async function admitByHost(trx: Trx, caps: Capabilities, rules: PolitenessRules, candidates: readonly AllocationTable[], take: (row: AllocationTable) => boolean, nowMs: number): Promise<HostAdmission> {
+export async function admitByHost(
+  trx: Trx,
+  caps: Capabilities,
+  rules: PolitenessRules,
+  candidates: readonly AllocationTable[],
+  take: (row: AllocationTable) => boolean,
+  nowMs: number,
+): Promise<HostAdmission> {
   const hostsByRow = await hostsOfRows(trx, candidates);
   const hostNames = [...new Set([...hostsByRow.values()].flatMap((hosts) => [...hosts.keys()]))].sort();
   const states = await lockHostStates(trx, caps, hostNames, nowMs);
@@ -90,13 +116,31 @@ export async function admitByHost(trx: Trx, caps: Capabilities, rules: Politenes
 }
 
 /** The hosts' rows, created when missing and locked where the database has row locks, in host order. */
-async function lockHostStates(trx: Trx, caps: Capabilities, hosts: readonly string[], nowMs: number): Promise<Map<string, HostState>> {
-  const states = new Map<string, HostState>(hosts.map((host) => [host, { inFlight: 0, lastFetchAt: null, pausedUntil: null }]));
+async function lockHostStates(
+  trx: Trx,
+  caps: Capabilities,
+  hosts: readonly string[],
+  nowMs: number,
+): Promise<Map<string, HostState>> {
+  const states = new Map<string, HostState>(
+    hosts.map((host) => [host, { inFlight: 0, lastFetchAt: null, pausedUntil: null }]),
+  );
   if (hosts.length === 0) return states;
   // Insert only the missing rows: MySQL's INSERT IGNORE share-locks the rows it skips, which a later FOR UPDATE
   // of two claimers would deadlock on.
-  const known = new Set((await trx.selectFrom('host_state').select('host').where('host', 'in', hosts).execute()).map((r) => r.host));
-  const missing = hosts.filter((host) => !known.has(host)).map((host) => ({ host, in_flight: 0, last_fetch_at: null, paused_until: null, pause_reason: null, updated_at: nowMs }));
+  const known = new Set(
+    (await trx.selectFrom('host_state').select('host').where('host', 'in', hosts).execute()).map((r) => r.host),
+  );
+  const missing = hosts
+    .filter((host) => !known.has(host))
+    .map((host) => ({
+      host,
+      in_flight: 0,
+      last_fetch_at: null,
+      paused_until: null,
+      pause_reason: null,
+      updated_at: nowMs,
+    }));
   if (missing.length > 0) {
     const insert = trx.insertInto('host_state').values(missing);
     await insertOrIgnore(caps, insert, ['host']).execute();
@@ -109,7 +153,11 @@ async function lockHostStates(trx: Trx, caps: Capabilities, hosts: readonly stri
     .$if(caps.rowLocks, (q) => q.forUpdate())
     .execute();
   for (const row of rows) {
-    states.set(row.host, { inFlight: Number(row.in_flight), lastFetchAt: row.last_fetch_at === null ? null : Number(row.last_fetch_at), pausedUntil: row.paused_until === null ? null : Number(row.paused_until) });
+    states.set(row.host, {
+      inFlight: Number(row.in_flight),
+      lastFetchAt: row.last_fetch_at === null ? null : Number(row.last_fetch_at),
+      pausedUntil: row.paused_until === null ? null : Number(row.paused_until),
+    });
   }
   return states;
 }
@@ -131,9 +179,14 @@ export async function freeHostSlots(trx: Trx, rows: readonly AllocationTable[], 
 }
 
 /** Records what the claim counted on each claimed row, for the move that later gives it back. */
-export async function recordHeldHosts(trx: Trx, rows: readonly AllocationTable[], hostsByRow: ReadonlyMap<string, HostCounts>): Promise<void> {
+export async function recordHeldHosts(
+  trx: Trx,
+  rows: readonly AllocationTable[],
+  hostsByRow: ReadonlyMap<string, HostCounts>,
+): Promise<void> {
   for (const row of rows) {
     const held = encodeHostCounts(hostsByRow.get(row.id) ?? new Map());
-    if (held !== null) await trx.updateTable('allocations').set({ held_hosts: held }).where('id', '=', row.id).execute();
+    if (held !== null)
+      await trx.updateTable('allocations').set({ held_hosts: held }).where('id', '=', row.id).execute();
   }
 }

@@ -36,7 +36,12 @@ export type DispatchOutcome = {
 };
 
 /** One task's dispatch in one transaction: skip live feeds, place the rest, insert allocations. */
-export async function insertDispatch(db: Kysely<Database>, caps: Capabilities, settings: LeaseSettings, request: DispatchRequest): Promise<DispatchOutcome> {
+export async function insertDispatch(
+  db: Kysely<Database>,
+  caps: Capabilities,
+  settings: LeaseSettings,
+  request: DispatchRequest,
+): Promise<DispatchOutcome> {
   return db.transaction().execute(async (trx) => {
     const none = { allocationsCreated: 0, feedsAssigned: 0, feedsUnassigned: 0, feedsSkippedInFlight: 0, placed: [] };
     if (request.tick && !(await claimTick(trx, caps, request))) return { ...none, tickAlreadyFired: true };
@@ -49,15 +54,28 @@ export async function insertDispatch(db: Kysely<Database>, caps: Capabilities, s
     const todo = request.feedIds.filter((id) => !live.has(id));
     if (todo.length === 0) return { ...none, feedsSkippedInFlight: live.size, tickAlreadyFired: false };
 
-    const nodes = await onlineNodes(trx, request.nowMs, request.offlineAfterSeconds, request.suspectAfterBeats ?? DEFAULT_SUSPECT_AFTER_BEATS);
-    const plan = planPlacement(nodes, todo, request.feedsPerAllocation, await smallestActiveCapacity(trx), await lastFetchedBy(trx, todo));
+    const nodes = await onlineNodes(
+      trx,
+      request.nowMs,
+      request.offlineAfterSeconds,
+      request.suspectAfterBeats ?? DEFAULT_SUSPECT_AFTER_BEATS,
+    );
+    const plan = planPlacement(
+      nodes,
+      todo,
+      request.feedsPerAllocation,
+      await smallestActiveCapacity(trx),
+      await lastFetchedBy(trx, todo),
+    );
     const groups = await reserveCapacity(trx, plan.groups, nodes, request.nowMs);
 
     const rows = groups.map((group) => allocationRow(group, request, settings));
     for (const part of chunk(rows, rowsPerInsert(caps, 27))) await trx.insertInto('allocations').values(part).execute();
     // In feed order, so that overlapping dispatches of tasks sharing feeds take the live_feeds keys in one order.
     const feedRows = rows
-      .flatMap((row) => (JSON.parse(row.feed_ids) as string[]).map((feedId) => ({ allocation_id: row.id, feed_id: feedId })))
+      .flatMap((row) =>
+        (JSON.parse(row.feed_ids) as string[]).map((feedId) => ({ allocation_id: row.id, feed_id: feedId })),
+      )
       .sort((a, b) => (a.feed_id < b.feed_id ? -1 : a.feed_id > b.feed_id ? 1 : 0));
     for (const part of chunk(feedRows, rowsPerInsert(caps, 2))) {
       await trx.insertInto('allocation_feeds').values(part).execute();
@@ -70,13 +88,20 @@ export async function insertDispatch(db: Kysely<Database>, caps: Capabilities, s
       feedsUnassigned: todo.length - assigned,
       feedsSkippedInFlight: live.size,
       tickAlreadyFired: false,
-      placed: rows.flatMap((row) => (row.node_id === null ? [] : [{ allocationId: row.id, nodeId: row.node_id, feedCount: row.feed_count }])),
+      placed: rows.flatMap((row) =>
+        row.node_id === null ? [] : [{ allocationId: row.id, nodeId: row.node_id, feedCount: row.feed_count }],
+      ),
     };
   });
 }
 
 async function claimTick(trx: Trx, caps: Capabilities, request: DispatchRequest): Promise<boolean> {
-  const values = { task_id: request.taskId, scheduled_at: request.tick?.scheduledAtMs ?? 0, schedule_run_id: request.scheduleRunId, fired_at: request.nowMs };
+  const values = {
+    task_id: request.taskId,
+    scheduled_at: request.tick?.scheduledAtMs ?? 0,
+    schedule_run_id: request.scheduleRunId,
+    fired_at: request.nowMs,
+  };
   const insert = trx.insertInto('schedule_ticks').values(values);
   const result = await insertOrIgnore(caps, insert, ['task_id', 'scheduled_at']).executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
@@ -100,14 +125,24 @@ async function smallestActiveCapacity(trx: Trx): Promise<number> {
 async function lastFetchedBy(trx: Trx, feedIds: readonly string[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const ids of chunk(feedIds, 1000)) {
-    const rows = await trx.selectFrom('feeds').select(['id', 'last_node_id']).where('id', 'in', ids).where('last_node_id', 'is not', null).execute();
+    const rows = await trx
+      .selectFrom('feeds')
+      .select(['id', 'last_node_id'])
+      .where('id', 'in', ids)
+      .where('last_node_id', 'is not', null)
+      .execute();
     for (const row of rows) if (row.last_node_id !== null) out[row.id] = row.last_node_id;
   }
   return out;
 }
 
 /** Online nodes that are not suspect: the only ones new work is placed on. */
-async function onlineNodes(trx: Trx, nowMs: number, offlineAfterSeconds: number, suspectAfterBeats: number): Promise<PlacementNode[]> {
+async function onlineNodes(
+  trx: Trx,
+  nowMs: number,
+  offlineAfterSeconds: number,
+  suspectAfterBeats: number,
+): Promise<PlacementNode[]> {
   const rows = await trx
     .selectFrom('nodes')
     .select(['id', 'name', 'max_capacity', 'load_feeds', 'feed_quota'])
@@ -129,7 +164,12 @@ async function onlineNodes(trx: Trx, nowMs: number, offlineAfterSeconds: number,
  * Adds each node's planned feeds to its load with a guarded UPDATE. A node that filled up since it was read
  * (a concurrent claim) keeps nothing: its groups go to the unassigned pool instead.
  */
-async function reserveCapacity(trx: Trx, groups: PlacementGroup[], nodes: PlacementNode[], nowMs: number): Promise<PlacementGroup[]> {
+async function reserveCapacity(
+  trx: Trx,
+  groups: PlacementGroup[],
+  nodes: PlacementNode[],
+  nowMs: number,
+): Promise<PlacementGroup[]> {
   const perNode = new Map<string, number>();
   for (const g of groups) if (g.nodeId) perNode.set(g.nodeId, (perNode.get(g.nodeId) ?? 0) + g.feedIds.length);
   const refused = new Set<string>();
@@ -141,7 +181,11 @@ async function reserveCapacity(trx: Trx, groups: PlacementGroup[], nodes: Placem
   return groups.map((g) => {
     if (!g.nodeId || !refused.has(g.nodeId)) return g;
     const name = nodes.find((n) => n.id === g.nodeId)?.name ?? g.nodeId;
-    return { nodeId: null, feedIds: g.feedIds, reason: `unassigned: ${name} filled up while this dispatch ran; the first node with room claims it` };
+    return {
+      nodeId: null,
+      feedIds: g.feedIds,
+      reason: `unassigned: ${name} filled up while this dispatch ran; the first node with room claims it`,
+    };
   });
 }
 

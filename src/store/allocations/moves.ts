@@ -22,11 +22,19 @@ export type Completion = { row: AllocationTable; moved: boolean; poolWork: boole
 type Actor = NodeActor | null;
 
 async function loadRow(trx: Trx, id: string, move: Move, actor: Actor, lock: boolean): Promise<AllocationTable> {
-  const row = await trx.selectFrom('allocations').selectAll().where('id', '=', id).$if(lock, (q) => q.forUpdate()).executeTakeFirst();
+  const row = await trx
+    .selectFrom('allocations')
+    .selectAll()
+    .where('id', '=', id)
+    .$if(lock, (q) => q.forUpdate())
+    .executeTakeFirst();
   const nodeId = actor?.nodeId ?? null;
   if (row && actor?.attempt !== undefined && Number(row.attempt) !== actor.attempt && row.node_id === actor.nodeId) {
     // The same node holds a newer attempt: this report belongs to one it lost (a retried request, a late answer).
-    throw new CascadeError('LEASE_LOST', `Attempt ${actor.attempt} of allocation '${id}' is over (it is on attempt ${row.attempt}); drop its work.`);
+    throw new CascadeError(
+      'LEASE_LOST',
+      `Attempt ${actor.attempt} of allocation '${id}' is over (it is on attempt ${row.attempt}); drop its work.`,
+    );
   }
   if (!row || !MOVES[move].from.includes(row.status as never) || (nodeId !== null && row.node_id !== nodeId)) {
     return explainRefusal(trx, id, move, nodeId);
@@ -56,7 +64,6 @@ async function move(
   });
 }
 
-
 export class AllocationMoves {
   constructor(
     private readonly db: Kysely<Database>,
@@ -70,11 +77,19 @@ export class AllocationMoves {
       const moved = await startInOneStatement(this.db, this.settings, id, actor, nowMs);
       if (moved) return moved;
     }
-    return move(this.db, this.caps.rowLocks, id, 'start', actor, (trx, row) => transition(trx, row, 'start', { nowMs, settings: this.settings }));
+    return move(this.db, this.caps.rowLocks, id, 'start', actor, (trx, row) =>
+      transition(trx, row, 'start', { nowMs, settings: this.settings }),
+    );
   }
 
   /** executing → completed, with per-feed results applied to the feeds and a sync log row. */
-  async complete(id: string, actor: NodeActor, results: readonly FeedResult[], reportedArticleCount: number, nowMs: number): Promise<Completion> {
+  async complete(
+    id: string,
+    actor: NodeActor,
+    results: readonly FeedResult[],
+    reportedArticleCount: number,
+    nowMs: number,
+  ): Promise<Completion> {
     const plan = planCompletion(results, reportedArticleCount);
     // PostgreSQL text cannot hold U+0000: such an id is in no allocation, and the general path says so.
     if (this.caps.singleStatements && !plan.reportedFeedIds.some((feedId) => feedId.includes('\u0000'))) {
@@ -94,23 +109,41 @@ export class AllocationMoves {
     return { row, moved, poolWork: undefined };
   }
 
-  async #completeRow(trx: Trx, row: AllocationTable, nodeId: string, plan: CompletionPlan, nowMs: number): Promise<AllocationTable | undefined> {
+  async #completeRow(
+    trx: Trx,
+    row: AllocationTable,
+    nodeId: string,
+    plan: CompletionPlan,
+    nowMs: number,
+  ): Promise<AllocationTable | undefined> {
     const feedIds = new Set(parseJson<string[]>(row.feed_ids, []));
     const foreign = plan.reportedFeedIds.filter((feedId) => !feedIds.has(feedId));
     if (foreign.length > 0) {
-      throw new CascadeError('VALIDATION_FAILED', `results name feeds that are not in allocation '${row.id}': ${foreign.join(', ')}`, {
-        details: foreign.map((mp) => ({ path: 'results.mp_id', message: `'${mp}' is not in this allocation` })),
-      });
+      throw new CascadeError(
+        'VALIDATION_FAILED',
+        `results name feeds that are not in allocation '${row.id}': ${foreign.join(', ')}`,
+        {
+          details: foreign.map((mp) => ({ path: 'results.mp_id', message: `'${mp}' is not in this allocation` })),
+        },
+      );
     }
     const newCount = plan.newArticleCount ?? Number(row.new_article_count);
-    const moved = await transition(trx, row, 'complete', { nowMs, settings: this.settings, values: { ...plan.values, new_article_count: newCount } });
+    const moved = await transition(trx, row, 'complete', {
+      nowMs,
+      settings: this.settings,
+      values: { ...plan.values, new_article_count: newCount },
+    });
     if (!moved) return undefined;
     // Before the feeds' times move: the rhythm reads the previous sync time (docs/refresh.md).
     await writeRhythm(trx, await completionRhythm(trx, plan.fetches, [...feedIds], nowMs, this.settings.refresh));
     if (plan.succeededFeedIds.length > 0) {
       const seconds = Math.floor(nowMs / 1000);
       // last_node_id: the node that fetched them last, which placement prefers next time (warm connections).
-      await trx.updateTable('feeds').set({ update_time: seconds, sync_time: seconds, last_node_id: nodeId, updated_at: nowMs }).where('id', 'in', plan.succeededFeedIds).execute();
+      await trx
+        .updateTable('feeds')
+        .set({ update_time: seconds, sync_time: seconds, last_node_id: nodeId, updated_at: nowMs })
+        .where('id', 'in', plan.succeededFeedIds)
+        .execute();
     }
     for (const { id, etag, last_modified: lastModified } of plan.validators) {
       await trx.updateTable('feeds').set({ etag, last_modified: lastModified }).where('id', '=', id).execute();
@@ -124,7 +157,12 @@ export class AllocationMoves {
         status: plan.syncLogStatus,
         data_count: plan.articleCount,
         error_message: plan.values.error_message ?? null,
-        extra_data: JSON.stringify({ allocation_id: row.id, task_id: row.task_id, new_article_count: newCount, results: plan.results }),
+        extra_data: JSON.stringify({
+          allocation_id: row.id,
+          task_id: row.task_id,
+          new_article_count: newCount,
+          results: plan.results,
+        }),
         started_at: Number(row.claimed_at ?? nowMs),
         completed_at: nowMs,
       })
@@ -136,16 +174,37 @@ export class AllocationMoves {
    * executing → pending (attempt + 1, after backoff, back to the pool), or → failed on the last attempt or when the
    * failure is not retryable.
    */
-  fail(id: string, actor: NodeActor, errorMessage: string, nowMs: number, retryable: boolean): Promise<AllocationTable> {
+  fail(
+    id: string,
+    actor: NodeActor,
+    errorMessage: string,
+    nowMs: number,
+    retryable: boolean,
+  ): Promise<AllocationTable> {
     return move(this.db, this.caps.rowLocks, id, 'failFinal', actor, async (trx, row) => {
       const last = !retryable || Number(row.attempt) >= Number(row.max_attempts);
       const kind: Move = last ? 'failFinal' : 'failRetry';
       const values: Partial<AllocationTable> = last
         ? { error_message: errorMessage }
-        : requeueValues(row, nowMs, this.settings, errorMessage, `requeued after attempt ${row.attempt} failed on this node`);
-      const moved = await transition(trx, row, kind, { nowMs, settings: this.settings, values, attemptError: errorMessage });
+        : requeueValues(
+            row,
+            nowMs,
+            this.settings,
+            errorMessage,
+            `requeued after attempt ${row.attempt} failed on this node`,
+          );
+      const moved = await transition(trx, row, kind, {
+        nowMs,
+        settings: this.settings,
+        values,
+        attemptError: errorMessage,
+      });
       // Work that ended failed backs its feeds off (docs/refresh.md); a retry is still to come otherwise.
-      if (moved && last) await writeRhythm(trx, await failureRhythm(trx, parseJson<string[]>(row.feed_ids, []), nowMs, this.settings.refresh));
+      if (moved && last)
+        await writeRhythm(
+          trx,
+          await failureRhythm(trx, parseJson<string[]>(row.feed_ids, []), nowMs, this.settings.refresh),
+        );
       return moved;
     });
   }
@@ -160,7 +219,13 @@ export class AllocationMoves {
  * What a requeue writes besides what its move's entry owns (holder, attempt, lease, timestamps): the end of its
  * backoff, the error and the placement note.
  */
-export function requeueValues(row: AllocationTable, nowMs: number, settings: LeaseSettings, errorMessage: string | null, reason: string): Partial<AllocationTable> {
+export function requeueValues(
+  row: AllocationTable,
+  nowMs: number,
+  settings: LeaseSettings,
+  errorMessage: string | null,
+  reason: string,
+): Partial<AllocationTable> {
   const availableAt = retryAt(nowMs, Number(row.attempt), settings);
   return {
     available_at: availableAt,

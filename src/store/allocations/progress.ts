@@ -11,7 +11,12 @@ export type AllocationProgress = { allocationId: string; feedsDone: number; byte
  * stall flag. Reports about allocations the node does not hold (requeued, never its own) change nothing.
  * Returns how many rows moved.
  */
-export async function recordProgress(db: Kysely<Database>, nodeId: string, progress: readonly AllocationProgress[], nowMs: number): Promise<number> {
+export async function recordProgress(
+  db: Kysely<Database>,
+  nodeId: string,
+  progress: readonly AllocationProgress[],
+  nowMs: number,
+): Promise<number> {
   let moved = 0;
   // One statement per allocation: a child holds a few at a time, and each guard needs its own counters.
   for (const { allocationId, feedsDone, bytesRead } of latestPerAllocation(progress)) {
@@ -21,7 +26,13 @@ export async function recordProgress(db: Kysely<Database>, nodeId: string, progr
       .where('id', '=', allocationId)
       .where('node_id', '=', nodeId)
       .where('status', 'in', [...HELD_STATUSES])
-      .where((eb) => eb.or([eb('progress_at', 'is', null), eb('progress_feeds_done', '!=', feedsDone), eb('progress_bytes_read', '!=', bytesRead)]))
+      .where((eb) =>
+        eb.or([
+          eb('progress_at', 'is', null),
+          eb('progress_feeds_done', '!=', feedsDone),
+          eb('progress_bytes_read', '!=', bytesRead),
+        ]),
+      )
       .executeTakeFirst();
     moved += Number(result.numUpdatedRows);
   }

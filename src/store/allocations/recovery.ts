@@ -24,7 +24,11 @@ export class AllocationRecovery {
   /** Any live state → cancelled; the holder's capacity is freed. */
   cancel(id: string, nowMs: number): Promise<AllocationTable> {
     return move(this.db, this.caps.rowLocks, id, 'cancel', null, (trx, row) =>
-      transition(trx, row, 'cancel', { nowMs, settings: this.settings, values: { error_message: 'cancelled by an administrator' } }),
+      transition(trx, row, 'cancel', {
+        nowMs,
+        settings: this.settings,
+        values: { error_message: 'cancelled by an administrator' },
+      }),
     );
   }
 
@@ -96,7 +100,12 @@ export class AllocationRecovery {
    * renewed, and work the node holds but did not list is requeued, except claims younger than `graceSeconds` (their
    * answer may still be on its way to the child, or the heartbeat was built before it arrived).
    */
-  async reconcileHeld(nodeId: string, heldIds: readonly string[], nowMs: number, graceSeconds: number): Promise<{ extended: number } & Expired> {
+  async reconcileHeld(
+    nodeId: string,
+    heldIds: readonly string[],
+    nowMs: number,
+    graceSeconds: number,
+  ): Promise<{ extended: number } & Expired> {
     let extended = 0;
     for (const ids of chunk([...new Set(heldIds)], 1000)) {
       const result = await this.db
@@ -109,23 +118,47 @@ export class AllocationRecovery {
       extended += Number(result.numUpdatedRows);
     }
     const listed = new Set(heldIds);
-    const held = await this.db.selectFrom('allocations').selectAll().where('node_id', '=', nodeId).where('status', 'in', [...HELD_STATUSES]).execute();
-    const unlisted = held.filter((row) => !listed.has(row.id) && Number(row.claimed_at ?? 0) < nowMs - graceSeconds * 1000);
+    const held = await this.db
+      .selectFrom('allocations')
+      .selectAll()
+      .where('node_id', '=', nodeId)
+      .where('status', 'in', [...HELD_STATUSES])
+      .execute();
+    const unlisted = held.filter(
+      (row) => !listed.has(row.id) && Number(row.claimed_at ?? 0) < nowMs - graceSeconds * 1000,
+    );
     return { extended, ...(await this.#endHolds(unlisted, nowMs, EXPIRY_CAUSES.notHeld)) };
   }
 
   /** Ends each row's hold as one guarded move (requeue, or timeout on the last attempt) in its own transaction. */
-  async #endHolds(rows: readonly AllocationTable[], nowMs: number, cause: ExpiryCause, guard: { leaseExpiredBefore?: number; progressBefore?: number } = {}): Promise<Expired> {
+  async #endHolds(
+    rows: readonly AllocationTable[],
+    nowMs: number,
+    cause: ExpiryCause,
+    guard: { leaseExpiredBefore?: number; progressBefore?: number } = {},
+  ): Promise<Expired> {
     let requeued = 0;
     let timedOut = 0;
     for (const row of rows) {
       const outcome = await this.db.transaction().execute(async (trx) => {
         const last = Number(row.attempt) >= Number(row.max_attempts);
-        const values = last ? { error_message: cause.final(row) } : requeueValues(row, nowMs, this.settings, cause.error(row), cause.placement(row));
-        const moved = await transition(trx, row, last ? 'expireFinal' : 'expireRetry', { nowMs, settings: this.settings, values, outcome: cause.outcome, ...guard });
+        const values = last
+          ? { error_message: cause.final(row) }
+          : requeueValues(row, nowMs, this.settings, cause.error(row), cause.placement(row));
+        const moved = await transition(trx, row, last ? 'expireFinal' : 'expireRetry', {
+          nowMs,
+          settings: this.settings,
+          values,
+          outcome: cause.outcome,
+          ...guard,
+        });
         if (!moved) return 'skipped';
         // Work that ended timed out backs its feeds off (docs/refresh.md).
-        if (last) await writeRhythm(trx, await failureRhythm(trx, parseJson<string[]>(row.feed_ids, []), nowMs, this.settings.refresh));
+        if (last)
+          await writeRhythm(
+            trx,
+            await failureRhythm(trx, parseJson<string[]>(row.feed_ids, []), nowMs, this.settings.refresh),
+          );
         return last ? 'timeout' : 'requeued';
       });
       if (outcome === 'requeued') requeued += 1;
@@ -146,7 +179,12 @@ export class AllocationRecovery {
       .select(['allocations.node_id as node_id', 'nodes.name as name'])
       .where('allocations.status', '=', 'pending')
       .where((eb) =>
-        eb.or([eb('nodes.is_active', '=', StoredFlag.off), eb('nodes.last_heartbeat_at', 'is', null), eb('nodes.last_heartbeat_at', '<', since), nodeIsSuspect(nowMs, suspectAfterBeats)]),
+        eb.or([
+          eb('nodes.is_active', '=', StoredFlag.off),
+          eb('nodes.last_heartbeat_at', 'is', null),
+          eb('nodes.last_heartbeat_at', '<', since),
+          nodeIsSuspect(nowMs, suspectAfterBeats),
+        ]),
       )
       .groupBy(['allocations.node_id', 'nodes.name'])
       .execute();
@@ -154,7 +192,9 @@ export class AllocationRecovery {
     for (const { node_id: nodeId, name } of stranded) {
       if (!nodeId) continue;
       const reason = `released from ${name}, which went offline, missed its heartbeats or was disabled`;
-      released += await this.db.transaction().execute((trx) => releasePending(trx, this.caps, this.settings, nodeId, reason, nowMs));
+      released += await this.db
+        .transaction()
+        .execute((trx) => releasePending(trx, this.caps, this.settings, nodeId, reason, nowMs));
     }
     return released;
   }
@@ -169,7 +209,13 @@ export class AllocationRecovery {
     const stale = await this.db
       .selectFrom('allocations')
       .innerJoin('nodes', 'nodes.id', 'allocations.node_id')
-      .select(['allocations.id as id', 'allocations.node_id as node_id', 'allocations.feed_ids as feed_ids', 'nodes.name as name', 'nodes.feed_quota as feed_quota'])
+      .select([
+        'allocations.id as id',
+        'allocations.node_id as node_id',
+        'allocations.feed_ids as feed_ids',
+        'nodes.name as name',
+        'nodes.feed_quota as feed_quota',
+      ])
       .where('allocations.status', '=', 'pending')
       .where('allocations.node_id', 'is not', null)
       .where('allocations.claimable_at', '<', nowMs - graceSeconds * 1000)
@@ -187,7 +233,9 @@ export class AllocationRecovery {
     let released = 0;
     for (const [nodeId, { name, ids }] of byNode) {
       const reason = `released from ${name}, which had not claimed it within ${graceSeconds} s`;
-      released += await this.db.transaction().execute((trx) => releasePending(trx, this.caps, this.settings, nodeId, reason, nowMs, ids));
+      released += await this.db
+        .transaction()
+        .execute((trx) => releasePending(trx, this.caps, this.settings, nodeId, reason, nowMs, ids));
     }
     return released;
   }
@@ -198,28 +246,68 @@ export class AllocationRecovery {
    * a note naming its parts; the parts keep its attempt and run. Returns how many were split.
    */
   async splitOversizedPool(nowMs: number): Promise<number> {
-    const largest = await this.db.selectFrom('nodes').select((eb) => eb.fn.max('max_capacity').as('n')).where('node_type', '=', NodeType.child).where('is_active', '=', StoredFlag.on).executeTakeFirst();
+    const largest = await this.db
+      .selectFrom('nodes')
+      .select((eb) => eb.fn.max('max_capacity').as('n'))
+      .where('node_type', '=', NodeType.child)
+      .where('is_active', '=', StoredFlag.on)
+      .executeTakeFirst();
     const fit = largest?.n === null || largest?.n === undefined ? 0 : Number(largest.n);
     if (fit < 1) return 0;
-    const oversized = await this.db.selectFrom('allocations').select('id').where('status', '=', 'pending').where('node_id', 'is', null).where('feed_count', '>', fit).limit(100).execute();
+    const oversized = await this.db
+      .selectFrom('allocations')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('node_id', 'is', null)
+      .where('feed_count', '>', fit)
+      .limit(100)
+      .execute();
     let split = 0;
     for (const { id } of oversized) {
       split += await this.db.transaction().execute(async (trx) => {
-        const row = await trx.selectFrom('allocations').selectAll().where('id', '=', id).$if(this.caps.rowLocks, (q) => q.forUpdate()).executeTakeFirst();
+        const row = await trx
+          .selectFrom('allocations')
+          .selectAll()
+          .where('id', '=', id)
+          .$if(this.caps.rowLocks, (q) => q.forUpdate())
+          .executeTakeFirst();
         if (!row || row.status !== 'pending' || row.node_id !== null || Number(row.feed_count) <= fit) return 0;
         const feedIds = parseJson<string[]>(row.feed_ids, []);
         const parts: AllocationTable[] = [];
         for (let i = 0; i < feedIds.length; i += fit) {
           const feeds = feedIds.slice(i, i + fit);
-          parts.push({ ...row, id: randomUUID(), feed_ids: JSON.stringify(feeds), feed_count: feeds.length, placement: `unassigned: split from ${row.id}, which no node could hold; the first node with room claims it`, created_at: nowMs, updated_at: nowMs });
+          parts.push({
+            ...row,
+            id: randomUUID(),
+            feed_ids: JSON.stringify(feeds),
+            feed_count: feeds.length,
+            placement: `unassigned: split from ${row.id}, which no node could hold; the first node with room claims it`,
+            created_at: nowMs,
+            updated_at: nowMs,
+          });
         }
         const note = `split into ${parts.map((p) => p.id).join(', ')}: no active node can hold ${feedIds.length} feeds`;
-        if (!(await transition(trx, row, 'split', { nowMs, settings: this.settings, values: { error_message: note.slice(0, 4000) } }))) return 0;
+        if (
+          !(await transition(trx, row, 'split', {
+            nowMs,
+            settings: this.settings,
+            values: { error_message: note.slice(0, 4000) },
+          }))
+        )
+          return 0;
         await trx.insertInto('allocations').values(parts).execute();
         for (const part of parts) {
           const feeds = parseJson<string[]>(part.feed_ids, []);
-          await trx.insertInto('allocation_feeds').values(feeds.map((feedId) => ({ allocation_id: part.id, feed_id: feedId }))).execute();
-          await trx.updateTable('live_feeds').set({ allocation_id: part.id }).where('feed_id', 'in', feeds).where('allocation_id', '=', row.id).execute();
+          await trx
+            .insertInto('allocation_feeds')
+            .values(feeds.map((feedId) => ({ allocation_id: part.id, feed_id: feedId })))
+            .execute();
+          await trx
+            .updateTable('live_feeds')
+            .set({ allocation_id: part.id })
+            .where('feed_id', 'in', feeds)
+            .where('allocation_id', '=', row.id)
+            .execute();
         }
         return 1;
       });
@@ -232,24 +320,62 @@ export class AllocationRecovery {
     await this.db.transaction().execute(async (trx) => {
       // Allocation rows before the node row: the order complete, fail and release lock in. A claim locks the node
       // first but never waits for an allocation row (SKIP LOCKED), so it cannot close a cycle with this.
-      await trx.selectFrom('allocations').select('id').where('node_id', '=', nodeId).where('status', 'in', [...LIVE_STATUSES]).$if(this.caps.rowLocks, (q) => q.forUpdate()).execute();
-      const node = await trx.selectFrom('nodes').select(['id', 'name', 'node_type']).where('id', '=', nodeId).$if(this.caps.rowLocks, (q) => q.forUpdate()).executeTakeFirst();
+      await trx
+        .selectFrom('allocations')
+        .select('id')
+        .where('node_id', '=', nodeId)
+        .where('status', 'in', [...LIVE_STATUSES])
+        .$if(this.caps.rowLocks, (q) => q.forUpdate())
+        .execute();
+      const node = await trx
+        .selectFrom('nodes')
+        .select(['id', 'name', 'node_type'])
+        .where('id', '=', nodeId)
+        .$if(this.caps.rowLocks, (q) => q.forUpdate())
+        .executeTakeFirst();
       if (!node) throw new CascadeError('NOT_FOUND', `Node '${nodeId}' does not exist.`);
       // The API and the CLI both delete through here, so neither can remove the record the parent stands for.
       if (Number(node.node_type) === NodeType.parent) {
-        const parents = await trx.selectFrom('nodes').select((eb) => eb.fn.countAll<number>().as('n')).where('node_type', '=', NodeType.parent).executeTakeFirstOrThrow();
-        if (Number(parents.n) <= 1) throw new CascadeError('CONFLICT', `Node '${node.name}' is the only parent node record; it cannot be deleted.`);
+        const parents = await trx
+          .selectFrom('nodes')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('node_type', '=', NodeType.parent)
+          .executeTakeFirstOrThrow();
+        if (Number(parents.n) <= 1)
+          throw new CascadeError(
+            'CONFLICT',
+            `Node '${node.name}' is the only parent node record; it cannot be deleted.`,
+          );
       }
-      await releasePending(trx, this.caps, this.settings, nodeId, `released from ${node.name}, which was deleted`, nowMs);
-      const held = await trx.selectFrom('allocations').selectAll().where('node_id', '=', nodeId).where('status', 'in', [...HELD_STATUSES]).execute();
+      await releasePending(
+        trx,
+        this.caps,
+        this.settings,
+        nodeId,
+        `released from ${node.name}, which was deleted`,
+        nowMs,
+      );
+      const held = await trx
+        .selectFrom('allocations')
+        .selectAll()
+        .where('node_id', '=', nodeId)
+        .where('status', 'in', [...HELD_STATUSES])
+        .execute();
       for (const row of held) {
         const values = {
-          ...requeueValues(row, nowMs, this.settings, `node ${node.name} was deleted`, `requeued because ${node.name} was deleted`),
+          ...requeueValues(
+            row,
+            nowMs,
+            this.settings,
+            `node ${node.name} was deleted`,
+            `requeued because ${node.name} was deleted`,
+          ),
           available_at: 0,
           claimable_at: nowMs,
           max_attempts: Math.max(Number(row.max_attempts), Number(row.attempt) + 1),
         };
-        if (!(await transition(trx, row, 'evict', { nowMs, settings: this.settings, values }))) throw new CascadeError('CONFLICT', 'The node’s work changed during deletion; try again.');
+        if (!(await transition(trx, row, 'evict', { nowMs, settings: this.settings, values })))
+          throw new CascadeError('CONFLICT', 'The node’s work changed during deletion; try again.');
       }
       await trx.deleteFrom('nodes').where('id', '=', nodeId).execute();
     });
@@ -268,12 +394,25 @@ export class AllocationRecovery {
 
   /** Extends one allocation's lease (task-status calls). */
   async extendLease(id: string, nodeId: string, nowMs: number): Promise<void> {
-    await this.db.updateTable('allocations').set({ lease_expires_at: leaseUntil(nowMs, this.settings) }).where('id', '=', id).where('node_id', '=', nodeId).where('status', 'in', [...HELD_STATUSES]).execute();
+    await this.db
+      .updateTable('allocations')
+      .set({ lease_expires_at: leaseUntil(nowMs, this.settings) })
+      .where('id', '=', id)
+      .where('node_id', '=', nodeId)
+      .where('status', 'in', [...HELD_STATUSES])
+      .execute();
   }
 
   /** Whether unassigned pending work is claimable now. */
   async hasPoolWork(nowMs: number): Promise<boolean> {
-    const row = await this.db.selectFrom('allocations').select('id').where('status', '=', 'pending').where('node_id', 'is', null).where('available_at', '<=', nowMs).limit(1).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('allocations')
+      .select('id')
+      .where('status', '=', 'pending')
+      .where('node_id', 'is', null)
+      .where('available_at', '<=', nowMs)
+      .limit(1)
+      .executeTakeFirst();
     return row !== undefined;
   }
 
@@ -297,7 +436,12 @@ export type Expired = { requeued: number; timedOut: number };
  * Why a holder lost an allocation: the attempt history's outcome, the error message when it is requeued or when it
  * was the last attempt, and the placement note of the requeued row.
  */
-type ExpiryCause = { outcome: (typeof EXPIRY_OUTCOMES)[number]; error: (row: AllocationTable) => string; final: (row: AllocationTable) => string; placement: (row: AllocationTable) => string };
+type ExpiryCause = {
+  outcome: (typeof EXPIRY_OUTCOMES)[number];
+  error: (row: AllocationTable) => string;
+  final: (row: AllocationTable) => string;
+  placement: (row: AllocationTable) => string;
+};
 
 const EXPIRY_CAUSES = Object.freeze({
   lease: {
@@ -308,20 +452,24 @@ const EXPIRY_CAUSES = Object.freeze({
   },
   claimTimeout: {
     outcome: AttemptOutcome.claimTimeout,
-    error: (row) => `attempt ${row.attempt} was claimed but never started (the claim answer may not have reached the node)`,
+    error: (row) =>
+      `attempt ${row.attempt} was claimed but never started (the claim answer may not have reached the node)`,
     final: (row) => `attempt ${row.attempt} of ${row.max_attempts} was claimed but never started`,
     placement: (row) => `requeued after attempt ${row.attempt} was claimed but never started`,
   },
   notHeld: {
     outcome: AttemptOutcome.notHeld,
     error: (row) => `the node's heartbeat did not list attempt ${row.attempt} among the allocations it holds`,
-    final: (row) => `the node's heartbeat did not list attempt ${row.attempt} of ${row.max_attempts} among the allocations it holds`,
+    final: (row) =>
+      `the node's heartbeat did not list attempt ${row.attempt} of ${row.max_attempts} among the allocations it holds`,
     placement: (row) => `requeued after the node stopped listing attempt ${row.attempt} as held`,
   },
   stalled: {
     outcome: AttemptOutcome.stalled,
-    error: (row) => `attempt ${row.attempt} stalled: no progress reported since ${new Date(Number(row.progress_at)).toISOString()} while its node kept beating`,
-    final: (row) => `attempt ${row.attempt} of ${row.max_attempts} stalled: no progress reported since ${new Date(Number(row.progress_at)).toISOString()}`,
+    error: (row) =>
+      `attempt ${row.attempt} stalled: no progress reported since ${new Date(Number(row.progress_at)).toISOString()} while its node kept beating`,
+    final: (row) =>
+      `attempt ${row.attempt} of ${row.max_attempts} stalled: no progress reported since ${new Date(Number(row.progress_at)).toISOString()}`,
     placement: (row) => `requeued after attempt ${row.attempt} stalled (no progress while its node kept beating)`,
   },
 } satisfies Record<string, ExpiryCause>);
@@ -330,7 +478,15 @@ const EXPIRY_CAUSES = Object.freeze({
  * The `release` move for a node's pending work (only `onlyIds` of it when given): back to the pool, its feeds off
  * the node's load. Rows another transaction moved meanwhile are not in the locked read, so they are left alone.
  */
-async function releasePending(trx: Trx, caps: Capabilities, settings: LeaseSettings, nodeId: string, reason: string, nowMs: number, onlyIds?: readonly string[]): Promise<number> {
+async function releasePending(
+  trx: Trx,
+  caps: Capabilities,
+  settings: LeaseSettings,
+  nodeId: string,
+  reason: string,
+  nowMs: number,
+  onlyIds?: readonly string[],
+): Promise<number> {
   if (onlyIds?.length === 0) return 0;
   const rows = await trx
     .selectFrom('allocations')

@@ -10,23 +10,42 @@ import type { Trx } from './shared.js';
  * - the caller holds it but the move is illegal from its state → INVALID_TRANSITION;
  * - the move already happened (a repeated report) → the row, unchanged (idempotency).
  */
-export async function explainRefusal(trx: Trx, id: string, move: Move, nodeId: string | null): Promise<AllocationTable> {
+export async function explainRefusal(
+  trx: Trx,
+  id: string,
+  move: Move,
+  nodeId: string | null,
+): Promise<AllocationTable> {
   const row = await trx.selectFrom('allocations').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw new CascadeError('NOT_FOUND', `Allocation '${id}' does not exist.`);
   const status = row.status as AllocationStatus;
   if (nodeId !== null && (row.node_id !== nodeId || status === 'pending')) {
-    const heldBefore = await trx.selectFrom('allocation_attempts').select('id').where('allocation_id', '=', id).where('node_id', '=', nodeId).executeTakeFirst();
+    const heldBefore = await trx
+      .selectFrom('allocation_attempts')
+      .select('id')
+      .where('allocation_id', '=', id)
+      .where('node_id', '=', nodeId)
+      .executeTakeFirst();
     if (heldBefore) {
-      throw new CascadeError('LEASE_LOST', `This node no longer holds allocation '${id}' (it is ${status}${row.node_id && row.node_id !== nodeId ? ' on another node' : ''}); drop its work.`);
+      throw new CascadeError(
+        'LEASE_LOST',
+        `This node no longer holds allocation '${id}' (it is ${status}${row.node_id && row.node_id !== nodeId ? ' on another node' : ''}); drop its work.`,
+      );
     }
     if (row.node_id !== nodeId) throw new CascadeError('NOT_FOUND', `Allocation '${id}' does not exist.`);
   }
   if (status === MOVES[move].to && isRepeat(move)) return row;
   if (nodeId !== null && (status === 'timeout' || status === 'cancelled')) {
-    throw new CascadeError('LEASE_LOST', `Allocation '${id}' was ${status === 'timeout' ? 'timed out after its last lease expired' : 'cancelled'}; drop its work.`);
+    throw new CascadeError(
+      'LEASE_LOST',
+      `Allocation '${id}' was ${status === 'timeout' ? 'timed out after its last lease expired' : 'cancelled'}; drop its work.`,
+    );
   }
   if (!canMove(move, status)) {
-    throw new CascadeError('INVALID_TRANSITION', `Allocation '${id}' is ${status}; '${move}' is allowed only from ${MOVES[move].from.join(' or ')}.`);
+    throw new CascadeError(
+      'INVALID_TRANSITION',
+      `Allocation '${id}' is ${status}; '${move}' is allowed only from ${MOVES[move].from.join(' or ')}.`,
+    );
   }
   throw new CascadeError('CONFLICT', `Allocation '${id}' changed while this request ran; read it again.`);
 }

@@ -45,7 +45,14 @@ export async function adjustNodeLoad(trx: Trx, nodeId: string, deltaFeeds: numbe
 }
 
 /** Closes the open attempt-history row of an allocation. */
-export async function closeAttempt(trx: Trx, allocationId: string, attempt: number, outcome: string, nowMs: number, errorMessage: string | null = null): Promise<void> {
+export async function closeAttempt(
+  trx: Trx,
+  allocationId: string,
+  attempt: number,
+  outcome: string,
+  nowMs: number,
+  errorMessage: string | null = null,
+): Promise<void> {
   await trx
     .updateTable('allocation_attempts')
     .set({ ended_at: nowMs, outcome, error_message: errorMessage })

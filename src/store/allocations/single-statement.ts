@@ -1,7 +1,14 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { HELD_STATUSES, MOVES, type Move } from '../../domain/allocation-states.js';
 import type { AllocationTable, Database } from '../tables.js';
-import { PACKAGE_FEED_COLUMNS, PACKAGE_TASK_COLUMNS, toTaskPackage, type PackageFeed, type PackageTaskFields, type TaskPackage } from './views.js';
+import {
+  PACKAGE_FEED_COLUMNS,
+  PACKAGE_TASK_COLUMNS,
+  toTaskPackage,
+  type PackageFeed,
+  type PackageTaskFields,
+  type TaskPackage,
+} from './views.js';
 import type { CompletionPlan } from './completion-plan.js';
 import type { RhythmUpdate } from '../feed-rhythm.js';
 import { leaseUntil, type LeaseSettings, type NodeActor } from './shared.js';
@@ -42,7 +49,8 @@ function ownedSet(move: Move, nowMs: number, settings: LeaseSettings, claimer?: 
   if (spec.attempt === 'next') parts.push(sql`attempt = attempt + 1`);
   // The claim statement runs only without politeness (claim.ts): its rows hold no host slots.
   if (spec.hostSlots === 'take') parts.push(sql`held_hosts = null`);
-  for (const [column, change] of Object.entries(spec.times)) parts.push(change === 'now' ? sql`${sql.ref(column)} = ${nowMs}` : sql`${sql.ref(column)} = null`);
+  for (const [column, change] of Object.entries(spec.times))
+    parts.push(change === 'now' ? sql`${sql.ref(column)} = ${nowMs}` : sql`${sql.ref(column)} = null`);
   return sql.join(parts);
 }
 
@@ -63,7 +71,8 @@ function effectCtes(move: Move, nowMs: number): RawBuilder<unknown> {
   }
   if (spec.hostSlots === 'free') {
     // Every statement's move starts from held states (see the history check below), whose claim counted hosts.
-    if (spec.load !== 'free') throw new Error(`'${move}' frees host slots but no load: the host rows must be locked after the node row`);
+    if (spec.load !== 'free')
+      throw new Error(`'${move}' frees host slots but no load: the host rows must be locked after the node row`);
     // What the claim counted per host, given back; the uncorrelated subquery on node_load runs first (an InitPlan),
     // so the node row is locked before the host rows, as on the general path and in the claim.
     ctes.push(sql`hosts_freed as (
@@ -98,7 +107,8 @@ function effectCtes(move: Move, nowMs: number): RawBuilder<unknown> {
       from moved where h.allocation_id = moved.id and h.attempt = moved.attempt and h.ended_at is null
     )`);
   }
-  if (spec.liveFeeds === 'drop') ctes.push(sql`live as (delete from live_feeds using moved where live_feeds.allocation_id = moved.id)`);
+  if (spec.liveFeeds === 'drop')
+    ctes.push(sql`live as (delete from live_feeds using moved where live_feeds.allocation_id = moved.id)`);
   if (spec.liveFeeds === 'add' || spec.liveFeeds === 'handOver' || (spec.load === 'take' && move !== 'claim')) {
     throw new Error(`'${move}' has no single statement`);
   }
@@ -112,7 +122,13 @@ function attemptMatches(attempt: number | undefined) {
 }
 
 /** claimed → executing for the caller's attempt; the attempt history records the start. */
-export async function startInOneStatement(db: Kysely<Database>, settings: LeaseSettings, id: string, actor: NodeActor, nowMs: number): Promise<AllocationTable | undefined> {
+export async function startInOneStatement(
+  db: Kysely<Database>,
+  settings: LeaseSettings,
+  id: string,
+  actor: NodeActor,
+  nowMs: number,
+): Promise<AllocationTable | undefined> {
   const { rows } = await sql<AllocationTable>`
     with moved as (
       update allocations set ${ownedSet('start', nowMs, settings)}
@@ -231,7 +247,11 @@ export async function claimOwnInOneStatement(
     from moved order by moved.claimable_at, moved.id`.execute(db);
   return rows.map(({ package_task: task, package_feeds: feeds, ...row }) => ({
     row,
-    package: toTaskPackage(row, task ?? undefined, new Map(feeds.map((feed) => [feed.id, { ...feed, status: Number(feed.status) }]))),
+    package: toTaskPackage(
+      row,
+      task ?? undefined,
+      new Map(feeds.map((feed) => [feed.id, { ...feed, status: Number(feed.status) }])),
+    ),
   }));
 }
 

@@ -1,4 +1,12 @@
-import { HELD_STATUSES, LIVE_STATUSES, MOVES, type AllocationStatus, type AttemptOutcome, type Move, type MoveSpec } from '../../domain/allocation-states.js';
+import {
+  HELD_STATUSES,
+  LIVE_STATUSES,
+  MOVES,
+  type AllocationStatus,
+  type AttemptOutcome,
+  type Move,
+  type MoveSpec,
+} from '../../domain/allocation-states.js';
 import { CascadeError } from '../../errors/cascade-error.js';
 import type { AllocationTable } from '../tables.js';
 import { parseJson } from '../time.js';
@@ -30,7 +38,12 @@ export type TransitionInput = {
  * concurrent move cannot slip between the read and the write) and every effect the move's entry in MOVES lists,
  * in the caller's transaction. Returns the row after the move, or undefined when the guard matched nothing.
  */
-export async function transition(trx: Trx, row: AllocationTable, move: Move, input: TransitionInput): Promise<AllocationTable | undefined> {
+export async function transition(
+  trx: Trx,
+  row: AllocationTable,
+  move: Move,
+  input: TransitionInput,
+): Promise<AllocationTable | undefined> {
   return (await transitionAll(trx, [row], move, input))?.[0];
 }
 
@@ -40,10 +53,16 @@ export async function transition(trx: Trx, row: AllocationTable, move: Move, inp
  * when the guard did not hold for every row; the effects are then not applied, and a caller that moved several
  * rows must throw, so that its transaction rolls back the rows that did move.
  */
-export async function transitionAll(trx: Trx, rows: readonly AllocationTable[], move: Move, input: TransitionInput): Promise<AllocationTable[] | undefined> {
+export async function transitionAll(
+  trx: Trx,
+  rows: readonly AllocationTable[],
+  move: Move,
+  input: TransitionInput,
+): Promise<AllocationTable[] | undefined> {
   if (rows.length === 0) return [];
   const spec = MOVES[move];
-  if (spec.attempt === 'next' && rows.length > 1) throw new Error(`'${move}' gives each row its next attempt: move them one at a time`);
+  if (spec.attempt === 'next' && rows.length > 1)
+    throw new Error(`'${move}' gives each row its next attempt: move them one at a time`);
   if (spec.liveFeeds === 'add') await refuseBusyFeeds(trx, rows);
   const moved: AllocationTable[] = [];
   for (const group of groupByGuard(rows)) {
@@ -56,7 +75,9 @@ export async function transitionAll(trx: Trx, rows: readonly AllocationTable[], 
       .where('status', '=', first.status)
       .$if(group.length === 1, (q) => q.where('attempt', '=', first.attempt))
       .where('node_id', first.node_id === null ? 'is' : '=', first.node_id)
-      .$if(input.leaseExpiredBefore !== undefined, (q) => q.where('lease_expires_at', '<', input.leaseExpiredBefore as number))
+      .$if(input.leaseExpiredBefore !== undefined, (q) =>
+        q.where('lease_expires_at', '<', input.leaseExpiredBefore as number),
+      )
       .$if(input.progressBefore !== undefined, (q) => q.where('progress_at', '<', input.progressBefore as number))
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== group.length) return undefined;
@@ -106,17 +127,26 @@ function counted(row: AllocationTable): boolean {
   return row.node_id !== null && LIVE_STATUSES.includes(row.status as AllocationStatus);
 }
 
-async function applyLoad(trx: Trx, spec: MoveSpec, rows: readonly AllocationTable[], move: Move, input: TransitionInput): Promise<void> {
+async function applyLoad(
+  trx: Trx,
+  spec: MoveSpec,
+  rows: readonly AllocationTable[],
+  move: Move,
+  input: TransitionInput,
+): Promise<void> {
   if (spec.load === 'take') {
     const claimer = required(input.claimer, 'claimer');
     // Work pre-assigned to the claimer was counted when it was dispatched.
     const feeds = rows.filter((row) => row.node_id !== claimer).reduce((n, row) => n + Number(row.feed_count), 0);
-    if (!(await adjustNodeLoad(trx, claimer, feeds, input.nowMs))) throw new CascadeError('CONFLICT', 'The node filled up while claiming; try again.');
+    if (!(await adjustNodeLoad(trx, claimer, feeds, input.nowMs)))
+      throw new CascadeError('CONFLICT', 'The node filled up while claiming; try again.');
     return;
   }
   if (spec.load !== 'free') return;
   const perNode = new Map<string, number>();
-  for (const row of rows) if (counted(row)) perNode.set(row.node_id as string, (perNode.get(row.node_id as string) ?? 0) + Number(row.feed_count));
+  for (const row of rows)
+    if (counted(row))
+      perNode.set(row.node_id as string, (perNode.get(row.node_id as string) ?? 0) + Number(row.feed_count));
   for (const [nodeId, feeds] of perNode) {
     if (spec.stampsNodeSync) {
       // The load counter and the last sync time in one UPDATE: the same node row, one statement fewer.
@@ -129,27 +159,54 @@ async function applyLoad(trx: Trx, spec: MoveSpec, rows: readonly AllocationTabl
       await adjustNodeLoad(trx, nodeId, -feeds, input.nowMs);
     }
   }
-  if (spec.stampsNodeSync && perNode.size === 0) throw new Error(`'${move}' stamps its holder's sync time but the row has no holder`);
+  if (spec.stampsNodeSync && perNode.size === 0)
+    throw new Error(`'${move}' stamps its holder's sync time but the row has no holder`);
 }
 
-async function applyHistory(trx: Trx, spec: MoveSpec, rows: readonly AllocationTable[], move: Move, input: TransitionInput): Promise<void> {
+async function applyHistory(
+  trx: Trx,
+  spec: MoveSpec,
+  rows: readonly AllocationTable[],
+  move: Move,
+  input: TransitionInput,
+): Promise<void> {
   const history = spec.history;
   if (history.kind === 'open') {
     const nodeId = required(input.claimer, 'claimer');
     await trx
       .insertInto('allocation_attempts')
-      .values(rows.map((row) => ({ allocation_id: row.id, attempt: Number(row.attempt), node_id: nodeId, claimed_at: input.nowMs, started_at: null, ended_at: null, outcome: null, error_message: null })))
+      .values(
+        rows.map((row) => ({
+          allocation_id: row.id,
+          attempt: Number(row.attempt),
+          node_id: nodeId,
+          claimed_at: input.nowMs,
+          started_at: null,
+          ended_at: null,
+          outcome: null,
+          error_message: null,
+        })),
+      )
       .execute();
   } else if (history.kind === 'start') {
     for (const row of rows) {
-      await trx.updateTable('allocation_attempts').set({ started_at: input.nowMs }).where('allocation_id', '=', row.id).where('attempt', '=', row.attempt).execute();
+      await trx
+        .updateTable('allocation_attempts')
+        .set({ started_at: input.nowMs })
+        .where('allocation_id', '=', row.id)
+        .where('attempt', '=', row.attempt)
+        .execute();
     }
   } else if (history.kind === 'close') {
     const outcome = input.outcome ?? (history.outcomes.length === 1 ? history.outcomes[0] : undefined);
-    if (outcome === undefined || !history.outcomes.includes(outcome)) throw new Error(`'${move}' ends an attempt with one of ${history.outcomes.join(', ')}; got ${String(input.outcome)}`);
+    if (outcome === undefined || !history.outcomes.includes(outcome))
+      throw new Error(
+        `'${move}' ends an attempt with one of ${history.outcomes.join(', ')}; got ${String(input.outcome)}`,
+      );
     // Pending work has no open attempt: only a held allocation's attempt ends.
     for (const row of rows) {
-      if (HELD_STATUSES.includes(row.status as AllocationStatus)) await closeAttempt(trx, row.id, Number(row.attempt), outcome, input.nowMs, input.attemptError ?? null);
+      if (HELD_STATUSES.includes(row.status as AllocationStatus))
+        await closeAttempt(trx, row.id, Number(row.attempt), outcome, input.nowMs, input.attemptError ?? null);
     }
   }
 }
@@ -159,7 +216,10 @@ async function applyLiveFeeds(trx: Trx, spec: MoveSpec, rows: readonly Allocatio
   if (spec.liveFeeds === 'add') {
     for (const row of rows) {
       const feedIds = parseJson<string[]>(row.feed_ids, []);
-      await trx.insertInto('live_feeds').values(feedIds.map((feedId) => ({ feed_id: feedId, allocation_id: row.id }))).execute();
+      await trx
+        .insertInto('live_feeds')
+        .values(feedIds.map((feedId) => ({ feed_id: feedId, allocation_id: row.id })))
+        .execute();
     }
   }
 }
@@ -168,9 +228,16 @@ async function applyLiveFeeds(trx: Trx, spec: MoveSpec, rows: readonly Allocatio
 async function refuseBusyFeeds(trx: Trx, rows: readonly AllocationTable[]): Promise<void> {
   for (const row of rows) {
     const feedIds = parseJson<string[]>(row.feed_ids, []);
-    const busy = await trx.selectFrom('live_feeds').select(['feed_id', 'allocation_id']).where('feed_id', 'in', feedIds).execute();
+    const busy = await trx
+      .selectFrom('live_feeds')
+      .select(['feed_id', 'allocation_id'])
+      .where('feed_id', 'in', feedIds)
+      .execute();
     if (busy.length > 0) {
-      throw new CascadeError('CONFLICT', `Cannot retry: ${busy.map((b) => `feed ${b.feed_id} is live in allocation ${b.allocation_id}`).join('; ')}.`);
+      throw new CascadeError(
+        'CONFLICT',
+        `Cannot retry: ${busy.map((b) => `feed ${b.feed_id} is live in allocation ${b.allocation_id}`).join('; ')}.`,
+      );
     }
   }
 }

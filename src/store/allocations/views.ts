@@ -38,17 +38,47 @@ export type AllocationView = {
   updated_at: string | null;
 };
 
-export type AttemptView = { attempt: number; node_id: string; node_name: string | null; claimed_at: string | null; started_at: string | null; ended_at: string | null; outcome: string | null; error_message: string | null };
+export type AttemptView = {
+  attempt: number;
+  node_id: string;
+  node_name: string | null;
+  claimed_at: string | null;
+  started_at: string | null;
+  ended_at: string | null;
+  outcome: string | null;
+  error_message: string | null;
+};
 
 /** The wire shapes a claim answers with (docs/protocol.md §3.2), defined in src/protocol/. */
 export type { PackageFeed, TaskPackage };
 
 /** The feed and task columns a package carries (the PostgreSQL claim statement selects the same ones). */
-export const PACKAGE_FEED_COLUMNS = ['id', 'faker_id', 'mp_name', 'mp_cover', 'mp_intro', 'url', 'status', 'etag', 'last_modified'] as const;
-export const PACKAGE_TASK_COLUMNS = ['message_type', 'message_template', 'web_hook_url', 'cron_exp', 'headers', 'cookies'] as const;
+export const PACKAGE_FEED_COLUMNS = [
+  'id',
+  'faker_id',
+  'mp_name',
+  'mp_cover',
+  'mp_intro',
+  'url',
+  'status',
+  'etag',
+  'last_modified',
+] as const;
+export const PACKAGE_TASK_COLUMNS = [
+  'message_type',
+  'message_template',
+  'web_hook_url',
+  'cron_exp',
+  'headers',
+  'cookies',
+] as const;
 
 /** One package from its claimed row, its task's fields (undefined: the task is gone) and its feeds by id. */
-export function toTaskPackage(row: AllocationTable, task: PackageTaskFields | undefined, feeds: ReadonlyMap<string, PackageFeed>): TaskPackage {
+export function toTaskPackage(
+  row: AllocationTable,
+  task: PackageTaskFields | undefined,
+  feeds: ReadonlyMap<string, PackageFeed>,
+): TaskPackage {
   return {
     allocation_id: row.id,
     task_id: row.task_id,
@@ -59,7 +89,20 @@ export function toTaskPackage(row: AllocationTable, task: PackageTaskFields | un
     cron_exp: task?.cron_exp ?? '',
     headers: parseJson<Record<string, string>>(task?.headers, {}),
     cookies: task?.cookies ?? '',
-    feeds: parseJson<string[]>(row.feed_ids, []).map((id) => feeds.get(id) ?? { id, faker_id: '', mp_name: '', mp_cover: '', mp_intro: '', url: '', status: 0, etag: null, last_modified: null }),
+    feeds: parseJson<string[]>(row.feed_ids, []).map(
+      (id) =>
+        feeds.get(id) ?? {
+          id,
+          faker_id: '',
+          mp_name: '',
+          mp_cover: '',
+          mp_intro: '',
+          url: '',
+          status: 0,
+          etag: null,
+          last_modified: null,
+        },
+    ),
     dispatched_at: iso(row.dispatched_at),
     attempt: Number(row.attempt),
     lease_expires_at: iso(row.lease_expires_at),
@@ -89,7 +132,14 @@ export function toAllocationView(row: AllocationTable, nodeName: string | null):
     schedule_run_id: row.schedule_run_id,
     article_count: Number(row.article_count),
     new_article_count: Number(row.new_article_count),
-    progress: row.progress_at === null ? null : { feeds_done: Number(row.progress_feeds_done), bytes_read: Number(row.progress_bytes_read), last_progress_at: iso(row.progress_at) },
+    progress:
+      row.progress_at === null
+        ? null
+        : {
+            feeds_done: Number(row.progress_feeds_done),
+            bytes_read: Number(row.progress_bytes_read),
+            last_progress_at: iso(row.progress_at),
+          },
     stalled: row.stalled_at !== null && row.status === 'executing',
     stalled_at: row.status === 'executing' ? iso(row.stalled_at) : null,
     created_at: iso(row.created_at),
@@ -112,7 +162,11 @@ export type AllocationFilter = {
 export class AllocationViews {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async list(filter: AllocationFilter, limit: number, offset: number): Promise<{ list: AllocationView[]; total: number }> {
+  async list(
+    filter: AllocationFilter,
+    limit: number,
+    offset: number,
+  ): Promise<{ list: AllocationView[]; total: number }> {
     let query = this.db.selectFrom('allocations');
     if (filter.task_id) query = query.where('allocations.task_id', '=', filter.task_id);
     if (filter.node_id) query = query.where('allocations.node_id', '=', filter.node_id);
@@ -121,10 +175,20 @@ export class AllocationViews {
     // and MySQL read the whole table (migration 003).
     else if (filter.node_id) query = query.where('allocations.status', 'in', [...ALL_STATUSES]);
     if (filter.schedule_run_id) query = query.where('allocations.schedule_run_id', '=', filter.schedule_run_id);
-    if (filter.stalled === true) query = query.where('allocations.status', '=', 'executing').where('allocations.stalled_at', 'is not', null);
-    if (filter.stalled === false) query = query.where((eb) => eb.or([eb('allocations.status', '!=', 'executing'), eb('allocations.stalled_at', 'is', null)]));
+    if (filter.stalled === true)
+      query = query.where('allocations.status', '=', 'executing').where('allocations.stalled_at', 'is not', null);
+    if (filter.stalled === false)
+      query = query.where((eb) =>
+        eb.or([eb('allocations.status', '!=', 'executing'), eb('allocations.stalled_at', 'is', null)]),
+      );
     // allocation_feeds is keyed (feed_id, allocation_id) for exactly this question.
-    if (filter.feed_id) query = query.where('allocations.id', 'in', (eb) => eb.selectFrom('allocation_feeds').select('allocation_feeds.allocation_id').where('allocation_feeds.feed_id', '=', filter.feed_id as string));
+    if (filter.feed_id)
+      query = query.where('allocations.id', 'in', (eb) =>
+        eb
+          .selectFrom('allocation_feeds')
+          .select('allocation_feeds.allocation_id')
+          .where('allocation_feeds.feed_id', '=', filter.feed_id as string),
+      );
     const rows = await query
       .leftJoin('nodes', 'nodes.id', 'allocations.node_id')
       .selectAll('allocations')
@@ -154,7 +218,12 @@ export class AllocationViews {
       .orderBy('id', 'desc')
       .limit(1)
       .executeTakeFirst();
-    return last !== undefined && last.node_id === nodeId && last.outcome === 'failed' && (attempt === undefined || Number(last.attempt) === attempt);
+    return (
+      last !== undefined &&
+      last.node_id === nodeId &&
+      last.outcome === 'failed' &&
+      (attempt === undefined || Number(last.attempt) === attempt)
+    );
   }
 
   /** One allocation with its node name, and (for admins) its attempt history. */
@@ -203,26 +272,44 @@ export class AllocationViews {
     }
     const tasks = new Map<string, PackageTaskFields>();
     // Not selectAll: `mps_id` holds every feed of the task (tens of KB for a large task) and a package needs none of it.
-    const foundTasks = await this.db.selectFrom('message_tasks').select(['id', ...PACKAGE_TASK_COLUMNS]).where('id', 'in', taskIds).execute();
+    const foundTasks = await this.db
+      .selectFrom('message_tasks')
+      .select(['id', ...PACKAGE_TASK_COLUMNS])
+      .where('id', 'in', taskIds)
+      .execute();
     for (const t of foundTasks) tasks.set(t.id, t);
     return rows.map((row) => toTaskPackage(row, tasks.get(row.task_id), feeds));
   }
 
   /** Counts by status (metrics and GET /pending-allocations). */
   async countByStatus(): Promise<Record<string, number>> {
-    const rows = await this.db.selectFrom('allocations').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+    const rows = await this.db
+      .selectFrom('allocations')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
   /** Allocations still `claimed` (not started by their node) that were claimed before `beforeMs`. */
   async countClaimedBefore(beforeMs: number): Promise<number> {
-    const row = await this.db.selectFrom('allocations').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'claimed').where('claimed_at', '<', beforeMs).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('allocations')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'claimed')
+      .where('claimed_at', '<', beforeMs)
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
   /** Executing allocations flagged stalled (metrics). */
   async countStalled(): Promise<number> {
-    const row = await this.db.selectFrom('allocations').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'executing').where('stalled_at', 'is not', null).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('allocations')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', 'executing')
+      .where('stalled_at', 'is not', null)
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 
@@ -239,7 +326,12 @@ export class AllocationViews {
   }
 
   async countFinishedSince(status: 'completed' | 'failed', sinceMs: number): Promise<number> {
-    const row = await this.db.selectFrom('allocations').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', status).where('completed_at', '>=', sinceMs).executeTakeFirstOrThrow();
+    const row = await this.db
+      .selectFrom('allocations')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', status)
+      .where('completed_at', '>=', sinceMs)
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   }
 }

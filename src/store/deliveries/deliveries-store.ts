@@ -96,7 +96,12 @@ export class DeliveriesStore {
    * compare-and-set on (status, attempt), and a row another sender took first is simply not returned.
    */
   async claim(max: number, leaseMs: number, nowMs: number): Promise<Delivery[]> {
-    const values = (row: { attempt: number }) => ({ status: DELIVERY_MOVES.claim.to, attempt: Number(row.attempt) + 1, lease_expires_at: nowMs + leaseMs, updated_at: nowMs });
+    const values = (row: { attempt: number }) => ({
+      status: DELIVERY_MOVES.claim.to,
+      attempt: Number(row.attempt) + 1,
+      lease_expires_at: nowMs + leaseMs,
+      updated_at: nowMs,
+    });
     return this.db.transaction().execute(async (trx) => {
       const due = await trx
         .selectFrom('deliveries')
@@ -111,7 +116,13 @@ export class DeliveriesStore {
       const claimed: Delivery[] = [];
       for (const row of due) {
         const next = values(row);
-        const result = await trx.updateTable('deliveries').set(next).where('id', '=', row.id).where('status', '=', row.status).where('attempt', '=', row.attempt).executeTakeFirst();
+        const result = await trx
+          .updateTable('deliveries')
+          .set(next)
+          .where('id', '=', row.id)
+          .where('status', '=', row.status)
+          .where('attempt', '=', row.attempt)
+          .executeTakeFirst();
         if (Number(result.numUpdatedRows) === 1) claimed.push(toDelivery({ ...row, ...next }));
       }
       return claimed;
@@ -120,12 +131,22 @@ export class DeliveriesStore {
 
   /** sending → delivered. False when the attempt is no longer this sender's (its lease expired and another took it). */
   async markDelivered(delivery: Delivery, outcome: SendOutcome, nowMs: number): Promise<boolean> {
-    return this.#finish(delivery, 'deliver', { ...kept(outcome), delivered_at: nowMs, lease_expires_at: null, updated_at: nowMs });
+    return this.#finish(delivery, 'deliver', {
+      ...kept(outcome),
+      delivered_at: nowMs,
+      lease_expires_at: null,
+      updated_at: nowMs,
+    });
   }
 
   /** sending → pending, due again at `retryAtMs`. */
   async markRetry(delivery: Delivery, outcome: SendOutcome, retryAtMs: number, nowMs: number): Promise<boolean> {
-    return this.#finish(delivery, 'retry', { ...kept(outcome), available_at: retryAtMs, lease_expires_at: null, updated_at: nowMs });
+    return this.#finish(delivery, 'retry', {
+      ...kept(outcome),
+      available_at: retryAtMs,
+      lease_expires_at: null,
+      updated_at: nowMs,
+    });
   }
 
   /** sending → failed, with the last answer kept. */
@@ -149,14 +170,21 @@ export class DeliveriesStore {
    * or failed when that was the last attempt. The receiver may have got the lost send; it dedups by delivery id.
    */
   async recoverExpired(maxAttempts: number, nowMs: number): Promise<{ retried: number; failed: number }> {
-    const base = () => this.db.updateTable('deliveries').where('status', '=', 'sending').where('lease_expires_at', '<', nowMs);
+    const base = () =>
+      this.db.updateTable('deliveries').where('status', '=', 'sending').where('lease_expires_at', '<', nowMs);
     const error = 'the sender stopped before the receiver answered (lease expired)';
     const failed = await base()
       .set({ status: DELIVERY_MOVES.fail.to, lease_expires_at: null, last_error: error, updated_at: nowMs })
       .where('attempt', '>=', maxAttempts)
       .executeTakeFirst();
     const retried = await base()
-      .set({ status: DELIVERY_MOVES.retry.to, lease_expires_at: null, available_at: nowMs, last_error: error, updated_at: nowMs })
+      .set({
+        status: DELIVERY_MOVES.retry.to,
+        lease_expires_at: null,
+        available_at: nowMs,
+        last_error: error,
+        updated_at: nowMs,
+      })
       .where('attempt', '<', maxAttempts)
       .executeTakeFirst();
     return { retried: Number(retried.numUpdatedRows), failed: Number(failed.numUpdatedRows) };
@@ -167,12 +195,22 @@ export class DeliveriesStore {
     const current = await this.get(id);
     const result = await this.db
       .updateTable('deliveries')
-      .set({ status: DELIVERY_MOVES.redeliver.to, attempt: 0, available_at: nowMs, batch_closes_at: nowMs, lease_expires_at: null, updated_at: nowMs })
+      .set({
+        status: DELIVERY_MOVES.redeliver.to,
+        attempt: 0,
+        available_at: nowMs,
+        batch_closes_at: nowMs,
+        lease_expires_at: null,
+        updated_at: nowMs,
+      })
       .where('id', '=', id)
       .where('status', 'in', DELIVERY_MOVES.redeliver.from)
       .executeTakeFirst();
     if (Number(result.numUpdatedRows) !== 1) {
-      throw new CascadeError('INVALID_TRANSITION', `Delivery '${id}' is ${current.status}; only a delivered or failed delivery can be redelivered.`);
+      throw new CascadeError(
+        'INVALID_TRANSITION',
+        `Delivery '${id}' is ${current.status}; only a delivered or failed delivery can be redelivered.`,
+      );
     }
     return this.get(id);
   }
@@ -183,17 +221,38 @@ export class DeliveriesStore {
     return toDelivery(row);
   }
 
-  async list(filter: { task_id?: string | undefined; status?: string | undefined }, limit: number, offset: number): Promise<{ list: Delivery[]; total: number }> {
+  async list(
+    filter: { task_id?: string | undefined; status?: string | undefined },
+    limit: number,
+    offset: number,
+  ): Promise<{ list: Delivery[]; total: number }> {
     let query = this.db.selectFrom('deliveries');
     if (filter.task_id) query = query.where('task_id', '=', filter.task_id);
     if (filter.status) query = query.where('status', '=', filter.status);
-    const rows = await query.selectAll().orderBy('created_at', 'desc').orderBy('id').limit(limit).offset(offset).execute();
+    const rows = await query
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(limit)
+      .offset(offset)
+      .execute();
     const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     return { list: rows.map(toDelivery), total: Number(total.n) };
   }
 
   /** The delivery's articles with their feed names, newest first. */
-  async articles(id: string): Promise<Array<{ id: string; mp_id: string; mp_name: string; title: string; url: string; description: string; pic_url: string; publish_time: number }>> {
+  async articles(id: string): Promise<
+    Array<{
+      id: string;
+      mp_id: string;
+      mp_name: string;
+      title: string;
+      url: string;
+      description: string;
+      pic_url: string;
+      publish_time: number;
+    }>
+  > {
     const rows = await this.db
       .selectFrom('delivery_articles as da')
       .innerJoin('articles as a', (join) => join.onRef('a.id', '=', 'da.article_id').onRef('a.mp_id', '=', 'da.mp_id'))
@@ -208,11 +267,19 @@ export class DeliveriesStore {
 
   /** Deliveries by status, for the metrics gauge. */
   async countByStatus(): Promise<Record<string, number>> {
-    const rows = await this.db.selectFrom('deliveries').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+    const rows = await this.db
+      .selectFrom('deliveries')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 }
 
 function kept(outcome: SendOutcome): Pick<DeliveryTable, 'last_status_code' | 'last_response' | 'last_error'> {
-  return { last_status_code: outcome.statusCode, last_response: outcome.response?.slice(0, KEPT_RESPONSE_CHARS) ?? null, last_error: outcome.error?.slice(0, KEPT_RESPONSE_CHARS) ?? null };
+  return {
+    last_status_code: outcome.statusCode,
+    last_response: outcome.response?.slice(0, KEPT_RESPONSE_CHARS) ?? null,
+    last_error: outcome.error?.slice(0, KEPT_RESPONSE_CHARS) ?? null,
+  };
 }

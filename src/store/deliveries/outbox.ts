@@ -14,7 +14,14 @@ export type BatchSettings = { batchSeconds: number; maxArticles: number };
  * open, room left) with a guarded UPDATE, so a sender that claimed the batch meanwhile makes the append miss and
  * a new batch open instead. A full batch becomes due at once; others when their window closes.
  */
-export async function appendToDeliveries(trx: Trx, caps: Capabilities, taskId: string, articles: readonly ArticleKey[], settings: BatchSettings, nowMs: number): Promise<void> {
+export async function appendToDeliveries(
+  trx: Trx,
+  caps: Capabilities,
+  taskId: string,
+  articles: readonly ArticleKey[],
+  settings: BatchSettings,
+  nowMs: number,
+): Promise<void> {
   if (articles.length === 0) return;
   let remaining = [...articles];
   const open = await trx
@@ -34,7 +41,11 @@ export async function appendToDeliveries(trx: Trx, caps: Capabilities, taskId: s
     const full = Number(open.article_count) + take.length >= settings.maxArticles;
     const joined = await trx
       .updateTable('deliveries')
-      .set((eb) => ({ article_count: eb('article_count', '+', take.length), updated_at: nowMs, ...(full ? { available_at: nowMs } : {}) }))
+      .set((eb) => ({
+        article_count: eb('article_count', '+', take.length),
+        updated_at: nowMs,
+        ...(full ? { available_at: nowMs } : {}),
+      }))
       .where('id', '=', open.id)
       .where('status', '=', 'pending')
       .where('attempt', '=', 0)
@@ -71,8 +82,16 @@ export async function appendToDeliveries(trx: Trx, caps: Capabilities, taskId: s
   }
 }
 
-async function insertArticles(trx: Trx, caps: Capabilities, deliveryId: string, articles: readonly ArticleKey[]): Promise<void> {
+async function insertArticles(
+  trx: Trx,
+  caps: Capabilities,
+  deliveryId: string,
+  articles: readonly ArticleKey[],
+): Promise<void> {
   for (const part of chunk(articles, rowsPerInsert(caps, 3))) {
-    await trx.insertInto('delivery_articles').values(part.map((a) => ({ delivery_id: deliveryId, mp_id: a.mp_id, article_id: a.id }))).execute();
+    await trx
+      .insertInto('delivery_articles')
+      .values(part.map((a) => ({ delivery_id: deliveryId, mp_id: a.mp_id, article_id: a.id })))
+      .execute();
   }
 }

@@ -1,4 +1,12 @@
-import { CompiledQuery, Kysely, MysqlDialect, PostgresDialect, sql, type DatabaseConnection, type SqliteDatabase } from 'kysely';
+import {
+  CompiledQuery,
+  Kysely,
+  MysqlDialect,
+  PostgresDialect,
+  sql,
+  type DatabaseConnection,
+  type SqliteDatabase,
+} from 'kysely';
 import type { PoolConnection } from 'mysql2';
 import type pg from 'pg';
 import { mysqlCapabilities, postgresCapabilities, sqliteCapabilities, type Capabilities } from './capabilities.js';
@@ -42,7 +50,10 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Connect
     logger: options.logger ?? silentLogger,
   };
   if (target.dialect === 'sqlite') return connectSqlite(target.filename, settings.logger);
-  const db = target.dialect === 'postgres' ? await postgresKysely(target.url, settings) : await mysqlKysely(target.url, settings);
+  const db =
+    target.dialect === 'postgres'
+      ? await postgresKysely(target.url, settings)
+      : await mysqlKysely(target.url, settings);
   try {
     if (target.dialect === 'postgres') {
       const { rows } = await sql<{ v: string }>`select current_setting('server_version') as v`.execute(db);
@@ -64,7 +75,9 @@ type PoolSettings = { poolSize: number; statementTimeoutMs: number; preparedStat
 async function connectSqlite(filename: string, logger: StoreLogger): Promise<Connection> {
   const { default: BetterSqlite3 } = await import('better-sqlite3');
   const inMemory = filename === ':memory:';
-  if (!inMemory) for (const finding of preparePrivateSqliteFile(filename)) logger.warn({ path: finding.path, mode: finding.mode }, finding.message);
+  if (!inMemory)
+    for (const finding of preparePrivateSqliteFile(filename))
+      logger.warn({ path: finding.path, mode: finding.mode }, finding.message);
   const database = new BetterSqlite3(filename);
   database.pragma('journal_mode = WAL');
   database.pragma('busy_timeout = 10000');
@@ -102,11 +115,18 @@ async function postgresKysely(url: string, settings: PoolSettings): Promise<Kyse
   // Node crashes the process. The statement in flight fails (a 503 to its caller, src/store/dialects/transient-error.ts),
   // the client is no longer queryable, and the pool drops it on release and opens a new one on demand.
   pool.on('connect', (client) => {
-    client.on('error', (error) => settings.logger.warn({ err: error, database: redactUrl(url) }, 'PostgreSQL connection lost; the pool replaces it'));
+    client.on('error', (error) =>
+      settings.logger.warn(
+        { err: error, database: redactUrl(url) },
+        'PostgreSQL connection lost; the pool replaces it',
+      ),
+    );
   });
   // An idle client's error is also re-emitted on the pool; the client's own listener above has logged it.
   pool.on('error', () => undefined);
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: settings.preparedStatements ? withPreparedStatements(pool) : pool }) });
+  return new Kysely<Database>({
+    dialect: new PostgresDialect({ pool: settings.preparedStatements ? withPreparedStatements(pool) : pool }),
+  });
 }
 
 async function mysqlKysely(url: string, settings: PoolSettings): Promise<Kysely<Database>> {
@@ -124,7 +144,9 @@ async function mysqlKysely(url: string, settings: PoolSettings): Promise<Kysely<
   });
   // mysql2 listens for only the first 'error' of a pooled connection; a second one would be unhandled.
   pool.on('connection', (connection: PoolConnection) => {
-    connection.on('error', (error: Error) => settings.logger.warn({ err: error, database: redactUrl(url) }, 'MySQL connection failed; the pool replaces it'));
+    connection.on('error', (error: Error) =>
+      settings.logger.warn({ err: error, database: redactUrl(url) }, 'MySQL connection failed; the pool replaces it'),
+    );
   });
   let warnedAboutTimeout = false;
   const prepareSession = async (connection: DatabaseConnection): Promise<void> => {
@@ -138,7 +160,11 @@ async function mysqlKysely(url: string, settings: PoolSettings): Promise<Kysely<
       await connection.executeQuery(CompiledQuery.raw(statement));
     } catch (error) {
       // A server variant without the variable (old MySQL, some managed services) runs without a limit, loudly.
-      if (!warnedAboutTimeout) settings.logger.warn({ err: error, statement }, 'statement timeout not supported by this MySQL server; running without one');
+      if (!warnedAboutTimeout)
+        settings.logger.warn(
+          { err: error, statement },
+          'statement timeout not supported by this MySQL server; running without one',
+        );
       warnedAboutTimeout = true;
     }
   };
@@ -153,5 +179,7 @@ async function mysqlKysely(url: string, settings: PoolSettings): Promise<Kysely<
  */
 export function mysqlStatementTimeoutSql(serverVersion: string, timeoutMs: number): string {
   const ms = Math.max(0, Math.trunc(timeoutMs));
-  return /mariadb/i.test(serverVersion) ? `set session max_statement_time = ${ms / 1000}` : `set session max_execution_time = ${ms}`;
+  return /mariadb/i.test(serverVersion)
+    ? `set session max_statement_time = ${ms / 1000}`
+    : `set session max_execution_time = ${ms}`;
 }

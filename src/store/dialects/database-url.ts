@@ -23,7 +23,10 @@ export function parseDatabaseUrl(raw: string): DatabaseTarget {
     }
     const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
     if (!database) {
-      throw new CascadeError('VALIDATION_FAILED', `database.url '${redactUrl(raw)}' names no database; add one, e.g. ${scheme}://host/cascade`);
+      throw new CascadeError(
+        'VALIDATION_FAILED',
+        `database.url '${redactUrl(raw)}' names no database; add one, e.g. ${scheme}://host/cascade`,
+      );
     }
     return scheme.startsWith('postgres')
       ? { dialect: 'postgres', url, database }

@@ -2,7 +2,10 @@ import { sql, type CreateTableBuilder, type DropIndexBuilder, type Kysely } from
 import type { Capabilities } from './capabilities.js';
 
 /** CREATE TABLE with the dialect's table options (`caps.tableOptions`), for `.$call(...)`. */
-export function withTableOptions<TB extends string, C extends string>(caps: Capabilities, table: CreateTableBuilder<TB, C>): CreateTableBuilder<TB, C> {
+export function withTableOptions<TB extends string, C extends string>(
+  caps: Capabilities,
+  table: CreateTableBuilder<TB, C>,
+): CreateTableBuilder<TB, C> {
   return caps.tableOptions === null ? table : table.modifyEnd(sql.raw(caps.tableOptions));
 }
 

@@ -18,7 +18,12 @@ const STATEMENT_MISSING = '26000';
  */
 function spoilsStatement(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return code === CACHED_PLAN_CHANGED || code === STATEMENT_MISSING || typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code);
+  return (
+    code === CACHED_PLAN_CHANGED ||
+    code === STATEMENT_MISSING ||
+    typeof code !== 'string' ||
+    !/^[0-9A-Z]{5}$/.test(code)
+  );
 }
 
 /**
@@ -46,16 +51,22 @@ export function withPreparedStatements(pool: pg.Pool): PostgresPool {
   const wrap = (client: pg.PoolClient): PostgresPoolClient => {
     function query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
     function query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
-    function query<R>(sqlOrCursor: string | PostgresCursor<R>, parameters?: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
-      if (typeof sqlOrCursor !== 'string') return client.query(sqlOrCursor as unknown as pg.Submittable) as unknown as PostgresCursor<R>;
+    function query<R>(
+      sqlOrCursor: string | PostgresCursor<R>,
+      parameters?: ReadonlyArray<unknown>,
+    ): Promise<PostgresQueryResult<R>> | PostgresCursor<R> {
+      if (typeof sqlOrCursor !== 'string')
+        return client.query(sqlOrCursor as unknown as pg.Submittable) as unknown as PostgresCursor<R>;
       const values = [...(parameters ?? [])];
       const name = nameOf(sqlOrCursor, values.length);
       if (name === undefined) return client.query(sqlOrCursor, values) as unknown as Promise<PostgresQueryResult<R>>;
-      return (client.query({ name, text: sqlOrCursor, values }) as unknown as Promise<PostgresQueryResult<R>>).catch((error: unknown) => {
-        // The next calls run unnamed and get a fresh plan; this one fails as any statement can.
-        if (spoilsStatement(error)) unnamed.add(sqlOrCursor);
-        throw error;
-      });
+      return (client.query({ name, text: sqlOrCursor, values }) as unknown as Promise<PostgresQueryResult<R>>).catch(
+        (error: unknown) => {
+          // The next calls run unnamed and get a fresh plan; this one fails as any statement can.
+          if (spoilsStatement(error)) unnamed.add(sqlOrCursor);
+          throw error;
+        },
+      );
     }
     return { query, release: (destroy?: boolean) => client.release(destroy) };
   };

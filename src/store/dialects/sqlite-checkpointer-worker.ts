@@ -25,7 +25,11 @@ function checkpoint(database: BetterSqlite3.Database): void {
 }
 
 function run(): void {
-  if (Atomics.compareExchange(state, 0, CheckpointerState.starting, CheckpointerState.running) !== CheckpointerState.starting) return;
+  if (
+    Atomics.compareExchange(state, 0, CheckpointerState.starting, CheckpointerState.running) !==
+    CheckpointerState.starting
+  )
+    return;
   let database: BetterSqlite3.Database | undefined;
   try {
     database = new BetterSqlite3(settings.filename, { fileMustExist: true });

@@ -84,7 +84,10 @@ export function startSqliteCheckpointer(options: CheckpointerOptions): SqliteChe
     if (stopping || failed) return;
     failed = true;
     if (database.open) database.pragma(`wal_autocheckpoint = ${AUTOCHECKPOINT_PAGES}`);
-    logger.warn({ ...details, database: options.filename }, 'SQLite checkpoint worker stopped; commits checkpoint the WAL themselves again');
+    logger.warn(
+      { ...details, database: options.filename },
+      'SQLite checkpoint worker stopped; commits checkpoint the WAL themselves again',
+    );
   };
   worker.on('error', (error) => fallBack({ err: error }));
   const exited = new Promise<void>((resolve) => {
@@ -100,7 +103,11 @@ export function startSqliteCheckpointer(options: CheckpointerOptions): SqliteChe
     stop() {
       if (stopping) return;
       stopping = true;
-      if (Atomics.compareExchange(state, 0, CheckpointerState.starting, CheckpointerState.stopped) === CheckpointerState.starting) return;
+      if (
+        Atomics.compareExchange(state, 0, CheckpointerState.starting, CheckpointerState.stopped) ===
+        CheckpointerState.starting
+      )
+        return;
       Atomics.compareExchange(state, 0, CheckpointerState.running, CheckpointerState.stopRequested);
       Atomics.notify(state, 0);
       // Blocking is fine here: the worker answers within one checkpoint, and a closing store has no other work.

@@ -9,10 +9,19 @@ export function isTransientDatabaseError(error: unknown): boolean {
   const e = error as { code?: unknown; errno?: unknown; message?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
   return (
-    e.code === '40P01' || e.code === '40001' || e.code === '55P03' || e.code === '57014' || // PostgreSQL
-    (e.code === '0A000' && typeof e.message === 'string' && e.message.includes('cached plan must not change result type')) ||
-    e.errno === 1213 || e.errno === 1205 || e.errno === 1969 || e.errno === 3024 || // MySQL / MariaDB
-    e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_LOCKED'
+    e.code === '40P01' ||
+    e.code === '40001' ||
+    e.code === '55P03' ||
+    e.code === '57014' || // PostgreSQL
+    (e.code === '0A000' &&
+      typeof e.message === 'string' &&
+      e.message.includes('cached plan must not change result type')) ||
+    e.errno === 1213 ||
+    e.errno === 1205 ||
+    e.errno === 1969 ||
+    e.errno === 3024 || // MySQL / MariaDB
+    e.code === 'SQLITE_BUSY' ||
+    e.code === 'SQLITE_LOCKED'
   );
 }
 
@@ -20,8 +29,20 @@ export function isTransientDatabaseError(error: unknown): boolean {
 const POSTGRES_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300']);
 /** MySQL/MariaDB: server shutdown, too many connections, connection killed, server gone away, lost during query. */
 const MYSQL_UNAVAILABLE_ERRNOS = new Set([1053, 1040, 1927, 2006, 2013]);
-const MYSQL_UNAVAILABLE_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR', 'PROTOCOL_SEQUENCE_TIMEOUT']);
-const SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+const MYSQL_UNAVAILABLE_CODES = new Set([
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_ENQUEUE_AFTER_FATAL_ERROR',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+]);
+const SOCKET_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 /** node-postgres and mysql2 report some losses with a message only. */
 const LOST_MESSAGES = [
   'Connection terminated',
@@ -37,9 +58,20 @@ const LOST_MESSAGES = [
  * busy error, a statement that was in flight may have committed, so the store never repeats it on its own.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e = error, depth = 0;
+    e && typeof e === 'object' && depth < 4;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     const { code, errno, message } = e as { code?: unknown; errno?: unknown; message?: unknown };
-    if (typeof code === 'string' && (POSTGRES_UNAVAILABLE.has(code) || code.startsWith('08') || SOCKET_CODES.has(code) || MYSQL_UNAVAILABLE_CODES.has(code))) return true;
+    if (
+      typeof code === 'string' &&
+      (POSTGRES_UNAVAILABLE.has(code) ||
+        code.startsWith('08') ||
+        SOCKET_CODES.has(code) ||
+        MYSQL_UNAVAILABLE_CODES.has(code))
+    )
+      return true;
     if (typeof errno === 'number' && MYSQL_UNAVAILABLE_ERRNOS.has(errno)) return true;
     if (typeof message === 'string' && LOST_MESSAGES.some((text) => message.startsWith(text))) return true;
   }

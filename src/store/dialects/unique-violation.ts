@@ -4,7 +4,9 @@ export function isUniqueViolation(error: unknown): boolean {
   if (!e || typeof e !== 'object') return false;
   return (
     e.code === '23505' || // PostgreSQL unique_violation
-    e.code === 'ER_DUP_ENTRY' || e.errno === 1062 || // MySQL / MariaDB
-    e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e.code === 'SQLITE_CONSTRAINT_UNIQUE'
+    e.code === 'ER_DUP_ENTRY' ||
+    e.errno === 1062 || // MySQL / MariaDB
+    e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    e.code === 'SQLITE_CONSTRAINT_UNIQUE'
   );
 }

@@ -10,7 +10,9 @@ export function insertOrIgnore<DB, TB extends keyof DB, O>(
   insert: InsertQueryBuilder<DB, TB, O>,
   key: readonly Column<DB, TB>[],
 ): InsertQueryBuilder<DB, TB, O> {
-  return caps.upsertSyntax === 'on-duplicate-key' ? insert.ignore() : insert.onConflict((oc) => oc.columns(key).doNothing());
+  return caps.upsertSyntax === 'on-duplicate-key'
+    ? insert.ignore()
+    : insert.onConflict((oc) => oc.columns(key).doNothing());
 }
 
 /** The insert overwrites `columns` of rows whose `key` is already stored with the values it carries. */
@@ -26,5 +28,7 @@ export function insertOrUpdate<DB, TB extends keyof DB, O>(
     return insert.onDuplicateKeyUpdate(update as Parameters<InsertQueryBuilder<DB, TB, O>['onDuplicateKeyUpdate']>[0]);
   }
   const update = Object.fromEntries(columns.map((c) => [c, sql`excluded.${sql.ref(c)}`]));
-  return insert.onConflict((oc) => oc.columns(key).doUpdateSet(update as Parameters<OnConflictBuilder<DB, TB>['doUpdateSet']>[0]));
+  return insert.onConflict((oc) =>
+    oc.columns(key).doUpdateSet(update as Parameters<OnConflictBuilder<DB, TB>['doUpdateSet']>[0]),
+  );
 }

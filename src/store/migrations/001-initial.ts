@@ -7,7 +7,8 @@ export function initialMigration(caps: Capabilities): Migration {
   const autoId = () => (caps.autoIncrementType === 'serial' ? sql`serial` : sql.raw(caps.autoIncrementType));
   const longText = sql.raw(caps.longTextType);
   // PostgreSQL's `serial` is already auto-incrementing and rejects an AUTO_INCREMENT keyword.
-  const autoPrimaryKey = (c: ColumnDefinitionBuilder) => (caps.autoIncrementType === 'serial' ? c.primaryKey() : c.primaryKey().autoIncrement());
+  const autoPrimaryKey = (c: ColumnDefinitionBuilder) =>
+    caps.autoIncrementType === 'serial' ? c.primaryKey() : c.primaryKey().autoIncrement();
   // MySQL tables take the server's default character set (often latin1) and a case-insensitive collation; pin
   // utf8mb4 with a binary collation so Chinese names store and ids compare exactly as on SQLite and PostgreSQL.
   const createTable = (db: Kysely<unknown>, name: string) =>
@@ -104,9 +105,21 @@ export function initialMigration(caps: Capabilities): Migration {
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
       // Claim scans: pending work of one node, or unassigned pending work, oldest first.
-      await db.schema.createIndex('allocations_claim_idx').on('allocations').columns(['status', 'node_id', 'available_at', 'created_at']).execute();
-      await db.schema.createIndex('allocations_lease_idx').on('allocations').columns(['status', 'lease_expires_at']).execute();
-      await db.schema.createIndex('allocations_task_idx').on('allocations').columns(['task_id', 'created_at']).execute();
+      await db.schema
+        .createIndex('allocations_claim_idx')
+        .on('allocations')
+        .columns(['status', 'node_id', 'available_at', 'created_at'])
+        .execute();
+      await db.schema
+        .createIndex('allocations_lease_idx')
+        .on('allocations')
+        .columns(['status', 'lease_expires_at'])
+        .execute();
+      await db.schema
+        .createIndex('allocations_task_idx')
+        .on('allocations')
+        .columns(['task_id', 'created_at'])
+        .execute();
       await db.schema.createIndex('allocations_run_idx').on('allocations').column('schedule_run_id').execute();
       await db.schema.createIndex('allocations_node_idx').on('allocations').columns(['node_id', 'status']).execute();
 
@@ -115,7 +128,11 @@ export function initialMigration(caps: Capabilities): Migration {
         .addColumn('feed_id', 'varchar(191)', (c) => c.notNull())
         .addPrimaryKeyConstraint('allocation_feeds_pk', ['allocation_id', 'feed_id'])
         .execute();
-      await db.schema.createIndex('allocation_feeds_feed_idx').on('allocation_feeds').columns(['feed_id', 'allocation_id']).execute();
+      await db.schema
+        .createIndex('allocation_feeds_feed_idx')
+        .on('allocation_feeds')
+        .columns(['feed_id', 'allocation_id'])
+        .execute();
 
       await createTable(db, 'live_feeds')
         .addColumn('feed_id', 'varchar(191)', (c) => c.primaryKey())
@@ -134,7 +151,11 @@ export function initialMigration(caps: Capabilities): Migration {
         .addColumn('outcome', 'varchar(32)')
         .addColumn('error_message', 'text')
         .execute();
-      await db.schema.createIndex('allocation_attempts_allocation_idx').on('allocation_attempts').columns(['allocation_id', 'attempt']).execute();
+      await db.schema
+        .createIndex('allocation_attempts_allocation_idx')
+        .on('allocation_attempts')
+        .columns(['allocation_id', 'attempt'])
+        .execute();
 
       await createTable(db, 'articles')
         .addColumn('id', 'varchar(191)', (c) => c.primaryKey())

@@ -16,7 +16,11 @@ export function claimOrderIndexMigration(caps: Capabilities): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       await dropIndex(db, caps, 'allocations_claim_idx', 'allocations').execute();
-      await db.schema.createIndex('allocations_claim_order_idx').on('allocations').columns(['status', 'node_id', 'created_at', 'id']).execute();
+      await db.schema
+        .createIndex('allocations_claim_order_idx')
+        .on('allocations')
+        .columns(['status', 'node_id', 'created_at', 'id'])
+        .execute();
     },
   };
 }

@@ -11,7 +11,9 @@ export function articleKeyPerFeedMigration(caps: Capabilities): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       if (caps.primaryKeyChange === 'constraint') {
-        await sql`alter table articles drop constraint articles_pkey, add constraint articles_pkey primary key (mp_id, id)`.execute(db);
+        await sql`alter table articles drop constraint articles_pkey, add constraint articles_pkey primary key (mp_id, id)`.execute(
+          db,
+        );
         return;
       }
       if (caps.primaryKeyChange === 'drop-primary-key') {
@@ -38,7 +40,9 @@ export function articleKeyPerFeedMigration(caps: Capabilities): Migration {
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('articles_pkey', ['mp_id', 'id'])
         .execute();
-      await sql`insert into articles_keyed select id, mp_id, title, url, pic_url, description, content, content_markdown, publish_time, allocation_id, node_id, created_at, updated_at from articles`.execute(db);
+      await sql`insert into articles_keyed select id, mp_id, title, url, pic_url, description, content, content_markdown, publish_time, allocation_id, node_id, created_at, updated_at from articles`.execute(
+        db,
+      );
       await db.schema.dropTable('articles').execute();
       await db.schema.alterTable('articles_keyed').renameTo('articles').execute();
       await db.schema.createIndex('articles_feed_time_idx').on('articles').columns(['mp_id', 'publish_time']).execute();

@@ -8,7 +8,10 @@ import type { Kysely, Migration } from 'kysely';
 export function userTokenGenerationMigration(): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      await db.schema.alterTable('users').addColumn('token_generation', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('users')
+        .addColumn('token_generation', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
     },
   };
 }

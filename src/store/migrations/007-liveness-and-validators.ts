@@ -17,10 +17,19 @@ import { dropIndex } from '../dialects/ddl.js';
 export function livenessAndValidatorsMigration(caps: Capabilities): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
-      await db.schema.alterTable('allocations').addColumn('claimable_at', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
-      await sql`update allocations set claimable_at = case when available_at > created_at then available_at else created_at end`.execute(db);
+      await db.schema
+        .alterTable('allocations')
+        .addColumn('claimable_at', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await sql`update allocations set claimable_at = case when available_at > created_at then available_at else created_at end`.execute(
+        db,
+      );
       await dropIndex(db, caps, 'allocations_claim_order_idx', 'allocations').execute();
-      await db.schema.createIndex('allocations_claimable_order_idx').on('allocations').columns(['status', 'node_id', 'claimable_at', 'id']).execute();
+      await db.schema
+        .createIndex('allocations_claimable_order_idx')
+        .on('allocations')
+        .columns(['status', 'node_id', 'claimable_at', 'id'])
+        .execute();
       await db.schema.alterTable('nodes').addColumn('heartbeat_interval_ms', 'bigint').execute();
       // Validators are opaque header values; 1000 characters is far above what servers send and fits every index-free column.
       await db.schema.alterTable('feeds').addColumn('etag', 'varchar(1000)').execute();

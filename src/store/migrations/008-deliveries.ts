@@ -31,7 +31,11 @@ export function deliveriesMigration(caps: Capabilities): Migration {
         .execute();
       // The sender's scan (pending and due, or sending with an expired lease) and the outbox's open-batch lookup.
       await db.schema.createIndex('deliveries_due_idx').on('deliveries').columns(['status', 'available_at']).execute();
-      await db.schema.createIndex('deliveries_task_idx').on('deliveries').columns(['task_id', 'status', 'created_at']).execute();
+      await db.schema
+        .createIndex('deliveries_task_idx')
+        .on('deliveries')
+        .columns(['task_id', 'status', 'created_at'])
+        .execute();
 
       await createTable(db, 'delivery_articles')
         .addColumn('delivery_id', 'varchar(64)', (c) => c.notNull())
@@ -40,8 +44,14 @@ export function deliveriesMigration(caps: Capabilities): Migration {
         .addPrimaryKeyConstraint('delivery_articles_pk', ['delivery_id', 'mp_id', 'article_id'])
         .execute();
 
-      await db.schema.alterTable('message_tasks').addColumn('webhook_secret', 'varchar(500)', (c) => c.notNull().defaultTo('')).execute();
-      await db.schema.alterTable('users').addColumn('feed_token_version', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('message_tasks')
+        .addColumn('webhook_secret', 'varchar(500)', (c) => c.notNull().defaultTo(''))
+        .execute();
+      await db.schema
+        .alterTable('users')
+        .addColumn('feed_token_version', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
     },
   };
 }

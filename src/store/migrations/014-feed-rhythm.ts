@@ -14,7 +14,10 @@ export function feedRhythmMigration(): Migration {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable('feeds').addColumn('next_due_at', 'bigint').execute();
       await db.schema.alterTable('feeds').addColumn('refresh_interval_seconds', 'integer').execute();
-      await db.schema.alterTable('feeds').addColumn('refresh_failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('feeds')
+        .addColumn('refresh_failures', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema.alterTable('feeds').addColumn('refresh_hint_seconds', 'integer').execute();
     },
   };

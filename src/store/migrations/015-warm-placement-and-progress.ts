@@ -16,8 +16,14 @@ export function warmPlacementAndProgressMigration(): Migration {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema.alterTable('feeds').addColumn('last_node_id', 'varchar(64)').execute();
       await db.schema.alterTable('allocations').addColumn('progress_at', 'bigint').execute();
-      await db.schema.alterTable('allocations').addColumn('progress_feeds_done', 'integer', (c) => c.notNull().defaultTo(0)).execute();
-      await db.schema.alterTable('allocations').addColumn('progress_bytes_read', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('allocations')
+        .addColumn('progress_feeds_done', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema
+        .alterTable('allocations')
+        .addColumn('progress_bytes_read', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema.alterTable('allocations').addColumn('stalled_at', 'bigint').execute();
     },
   };

@@ -10,6 +10,14 @@ import { PostgresWakeChannel } from './wake-postgres.js';
 export type CrossProcessWake = WakeChannel & { ready(): Promise<void>; readonly subscriberCount: number };
 
 /** A wake channel that reaches every parent on the database: LISTEN/NOTIFY on PostgreSQL, a store poll elsewhere. */
-export function createCrossProcessWake(db: Kysely<Database>, caps: Capabilities, url: string, logger: StoreLogger, pollIntervalMs?: number): CrossProcessWake {
-  return caps.crossProcessWake === 'listen-notify' ? new PostgresWakeChannel(db, url, logger) : new PollingWakeChannel(db, logger, pollIntervalMs);
+export function createCrossProcessWake(
+  db: Kysely<Database>,
+  caps: Capabilities,
+  url: string,
+  logger: StoreLogger,
+  pollIntervalMs?: number,
+): CrossProcessWake {
+  return caps.crossProcessWake === 'listen-notify'
+    ? new PostgresWakeChannel(db, url, logger)
+    : new PollingWakeChannel(db, logger, pollIntervalMs);
 }

@@ -31,8 +31,7 @@ export class PollingWakeChannel implements WakeChannel {
     private readonly db: Kysely<Database>,
     private readonly logger: StoreLogger,
     private readonly pollIntervalMs = DEFAULT_WAKE_POLL_INTERVAL_MS,
-  ) {
-  }
+  ) {}
 
   publish(): Promise<void> {
     this.local.deliver();
@@ -45,7 +44,9 @@ export class PollingWakeChannel implements WakeChannel {
     this.writing = (async () => {
       do {
         this.writeAgain = false;
-        await this.bumpEpoch().catch((error: unknown) => this.logger.warn({ err: error }, 'could not record new work for other parents'));
+        await this.bumpEpoch().catch((error: unknown) =>
+          this.logger.warn({ err: error }, 'could not record new work for other parents'),
+        );
       } while (this.writeAgain && !this.closed);
       this.writing = undefined;
     })();
@@ -83,7 +84,11 @@ export class PollingWakeChannel implements WakeChannel {
 
   private async bumpEpoch(): Promise<void> {
     const token = `${Date.now()}-${randomUUID()}`;
-    const result = await this.db.updateTable('settings').set({ value: token }).where('key', '=', WORK_EPOCH_KEY).executeTakeFirst();
+    const result = await this.db
+      .updateTable('settings')
+      .set({ value: token })
+      .where('key', '=', WORK_EPOCH_KEY)
+      .executeTakeFirst();
     if (Number(result.numUpdatedRows) > 0) return;
     try {
       await this.db.insertInto('settings').values({ key: WORK_EPOCH_KEY, value: token }).execute();
@@ -97,7 +102,8 @@ export class PollingWakeChannel implements WakeChannel {
     this.timer = setTimeout(() => {
       this.polling = this.poll().finally(() => {
         this.polling = undefined;
-        if (chain === this.chain && this.local.subscriberCount > 0 && !this.closed) this.schedulePoll(this.pollIntervalMs, chain);
+        if (chain === this.chain && this.local.subscriberCount > 0 && !this.closed)
+          this.schedulePoll(this.pollIntervalMs, chain);
       });
     }, delayMs);
     this.timer.unref();
@@ -105,7 +111,11 @@ export class PollingWakeChannel implements WakeChannel {
 
   private async poll(): Promise<void> {
     try {
-      const row = await this.db.selectFrom('settings').select('value').where('key', '=', WORK_EPOCH_KEY).executeTakeFirst();
+      const row = await this.db
+        .selectFrom('settings')
+        .select('value')
+        .where('key', '=', WORK_EPOCH_KEY)
+        .executeTakeFirst();
       const token = row?.value ?? '';
       const changed = this.lastSeen !== token;
       this.lastSeen = token;

@@ -30,8 +30,7 @@ export class PostgresWakeChannel implements WakeChannel {
     private readonly db: Kysely<Database>,
     private readonly url: string,
     private readonly logger: StoreLogger,
-  ) {
-  }
+  ) {}
 
   async publish(): Promise<void> {
     this.local.deliver();
@@ -81,7 +80,12 @@ export class PostgresWakeChannel implements WakeChannel {
     this.connecting = (async () => {
       // Loaded here, not at the top: a parent on another store never pays for importing the driver.
       const { default: pgDriver } = await import('pg');
-      const client = new pgDriver.Client({ connectionString: this.url, connectionTimeoutMillis: 10_000, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+      const client = new pgDriver.Client({
+        connectionString: this.url,
+        connectionTimeoutMillis: 10_000,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: 10_000,
+      });
       client.on('notification', (message) => {
         if (message.channel === WAKE_CHANNEL_NAME && message.payload !== this.instanceId) this.local.deliver();
       });

@@ -64,7 +64,13 @@ describe('web console static serving', () => {
   });
 
   it('never serves a file outside the build folder or a dotfile', async () => {
-    for (const path of ['/../secret.txt', '/..%2fsecret.txt', '/%2e%2e/secret.txt', '/assets/..%2f..%2fsecret.txt', '/.env']) {
+    for (const path of [
+      '/../secret.txt',
+      '/..%2fsecret.txt',
+      '/%2e%2e/secret.txt',
+      '/assets/..%2f..%2fsecret.txt',
+      '/.env',
+    ]) {
       const response = await fetch(`${built.url}${path}`);
       const text = await response.text();
       expect(text, path).not.toContain('outside');

@@ -22,8 +22,17 @@ describeEachStore('claim order', (dialect) => {
 
   const dispatch = (feedIds: string[], nowMs: number) =>
     // No node has beaten yet, so everything lands in the unassigned pool.
-    store.allocations.dispatch({ taskId: `task-${nowMs}`, taskName: 'order', feedIds, scheduleRunId: `run-${nowMs}`, nowMs, feedsPerAllocation: 1, offlineAfterSeconds: 180 });
-  const feedOf = async (id: string) => JSON.parse((await store.allocations.views.getRow(id))?.feed_ids ?? '[]') as string[];
+    store.allocations.dispatch({
+      taskId: `task-${nowMs}`,
+      taskName: 'order',
+      feedIds,
+      scheduleRunId: `run-${nowMs}`,
+      nowMs,
+      feedsPerAllocation: 1,
+      offlineAfterSeconds: 180,
+    });
+  const feedOf = async (id: string) =>
+    JSON.parse((await store.allocations.views.getRow(id))?.feed_ids ?? '[]') as string[];
 
   it('takes a requeued attempt after work claimable before the end of its backoff and before work dispatched after it', async () => {
     const [early1, early2, early3, middle, late] = await seedFeeds(store, 5, 'ORDER_');

@@ -63,12 +63,19 @@ describeEachStore('allocation concurrency', (dialect) => {
     expect(attempts.length).toBe(ALLOCATIONS);
     // Every node's load counter equals the feeds it holds.
     const nodes = await databaseOf(parentB).selectFrom('nodes').select(['id', 'load_feeds']).execute();
-    for (const node of nodes) expect({ id: node.id, load: node.load_feeds }).toEqual({ id: node.id, load: rows.filter((r) => r.node_id === node.id).length });
+    for (const node of nodes)
+      expect({ id: node.id, load: node.load_feeds }).toEqual({
+        id: node.id,
+        load: rows.filter((r) => r.node_id === node.id).length,
+      });
   });
 
   it('two sweepers expiring the same leases at once requeue each allocation once', async () => {
     const later = Date.now() + 61_000;
-    const [a, b] = await Promise.all([parentA.allocations.expireLeases(later), parentB.allocations.expireLeases(later)]);
+    const [a, b] = await Promise.all([
+      parentA.allocations.expireLeases(later),
+      parentB.allocations.expireLeases(later),
+    ]);
     expect(a.requeued + b.requeued).toBe(ALLOCATIONS);
     expect(a.timedOut + b.timedOut).toBe(0);
     const rows = await databaseOf(parentA).selectFrom('allocations').select(['status', 'attempt', 'node_id']).execute();
@@ -80,10 +87,17 @@ describeEachStore('allocation concurrency', (dialect) => {
   it('two dispatches of one task at once create one live allocation per feed', async () => {
     const feeds = await seedFeeds(parentA, 20, 'race');
     const now = Date.now();
-    const results = await Promise.allSettled([parentA.allocations.dispatch(dispatchRequest(feeds, now)), parentB.allocations.dispatch(dispatchRequest(feeds, now + 1))]);
+    const results = await Promise.allSettled([
+      parentA.allocations.dispatch(dispatchRequest(feeds, now)),
+      parentB.allocations.dispatch(dispatchRequest(feeds, now + 1)),
+    ]);
     const created = results.reduce((n, r) => n + (r.status === 'fulfilled' ? r.value.allocationsCreated : 0), 0);
     expect(created).toBe(20);
-    const live = await databaseOf(parentA).selectFrom('live_feeds').select('feed_id').where('feed_id', 'in', feeds).execute();
+    const live = await databaseOf(parentA)
+      .selectFrom('live_feeds')
+      .select('feed_id')
+      .where('feed_id', 'in', feeds)
+      .execute();
     expect(live.length).toBe(20);
   });
 });
@@ -91,7 +105,11 @@ describeEachStore('allocation concurrency', (dialect) => {
 /** Child nodes `child-0 …` with the given capacity; offline, so dispatch leaves all work in the shared pool. */
 async function seedChildren(store: Store, count: number, maxCapacity: number): Promise<string[]> {
   const ids: string[] = [];
-  for (let i = 0; i < count; i++) ids.push((await store.nodes.create({ node_type: 1, name: `child-${i}`, sync_config: { max_capacity: maxCapacity } })).node.id);
+  for (let i = 0; i < count; i++)
+    ids.push(
+      (await store.nodes.create({ node_type: 1, name: `child-${i}`, sync_config: { max_capacity: maxCapacity } })).node
+        .id,
+    );
   return ids;
 }
 

@@ -29,23 +29,55 @@ describeEachStore('per-host politeness in the claim', (dialect) => {
   /** Feeds whose URLs are on the given hosts, one feed per entry. */
   const feedsOn = async (prefix: string, hosts: string[]) => {
     const ids = await seedFeeds(store, hosts.length, prefix);
-    for (const [i, id] of ids.entries()) await databaseOf(store).updateTable('feeds').set({ url: `https://${hosts[i]}/feed/${id}.xml` }).where('id', '=', id).execute();
+    for (const [i, id] of ids.entries())
+      await databaseOf(store)
+        .updateTable('feeds')
+        .set({ url: `https://${hosts[i]}/feed/${id}.xml` })
+        .where('id', '=', id)
+        .execute();
     return ids;
   };
-  const node = async (name: string, capacity = 20) => (await store.nodes.create({ node_type: 1, name, sync_config: { max_capacity: capacity } })).node.id;
+  const node = async (name: string, capacity = 20) =>
+    (await store.nodes.create({ node_type: 1, name, sync_config: { max_capacity: capacity } })).node.id;
   const dispatch = (feedIds: string[], nowMs: number, feedsPerAllocation = 1) =>
-    store.allocations.dispatch({ taskId: `t-${nowMs}`, taskName: 'polite', feedIds, scheduleRunId: `run-${nowMs}`, nowMs, feedsPerAllocation, offlineAfterSeconds: 180 });
-  const inFlight = async () => Object.fromEntries((await databaseOf(store).selectFrom('host_state').select(['host', 'in_flight']).execute()).map((r) => [r.host, Number(r.in_flight)]));
+    store.allocations.dispatch({
+      taskId: `t-${nowMs}`,
+      taskName: 'polite',
+      feedIds,
+      scheduleRunId: `run-${nowMs}`,
+      nowMs,
+      feedsPerAllocation,
+      offlineAfterSeconds: 180,
+    });
+  const inFlight = async () =>
+    Object.fromEntries(
+      (await databaseOf(store).selectFrom('host_state').select(['host', 'in_flight']).execute()).map((r) => [
+        r.host,
+        Number(r.in_flight),
+      ]),
+    );
   const hostsOf = async (allocationId: string) => {
     const row = await store.allocations.views.getRow(allocationId);
     const ids = JSON.parse(row?.feed_ids ?? '[]') as string[];
-    return (await databaseOf(store).selectFrom('feeds').select('url').where('id', 'in', ids).execute()).map((f) => new URL(f.url).hostname);
+    return (await databaseOf(store).selectFrom('feeds').select('url').where('id', 'in', ids).execute()).map(
+      (f) => new URL(f.url).hostname,
+    );
   };
-  const pendingNotes = async () => (await databaseOf(store).selectFrom('allocations').select('placement').where('status', '=', 'pending').execute()).map((r) => r.placement);
+  const pendingNotes = async () =>
+    (
+      await databaseOf(store).selectFrom('allocations').select('placement').where('status', '=', 'pending').execute()
+    ).map((r) => r.placement);
 
   it('hands out at most max_in_flight feeds per registrable domain, says why the rest waits, and every ending move gives the count back', async () => {
     await open();
-    const feeds = await feedsOn('POL_', ['a.example.com', 'b.example.com', 'example.com', 'feeds.example.com', 'www.other.org', '127.0.0.1:8080']);
+    const feeds = await feedsOn('POL_', [
+      'a.example.com',
+      'b.example.com',
+      'example.com',
+      'feeds.example.com',
+      'www.other.org',
+      '127.0.0.1:8080',
+    ]);
     const n = await node('n');
     await dispatch(feeds, t0);
 
@@ -95,13 +127,22 @@ describeEachStore('per-host politeness in the claim', (dialect) => {
     const waiting = await store.allocations.claimPackages(n, 10, t0 + 1009);
     expect(waiting.rows).toEqual([]);
     expect(waiting.hostsReadyAt).toBe(t0 + 1010);
-    expect(await pendingNotes()).toEqual([expect.stringMatching(/^waiting: host example\.net was handed a fetch less than 1000 ms ago/)]);
+    expect(await pendingNotes()).toEqual([
+      expect.stringMatching(/^waiting: host example\.net was handed a fetch less than 1000 ms ago/),
+    ]);
     expect(await store.allocations.claim(n, 10, t0 + 1010)).toHaveLength(1);
   });
 
   it('applies per-host overrides, and lets an allocation larger than the limit go out alone when its host is idle', async () => {
     await open({ 'politeness.hosts': { 'example.com': { max_in_flight: 1 } } });
-    const feeds = await feedsOn('OVR_', ['a.example.com', 'b.example.com', 'c.example.com', 'one.example.org', 'two.example.org', 'three.example.org']);
+    const feeds = await feedsOn('OVR_', [
+      'a.example.com',
+      'b.example.com',
+      'c.example.com',
+      'one.example.org',
+      'two.example.org',
+      'three.example.org',
+    ]);
     const n = await node('n');
     await dispatch(feeds.slice(0, 3), t0);
     expect(await store.allocations.claim(n, 10, t0 + 10)).toHaveLength(1);
@@ -125,11 +166,14 @@ describeEachStore('per-host politeness in the claim', (dialect) => {
     const claimedA = await store.allocations.claim(a, 10, t0 + 100);
     expect((await Promise.all(claimedA.map((row) => hostsOf(row.id)))).flat()).toEqual(['fast.io']);
     expect(await store.allocations.claim(b, 10, t0 + 29999)).toEqual([]);
-    for (const note of await pendingNotes()) expect(note).toMatch(/^waiting: host slow\.io asked to be left alone \(Retry-After\) until /);
+    for (const note of await pendingNotes())
+      expect(note).toMatch(/^waiting: host slow\.io asked to be left alone \(Retry-After\) until /);
     expect(await store.allocations.claim(b, 10, t0 + 30000)).toHaveLength(2);
     // Bounded: an hour asked, a minute granted.
     await store.hosts.pause([{ feedId: feeds[2]!, seconds: 3600 }], 'test', t0 + 40000);
-    expect((await store.hosts.list()).find((h) => h.host === 'fast.io')?.paused_until).toBe(new Date(t0 + 40000 + 60000).toISOString());
+    expect((await store.hosts.list()).find((h) => h.host === 'fast.io')?.paused_until).toBe(
+      new Date(t0 + 40000 + 60000).toISOString(),
+    );
   });
 
   it('without politeness the claim counts no hosts', async () => {

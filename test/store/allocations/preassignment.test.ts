@@ -24,21 +24,39 @@ describeEachStore('pre-assignment is a preference', (dialect) => {
   });
 
   const dispatch = (feedIds: string[], nowMs: number) =>
-    store.allocations.dispatch({ taskId: `t-${nowMs}`, taskName: 'p', feedIds, scheduleRunId: `run-${nowMs}`, nowMs, feedsPerAllocation: 1, ...liveness });
+    store.allocations.dispatch({
+      taskId: `t-${nowMs}`,
+      taskName: 'p',
+      feedIds,
+      scheduleRunId: `run-${nowMs}`,
+      nowMs,
+      feedsPerAllocation: 1,
+      ...liveness,
+    });
   const holders = async (feedIds: string[]) =>
     Object.fromEntries(
-      (await databaseOf(store).selectFrom('allocations').innerJoin('allocation_feeds', 'allocation_feeds.allocation_id', 'allocations.id').select(['allocation_feeds.feed_id', 'allocations.node_id']).where('allocation_feeds.feed_id', 'in', feedIds).execute()).map((r) => [r.feed_id, r.node_id]),
+      (
+        await databaseOf(store)
+          .selectFrom('allocations')
+          .innerJoin('allocation_feeds', 'allocation_feeds.allocation_id', 'allocations.id')
+          .select(['allocation_feeds.feed_id', 'allocations.node_id'])
+          .where('allocation_feeds.feed_id', 'in', feedIds)
+          .execute()
+      ).map((r) => [r.feed_id, r.node_id]),
     );
 
   it('a node that missed 3 of its own beats gets no new work and loses its pre-assigned work; one that never said its interval is judged by offline_after', async () => {
     const [f1, f2, f3] = await seedFeeds(store, 3, 'SUS_');
-    const beating = (await store.nodes.create({ node_type: 1, name: 'beating', sync_config: { max_capacity: 2 } })).node.id;
-    const original = (await store.nodes.create({ node_type: 1, name: 'original', sync_config: { max_capacity: 1 } })).node.id;
+    const beating = (await store.nodes.create({ node_type: 1, name: 'beating', sync_config: { max_capacity: 2 } })).node
+      .id;
+    const original = (await store.nodes.create({ node_type: 1, name: 'original', sync_config: { max_capacity: 1 } }))
+      .node.id;
     await store.nodes.recordHeartbeat(beating, { heartbeat_interval_ms: 1000 }, t0);
     await store.nodes.recordHeartbeat(original, {}, t0);
     await dispatch([f1!], t0 + 500);
     expect(await holders([f1!])).toEqual({ [f1!]: beating }); // the most free capacity
-    const livenessAt = async (nodeId: string, nowMs: number) => toNodeView(await store.nodes.getRow(nodeId), nowMs, liveness).liveness;
+    const livenessAt = async (nodeId: string, nowMs: number) =>
+      toNodeView(await store.nodes.getRow(nodeId), nowMs, liveness).liveness;
     expect(await livenessAt(beating, t0 + 2999)).toBe('online');
     expect(await livenessAt(beating, t0 + 3000)).toBe('suspect');
     expect(await livenessAt(original, t0 + 3000)).toBe('online');
@@ -60,7 +78,13 @@ describeEachStore('pre-assignment is a preference', (dialect) => {
 
   it('work its node has not claimed within the grace goes back to the pool, unless the node holds quota for one of its feeds', async () => {
     const [free, pinned] = await seedFeeds(store, 2, 'GRACE_');
-    const busy = (await store.nodes.create({ node_type: 1, name: 'busy', sync_config: { max_capacity: 5, feed_quota: { [pinned!]: 1 } } })).node.id;
+    const busy = (
+      await store.nodes.create({
+        node_type: 1,
+        name: 'busy',
+        sync_config: { max_capacity: 5, feed_quota: { [pinned!]: 1 } },
+      })
+    ).node.id;
     const idle = (await store.nodes.create({ node_type: 1, name: 'idle', sync_config: { max_capacity: 1 } })).node.id;
     const t1 = t0 + 60_000;
     await store.nodes.recordHeartbeat(busy, {}, t1);

@@ -17,7 +17,10 @@ describeEachStore('stall detection', (dialect) => {
   const STALL = 10;
 
   beforeEach(async () => {
-    store = await openTestStore(await dialect.createDatabase(), { 'dispatch.max_attempts': 2, 'dispatch.lease_seconds': 600 });
+    store = await openTestStore(await dialect.createDatabase(), {
+      'dispatch.max_attempts': 2,
+      'dispatch.lease_seconds': 600,
+    });
     nodeId = (await store.nodes.create({ node_type: 1, name: 'worker', sync_config: { max_capacity: 10 } })).node.id;
     await store.nodes.recordHeartbeat(nodeId, {}, t0);
   });
@@ -27,24 +30,49 @@ describeEachStore('stall detection', (dialect) => {
 
   /** Dispatches `feeds` as one allocation each, claims and starts them all at t; returns their ids in feed order. */
   async function running(feeds: string[], t: number): Promise<string[]> {
-    await store.allocations.dispatch({ taskId: `t-${t}`, taskName: 's', feedIds: feeds, scheduleRunId: `run-${t}`, nowMs: t, feedsPerAllocation: 1, offlineAfterSeconds: 3600 });
+    await store.allocations.dispatch({
+      taskId: `t-${t}`,
+      taskName: 's',
+      feedIds: feeds,
+      scheduleRunId: `run-${t}`,
+      nowMs: t,
+      feedsPerAllocation: 1,
+      offlineAfterSeconds: 3600,
+    });
     const rows = await store.allocations.claim(nodeId, 10, t + 1);
     for (const row of rows) await store.allocations.start(row.id, nodeId, t + 2);
     return feeds.map((feed) => rows.find((r) => r.feed_ids.includes(feed))!.id);
   }
   const view = async (id: string) => (await store.allocations.views.view(id))!;
-  const progress = (id: string, feedsDone: number, bytesRead: number, t: number) => store.allocations.recordProgress(nodeId, [{ allocationId: id, feedsDone, bytesRead }], t);
+  const progress = (id: string, feedsDone: number, bytesRead: number, t: number) =>
+    store.allocations.recordProgress(nodeId, [{ allocationId: id, feedsDone, bytesRead }], t);
 
   it('flags after one period without progress, lifts the flag on progress, requeues after a second period', async () => {
     const [f1] = (await seedFeeds(store, 1, 'STALL_')) as [string];
     const [id] = (await running([f1], t0)) as [string];
     expect(await progress(id, 0, 0, t0 + 1000)).toBe(1); // the first report starts the clock
     expect(await progress(id, 0, 0, t0 + 5000)).toBe(0); // the same numbers do not move it
-    expect((await view(id)).progress).toEqual({ feeds_done: 0, bytes_read: 0, last_progress_at: new Date(t0 + 1000).toISOString() });
+    expect((await view(id)).progress).toEqual({
+      feeds_done: 0,
+      bytes_read: 0,
+      last_progress_at: new Date(t0 + 1000).toISOString(),
+    });
 
-    expect(await store.allocations.sweepStalled(STALL, t0 + 1000 + STALL * 1000)).toEqual({ flagged: 0, requeued: 0, timedOut: 0 });
-    expect(await store.allocations.sweepStalled(STALL, t0 + 1001 + STALL * 1000)).toEqual({ flagged: 1, requeued: 0, timedOut: 0 });
-    expect(await view(id)).toMatchObject({ status: 'executing', stalled: true, stalled_at: new Date(t0 + 1001 + STALL * 1000).toISOString() });
+    expect(await store.allocations.sweepStalled(STALL, t0 + 1000 + STALL * 1000)).toEqual({
+      flagged: 0,
+      requeued: 0,
+      timedOut: 0,
+    });
+    expect(await store.allocations.sweepStalled(STALL, t0 + 1001 + STALL * 1000)).toEqual({
+      flagged: 1,
+      requeued: 0,
+      timedOut: 0,
+    });
+    expect(await view(id)).toMatchObject({
+      status: 'executing',
+      stalled: true,
+      stalled_at: new Date(t0 + 1001 + STALL * 1000).toISOString(),
+    });
     expect(await store.allocations.views.countStalled()).toBe(1);
     expect((await store.allocations.views.list({ stalled: true }, 10, 0)).list.map((a) => a.id)).toEqual([id]);
     expect((await store.allocations.views.list({ stalled: false }, 10, 0)).total).toBe(0);
@@ -52,8 +80,16 @@ describeEachStore('stall detection', (dialect) => {
     // Bytes arrive: the flag is lifted and the clock starts again from this report.
     const resumed = t0 + 15_000;
     expect(await progress(id, 0, 4096, resumed)).toBe(1);
-    expect(await view(id)).toMatchObject({ stalled: false, stalled_at: null, progress: { feeds_done: 0, bytes_read: 4096 } });
-    expect(await store.allocations.sweepStalled(STALL, resumed + 2 * STALL * 1000 + 1)).toEqual({ flagged: 1, requeued: 1, timedOut: 0 });
+    expect(await view(id)).toMatchObject({
+      stalled: false,
+      stalled_at: null,
+      progress: { feeds_done: 0, bytes_read: 4096 },
+    });
+    expect(await store.allocations.sweepStalled(STALL, resumed + 2 * STALL * 1000 + 1)).toEqual({
+      flagged: 1,
+      requeued: 1,
+      timedOut: 0,
+    });
 
     const requeued = await view(id);
     expect(requeued).toMatchObject({ status: 'pending', node_id: null, attempt: 2, stalled: false });
@@ -74,10 +110,21 @@ describeEachStore('stall detection', (dialect) => {
     for (const id of ids) await progress(id, 1, 10, t0 + 1000);
     // Both run out of attempts: one is on its last attempt.
     await databaseOf(store).updateTable('allocations').set({ attempt: 2 }).where('id', '=', ids[0]).execute();
-    await databaseOf(store).updateTable('allocation_attempts').set({ attempt: 2 }).where('allocation_id', '=', ids[0]).execute();
+    await databaseOf(store)
+      .updateTable('allocation_attempts')
+      .set({ attempt: 2 })
+      .where('allocation_id', '=', ids[0])
+      .execute();
     expect(await store.allocations.sweepStalled(STALL, t0 + 1000 + STALL * 1000 + 1)).toMatchObject({ flagged: 2 });
-    expect(await store.allocations.sweepStalled(STALL, t0 + 1000 + 2 * STALL * 1000 + 1)).toEqual({ flagged: 0, requeued: 1, timedOut: 1 });
-    expect(await view(ids[0])).toMatchObject({ status: 'timeout', error_message: expect.stringMatching(/^attempt 2 of 2 stalled/) });
+    expect(await store.allocations.sweepStalled(STALL, t0 + 1000 + 2 * STALL * 1000 + 1)).toEqual({
+      flagged: 0,
+      requeued: 1,
+      timedOut: 1,
+    });
+    expect(await view(ids[0])).toMatchObject({
+      status: 'timeout',
+      error_message: expect.stringMatching(/^attempt 2 of 2 stalled/),
+    });
     expect(await view(ids[1])).toMatchObject({ status: 'pending', attempt: 2 });
     await assertLoadCountersConsistent(store);
   });
@@ -87,12 +134,22 @@ describeEachStore('stall detection', (dialect) => {
     const [quiet, lapsed] = (await running([f1, f2], t0)) as [string, string];
     // `lapsed` reported progress once; its lease then runs out: the lease sweep's, not the stall sweep's.
     await progress(lapsed, 0, 0, t0 + 1000);
-    await databaseOf(store).updateTable('allocations').set({ lease_expires_at: t0 + 2000 }).where('id', '=', lapsed).execute();
-    expect(await store.allocations.sweepStalled(STALL, t0 + 10 * STALL * 1000)).toEqual({ flagged: 0, requeued: 0, timedOut: 0 });
+    await databaseOf(store)
+      .updateTable('allocations')
+      .set({ lease_expires_at: t0 + 2000 })
+      .where('id', '=', lapsed)
+      .execute();
+    expect(await store.allocations.sweepStalled(STALL, t0 + 10 * STALL * 1000)).toEqual({
+      flagged: 0,
+      requeued: 0,
+      timedOut: 0,
+    });
     expect(await view(quiet)).toMatchObject({ status: 'executing', stalled: false, progress: null });
 
     const other = (await store.nodes.create({ node_type: 1, name: 'other', sync_config: { max_capacity: 1 } })).node.id;
-    expect(await store.allocations.recordProgress(other, [{ allocationId: quiet, feedsDone: 1, bytesRead: 1 }], t0 + 3000)).toBe(0);
+    expect(
+      await store.allocations.recordProgress(other, [{ allocationId: quiet, feedsDone: 1, bytesRead: 1 }], t0 + 3000),
+    ).toBe(0);
     expect((await view(quiet)).progress).toBeNull();
   });
 });

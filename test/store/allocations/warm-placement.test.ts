@@ -21,11 +21,29 @@ describeEachStore('warm placement', (dialect) => {
   });
 
   const dispatch = (feedIds: string[], nowMs: number, feedsPerAllocation = 2) =>
-    store.allocations.dispatch({ taskId: `t-${nowMs}`, taskName: 'w', feedIds, scheduleRunId: `run-${nowMs}`, nowMs, feedsPerAllocation, offlineAfterSeconds: 3600 });
+    store.allocations.dispatch({
+      taskId: `t-${nowMs}`,
+      taskName: 'w',
+      feedIds,
+      scheduleRunId: `run-${nowMs}`,
+      nowMs,
+      feedsPerAllocation,
+      offlineAfterSeconds: 3600,
+    });
   const lastNodes = async (feedIds: string[]) =>
-    Object.fromEntries((await databaseOf(store).selectFrom('feeds').select(['id', 'last_node_id']).where('id', 'in', feedIds).execute()).map((r) => [r.id, r.last_node_id]));
+    Object.fromEntries(
+      (
+        await databaseOf(store).selectFrom('feeds').select(['id', 'last_node_id']).where('id', 'in', feedIds).execute()
+      ).map((r) => [r.id, r.last_node_id]),
+    );
   const placed = async (runAt: number) =>
-    (await databaseOf(store).selectFrom('allocations').select(['node_id', 'feed_ids', 'placement']).where('schedule_run_id', '=', `run-${runAt}`).execute()).map((r) => ({
+    (
+      await databaseOf(store)
+        .selectFrom('allocations')
+        .select(['node_id', 'feed_ids', 'placement'])
+        .where('schedule_run_id', '=', `run-${runAt}`)
+        .execute()
+    ).map((r) => ({
       node_id: r.node_id,
       feeds: JSON.parse(r.feed_ids) as string[],
       placement: r.placement,
@@ -43,7 +61,9 @@ describeEachStore('warm placement', (dialect) => {
     for (const row of rows) {
       await store.allocations.start(row.id, nodeId, nowMs + 1);
       const results = (JSON.parse(row.feed_ids) as string[]).map((id) =>
-        failed.includes(id) ? { mp_id: id, status: 'failed' as const, article_count: 0, error: 'HTTP 500' } : { mp_id: id, status: 'success' as const, article_count: 1 },
+        failed.includes(id)
+          ? { mp_id: id, status: 'failed' as const, article_count: 0, error: 'HTTP 500' }
+          : { mp_id: id, status: 'success' as const, article_count: 1 },
       );
       await store.allocations.complete(row.id, nodeId, results, results.length, nowMs + 2);
     }
@@ -93,7 +113,9 @@ describeEachStore('warm placement', (dialect) => {
     const { rows } = await store.allocations.claimPackages(a, 1, t0 + 200);
     await store.allocations.start(rows[0]!.id, a, t0 + 201);
     await store.allocations.cancel(rows[0]!.id, t0 + 202);
-    await expect(store.allocations.complete(rows[0]!.id, a, [{ mp_id: f1, status: 'success', article_count: 1 }], 1, t0 + 203)).rejects.toMatchObject({ code: 'LEASE_LOST' });
+    await expect(
+      store.allocations.complete(rows[0]!.id, a, [{ mp_id: f1, status: 'success', article_count: 1 }], 1, t0 + 203),
+    ).rejects.toMatchObject({ code: 'LEASE_LOST' });
     expect(await lastNodes([f1])).toEqual({ [f1]: null });
   });
 });

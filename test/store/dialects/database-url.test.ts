@@ -5,18 +5,37 @@ import { parseDatabaseUrl, redactUrl } from '../../../src/store/dialects/databas
 describe('parseDatabaseUrl', () => {
   it('reads SQLite files and memory', () => {
     expect(parseDatabaseUrl('sqlite:./data/cascade.db')).toEqual({ dialect: 'sqlite', filename: './data/cascade.db' });
-    expect(parseDatabaseUrl('sqlite:///var/lib/cascade.db')).toEqual({ dialect: 'sqlite', filename: '/var/lib/cascade.db' });
+    expect(parseDatabaseUrl('sqlite:///var/lib/cascade.db')).toEqual({
+      dialect: 'sqlite',
+      filename: '/var/lib/cascade.db',
+    });
     expect(parseDatabaseUrl('sqlite::memory:')).toEqual({ dialect: 'sqlite', filename: ':memory:' });
   });
 
   it('accepts postgres:// and postgresql:// alike', () => {
-    expect(parseDatabaseUrl('postgres://u:p@db:5432/cascade')).toEqual({ dialect: 'postgres', url: 'postgres://u:p@db:5432/cascade', database: 'cascade' });
-    expect(parseDatabaseUrl('postgresql://u@db/cascade?sslmode=require')).toEqual({ dialect: 'postgres', url: 'postgresql://u@db/cascade?sslmode=require', database: 'cascade' });
+    expect(parseDatabaseUrl('postgres://u:p@db:5432/cascade')).toEqual({
+      dialect: 'postgres',
+      url: 'postgres://u:p@db:5432/cascade',
+      database: 'cascade',
+    });
+    expect(parseDatabaseUrl('postgresql://u@db/cascade?sslmode=require')).toEqual({
+      dialect: 'postgres',
+      url: 'postgresql://u@db/cascade?sslmode=require',
+      database: 'cascade',
+    });
   });
 
   it('accepts mysql:// and mariadb://, handing the driver a mysql:// URL', () => {
-    expect(parseDatabaseUrl('mysql://root@127.0.0.1:3306/cascade')).toEqual({ dialect: 'mysql', url: 'mysql://root@127.0.0.1:3306/cascade', database: 'cascade' });
-    expect(parseDatabaseUrl('mariadb://root:s3cret@db/cascade')).toEqual({ dialect: 'mysql', url: 'mysql://root:s3cret@db/cascade', database: 'cascade' });
+    expect(parseDatabaseUrl('mysql://root@127.0.0.1:3306/cascade')).toEqual({
+      dialect: 'mysql',
+      url: 'mysql://root@127.0.0.1:3306/cascade',
+      database: 'cascade',
+    });
+    expect(parseDatabaseUrl('mariadb://root:s3cret@db/cascade')).toEqual({
+      dialect: 'mysql',
+      url: 'mysql://root:s3cret@db/cascade',
+      database: 'cascade',
+    });
   });
 
   it('decodes an escaped database name', () => {

@@ -15,16 +15,24 @@ describeEachStore(
     });
     const open = async (preparedStatements: boolean) => {
       // One connection, so the session the statements were prepared in is the one asked about.
-      const store = await openTestStore(await dialect.createDatabase(), { 'database.pool_size': 1, 'database.prepared_statements': preparedStatements });
+      const store = await openTestStore(await dialect.createDatabase(), {
+        'database.pool_size': 1,
+        'database.prepared_statements': preparedStatements,
+      });
       stores.push(store);
       return store;
     };
     const prepared = async (store: Store) =>
-      (await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(databaseOf(store))).rows;
+      (
+        await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(
+          databaseOf(store),
+        )
+      ).rows;
 
     it('each distinct statement is prepared once per connection and reused', async () => {
       const store = await open(true);
-      for (let i = 0; i < 3; i += 1) await databaseOf(store).selectFrom('nodes').select('id').where('name', '=', `node-${i}`).execute();
+      for (let i = 0; i < 3; i += 1)
+        await databaseOf(store).selectFrom('nodes').select('id').where('name', '=', `node-${i}`).execute();
       const statements = (await prepared(store)).filter((s) => s.statement.includes('from "nodes" where "name" = $1'));
       expect(statements).toHaveLength(1);
       expect(statements[0]?.name).toMatch(/^cascade_\d+$/);
@@ -53,7 +61,8 @@ describeEachStore(
 
     it('a parameter node-postgres cannot serialise fails that call only, not every later call of the same statement', async () => {
       const store = await open(true);
-      const read = (value: unknown) => sql<{ x: string }>`select cast(${value} as text) as x`.execute(databaseOf(store));
+      const read = (value: unknown) =>
+        sql<{ x: string }>`select cast(${value} as text) as x`.execute(databaseOf(store));
       expect((await read('a')).rows).toEqual([{ x: 'a' }]);
       await expect(read({ n: 1n })).rejects.toThrow(/BigInt/);
       // node-postgres answers a failed Bind by closing the named statement on the server while it still counts it

@@ -43,7 +43,8 @@ function walSequence(filename: string): number | undefined {
   return header.readUInt32BE(12);
 }
 
-const autocheckpoint = (database: BetterSqlite3.Database): unknown => database.pragma('wal_autocheckpoint', { simple: true });
+const autocheckpoint = (database: BetterSqlite3.Database): unknown =>
+  database.pragma('wal_autocheckpoint', { simple: true });
 
 describe('SQLite checkpoint worker', () => {
   it('copies the WAL into the database file and starts the WAL over while the main connection keeps writing', async () => {
@@ -98,7 +99,12 @@ describe('SQLite checkpoint worker', () => {
     const { database } = walDatabase('fails.db');
     const logger = recordingLogger();
     // The worker opens only existing files, so it fails at once (as it would on an unreadable file).
-    const checkpointer = startSqliteCheckpointer({ database, filename: join(dir, 'missing', 'gone.db'), logger, intervalMs: 20 });
+    const checkpointer = startSqliteCheckpointer({
+      database,
+      filename: join(dir, 'missing', 'gone.db'),
+      logger,
+      intervalMs: 20,
+    });
     await checkpointer.exited;
     expect(autocheckpoint(database)).toBe(1000);
     expect(logger.warnings).toHaveLength(1);
@@ -119,7 +125,8 @@ describe('SQLite store with the checkpoint worker', () => {
       const sizeBefore = statSync(filename).size;
       let written = 0;
       await waitFor('the worker to copy the store’s writes into the database file', async () => {
-        for (let i = 0; i < 50; i += 1) await store.settings.getOrCreate(`checkpoint-test-${(written += 1)}`, () => 'x'.repeat(500));
+        for (let i = 0; i < 50; i += 1)
+          await store.settings.getOrCreate(`checkpoint-test-${(written += 1)}`, () => 'x'.repeat(500));
         return statSync(filename).size > sizeBefore ? true : undefined;
       });
     } finally {
@@ -147,7 +154,11 @@ describe('SQLite store with the checkpoint worker', () => {
       'await store.close();',
       "console.log('closed');",
     ].join('\n');
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 30_000 });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { timeout: 30_000 },
+    );
     expect(stdout.trim()).toBe('closed');
   });
 });

@@ -13,7 +13,9 @@ afterEach(async () => {
 });
 
 /** A statement that keeps SQLite (and so, with better-sqlite3, the calling thread) busy for a while. */
-const busyStatement = sql<{ n: number }>`with recursive c(x) as (select 1 union all select x + 1 from c where x < 200000) select count(*) as n from c`;
+const busyStatement = sql<{
+  n: number;
+}>`with recursive c(x) as (select 1 union all select x + 1 from c where x < 200000) select count(*) as n from c`;
 
 describe('SQLite connection and the event loop', () => {
   it('a long transaction lets the event loop turn between its statements (a probe is not held for all of it)', async () => {

@@ -22,7 +22,8 @@ function wakeCounter(channel: WakeChannel) {
     async waitAbove(mark: number, timeoutMs = 10_000): Promise<void> {
       const deadline = Date.now() + timeoutMs;
       while (count <= mark) {
-        if (Date.now() > deadline) throw new Error(`no wake within ${timeoutMs} ms (count ${count}, waiting for > ${mark})`);
+        if (Date.now() > deadline)
+          throw new Error(`no wake within ${timeoutMs} ms (count ${count}, waiting for > ${mark})`);
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     },
@@ -87,59 +88,80 @@ describeEachStore('cross-process wake channel', (dialect) => {
     expect(calls).toBe(afterUnsubscribe);
   });
 
-  it.runIf(dialect.variant.name === 'postgres')('re-listens after the LISTEN connection is killed (PostgreSQL only: LISTEN/NOTIFY)', async () => {
-    const counter = wakeCounter(wakeA);
-    await wakeA.ready();
-    const beforeKill = counter.count;
-    const killed = await sql<{ n: number }>`select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = current_database() and query ilike ${`listen ${WAKE_CHANNEL_NAME}%`}`.execute(databaseOf(storeB));
-    expect(killed.rows[0]?.n).toBeGreaterThanOrEqual(1);
-    // Reconnecting wakes local subscribers (a notification may have been lost meanwhile); then B's publish arrives.
-    await counter.waitAbove(beforeKill);
-    await wakeA.ready();
-    const mark = counter.count;
-    await wakeB.publish();
-    await counter.waitAbove(mark);
-    expect(warnings).toContain('LISTEN connection lost; reconnecting');
-    counter.unsubscribe();
-  });
+  it.runIf(dialect.variant.name === 'postgres')(
+    're-listens after the LISTEN connection is killed (PostgreSQL only: LISTEN/NOTIFY)',
+    async () => {
+      const counter = wakeCounter(wakeA);
+      await wakeA.ready();
+      const beforeKill = counter.count;
+      const killed = await sql<{
+        n: number;
+      }>`select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = current_database() and query ilike ${`listen ${WAKE_CHANNEL_NAME}%`}`.execute(
+        databaseOf(storeB),
+      );
+      expect(killed.rows[0]?.n).toBeGreaterThanOrEqual(1);
+      // Reconnecting wakes local subscribers (a notification may have been lost meanwhile); then B's publish arrives.
+      await counter.waitAbove(beforeKill);
+      await wakeA.ready();
+      const mark = counter.count;
+      await wakeB.publish();
+      await counter.waitAbove(mark);
+      expect(warnings).toContain('LISTEN connection lost; reconnecting');
+      counter.unsubscribe();
+    },
+  );
 
-  it.runIf(dialect.variant.name === 'postgres')('a late error from a dead LISTEN client does not start a second LISTEN connection (PostgreSQL only)', async () => {
-    const channel = new PostgresWakeChannel(databaseOf(storeA), url, logger);
-    const internals = channel as unknown as { client: pg.Client | undefined; connect: () => void; reconnectTimer: NodeJS.Timeout | undefined };
-    const listening = async (): Promise<number> => {
-      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike ${`listen ${WAKE_CHANNEL_NAME}%`}`.execute(databaseOf(storeB));
-      return rows[0]?.n ?? 0;
-    };
-    try {
-      await channel.ready();
-      const before = await listening();
-      const dead = internals.client as pg.Client;
-      // The late error arrives exactly while the replacement is connecting (the window in which a second reconnect
-      // could start): injected right after the reconnect begins, not left to timing.
-      const connect = internals.connect.bind(channel);
-      let connects = 0;
-      let lateErrorSent = false;
-      let reconnectScheduledByLateError: boolean | undefined;
-      internals.connect = () => {
-        connects += 1;
-        connect();
-        if (lateErrorSent) return;
-        lateErrorSent = true;
-        dead.emit('error', new Error('a late error from the dead client (test)'));
-        // lost() schedules a reconnect synchronously: a late error that reached it shows here at once, no waiting.
-        reconnectScheduledByLateError = internals.reconnectTimer !== undefined;
+  it.runIf(dialect.variant.name === 'postgres')(
+    'a late error from a dead LISTEN client does not start a second LISTEN connection (PostgreSQL only)',
+    async () => {
+      const channel = new PostgresWakeChannel(databaseOf(storeA), url, logger);
+      const internals = channel as unknown as {
+        client: pg.Client | undefined;
+        connect: () => void;
+        reconnectTimer: NodeJS.Timeout | undefined;
       };
-      dead.emit('error', new Error('connection reset (test)'));
-      await waitFor('the replacement LISTEN client', () => (internals.client !== undefined && internals.client !== dead ? true : undefined), 20_000);
-      expect(lateErrorSent).toBe(true);
-      expect(reconnectScheduledByLateError, 'the late error scheduled a second reconnect').toBe(false);
-      expect(internals.reconnectTimer).toBeUndefined();
-      expect(connects).toBe(1);
-      await channel.ready();
-      expect(await listening()).toBe(before);
-    } finally {
-      await channel.close();
-    }
-  });
+      const listening = async (): Promise<number> => {
+        const { rows } = await sql<{
+          n: number;
+        }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and query ilike ${`listen ${WAKE_CHANNEL_NAME}%`}`.execute(
+          databaseOf(storeB),
+        );
+        return rows[0]?.n ?? 0;
+      };
+      try {
+        await channel.ready();
+        const before = await listening();
+        const dead = internals.client as pg.Client;
+        // The late error arrives exactly while the replacement is connecting (the window in which a second reconnect
+        // could start): injected right after the reconnect begins, not left to timing.
+        const connect = internals.connect.bind(channel);
+        let connects = 0;
+        let lateErrorSent = false;
+        let reconnectScheduledByLateError: boolean | undefined;
+        internals.connect = () => {
+          connects += 1;
+          connect();
+          if (lateErrorSent) return;
+          lateErrorSent = true;
+          dead.emit('error', new Error('a late error from the dead client (test)'));
+          // lost() schedules a reconnect synchronously: a late error that reached it shows here at once, no waiting.
+          reconnectScheduledByLateError = internals.reconnectTimer !== undefined;
+        };
+        dead.emit('error', new Error('connection reset (test)'));
+        await waitFor(
+          'the replacement LISTEN client',
+          () => (internals.client !== undefined && internals.client !== dead ? true : undefined),
+          20_000,
+        );
+        expect(lateErrorSent).toBe(true);
+        expect(reconnectScheduledByLateError, 'the late error scheduled a second reconnect').toBe(false);
+        expect(internals.reconnectTimer).toBeUndefined();
+        expect(connects).toBe(1);
+        await channel.ready();
+        expect(await listening()).toBe(before);
+      } finally {
+        await channel.close();
+      }
+    },
+  );
 });
-

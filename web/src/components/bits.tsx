@@ -16,10 +16,22 @@ export function ErrorNote({ error }: { error: string | undefined }) {
 }
 
 export function Loading() {
-  return <p class="muted" aria-busy="true">{t('common.loading')}</p>;
+  return (
+    <p class="muted" aria-busy="true">
+      {t('common.loading')}
+    </p>
+  );
 }
 
-const ALLOCATION_TONE: Record<string, string> = { pending: 'wait', claimed: 'run', executing: 'run', completed: 'ok', failed: 'bad', timeout: 'bad', cancelled: 'muted' };
+const ALLOCATION_TONE: Record<string, string> = {
+  pending: 'wait',
+  claimed: 'run',
+  executing: 'run',
+  completed: 'ok',
+  failed: 'bad',
+  timeout: 'bad',
+  cancelled: 'muted',
+};
 
 export function AllocationStatus({ status }: { status: string }) {
   return <span class={`badge ${ALLOCATION_TONE[status] ?? ''}`}>{t(`status.${status}` as MessageKey)}</span>;
@@ -39,7 +51,15 @@ export function NodeStatus({ status }: { status: number }) {
 export function LoadBar({ load, capacity, label }: { load: number; capacity: number; label: string }) {
   const percent = capacity > 0 ? Math.min(100, Math.round((load / capacity) * 100)) : 0;
   return (
-    <div class="loadbar" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={capacity} aria-valuenow={load} aria-valuetext={`${load} / ${capacity}`}>
+    <div
+      class="loadbar"
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={capacity}
+      aria-valuenow={load}
+      aria-valuetext={`${load} / ${capacity}`}
+    >
       <span style={{ width: `${percent}%` }} class={percent >= 90 ? 'full' : ''} />
       <em>
         {load} / {capacity}
@@ -48,17 +68,37 @@ export function LoadBar({ load, capacity, label }: { load: number; capacity: num
   );
 }
 
-export function Pager({ total, limit, offset, onChange }: { total: number; limit: number; offset: number; onChange: (offset: number) => void }) {
+export function Pager({
+  total,
+  limit,
+  offset,
+  onChange,
+}: {
+  total: number;
+  limit: number;
+  offset: number;
+  onChange: (offset: number) => void;
+}) {
   if (total <= limit) return null;
   const page = Math.floor(offset / limit) + 1;
   const pages = Math.ceil(total / limit);
   return (
     <nav class="pager" aria-label={t('common.paging')}>
-      <button type="button" disabled={offset === 0} onClick={() => onChange(Math.max(0, offset - limit))} aria-label={t('common.previousPage')}>
+      <button
+        type="button"
+        disabled={offset === 0}
+        onClick={() => onChange(Math.max(0, offset - limit))}
+        aria-label={t('common.previousPage')}
+      >
         ‹
       </button>
       <span>{t('common.pageOf', { page, pages, total })}</span>
-      <button type="button" disabled={offset + limit >= total} onClick={() => onChange(offset + limit)} aria-label={t('common.nextPage')}>
+      <button
+        type="button"
+        disabled={offset + limit >= total}
+        onClick={() => onChange(offset + limit)}
+        aria-label={t('common.nextPage')}
+      >
         ›
       </button>
     </nav>
@@ -73,7 +113,10 @@ export function CopyButton({ text, what }: { text: string; what: string }) {
       class="small"
       aria-label={t('common.copyWhat', { what })}
       onClick={() => {
-        void navigator.clipboard?.writeText(text).then(() => setCopied(true), () => setCopied(false));
+        void navigator.clipboard?.writeText(text).then(
+          () => setCopied(true),
+          () => setCopied(false),
+        );
       }}
     >
       {copied ? t('common.copied') : t('common.copy')}
@@ -82,7 +125,17 @@ export function CopyButton({ text, what }: { text: string; what: string }) {
 }
 
 /** A modal built on the browser's own <dialog> (focus trap, Escape to close). */
-export function Dialog({ title, open, onClose, children }: { title: string; open: boolean; onClose: () => void; children: ComponentChildren }) {
+export function Dialog({
+  title,
+  open,
+  onClose,
+  children,
+}: {
+  title: string;
+  open: boolean;
+  onClose: () => void;
+  children: ComponentChildren;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;
@@ -129,11 +182,21 @@ export function TableHead({ columns }: { columns: string[] }) {
 }
 
 /** A list filter: "All" plus the given choices; the empty value means no filter. */
-export function FilterSelect(props: { name: string; label: string; value: string; options: Array<{ value: string; label: string }>; onChange: (value: string) => void }) {
+export function FilterSelect(props: {
+  name: string;
+  label: string;
+  value: string;
+  options: Array<{ value: string; label: string }>;
+  onChange: (value: string) => void;
+}) {
   return (
     <label class="field inline">
       <span>{props.label}</span>
-      <select name={props.name} value={props.value} onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}>
+      <select
+        name={props.name}
+        value={props.value}
+        onChange={(e) => props.onChange((e.target as HTMLSelectElement).value)}
+      >
         <option value="">{t('common.all')}</option>
         {props.options.map((o) => (
           <option key={o.value} value={o.value}>
@@ -146,7 +209,17 @@ export function FilterSelect(props: { name: string; label: string; value: string
 }
 
 /** Edit and delete buttons of one table row, labelled with the row's name for screen readers. */
-export function RowActions({ editLabel, deleteLabel, onEdit, onDelete }: { editLabel: string; deleteLabel: string; onEdit: () => void; onDelete: () => void }) {
+export function RowActions({
+  editLabel,
+  deleteLabel,
+  onEdit,
+  onDelete,
+}: {
+  editLabel: string;
+  deleteLabel: string;
+  onEdit: () => void;
+  onDelete: () => void;
+}) {
   return (
     <>
       <button type="button" class="small" aria-label={editLabel} onClick={onEdit}>
@@ -162,7 +235,11 @@ export function RowActions({ editLabel, deleteLabel, onEdit, onDelete }: { editL
 /** The language switch; the choice is remembered in this browser. */
 export function LanguageSelect({ onLocale }: { onLocale: (next: Locale) => void }) {
   return (
-    <select aria-label={t('common.language')} value={locale.value} onChange={(e) => onLocale((e.target as HTMLSelectElement).value as Locale)}>
+    <select
+      aria-label={t('common.language')}
+      value={locale.value}
+      onChange={(e) => onLocale((e.target as HTMLSelectElement).value as Locale)}
+    >
       {LOCALES.map((l) => (
         <option key={l.id} value={l.id}>
           {l.label}

@@ -12,13 +12,21 @@ export function ThroughputChart({ minutes }: { minutes: Minute[] }) {
   useEffect(() => {
     const element = box.current;
     if (!element) return;
-    const data: uPlot.AlignedData = [minutes.map((m) => Date.parse(m.minute) / 1000), minutes.map((m) => m.completed), minutes.map((m) => m.failed)];
+    const data: uPlot.AlignedData = [
+      minutes.map((m) => Date.parse(m.minute) / 1000),
+      minutes.map((m) => m.completed),
+      minutes.map((m) => m.failed),
+    ];
     if (plot.current) {
       plot.current.setData(data);
       return;
     }
     const dark = window.matchMedia('(prefers-color-scheme: dark)').matches;
-    const axis = { stroke: dark ? '#aab' : '#556', grid: { stroke: dark ? '#333' : '#e4e4ea' }, ticks: { stroke: dark ? '#333' : '#e4e4ea' } };
+    const axis = {
+      stroke: dark ? '#aab' : '#556',
+      grid: { stroke: dark ? '#333' : '#e4e4ea' },
+      ticks: { stroke: dark ? '#333' : '#e4e4ea' },
+    };
     plot.current = new uPlot(
       {
         width: Math.max(280, element.clientWidth),

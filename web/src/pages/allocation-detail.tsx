@@ -7,7 +7,13 @@ import { useIsAdmin, useLive, useNow } from '../hooks';
 import { t, type MessageKey } from '../i18n/i18n';
 import type { AllocationView } from '../types';
 
-type FeedResult = { mp_id: string; status: 'success' | 'failed'; article_count: number; new_article_count?: number; error?: string | null };
+type FeedResult = {
+  mp_id: string;
+  status: 'success' | 'failed';
+  article_count: number;
+  new_article_count?: number;
+  error?: string | null;
+};
 
 const LIVE = ['pending', 'claimed', 'executing'];
 const RETRYABLE = ['failed', 'timeout', 'cancelled'];
@@ -16,7 +22,11 @@ export function AllocationDetailPage() {
   const { params } = useRoute();
   const id = params.id ?? '';
   const admin = useIsAdmin();
-  const { data, error, reload } = useLive(() => get<AllocationView>(`/cascade/allocations/${id}`), [id], ['allocation']);
+  const { data, error, reload } = useLive(
+    () => get<AllocationView>(`/cascade/allocations/${id}`),
+    [id],
+    ['allocation'],
+  );
   const [actionError, setActionError] = useState<string | undefined>();
   useNow(5000);
   if (!data) return error ? <ErrorNote error={error} /> : <Loading />;
@@ -56,7 +66,9 @@ export function AllocationDetailPage() {
       ) : null}
       <dl class="facts">
         <dt>{t('allocations.node')}</dt>
-        <dd>{a.node_id ? <a href={`/nodes/${a.node_id}`}>{a.node_name ?? a.node_id}</a> : t('allocations.unassigned')}</dd>
+        <dd>
+          {a.node_id ? <a href={`/nodes/${a.node_id}`}>{a.node_name ?? a.node_id}</a> : t('allocations.unassigned')}
+        </dd>
         <dt>{t('allocations.placement')}</dt>
         <dd data-testid="placement">{a.placement || '—'}</dd>
         <dt>{t('allocations.attempt')}</dt>
@@ -84,13 +96,22 @@ export function AllocationDetailPage() {
           <p class="muted">{t('allocations.noResults')}</p>
         ) : (
           <table>
-            <TableHead columns={[t('allocations.feed'), t('allocations.status'), t('allocations.articles'), t('allocations.error')]} />
+            <TableHead
+              columns={[
+                t('allocations.feed'),
+                t('allocations.status'),
+                t('allocations.articles'),
+                t('allocations.error'),
+              ]}
+            />
             <tbody>
               {results.map((r) => (
                 <tr key={r.mp_id}>
                   <td>{r.mp_id}</td>
                   <td>
-                    <span class={`badge ${r.status === 'success' ? 'ok' : 'bad'}`}>{r.status === 'success' ? t('allocations.feedOk') : t('allocations.feedFailed')}</span>
+                    <span class={`badge ${r.status === 'success' ? 'ok' : 'bad'}`}>
+                      {r.status === 'success' ? t('allocations.feedOk') : t('allocations.feedFailed')}
+                    </span>
                   </td>
                   <td>{r.article_count}</td>
                   <td class="error-cell">{r.error ?? ''}</td>
@@ -106,7 +127,16 @@ export function AllocationDetailPage() {
           <p class="muted">{t('allocations.noAttempts')}</p>
         ) : (
           <table>
-            <TableHead columns={['#', t('allocations.node'), t('allocations.claimed'), t('allocations.ended'), t('allocations.outcome'), t('allocations.error')]} />
+            <TableHead
+              columns={[
+                '#',
+                t('allocations.node'),
+                t('allocations.claimed'),
+                t('allocations.ended'),
+                t('allocations.outcome'),
+                t('allocations.error'),
+              ]}
+            />
             <tbody>
               {(a.attempts ?? []).map((x) => (
                 <tr key={x.attempt}>

@@ -9,7 +9,10 @@ import { ALLOCATION_STATUSES, type AllocationView, type NodeView, type TaskView 
 const LIMIT = 25;
 
 async function loadFilters() {
-  const [nodes, tasks] = await Promise.all([get<Page<NodeView>>('/cascade/nodes', { limit: 200 }), get<Page<TaskView>>('/message-tasks', { limit: 200 })]);
+  const [nodes, tasks] = await Promise.all([
+    get<Page<NodeView>>('/cascade/nodes', { limit: 200 }),
+    get<Page<TaskView>>('/message-tasks', { limit: 200 }),
+  ]);
   return { nodes: nodes.list, tasks: tasks.list };
 }
 
@@ -19,7 +22,8 @@ export function AllocationsPage() {
   const offset = Number(query.offset ?? 0) || 0;
   const setQuery = (patch: Record<string, string | undefined>) => {
     const next = new URLSearchParams();
-    for (const [key, value] of Object.entries({ ...filter, offset: undefined, ...patch })) if (value) next.set(key, value);
+    for (const [key, value] of Object.entries({ ...filter, offset: undefined, ...patch }))
+      if (value) next.set(key, value);
     route(`${path}${next.size ? `?${next}` : ''}`, true);
   };
   const choices = useLive(loadFilters, [], ['node', 'dispatch']);
@@ -30,18 +34,41 @@ export function AllocationsPage() {
   );
   useNow(5000);
   const select = (name: keyof typeof filter, label: string, options: Array<{ value: string; label: string }>) => (
-    <FilterSelect name={name} label={label} value={filter[name] ?? ''} options={options} onChange={(value) => setQuery({ [name]: value || undefined })} />
+    <FilterSelect
+      name={name}
+      label={label}
+      value={filter[name] ?? ''}
+      options={options}
+      onChange={(value) => setQuery({ [name]: value || undefined })}
+    />
   );
   return (
     <section aria-labelledby="allocations-title">
       <h1 id="allocations-title">{t('nav.allocations')}</h1>
       <form class="filters" role="search" aria-label={t('allocations.filters')} onSubmit={(e) => e.preventDefault()}>
-        {select('task_id', t('allocations.task'), (choices.data?.tasks ?? []).map((x) => ({ value: x.id, label: x.name })))}
-        {select('status', t('allocations.status'), ALLOCATION_STATUSES.map((s) => ({ value: s, label: t(`status.${s}` as MessageKey) })))}
-        {select('node_id', t('allocations.node'), (choices.data?.nodes ?? []).map((x) => ({ value: x.id, label: x.name })))}
+        {select(
+          'task_id',
+          t('allocations.task'),
+          (choices.data?.tasks ?? []).map((x) => ({ value: x.id, label: x.name })),
+        )}
+        {select(
+          'status',
+          t('allocations.status'),
+          ALLOCATION_STATUSES.map((s) => ({ value: s, label: t(`status.${s}` as MessageKey) })),
+        )}
+        {select(
+          'node_id',
+          t('allocations.node'),
+          (choices.data?.nodes ?? []).map((x) => ({ value: x.id, label: x.name })),
+        )}
         <label class="field inline">
           <span>{t('allocations.feed')}</span>
-          <input name="feed_id" value={filter.feed_id ?? ''} placeholder={t('feeds.id')} onChange={(e) => setQuery({ feed_id: (e.target as HTMLInputElement).value.trim() || undefined })} />
+          <input
+            name="feed_id"
+            value={filter.feed_id ?? ''}
+            placeholder={t('feeds.id')}
+            onChange={(e) => setQuery({ feed_id: (e.target as HTMLInputElement).value.trim() || undefined })}
+          />
         </label>
       </form>
       <ErrorNote error={error} />
@@ -52,7 +79,17 @@ export function AllocationsPage() {
       ) : (
         <div class="table-wrap">
           <table>
-            <TableHead columns={[t('allocations.task'), t('allocations.status'), t('allocations.node'), t('allocations.feeds'), t('allocations.attempt'), t('allocations.dispatched'), t('allocations.error')]} />
+            <TableHead
+              columns={[
+                t('allocations.task'),
+                t('allocations.status'),
+                t('allocations.node'),
+                t('allocations.feeds'),
+                t('allocations.attempt'),
+                t('allocations.dispatched'),
+                t('allocations.error'),
+              ]}
+            />
             <tbody>
               {data.list.map((a) => (
                 <tr key={a.id} data-allocation={a.id} data-status={a.status}>
@@ -73,7 +110,12 @@ export function AllocationsPage() {
               ))}
             </tbody>
           </table>
-          <Pager total={data.total} limit={LIMIT} offset={offset} onChange={(next) => setQuery({ offset: next ? String(next) : undefined })} />
+          <Pager
+            total={data.total}
+            limit={LIMIT}
+            offset={offset}
+            onChange={(next) => setQuery({ offset: next ? String(next) : undefined })}
+          />
         </div>
       )}
     </section>

@@ -6,7 +6,14 @@ import { useLive } from '../hooks';
 import { t } from '../i18n/i18n';
 import type { FeedView } from '../types';
 
-type Article = { id: string; mp_id: string; title: string; url: string; publish_time: number; created_at: string | null };
+type Article = {
+  id: string;
+  mp_id: string;
+  title: string;
+  url: string;
+  publish_time: number;
+  created_at: string | null;
+};
 const LIMIT = 25;
 
 export function ArticlesPage() {
@@ -16,11 +23,16 @@ export function ArticlesPage() {
   const offset = Number(query.offset ?? 0) || 0;
   const setQuery = (patch: Record<string, string>) => {
     const next = new URLSearchParams();
-    for (const [key, value] of Object.entries({ mp_id: feed, search, offset: '', ...patch })) if (value) next.set(key, value);
+    for (const [key, value] of Object.entries({ mp_id: feed, search, offset: '', ...patch }))
+      if (value) next.set(key, value);
     route(`${path}${next.size ? `?${next}` : ''}`, true);
   };
   const feeds = useLive(() => get<Page<FeedView>>('/feeds', { limit: 200 }), [], []);
-  const { data, error } = useLive(() => get<Page<Article>>('/articles', { mp_id: feed, search, limit: LIMIT, offset }), [feed, search, offset], ['allocation']);
+  const { data, error } = useLive(
+    () => get<Page<Article>>('/articles', { mp_id: feed, search, limit: LIMIT, offset }),
+    [feed, search, offset],
+    ['allocation'],
+  );
   const feedName = new Map((feeds.data?.list ?? []).map((f) => [f.id, f.mp_name || f.id]));
   return (
     <section aria-labelledby="articles-title">
@@ -35,7 +47,12 @@ export function ArticlesPage() {
         />
         <label class="field inline">
           <span>{t('articles.search')}</span>
-          <input type="search" name="search" value={search} onChange={(e) => setQuery({ search: (e.target as HTMLInputElement).value.trim() })} />
+          <input
+            type="search"
+            name="search"
+            value={search}
+            onChange={(e) => setQuery({ search: (e.target as HTMLInputElement).value.trim() })}
+          />
         </label>
       </form>
       <ErrorNote error={error} />
@@ -50,14 +67,27 @@ export function ArticlesPage() {
             <tbody>
               {data.list.map((a) => (
                 <tr key={`${a.mp_id}/${a.id}`}>
-                  <td>{/^https?:\/\//.test(a.url) ? <a href={a.url} target="_blank" rel="noopener noreferrer">{a.title || a.url}</a> : a.title}</td>
+                  <td>
+                    {/^https?:\/\//.test(a.url) ? (
+                      <a href={a.url} target="_blank" rel="noopener noreferrer">
+                        {a.title || a.url}
+                      </a>
+                    ) : (
+                      a.title
+                    )}
+                  </td>
                   <td>{feedName.get(a.mp_id) ?? a.mp_id}</td>
                   <td>{a.publish_time ? dateTime(a.publish_time * 1000) : '—'}</td>
                 </tr>
               ))}
             </tbody>
           </table>
-          <Pager total={data.total} limit={LIMIT} offset={offset} onChange={(next) => setQuery({ offset: next ? String(next) : '' })} />
+          <Pager
+            total={data.total}
+            limit={LIMIT}
+            offset={offset}
+            onChange={(next) => setQuery({ offset: next ? String(next) : '' })}
+          />
         </div>
       )}
     </section>

@@ -31,13 +31,26 @@ function FeedForm({ feed, onSaved }: { feed?: FeedView; onSaved: () => void }) {
         </Field>
       )}
       <Field label={t('feeds.name')}>
-        <input name="mp_name" maxLength={500} value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        <input
+          name="mp_name"
+          maxLength={500}
+          value={name}
+          onInput={(e) => setName((e.target as HTMLInputElement).value)}
+        />
       </Field>
       <Field label={t('feeds.url')}>
-        <input name="url" type="url" required value={url} placeholder="https://example.org/feed.xml" onInput={(e) => setUrl((e.target as HTMLInputElement).value)} />
+        <input
+          name="url"
+          type="url"
+          required
+          value={url}
+          placeholder="https://example.org/feed.xml"
+          onInput={(e) => setUrl((e.target as HTMLInputElement).value)}
+        />
       </Field>
       <label class="check">
-        <input type="checkbox" checked={enabled} onChange={(e) => setEnabled((e.target as HTMLInputElement).checked)} /> {t('common.enabled')}
+        <input type="checkbox" checked={enabled} onChange={(e) => setEnabled((e.target as HTMLInputElement).checked)} />{' '}
+        {t('common.enabled')}
       </label>
       <ErrorNote error={error} />
       <button type="submit" class="primary">
@@ -53,7 +66,11 @@ export function FeedsSection({ onChanged }: { onChanged: () => void }) {
   const [offset, setOffset] = useState(0);
   const [search, setSearch] = useState('');
   const limit = 50;
-  const { data, error, reload } = useLive(() => get<Page<FeedView>>('/feeds', { limit, offset, search }), [offset, search], ['allocation']);
+  const { data, error, reload } = useLive(
+    () => get<Page<FeedView>>('/feeds', { limit, offset, search }),
+    [offset, search],
+    ['allocation'],
+  );
   const [editing, setEditing] = useState<FeedView | 'new' | undefined>();
   const [actionError, setActionError] = useState<string | undefined>();
   const changed = () => {
@@ -80,7 +97,13 @@ export function FeedsSection({ onChanged }: { onChanged: () => void }) {
           </button>
         ) : null}
       </div>
-      <input type="search" aria-label={t('feeds.search')} placeholder={t('feeds.search')} value={search} onInput={(e) => (setSearch((e.target as HTMLInputElement).value), setOffset(0))} />
+      <input
+        type="search"
+        aria-label={t('feeds.search')}
+        placeholder={t('feeds.search')}
+        value={search}
+        onInput={(e) => (setSearch((e.target as HTMLInputElement).value), setOffset(0))}
+      />
       <ErrorNote error={error ?? actionError} />
       {!data ? (
         <Loading />
@@ -89,7 +112,17 @@ export function FeedsSection({ onChanged }: { onChanged: () => void }) {
       ) : (
         <div class="table-wrap">
           <table>
-            <TableHead columns={[t('feeds.name'), t('feeds.url'), t('feeds.updated'), t('feeds.nextDue'), t('feeds.interval'), t('feeds.articles'), ...(admin ? [t('common.actions')] : [])]} />
+            <TableHead
+              columns={[
+                t('feeds.name'),
+                t('feeds.url'),
+                t('feeds.updated'),
+                t('feeds.nextDue'),
+                t('feeds.interval'),
+                t('feeds.articles'),
+                ...(admin ? [t('common.actions')] : []),
+              ]}
+            />
             <tbody>
               {data.list.map((feed) => (
                 <tr key={feed.id}>
@@ -98,11 +131,21 @@ export function FeedsSection({ onChanged }: { onChanged: () => void }) {
                     {feed.status !== 1 ? <small class="muted"> · {t('common.disabled')}</small> : null}
                   </td>
                   <td class="url">{feed.url}</td>
-                  <td>{feed.update_time ? relative(new Date(feed.update_time * 1000).toISOString()) : t('freshness.unknown')}</td>
-                  <td title={feed.next_due_at ? dateTime(feed.next_due_at) : undefined}>
-                    {!feed.next_due_at || Date.parse(feed.next_due_at) <= Date.now() ? t('feeds.dueNow') : relative(feed.next_due_at)}
+                  <td>
+                    {feed.update_time
+                      ? relative(new Date(feed.update_time * 1000).toISOString())
+                      : t('freshness.unknown')}
                   </td>
-                  <td>{feed.refresh_interval_seconds ? duration(feed.refresh_interval_seconds) : t('feeds.intervalLearning')}</td>
+                  <td title={feed.next_due_at ? dateTime(feed.next_due_at) : undefined}>
+                    {!feed.next_due_at || Date.parse(feed.next_due_at) <= Date.now()
+                      ? t('feeds.dueNow')
+                      : relative(feed.next_due_at)}
+                  </td>
+                  <td>
+                    {feed.refresh_interval_seconds
+                      ? duration(feed.refresh_interval_seconds)
+                      : t('feeds.intervalLearning')}
+                  </td>
                   <td>{feed.article_count}</td>
                   {admin ? (
                     <td class="actions">
@@ -121,7 +164,11 @@ export function FeedsSection({ onChanged }: { onChanged: () => void }) {
           <Pager total={data.total} limit={limit} offset={offset} onChange={setOffset} />
         </div>
       )}
-      <Dialog title={editing === 'new' ? t('feeds.add') : t('common.edit')} open={editing !== undefined} onClose={() => setEditing(undefined)}>
+      <Dialog
+        title={editing === 'new' ? t('feeds.add') : t('common.edit')}
+        open={editing !== undefined}
+        onClose={() => setEditing(undefined)}
+      >
         {editing ? <FeedForm feed={editing === 'new' ? undefined : editing} onSaved={changed} /> : null}
       </Dialog>
     </section>

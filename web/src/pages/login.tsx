@@ -19,7 +19,9 @@ export function LoginPage({ onLoggedIn, onLocale }: { onLoggedIn: () => void; on
       saveToken(data.access_token);
       onLoggedIn();
     } catch (e) {
-      setError(e instanceof ApiError && e.status === 401 ? t('login.wrong') : e instanceof Error ? e.message : String(e));
+      setError(
+        e instanceof ApiError && e.status === 401 ? t('login.wrong') : e instanceof Error ? e.message : String(e),
+      );
     } finally {
       setBusy(false);
     }
@@ -31,10 +33,23 @@ export function LoginPage({ onLoggedIn, onLocale }: { onLoggedIn: () => void; on
         <h1 id="login-title">{t('login.title')}</h1>
         <p class="muted">{t('login.intro')}</p>
         <Field label={t('login.username')}>
-          <input name="username" autocomplete="username" required value={username} onInput={(e) => setUsername((e.target as HTMLInputElement).value)} />
+          <input
+            name="username"
+            autocomplete="username"
+            required
+            value={username}
+            onInput={(e) => setUsername((e.target as HTMLInputElement).value)}
+          />
         </Field>
         <Field label={t('login.password')}>
-          <input name="password" type="password" autocomplete="current-password" required value={password} onInput={(e) => setPassword((e.target as HTMLInputElement).value)} />
+          <input
+            name="password"
+            type="password"
+            autocomplete="current-password"
+            required
+            value={password}
+            onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
+          />
         </Field>
         {error ? (
           <p class="error" role="alert">

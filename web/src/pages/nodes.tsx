@@ -9,9 +9,13 @@ import type { AllocationView, NodeView } from '../types';
 
 /** Nodes with the error of their latest failed allocation (one request for the whole list, newest first). */
 async function loadNodes() {
-  const [nodes, failed] = await Promise.all([get<Page<NodeView>>('/cascade/nodes', { limit: 200 }), get<Page<AllocationView>>('/cascade/allocations', { status: 'failed', limit: 200 })]);
+  const [nodes, failed] = await Promise.all([
+    get<Page<NodeView>>('/cascade/nodes', { limit: 200 }),
+    get<Page<AllocationView>>('/cascade/allocations', { status: 'failed', limit: 200 }),
+  ]);
   const lastError = new Map<string, string>();
-  for (const a of failed.list) if (a.node_id && a.error_message && !lastError.has(a.node_id)) lastError.set(a.node_id, a.error_message);
+  for (const a of failed.list)
+    if (a.node_id && a.error_message && !lastError.has(a.node_id)) lastError.set(a.node_id, a.error_message);
   return { list: nodes.list, lastError };
 }
 
@@ -28,7 +32,12 @@ function AddNode({ onDone }: { onDone: () => void }) {
     event.preventDefault();
     setError(undefined);
     try {
-      const body = { node_type: 1, name, ...(apiUrl ? { api_url: apiUrl } : {}), sync_config: { max_capacity: Number(capacity) } };
+      const body = {
+        node_type: 1,
+        name,
+        ...(apiUrl ? { api_url: apiUrl } : {}),
+        sync_config: { max_capacity: Number(capacity) },
+      };
       setCreated((await apiCall<Created>('/cascade/nodes', { body })).data);
       onDone();
     } catch (e) {
@@ -57,13 +66,33 @@ function AddNode({ onDone }: { onDone: () => void }) {
         ) : (
           <form onSubmit={submit}>
             <Field label={t('nodes.name')}>
-              <input name="name" required maxLength={191} value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+              <input
+                name="name"
+                required
+                maxLength={191}
+                value={name}
+                onInput={(e) => setName((e.target as HTMLInputElement).value)}
+              />
             </Field>
             <Field label={t('nodes.apiUrl')} hint={t('nodes.apiUrlHint')}>
-              <input name="api_url" type="url" placeholder="http://child-host:8002" value={apiUrl} onInput={(e) => setApiUrl((e.target as HTMLInputElement).value)} />
+              <input
+                name="api_url"
+                type="url"
+                placeholder="http://child-host:8002"
+                value={apiUrl}
+                onInput={(e) => setApiUrl((e.target as HTMLInputElement).value)}
+              />
             </Field>
             <Field label={t('nodes.capacity')}>
-              <input name="max_capacity" type="number" min={1} max={10000} required value={capacity} onInput={(e) => setCapacity((e.target as HTMLInputElement).value)} />
+              <input
+                name="max_capacity"
+                type="number"
+                min={1}
+                max={10000}
+                required
+                value={capacity}
+                onInput={(e) => setCapacity((e.target as HTMLInputElement).value)}
+              />
             </Field>
             <ErrorNote error={error} />
             <button type="submit" class="primary">
@@ -94,7 +123,16 @@ export function NodesPage() {
       ) : (
         <div class="table-wrap">
           <table>
-            <TableHead columns={[t('nodes.name'), t('nodes.status'), t('nodes.heartbeat'), t('nodes.load'), t('nodes.version'), t('nodes.lastError')]} />
+            <TableHead
+              columns={[
+                t('nodes.name'),
+                t('nodes.status'),
+                t('nodes.heartbeat'),
+                t('nodes.load'),
+                t('nodes.version'),
+                t('nodes.lastError'),
+              ]}
+            />
             <tbody>
               {data.list.map((n) => (
                 <tr key={n.id} data-node={n.name}>
@@ -107,7 +145,11 @@ export function NodesPage() {
                   </td>
                   <td>{relative(n.last_heartbeat_at)}</td>
                   <td>
-                    <LoadBar load={n.current_tasks} capacity={n.sync_config.max_capacity} label={t('nodes.loadOf', { name: n.name })} />
+                    <LoadBar
+                      load={n.current_tasks}
+                      capacity={n.sync_config.max_capacity}
+                      label={t('nodes.loadOf', { name: n.name })}
+                    />
                   </td>
                   <td>{n.version ?? '—'}</td>
                   <td class="error-cell">{data.lastError.get(n.id) ?? ''}</td>

@@ -7,7 +7,10 @@ import { t, type MessageKey } from '../i18n/i18n';
 import { ALLOCATION_STATUSES, type Activity, type NodeView } from '../types';
 
 async function loadOverview() {
-  const [nodes, activity] = await Promise.all([get<Page<NodeView>>('/cascade/nodes', { node_type: 1, limit: 200 }), get<Activity>('/cascade/activity', { minutes: 60 })]);
+  const [nodes, activity] = await Promise.all([
+    get<Page<NodeView>>('/cascade/nodes', { node_type: 1, limit: 200 }),
+    get<Activity>('/cascade/activity', { minutes: 60 }),
+  ]);
   return { nodes: nodes.list, activity };
 }
 
@@ -60,7 +63,8 @@ export function OverviewPage() {
             {ALLOCATION_STATUSES.map((s) => (
               <li key={s}>
                 <a href={`/allocations?status=${s}`}>
-                  <AllocationStatus status={s} /> <strong data-testid={`count-${s}`}>{activity.allocations_by_status[s] ?? 0}</strong>
+                  <AllocationStatus status={s} />{' '}
+                  <strong data-testid={`count-${s}`}>{activity.allocations_by_status[s] ?? 0}</strong>
                 </a>
               </li>
             ))}
@@ -71,7 +75,8 @@ export function OverviewPage() {
           <ul class="status-list">
             {(['fresh', 'recent', 'stale', 'outdated', 'unknown'] as const).map((f) => (
               <li key={f}>
-                <span class={`badge fresh-${f}`}>{t(`freshness.${f}` as MessageKey)}</span> <strong>{activity.feeds_by_freshness[f]}</strong>
+                <span class={`badge fresh-${f}`}>{t(`freshness.${f}` as MessageKey)}</span>{' '}
+                <strong>{activity.feeds_by_freshness[f]}</strong>
               </li>
             ))}
           </ul>
@@ -98,7 +103,15 @@ export function OverviewPage() {
                   <td>
                     <code>{c.cron_exp}</code>
                   </td>
-                  <td>{c.error ? <span class="error">{t('tasks.badCron')}</span> : c.next_runs[0] ? `${relative(c.next_runs[0])} (${dateTime(c.next_runs[0])})` : '—'}</td>
+                  <td>
+                    {c.error ? (
+                      <span class="error">{t('tasks.badCron')}</span>
+                    ) : c.next_runs[0] ? (
+                      `${relative(c.next_runs[0])} (${dateTime(c.next_runs[0])})`
+                    ) : (
+                      '—'
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -6,14 +6,27 @@ import { useLive, useNow } from '../hooks';
 import { t, type MessageKey } from '../i18n/i18n';
 import type { NodeView } from '../types';
 
-type SyncLog = { id: number; node_id: string | null; operation: string; direction: string; status: number; data_count: number; error_message: string | null; started_at: string | null };
+type SyncLog = {
+  id: number;
+  node_id: string | null;
+  operation: string;
+  direction: string;
+  status: number;
+  data_count: number;
+  error_message: string | null;
+  started_at: string | null;
+};
 const LIMIT = 50;
 
 export function SyncLogsPage() {
   const [offset, setOffset] = useState(0);
   const [node, setNode] = useState('');
   const nodes = useLive(() => get<Page<NodeView>>('/cascade/nodes', { limit: 200 }), [], ['node']);
-  const { data, error } = useLive(() => get<Page<SyncLog>>('/cascade/sync-logs', { node_id: node, limit: LIMIT, offset }), [node, offset], ['allocation']);
+  const { data, error } = useLive(
+    () => get<Page<SyncLog>>('/cascade/sync-logs', { node_id: node, limit: LIMIT, offset }),
+    [node, offset],
+    ['allocation'],
+  );
   useNow(10_000);
   const nodeName = new Map((nodes.data?.list ?? []).map((n) => [n.id, n.name]));
   return (
@@ -36,7 +49,16 @@ export function SyncLogsPage() {
       ) : (
         <div class="table-wrap">
           <table>
-            <TableHead columns={[t('sync.when'), t('allocations.node'), t('sync.operation'), t('allocations.status'), t('sync.count'), t('allocations.error')]} />
+            <TableHead
+              columns={[
+                t('sync.when'),
+                t('allocations.node'),
+                t('sync.operation'),
+                t('allocations.status'),
+                t('sync.count'),
+                t('allocations.error'),
+              ]}
+            />
             <tbody>
               {data.list.map((log) => (
                 <tr key={log.id}>
@@ -44,7 +66,9 @@ export function SyncLogsPage() {
                   <td>{log.node_id ? (nodeName.get(log.node_id) ?? log.node_id) : '—'}</td>
                   <td>{t(`sync.op.${log.operation}` as MessageKey)}</td>
                   <td>
-                    <span class={`badge ${log.status === 1 ? 'ok' : 'bad'}`}>{log.status === 1 ? t('sync.ok') : t('sync.failed')}</span>
+                    <span class={`badge ${log.status === 1 ? 'ok' : 'bad'}`}>
+                      {log.status === 1 ? t('sync.ok') : t('sync.failed')}
+                    </span>
                   </td>
                   <td>{log.data_count}</td>
                   <td class="error-cell">{log.error_message ?? ''}</td>

@@ -17,7 +17,8 @@ async function loadTasks() {
 }
 
 function feedIdsOf(task: TaskView): string[] {
-  const refs = typeof task.mps_id === 'string' ? (JSON.parse(task.mps_id || '[]') as Array<{ id: string }>) : task.mps_id;
+  const refs =
+    typeof task.mps_id === 'string' ? (JSON.parse(task.mps_id || '[]') as Array<{ id: string }>) : task.mps_id;
   return refs.map((r) => r.id);
 }
 
@@ -37,7 +38,9 @@ function DispatchResult({ summary, onForce }: { summary: DispatchSummary; onForc
       {notDue > 0 ? (
         <>
           {' '}
-          <span data-testid="dispatch-not-due">{t('tasks.notDue', { count: notDue, next: relative(summary.next_due_at) })}</span>{' '}
+          <span data-testid="dispatch-not-due">
+            {t('tasks.notDue', { count: notDue, next: relative(summary.next_due_at) })}
+          </span>{' '}
           <button type="button" class="small" onClick={onForce}>
             {t('tasks.dispatchForce')}
           </button>
@@ -67,16 +70,33 @@ function TaskForm({ task, feeds, onSaved }: { task?: TaskView; feeds: FeedView[]
   return (
     <form onSubmit={save}>
       <Field label={t('tasks.name')}>
-        <input name="name" required maxLength={500} value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        <input
+          name="name"
+          required
+          maxLength={500}
+          value={name}
+          onInput={(e) => setName((e.target as HTMLInputElement).value)}
+        />
       </Field>
       <Field label={t('tasks.cron')} hint={t('tasks.cronHint')}>
-        <input name="cron_exp" value={cron} placeholder="*/30 * * * *" onInput={(e) => setCron((e.target as HTMLInputElement).value)} />
+        <input
+          name="cron_exp"
+          value={cron}
+          placeholder="*/30 * * * *"
+          onInput={(e) => setCron((e.target as HTMLInputElement).value)}
+        />
       </Field>
       <label class="check">
-        <input type="checkbox" checked={enabled} onChange={(e) => setEnabled((e.target as HTMLInputElement).checked)} /> {t('common.enabled')}
+        <input type="checkbox" checked={enabled} onChange={(e) => setEnabled((e.target as HTMLInputElement).checked)} />{' '}
+        {t('common.enabled')}
       </label>
       <Field label={t('tasks.feeds')}>
-        <select name="mps_id" multiple size={Math.min(8, Math.max(3, feeds.length))} onChange={(e) => setChosen([...(e.target as HTMLSelectElement).selectedOptions].map((o) => o.value))}>
+        <select
+          name="mps_id"
+          multiple
+          size={Math.min(8, Math.max(3, feeds.length))}
+          onChange={(e) => setChosen([...(e.target as HTMLSelectElement).selectedOptions].map((o) => o.value))}
+        >
           {feeds.map((f) => (
             <option key={f.id} value={f.id} selected={chosen.includes(f.id)}>
               {f.mp_name || f.id}
@@ -105,7 +125,14 @@ export function TasksPage() {
     setActionError(undefined);
     setLastTask(taskId);
     try {
-      setSummary((await apiCall<DispatchSummary>('/cascade/dispatch-task', { method: 'POST', query: { task_id: taskId, ...(force ? { force: 'true' } : {}) } })).data);
+      setSummary(
+        (
+          await apiCall<DispatchSummary>('/cascade/dispatch-task', {
+            method: 'POST',
+            query: { task_id: taskId, ...(force ? { force: 'true' } : {}) },
+          })
+        ).data,
+      );
     } catch (e) {
       setActionError((e as Error).message);
     }
@@ -144,7 +171,15 @@ export function TasksPage() {
       ) : (
         <div class="table-wrap">
           <table>
-            <TableHead columns={[t('tasks.name'), t('tasks.feeds'), t('tasks.cron'), t('tasks.nextRuns'), ...(admin ? [t('common.actions')] : [])]} />
+            <TableHead
+              columns={[
+                t('tasks.name'),
+                t('tasks.feeds'),
+                t('tasks.cron'),
+                t('tasks.nextRuns'),
+                ...(admin ? [t('common.actions')] : []),
+              ]}
+            />
             <tbody>
               {data.tasks.slice(offset, offset + pageSize).map((task) => {
                 const cron = data.cron.get(task.id);
@@ -155,7 +190,13 @@ export function TasksPage() {
                       {task.status !== 1 ? <small class="muted"> · {t('common.disabled')}</small> : null}
                     </td>
                     <td>{feedIdsOf(task).length}</td>
-                    <td>{task.cron_exp ? <code>{task.cron_exp}</code> : <span class="muted">{t('tasks.noSchedule')}</span>}</td>
+                    <td>
+                      {task.cron_exp ? (
+                        <code>{task.cron_exp}</code>
+                      ) : (
+                        <span class="muted">{t('tasks.noSchedule')}</span>
+                      )}
+                    </td>
                     <td>
                       {cron?.error ? (
                         <span class="error">{t('tasks.badCron')}</span>
@@ -173,10 +214,21 @@ export function TasksPage() {
                     </td>
                     {admin ? (
                       <td class="actions">
-                        <button type="button" class="small primary" aria-label={t('tasks.dispatchOne', { name: task.name })} onClick={() => dispatch(task.id)} disabled={task.status !== 1}>
+                        <button
+                          type="button"
+                          class="small primary"
+                          aria-label={t('tasks.dispatchOne', { name: task.name })}
+                          onClick={() => dispatch(task.id)}
+                          disabled={task.status !== 1}
+                        >
                           {t('tasks.dispatch')}
                         </button>
-                        <RowActions editLabel={t('tasks.editOne', { name: task.name })} deleteLabel={t('tasks.deleteOne', { name: task.name })} onEdit={() => setEditing(task)} onDelete={() => remove(task)} />
+                        <RowActions
+                          editLabel={t('tasks.editOne', { name: task.name })}
+                          deleteLabel={t('tasks.deleteOne', { name: task.name })}
+                          onEdit={() => setEditing(task)}
+                          onDelete={() => remove(task)}
+                        />
                       </td>
                     ) : null}
                   </tr>
@@ -187,7 +239,11 @@ export function TasksPage() {
           <Pager total={data.tasks.length} limit={pageSize} offset={offset} onChange={setOffset} />
         </div>
       )}
-      <Dialog title={editing === 'new' ? t('tasks.add') : t('common.edit')} open={editing !== undefined} onClose={() => setEditing(undefined)}>
+      <Dialog
+        title={editing === 'new' ? t('tasks.add') : t('common.edit')}
+        open={editing !== undefined}
+        onClose={() => setEditing(undefined)}
+      >
         {data && editing ? (
           <TaskForm
             task={editing === 'new' ? undefined : editing}

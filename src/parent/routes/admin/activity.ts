@@ -6,7 +6,12 @@ import { requireUser } from '../../plugins/auth.js';
 import { closed } from '../../schemas.js';
 
 const ActivityQuery = closed({
-  minutes: Type.Integer({ minimum: 1, maximum: 1440, default: 60, description: 'Length of the per-minute series, in minutes.' }),
+  minutes: Type.Integer({
+    minimum: 1,
+    maximum: 1440,
+    default: 60,
+    description: 'Length of the per-minute series, in minutes.',
+  }),
 });
 
 const MINUTE_MS = 60_000;
@@ -30,7 +35,8 @@ export async function activityRoutes(app: FastifyInstance): Promise<void> {
       onRequest: requireUser('read'),
       schema: {
         tags: ['dispatch'],
-        summary: 'Allocations by status, finished per minute, feeds by freshness and the next cron runs of enabled tasks',
+        summary:
+          'Allocations by status, finished per minute, feeds by freshness and the next cron runs of enabled tasks',
         querystring: ActivityQuery,
       },
     },
@@ -41,14 +47,23 @@ export async function activityRoutes(app: FastifyInstance): Promise<void> {
       const perMinute = Array.from({ length: request.query.minutes }, (_, i) => {
         const minuteMs = firstMinute + i * MINUTE_MS;
         const counts = counted.get(minuteMs);
-        return { minute: new Date(minuteMs).toISOString(), completed: counts?.completed ?? 0, failed: counts?.failed ?? 0 };
+        return {
+          minute: new Date(minuteMs).toISOString(),
+          completed: counts?.completed ?? 0,
+          failed: counts?.failed ?? 0,
+        };
       });
       const tasks = (await store.tasks.listEnabled()).filter((t) => t.cron_exp.trim() !== '');
       return ok({
         allocations_by_status: await store.allocations.views.countByStatus(),
         finished_per_minute: perMinute,
         feeds_by_freshness: await store.activity.feedFreshness(nowMs),
-        cron: tasks.map((t) => ({ task_id: t.id, task_name: t.name, cron_exp: t.cron_exp.trim(), ...nextRuns(t.cron_exp.trim(), NEXT_RUNS) })),
+        cron: tasks.map((t) => ({
+          task_id: t.id,
+          task_name: t.name,
+          cron_exp: t.cron_exp.trim(),
+          ...nextRuns(t.cron_exp.trim(), NEXT_RUNS),
+        })),
       });
     },
   );

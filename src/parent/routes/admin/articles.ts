@@ -7,7 +7,9 @@ import { closed, Paging, UnixSeconds } from '../../schemas.js';
 const ArticlesQuery = closed({
   mp_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'Only this feed.' })),
   since: Type.Optional(UnixSeconds('Only articles published at or after this time.')),
-  search: Type.Optional(Type.String({ maxLength: 191, description: 'Only titles containing this text (case-insensitive).' })),
+  search: Type.Optional(
+    Type.String({ maxLength: 191, description: 'Only titles containing this text (case-insensitive).' }),
+  ),
   ...Paging,
 });
 
@@ -16,7 +18,10 @@ export async function articleRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.services;
   app.get<{ Querystring: Static<typeof ArticlesQuery> }>(
     '/articles',
-    { onRequest: requireUser('read'), schema: { tags: ['articles'], summary: 'Collected articles, newest first', querystring: ArticlesQuery } },
+    {
+      onRequest: requireUser('read'),
+      schema: { tags: ['articles'], summary: 'Collected articles, newest first', querystring: ArticlesQuery },
+    },
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { list, total } = await store.articles.list(filter, limit, offset);

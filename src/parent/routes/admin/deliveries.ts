@@ -8,7 +8,12 @@ import { closed, IdParams, Paging } from '../../schemas.js';
 
 const ListQuery = closed({
   task_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'Only this message task.' })),
-  status: Type.Optional(Type.Union(ALL_DELIVERY_STATUSES.map((s) => Type.Literal(s)), { description: 'Only this status.' })),
+  status: Type.Optional(
+    Type.Union(
+      ALL_DELIVERY_STATUSES.map((s) => Type.Literal(s)),
+      { description: 'Only this status.' },
+    ),
+  ),
   ...Paging,
 });
 
@@ -20,7 +25,10 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/deliveries',
-    { schema: { tags, security, summary: 'List deliveries, newest first', querystring: ListQuery }, onRequest: requireUser('read') },
+    {
+      schema: { tags, security, summary: 'List deliveries, newest first', querystring: ListQuery },
+      onRequest: requireUser('read'),
+    },
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { list, total } = await store.deliveries.list(filter, limit, offset);
@@ -30,14 +38,23 @@ export async function deliveryRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Params: Static<typeof IdParams> }>(
     '/deliveries/:id/redeliver',
-    { schema: { tags, security, summary: 'Send a delivered or failed delivery again', params: IdParams }, onRequest: requireUser('write') },
-    async (request) => ok(toDeliveryView(await store.deliveries.redeliver(request.params.id, Date.now())), 'Delivery queued again.'),
+    {
+      schema: { tags, security, summary: 'Send a delivered or failed delivery again', params: IdParams },
+      onRequest: requireUser('write'),
+    },
+    async (request) =>
+      ok(toDeliveryView(await store.deliveries.redeliver(request.params.id, Date.now())), 'Delivery queued again.'),
   );
 
   app.post<{ Params: Static<typeof IdParams> }>(
     '/message-tasks/:id/test-delivery',
     {
-      schema: { tags, security, summary: 'Render and send a sample message of a task now; answers with what the receiver said', params: IdParams },
+      schema: {
+        tags,
+        security,
+        summary: 'Render and send a sample message of a task now; answers with what the receiver said',
+        params: IdParams,
+      },
       onRequest: requireUser('write'),
     },
     async (request) => ok(await deliverySender.sendTest(request.params.id)),

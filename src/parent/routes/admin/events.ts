@@ -8,7 +8,11 @@ import { closed, NoQuery } from '../../schemas.js';
 const StreamQuery = closed({
   ticket: Type.String({ minLength: 1, maxLength: 2000, description: 'From POST /events/ticket; valid 30 s, once.' }),
   last_event_id: Type.Optional(
-    Type.String({ maxLength: 100, description: 'The Last-Event-ID header for clients that reconnect with a new URL (a new ticket) and so cannot rely on EventSource sending it.' }),
+    Type.String({
+      maxLength: 100,
+      description:
+        'The Last-Event-ID header for clients that reconnect with a new URL (a new ticket) and so cannot rely on EventSource sending it.',
+    }),
   ),
 });
 
@@ -28,7 +32,10 @@ export async function eventRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Querystring: Static<typeof NoQuery> }>(
     '/events/ticket',
-    { onRequest: requireUser('read'), schema: { tags, summary: 'A 30-second single-use ticket for GET /events', querystring: NoQuery } },
+    {
+      onRequest: requireUser('read'),
+      schema: { tags, summary: 'A 30-second single-use ticket for GET /events', querystring: NoQuery },
+    },
     async (request) => ok(await eventTickets.issue(userOf(request))),
   );
 

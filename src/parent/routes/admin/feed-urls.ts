@@ -12,9 +12,16 @@ import { closed, NoQuery } from '../../schemas.js';
 
 const UrlQuery = closed({
   feed_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'One feed.' })),
-  task_id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'The merged feeds of a message task.' })),
+  task_id: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 191, description: 'The merged feeds of a message task.' }),
+  ),
   user: Type.Optional(
-    Type.String({ minLength: 1, maxLength: 191, description: "Whose feed token goes in the URLs (a username; default: the caller). Another user's needs the admin role." }),
+    Type.String({
+      minLength: 1,
+      maxLength: 191,
+      description:
+        "Whose feed token goes in the URLs (a username; default: the caller). Another user's needs the admin role.",
+    }),
   ),
 });
 
@@ -29,7 +36,15 @@ export async function feedUrlRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: Static<typeof UrlQuery> }>(
     '/feed-urls',
-    { schema: { tags, security, summary: 'Subscription URLs of a feed, a task (merged) or everything', querystring: UrlQuery }, onRequest: requireUser('read') },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Subscription URLs of a feed, a task (merged) or everything',
+        querystring: UrlQuery,
+      },
+      onRequest: requireUser('read'),
+    },
     async (request) => {
       const target = await subscriptionTarget(store, { feedId: request.query.feed_id, taskId: request.query.task_id });
       const user = await tokenOwner(store, userOf(request), request.query.user);
@@ -39,11 +54,22 @@ export async function feedUrlRoutes(app: FastifyInstance): Promise<void> {
 
   app.post(
     '/feed-token/rotate',
-    { schema: { tags, security, summary: 'Rotate your feed token: every subscription URL you had stops working', querystring: NoQuery }, onRequest: requireUser('read') },
+    {
+      schema: {
+        tags,
+        security,
+        summary: 'Rotate your feed token: every subscription URL you had stops working',
+        querystring: NoQuery,
+      },
+      onRequest: requireUser('read'),
+    },
     async (request) => {
       await store.users.rotateFeedToken(userOf(request).id);
       const user = await store.users.get(userOf(request).id);
-      return ok(subscriptionUrls(config, { kind: 'all' }, user, feedTokenKey, `${request.protocol}://${request.host}`), 'Feed token rotated; earlier subscription URLs no longer work.');
+      return ok(
+        subscriptionUrls(config, { kind: 'all' }, user, feedTokenKey, `${request.protocol}://${request.host}`),
+        'Feed token rotated; earlier subscription URLs no longer work.',
+      );
     },
   );
 }
@@ -54,8 +80,13 @@ export async function feedUrlRoutes(app: FastifyInstance): Promise<void> {
  */
 async function tokenOwner(store: Store, caller: UserPrincipal, username: string | undefined): Promise<UserTable> {
   if (username === undefined || username === caller.username) return store.users.get(caller.id);
-  if (caller.role !== 'admin') throw new CascadeError('FORBIDDEN', "Another user's subscription URLs need the admin role; leave out `user` for your own.");
+  if (caller.role !== 'admin')
+    throw new CascadeError(
+      'FORBIDDEN',
+      "Another user's subscription URLs need the admin role; leave out `user` for your own.",
+    );
   const user = await store.users.findByUsername(username);
-  if (!user || Number(user.is_active) !== StoredFlag.on) throw new CascadeError('NOT_FOUND', `User '${username}' does not exist or is disabled.`);
+  if (!user || Number(user.is_active) !== StoredFlag.on)
+    throw new CascadeError('NOT_FOUND', `User '${username}' does not exist or is disabled.`);
   return user;
 }

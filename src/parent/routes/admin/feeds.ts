@@ -19,7 +19,9 @@ const feedFields = {
 };
 
 const CreateFeed = closed({
-  id: Type.Optional(Type.String({ minLength: 1, maxLength: 191, description: 'Feed id such as MP_WXS_123; generated when absent.' })),
+  id: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 191, description: 'Feed id such as MP_WXS_123; generated when absent.' }),
+  ),
   ...feedFields,
 });
 const UpdateFeed = closed(feedFields);
@@ -48,7 +50,10 @@ export async function feedRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Body: Static<typeof CreateFeed> }>(
     '/feeds',
-    { schema: { tags, security, summary: 'Create a feed (with the given id or a generated one)', body: CreateFeed }, onRequest: requireUser('write') },
+    {
+      schema: { tags, security, summary: 'Create a feed (with the given id or a generated one)', body: CreateFeed },
+      onRequest: requireUser('write'),
+    },
     async (request) => ok(await store.feeds.create(request.body), 'Feed created.'),
   );
 
@@ -60,7 +65,10 @@ export async function feedRoutes(app: FastifyInstance): Promise<void> {
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateFeed> }>(
     '/feeds/:id',
-    { schema: { tags, security, summary: 'Update a feed', params: IdParams, body: UpdateFeed }, onRequest: requireUser('write') },
+    {
+      schema: { tags, security, summary: 'Update a feed', params: IdParams, body: UpdateFeed },
+      onRequest: requireUser('write'),
+    },
     async (request) => ok(await store.feeds.update(request.params.id, request.body), 'Feed updated.'),
   );
 

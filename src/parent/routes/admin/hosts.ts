@@ -8,7 +8,14 @@ export async function hostsRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.services;
   app.get(
     '/hosts',
-    { onRequest: requireUser('read'), schema: { tags: ['hosts'], summary: 'Per-host politeness: fetches in flight, limits, last hand-out, Retry-After pauses', querystring: NoQuery } },
+    {
+      onRequest: requireUser('read'),
+      schema: {
+        tags: ['hosts'],
+        summary: 'Per-host politeness: fetches in flight, limits, last hand-out, Retry-After pauses',
+        querystring: NoQuery,
+      },
+    },
     async () => {
       const rules = store.hosts.rules;
       const list = await store.hosts.list();

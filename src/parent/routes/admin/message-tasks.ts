@@ -14,22 +14,39 @@ const HeaderValue = Type.String({ maxLength: 8000, pattern: NO_LINE_BREAKS });
 const TaskStatus = Type.Union([Type.Literal(0), Type.Literal(1)], { description: '1 enabled, 0 disabled.' });
 
 /** `mps_id` entries keep any extra keys the UI stores with the id (such as `mp_name`). */
-const FeedRef = Type.Object({ id: Type.String({ minLength: 1, maxLength: 191 }) }, { additionalProperties: true, description: 'A feed reference: {id, ...}.' });
+const FeedRef = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 191 }) },
+  { additionalProperties: true, description: 'A feed reference: {id, ...}.' },
+);
 
 const taskFields = {
   message_type: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1)], { description: '0 message, 1 webhook.' })),
   message_template: Type.Optional(Type.String({ maxLength: 65535 })),
   web_hook_url: Type.Optional(OptionalHttpUrl(2000, 'Where a webhook task posts.')),
-  headers: Type.Optional(Type.Record(HeaderName, HeaderValue, { additionalProperties: false, description: 'HTTP headers the child sends when fetching (name → value).' })),
-  cookies: Type.Optional(Type.String({ maxLength: 16000, pattern: NO_LINE_BREAKS, description: 'Cookie header value the child sends when fetching.' })),
-  mps_id: Type.Optional(Type.Array(FeedRef, { maxItems: 100000, description: 'Feeds of this task; every id must exist.' })),
+  headers: Type.Optional(
+    Type.Record(HeaderName, HeaderValue, {
+      additionalProperties: false,
+      description: 'HTTP headers the child sends when fetching (name → value).',
+    }),
+  ),
+  cookies: Type.Optional(
+    Type.String({
+      maxLength: 16000,
+      pattern: NO_LINE_BREAKS,
+      description: 'Cookie header value the child sends when fetching.',
+    }),
+  ),
+  mps_id: Type.Optional(
+    Type.Array(FeedRef, { maxItems: 100000, description: 'Feeds of this task; every id must exist.' }),
+  ),
   cron_exp: Type.Optional(Type.String({ maxLength: 200, description: '5 or 6 cron fields; empty means no schedule.' })),
   status: Type.Optional(TaskStatus),
   webhook_secret: Type.Optional(
     Type.String({
       maxLength: 500,
       pattern: NO_LINE_BREAKS,
-      description: 'Webhook tasks: the key of X-Cascade-Signature (generated when empty). DingTalk and Feishu bots: the bot’s signing secret. Write-only: shown once.',
+      description:
+        'Webhook tasks: the key of X-Cascade-Signature (generated when empty). DingTalk and Feishu bots: the bot’s signing secret. Write-only: shown once.',
     }),
   ),
 };
@@ -59,19 +76,31 @@ export async function messageTaskRoutes(app: FastifyInstance): Promise<void> {
   const tags = ['message-tasks'];
   /** A cron change takes effect at once in this parent (others re-read every minute); the write stands either way. */
   const rescheduled = async <T>(request: FastifyRequest, result: T): Promise<T> => {
-    await scheduler.reload().catch((error: unknown) => request.log.error({ err: error }, 'scheduler reload after a task change failed'));
+    await scheduler
+      .reload()
+      .catch((error: unknown) => request.log.error({ err: error }, 'scheduler reload after a task change failed'));
     return result;
   };
   const security = [{ bearer: [] }];
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/message-tasks',
-    { schema: { tags, security, summary: 'List message tasks', querystring: ListQuery }, onRequest: requireUser('read') },
+    {
+      schema: { tags, security, summary: 'List message tasks', querystring: ListQuery },
+      onRequest: requireUser('read'),
+    },
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { rows, total } = await store.tasks.list(filter, limit, offset);
       const forRole = visibleTo(userOf(request).role);
-      return ok(page(rows.map((row) => forRole(store.tasks.view(row))), total, limit, offset));
+      return ok(
+        page(
+          rows.map((row) => forRole(store.tasks.view(row))),
+          total,
+          limit,
+          offset,
+        ),
+      );
     },
   );
 
@@ -89,8 +118,15 @@ export async function messageTaskRoutes(app: FastifyInstance): Promise<void> {
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateTask> }>(
     '/message-tasks/:id',
-    { schema: { tags, security, summary: 'Update a message task', params: IdParams, body: UpdateTask }, onRequest: requireUser('write') },
-    async (request) => ok(await rescheduled(request, await store.tasks.update(request.params.id, request.body)), 'Message task updated.'),
+    {
+      schema: { tags, security, summary: 'Update a message task', params: IdParams, body: UpdateTask },
+      onRequest: requireUser('write'),
+    },
+    async (request) =>
+      ok(
+        await rescheduled(request, await store.tasks.update(request.params.id, request.body)),
+        'Message task updated.',
+      ),
   );
 
   app.delete<{ Params: Static<typeof IdParams> }>(

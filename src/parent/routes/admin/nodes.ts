@@ -8,7 +8,9 @@ import { requireUser } from '../../plugins/auth.js';
 import { closed, HttpUrl, IdParams, Paging } from '../../schemas.js';
 
 const SyncConfig = closed({
-  max_capacity: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000, description: 'Most feeds worked on at once.' })),
+  max_capacity: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 10000, description: 'Most feeds worked on at once.' }),
+  ),
   feed_quota: Type.Optional(
     Type.Record(Type.String({ minLength: 1, maxLength: 191 }), Type.Integer({ minimum: 0, maximum: 1000000 }), {
       description: 'Feed id → weight ≥ 0; a node with weight > 0 is preferred for that feed.',
@@ -22,7 +24,9 @@ const CreateNode = closed({
   description: Type.Optional(Type.String({ maxLength: 1000 })),
   api_url: Type.Optional(HttpUrl),
   require_signed: Type.Optional(
-    Type.Boolean({ description: 'Refuse the plain AK-SK header for this node: only signed requests (AK-SK-HMAC) are accepted.' }),
+    Type.Boolean({
+      description: 'Refuse the plain AK-SK header for this node: only signed requests (AK-SK-HMAC) are accepted.',
+    }),
   ),
   sync_config: Type.Optional(SyncConfig),
 });
@@ -33,12 +37,14 @@ const UpdateNode = closed({
   api_url: Type.Optional(Type.Union([HttpUrl, Type.Null()])),
   is_active: Type.Optional(Type.Boolean()),
   require_signed: Type.Optional(
-    Type.Boolean({ description: 'Refuse the plain AK-SK header for this node: only signed requests (AK-SK-HMAC) are accepted.' }),
+    Type.Boolean({
+      description: 'Refuse the plain AK-SK header for this node: only signed requests (AK-SK-HMAC) are accepted.',
+    }),
   ),
   sync_config: Type.Optional(SyncConfig),
 });
 
-const TestConnection = closed({ api_url: Type.Optional(HttpUrl) }, 'Probe this address instead of the node\'s api_url.');
+const TestConnection = closed({ api_url: Type.Optional(HttpUrl) }, "Probe this address instead of the node's api_url.");
 
 /** How long test-connection waits for the child's /healthz before it reports `connected: false`. */
 const PROBE_TIMEOUT_MS = 5000;
@@ -50,11 +56,18 @@ export type ProbeResult = { connected: boolean; latency_ms: number; error?: stri
  * not an error. A target the policy refuses is never connected to: the answer is the policy's reason, the same
  * whatever listens there, so the probe cannot map ports the policy keeps out of reach.
  */
-export async function probeHealth(apiUrl: string, fetch: GuardedFetch, timeoutMs = PROBE_TIMEOUT_MS): Promise<ProbeResult> {
+export async function probeHealth(
+  apiUrl: string,
+  fetch: GuardedFetch,
+  timeoutMs = PROBE_TIMEOUT_MS,
+): Promise<ProbeResult> {
   const started = performance.now();
   const latency = () => Math.round(performance.now() - started);
   try {
-    const response = await fetch(`${apiUrl.replace(/\/+$/, '')}/healthz`, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
+    const response = await fetch(`${apiUrl.replace(/\/+$/, '')}/healthz`, {
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'manual',
+    });
     await response.body?.cancel();
     if (response.ok) return { connected: true, latency_ms: latency() };
     return { connected: false, latency_ms: latency(), error: `health check answered HTTP ${response.status}` };
@@ -62,14 +75,20 @@ export async function probeHealth(apiUrl: string, fetch: GuardedFetch, timeoutMs
     if (error instanceof AddressRefusedError) return { connected: false, latency_ms: 0, error: error.message };
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const reason =
-      (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : (cause?.code ?? cause?.message ?? (error as Error).message);
+      (error as Error).name === 'TimeoutError'
+        ? `no answer within ${timeoutMs / 1000} s`
+        : (cause?.code ?? cause?.message ?? (error as Error).message);
     return { connected: false, latency_ms: latency(), error: reason };
   }
 }
 
 const ListQuery = closed({
   node_type: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1)])),
-  status: Type.Optional(Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], { description: '0 offline, 1 online, 2 disabled.' })),
+  status: Type.Optional(
+    Type.Union([Type.Literal(0), Type.Literal(1), Type.Literal(2)], {
+      description: '0 offline, 1 online, 2 disabled.',
+    }),
+  ),
   ...Paging,
 });
 
@@ -78,14 +97,22 @@ export async function nodeRoutes(app: FastifyInstance): Promise<void> {
   const { store, metrics } = app.services;
   const tags = ['nodes'];
   // What the child last said in a heartbeat to this parent; null when it never did (the original child does not).
-  const withReport = <V extends { id: string }>(view: V): V & { outbox_depth: number | null } => ({ ...view, outbox_depth: metrics.outboxDepths.get(view.id)?.depth ?? null });
+  const withReport = <V extends { id: string }>(view: V): V & { outbox_depth: number | null } => ({
+    ...view,
+    outbox_depth: metrics.outboxDepths.get(view.id)?.depth ?? null,
+  });
 
   app.post<{ Body: Static<typeof CreateNode> }>(
     '/nodes',
-    { schema: { tags, summary: 'Create a node; a child gets api_key/api_secret/notify_key once', body: CreateNode }, onRequest: requireUser('write') },
+    {
+      schema: { tags, summary: 'Create a node; a child gets api_key/api_secret/notify_key once', body: CreateNode },
+      onRequest: requireUser('write'),
+    },
     async (request) => {
       const { node, credentials } = await store.nodes.create(request.body);
-      const message = credentials ? 'Node created. Store api_secret and notify_key now: they are not shown again.' : 'Node created.';
+      const message = credentials
+        ? 'Node created. Store api_secret and notify_key now: they are not shown again.'
+        : 'Node created.';
       return ok({ ...node, ...(credentials ?? {}) }, message);
     },
   );
@@ -114,17 +141,32 @@ export async function nodeRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Params: Static<typeof IdParams> }>(
     '/nodes/:id/credentials',
-    { schema: { tags, summary: 'Rotate credentials and the notify key; the old ones stop working at once', params: IdParams }, onRequest: requireUser('write') },
+    {
+      schema: {
+        tags,
+        summary: 'Rotate credentials and the notify key; the old ones stop working at once',
+        params: IdParams,
+      },
+      onRequest: requireUser('write'),
+    },
     async (request) => {
       const { node, credentials } = await store.nodes.rotateCredentials(request.params.id);
-      return ok({ ...node, ...credentials }, 'Credentials rotated. Store api_secret and notify_key now: they are not shown again.');
+      return ok(
+        { ...node, ...credentials },
+        'Credentials rotated. Store api_secret and notify_key now: they are not shown again.',
+      );
     },
   );
 
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof TestConnection> }>(
     '/nodes/:id/test-connection',
     {
-      schema: { tags, summary: "Probe the node's /healthz: {connected, latency_ms, error?}", params: IdParams, body: TestConnection },
+      schema: {
+        tags,
+        summary: "Probe the node's /healthz: {connected, latency_ms, error?}",
+        params: IdParams,
+        body: TestConnection,
+      },
       onRequest: requireUser('write'),
       // The body is optional: no body means "probe the stored api_url".
       preValidation: async (request) => {
@@ -134,7 +176,11 @@ export async function nodeRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const node = await store.nodes.getRow(request.params.id);
       const apiUrl = request.body.api_url ?? node.api_url;
-      if (!apiUrl) throw new CascadeError('UNPROCESSABLE', `Node '${node.name}' has no api_url; set one or send {"api_url": "http://host:port"}.`);
+      if (!apiUrl)
+        throw new CascadeError(
+          'UNPROCESSABLE',
+          `Node '${node.name}' has no api_url; set one or send {"api_url": "http://host:port"}.`,
+        );
       const result = await probeHealth(apiUrl, app.services.outboundFetch);
       return ok(result, result.connected ? 'The node answered.' : 'The node did not answer.');
     },

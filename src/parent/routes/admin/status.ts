@@ -6,9 +6,24 @@ import { requireUser } from '../../plugins/auth.js';
 import { closed } from '../../schemas.js';
 
 const StatusQuery = closed({
-  failures_since_minutes: Type.Integer({ minimum: 1, maximum: 10080, default: 60, description: 'Failures counted over this many minutes (default 60).' }),
-  stale_after_hours: Type.Integer({ minimum: 1, maximum: 8760, default: 24, description: 'An enabled feed is stale after this many hours without a successful update (default 24).' }),
-  limit: Type.Integer({ minimum: 1, maximum: 200, default: 20, description: 'At most this many failures and stale feeds listed; totals count all.' }),
+  failures_since_minutes: Type.Integer({
+    minimum: 1,
+    maximum: 10080,
+    default: 60,
+    description: 'Failures counted over this many minutes (default 60).',
+  }),
+  stale_after_hours: Type.Integer({
+    minimum: 1,
+    maximum: 8760,
+    default: 24,
+    description: 'An enabled feed is stale after this many hours without a successful update (default 24).',
+  }),
+  limit: Type.Integer({
+    minimum: 1,
+    maximum: 200,
+    default: 20,
+    description: 'At most this many failures and stale feeds listed; totals count all.',
+  }),
 });
 
 /** `GET /cascade/status`: nodes and their load, allocations by status, recent failures and stale feeds at once. */
@@ -21,14 +36,22 @@ export async function statusRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         tags: ['dispatch'],
         security: [{ bearer: [] }],
-        summary: 'One-screen overview: child nodes (online, load/capacity), allocations by status, failures with reasons, stale feeds',
+        summary:
+          'One-screen overview: child nodes (online, load/capacity), allocations by status, failures with reasons, stale feeds',
         querystring: StatusQuery,
       },
     },
     async (request) => {
       const nowMs = Date.now();
       const { failures_since_minutes: minutes, stale_after_hours: staleAfterHours, limit } = request.query;
-      return ok(await statusSummary(store, { nowMs, failuresSinceMs: nowMs - minutes * 60_000, staleAfterHours, listLimit: limit }));
+      return ok(
+        await statusSummary(store, {
+          nowMs,
+          failuresSinceMs: nowMs - minutes * 60_000,
+          staleAfterHours,
+          listLimit: limit,
+        }),
+      );
     },
   );
 }

@@ -15,7 +15,10 @@ export async function syncLogRoutes(app: FastifyInstance): Promise<void> {
   const { store } = app.services;
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/sync-logs',
-    { schema: { tags: ['sync-logs'], security: [{ bearer: [] }], summary: 'List sync logs', querystring: ListQuery }, onRequest: requireUser('read') },
+    {
+      schema: { tags: ['sync-logs'], security: [{ bearer: [] }], summary: 'List sync logs', querystring: ListQuery },
+      onRequest: requireUser('read'),
+    },
     async (request) => {
       const { limit, offset, ...filter } = request.query;
       const { list, total } = await store.syncLogs.list(filter, limit, offset);

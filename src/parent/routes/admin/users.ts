@@ -1,21 +1,41 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { hashPassword } from '../../../auth/secrets.js';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, USERNAME_PATTERN } from '../../../domain/user-rules.js';
+import {
+  PASSWORD_MAX_LENGTH,
+  PASSWORD_MIN_LENGTH,
+  USERNAME_MAX_LENGTH,
+  USERNAME_PATTERN,
+} from '../../../domain/user-rules.js';
 import { toUserView } from '../../../store/users.js';
 import { ok, page } from '../../envelope.js';
 import { requireUser } from '../../plugins/auth.js';
 import { closed, IdParams, Paging } from '../../schemas.js';
 
-const Role = Type.Union([Type.Literal('admin'), Type.Literal('viewer')], { description: 'admin manages; viewer only reads.' });
-const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: PASSWORD_MAX_LENGTH, description: `At least ${PASSWORD_MIN_LENGTH} characters.` });
+const Role = Type.Union([Type.Literal('admin'), Type.Literal('viewer')], {
+  description: 'admin manages; viewer only reads.',
+});
+const Password = Type.String({
+  minLength: PASSWORD_MIN_LENGTH,
+  maxLength: PASSWORD_MAX_LENGTH,
+  description: `At least ${PASSWORD_MIN_LENGTH} characters.`,
+});
 
 const CreateUser = closed({
-  username: Type.String({ minLength: 1, maxLength: USERNAME_MAX_LENGTH, pattern: USERNAME_PATTERN, description: 'No spaces.' }),
+  username: Type.String({
+    minLength: 1,
+    maxLength: USERNAME_MAX_LENGTH,
+    pattern: USERNAME_PATTERN,
+    description: 'No spaces.',
+  }),
   password: Password,
   role: Role,
 });
-const UpdateUser = closed({ password: Type.Optional(Password), role: Type.Optional(Role), is_active: Type.Optional(Type.Boolean()) });
+const UpdateUser = closed({
+  password: Type.Optional(Password),
+  role: Type.Optional(Role),
+  is_active: Type.Optional(Type.Boolean()),
+});
 const ListQuery = closed({ ...Paging });
 
 /** User administration at /users, admin only. Views never carry the password hash. */
@@ -40,7 +60,10 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
     { schema: { tags, security, summary: 'Create a user', body: CreateUser }, onRequest: adminOnly },
     async (request) => {
       const { username, password, role } = request.body;
-      return ok(await store.users.create({ username, passwordHash: await hashPassword(password), role }), 'User created.');
+      return ok(
+        await store.users.create({ username, passwordHash: await hashPassword(password), role }),
+        'User created.',
+      );
     },
   );
 
@@ -52,7 +75,10 @@ export async function userRoutes(app: FastifyInstance): Promise<void> {
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateUser> }>(
     '/users/:id',
-    { schema: { tags, security, summary: 'Change a password, role or active flag', params: IdParams, body: UpdateUser }, onRequest: adminOnly },
+    {
+      schema: { tags, security, summary: 'Change a password, role or active flag', params: IdParams, body: UpdateUser },
+      onRequest: adminOnly,
+    },
     async (request) => {
       const { password, role, is_active } = request.body;
       // Someone must always be able to administer the parent: the store refuses to demote or disable the last admin.

@@ -12,10 +12,22 @@ import type { FeedResult } from '../../../store/allocations/completion-plan.js';
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Fields of an uploaded article Cascade stores; the rest is ignored (`ext` is kept when it is an object). */
-const ARTICLE_FIELDS = ['id', 'mp_id', 'title', 'url', 'pic_url', 'description', 'content', 'content_markdown', 'publish_time', 'ext'] as const;
+const ARTICLE_FIELDS = [
+  'id',
+  'mp_id',
+  'title',
+  'url',
+  'pic_url',
+  'description',
+  'content',
+  'content_markdown',
+  'publish_time',
+  'ext',
+] as const;
 const FAILED_STATUSES = new Set(['failed', 'failure', 'error', 'timeout']);
 
 /** `"1764236400"` → 1764236400; anything else stays as it is (and fails validation if it must be a number). */
@@ -43,7 +55,8 @@ function withoutNulls(object: Json): Json {
 function normaliseArticle(article: unknown): unknown {
   if (!isObject(article)) return article;
   const kept: Json = {};
-  for (const field of ARTICLE_FIELDS) if (article[field] !== undefined && article[field] !== null) kept[field] = article[field];
+  for (const field of ARTICLE_FIELDS)
+    if (article[field] !== undefined && article[field] !== null) kept[field] = article[field];
   if (kept.id !== undefined) kept.id = idText(kept.id);
   if (kept.mp_id !== undefined) kept.mp_id = idText(kept.mp_id);
   if (kept.publish_time !== undefined) kept.publish_time = wholeNumber(kept.publish_time);
@@ -61,12 +74,19 @@ export function normaliseFeedResult(item: unknown): FeedResult | undefined {
   if (typeof feedId !== 'string' || feedId.length === 0) return undefined;
   const error = typeof item.error === 'string' && item.error.length > 0 ? item.error : undefined;
   const status = typeof item.status === 'string' ? item.status.toLowerCase() : undefined;
-  const failed = item.success === false || (status !== undefined && FAILED_STATUSES.has(status)) || (item.success === undefined && status === undefined && error !== undefined);
+  const failed =
+    item.success === false ||
+    (status !== undefined && FAILED_STATUSES.has(status)) ||
+    (item.success === undefined && status === undefined && error !== undefined);
   const count = (value: unknown) => {
     const n = wholeNumber(value);
     return typeof n === 'number' && n >= 0 ? n : undefined;
   };
-  const result: FeedResult = { mp_id: feedId, status: failed ? 'failed' : 'success', article_count: count(item.article_count) ?? 0 };
+  const result: FeedResult = {
+    mp_id: feedId,
+    status: failed ? 'failed' : 'success',
+    article_count: count(item.article_count) ?? 0,
+  };
   const newCount = count(item.new_article_count);
   if (newCount !== undefined) result.new_article_count = newCount;
   if (error !== undefined) result.error = error;

@@ -31,7 +31,10 @@ export async function childSyncRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/feeds',
-    { schema: { tags, security, summary: 'Enabled feeds (read-only sync)', querystring: ListQuery }, onRequest: requireNode },
+    {
+      schema: { tags, security, summary: 'Enabled feeds (read-only sync)', querystring: ListQuery },
+      onRequest: requireNode,
+    },
     async (request) => {
       await store.nodes.touchSync(nodeOf(request).id, Date.now());
       if (answersInOriginalShapes(request)) return ok(await store.feeds.listEnabled());
@@ -43,7 +46,10 @@ export async function childSyncRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/message-tasks',
-    { schema: { tags, security, summary: 'Enabled message tasks, without headers and cookies', querystring: ListQuery }, onRequest: requireNode },
+    {
+      schema: { tags, security, summary: 'Enabled message tasks, without headers and cookies', querystring: ListQuery },
+      onRequest: requireNode,
+    },
     async (request) => {
       await store.nodes.touchSync(nodeOf(request).id, Date.now());
       if (answersInOriginalShapes(request)) return ok((await store.tasks.listEnabled()).map(toMessageTaskOriginalView));
@@ -55,12 +61,17 @@ export async function childSyncRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Body: ReportResultBody }>(
     '/report-result',
-    { schema: { tags, security, summary: 'Legacy result report, stored as a sync log', body: ReportResultBody }, onRequest: requireNode, preValidation },
+    {
+      schema: { tags, security, summary: 'Legacy result report, stored as a sync log', body: ReportResultBody },
+      onRequest: requireNode,
+      preValidation,
+    },
     async (request) => {
       const node = nodeOf(request);
       const { task_id, results, timestamp } = request.body;
       const reportedAt = timestamp === undefined ? null : parseIsoTimestamp(timestamp);
-      if (timestamp !== undefined && reportedAt === null) throw validationFailed([{ path: 'timestamp', message: 'is not a real date and time' }]);
+      if (timestamp !== undefined && reportedAt === null)
+        throw validationFailed([{ path: 'timestamp', message: 'is not a real date and time' }]);
       const now = Date.now();
       const failures = results.filter(isFailure).length;
       await store.syncLogs.record({

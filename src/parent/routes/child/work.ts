@@ -11,7 +11,15 @@ import { ok } from '../../envelope.js';
 import { answersInOriginalShapes } from '../../plugins/legacy-alias.js';
 import { nodeOf, requireNode, signedChildRequests } from '../../plugins/auth.js';
 import { quietRouteLogLevel } from '../../quiet-log-level.js';
-import { ClaimQuery, HeartbeatBody, PendingTasksQuery, ReportCompletionBody, TaskStatusBody, UPLOAD_BODY_LIMIT_BYTES, UploadArticlesBody } from '../../../protocol/child-requests.js';
+import {
+  ClaimQuery,
+  HeartbeatBody,
+  PendingTasksQuery,
+  ReportCompletionBody,
+  TaskStatusBody,
+  UPLOAD_BODY_LIMIT_BYTES,
+  UploadArticlesBody,
+} from '../../../protocol/child-requests.js';
 import type { HeartbeatAnswer } from '../../../protocol/parent-messages.js';
 import { acceptEmptyJsonBodies, normaliseChildBody, normaliseCompletionBody, normalising } from './child-input.js';
 
@@ -33,7 +41,11 @@ function disconnectSignal(reply: FastifyReply): AbortSignal {
 export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
   const { store, claimer, config, metrics } = app.services;
   const tags = ['child'];
-  const guard = { onRequest: requireNode, logLevel: quietRouteLogLevel(config), preValidation: normalising(normaliseChildBody) };
+  const guard = {
+    onRequest: requireNode,
+    logLevel: quietRouteLogLevel(config),
+    preValidation: normalising(normaliseChildBody),
+  };
   const reports = new AllocationReports(store);
   acceptEmptyJsonBodies(app);
   signedChildRequests(app);
@@ -46,18 +58,32 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
     const paused = await store.hosts.pause(own, `Retry-After reported for allocation ${row.id}`);
     for (const [host, until] of paused) {
       metrics.hostPauses.inc();
-      app.log.warn({ host, paused_until: new Date(until).toISOString(), allocation_id: row.id }, 'host asked to be left alone: paused for the fleet');
+      app.log.warn(
+        { host, paused_until: new Date(until).toISOString(), allocation_id: row.id },
+        'host asked to be left alone: paused for the fleet',
+      );
     }
   };
 
   // A report about work the node no longer holds is refused (409); count it and say so, with node and allocation.
   app.addHook('onError', async (request, _reply, error) => {
-    if (!(error instanceof CascadeError) || (error.code !== 'LEASE_LOST' && error.code !== 'INVALID_TRANSITION')) return;
+    if (!(error instanceof CascadeError) || (error.code !== 'LEASE_LOST' && error.code !== 'INVALID_TRANSITION'))
+      return;
     const route = request.routeOptions.url ?? request.url;
     metrics.refusedReports.inc({ route, code: error.code });
     const node = request.principal?.kind === 'node' ? request.principal.node : undefined;
     const allocationId = (request.body as { allocation_id?: unknown } | null)?.allocation_id;
-    request.log.warn({ node_id: node?.id, node: node?.name, allocation_id: allocationId, route, code: error.code, reason: error.message }, 'refused a late report from a child');
+    request.log.warn(
+      {
+        node_id: node?.id,
+        node: node?.name,
+        allocation_id: allocationId,
+        route,
+        code: error.code,
+        reason: error.message,
+      },
+      'refused a late report from a child',
+    );
   });
 
   app.post<{ Body: HeartbeatBody }>(
@@ -68,16 +94,34 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
       const now = Date.now();
       const { outbox_depth: outboxDepth, progress, ...body } = request.body ?? {};
       const intervalMs = body.heartbeat_interval_s ? body.heartbeat_interval_s * 1000 : undefined;
-      await store.nodes.recordHeartbeat(node.id, { ...body, callback_url: body.callback_url ?? undefined, heartbeat_interval_ms: intervalMs }, now);
+      await store.nodes.recordHeartbeat(
+        node.id,
+        { ...body, callback_url: body.callback_url ?? undefined, heartbeat_interval_ms: intervalMs },
+        now,
+      );
       if (outboxDepth !== undefined) metrics.outboxDepths.set(node.id, { node: node.name, depth: outboxDepth });
-      const { extended, requeued, timedOut } = await renewLeases(store, node.id, body.held_allocation_ids ?? undefined, config.dispatch.held_grace_seconds, now);
+      const { extended, requeued, timedOut } = await renewLeases(
+        store,
+        node.id,
+        body.held_allocation_ids ?? undefined,
+        config.dispatch.held_grace_seconds,
+        now,
+      );
       if (progress && progress.length > 0) {
-        const reported = progress.map((p) => ({ allocationId: p.allocation_id, feedsDone: p.feeds_done, bytesRead: p.bytes_read }));
+        const reported = progress.map((p) => ({
+          allocationId: p.allocation_id,
+          feedsDone: p.feeds_done,
+          bytesRead: p.bytes_read,
+        }));
         await store.allocations.recordProgress(node.id, reported, now);
       }
       if (requeued > 0) metrics.requeues.inc({ reason: RequeueReason.notHeld }, requeued);
       if (timedOut > 0) metrics.timeouts.inc(timedOut);
-      if (requeued + timedOut > 0) request.log.warn({ node_id: node.id, requeued, timed_out: timedOut }, 'heartbeat left out allocations the node held; requeued them');
+      if (requeued + timedOut > 0)
+        request.log.warn(
+          { node_id: node.id, requeued, timed_out: timedOut },
+          'heartbeat left out allocations the node held; requeued them',
+        );
       return ok({
         status: 'alive',
         node_id: node.id,
@@ -108,18 +152,38 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       // The original child reads `data` as one package: claiming more than one would take work it never sees.
       const max = answersInOriginalShapes(request) ? 1 : request.query.limit;
-      const packages = await claimer.claim(nodeOf(request).id, max, (request.query.wait ?? 0) * 1000, disconnectSignal(reply));
-      if (answersInOriginalShapes(request)) return ok(packages[0] ?? null, packages.length ? 'Claimed 1 allocation.' : 'No work.');
+      const packages = await claimer.claim(
+        nodeOf(request).id,
+        max,
+        (request.query.wait ?? 0) * 1000,
+        disconnectSignal(reply),
+      );
+      if (answersInOriginalShapes(request))
+        return ok(packages[0] ?? null, packages.length ? 'Claimed 1 allocation.' : 'No work.');
       return ok({ list: packages, total: packages.length }, `Claimed ${packages.length} allocation(s).`);
     },
   );
 
   app.put<{ Body: TaskStatusBody }>(
     '/task-status',
-    { ...guard, schema: { tags, summary: 'Report executing, failed, or completed without per-feed results', body: TaskStatusBody } },
+    {
+      ...guard,
+      schema: {
+        tags,
+        summary: 'Report executing, failed, or completed without per-feed results',
+        body: TaskStatusBody,
+      },
+    },
     async (request) => {
       const node = nodeOf(request);
-      const { allocation_id: id, status, error_message: error, attempt, retryable, retry_after: retryAfter } = request.body;
+      const {
+        allocation_id: id,
+        status,
+        error_message: error,
+        attempt,
+        retryable,
+        retry_after: retryAfter,
+      } = request.body;
       const actor = { nodeId: node.id, attempt };
       if (status === 'completed') {
         const { row, moved } = await reports.completeWithoutResults(id, actor);
@@ -134,19 +198,35 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
       }
       const { row, moved } = await reports.fail(id, actor, error ?? 'failed without a reason', retryable !== false);
       if (!moved) return ok(toAllocationView(row, holderName(row, node)), 'Failure already recorded.');
-      await pauseHosts(row, (retryAfter ?? []).map((r) => ({ feedId: r.mp_id, seconds: r.retry_after_seconds })));
+      await pauseHosts(
+        row,
+        (retryAfter ?? []).map((r) => ({ feedId: r.mp_id, seconds: r.retry_after_seconds })),
+      );
       metrics.failures.inc();
       if (row.status === 'pending') metrics.requeues.inc({ reason: 'failed' });
-      return ok(toAllocationView(row, holderName(row, node)), row.status === 'pending' ? 'Failure recorded; the allocation will be retried.' : 'Failure recorded; no attempts left.');
+      return ok(
+        toAllocationView(row, holderName(row, node)),
+        row.status === 'pending'
+          ? 'Failure recorded; the allocation will be retried.'
+          : 'Failure recorded; no attempts left.',
+      );
     },
   );
 
   app.post<{ Body: UploadArticlesBody }>(
     '/upload-articles',
-    { ...guard, bodyLimit: UPLOAD_BODY_LIMIT_BYTES, schema: { tags, summary: 'Upload articles (≤ 1,000 and ≤ 2 MiB per request)', body: UploadArticlesBody } },
+    {
+      ...guard,
+      bodyLimit: UPLOAD_BODY_LIMIT_BYTES,
+      schema: { tags, summary: 'Upload articles (≤ 1,000 and ≤ 2 MiB per request)', body: UploadArticlesBody },
+    },
     async (request) => {
       const node = nodeOf(request);
-      const result = await store.articles.upload(request.body.allocation_id, { nodeId: node.id, attempt: request.body.attempt }, request.body.articles);
+      const result = await store.articles.upload(
+        request.body.allocation_id,
+        { nodeId: node.id, attempt: request.body.attempt },
+        request.body.articles,
+      );
       await store.allocations.extendLease(request.body.allocation_id, node.id);
       return ok(result, `Stored ${result.received} article(s), ${result.new_count} new.`);
     },
@@ -154,14 +234,28 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Body: ReportCompletionBody }>(
     '/report-completion',
-    { ...guard, preValidation: normalising(normaliseCompletionBody), schema: { tags, summary: 'Report per-feed results and complete the allocation', body: ReportCompletionBody } },
+    {
+      ...guard,
+      preValidation: normalising(normaliseCompletionBody),
+      schema: { tags, summary: 'Report per-feed results and complete the allocation', body: ReportCompletionBody },
+    },
     async (request) => {
       const node = nodeOf(request);
       const { allocation_id: id, results, article_count: articleCount, attempt } = request.body;
-      const { row, moved } = await store.allocations.complete(id, { nodeId: node.id, attempt }, results, articleCount ?? 0);
+      const { row, moved } = await store.allocations.complete(
+        id,
+        { nodeId: node.id, attempt },
+        results,
+        articleCount ?? 0,
+      );
       if (moved) {
         metrics.completions.inc();
-        await pauseHosts(row, results.flatMap((r) => (r.retry_after_seconds === undefined ? [] : [{ feedId: r.mp_id, seconds: r.retry_after_seconds }])));
+        await pauseHosts(
+          row,
+          results.flatMap((r) =>
+            r.retry_after_seconds === undefined ? [] : [{ feedId: r.mp_id, seconds: r.retry_after_seconds }],
+          ),
+        );
       }
       return ok(toAllocationView(row, holderName(row, node)), 'Allocation completed.');
     },
