@@ -10,11 +10,22 @@ export type NodeCredentials = { id: string; name: string; api_key: string; api_s
 
 export const BENCH_ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
 
-/** The parent's configuration for a database URL, defaults everywhere else (what the parent process uses too). */
+/**
+ * The parent's configuration for a database URL, defaults everywhere else (what the parent process uses too), but
+ * without per-host politeness: the seeded feeds all sit on one unreachable host (127.0.0.1:9) and are never
+ * fetched, so politeness would hand out one allocation a second and the scenarios would measure its interval
+ * instead of the claim path. The crawl scenario measures politeness with its own configuration.
+ */
 function benchConfig(databaseUrl: string, overrides: Record<string, unknown> = {}): Readonly<Config> {
   return loadConfig({
     env: {},
-    overrides: { 'database.url': databaseUrl, 'scheduler.enabled': false, log_level: 'warn', ...overrides },
+    overrides: {
+      'database.url': databaseUrl,
+      'scheduler.enabled': false,
+      log_level: 'warn',
+      'politeness.enabled': false,
+      ...overrides,
+    },
   });
 }
 

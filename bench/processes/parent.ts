@@ -13,9 +13,7 @@ const config = loadConfig({
     log_level: 'warn',
     'database.url': input.databaseUrl,
     'scheduler.enabled': false,
-    // The seeded feeds all sit on one unreachable host (127.0.0.1:9) and are never fetched: with per-host
-    // politeness on, the parent would hand out one allocation per second and the scenarios would measure the
-    // politeness interval instead of the claim path. The crawl scenario measures politeness on its own.
+    // As in bench/lib/seed.ts: the seeded feeds share one host, so politeness would measure its own interval.
     'politeness.enabled': false,
     ...input.overrides,
   },
