@@ -48,3 +48,21 @@ export function duration(seconds: number): string {
   }
   return '—';
 }
+
+const BYTE_UNITS: Array<['byte' | 'kilobyte' | 'megabyte' | 'gigabyte', number]> = [
+  ['gigabyte', 1024 ** 3],
+  ['megabyte', 1024 ** 2],
+  ['kilobyte', 1024],
+  ['byte', 1],
+];
+
+/** A byte count in its largest unit, in the chosen language ("1.5 MB"). */
+export function bytes(count: number): string {
+  const [unit, size] = BYTE_UNITS.find(([, s]) => count >= s) ?? ['byte', 1];
+  return new Intl.NumberFormat(locale.value, {
+    style: 'unit',
+    unit,
+    unitDisplay: 'short',
+    maximumFractionDigits: 1,
+  }).format(count / size);
+}

@@ -32,6 +32,11 @@ export type AllocationView = {
   completed_at: string | null;
   article_count: number;
   new_article_count: number;
+  /** The attempt's progress as its child last reported it (the Cascade child does; the original sends none). */
+  progress: { feeds_done: number; bytes_read: number; last_progress_at: string | null } | null;
+  /** Executing without progress for `dispatch.stall_seconds` while its node kept beating. */
+  stalled: boolean;
+  stalled_at: string | null;
   created_at: string | null;
   updated_at: string | null;
   attempts?: Array<{

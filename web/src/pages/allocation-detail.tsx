@@ -2,7 +2,7 @@ import { useRoute } from 'preact-iso';
 import { useState } from 'preact/hooks';
 import { apiCall, get } from '../api';
 import { AllocationStatus, ErrorNote, Loading, TableHead } from '../components/bits';
-import { dateTime, relative } from '../format';
+import { bytes, dateTime, relative } from '../format';
 import { useIsAdmin, useLive, useNow } from '../hooks';
 import { t, type MessageKey } from '../i18n/i18n';
 import type { AllocationView } from '../types';
@@ -48,6 +48,11 @@ export function AllocationDetailPage() {
       </p>
       <h1 id="allocation-title">
         {a.task_name} <AllocationStatus status={a.status} />
+        {a.stalled ? (
+          <span class="badge bad" data-testid="stalled">
+            {t('allocations.stalled')}
+          </span>
+        ) : null}
       </h1>
       <ErrorNote error={error ?? actionError} />
       {admin ? (
@@ -75,6 +80,26 @@ export function AllocationDetailPage() {
         <dd>
           {a.attempt} / {a.max_attempts}
         </dd>
+        {a.status === 'executing' && a.progress ? (
+          <>
+            <dt>{t('allocations.progress')}</dt>
+            <dd data-testid="progress">
+              {t('allocations.progressValue', {
+                done: a.progress.feeds_done,
+                total: a.feed_ids.length,
+                bytes: bytes(a.progress.bytes_read),
+              })}
+              {a.progress.last_progress_at
+                ? ` (${t('allocations.progressAt', { when: relative(a.progress.last_progress_at) })})`
+                : ''}
+              {a.stalled ? (
+                <p class="error-cell">
+                  {t('allocations.stalledSince', { when: dateTime(a.progress.last_progress_at ?? a.stalled_at) })}
+                </p>
+              ) : null}
+            </dd>
+          </>
+        ) : null}
         <dt>{t('allocations.dispatched')}</dt>
         <dd>
           {dateTime(a.dispatched_at)} ({relative(a.dispatched_at)})

@@ -98,9 +98,18 @@ export function AllocationsPage() {
                   </td>
                   <td>
                     <AllocationStatus status={a.status} />
+                    {a.stalled ? (
+                      <span class="badge bad" data-testid="stalled" title={dateTime(a.stalled_at)}>
+                        {t('allocations.stalled')}
+                      </span>
+                    ) : null}
                   </td>
                   <td>{a.node_name ?? t('allocations.unassigned')}</td>
-                  <td>{a.feed_ids.length}</td>
+                  <td>
+                    {a.status === 'executing' && a.progress
+                      ? `${a.progress.feeds_done} / ${a.feed_ids.length}`
+                      : a.feed_ids.length}
+                  </td>
                   <td>
                     {a.attempt} / {a.max_attempts}
                   </td>
