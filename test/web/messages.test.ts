@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ALL_STATUSES, AttemptOutcome } from '../../src/domain/allocation-states.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
 const dir = join(REPO_ROOT, 'web/src/i18n');
@@ -35,5 +36,13 @@ describe('console message files', () => {
   it('hold every key the source uses', () => {
     const missing = [...new Set(keysUsedInSource(join(REPO_ROOT, 'web/src')))].filter((key) => !(key in en));
     expect(missing).toEqual([]);
+  });
+
+  it('translate every allocation status and attempt outcome the server can send (keys built at run time)', () => {
+    const keys = [
+      ...ALL_STATUSES.map((status) => `status.${status}`),
+      ...Object.values(AttemptOutcome).map((outcome) => `outcome.${outcome}`),
+    ];
+    expect(keys.filter((key) => !(key in en))).toEqual([]);
   });
 });
