@@ -57,7 +57,6 @@ export class Scheduler {
 
   async start(): Promise<SchedulerState> {
     this.#running = true;
-    await this.reload();
     clearInterval(this.#reloadTimer);
     this.#reloadTimer = setInterval(
       () => void this.reload().catch((error: unknown) => this.logger.error({ err: error }, 'scheduler reload failed')),
@@ -67,6 +66,14 @@ export class Scheduler {
     clearInterval(this.#watchTimer);
     this.#watchTimer = setInterval(() => void this.#reloadWhenChanged(), TASK_WATCH_INTERVAL_MS);
     this.#watchTimer.unref();
+    try {
+      await this.reload();
+    } catch (error) {
+      // The database may be restarting while the parent starts. The tasks were never read, so the watch above sees
+      // a new change mark at its first look that succeeds and reads them then: the schedule waits, the parent starts.
+      this.#watchFailing = true;
+      this.logger.error({ err: error }, 'scheduler could not read the tasks; retrying every second');
+    }
     return this.state();
   }
 

@@ -34,10 +34,29 @@ export async function startParent(
   try {
     const { services, notifier } = await createParentServices(config, store, logger, options);
     const app = await buildApp({ services, logger });
-    await app.listen({ host: config.host, port: config.port });
-    services.sweeper.start();
-    if (config.scheduler.enabled) await services.scheduler.start();
-    if (config.delivery.enabled) services.deliverySender.start();
+    // Stops what runs, in order (the store is closed after it): both a close and a start that fails half way use
+    // it, so a failed start leaves no timer or listener behind to keep the process alive.
+    const stopServices = async () => {
+      services.readiness.markStopping();
+      await services.scheduler.stop();
+      await services.sweeper.stop();
+      await services.deliverySender.stop();
+      services.claimer.shutdown();
+      await app.close();
+      await notifier.settled();
+      await services.events.close();
+    };
+    try {
+      await app.listen({ host: config.host, port: config.port });
+      services.sweeper.start();
+      if (config.scheduler.enabled) await services.scheduler.start();
+      if (config.delivery.enabled) services.deliverySender.start();
+    } catch (error) {
+      await stopServices().catch((closeError: unknown) =>
+        logger.error({ err: closeError }, 'could not stop cleanly after a failed start'),
+      );
+      throw error;
+    }
     services.readiness.markReady();
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -57,17 +76,7 @@ export async function startParent(
       },
       close() {
         // Stop accepting, let in-flight requests finish (Fastify waits for them), then close the store.
-        closing ??= (async () => {
-          services.readiness.markStopping();
-          await services.scheduler.stop();
-          await services.sweeper.stop();
-          await services.deliverySender.stop();
-          services.claimer.shutdown();
-          await app.close();
-          await notifier.settled();
-          await services.events.close();
-          await store.close();
-        })();
+        closing ??= stopServices().then(() => store.close());
         return closing;
       },
     };
