@@ -9,6 +9,7 @@ import {
 } from '../domain/feed-rhythm.js';
 import type { RefreshHints } from '../protocol/child-requests.js';
 import type { ReportedFetch } from './allocations/completion-plan.js';
+import type { Capabilities } from './dialects/capabilities.js';
 import type { Database, FeedTable } from './tables.js';
 
 /**
@@ -74,6 +75,74 @@ function domainHints(hints: RefreshHints | undefined): DomainHints | undefined {
   };
 }
 
+type HistoryRow = { publish_time: number; created_at: number };
+
+/**
+ * Each feed's rhythm columns and its newest articles (HISTORY_ROWS, newest first): one statement where the
+ * database joins laterally (a completion then costs one read, not one plus one per feed), else one for the feeds
+ * and one per feed in `withHistory`.
+ */
+async function rhythmInputs(
+  db: Queryable,
+  caps: Pick<Capabilities, 'lateralJoins'>,
+  feedIds: readonly string[],
+  withHistory: ReadonlySet<string>,
+): Promise<Map<string, { row: RhythmRow; history: HistoryRow[] }>> {
+  const ids = [...new Set(feedIds)];
+  const out = new Map<string, { row: RhythmRow; history: HistoryRow[] }>();
+  if (ids.length === 0) return out;
+  if (caps.lateralJoins) {
+    const rows = await db
+      .selectFrom('feeds')
+      .leftJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('articles')
+            .select(['publish_time', 'created_at'])
+            .whereRef('articles.mp_id', '=', 'feeds.id')
+            .orderBy('publish_time', 'desc')
+            .limit(HISTORY_ROWS)
+            .as('history'),
+        (join) => join.onTrue(),
+      )
+      .select([
+        'feeds.id',
+        'feeds.sync_time',
+        'feeds.refresh_interval_seconds',
+        'feeds.refresh_failures',
+        'feeds.refresh_hint_seconds',
+        'history.publish_time',
+        'history.created_at',
+      ])
+      .where('feeds.id', 'in', ids)
+      .orderBy('feeds.id')
+      .orderBy('history.publish_time', 'desc')
+      .execute();
+    for (const { publish_time, created_at, ...row } of rows) {
+      const entry = out.get(row.id) ?? { row, history: [] };
+      out.set(row.id, entry);
+      if (publish_time !== null && created_at !== null && withHistory.has(row.id))
+        entry.history.push({ publish_time: Number(publish_time), created_at: Number(created_at) });
+    }
+    return out;
+  }
+  for (const [id, row] of await rhythmRows(db, ids)) {
+    const history = withHistory.has(id)
+      ? (
+          await db
+            .selectFrom('articles')
+            .select(['publish_time', 'created_at'])
+            .where('mp_id', '=', id)
+            .orderBy('publish_time', 'desc')
+            .limit(HISTORY_ROWS)
+            .execute()
+        ).map((a) => ({ publish_time: Number(a.publish_time), created_at: Number(a.created_at) }))
+      : [];
+    out.set(id, { row, history });
+  }
+  return out;
+}
+
 /**
  * The rhythm updates of a completion, read before its feeds' times move (`sync_time` still says when the previous
  * fetch was accepted: an article stored after it is new, for a child that does not count new articles itself).
@@ -82,6 +151,7 @@ function domainHints(hints: RefreshHints | undefined): DomainHints | undefined {
  */
 export async function completionRhythm(
   db: Queryable,
+  caps: Pick<Capabilities, 'lateralJoins'>,
   fetches: readonly ReportedFetch[],
   allocationFeedIds: readonly string[],
   nowMs: number,
@@ -91,34 +161,29 @@ export async function completionRhythm(
     fetches.length > 0
       ? [...fetches]
       : allocationFeedIds.map((id) => ({ id, failed: false, newArticleCount: undefined, hints: undefined }));
-  const rows = await rhythmRows(
+  const inputs = await rhythmInputs(
     db,
+    caps,
     subjects.map((s) => s.id),
+    new Set(subjects.filter((s) => !s.failed).map((s) => s.id)),
   );
   const updates: RhythmUpdate[] = [];
   const seen = new Set<string>();
   for (const fetch of subjects) {
-    const row = rows.get(fetch.id);
-    if (!row || seen.has(fetch.id)) continue;
+    const input = inputs.get(fetch.id);
+    if (!input || seen.has(fetch.id)) continue;
     seen.add(fetch.id);
+    const { row, history } = input;
     let observation: FetchObservation;
     if (fetch.failed) {
       observation = { kind: 'failed' };
     } else {
-      const history = await db
-        .selectFrom('articles')
-        .select(['publish_time', 'created_at'])
-        .where('mp_id', '=', fetch.id)
-        .orderBy('publish_time', 'desc')
-        .limit(HISTORY_ROWS)
-        .execute();
       const acceptedBeforeMs = row.sync_time === null ? -1 : Number(row.sync_time) * 1000;
-      const newArticles =
-        fetch.newArticleCount ?? history.filter((a) => Number(a.created_at) > acceptedBeforeMs).length;
+      const newArticles = fetch.newArticleCount ?? history.filter((a) => a.created_at > acceptedBeforeMs).length;
       observation = {
         kind: 'fetched',
         newArticles,
-        publishTimes: history.map((a) => Number(a.publish_time)),
+        publishTimes: history.map((a) => a.publish_time),
         hints: domainHints(fetch.hints),
       };
     }

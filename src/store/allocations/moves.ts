@@ -96,7 +96,14 @@ export class AllocationMoves {
       // Read before the statement, written within it: the feeds have this one live allocation, so nothing else
       // moves their rhythm in between, and a statement that does not move the allocation writes nothing.
       const allocationFeeds = plan.fetches.length > 0 ? [] : await this.#feedIdsOf(id);
-      const rhythm = await completionRhythm(this.db, plan.fetches, allocationFeeds, nowMs, this.settings.refresh);
+      const rhythm = await completionRhythm(
+        this.db,
+        this.caps,
+        plan.fetches,
+        allocationFeeds,
+        nowMs,
+        this.settings.refresh,
+      );
       const done = await completeInOneStatement(this.db, this.settings, id, actor, plan, nowMs, rhythm);
       if (done) return { ...done, moved: true };
     }
@@ -135,7 +142,10 @@ export class AllocationMoves {
     });
     if (!moved) return undefined;
     // Before the feeds' times move: the rhythm reads the previous sync time (docs/refresh.md).
-    await writeRhythm(trx, await completionRhythm(trx, plan.fetches, [...feedIds], nowMs, this.settings.refresh));
+    await writeRhythm(
+      trx,
+      await completionRhythm(trx, this.caps, plan.fetches, [...feedIds], nowMs, this.settings.refresh),
+    );
     if (plan.succeededFeedIds.length > 0) {
       const seconds = Math.floor(nowMs / 1000);
       // last_node_id: the node that fetched them last, which placement prefers next time (warm connections).

@@ -19,6 +19,11 @@ export type Capabilities = {
    */
   readonly writableCtes: boolean;
   /**
+   * `LEFT JOIN LATERAL` (PostgreSQL): a completion reads its feeds' rhythm and each feed's newest articles in one
+   * statement (src/store/feed-rhythm.ts); elsewhere one statement for the feeds and one per feed.
+   */
+  readonly lateralJoins: boolean;
+  /**
    * The hot moves (claim of a node's own work, start, complete) run as the single statements of
    * store/allocations/single-statement.ts. Needs `writableCtes`; the test environment turns it off with
    * `CASCADE_TEST_PG_SINGLE_STATEMENTS=off`, so that the PostgreSQL suites also run the general path.
@@ -68,6 +73,7 @@ export function sqliteCapabilities(version: string): Capabilities {
     rowLocks: false,
     returning: true,
     writableCtes: false,
+    lateralJoins: false,
     singleStatements: false,
     autoIncrementType: 'integer',
     longTextType: 'text',
@@ -89,6 +95,7 @@ export function postgresCapabilities(version: string, env: NodeJS.ProcessEnv = p
     rowLocks: true,
     returning: true,
     writableCtes: true,
+    lateralJoins: true,
     singleStatements: singleStatementsWanted(env),
     autoIncrementType: 'serial',
     longTextType: 'text',
@@ -110,6 +117,7 @@ export function mysqlCapabilities(version: string): Capabilities {
     rowLocks: true,
     returning: false,
     writableCtes: false,
+    lateralJoins: false,
     singleStatements: false,
     autoIncrementType: 'bigint',
     longTextType: 'longtext',
