@@ -10,6 +10,12 @@ const CONFLICT_RETRIES = 5;
 const MIN_HOST_WAIT_MS = 5;
 
 /**
+ * What made a waiting claim look at the store again (`cascade_claim_rechecks_total{cause}`): the wake channel, its
+ * own timer (the wait ran out, or a host's interval ended), or an abort (the child went away, the parent stops).
+ */
+type RecheckCause = 'wake' | 'timer' | 'abort';
+
+/**
  * Claims for a node, waiting up to `waitMs` for work. It subscribes to the wake channel before each attempt, so a
  * dispatch that commits between "found nothing" and "start waiting" still wakes it; it never polls the store.
  */
@@ -47,8 +53,9 @@ export class Claimer {
           hostsReadyAt === undefined
             ? remaining
             : Math.min(remaining, Math.max(MIN_HOST_WAIT_MS, hostsReadyAt - Date.now()));
-        if (!woken) await waitForWake(wait, signal, (resolve) => (wake = resolve));
+        const cause = woken ? 'wake' : await waitForWake(wait, signal, (resolve) => (wake = resolve));
         wake = undefined;
+        this.metrics?.claimRechecks.inc({ cause });
       }
     } finally {
       unsubscribe();
@@ -82,19 +89,21 @@ export class Claimer {
   }
 }
 
+/** Resolves with whichever ended the wait first. */
 function waitForWake(
   ms: number,
   signal: AbortSignal | undefined,
   expose: (resolve: () => void) => void,
-): Promise<void> {
+): Promise<RecheckCause> {
   return new Promise((resolve) => {
-    const done = () => {
+    const done = (cause: RecheckCause) => {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
+      signal?.removeEventListener('abort', aborted);
+      resolve(cause);
     };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    expose(done);
+    const aborted = () => done('abort');
+    const timer = setTimeout(() => done('timer'), ms);
+    signal?.addEventListener('abort', aborted, { once: true });
+    expose(() => done('wake'));
   });
 }

@@ -23,6 +23,7 @@ export class Metrics {
   readonly stalls: Counter;
   readonly dispatches: Counter<'trigger'>;
   readonly claimWaitSeconds: Histogram;
+  readonly claimRechecks: Counter<'cause'>;
   readonly httpSeconds: Histogram<'method' | 'route' | 'status'>;
   readonly refusedReports: Counter<'route' | 'code'>;
   /** Outbox depth each child last reported in its heartbeat to this parent, by node id. */
@@ -81,6 +82,14 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
       registers,
     });
+    this.claimRechecks = new Counter({
+      name: 'cascade_claim_rechecks_total',
+      help: 'Times a waiting claim long-poll looked for work again, by what ended its wait: wake (the wake channel: work made claimable in this parent, or another parent via NOTIFY or the work epoch), timer (its wait or a host interval ran out), abort (the child went away or the parent is stopping).',
+      labelNames: ['cause'],
+      registers,
+    });
+    // Every cause from the start, so a scrape shows 0 rather than no series (and rate() has a starting point).
+    for (const cause of ['wake', 'timer', 'abort']) this.claimRechecks.inc({ cause }, 0);
     this.httpSeconds = new Histogram({
       name: 'cascade_http_request_duration_seconds',
       help: 'HTTP request duration by route.',

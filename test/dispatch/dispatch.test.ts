@@ -2,6 +2,7 @@ import { afterEach, expect, it } from 'vitest';
 import { describeEachStore } from '../helpers/databases.js';
 import { openStore, databaseOf } from '../../src/store/store.js';
 import { api } from '../helpers/http.js';
+import { claimRechecks } from '../helpers/metrics.js';
 import { startTestParent, type TestParent } from '../helpers/parent.js';
 import { seedFeeds, seedTask } from '../helpers/seed.js';
 import { waitFor } from '../helpers/wait.js';
@@ -84,6 +85,13 @@ describeEachStore('dispatch', (dialect) => {
     await seedTask(store, await seedFeeds(store, 2));
     const node = await t.addChild('poller');
     await api(t.url, '/api/v1/cascade/heartbeat', { aksk: node, json: {} });
+    // Nothing dispatched yet: a short long-poll finds nothing, looks again when its wait runs out, and answers null.
+    const idle = await claimRechecks(t.url);
+    expect((await api(t.url, '/api/v1/cascade/claim-task?wait=0.1', { method: 'POST', aksk: node })).body.data).toBe(
+      null,
+    );
+    const before = await claimRechecks(t.url);
+    expect(before.timer - idle.timer).toBe(1);
     const waiting = api<{ allocation_id: string; feeds: unknown[]; headers: Record<string, string> } | null>(
       t.url,
       '/api/v1/cascade/claim-task?wait=60',
@@ -98,6 +106,10 @@ describeEachStore('dispatch', (dialect) => {
     expect(claimed.status).toBe(200);
     expect(claimed.body.data?.feeds).toHaveLength(1);
     expect(claimed.body.data?.headers).toEqual({ 'x-task-header': 'secret-header' });
+    // The dispatch's wake-up made it look again, not its timer.
+    const after = await claimRechecks(t.url);
+    expect(after.wake - before.wake).toBeGreaterThan(0);
+    expect(after.timer - before.timer).toBe(0);
   });
 
   it(

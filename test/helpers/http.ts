@@ -13,6 +13,8 @@ export type ApiOptions = {
   token?: string;
   aksk?: { api_key: string; api_secret: string };
   headers?: Record<string, string>;
+  /** Aborting it closes the connection, as a child that goes away does. */
+  signal?: AbortSignal;
 };
 
 export async function api<T = unknown>(
@@ -35,6 +37,7 @@ export async function api<T = unknown>(
     method: options.method ?? (body === undefined ? 'GET' : 'POST'),
     headers,
     body,
+    signal: options.signal,
   });
   const text = await response.text();
   let parsed: unknown;
