@@ -66,9 +66,17 @@ export const HISTORY_EVENTS = 20;
 
 /**
  * An active feed is fetched every typical gap ÷ this: an article then waits at most about a quarter of the feed's
- * gap (an hourly feed: ~10–15 minutes), and a feed costs about this many fetches per publication.
+ * gap (an hourly feed: ~15 minutes), and a feed costs about this many fetches per publication. A declared period
+ * is divided the same way.
  */
 export const FRESHNESS_DIVISOR = 4;
+
+/**
+ * A gap longer than this many median gaps counts as this many in the typical gap: one holiday pause must not stretch
+ * an active feed's interval, while the ordinary long gaps of irregular publication still count (for exponential
+ * gaps, 6 % of them are longer than 4 medians).
+ */
+export const LONG_GAP_MEDIANS = 4;
 
 /** Fewest publish events (two gaps) from which the history rule is trusted. */
 const MIN_HISTORY_EVENTS = 3;
@@ -86,8 +94,9 @@ export function normalizeBounds(bounds: RefreshBounds): RefreshBounds {
 }
 
 /**
- * The feed's declared period: the longest of max-age, ttl and the syndication period, each asking not to be
- * fetched sooner. Undefined when it declares nothing usable (absent, zero, negative, not finite).
+ * The feed's declared period: the longest of max-age, ttl and the syndication period (what the feed says about how
+ * often it changes; `nextRhythm` fetches it at most every period ÷ FRESHNESS_DIVISOR). Undefined when it declares
+ * nothing usable (absent, zero, negative, not finite).
  */
 export function hintSeconds(hints: RefreshHints | undefined): number | undefined {
   if (!hints) return undefined;
@@ -101,15 +110,23 @@ export function hintSeconds(hints: RefreshHints | undefined): number | undefined
  * The rule. A failure keeps the learned interval and backs off: interval × 2^(failures−1), within the bounds. A
  * fetch resets the failures and learns:
  * 1. history: the recent publish times, merged into events (times closer than `minSeconds` are one event: one
- *    fetch collects them all). From 3 events on, the typical gap G is the median gap; if the feed has been silent
- *    for more than 2 G it is slowing down or dead, and the gap taken is half the silence instead. The feed is then
- *    fetched every gap ÷ FRESHNESS_DIVISOR: the aim is freshness, not the next publication. Publication is
- *    irregular (a feed that posts "hourly" posts at random moments about an hour apart), so a fetch aimed at the
- *    predicted publication leaves an article waiting up to a whole gap whenever the guess is wrong; polling at a
- *    fraction of the gap keeps every article's wait below that fraction, whatever the irregularity, while feeds
- *    with long gaps and dead feeds still back off towards `maxSeconds`.
+ *    fetch collects them all). From 3 events on, the typical gap G is the mean gap, each gap counted at most
+ *    LONG_GAP_MEDIANS median gaps; if the feed has been silent for more than 2 G it is slowing down or dead, and
+ *    the gap taken is half the silence instead. The feed is then fetched every gap ÷ FRESHNESS_DIVISOR: the aim is
+ *    freshness, not the next publication. Publication is irregular (a feed that posts "hourly" posts at random
+ *    moments about an hour apart), so a fetch aimed at the predicted publication leaves an article waiting up to a
+ *    whole gap whenever the guess is wrong; polling at a fraction of the gap keeps every article's wait below that
+ *    fraction, whatever the irregularity, while feeds with long gaps and dead feeds still back off towards
+ *    `maxSeconds`. The mean, not the median: irregular gaps are skewed (exponential gaps have a median of 0.69 of
+ *    their mean), so a median-based G fetched such a feed about 6 times per publication instead of 4, for no
+ *    article collected sooner than a quarter of its real gap asks.
  * 2. adaptive, with less history: halve the interval after new articles, double it after none.
- * Then the feed's own declaration (hintSeconds) is a floor, and the bounds clamp the result.
+ * Then the feed's own declaration (hintSeconds) is taken as a gap too: the interval is at least the declared period
+ * ÷ FRESHNESS_DIVISOR, and the bounds clamp the result. Not the whole declared period: declarations are mostly
+ * generator defaults (`sy:updatePeriod` hourly, `<ttl>60</ttl>`, a CDN's max-age) that say little about when the
+ * next article comes, and as a floor they left an hourly feed's articles waiting up to the whole hour
+ * (docs/refresh.md, the crawl benchmark). A fetch within the declared period is a conditional request, and the
+ * origin's real limits are kept by per-host politeness and Retry-After (src/domain/host-politeness.ts).
  */
 export function nextRhythm(
   previous: FeedRhythm,
@@ -132,7 +149,7 @@ export function nextRhythm(
     };
   }
   const hint = hintSeconds(observation.hints) ?? previous.hintSeconds;
-  const floor = hint === null ? minSeconds : clamp(hint);
+  const floor = hint === null ? minSeconds : clamp(hint / FRESHNESS_DIVISOR);
   const rhythm = historyRhythm(observation.publishTimes, nowMs, minSeconds);
   if (rhythm) {
     const intervalSeconds = clamp(Math.max(rhythm.gapSeconds / FRESHNESS_DIVISOR, floor));
@@ -157,8 +174,8 @@ export function nextRhythm(
 
 /**
  * The feed's typical gap between publications from its publish times, or undefined with fewer than
- * MIN_HISTORY_EVENTS events: the median gap, or half the current silence when that is longer than two median gaps
- * (the feed slows down or died). Times in the future (beyond a day of clock skew) are ignored: a wrong date must
+ * MIN_HISTORY_EVENTS events: the mean gap with each gap capped at LONG_GAP_MEDIANS median gaps, or half the current
+ * silence when that is longer than two typical gaps (the feed slows down or died). Times in the future (beyond a day of clock skew) are ignored: a wrong date must
  * not make a feed look busy.
  */
 export function historyRhythm(
@@ -179,9 +196,12 @@ export function historyRhythm(
   }
   if (events.length < MIN_HISTORY_EVENTS) return undefined;
   const gaps = events.slice(1).map((time, i) => (events[i] as number) - time);
-  const medianGap = Math.max(1, median(gaps));
+  const cap = LONG_GAP_MEDIANS * median(gaps);
+  const typicalGap = Math.max(1, gaps.reduce((sum, gap) => sum + Math.min(gap, cap), 0) / gaps.length);
   const silence = Math.max(0, nowSeconds - (events[0] as number));
-  return silence > 2 * medianGap ? { gapSeconds: silence / 2, silent: true } : { gapSeconds: medianGap, silent: false };
+  return silence > 2 * typicalGap
+    ? { gapSeconds: silence / 2, silent: true }
+    : { gapSeconds: typicalGap, silent: false };
 }
 
 /** `Cache-Control: max-age=N` in seconds (s-maxage is for shared caches, not us); undefined without one. */

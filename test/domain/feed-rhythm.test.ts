@@ -4,6 +4,7 @@ import {
   DUE_TOLERANCE_MS,
   FRESHNESS_DIVISOR,
   INITIAL_RHYTHM,
+  LONG_GAP_MEDIANS,
   hintSeconds,
   historyRhythm,
   isDue,
@@ -46,11 +47,12 @@ describe('nextRhythm', () => {
   });
 
   it('an irregular feed is fetched often enough that an article waits at most about a quarter of its typical gap', () => {
-    // Gaps of 10 to 110 minutes (median 60): a fetch aimed at "last + 60 min" would miss every early article.
-    const gapsMinutes = [10, 110, 35, 85, 60, 20, 100, 60, 45, 75];
+    // The last 5 minutes ago, then gaps of 20 to 110 minutes (mean 60): a fetch aimed at "last + 60 min" would
+    // miss every early article.
+    const gapsMinutes = [110, 35, 85, 60, 20, 100, 40, 45, 45];
     const times = gapsMinutes.reduce<number[]>(
-      (acc, gap) => [...acc, (acc[acc.length - 1] ?? nowS - 5 * 60) - gap * 60],
-      [],
+      (acc, gap) => [...acc, (acc[acc.length - 1] as number) - gap * 60],
+      [nowS - 5 * 60],
     );
     const decision = nextRhythm(INITIAL_RHYTHM, fetched(1, times), NOW, bounds);
     expect(decision.intervalSeconds).toBe(15 * 60);
@@ -88,11 +90,49 @@ describe('nextRhythm', () => {
     expect(afterNew.intervalSeconds).toBe(600);
   });
 
-  it('the feed’s declared period is a floor and is kept across a 304 that says nothing', () => {
+  it('the feed’s declared period, divided like a gap, is a floor and is kept across a 304 that says nothing', () => {
     const first = nextRhythm(INITIAL_RHYTHM, fetched(2, [], { ttlSeconds: 7200, maxAgeSeconds: 60 }), NOW, bounds);
-    expect(first).toMatchObject({ intervalSeconds: 7200, hintSeconds: 7200 });
+    expect(first).toMatchObject({ intervalSeconds: 7200 / FRESHNESS_DIVISOR, hintSeconds: 7200 });
     const second = nextRhythm(first, fetched(5), NOW, bounds);
-    expect(second).toMatchObject({ intervalSeconds: 7200, hintSeconds: 7200 });
+    expect(second).toMatchObject({ intervalSeconds: 7200 / FRESHNESS_DIVISOR, hintSeconds: 7200 });
+  });
+
+  it('an hourly feed declaring an hour is fetched every quarter hour, not hourly; a busier one still at the floor', () => {
+    const hourly = Array.from({ length: 10 }, (_, i) => nowS - 20 * 60 - i * 3600);
+    for (const hints of [{ ttlSeconds: 3600 }, { updatePeriodSeconds: 3600 }, { maxAgeSeconds: 3600 }]) {
+      const decision = nextRhythm(INITIAL_RHYTHM, fetched(1, hourly, hints), NOW, bounds);
+      expect(decision).toMatchObject({ basis: 'history', intervalSeconds: 900, nextDueAtMs: NOW + 900_000 });
+    }
+    // Publishing every 10 minutes but declaring an hour: the declaration still holds it to every 15 minutes.
+    const busy = Array.from({ length: 10 }, (_, i) => nowS - 60 - i * 600);
+    expect(nextRhythm(INITIAL_RHYTHM, fetched(1, busy, { ttlSeconds: 3600 }), NOW, bounds).intervalSeconds).toBe(900);
+    // A weekly declaration still sends a feed without history to the bound.
+    const weekly = nextRhythm(INITIAL_RHYTHM, fetched(0, [], { updatePeriodSeconds: 604_800 }), NOW, bounds);
+    expect(weekly.intervalSeconds).toBe(bounds.maxSeconds);
+  });
+
+  it('a feed with exponential gaps is fetched about four times per publication (mean gap, not the median)', () => {
+    // 19 gaps at the quantiles of an exponential distribution with a mean of one hour: the median gap is ~42 min.
+    const gaps = Array.from({ length: 19 }, (_, i) => -Math.log(1 - (i + 0.5) / 19) * 3600);
+    const times = gaps.reduce<number[]>((acc, gap) => [...acc, (acc[acc.length - 1] as number) - gap], [nowS - 60]);
+    const decision = nextRhythm(INITIAL_RHYTHM, fetched(1, times, undefined), NOW, bounds);
+    expect(decision.basis).toBe('history');
+    // A median-based gap would fetch it every ~10 minutes (six times per publication).
+    expect(decision.intervalSeconds).toBeGreaterThanOrEqual(13 * 60);
+    expect(decision.intervalSeconds).toBeLessThanOrEqual(16 * 60);
+  });
+
+  it('one long pause in an active feed counts as at most LONG_GAP_MEDIANS median gaps', () => {
+    // Nine gaps of an hour and one of two days: the typical gap is (9 × 1 h + 4 h) ÷ 10 = 78 min, not 5.7 h.
+    expect(LONG_GAP_MEDIANS).toBe(4);
+    const gapsHours = [1, 1, 1, 1, 48, 1, 1, 1, 1, 1];
+    const times = gapsHours.reduce<number[]>(
+      (acc, gap) => [...acc, (acc[acc.length - 1] as number) - gap * 3600],
+      [nowS - 600],
+    );
+    expect(historyRhythm(times, NOW, 300)).toEqual({ gapSeconds: 78 * 60, silent: false });
+    const decision = nextRhythm(INITIAL_RHYTHM, fetched(1, times), NOW, bounds);
+    expect(decision.intervalSeconds).toBe((78 * 60) / FRESHNESS_DIVISOR);
   });
 
   it('backs off on failures and resets on the next success', () => {

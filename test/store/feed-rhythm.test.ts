@@ -127,7 +127,7 @@ describeEachStore('feed rhythm', (dialect) => {
     expect(dueIn).toBeGreaterThan(3600 / FRESHNESS_DIVISOR - 60);
     expect(dueIn).toBeLessThanOrEqual(3600 / FRESHNESS_DIVISOR);
 
-    // A feed declaring ttl of a day: the floor, clamped to refresh.max_interval.
+    // A feed declaring ttl of a day: a quarter of it (6 h) is the floor, clamped to refresh.max_interval (2 h).
     await store.allocations.complete(
       byFeed.get(declared)!,
       nodeId,
