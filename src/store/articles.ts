@@ -9,6 +9,7 @@ import type { ArticleTable, Database } from './tables.js';
 import { chunk, iso, parseJson } from './time.js';
 import { EnabledStatus } from '../domain/enabled-status.js';
 import { insertOrIgnore, insertOrUpdate } from './dialects/upsert.js';
+import { compareKeys } from './key-order.js';
 
 export type ArticleInput = {
   id: string;
@@ -59,10 +60,6 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 /** The primary key `(mp_id, id)` as one string; NUL cannot occur in either part (the request pipeline refuses it). */
 function articleKey(article: { mp_id: string; id: string }): string {
   return `${article.mp_id}\u0000${article.id}`;
-}
-
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export class ArticlesStore {

@@ -10,6 +10,7 @@ import {
 import type { RefreshHints } from '../protocol/child-requests.js';
 import type { ReportedFetch } from './allocations/completion-plan.js';
 import type { Capabilities } from './dialects/capabilities.js';
+import { compareKeys } from './key-order.js';
 import type { Database, FeedTable } from './tables.js';
 
 /**
@@ -205,10 +206,15 @@ export async function failureRhythm(
   );
 }
 
-/** Writes the updates, one guarded-by-key UPDATE per feed (the general path; PostgreSQL's statement does its own). */
+/**
+ * Writes the updates of work that ended without results, one UPDATE by key per feed, in key order
+ * (src/store/key-order.ts). A completion writes its rhythm with its other feed changes
+ * (src/store/allocations/completion-feeds.ts).
+ */
 export async function writeRhythm(
   trx: Pick<Kysely<Database>, 'updateTable'>,
   updates: readonly RhythmUpdate[],
 ): Promise<void> {
-  for (const { id, ...values } of updates) await trx.updateTable('feeds').set(values).where('id', '=', id).execute();
+  for (const { id, ...values } of [...updates].sort((a, b) => compareKeys(a.id, b.id)))
+    await trx.updateTable('feeds').set(values).where('id', '=', id).execute();
 }

@@ -23,8 +23,11 @@ export async function openTestStore(databaseUrl: string, overrides: Record<strin
 }
 
 export type HeldTransaction = {
-  /** Lets the transaction commit, waits for it, and closes the second connection. */
-  release(): Promise<void>;
+  /**
+   * Lets the transaction commit, waits for it, and closes the second connection; `finish`, when given, runs in the
+   * transaction first (the rest of what the other parent does, after the test saw who waits on it).
+   */
+  release(finish?: (trx: Transaction<Database>) => Promise<unknown>): Promise<void>;
   /**
    * Resolves once the database reports a statement matching `statement` waiting for a lock this transaction holds
    * (not on SQLite), with the text of every statement waiting on it; fails at the deadline naming `what`.
@@ -43,8 +46,9 @@ export async function holdOpenTransaction(
   work: (trx: Transaction<Database>) => Promise<unknown>,
 ): Promise<HeldTransaction> {
   const other = await connectDatabase({ url });
-  let letGo!: () => void;
-  const held = new Promise<void>((resolve) => (letGo = resolve));
+  type Finish = ((trx: Transaction<Database>) => Promise<unknown>) | undefined;
+  let letGo!: (finish: Finish) => void;
+  const held = new Promise<Finish>((resolve) => (letGo = resolve));
   let workDone!: () => void;
   const ran = new Promise<void>((resolve) => (workDone = resolve));
   let holderId: number | undefined;
@@ -52,7 +56,9 @@ export async function holdOpenTransaction(
     await work(trx);
     if (other.caps.rowLocks) holderId = await connectionId(trx, other.caps.dialect);
     workDone();
-    await held;
+    await (
+      await held
+    )?.(trx);
   });
   const lockHolder = (): number => {
     if (holderId === undefined) throw new Error(`${other.caps.dialect} has no row locks to wait on`);
@@ -61,8 +67,8 @@ export async function holdOpenTransaction(
   // A failing `work` must not leave the caller waiting for `ran`.
   await Promise.race([ran, committed]);
   return {
-    async release() {
-      letGo();
+    async release(finish) {
+      letGo(finish);
       try {
         await committed;
       } finally {

@@ -169,7 +169,22 @@ export async function freeHostSlots(trx: Trx, rows: readonly AllocationTable[], 
     if (!HELD_STATUSES.includes(row.status as AllocationStatus)) continue;
     for (const [host, feeds] of decodeHostCounts(row.held_hosts)) perHost.set(host, (perHost.get(host) ?? 0) + feeds);
   }
-  for (const [host, feeds] of [...perHost].sort(([a], [b]) => a.localeCompare(b))) {
+  // The claim locks host rows with `ORDER BY host FOR UPDATE`, in the database's collation (which need not be
+  // JavaScript's order: en_US sorts 'a-c' after 'ab'); giving back in that same order, a completion and a claim
+  // sharing two hosts wait for each other instead of deadlocking. One host needs no order.
+  const hosts =
+    perHost.size < 2
+      ? [...perHost.keys()]
+      : (
+          await trx
+            .selectFrom('host_state')
+            .select('host')
+            .where('host', 'in', [...perHost.keys()])
+            .orderBy('host')
+            .execute()
+        ).map((row) => row.host);
+  for (const host of hosts) {
+    const feeds = perHost.get(host) as number;
     await trx
       .updateTable('host_state')
       .set((eb) => ({ in_flight: eb('in_flight', '-', feeds), updated_at: nowMs }))

@@ -5,6 +5,7 @@ import type { Capabilities } from '../dialects/capabilities.js';
 import type { AllocationTable, Database } from '../tables.js';
 import { parseJson } from '../time.js';
 import { completionRhythm, failureRhythm, writeRhythm } from '../feed-rhythm.js';
+import { completionFeedChanges, writeFeedChanges } from './completion-feeds.js';
 import { planCompletion, type CompletionPlan, type FeedResult } from './completion-plan.js';
 import { explainRefusal } from './refusal.js';
 import { retryAt, type LeaseSettings, type NodeActor, type Trx } from './shared.js';
@@ -141,23 +142,9 @@ export class AllocationMoves {
       values: { ...plan.values, new_article_count: newCount },
     });
     if (!moved) return undefined;
-    // Before the feeds' times move: the rhythm reads the previous sync time (docs/refresh.md).
-    await writeRhythm(
-      trx,
-      await completionRhythm(trx, this.caps, plan.fetches, [...feedIds], nowMs, this.settings.refresh),
-    );
-    if (plan.succeededFeedIds.length > 0) {
-      const seconds = Math.floor(nowMs / 1000);
-      // last_node_id: the node that fetched them last, which placement prefers next time (warm connections).
-      await trx
-        .updateTable('feeds')
-        .set({ update_time: seconds, sync_time: seconds, last_node_id: nodeId, updated_at: nowMs })
-        .where('id', 'in', plan.succeededFeedIds)
-        .execute();
-    }
-    for (const { id, etag, last_modified: lastModified } of plan.validators) {
-      await trx.updateTable('feeds').set({ etag, last_modified: lastModified }).where('id', '=', id).execute();
-    }
+    // Read before the feeds' times move: the rhythm reads the previous sync time (docs/refresh.md).
+    const rhythm = await completionRhythm(trx, this.caps, plan.fetches, [...feedIds], nowMs, this.settings.refresh);
+    await writeFeedChanges(trx, completionFeedChanges(plan, rhythm, nodeId, nowMs));
     await trx
       .insertInto('sync_logs')
       .values({

@@ -73,9 +73,18 @@ function effectCtes(move: Move, nowMs: number): RawBuilder<unknown> {
     // Every statement's move starts from held states (see the history check below), whose claim counted hosts.
     if (spec.load !== 'free')
       throw new Error(`'${move}' frees host slots but no load: the host rows must be locked after the node row`);
-    // What the claim counted per host, given back; the uncorrelated subquery on node_load runs first (an InitPlan),
-    // so the node row is locked before the host rows, as on the general path and in the claim.
-    ctes.push(sql`hosts_freed as (
+    // What the claim counted per host, given back. The uncorrelated subqueries run first (InitPlans): the node row
+    // is locked before the host rows, as on the general path and in the claim, and the host rows are locked in
+    // `order by host`, the order of the claim's locking read, not in whatever order the join meets them.
+    ctes.push(sql`hosts_locked as (
+      select host_state.host from host_state
+      where host_state.host in (
+          select h.key from moved, json_each_text(cast(moved.held_hosts as json)) as h
+          where moved.held_hosts is not null
+        ) and (select count(*) from node_load) >= 0
+      order by host_state.host
+      for update
+    ), hosts_freed as (
       update host_state set in_flight = host_state.in_flight - x.feeds, updated_at = ${nowMs}
       from (
         select h.key as host, sum(cast(h.value as integer)) as feeds
@@ -83,7 +92,7 @@ function effectCtes(move: Move, nowMs: number): RawBuilder<unknown> {
         where moved.held_hosts is not null
         group by h.key
       ) as x
-      where host_state.host = x.host and (select count(*) from node_load) >= 0
+      where host_state.host = x.host and (select count(*) from hosts_locked) >= 0
     )`);
   }
   const history = spec.history;
@@ -168,7 +177,17 @@ export async function completeInOneStatement(
         -- every reported feed must belong to the allocation; otherwise the general path rejects the report
         and cast(feed_ids as jsonb) @> cast(${JSON.stringify(plan.reportedFeedIds)} as jsonb)
       returning *
-    )${effectCtes('complete', nowMs)}, fed as (
+    )${effectCtes('complete', nowMs)}, feeds_locked as (
+      -- the feed rows in key order (collate "C", src/store/key-order.ts), as an article upload and the general path
+      -- lock them, before the update below meets them in whatever order its join takes
+      select feeds.id from feeds
+      where feeds.id in (
+          select unnest(cast(${plan.succeededFeedIds} as text[]))
+          union select h0.id from json_to_recordset(cast(${JSON.stringify(rhythm)} as json)) as h0(id text)
+        ) and exists (select 1 from moved)
+      order by feeds.id collate "C"
+      for update
+    ), fed as (
       -- one UPDATE per feed row (PostgreSQL updates a row once per statement): times and the fetching node (warm
       -- placement) of succeeded feeds, validators when reported, and the learned rhythm of every fetched feed
       -- (docs/refresh.md)
@@ -195,7 +214,7 @@ export async function completeInOneStatement(
         left join json_to_recordset(cast(${JSON.stringify(rhythm)} as json))
           as h(id text, next_due_at bigint, refresh_interval_seconds integer, refresh_failures integer, refresh_hint_seconds integer) on h.id = k.id
       ) as v
-      where feeds.id = v.id
+      where feeds.id = v.id and (select count(*) from feeds_locked) >= 0
     ), logged as (
       insert into sync_logs (node_id, operation, direction, status, data_count, error_message, extra_data, started_at, completed_at)
       select moved.node_id, 'report_completion', 'push', cast(${plan.syncLogStatus} as integer), moved.article_count, moved.error_message,
