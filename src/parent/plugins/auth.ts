@@ -10,7 +10,6 @@ import {
 } from '../../auth/request-signature.js';
 import { CascadeError } from '../../errors/cascade-error.js';
 import type { NodeTable } from '../../store/tables.js';
-import { StoredFlag } from '../../store/stored-flag.js';
 
 export type UserPrincipal = { kind: 'user'; id: string; username: string; role: UserRole };
 export type NodePrincipal = { kind: 'node'; node: NodeTable };
@@ -77,19 +76,19 @@ async function authenticate(request: FastifyRequest): Promise<Principal> {
   if (bearer) {
     const claims = await jwt.verify(bearer[1] as string);
     const user = await store.users.findByUsername(claims.username);
-    if (!user || user.id !== claims.sub || Number(user.is_active) !== StoredFlag.on) {
+    if (!user || user.id !== claims.sub || !user.isActive) {
       throw new CascadeError(
         'UNAUTHENTICATED',
         'The user of this token no longer exists or is disabled; log in again.',
       );
     }
-    if (Number(user.token_generation) !== claims.generation) {
+    if (user.tokenGeneration !== claims.generation) {
       throw new CascadeError(
         'UNAUTHENTICATED',
         "The token was issued before the user's password or active flag changed; log in again.",
       );
     }
-    return { kind: 'user', id: user.id, username: user.username, role: user.role as UserRole };
+    return { kind: 'user', id: user.id, username: user.username, role: user.role };
   }
   throw new CascadeError('UNAUTHENTICATED', 'Unsupported Authorization scheme; use Bearer or AK-SK.');
 }

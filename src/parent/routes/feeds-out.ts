@@ -51,7 +51,7 @@ export async function feedsOutRoutes(app: FastifyInstance): Promise<void> {
       );
     const userId = feedTokenUserId(token);
     const user = userId ? await store.users.findActive(userId) : undefined;
-    if (!user || !feedTokenValid(jwtKey, token, user.id, Number(user.feed_token_version))) {
+    if (!user || !feedTokenValid(jwtKey, token, user.id, user.feedTokenVersion)) {
       throw new CascadeError(
         'UNAUTHENTICATED',
         'Unknown or rotated feed token; get the current URL with `cascade feed url`.',
