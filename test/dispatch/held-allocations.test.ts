@@ -85,7 +85,7 @@ describeEachStore('held allocations: heartbeat lists and claim timeout', (dialec
     expect(await store.allocations.views.getRow(lost)).toMatchObject({ status: 'pending', node_id: null, attempt: 2 });
     expect((await attemptsOf(store, lost)).map((x) => [x.attempt, x.outcome])).toEqual([[1, 'not_held']]);
     expect(await store.allocations.views.getRow(kept)).toMatchObject({ status: 'executing', attempt: 1 });
-    expect((await store.nodes.getRow(a.id)).heartbeat_interval_ms).toBe(1000);
+    expect((await store.nodes.get(a.id)).heartbeatIntervalMs).toBe(1000);
     await assertLoadCountersConsistent(store);
 
     // A restarted child holds nothing: its executing work from before the restart goes back at once.

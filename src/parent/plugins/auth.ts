@@ -9,14 +9,14 @@ import {
   type SignedHeader,
 } from '../../auth/request-signature.js';
 import { CascadeError } from '../../errors/cascade-error.js';
-import type { NodeTable } from '../../store/tables.js';
+import type { NodeRecord } from '../../store/nodes.js';
 
 export type UserPrincipal = { kind: 'user'; id: string; username: string; role: UserRole };
-export type NodePrincipal = { kind: 'node'; node: NodeTable };
+export type NodePrincipal = { kind: 'node'; node: NodeRecord };
 export type Principal = UserPrincipal | NodePrincipal;
 
 /** A signed request whose header, timestamp and node passed; the signature waits for the body (see signedChildRequests). */
-type PendingSignature = { header: SignedHeader; node: NodeTable; secret: string };
+type PendingSignature = { header: SignedHeader; node: NodeRecord; secret: string };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -62,7 +62,7 @@ async function authenticate(request: FastifyRequest): Promise<Principal> {
         'Unknown, rotated or disabled node credentials; check api_key and api_secret.',
       );
     }
-    if (Number(node.require_signed) === 1) {
+    if (node.requireSigned) {
       throw new CascadeError(
         'SIGNED_REQUEST_REQUIRED',
         'This node accepts only signed requests (Authorization: AK-SK-HMAC …); the plain AK-SK header is turned off for it.',
@@ -134,7 +134,7 @@ async function admitSignedHeader(request: FastifyRequest, value: string): Promis
       'The parent keeps no verifiable secret for this node (created before request signing); rotate its credentials to enable signed requests.',
     );
   }
-  return { header, node: found.row, secret: found.secret };
+  return { header, node: found.node, secret: found.secret };
 }
 
 /** Second half, once the body is read: the signature over method, path, timestamp, nonce and body, then the nonce. */
@@ -202,7 +202,7 @@ export function userOf(request: FastifyRequest): UserPrincipal {
   return p;
 }
 
-export function nodeOf(request: FastifyRequest): NodeTable {
+export function nodeOf(request: FastifyRequest): NodeRecord {
   const p = request.principal;
   if (!p || p.kind !== 'node') throw new CascadeError('UNAUTHENTICATED', 'Not authenticated as a node.');
   return p.node;

@@ -5,7 +5,8 @@ import { AllocationReports } from '../../../services/allocation-reports.js';
 import { renewLeases } from '../../../services/heartbeat-leases.js';
 import { toAllocationView } from '../../../store/allocations/views.js';
 import type { RetryAfterReport } from '../../../store/hosts.js';
-import type { AllocationTable, NodeTable } from '../../../store/tables.js';
+import type { NodeRecord } from '../../../store/nodes.js';
+import type { AllocationTable } from '../../../store/tables.js';
 import { parseJson } from '../../../store/time.js';
 import { ok } from '../../envelope.js';
 import { answersInOriginalShapes } from '../../plugins/legacy-alias.js';
@@ -24,7 +25,7 @@ import type { HeartbeatAnswer } from '../../../protocol/parent-messages.js';
 import { acceptEmptyJsonBodies, normaliseChildBody, normaliseCompletionBody, normalising } from './child-input.js';
 
 /** The node name for an allocation view: the caller's own name when it holds the row (the only case here). */
-function holderName(row: AllocationTable, node: NodeTable): string | null {
+function holderName(row: AllocationTable, node: NodeRecord): string | null {
   return row.node_id === node.id ? node.name : null;
 }
 
@@ -130,7 +131,7 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
         offline_after_s: config.dispatch.offline_after_seconds,
         leases_extended: extended,
         released_unlisted: requeued + timedOut,
-        max_capacity: node.max_capacity,
+        max_capacity: node.maxCapacity,
       } satisfies HeartbeatAnswer);
     },
   );
