@@ -58,7 +58,7 @@ export async function sampleArticles(
   const { feedIds } = task;
   const names = new Map(
     (await Promise.all(feedIds.slice(0, 50).map((id) => store.feeds.find(id)))).flatMap((f) =>
-      f ? [[f.id, f.mp_name] as const] : [],
+      f ? [[f.id, f.mpName] as const] : [],
     ),
   );
   const found = feedIds.length === 0 ? [] : (await store.articles.list({ mp_ids: feedIds }, 3, 0)).list;

@@ -13,7 +13,7 @@ import {
 } from '../domain/node-liveness.js';
 import { CascadeError, notFound } from '../errors/cascade-error.js';
 import type { Database, NodeTable } from './tables.js';
-import { iso, parseJson } from './time.js';
+import { iso, numberOrNull, parseJson } from './time.js';
 import { isUniqueViolation } from './dialects/unique-violation.js';
 import { StoredFlag } from './stored-flag.js';
 
@@ -90,8 +90,6 @@ export type NodeRecord = {
   updatedAtMs: number;
 };
 
-const nullableNumber = (value: number | null): number | null => (value === null ? null : Number(value));
-
 /** The only place a nodes row is read. */
 export function toNodeRecord(row: NodeTable): NodeRecord {
   return {
@@ -109,9 +107,9 @@ export function toNodeRecord(row: NodeTable): NodeRecord {
     feedQuota: parseJson<Record<string, number>>(row.feed_quota, {}),
     loadFeeds: Number(row.load_feeds),
     reportedTasks: Number(row.reported_tasks),
-    lastHeartbeatAtMs: nullableNumber(row.last_heartbeat_at),
-    heartbeatIntervalMs: nullableNumber(row.heartbeat_interval_ms),
-    lastSyncAtMs: nullableNumber(row.last_sync_at),
+    lastHeartbeatAtMs: numberOrNull(row.last_heartbeat_at),
+    heartbeatIntervalMs: numberOrNull(row.heartbeat_interval_ms),
+    lastSyncAtMs: numberOrNull(row.last_sync_at),
     version: row.version,
     hostname: row.hostname,
     createdAtMs: Number(row.created_at),

@@ -101,8 +101,8 @@ export async function feedsOutRoutes(app: FastifyInstance): Promise<void> {
         request,
         reply,
         {
-          title: feed.mp_name || feed.id,
-          description: feed.mp_intro,
+          title: feed.mpName || feed.id,
+          description: feed.mpIntro,
           articles: await store.articles.newest([feed.id], request.query.limit),
         },
         format,
