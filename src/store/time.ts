@@ -20,6 +20,6 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 /** A nullable numeric column as a number (drivers may hand BIGINT back as a string). */
-export function numberOrNull(value: number | string | null): number | null {
-  return value === null ? null : Number(value);
+export function numberOrNull(value: number | string | null | undefined): number | null {
+  return value === null || value === undefined ? null : Number(value);
 }

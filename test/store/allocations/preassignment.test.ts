@@ -96,7 +96,7 @@ describeEachStore('pre-assignment is a preference', (dialect) => {
     await assertLoadCountersConsistent(store);
     // The idle node takes it from the pool; the pinned one waits for its node.
     const claimed = await store.allocations.claim(idle, 5, t1 + 30_002);
-    expect(claimed.map((r) => JSON.parse(r.feed_ids) as string[])).toEqual([[free]]);
+    expect(claimed.map((r) => r.feedIds)).toEqual([[free]]);
     await assertLoadCountersConsistent(store);
   });
 });
