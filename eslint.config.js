@@ -26,6 +26,12 @@ export default tseslint.config(
               importNames: ['databaseOf'],
               message: 'Outside src/store/, ask the store a method instead of its raw database handle.',
             },
+            {
+              // Rows are the store's business: above it, code reads records (status unions, booleans, parsed JSON).
+              regex: 'store/tables\\.js$',
+              message:
+                'Outside src/store/, use the records the store hands out (UserRecord, NodeRecord, …), not row types.',
+            },
           ],
         },
       ],

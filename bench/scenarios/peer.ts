@@ -63,16 +63,16 @@ async function cascadeRun(jobs: number, concurrency: number): Promise<number> {
       await Promise.all(
         nodes.map(async (node) => {
           for (;;) {
-            // What the claim route does: the row and its task package, as a child receives it.
+            // What the claim route does: the allocation and its task package, as a child receives it.
             const {
-              rows: [row],
+              allocations: [allocation],
             } = await store.allocations.claimPackages(node.id, 1);
-            if (!row) return;
-            await store.allocations.start(row.id, node.id);
+            if (!allocation) return;
+            await store.allocations.start(allocation.id, node.id);
             await store.allocations.complete(
-              row.id,
+              allocation.id,
               node.id,
-              JSON.parse(row.feed_ids).map((id: string) => ({ mp_id: id, status: 'success', article_count: 0 })),
+              allocation.feedIds.map((id) => ({ mp_id: id, status: 'success' as const, article_count: 0 })),
               0,
             );
             done += 1;

@@ -51,7 +51,7 @@ async function localAdminToken(store: Store, jwt: JwtSigner): Promise<string> {
       'The store has no active admin user for the CLI to act as; run `cascade init` to create one.',
     );
   const { token } = await jwt.sign(
-    { id: admin.id, username: admin.username, role: 'admin', tokenGeneration: Number(admin.token_generation) },
+    { id: admin.id, username: admin.username, role: 'admin', tokenGeneration: admin.tokenGeneration },
     LOCAL_TOKEN_TTL_SECONDS,
   );
   return token;

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { EnabledStatus } from '../domain/enabled-status.js';
 import { screenFeedEntries, type FeedEntry } from '../domain/feed-entries.js';
 import type { FeedImportReport } from '../store/feed-import.js';
 import type { FeedAdminView } from '../store/feeds.js';
@@ -50,7 +51,7 @@ export function registerFeedData(feed: Command): void {
       ['id', stored.id],
       ['name', stored.mp_name],
       ['url', stored.url],
-      ['status', stored.status === 1 ? 'enabled' : 'disabled'],
+      ['status', stored.status === EnabledStatus.enabled ? 'enabled' : 'disabled'],
     ]);
   });
 
@@ -83,7 +84,7 @@ export function registerFeedData(feed: Command): void {
       list.map((f) => [
         f.id,
         f.mp_name,
-        f.status === 1 ? 'enabled' : 'disabled',
+        f.status === EnabledStatus.enabled ? 'enabled' : 'disabled',
         String(f.article_count),
         f.update_time === null ? 'never' : formatAge(new Date(f.update_time * 1000).toISOString(), now),
         formatDue(f.next_due_at, now),

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
+import { NodeType } from '../domain/node-liveness.js';
 import type { NodeCredentials, NodeView } from '../store/nodes.js';
 import { formatAge, printFields, printLine } from './output.js';
 
@@ -9,7 +10,7 @@ function statusName(node: NodeView): string {
 }
 
 export function nodeRow(node: NodeView, nowMs: number): string[] {
-  const isChild = node.node_type === 1;
+  const isChild = node.node_type === NodeType.child;
   return [
     node.name,
     node.id,
@@ -28,7 +29,7 @@ export function printNode(node: NodeView): void {
   printFields([
     ['name', node.name],
     ['id', node.id],
-    ['type', node.node_type === 1 ? 'child' : 'parent'],
+    ['type', node.node_type === NodeType.child ? 'child' : 'parent'],
     ['status', statusName(node)],
     ['active', node.is_active ? 'yes' : 'no'],
     ['description', node.description || '-'],
@@ -37,7 +38,7 @@ export function printNode(node: NodeView): void {
     ['api_key', node.api_key ?? '-'],
     [
       'signing',
-      node.node_type !== 1
+      node.node_type !== NodeType.child
         ? '-'
         : `${node.signing_available ? 'available' : 'not yet (rotate the credentials)'}; plain header ${node.require_signed ? 'refused' : 'accepted'}`,
     ],

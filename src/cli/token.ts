@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { JwtSigner, type UserRole } from '../auth/jwt.js';
+import { JwtSigner } from '../auth/jwt.js';
 import { randomToken } from '../auth/secrets.js';
 import { JWT_KEY_SETTING, jwtSecret } from '../parent/parent-services.js';
 import { integerOption, loadCliConfig, withCommonOptions, withStore, type CommonOptions } from './context.js';
@@ -22,20 +22,20 @@ export function registerToken(program: Command): void {
     const config = loadCliConfig(options);
     const ttlMinutes = options.ttl ?? config.token_expire_minutes;
     const { token, expiresAt, user } = await withStore(config, async (store) => {
-      const row = await store.users.findByUsername(options.user);
-      if (!row) throw new CommandFailed(`User '${options.user}' does not exist (see \`cascade user list\`).`);
-      if (Number(row.is_active) !== 1) throw new CommandFailed(`User '${options.user}' is disabled.`);
+      const user = await store.users.findByUsername(options.user);
+      if (!user) throw new CommandFailed(`User '${options.user}' does not exist (see \`cascade user list\`).`);
+      if (!user.isActive) throw new CommandFailed(`User '${options.user}' is disabled.`);
       const signer = new JwtSigner(await jwtSecret(config, store));
       const signed = await signer.sign(
         {
-          id: row.id,
-          username: row.username,
-          role: row.role as UserRole,
-          tokenGeneration: Number(row.token_generation),
+          id: user.id,
+          username: user.username,
+          role: user.role,
+          tokenGeneration: user.tokenGeneration,
         },
         ttlMinutes * 60,
       );
-      return { ...signed, user: { id: row.id, username: row.username, role: row.role } };
+      return { ...signed, user: { id: user.id, username: user.username, role: user.role } };
     });
     if (!options.json) return printLine(token);
     printJson({

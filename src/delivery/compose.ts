@@ -1,6 +1,5 @@
 import type { Store } from '../store/store.js';
-import type { MessageTaskTable } from '../store/tables.js';
-import { parseJson } from '../store/time.js';
+import type { MessageTaskRecord } from '../store/message-tasks.js';
 import type { Message } from './message-formats.js';
 import { renderTemplate, type TemplateContext } from './template.js';
 
@@ -8,7 +7,7 @@ export type ArticleForMessage = TemplateContext['articles'][number];
 
 /** The template variables of a message about `articles` of `task`. */
 function templateContext(
-  task: MessageTaskTable,
+  task: MessageTaskRecord,
   articles: ReadonlyArray<Omit<ArticleForMessage, 'publish_date'>>,
   nowMs: number,
 ): TemplateContext {
@@ -29,21 +28,21 @@ function templateContext(
 
 /** Renders the task's template and wraps it as the message its receiver expects; `secret` is the opened webhook secret. */
 export async function composeMessage(
-  task: MessageTaskTable,
+  task: MessageTaskRecord,
   secret: string,
   deliveryId: string,
   articles: ReadonlyArray<Omit<ArticleForMessage, 'publish_date'>>,
   timeoutMs: number,
   nowMs: number,
 ): Promise<Message> {
-  const text = await renderTemplate(task.message_template, templateContext(task, articles, nowMs));
+  const text = await renderTemplate(task.messageTemplate, templateContext(task, articles, nowMs));
   return {
     deliveryId,
-    webhookUrl: task.web_hook_url,
-    messageType: Number(task.message_type),
+    webhookUrl: task.webHookUrl,
+    messageType: task.messageType,
     title: `${task.name}: ${articles.length} 篇新文章`,
     text,
-    headers: parseJson<Record<string, string>>(task.headers, {}),
+    headers: task.headers,
     secret,
     timeoutMs,
     nowMs,
@@ -53,13 +52,13 @@ export async function composeMessage(
 /** Articles for a test message: the task's newest stored ones, or one sample when it has none yet. */
 export async function sampleArticles(
   store: Store,
-  task: MessageTaskTable,
+  task: MessageTaskRecord,
   nowMs: number,
 ): Promise<Array<Omit<ArticleForMessage, 'publish_date'>>> {
-  const feedIds = parseJson<Array<{ id: string }>>(task.mps_id, []).map((ref) => ref.id);
+  const { feedIds } = task;
   const names = new Map(
     (await Promise.all(feedIds.slice(0, 50).map((id) => store.feeds.find(id)))).flatMap((f) =>
-      f ? [[f.id, f.mp_name] as const] : [],
+      f ? [[f.id, f.mpName] as const] : [],
     ),
   );
   const found = feedIds.length === 0 ? [] : (await store.articles.list({ mp_ids: feedIds }, 3, 0)).list;

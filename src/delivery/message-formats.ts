@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { MessageType } from '../domain/message-type.js';
 import type { HttpAnswer, HttpRequest } from './http-send.js';
 
 /**
@@ -15,8 +16,8 @@ export const ReceiverKind = Object.freeze({
 } as const);
 export type ReceiverKind = (typeof ReceiverKind)[keyof typeof ReceiverKind];
 
-export function receiverKind(messageType: number, webhookUrl: string): ReceiverKind {
-  if (messageType === 1) return 'webhook';
+export function receiverKind(messageType: MessageType, webhookUrl: string): ReceiverKind {
+  if (messageType === MessageType.webhook) return 'webhook';
   const url = new URL(webhookUrl);
   if (url.hostname === 'qyapi.weixin.qq.com' || url.pathname === '/cgi-bin/webhook/send') return 'wecom';
   if (url.hostname === 'oapi.dingtalk.com' || url.pathname === '/robot/send') return 'dingtalk';
@@ -32,7 +33,7 @@ export function receiverKind(messageType: number, webhookUrl: string): ReceiverK
 export type Message = {
   deliveryId: string;
   webhookUrl: string;
-  messageType: number;
+  messageType: MessageType;
   title: string;
   /** The rendered template. */
   text: string;

@@ -145,7 +145,7 @@ export class DeliverySender {
     taskId: string,
   ): Promise<{ receiver: ReceiverKind; status: number; response: string; error: string | null; delivered: boolean }> {
     const task = await this.store.tasks.get(taskId);
-    if (task.web_hook_url === '')
+    if (task.webHookUrl === '')
       throw new CascadeError('UNPROCESSABLE', `Message task '${taskId}' has no web_hook_url to send to.`);
     const nowMs = Date.now();
     const message = await composeMessage(

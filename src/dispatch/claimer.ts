@@ -3,7 +3,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import type { TaskPackage } from '../store/allocations/views.js';
 import type { Store } from '../store/store.js';
 import { isTransientDatabaseError } from '../store/dialects/transient-error.js';
-import type { AllocationTable } from '../store/tables.js';
+import type { AllocationRecord } from '../store/allocations/views.js';
 
 const CONFLICT_RETRIES = 5;
 /** Shortest wait for a host's interval to end, so rounding cannot spin the loop. */
@@ -68,8 +68,8 @@ export class Claimer {
   ): Promise<{ packages: TaskPackage[]; hostsReadyAt?: number | undefined }> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const { rows, packages, hostsReadyAt } = await this.store.allocations.claimPackages(nodeId, max);
-        this.#observe(rows);
+        const { allocations, packages, hostsReadyAt } = await this.store.allocations.claimPackages(nodeId, max);
+        this.#observe(allocations);
         return { packages, hostsReadyAt };
       } catch (error) {
         // A lost race between claimers (possible only where the database lacks SKIP LOCKED) is retried, and so is a
@@ -81,11 +81,12 @@ export class Claimer {
     }
   }
 
-  #observe(rows: AllocationTable[]): void {
-    if (!this.metrics || rows.length === 0) return;
+  #observe(allocations: AllocationRecord[]): void {
+    if (!this.metrics || allocations.length === 0) return;
     const now = Date.now();
-    this.metrics.claims.inc({ source: 'claim' }, rows.length);
-    for (const row of rows) this.metrics.claimWaitSeconds.observe(Math.max(0, now - Number(row.claimable_at)) / 1000);
+    this.metrics.claims.inc({ source: 'claim' }, allocations.length);
+    for (const allocation of allocations)
+      this.metrics.claimWaitSeconds.observe(Math.max(0, now - allocation.claimableAtMs) / 1000);
   }
 }
 

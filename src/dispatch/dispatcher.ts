@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import { CascadeError } from '../errors/cascade-error.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../store/store.js';
-import type { MessageTaskTable } from '../store/tables.js';
+import type { MessageTaskRecord } from '../store/message-tasks.js';
 import { isTransientDatabaseError } from '../store/dialects/transient-error.js';
 import { isUniqueViolation } from '../store/dialects/unique-violation.js';
 import type { NodeNotifier, Placement } from './node-notifier.js';
@@ -115,10 +115,10 @@ export class Dispatcher {
     return summary;
   }
 
-  async #tasks(taskId: string | undefined): Promise<MessageTaskTable[]> {
+  async #tasks(taskId: string | undefined): Promise<MessageTaskRecord[]> {
     if (taskId === undefined) return this.store.tasks.listEnabled();
     const task = await this.store.tasks.get(taskId);
-    if (Number(task.status) !== 1)
+    if (!task.enabled)
       throw new CascadeError(
         'UNPROCESSABLE',
         `Message task '${taskId}' is disabled; enable it (status 1) to dispatch it.`,
@@ -127,7 +127,7 @@ export class Dispatcher {
   }
 
   async #dispatchTask(
-    task: MessageTaskTable,
+    task: MessageTaskRecord,
     feedIds: string[],
     scheduleRunId: string,
     tick: { scheduledAtMs: number } | undefined,

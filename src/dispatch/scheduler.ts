@@ -100,17 +100,17 @@ export class Scheduler {
     if (!this.#running) return this.state();
     // Read before the tasks: a change landing in between shows as a new mark and is read on the next watch.
     const mark = await this.store.tasks.changeMark();
-    const tasks = (await this.store.tasks.listEnabled()).filter((t) => t.cron_exp.trim() !== '');
+    const tasks = (await this.store.tasks.listEnabled()).filter((t) => t.cronExp.trim() !== '');
     const wanted = new Map(tasks.map((t) => [t.id, t]));
     for (const [id, entry] of this.#jobs) {
-      if (wanted.get(id)?.cron_exp.trim() !== entry.cron) {
+      if (wanted.get(id)?.cronExp.trim() !== entry.cron) {
         entry.job.stop();
         this.#jobs.delete(id);
       }
     }
     this.#invalid = [];
     for (const task of tasks) {
-      const cron = task.cron_exp.trim();
+      const cron = task.cronExp.trim();
       if (this.#jobs.has(task.id)) continue;
       try {
         const job = new Cron(

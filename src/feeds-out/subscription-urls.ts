@@ -25,7 +25,7 @@ export type SubscriptionUrls = { rss: string; atom: string; json: string; public
 export function subscriptionUrls(
   config: Pick<Config, 'output' | 'host' | 'port'>,
   target: SubscriptionTarget,
-  user: { id: string; feed_token_version: number },
+  user: { id: string; feedTokenVersion: number },
   signingKey: string,
   requestOrigin?: string,
 ): SubscriptionUrls {
@@ -37,7 +37,7 @@ export function subscriptionUrls(
         : `/feeds/${encodeURIComponent(target.id)}`;
   const query = config.output.public
     ? ''
-    : `?token=${encodeURIComponent(feedToken(signingKey, user.id, Number(user.feed_token_version)))}`;
+    : `?token=${encodeURIComponent(feedToken(signingKey, user.id, user.feedTokenVersion))}`;
   const base = subscriptionBase(config, requestOrigin);
   return {
     rss: `${base}${path}.rss${query}`,

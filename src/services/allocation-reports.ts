@@ -1,13 +1,13 @@
 import { CascadeError } from '../errors/cascade-error.js';
 import type { NodeActor } from '../store/allocations/shared.js';
 import type { Store } from '../store/store.js';
-import type { AllocationTable } from '../store/tables.js';
+import type { AllocationRecord } from '../store/allocations/views.js';
 
 /** A refusal that means "this report does not fit the allocation any more" (lost lease, or a state it cannot leave that way). */
 const isLateReport = (error: unknown): error is CascadeError =>
   error instanceof CascadeError && (error.code === 'LEASE_LOST' || error.code === 'INVALID_TRANSITION');
 
-export type ReportOutcome = { row: AllocationTable; moved: boolean };
+export type ReportOutcome = { allocation: AllocationRecord; moved: boolean };
 
 /**
  * The rules about what a child's report does to an allocation (docs/protocol.md §3.2, §5), beyond the single moves
@@ -44,14 +44,17 @@ export class AllocationReports {
     nowMs = Date.now(),
   ): Promise<ReportOutcome> {
     try {
-      return { row: await this.store.allocations.fail(id, actor, errorMessage, nowMs, retryable), moved: true };
+      return {
+        allocation: await this.store.allocations.fail(id, actor, errorMessage, nowMs, retryable),
+        moved: true,
+      };
     } catch (refusal) {
       const repeated =
         isLateReport(refusal) &&
         (await this.store.allocations.views.lastAttemptFailedOn(id, actor.nodeId, actor.attempt));
-      const current = repeated ? await this.store.allocations.views.getRow(id) : undefined;
+      const current = repeated ? await this.store.allocations.views.get(id) : undefined;
       if (!current) throw refusal;
-      return { row: current, moved: false };
+      return { allocation: current, moved: false };
     }
   }
 }

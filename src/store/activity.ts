@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { AllocationStatus } from '../domain/allocation-states.js';
 import type { UpdateStatus } from '../domain/feed-freshness.js';
 import type { LivenessRules } from '../domain/node-liveness.js';
-import { toNodeView, type NodeView } from './nodes.js';
+import { toNodeRecord, toNodeView, type NodeView } from './nodes.js';
 import type { Database } from './tables.js';
 
 /** What the console's live feed needs to know about one allocation that moved. */
@@ -132,6 +132,6 @@ export class ActivityStore {
   /** Every node as the API shows it, status derived at `nowMs`. */
   async nodeViews(nowMs: number): Promise<NodeView[]> {
     const rows = await this.db.selectFrom('nodes').selectAll().orderBy('created_at').orderBy('id').execute();
-    return rows.map((r) => toNodeView(r, nowMs, this.livenessRules));
+    return rows.map((r) => toNodeView(toNodeRecord(r), nowMs, this.livenessRules));
   }
 }

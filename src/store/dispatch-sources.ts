@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import { isDue } from '../domain/feed-rhythm.js';
 import { onlineSince } from '../domain/node-liveness.js';
-import type { Database, MessageTaskTable } from './tables.js';
-import { chunk, parseJson } from './time.js';
+import type { MessageTaskRecord } from './message-tasks.js';
+import type { Database } from './tables.js';
+import { chunk } from './time.js';
 import { EnabledStatus } from '../domain/enabled-status.js';
 import { NodeType } from '../domain/node-liveness.js';
 import { StoredFlag } from './stored-flag.js';
@@ -25,14 +26,11 @@ export class DispatchSources {
    * enabled feeds that are not due yet (src/domain/feed-rhythm.ts `isDue`) move to `notDue`, soonest due first,
    * unless `due.force` (docs/refresh.md).
    */
-  async resolveFeeds(task: MessageTaskTable, due?: { nowMs: number; force: boolean }): Promise<ResolvedFeeds> {
-    const ids = [
-      ...new Set(
-        parseJson<Array<{ id?: unknown }>>(task.mps_id, [])
-          .map((m) => (typeof m?.id === 'string' ? m.id : ''))
-          .filter(Boolean),
-      ),
-    ];
+  async resolveFeeds(
+    task: Pick<MessageTaskRecord, 'feedIds'>,
+    due?: { nowMs: number; force: boolean },
+  ): Promise<ResolvedFeeds> {
+    const ids = [...new Set(task.feedIds)];
     const status = new Map<string, number>();
     const dueAt = new Map<string, number | null>();
     for (const part of chunk(ids, 1000)) {

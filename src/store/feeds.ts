@@ -5,7 +5,7 @@ import type { FeedEntry } from '../domain/feed-entries.js';
 import { importFeeds, type FeedImportOptions, type FeedImportReport } from './feed-import.js';
 import { feedStatusPage, type FeedStatusView } from './feed-status.js';
 import type { Database, FeedTable } from './tables.js';
-import { chunk, iso } from './time.js';
+import { chunk, iso, numberOrNull } from './time.js';
 import { EnabledStatus } from '../domain/enabled-status.js';
 
 /** A feed on the wire (docs/protocol.md §2): `sync_time`/`update_time` stay Unix seconds, row times become ISO. */
@@ -35,30 +35,82 @@ export type FeedAdminView = FeedView & {
   refresh_hint_seconds: number | null;
 };
 
-function toFeedAdminView(row: FeedTable): FeedAdminView {
+/** A feed as the store hands it out: `status` as `enabled`, numbers as numbers, row times in epoch ms. */
+export type FeedRecord = {
+  id: string;
+  mpName: string;
+  mpCover: string;
+  mpIntro: string;
+  fakerId: string;
+  url: string;
+  enabled: boolean;
+  /** Unix seconds, as the original system keeps them. */
+  syncTime: number | null;
+  updateTime: number | null;
+  /** Conditional-GET validators of the last accepted successful completion. */
+  etag: string | null;
+  lastModified: string | null;
+  /** The node whose accepted completion last succeeded for the feed (placement prefers it). */
+  lastNodeId: string | null;
+  /** The learned rhythm (docs/refresh.md): null = due now / not learned yet. */
+  nextDueAtMs: number | null;
+  refreshIntervalSeconds: number | null;
+  refreshFailures: number;
+  refreshHintSeconds: number | null;
+  articleCount: number;
+  createdAtMs: number;
+  updatedAtMs: number;
+};
+
+/** The only place a feeds row is read (feed-import and feed-rhythm write rows, and read only what they write). */
+function toFeedRecord(row: FeedTable): FeedRecord {
   return {
-    ...toFeedView(row),
-    next_due_at: iso(row.next_due_at),
-    refresh_interval_seconds: row.refresh_interval_seconds === null ? null : Number(row.refresh_interval_seconds),
-    refresh_failures: Number(row.refresh_failures ?? 0),
-    refresh_hint_seconds: row.refresh_hint_seconds === null ? null : Number(row.refresh_hint_seconds),
+    id: row.id,
+    mpName: row.mp_name,
+    mpCover: row.mp_cover,
+    mpIntro: row.mp_intro,
+    fakerId: row.faker_id,
+    url: row.url,
+    enabled: Number(row.status) === EnabledStatus.enabled,
+    syncTime: numberOrNull(row.sync_time),
+    updateTime: numberOrNull(row.update_time),
+    etag: row.etag,
+    lastModified: row.last_modified,
+    lastNodeId: row.last_node_id,
+    nextDueAtMs: numberOrNull(row.next_due_at),
+    refreshIntervalSeconds: numberOrNull(row.refresh_interval_seconds),
+    refreshFailures: Number(row.refresh_failures ?? 0),
+    refreshHintSeconds: numberOrNull(row.refresh_hint_seconds),
+    articleCount: Number(row.article_count),
+    createdAtMs: Number(row.created_at),
+    updatedAtMs: Number(row.updated_at),
   };
 }
 
-function toFeedView(row: FeedTable): FeedView {
+function toFeedAdminView(feed: FeedRecord): FeedAdminView {
   return {
-    id: row.id,
-    mp_name: row.mp_name,
-    mp_cover: row.mp_cover,
-    mp_intro: row.mp_intro,
-    faker_id: row.faker_id,
-    url: row.url,
-    status: Number(row.status),
-    sync_time: row.sync_time === null ? null : Number(row.sync_time),
-    update_time: row.update_time === null ? null : Number(row.update_time),
-    article_count: Number(row.article_count),
-    created_at: iso(row.created_at),
-    updated_at: iso(row.updated_at),
+    ...toFeedView(feed),
+    next_due_at: iso(feed.nextDueAtMs),
+    refresh_interval_seconds: feed.refreshIntervalSeconds,
+    refresh_failures: feed.refreshFailures,
+    refresh_hint_seconds: feed.refreshHintSeconds,
+  };
+}
+
+function toFeedView(feed: FeedRecord): FeedView {
+  return {
+    id: feed.id,
+    mp_name: feed.mpName,
+    mp_cover: feed.mpCover,
+    mp_intro: feed.mpIntro,
+    faker_id: feed.fakerId,
+    url: feed.url,
+    status: feed.enabled ? EnabledStatus.enabled : EnabledStatus.disabled,
+    sync_time: feed.syncTime,
+    update_time: feed.updateTime,
+    article_count: feed.articleCount,
+    created_at: iso(feed.createdAtMs),
+    updated_at: iso(feed.updatedAtMs),
   };
 }
 
@@ -89,8 +141,8 @@ export class FeedsStore {
     private readonly maxParameters: number,
   ) {}
 
-  view(row: FeedTable): FeedAdminView {
-    return toFeedAdminView(row);
+  view(feed: FeedRecord): FeedAdminView {
+    return toFeedAdminView(feed);
   }
 
   /** Feed freshness, stalest first, one page (see feed-status.ts). */
@@ -108,7 +160,7 @@ export class FeedsStore {
       mp_intro: input.mp_intro ?? '',
       faker_id: input.faker_id ?? '',
       url: input.url ?? '',
-      status: input.status ?? 1,
+      status: input.status ?? EnabledStatus.enabled,
       sync_time: input.sync_time ?? null,
       update_time: input.update_time ?? null,
       etag: null,
@@ -132,7 +184,7 @@ export class FeedsStore {
       if (await this.find(row.id)) throw conflict();
       throw error;
     }
-    return toFeedAdminView(row);
+    return toFeedAdminView(toFeedRecord(row));
   }
 
   /** Creates the feeds of a list that are not stored yet, all or nothing (store/feed-import.ts). */
@@ -140,29 +192,39 @@ export class FeedsStore {
     return importFeeds(this.db, this.maxParameters, entries, options);
   }
 
-  async find(id: string): Promise<FeedTable | undefined> {
+  async find(id: string): Promise<FeedRecord | undefined> {
+    const row = await this.findRow(id);
+    return row && toFeedRecord(row);
+  }
+
+  async get(id: string): Promise<FeedRecord> {
+    return toFeedRecord(await this.getRow(id));
+  }
+
+  private async findRow(id: string): Promise<FeedTable | undefined> {
     return this.db.selectFrom('feeds').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  async get(id: string): Promise<FeedTable> {
-    const row = await this.find(id);
+  private async getRow(id: string): Promise<FeedTable> {
+    const row = await this.findRow(id);
     if (!row) throw notFound('Feed', id);
     return row;
   }
 
   /** The feeds among `ids` that exist, in no particular order; unknown ids are simply absent. */
-  async getMany(ids: readonly string[]): Promise<FeedTable[]> {
+  async getMany(ids: readonly string[]): Promise<FeedRecord[]> {
     const unique = [...new Set(ids)];
-    const rows: FeedTable[] = [];
+    const feeds: FeedRecord[] = [];
     for (const part of chunk(unique, this.maxParameters)) {
-      rows.push(...(await this.db.selectFrom('feeds').selectAll().where('id', 'in', part).execute()));
+      const rows = await this.db.selectFrom('feeds').selectAll().where('id', 'in', part).execute();
+      feeds.push(...rows.map(toFeedRecord));
     }
-    return rows;
+    return feeds;
   }
 
   /** The ids among `ids` that name no feed, in the order given. */
   async unknownIds(ids: readonly string[]): Promise<string[]> {
-    const known = new Set((await this.getMany(ids)).map((row) => row.id));
+    const known = new Set((await this.getMany(ids)).map((feed) => feed.id));
     return [...new Set(ids)].filter((id) => !known.has(id));
   }
 
@@ -175,7 +237,7 @@ export class FeedsStore {
       .orderBy('created_at')
       .orderBy('id')
       .execute();
-    return rows.map(toFeedView);
+    return rows.map((row) => toFeedView(toFeedRecord(row)));
   }
 
   /** The management API's page of feeds, with each feed's learned rhythm. */
@@ -192,7 +254,7 @@ export class FeedsStore {
     filter: FeedFilter,
     limit: number,
     offset: number,
-    toView: (row: FeedTable) => V,
+    toView: (feed: FeedRecord) => V,
   ): Promise<{ list: V[]; total: number }> {
     let query = this.db.selectFrom('feeds');
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
@@ -202,11 +264,11 @@ export class FeedsStore {
     }
     const rows = await query.selectAll().orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute();
     const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return { list: rows.map(toView), total: Number(total.n) };
+    return { list: rows.map((row) => toView(toFeedRecord(row))), total: Number(total.n) };
   }
 
   async update(id: string, patch: FeedPatch): Promise<FeedAdminView> {
-    const current = await this.get(id);
+    const current = await this.getRow(id);
     const values: Partial<FeedTable> = { updated_at: Date.now() };
     for (const key of [
       'mp_name',
@@ -221,7 +283,7 @@ export class FeedsStore {
       if (patch[key] !== undefined) (values as Record<string, unknown>)[key] = patch[key];
     }
     await this.db.updateTable('feeds').set(values).where('id', '=', id).execute();
-    return toFeedAdminView({ ...current, ...values });
+    return toFeedAdminView(toFeedRecord({ ...current, ...values }));
   }
 
   async remove(id: string): Promise<void> {

@@ -9,9 +9,59 @@ import type { FeedsStore } from './feeds.js';
 import type { Database, MessageTaskTable } from './tables.js';
 import { iso, parseJson } from './time.js';
 import { EnabledStatus } from '../domain/enabled-status.js';
+import { MessageType } from '../domain/message-type.js';
 
 /** One entry of `mps_id`: a feed id plus whatever else the UI keeps there (such as `mp_name`). */
 export type FeedRef = { id: string; [extra: string]: unknown };
+
+/** A message task as the store hands it out: JSON columns parsed, `status` as `enabled`, times in epoch ms. */
+export type MessageTaskRecord = {
+  id: string;
+  name: string;
+  messageType: MessageType;
+  messageTemplate: string;
+  webHookUrl: string;
+  /** HTTP headers the child sends when fetching (and a webhook task sends with its message). */
+  headers: Record<string, string>;
+  cookies: string;
+  /** `mps_id` as stored: the feed references with whatever else the UI keeps in them. */
+  feedRefs: FeedRef[];
+  /** The ids of `feedRefs`, in their order (duplicates kept). */
+  feedIds: string[];
+  cronExp: string;
+  enabled: boolean;
+  /** Sealed ('' for none); `MessageTasksStore.webhookSecret` opens it. */
+  webhookSecret: string;
+  createdAtMs: number;
+  updatedAtMs: number;
+};
+
+/** The string ids of `mps_id`, in order; anything else a hand-edited row may hold there is skipped. */
+function feedIdsOf(refs: unknown): string[] {
+  if (!Array.isArray(refs)) return [];
+  return refs.flatMap((ref: { id?: unknown } | null) => (typeof ref?.id === 'string' && ref.id !== '' ? [ref.id] : []));
+}
+
+/** The only place a message_tasks row is read (the original wire shape, which keeps the JSON text, aside). */
+function toMessageTaskRecord(row: MessageTaskTable): MessageTaskRecord {
+  const feedRefs = parseJson<FeedRef[]>(row.mps_id, []);
+  return {
+    id: row.id,
+    name: row.name,
+    messageType: Number(row.message_type) === MessageType.webhook ? MessageType.webhook : MessageType.message,
+    messageTemplate: row.message_template,
+    webHookUrl: row.web_hook_url,
+    headers: parseJson<Record<string, string>>(row.headers, {}),
+    cookies: row.cookies,
+    feedRefs,
+    feedIds: feedIdsOf(feedRefs),
+    cronExp: row.cron_exp,
+    enabled: Number(row.status) === EnabledStatus.enabled,
+    webhookSecret: row.webhook_secret,
+    createdAtMs: Number(row.created_at),
+    updatedAtMs: Number(row.updated_at),
+  };
+}
 
 /** What a child may see of a task: never its `headers` or `cookies` (docs/protocol.md §2). */
 export type MessageTaskPublicView = {
@@ -38,18 +88,18 @@ export type MessageTaskView = MessageTaskPublicView & {
   webhook_secret?: string;
 };
 
-export function toMessageTaskPublicView(row: MessageTaskTable): MessageTaskPublicView {
+export function toMessageTaskPublicView(task: MessageTaskRecord): MessageTaskPublicView {
   return {
-    id: row.id,
-    name: row.name,
-    message_type: Number(row.message_type),
-    message_template: row.message_template,
-    web_hook_url: row.web_hook_url,
-    mps_id: parseJson<FeedRef[]>(row.mps_id, []),
-    cron_exp: row.cron_exp,
-    status: Number(row.status),
-    created_at: iso(row.created_at),
-    updated_at: iso(row.updated_at),
+    id: task.id,
+    name: task.name,
+    message_type: task.messageType,
+    message_template: task.messageTemplate,
+    web_hook_url: task.webHookUrl,
+    mps_id: task.feedRefs,
+    cron_exp: task.cronExp,
+    status: task.enabled ? EnabledStatus.enabled : EnabledStatus.disabled,
+    created_at: iso(task.createdAtMs),
+    updated_at: iso(task.updatedAtMs),
   };
 }
 
@@ -60,28 +110,30 @@ export type MessageTaskOriginalView = Omit<MessageTaskPublicView, 'mps_id'> & {
   cookies: string;
 };
 
-export function toMessageTaskOriginalView(row: MessageTaskTable): MessageTaskOriginalView {
+/** Built from the row, not the record: the original shape sends the stored JSON text as it is. */
+function toMessageTaskOriginalView(row: MessageTaskTable): MessageTaskOriginalView {
   const emptyAsBlank = (text: string, empty: string) => (text.trim() === empty ? '' : text);
   return {
-    ...toMessageTaskPublicView(row),
+    ...toMessageTaskPublicView(toMessageTaskRecord(row)),
     mps_id: emptyAsBlank(row.mps_id, '[]'),
     headers: emptyAsBlank(row.headers, '{}'),
     cookies: row.cookies,
   };
 }
 
-function toMessageTaskView(row: MessageTaskTable): MessageTaskView {
+function toMessageTaskView(task: MessageTaskRecord): MessageTaskView {
   return {
-    ...toMessageTaskPublicView(row),
-    headers: parseJson<Record<string, string>>(row.headers, {}),
-    cookies: row.cookies,
-    webhook_secret_set: row.webhook_secret !== '',
+    ...toMessageTaskPublicView(task),
+    headers: task.headers,
+    cookies: task.cookies,
+    webhook_secret_set: task.webhookSecret !== '',
   };
 }
 
 /** The answer that set or generated a secret shows it once, in plain text; the row keeps it sealed. */
 function withSecretShown(row: MessageTaskTable, plainSecret: string): MessageTaskView {
-  return plainSecret === '' ? toMessageTaskView(row) : { ...toMessageTaskView(row), webhook_secret: plainSecret };
+  const view = toMessageTaskView(toMessageTaskRecord(row));
+  return plainSecret === '' ? view : { ...view, webhook_secret: plainSecret };
 }
 
 const secretContext = (taskId: string): string => `webhook_secret:${taskId}`;
@@ -120,9 +172,9 @@ export class MessageTasksStore {
    * before migration 012 and not sealed yet is used as it is. One that does not open (the secrets key changed, or
    * the value was copied from another task) is an error: sending unsigned would be worse than not sending.
    */
-  async webhookSecret(task: Pick<MessageTaskTable, 'id' | 'webhook_secret'>): Promise<string> {
-    if (task.webhook_secret === '' || !isSealed(task.webhook_secret)) return task.webhook_secret;
-    const plain = (await this.secretBox()).open(task.webhook_secret, secretContext(task.id));
+  async webhookSecret(task: Pick<MessageTaskRecord, 'id' | 'webhookSecret'>): Promise<string> {
+    if (task.webhookSecret === '' || !isSealed(task.webhookSecret)) return task.webhookSecret;
+    const plain = (await this.secretBox()).open(task.webhookSecret, secretContext(task.id));
     if (plain === undefined) {
       throw new CascadeError(
         'UNAVAILABLE',
@@ -153,8 +205,8 @@ export class MessageTasksStore {
     return sealed;
   }
 
-  view(row: MessageTaskTable): MessageTaskView {
-    return toMessageTaskView(row);
+  view(task: MessageTaskRecord): MessageTaskView {
+    return toMessageTaskView(task);
   }
 
   async create(input: MessageTaskInput): Promise<MessageTaskView> {
@@ -162,18 +214,20 @@ export class MessageTasksStore {
     const now = Date.now();
     const id = randomUUID();
     // A webhook task signs what it sends (X-Cascade-Signature); without a secret of the user's, it gets one.
-    const secret = input.webhook_secret ?? ((input.message_type ?? 0) === 1 ? randomToken(40) : '');
+    const secret =
+      input.webhook_secret ??
+      ((input.message_type ?? MessageType.message) === MessageType.webhook ? randomToken(40) : '');
     const row: MessageTaskTable = {
       id,
       name: input.name,
-      message_type: input.message_type ?? 0,
+      message_type: input.message_type ?? MessageType.message,
       message_template: input.message_template ?? '',
       web_hook_url: input.web_hook_url ?? '',
       headers: JSON.stringify(input.headers ?? {}),
       cookies: input.cookies ?? '',
       mps_id: JSON.stringify(input.mps_id ?? []),
       cron_exp: (input.cron_exp ?? '').trim(),
-      status: input.status ?? 1,
+      status: input.status ?? EnabledStatus.enabled,
       webhook_secret: await this.sealSecret(id, secret),
       created_at: now,
       updated_at: now,
@@ -182,15 +236,27 @@ export class MessageTasksStore {
     return withSecretShown(row, secret);
   }
 
-  /** The raw row (the dispatcher reads `mps_id`, `headers`, `cookies` from it). */
-  async get(id: string): Promise<MessageTaskTable> {
+  async get(id: string): Promise<MessageTaskRecord> {
+    return toMessageTaskRecord(await this.getRow(id));
+  }
+
+  private async getRow(id: string): Promise<MessageTaskTable> {
     const row = await this.db.selectFrom('message_tasks').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('Message task', id);
     return row;
   }
 
   /** Every enabled task, oldest first: what dispatch-all and the cron scheduler work through. */
-  async listEnabled(): Promise<MessageTaskTable[]> {
+  async listEnabled(): Promise<MessageTaskRecord[]> {
+    return (await this.enabledRows()).map(toMessageTaskRecord);
+  }
+
+  /** Every enabled task in the original system's shape, for its child's sync (`mps_id`, `headers` as stored text). */
+  async listEnabledOriginal(): Promise<MessageTaskOriginalView[]> {
+    return (await this.enabledRows()).map(toMessageTaskOriginalView);
+  }
+
+  private async enabledRows(): Promise<MessageTaskTable[]> {
     return this.db
       .selectFrom('message_tasks')
       .selectAll()
@@ -220,16 +286,16 @@ export class MessageTasksStore {
     filter: MessageTaskFilter,
     limit: number,
     offset: number,
-  ): Promise<{ rows: MessageTaskTable[]; total: number }> {
+  ): Promise<{ rows: MessageTaskRecord[]; total: number }> {
     let query = this.db.selectFrom('message_tasks');
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
     const rows = await query.selectAll().orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute();
     const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return { rows, total: Number(total.n) };
+    return { rows: rows.map(toMessageTaskRecord), total: Number(total.n) };
   }
 
   async update(id: string, patch: MessageTaskPatch): Promise<MessageTaskView> {
-    const current = await this.get(id);
+    const current = await this.getRow(id);
     await this.assertValid(patch);
     const values: Partial<MessageTaskTable> = { updated_at: Date.now() };
     if (patch.name !== undefined) values.name = patch.name;
@@ -242,11 +308,12 @@ export class MessageTasksStore {
     if (patch.cron_exp !== undefined) values.cron_exp = patch.cron_exp.trim();
     if (patch.status !== undefined) values.status = patch.status;
     let secret = patch.webhook_secret;
-    if (patch.message_type === 1 && current.webhook_secret === '' && !secret) secret = randomToken(40);
+    if (patch.message_type === MessageType.webhook && current.webhook_secret === '' && !secret)
+      secret = randomToken(40);
     if (secret !== undefined) values.webhook_secret = await this.sealSecret(id, secret);
     await this.db.updateTable('message_tasks').set(values).where('id', '=', id).execute();
     const updated = { ...current, ...values };
-    return secret ? withSecretShown(updated, secret) : toMessageTaskView(updated);
+    return withSecretShown(updated, secret ?? '');
   }
 
   async remove(id: string): Promise<void> {

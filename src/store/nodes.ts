@@ -13,7 +13,7 @@ import {
 } from '../domain/node-liveness.js';
 import { CascadeError, notFound } from '../errors/cascade-error.js';
 import type { Database, NodeTable } from './tables.js';
-import { iso, parseJson } from './time.js';
+import { iso, numberOrNull, parseJson } from './time.js';
 import { isUniqueViolation } from './dialects/unique-violation.js';
 import { StoredFlag } from './stored-flag.js';
 
@@ -58,37 +58,91 @@ function newNotifyKey(): string {
   return randomToken(43);
 }
 
-/** The only place a node row becomes a wire object; it never carries the secret or its hash. */
-export function toNodeView(row: NodeTable, nowMs: number, rules: LivenessRules): NodeView {
-  const isActive = Number(row.is_active) === StoredFlag.on;
-  const lastHeartbeatAtMs = row.last_heartbeat_at === null ? null : Number(row.last_heartbeat_at);
-  const heartbeatIntervalMs = row.heartbeat_interval_ms === null ? null : Number(row.heartbeat_interval_ms);
+/**
+ * A node as the store hands it out: flags as booleans, `feed_quota` parsed, times in epoch ms. It never carries the
+ * API secret, its hash or the notify key (notifyTargets and forSignedRequest open those where they are needed).
+ */
+export type NodeRecord = {
+  id: string;
+  nodeType: NodeType;
+  name: string;
+  description: string;
+  apiUrl: string | null;
+  callbackUrl: string | null;
+  apiKey: string | null;
+  isActive: boolean;
+  /** The plain AK-SK header is refused; only signed requests (AK-SK-HMAC) are accepted. */
+  requireSigned: boolean;
+  /** The parent keeps the secret sealed and can verify signed requests (false until a rotation for nodes older than migration 010). */
+  signingAvailable: boolean;
+  maxCapacity: number;
+  feedQuota: Record<string, number>;
+  /** Feeds in allocations this node holds or has pre-assigned; kept by store/allocations in every move. */
+  loadFeeds: number;
+  /** What the child last reported in its heartbeat (`current_tasks`). */
+  reportedTasks: number;
+  lastHeartbeatAtMs: number | null;
+  heartbeatIntervalMs: number | null;
+  lastSyncAtMs: number | null;
+  version: string | null;
+  hostname: string | null;
+  createdAtMs: number;
+  updatedAtMs: number;
+};
+
+/** The only place a nodes row is read. */
+export function toNodeRecord(row: NodeTable): NodeRecord {
   return {
     id: row.id,
-    node_type: Number(row.node_type),
+    nodeType: Number(row.node_type) === NodeType.child ? NodeType.child : NodeType.parent,
     name: row.name,
     description: row.description,
-    api_url: row.api_url,
-    callback_url: row.callback_url,
-    api_key: row.api_key,
+    apiUrl: row.api_url,
+    callbackUrl: row.callback_url,
+    apiKey: row.api_key,
+    isActive: Number(row.is_active) === StoredFlag.on,
+    requireSigned: Number(row.require_signed) === StoredFlag.on,
+    signingAvailable: row.api_secret_sealed !== null,
+    maxCapacity: Number(row.max_capacity),
+    feedQuota: parseJson<Record<string, number>>(row.feed_quota, {}),
+    loadFeeds: Number(row.load_feeds),
+    reportedTasks: Number(row.reported_tasks),
+    lastHeartbeatAtMs: numberOrNull(row.last_heartbeat_at),
+    heartbeatIntervalMs: numberOrNull(row.heartbeat_interval_ms),
+    lastSyncAtMs: numberOrNull(row.last_sync_at),
+    version: row.version,
+    hostname: row.hostname,
+    createdAtMs: Number(row.created_at),
+    updatedAtMs: Number(row.updated_at),
+  };
+}
+
+/** The only place a node becomes a wire object; it never carries the secret or its hash. */
+export function toNodeView(node: NodeRecord, nowMs: number, rules: LivenessRules): NodeView {
+  const { isActive, lastHeartbeatAtMs, heartbeatIntervalMs } = node;
+  return {
+    id: node.id,
+    node_type: node.nodeType,
+    name: node.name,
+    description: node.description,
+    api_url: node.apiUrl,
+    callback_url: node.callbackUrl,
+    api_key: node.apiKey,
     status: nodeStatus(isActive, lastHeartbeatAtMs, nowMs, rules.offlineAfterSeconds),
     liveness: nodeLiveness({ isActive, lastHeartbeatAtMs, heartbeatIntervalMs }, nowMs, rules),
     is_active: isActive,
-    require_signed: Number(row.require_signed) === 1,
-    signing_available: row.api_secret_sealed !== null,
-    sync_config: {
-      max_capacity: Number(row.max_capacity),
-      feed_quota: parseJson<Record<string, number>>(row.feed_quota, {}),
-    },
-    current_tasks: Number(row.load_feeds),
-    reported_tasks: Number(row.reported_tasks),
-    last_heartbeat_at: iso(row.last_heartbeat_at),
+    require_signed: node.requireSigned,
+    signing_available: node.signingAvailable,
+    sync_config: { max_capacity: node.maxCapacity, feed_quota: node.feedQuota },
+    current_tasks: node.loadFeeds,
+    reported_tasks: node.reportedTasks,
+    last_heartbeat_at: iso(lastHeartbeatAtMs),
     heartbeat_interval_s: heartbeatIntervalMs === null ? null : heartbeatIntervalMs / 1000,
-    last_sync_at: iso(row.last_sync_at),
-    version: row.version,
-    hostname: row.hostname,
-    created_at: iso(row.created_at),
-    updated_at: iso(row.updated_at),
+    last_sync_at: iso(node.lastSyncAtMs),
+    version: node.version,
+    hostname: node.hostname,
+    created_at: iso(node.createdAtMs),
+    updated_at: iso(node.updatedAtMs),
   };
 }
 
@@ -111,7 +165,7 @@ export type NodePatch = {
 };
 
 /** A node found by the key of a signed request, with its secret opened (undefined: not sealed, or not openable). */
-export type SigningNode = { row: NodeTable; secret: string | undefined };
+export type SigningNode = { node: NodeRecord; secret: string | undefined };
 
 export class NodesStore {
   private lastNoncePurge = 0;
@@ -136,8 +190,8 @@ export class NodesStore {
     };
   }
 
-  view(row: NodeTable): NodeView {
-    return toNodeView(row, Date.now(), this.rules);
+  view(node: NodeRecord): NodeView {
+    return toNodeView(node, Date.now(), this.rules);
   }
 
   /** Creates a node; a child gets AK/SK credentials whose secret is returned here and never again. */
@@ -159,8 +213,8 @@ export class NodesStore {
       api_secret_hash: credentials ? hashNodeSecret(credentials.apiSecret) : null,
       api_secret_sealed: sealed?.api_secret_sealed ?? null,
       notify_key: sealed?.notify_key ?? null,
-      require_signed: input.require_signed ? 1 : 0,
-      is_active: 1,
+      require_signed: input.require_signed ? StoredFlag.on : StoredFlag.off,
+      is_active: StoredFlag.on,
       max_capacity: input.sync_config?.max_capacity ?? 10,
       feed_quota: JSON.stringify(input.sync_config?.feed_quota ?? {}),
       load_feeds: 0,
@@ -175,28 +229,32 @@ export class NodesStore {
     };
     await this.db.insertInto('nodes').values(row).execute();
     return {
-      node: this.view(row),
+      node: this.view(toNodeRecord(row)),
       credentials: credentials
         ? { api_key: credentials.apiKey, api_secret: credentials.apiSecret, notify_key: credentials.notifyKey }
         : null,
     };
   }
 
-  async getRow(id: string): Promise<NodeTable> {
+  async get(id: string): Promise<NodeRecord> {
+    return toNodeRecord(await this.getRow(id));
+  }
+
+  private async getRow(id: string): Promise<NodeTable> {
     const row = await this.db.selectFrom('nodes').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('Node', id);
     return row;
   }
 
   /** Finds a node by id or by name (the CLI accepts either). */
-  async resolve(idOrName: string): Promise<NodeTable> {
+  async resolve(idOrName: string): Promise<NodeRecord> {
     const row = await this.db
       .selectFrom('nodes')
       .selectAll()
       .where((eb) => eb.or([eb('id', '=', idOrName), eb('name', '=', idOrName)]))
       .executeTakeFirst();
     if (!row) throw notFound('Node', idOrName);
-    return row;
+    return toNodeRecord(row);
   }
 
   async list(
@@ -218,7 +276,7 @@ export class NodesStore {
     }
     const rows = await query.selectAll().orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute();
     const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return { list: rows.map((r) => toNodeView(r, now, this.rules)), total: Number(total.n) };
+    return { list: rows.map((r) => toNodeView(toNodeRecord(r), now, this.rules)), total: Number(total.n) };
   }
 
   async update(id: string, patch: NodePatch): Promise<NodeView> {
@@ -228,12 +286,13 @@ export class NodesStore {
     if (patch.name !== undefined) values.name = patch.name;
     if (patch.description !== undefined) values.description = patch.description;
     if (patch.api_url !== undefined) values.api_url = patch.api_url;
-    if (patch.is_active !== undefined) values.is_active = patch.is_active ? 1 : 0;
-    if (patch.require_signed !== undefined) values.require_signed = patch.require_signed ? 1 : 0;
+    if (patch.is_active !== undefined) values.is_active = patch.is_active ? StoredFlag.on : StoredFlag.off;
+    if (patch.require_signed !== undefined)
+      values.require_signed = patch.require_signed ? StoredFlag.on : StoredFlag.off;
     if (patch.sync_config?.max_capacity !== undefined) values.max_capacity = patch.sync_config.max_capacity;
     if (patch.sync_config?.feed_quota !== undefined) values.feed_quota = JSON.stringify(patch.sync_config.feed_quota);
     await this.db.updateTable('nodes').set(values).where('id', '=', id).execute();
-    return this.view({ ...current, ...values });
+    return this.view(toNodeRecord({ ...current, ...values }));
   }
 
   /** New key pair; the old one stops working with this statement. */
@@ -251,7 +310,7 @@ export class NodesStore {
     };
     await this.db.updateTable('nodes').set(values).where('id', '=', id).execute();
     return {
-      node: this.view({ ...current, ...values }),
+      node: this.view(toNodeRecord({ ...current, ...values })),
       credentials: { api_key: apiKey, api_secret: apiSecret, notify_key: notifyKey },
     };
   }
@@ -308,7 +367,7 @@ export class NodesStore {
     const secret = row.api_secret_sealed
       ? (await this.secretBox()).open(row.api_secret_sealed, `api_secret:${row.id}`)
       : undefined;
-    return { row, secret };
+    return { node: toNodeRecord(row), secret };
   }
 
   /**
@@ -330,12 +389,12 @@ export class NodesStore {
   }
 
   /** The active child node owning this key pair, or undefined (unknown key, wrong secret, disabled). */
-  async authenticate(apiKey: string, apiSecret: string): Promise<NodeTable | undefined> {
+  async authenticate(apiKey: string, apiSecret: string): Promise<NodeRecord | undefined> {
     const row = await this.db.selectFrom('nodes').selectAll().where('api_key', '=', apiKey).executeTakeFirst();
     if (!row || !row.api_secret_hash) return undefined;
     if (!verifyNodeSecret(apiSecret, row.api_secret_hash)) return undefined;
     if (Number(row.is_active) !== StoredFlag.on) return undefined;
-    return row;
+    return toNodeRecord(row);
   }
 
   async recordHeartbeat(

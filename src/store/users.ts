@@ -6,6 +6,36 @@ import type { Database, UserTable } from './tables.js';
 import { iso } from './time.js';
 import { StoredFlag } from './stored-flag.js';
 
+/** A user as the store hands it out: the role as its union, the active flag as a boolean, times in epoch ms. */
+export type UserRecord = {
+  id: string;
+  username: string;
+  passwordHash: string;
+  role: UserRole;
+  isActive: boolean;
+  /** Moves on with every password or active-flag change; tokens naming an older generation are refused. */
+  tokenGeneration: number;
+  /** Bumped to rotate the user's feed read token; subscription URLs made before stop working. */
+  feedTokenVersion: number;
+  createdAtMs: number;
+  updatedAtMs: number;
+};
+
+/** The only place a users row is read. */
+function toUserRecord(row: UserTable): UserRecord {
+  return {
+    id: row.id,
+    username: row.username,
+    passwordHash: row.password_hash,
+    role: row.role as UserRole,
+    isActive: Number(row.is_active) === StoredFlag.on,
+    tokenGeneration: Number(row.token_generation),
+    feedTokenVersion: Number(row.feed_token_version),
+    createdAtMs: Number(row.created_at),
+    updatedAtMs: Number(row.updated_at),
+  };
+}
+
 export type UserView = {
   id: string;
   username: string;
@@ -15,14 +45,14 @@ export type UserView = {
   updated_at: string | null;
 };
 
-export function toUserView(row: UserTable): UserView {
+export function toUserView(user: UserRecord): UserView {
   return {
-    id: row.id,
-    username: row.username,
-    role: row.role as UserRole,
-    is_active: Number(row.is_active) === StoredFlag.on,
-    created_at: iso(row.created_at),
-    updated_at: iso(row.updated_at),
+    id: user.id,
+    username: user.username,
+    role: user.role,
+    is_active: user.isActive,
+    created_at: iso(user.createdAtMs),
+    updated_at: iso(user.updatedAtMs),
   };
 }
 
@@ -51,27 +81,33 @@ export class UsersStore {
     if (await this.findByUsername(input.username))
       throw new CascadeError('CONFLICT', `A user named '${input.username}' already exists.`);
     await this.db.insertInto('users').values(row).execute();
-    return toUserView(row);
+    return toUserView(toUserRecord(row));
   }
 
-  async findByUsername(username: string): Promise<UserTable | undefined> {
-    return this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+  async findByUsername(username: string): Promise<UserRecord | undefined> {
+    const row = await this.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
+    return row && toUserRecord(row);
   }
 
-  async get(id: string): Promise<UserTable> {
+  async get(id: string): Promise<UserRecord> {
+    return toUserRecord(await this.getRow(id));
+  }
+
+  private async getRow(id: string): Promise<UserTable> {
     const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('User', id);
     return row;
   }
 
   /** The user, when it exists and is active (a feed token of a disabled user reads nothing). */
-  async findActive(id: string): Promise<UserTable | undefined> {
-    return this.db
+  async findActive(id: string): Promise<UserRecord | undefined> {
+    const row = await this.db
       .selectFrom('users')
       .selectAll()
       .where('id', '=', id)
       .where('is_active', '=', StoredFlag.on)
       .executeTakeFirst();
+    return row && toUserRecord(row);
   }
 
   /** Bumps the user's feed token version, which turns away every subscription URL made before; returns the new version. */
@@ -81,7 +117,7 @@ export class UsersStore {
       .set((eb) => ({ feed_token_version: eb('feed_token_version', '+', 1), updated_at: Date.now() }))
       .where('id', '=', id)
       .execute();
-    return Number((await this.get(id)).feed_token_version);
+    return (await this.get(id)).feedTokenVersion;
   }
 
   async list(limit: number, offset: number): Promise<{ list: UserView[]; total: number }> {
@@ -96,14 +132,14 @@ export class UsersStore {
       .selectFrom('users')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
-    return { list: rows.map(toUserView), total: Number(total.n) };
+    return { list: rows.map((row) => toUserView(toUserRecord(row))), total: Number(total.n) };
   }
 
   async update(id: string, patch: UserPatch): Promise<UserView> {
-    const current = await this.get(id);
+    const current = await this.getRow(id);
     const values = patchValues(current, patch);
     await this.db.updateTable('users').set(values).where('id', '=', id).execute();
-    return toUserView({ ...current, ...values });
+    return toUserView(toUserRecord({ ...current, ...values }));
   }
 
   async remove(id: string): Promise<void> {
@@ -112,8 +148,8 @@ export class UsersStore {
   }
 
   /** The oldest active admin: whom the CLI acts as on the local store (cli/api-local.ts). */
-  async firstActiveAdmin(): Promise<UserTable | undefined> {
-    return this.db
+  async firstActiveAdmin(): Promise<UserRecord | undefined> {
+    const row = await this.db
       .selectFrom('users')
       .selectAll()
       .where('role', '=', 'admin')
@@ -122,6 +158,7 @@ export class UsersStore {
       .orderBy('id')
       .limit(1)
       .executeTakeFirst();
+    return row && toUserRecord(row);
   }
 
   async countAdmins(): Promise<number> {
@@ -165,7 +202,7 @@ export class UsersStore {
       }
       const values = patchValues(target, change.patch);
       await trx.updateTable('users').set(values).where('id', '=', id).execute();
-      return toUserView({ ...target, ...values });
+      return toUserView(toUserRecord({ ...target, ...values }));
     });
   }
 }

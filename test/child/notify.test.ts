@@ -204,7 +204,7 @@ describe('a dispatch notifies the node it placed work on', () => {
     // Its first feed and task sync (the original child's sync_interval loop) shows on the node.
     await waitFor(
       'the child’s first list sync',
-      async () => ((await store.nodes.getRow(created.body.data.id)).last_sync_at === null ? undefined : true),
+      async () => ((await store.nodes.get(created.body.data.id)).lastSyncAtMs === null ? undefined : true),
       20_000,
     );
     // Every claim so far has been answered, so none of them can take the work dispatched next.

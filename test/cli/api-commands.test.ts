@@ -209,7 +209,7 @@ describe('CLI data commands, local store and remote parent (--url)', () => {
       );
       expect(added.code, added.stderr).toBe(0);
       expect(await json<{ is_active: boolean }>(mode, 'user', 'disable', name)).toMatchObject({ is_active: false });
-      expect(Number((await store.users.findByUsername(name))?.is_active)).toBe(0);
+      expect((await store.users.findByUsername(name))?.isActive).toBe(false);
       expect(await json<{ is_active: boolean }>(mode, 'user', 'enable', name)).toMatchObject({ is_active: true });
       expect(await json<{ removed: boolean }>(mode, 'user', 'remove', name)).toMatchObject({ removed: true });
       expect(await store.users.findByUsername(name)).toBeUndefined();
@@ -218,7 +218,7 @@ describe('CLI data commands, local store and remote parent (--url)', () => {
         expect(refused.code).toBe(1);
         expect(refused.stderr).toContain('last active admin');
       }
-      expect(Number((await store.users.findByUsername(ADMIN.username))?.is_active)).toBe(1);
+      expect((await store.users.findByUsername(ADMIN.username))?.isActive).toBe(true);
       const unknown = await cli(mode, ['user', 'disable', 'nobody']);
       expect(unknown.code).toBe(1);
       expect(unknown.stderr).toContain("User 'nobody' does not exist");

@@ -123,7 +123,7 @@ describe('cascade check', () => {
       expect(good.stdout).toMatch(/FAIL\s+http:\/\/127\.0\.0\.1:\d+: .*unreachable.*ECONNREFUSED/);
       expect(good.stdout + good.stderr).not.toContain(child.api_secret);
       const shown = await parent.parent.services.store.nodes.resolve('edge-1');
-      expect(shown.last_heartbeat_at).not.toBeNull();
+      expect(shown.lastHeartbeatAtMs).not.toBeNull();
 
       const rejected = await runCascade(['check', '--json'], {
         cwd: dir,

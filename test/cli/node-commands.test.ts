@@ -133,7 +133,7 @@ describe.each(['local', 'remote'] as const)('cascade node and feed url (%s)', (m
       expect(gone.stderr).toContain("Node 'child-x' does not exist");
       expect(parentRecord.code).toBe(1);
       expect(parentRecord.stderr).toContain('only parent node record');
-      expect(await t.parent.services.store.nodes.getRow(listed[0]!.id)).toBeDefined();
+      expect(await t.parent.services.store.nodes.get(listed[0]!.id)).toBeDefined();
     },
   );
 

@@ -69,7 +69,7 @@ describeEachStore('held allocations: heartbeat lists and claim timeout', (dialec
       'dispatch.held_grace_seconds': 1,
       'dispatch.lease_seconds': 600,
     });
-    const leaseOf = async (id: string) => Number((await store.allocations.views.getRow(id))?.lease_expires_at);
+    const leaseOf = async (id: string) => Number((await store.allocations.views.get(id))?.leaseExpiresAtMs);
     const lostLease = await leaseOf(lost);
     // Within the grace the unlisted claim is spared (its answer may still be on the way) and not renewed.
     expect(await beat(a, { held_allocation_ids: [kept], heartbeat_interval_s: 1 })).toMatchObject({
@@ -82,15 +82,15 @@ describeEachStore('held allocations: heartbeat lists and claim timeout', (dialec
       return answer.released_unlisted > 0 ? answer : undefined;
     });
     expect(released).toMatchObject({ leases_extended: 1, released_unlisted: 1 });
-    expect(await store.allocations.views.getRow(lost)).toMatchObject({ status: 'pending', node_id: null, attempt: 2 });
+    expect(await store.allocations.views.get(lost)).toMatchObject({ status: 'pending', nodeId: null, attempt: 2 });
     expect((await attemptsOf(store, lost)).map((x) => [x.attempt, x.outcome])).toEqual([[1, 'not_held']]);
-    expect(await store.allocations.views.getRow(kept)).toMatchObject({ status: 'executing', attempt: 1 });
-    expect((await store.nodes.getRow(a.id)).heartbeat_interval_ms).toBe(1000);
+    expect(await store.allocations.views.get(kept)).toMatchObject({ status: 'executing', attempt: 1 });
+    expect((await store.nodes.get(a.id)).heartbeatIntervalMs).toBe(1000);
     await assertLoadCountersConsistent(store);
 
     // A restarted child holds nothing: its executing work from before the restart goes back at once.
     expect(await beat(a, { held_allocation_ids: [] })).toMatchObject({ leases_extended: 0, released_unlisted: 1 });
-    expect(await store.allocations.views.getRow(kept)).toMatchObject({ status: 'pending', attempt: 2 });
+    expect(await store.allocations.views.get(kept)).toMatchObject({ status: 'pending', attempt: 2 });
     await assertLoadCountersConsistent(store);
     // The requeued work is claimable again, by the same node too.
     const again = await api<{ list: Pkg[] }>(t!.url, '/api/v1/cascade/claim-task?max=2', { method: 'POST', aksk: a });
@@ -123,10 +123,10 @@ describeEachStore('held allocations: heartbeat lists and claim timeout', (dialec
     const requeued = await waitFor('the unstarted claim requeued by the sweeper', async () => {
       // The original child beats with an empty body: no list, so nothing is released by the heartbeat.
       expect(await beat(a, {})).toMatchObject({ released_unlisted: 0 });
-      const row = await store.allocations.views.getRow(lost);
+      const row = await store.allocations.views.get(lost);
       return row?.status === 'pending' ? row : undefined;
     });
-    expect(requeued).toMatchObject({ node_id: null, attempt: 2 });
+    expect(requeued).toMatchObject({ nodeId: null, attempt: 2 });
     const [attempt] = await attemptsOf(store, lost);
     expect(attempt).toMatchObject({ attempt: 1, outcome: 'claim_timeout' });
     // Not before the timeout, and by the first sweep that ran after it (counted in sweeps, not milliseconds: a slow
@@ -137,7 +137,7 @@ describeEachStore('held allocations: heartbeat lists and claim timeout', (dialec
     const firstAfterTimeout = sweeps.find((sweep) => sweep.nowMs - 2000 > claimedAt);
     expect(firstAfterTimeout).toEqual({ nowMs: Number(attempt!.ended_at), requeued: 1 });
     // Started work is the lease's business, not the claim timeout's.
-    expect(await store.allocations.views.getRow(kept)).toMatchObject({ status: 'executing', attempt: 1 });
+    expect(await store.allocations.views.get(kept)).toMatchObject({ status: 'executing', attempt: 1 });
     await assertLoadCountersConsistent(store);
   });
 });

@@ -77,23 +77,23 @@ describeEachStore('a reported Retry-After pauses the host', (dialect) => {
     expect(badStatus.status).toBe(400);
     expect((await hosts()).list.every((h) => h.paused_until === null && h.in_flight === 1)).toBe(true);
     // The completion's liberal reading (as for counts) drops a value that is no number of seconds: no pause.
-    const thirdRow = await t.parent.services.store.allocations.views.getRow(third!.allocation_id);
+    const thirdRow = await t.parent.services.store.allocations.views.get(third!.allocation_id);
     const unusable = await api(t.url, '/api/v1/cascade/report-completion', {
       aksk: node,
       json: {
         allocation_id: third!.allocation_id,
-        task_id: thirdRow!.task_id,
+        task_id: thirdRow!.taskId,
         results: [{ mp_id: third!.feeds[0]!.id, status: 'failed', article_count: 0, retry_after_seconds: 'soon' }],
       },
     });
     expect(unusable.status).toBe(200);
 
-    const task = await t.parent.services.store.allocations.views.getRow(first!.allocation_id);
+    const task = await t.parent.services.store.allocations.views.get(first!.allocation_id);
     const completed = await api(t.url, '/api/v1/cascade/report-completion', {
       aksk: node,
       json: {
         allocation_id: first!.allocation_id,
-        task_id: task!.task_id,
+        task_id: task!.taskId,
         results: [
           {
             mp_id: first!.feeds[0]!.id,

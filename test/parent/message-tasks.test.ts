@@ -162,11 +162,11 @@ describeEachStore('message task management', (dialect) => {
     expect((await api(t.url, `/api/v1/message-tasks/${id}`, { token: t.adminToken })).status).toBe(404);
   });
 
-  it('offers the dispatcher the raw row and the enabled tasks', async () => {
+  it('offers the dispatcher the task record and the enabled tasks', async () => {
     const { tasks } = t.parent.services.store;
     const enabled = await tasks.listEnabled();
     expect(enabled.length).toBeGreaterThan(0);
-    expect(enabled.every((row) => Number(row.status) === 1)).toBe(true);
+    expect(enabled.every((task) => task.enabled)).toBe(true);
     const first = enabled[0];
     if (!first) throw new Error('no enabled task');
     expect(await tasks.get(first.id)).toEqual(first);

@@ -30,7 +30,11 @@ async function signedPost(
 }
 
 const lastHeartbeat = async (t: TestParent, id: string) =>
-  Number((await t.parent.services.store.nodes.getRow(id)).last_heartbeat_at ?? 0);
+  (await t.parent.services.store.nodes.get(id)).lastHeartbeatAtMs ?? 0;
+
+/** Every column of the node's row, secrets included: a refused request must change none of them. */
+const nodeRow = async (t: TestParent, id: string) =>
+  databaseOf(t.parent.services.store).selectFrom('nodes').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 
 describe('signed child requests (AK-SK-HMAC)', () => {
   let t: TestParent;
@@ -64,12 +68,12 @@ describe('signed child requests (AK-SK-HMAC)', () => {
   it('refuses a replayed request (same nonce) with NONCE_REUSED and changes nothing', async () => {
     const { response, header } = await signedPost(t.url, '/api/v1/cascade/heartbeat', child, { hostname: 'first' });
     expect(response.status).toBe(200);
-    const before = await t.parent.services.store.nodes.getRow(child.id);
+    const before = await nodeRow(t, child.id);
     await new Promise((r) => setTimeout(r, 5));
     const replay = await signedPost(t.url, '/api/v1/cascade/heartbeat', child, { hostname: 'first' }, { header });
     expect(replay.response.status).toBe(401);
     expect(replay.response.body.error).toBe('NONCE_REUSED');
-    expect(await t.parent.services.store.nodes.getRow(child.id)).toEqual(before);
+    expect(await nodeRow(t, child.id)).toEqual(before);
   });
 
   it('refuses a stale or future timestamp with SIGNATURE_EXPIRED and records nothing', async () => {
@@ -89,7 +93,7 @@ describe('signed child requests (AK-SK-HMAC)', () => {
   });
 
   it('refuses a tampered body, path or query with SIGNATURE_INVALID', async () => {
-    const before = await t.parent.services.store.nodes.getRow(child.id);
+    const before = await nodeRow(t, child.id);
     const body = await signedPost(
       t.url,
       '/api/v1/cascade/heartbeat',
@@ -132,7 +136,7 @@ describe('signed child requests (AK-SK-HMAC)', () => {
     );
     expect(malformed.response.status).toBe(401);
     expect(malformed.response.body.error).toBe('SIGNATURE_INVALID');
-    expect(await t.parent.services.store.nodes.getRow(child.id)).toEqual(before);
+    expect(await nodeRow(t, child.id)).toEqual(before);
   });
 
   it('a node with require_signed refuses the plain header, and accepts signed requests', async () => {

@@ -53,10 +53,10 @@ describeEachStore('allocation reports (the rules behind task-status)', (dialect)
     const { store, nodeId, ids, reports } = await scene(await dialect.createDatabase(), 1, 1);
     const id = ids[0]!;
     const first = await reports.completeWithoutResults(id, { nodeId });
-    expect(first).toMatchObject({ moved: true, row: { id, status: 'completed' } });
+    expect(first).toMatchObject({ moved: true, allocation: { id, status: 'completed' } });
     const before = await snapshot(store);
     const again = await reports.completeWithoutResults(id, { nodeId });
-    expect(again).toMatchObject({ moved: false, row: { id, status: 'completed' } });
+    expect(again).toMatchObject({ moved: false, allocation: { id, status: 'completed' } });
     expect(await snapshot(store)).toEqual(before);
   });
 
@@ -65,11 +65,11 @@ describeEachStore('allocation reports (the rules behind task-status)', (dialect)
     const id = ids[0]!;
     await store.allocations.start(id, nodeId);
     const failed = await reports.fail(id, { nodeId, attempt: 1 }, 'boom', true);
-    expect(failed).toMatchObject({ moved: true, row: { id, status: 'pending', attempt: 2 } });
+    expect(failed).toMatchObject({ moved: true, allocation: { id, status: 'pending', attempt: 2 } });
     const before = await snapshot(store);
     expect(await reports.fail(id, { nodeId, attempt: 1 }, 'boom', true)).toMatchObject({
       moved: false,
-      row: { id, status: 'pending', attempt: 2 },
+      allocation: { id, status: 'pending', attempt: 2 },
     });
     const refused = await reports.fail(id, { nodeId: otherNodeId }, 'boom', true).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(CascadeError);

@@ -60,14 +60,14 @@ async function scenario(databaseUrl: string, state: AllocationStatus, maxAttempt
   if (state === 'failed') await store.allocations.fail(target, a, 'boom');
   if (state === 'timeout') await store.allocations.expireLeases(Date.now() + 10 * 60_000);
   if (state === 'cancelled') await store.allocations.cancel(target);
-  const row = await store.allocations.views.getRow(target);
+  const row = await store.allocations.views.get(target);
   expect(row?.status).toBe(state);
   return { store, nodeId: a, otherNodeId: b, target, bystander };
 }
 
 const MOVES = {
   start: (s: Scenario) => s.store.allocations.start(s.target, s.nodeId),
-  complete: async (s: Scenario) => (await s.store.allocations.complete(s.target, s.nodeId, [], 0)).row,
+  complete: async (s: Scenario) => (await s.store.allocations.complete(s.target, s.nodeId, [], 0)).allocation,
   fail: (s: Scenario) => s.store.allocations.fail(s.target, s.nodeId, 'broken'),
   cancel: (s: Scenario) => s.store.allocations.cancel(s.target),
   retry: (s: Scenario) => s.store.allocations.retry(s.target),

@@ -154,7 +154,7 @@ describeEachStore('allocation races and late reports', (dialect) => {
     async () => {
       const { url, store, a } = await dispatchedWork(dialect, { capacity: 5, feeds: 1 });
       const [row] = await store.allocations.claim(a, 1);
-      const sweepNow = Number(row!.lease_expires_at) + 1; // the lease has just expired
+      const sweepNow = Number(row!.leaseExpiresAtMs) + 1; // the lease has just expired
       // The heartbeat (extendLeases) lands between the sweeper's SELECT and its guarded UPDATE.
       const heartbeat = await holdOpenTransaction(url, (trx) =>
         trx
@@ -185,7 +185,7 @@ describeEachStore('allocation races and late reports', (dialect) => {
       .fail(row!.id, { nodeId: a, attempt: 1 }, 'attempt 1 failed')
       .catch((e: { code: string }) => e); // the child's retry of the old report
     expect((dup as { code?: string }).code).toBe('LEASE_LOST');
-    expect((await store.allocations.views.getRow(row!.id))?.status).toBe('executing');
+    expect((await store.allocations.views.get(row!.id))?.status).toBe('executing');
   });
 
   it.skipIf(dialect.variant.name === 'sqlite')(

@@ -105,7 +105,7 @@ describeEachStore('feed rhythm', (dialect) => {
     const { rows } = await dispatchAndStart(task);
     expect(rows).toHaveLength(2);
     const nowS = Math.floor(Date.now() / 1000);
-    const byFeed = new Map(rows.map((r) => [JSON.parse(r.feed_ids)[0] as string, r.id]));
+    const byFeed = new Map(rows.map((r) => [r.feedIds[0] as string, r.id]));
     // Ten articles an hour apart, the last 10 minutes ago: the rhythm is one hour.
     const articles = Array.from({ length: 10 }, (_, i) => ({
       id: `a${i}`,
@@ -151,7 +151,7 @@ describeEachStore('feed rhythm', (dialect) => {
     const [a, b] = (await seedFeeds(store, 2, 'FAIL_')) as [string, string];
     const task = await seedTask(store, [a, b]);
     const { rows } = await dispatchAndStart(task);
-    const byFeed = new Map(rows.map((r) => [JSON.parse(r.feed_ids)[0] as string, r.id]));
+    const byFeed = new Map(rows.map((r) => [r.feedIds[0] as string, r.id]));
     await store.allocations.complete(
       byFeed.get(a)!,
       nodeId,

@@ -26,9 +26,10 @@ describeEachStore('MessageTasksStore', (dialect) => {
       cron_exp: '0 9 * * *',
       status: 1,
     });
-    const row = await t.store.tasks.get(view.id);
-    expect(JSON.parse(row.mps_id)).toEqual([{ id: 'F1', mp_name: '一号', nested: { deep: true } }, { id: 'F2' }]);
-    expect(t.store.tasks.view(row)).toEqual(view);
+    const task = await t.store.tasks.get(view.id);
+    expect(task.feedRefs).toEqual([{ id: 'F1', mp_name: '一号', nested: { deep: true } }, { id: 'F2' }]);
+    expect(task.feedIds).toEqual(['F1', 'F2']);
+    expect(t.store.tasks.view(task)).toEqual(view);
   });
 
   it('rejects bad cron and unknown feeds together, naming each unknown id, and stores nothing', async () => {

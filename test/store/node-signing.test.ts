@@ -20,7 +20,11 @@ describeEachStore('nodes store: secrets sealed at rest and request nonces', (dia
       api_url: 'http://127.0.0.1:9',
     });
     if (!credentials) throw new Error('a child must get credentials');
-    const row = await store.nodes.getRow(node.id);
+    const row = await databaseOf(store)
+      .selectFrom('nodes')
+      .selectAll()
+      .where('id', '=', node.id)
+      .executeTakeFirstOrThrow();
     for (const column of [row.api_secret_sealed, row.notify_key]) {
       expect(column).toMatch(/^v1\./);
       expect(column).not.toContain(credentials.api_secret);
@@ -48,8 +52,8 @@ describeEachStore('nodes store: secrets sealed at rest and request nonces', (dia
     expect((await store.nodes.notifyTargets([node.id]))[0]?.notify_key).toBe(
       'plainNotifyKeyFromBefore_0123456789abcdef',
     );
-    const before = await store.nodes.getRow(node.id);
-    expect((await store.nodes.forSignedRequest(before.api_key ?? ''))?.secret).toBeUndefined();
+    const before = await store.nodes.get(node.id);
+    expect((await store.nodes.forSignedRequest(before.apiKey ?? ''))?.secret).toBeUndefined();
     expect(store.nodes.view(before).signing_available).toBe(false);
     const { credentials, node: view } = await store.nodes.rotateCredentials(node.id);
     expect(view.signing_available).toBe(true);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CascadeError } from '../../src/errors/cascade-error.js';
-import type { Store } from '../../src/store/store.js';
+import { databaseOf, type Store } from '../../src/store/store.js';
 import { describeEachStore } from '../helpers/databases.js';
 import { openTestStore } from '../helpers/store.js';
 
@@ -18,12 +18,19 @@ describeEachStore('nodes store', (dialect) => {
       sync_config: { max_capacity: 7, feed_quota: { f1: 2 } },
     });
     expect(credentials?.api_secret).toMatch(/^CS/);
-    const row = await store.nodes.getRow(node.id);
+    // The driver hands BIGINT times back as numbers on every dialect (the row, not the record, shows it).
+    const row = await databaseOf(store)
+      .selectFrom('nodes')
+      .selectAll()
+      .where('id', '=', node.id)
+      .executeTakeFirstOrThrow();
     expect(typeof row.created_at).toBe('number');
     expect(row.created_at).toBeGreaterThan(1_600_000_000_000);
     expect(row.max_capacity).toBe(7);
-    expect(store.nodes.view(row).sync_config).toEqual({ max_capacity: 7, feed_quota: { f1: 2 } });
-    expect(JSON.stringify(store.nodes.view(row))).not.toContain(credentials?.api_secret ?? 'missing');
+    const record = await store.nodes.get(node.id);
+    expect(record.maxCapacity).toBe(7);
+    expect(store.nodes.view(record).sync_config).toEqual({ max_capacity: 7, feed_quota: { f1: 2 } });
+    expect(JSON.stringify(store.nodes.view(record))).not.toContain(credentials?.api_secret ?? 'missing');
   });
 
   it('rejects a duplicate name with CONFLICT and keeps names case-sensitive', async () => {
@@ -62,9 +69,9 @@ describeEachStore('nodes store', (dialect) => {
     expect(offline.list.map((n) => n.name)).not.toContain('hb-online');
     const disabled = await store.nodes.list({ status: 2 }, 100, 0);
     expect(disabled.list.map((n) => n.name)).toEqual(['child-auth']);
-    const row = await store.nodes.getRow(online.node.id);
-    expect(row.last_heartbeat_at).toBe(now);
-    expect(store.nodes.view(row)).toMatchObject({
+    const record = await store.nodes.get(online.node.id);
+    expect(record.lastHeartbeatAtMs).toBe(now);
+    expect(store.nodes.view(record)).toMatchObject({
       reported_tasks: 3,
       version: '1.2.3',
       hostname: 'h1',

@@ -41,7 +41,7 @@ describeEachStore('webhook secrets and notify keys at rest', (dialect) => {
     expect(store.tasks.view(await store.tasks.get(created.id))).not.toHaveProperty('webhook_secret');
 
     const other = await store.tasks.create({ name: 'other', message_type: 1, web_hook_url: 'http://127.0.0.1:1/hook' });
-    const copied = { id: other.id, webhook_secret: stored };
+    const copied = { id: other.id, webhookSecret: stored };
     await expect(store.tasks.webhookSecret(copied)).rejects.toThrow(CascadeError);
   });
 

@@ -31,7 +31,7 @@ describeEachStore('users store', (dialect) => {
     expect(await store.users.countAdmins()).toBe(2);
     await store.users.update(zed.id, { isActive: false });
     expect(await store.users.countAdmins()).toBe(1);
-    expect((await store.users.get(zed.id)).is_active).toBe(0);
+    expect((await store.users.get(zed.id)).isActive).toBe(false);
   });
 
   it('removes a user once; a second removal is NOT_FOUND', async () => {

@@ -9,15 +9,14 @@ import {
   type SignedHeader,
 } from '../../auth/request-signature.js';
 import { CascadeError } from '../../errors/cascade-error.js';
-import type { NodeTable } from '../../store/tables.js';
-import { StoredFlag } from '../../store/stored-flag.js';
+import type { NodeRecord } from '../../store/nodes.js';
 
 export type UserPrincipal = { kind: 'user'; id: string; username: string; role: UserRole };
-export type NodePrincipal = { kind: 'node'; node: NodeTable };
+export type NodePrincipal = { kind: 'node'; node: NodeRecord };
 export type Principal = UserPrincipal | NodePrincipal;
 
 /** A signed request whose header, timestamp and node passed; the signature waits for the body (see signedChildRequests). */
-type PendingSignature = { header: SignedHeader; node: NodeTable; secret: string };
+type PendingSignature = { header: SignedHeader; node: NodeRecord; secret: string };
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -63,7 +62,7 @@ async function authenticate(request: FastifyRequest): Promise<Principal> {
         'Unknown, rotated or disabled node credentials; check api_key and api_secret.',
       );
     }
-    if (Number(node.require_signed) === 1) {
+    if (node.requireSigned) {
       throw new CascadeError(
         'SIGNED_REQUEST_REQUIRED',
         'This node accepts only signed requests (Authorization: AK-SK-HMAC …); the plain AK-SK header is turned off for it.',
@@ -77,19 +76,19 @@ async function authenticate(request: FastifyRequest): Promise<Principal> {
   if (bearer) {
     const claims = await jwt.verify(bearer[1] as string);
     const user = await store.users.findByUsername(claims.username);
-    if (!user || user.id !== claims.sub || Number(user.is_active) !== StoredFlag.on) {
+    if (!user || user.id !== claims.sub || !user.isActive) {
       throw new CascadeError(
         'UNAUTHENTICATED',
         'The user of this token no longer exists or is disabled; log in again.',
       );
     }
-    if (Number(user.token_generation) !== claims.generation) {
+    if (user.tokenGeneration !== claims.generation) {
       throw new CascadeError(
         'UNAUTHENTICATED',
         "The token was issued before the user's password or active flag changed; log in again.",
       );
     }
-    return { kind: 'user', id: user.id, username: user.username, role: user.role as UserRole };
+    return { kind: 'user', id: user.id, username: user.username, role: user.role };
   }
   throw new CascadeError('UNAUTHENTICATED', 'Unsupported Authorization scheme; use Bearer or AK-SK.');
 }
@@ -135,7 +134,7 @@ async function admitSignedHeader(request: FastifyRequest, value: string): Promis
       'The parent keeps no verifiable secret for this node (created before request signing); rotate its credentials to enable signed requests.',
     );
   }
-  return { header, node: found.row, secret: found.secret };
+  return { header, node: found.node, secret: found.secret };
 }
 
 /** Second half, once the body is read: the signature over method, path, timestamp, nonce and body, then the nonce. */
@@ -203,7 +202,7 @@ export function userOf(request: FastifyRequest): UserPrincipal {
   return p;
 }
 
-export function nodeOf(request: FastifyRequest): NodeTable {
+export function nodeOf(request: FastifyRequest): NodeRecord {
   const p = request.principal;
   if (!p || p.kind !== 'node') throw new CascadeError('UNAUTHENTICATED', 'Not authenticated as a node.');
   return p.node;

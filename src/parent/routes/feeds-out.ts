@@ -3,7 +3,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { feedTokenUserId, feedTokenValid } from '../../auth/feed-token.js';
 import { CascadeError, notFound } from '../../errors/cascade-error.js';
 import { buildFeed, CONTENT_TYPES, type FeedDocument, type FeedFormat } from '../../feeds-out/build-feed.js';
-import { parseJson } from '../../store/time.js';
 import { closed } from '../schemas.js';
 import { subscriptionBase } from '../../feeds-out/subscription-urls.js';
 
@@ -51,7 +50,7 @@ export async function feedsOutRoutes(app: FastifyInstance): Promise<void> {
       );
     const userId = feedTokenUserId(token);
     const user = userId ? await store.users.findActive(userId) : undefined;
-    if (!user || !feedTokenValid(jwtKey, token, user.id, Number(user.feed_token_version))) {
+    if (!user || !feedTokenValid(jwtKey, token, user.id, user.feedTokenVersion)) {
       throw new CascadeError(
         'UNAUTHENTICATED',
         'Unknown or rotated feed token; get the current URL with `cascade feed url`.',
@@ -102,8 +101,8 @@ export async function feedsOutRoutes(app: FastifyInstance): Promise<void> {
         request,
         reply,
         {
-          title: feed.mp_name || feed.id,
-          description: feed.mp_intro,
+          title: feed.mpName || feed.id,
+          description: feed.mpIntro,
           articles: await store.articles.newest([feed.id], request.query.limit),
         },
         format,
@@ -118,7 +117,7 @@ export async function feedsOutRoutes(app: FastifyInstance): Promise<void> {
       await authorize(request);
       const { id, format } = splitFile(request.params.file);
       const task = await store.tasks.get(id);
-      const feedIds = parseJson<Array<{ id: string }>>(task.mps_id, []).map((ref) => ref.id);
+      const { feedIds } = task;
       return serve(
         request,
         reply,

@@ -4,7 +4,6 @@ import type { FastifyInstance } from 'fastify';
 import { CascadeError } from '../../errors/cascade-error.js';
 import { ok } from '../envelope.js';
 import { closed } from '../schemas.js';
-import { StoredFlag } from '../../store/stored-flag.js';
 
 const LoginBody = closed({
   username: Type.String({ minLength: 1, maxLength: 191 }),
@@ -31,7 +30,7 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
       const user = await store.users.findByUsername(username);
       const valid = await passwords.matches(
         password,
-        user && { password_hash: user.password_hash, active: Number(user.is_active) === StoredFlag.on },
+        user && { password_hash: user.passwordHash, active: user.isActive },
       );
       if (!user || !valid) {
         const started = loginLimiter.recordFailure(username, request.ip);
@@ -48,8 +47,8 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
         {
           id: user.id,
           username: user.username,
-          role: user.role as 'admin' | 'viewer',
-          tokenGeneration: Number(user.token_generation),
+          role: user.role,
+          tokenGeneration: user.tokenGeneration,
         },
         ttl,
       );

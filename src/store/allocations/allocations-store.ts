@@ -2,15 +2,18 @@ import type { Kysely } from 'kysely';
 import { NO_POLITENESS, type PolitenessRules } from '../../domain/host-politeness.js';
 import { DEFAULT_SUSPECT_AFTER_BEATS } from '../../domain/node-liveness.js';
 import type { Capabilities } from '../dialects/capabilities.js';
-import type { AllocationTable, Database } from '../tables.js';
+import type { Database } from '../tables.js';
 import type { WakeChannel } from '../wake/wake-channel.js';
 import { claimAllocations, type ClaimResult } from './claim.js';
 import { insertDispatch, type DispatchOutcome, type DispatchRequest } from './insert.js';
-import { AllocationMoves, type Completion, type FeedResult, type NodeActor } from './moves.js';
+import { AllocationMoves, type FeedResult, type NodeActor } from './moves.js';
 import { flagStalled, recordProgress, type AllocationProgress } from './progress.js';
 import { AllocationRecovery, type Expired } from './recovery.js';
 import type { LeaseSettings } from './shared.js';
-import { AllocationViews, type TaskPackage } from './views.js';
+import { AllocationViews, toAllocationRecord, type AllocationRecord, type TaskPackage } from './views.js';
+
+/** A completion's answer: the allocation as it stands, and false for a repeated report, which changes nothing. */
+export type CompletionRecord = { allocation: AllocationRecord; moved: boolean };
 
 /**
  * The only writer of allocation `status`. Each move commits as a unit (one transaction, or on PostgreSQL one
@@ -41,8 +44,8 @@ export class AllocationsStore {
     return outcome;
   }
 
-  async claim(nodeId: string, max: number, nowMs = Date.now()): Promise<AllocationTable[]> {
-    return (await this.#claim(nodeId, max, nowMs)).rows;
+  async claim(nodeId: string, max: number, nowMs = Date.now()): Promise<AllocationRecord[]> {
+    return (await this.#claim(nodeId, max, nowMs)).rows.map(toAllocationRecord);
   }
 
   /** A claim answered as the child gets it: the rows and their task packages (docs/protocol.md §3.2), in claim order. */
@@ -50,15 +53,20 @@ export class AllocationsStore {
     nodeId: string,
     max: number,
     nowMs = Date.now(),
-  ): Promise<{ rows: AllocationTable[]; packages: TaskPackage[]; hostsReadyAt?: number | undefined }> {
+  ): Promise<{ allocations: AllocationRecord[]; packages: TaskPackage[]; hostsReadyAt?: number | undefined }> {
     const {
       rows,
       packages: built = new Map<string, TaskPackage>(),
       hostsReadyAt,
     } = await this.#claim(nodeId, max, nowMs);
-    const unbuilt = rows.filter((row) => !built.has(row.id));
+    const allocations = rows.map(toAllocationRecord);
+    const unbuilt = allocations.filter((allocation) => !built.has(allocation.id));
     const read = new Map((await this.views.packages(unbuilt)).map((pkg) => [pkg.allocation_id, pkg]));
-    return { rows, packages: rows.map((row) => built.get(row.id) ?? (read.get(row.id) as TaskPackage)), hostsReadyAt };
+    return {
+      allocations,
+      packages: allocations.map((allocation) => built.get(allocation.id) ?? (read.get(allocation.id) as TaskPackage)),
+      hostsReadyAt,
+    };
   }
 
   async #claim(nodeId: string, max: number, nowMs: number): Promise<ClaimResult> {
@@ -73,8 +81,8 @@ export class AllocationsStore {
   }
 
   /** `node`: the node's id, or the node and the attempt its report is about (reports of lost attempts get LEASE_LOST). */
-  async start(id: string, node: string | NodeActor, nowMs = Date.now()): Promise<AllocationTable> {
-    return this.#moves.start(id, actorOf(node), nowMs);
+  async start(id: string, node: string | NodeActor, nowMs = Date.now()): Promise<AllocationRecord> {
+    return toAllocationRecord(await this.#moves.start(id, actorOf(node), nowMs));
   }
 
   /** `moved` is false for a repeated report, which changes nothing. */
@@ -84,12 +92,12 @@ export class AllocationsStore {
     results: readonly FeedResult[],
     articleCount: number,
     nowMs = Date.now(),
-  ): Promise<Completion> {
+  ): Promise<CompletionRecord> {
     const completion = await this.#moves.complete(id, actorOf(node), results, articleCount, nowMs);
     // The freed capacity may let a waiting node take pooled work; freed host slots, work waiting for its hosts.
     if (completion.moved)
       await (completion.row.held_hosts ? this.wake.publish() : this.#wakeIfPoolWork(nowMs, completion.poolWork));
-    return completion;
+    return { allocation: toAllocationRecord(completion.row), moved: completion.moved };
   }
 
   /** `retryable: false` (the child knows retrying cannot help: 404, not a feed) fails for good on any attempt. */
@@ -99,11 +107,11 @@ export class AllocationsStore {
     errorMessage: string,
     nowMs = Date.now(),
     retryable = true,
-  ): Promise<AllocationTable> {
+  ): Promise<AllocationRecord> {
     const row = await this.#moves.fail(id, actorOf(node), errorMessage, nowMs, retryable);
     if (row.status === 'pending' || row.held_hosts) await this.wake.publish();
     else await this.#wakeIfPoolWork(nowMs);
-    return row;
+    return toAllocationRecord(row);
   }
 
   /** `known`: the answer the move already found (PostgreSQL's completion statement asks itself). */
@@ -111,16 +119,16 @@ export class AllocationsStore {
     if (known ?? (await this.#recovery.hasPoolWork(nowMs))) await this.wake.publish();
   }
 
-  async cancel(id: string, nowMs = Date.now()): Promise<AllocationTable> {
+  async cancel(id: string, nowMs = Date.now()): Promise<AllocationRecord> {
     const row = await this.#recovery.cancel(id, nowMs);
     await this.wake.publish(); // the holder's freed capacity may let it claim pooled work
-    return row;
+    return toAllocationRecord(row);
   }
 
-  async retry(id: string, nowMs = Date.now()): Promise<AllocationTable> {
+  async retry(id: string, nowMs = Date.now()): Promise<AllocationRecord> {
     const row = await this.#recovery.retry(id, nowMs);
     await this.wake.publish();
-    return row;
+    return toAllocationRecord(row);
   }
 
   async expireLeases(nowMs = Date.now()): Promise<Expired> {
@@ -208,4 +216,4 @@ function actorOf(node: string | NodeActor): NodeActor {
 }
 
 export type { NodeActor };
-export type { AllocationProgress, Completion, DispatchOutcome, DispatchRequest, Expired, FeedResult, LeaseSettings };
+export type { AllocationProgress, DispatchOutcome, DispatchRequest, Expired, FeedResult, LeaseSettings };

@@ -4,6 +4,7 @@ import type { AllocationTable, Database } from '../tables.js';
 import {
   PACKAGE_FEED_COLUMNS,
   PACKAGE_TASK_COLUMNS,
+  toAllocationRecord,
   toTaskPackage,
   type PackageFeed,
   type PackageTaskFields,
@@ -267,7 +268,7 @@ export async function claimOwnInOneStatement(
   return rows.map(({ package_task: task, package_feeds: feeds, ...row }) => ({
     row,
     package: toTaskPackage(
-      row,
+      toAllocationRecord(row),
       task ?? undefined,
       new Map(feeds.map((feed) => [feed.id, { ...feed, status: Number(feed.status) }])),
     ),

@@ -1,8 +1,83 @@
 import type { Kysely } from 'kysely';
 import type { Database, AllocationTable, MessageTaskTable } from '../tables.js';
-import { chunk, iso, parseJson } from '../time.js';
-import { ALL_STATUSES, HELD_STATUSES } from '../../domain/allocation-states.js';
+import { chunk, iso, numberOrNull, parseJson } from '../time.js';
+import { ALL_STATUSES, HELD_STATUSES, type AllocationStatus } from '../../domain/allocation-states.js';
 import type { PackageFeed, TaskPackage } from '../../protocol/parent-messages.js';
+import { EnabledStatus } from '../../domain/enabled-status.js';
+import { MessageType } from '../../domain/message-type.js';
+
+/** An allocation as the store hands it out: `status` as the union of states, JSON parsed, times in epoch ms. */
+export type AllocationRecord = {
+  id: string;
+  taskId: string;
+  taskName: string;
+  /** The holder; null for unassigned (pool) work. */
+  nodeId: string | null;
+  feedIds: string[];
+  feedCount: number;
+  status: AllocationStatus;
+  attempt: number;
+  maxAttempts: number;
+  /** A pending allocation is claimable from this moment (retry backoff). */
+  availableAtMs: number;
+  /** When the pending allocation became claimable: the claim order. */
+  claimableAtMs: number;
+  leaseExpiresAtMs: number | null;
+  placement: string;
+  resultSummary: unknown;
+  errorMessage: string | null;
+  dispatchedAtMs: number;
+  claimedAtMs: number | null;
+  startedAtMs: number | null;
+  completedAtMs: number | null;
+  scheduleRunId: string;
+  articleCount: number;
+  newArticleCount: number;
+  /** When the attempt's reported progress last moved (null: none reported for this attempt). */
+  progressAtMs: number | null;
+  progressFeedsDone: number;
+  progressBytesRead: number;
+  stalledAtMs: number | null;
+  /** What the last claim counted per host, given back when held work ends or is requeued. */
+  heldHosts: Record<string, number>;
+  createdAtMs: number;
+  updatedAtMs: number;
+};
+
+/** The only place an allocations row is read for code above the store. */
+export function toAllocationRecord(row: AllocationTable): AllocationRecord {
+  return {
+    id: row.id,
+    taskId: row.task_id,
+    taskName: row.task_name,
+    nodeId: row.node_id,
+    feedIds: parseJson<string[]>(row.feed_ids, []),
+    feedCount: Number(row.feed_count),
+    status: row.status as AllocationStatus,
+    attempt: Number(row.attempt),
+    maxAttempts: Number(row.max_attempts),
+    availableAtMs: Number(row.available_at),
+    claimableAtMs: Number(row.claimable_at),
+    leaseExpiresAtMs: numberOrNull(row.lease_expires_at),
+    placement: row.placement,
+    resultSummary: parseJson<unknown>(row.result_summary, null),
+    errorMessage: row.error_message,
+    dispatchedAtMs: Number(row.dispatched_at),
+    claimedAtMs: numberOrNull(row.claimed_at),
+    startedAtMs: numberOrNull(row.started_at),
+    completedAtMs: numberOrNull(row.completed_at),
+    scheduleRunId: row.schedule_run_id,
+    articleCount: Number(row.article_count),
+    newArticleCount: Number(row.new_article_count),
+    progressAtMs: numberOrNull(row.progress_at),
+    progressFeedsDone: Number(row.progress_feeds_done),
+    progressBytesRead: Number(row.progress_bytes_read),
+    stalledAtMs: numberOrNull(row.stalled_at),
+    heldHosts: parseJson<Record<string, number>>(row.held_hosts, {}),
+    createdAtMs: Number(row.created_at),
+    updatedAtMs: Number(row.updated_at),
+  };
+}
 
 export type AllocationView = {
   id: string;
@@ -73,23 +148,23 @@ export const PACKAGE_TASK_COLUMNS = [
   'cookies',
 ] as const;
 
-/** One package from its claimed row, its task's fields (undefined: the task is gone) and its feeds by id. */
+/** One package from its claimed allocation, its task's fields (undefined: the task is gone) and its feeds by id. */
 export function toTaskPackage(
-  row: AllocationTable,
+  allocation: AllocationRecord,
   task: PackageTaskFields | undefined,
   feeds: ReadonlyMap<string, PackageFeed>,
 ): TaskPackage {
   return {
-    allocation_id: row.id,
-    task_id: row.task_id,
-    task_name: row.task_name,
-    message_type: Number(task?.message_type ?? 0),
+    allocation_id: allocation.id,
+    task_id: allocation.taskId,
+    task_name: allocation.taskName,
+    message_type: Number(task?.message_type ?? MessageType.message),
     message_template: task?.message_template ?? '',
     web_hook_url: task?.web_hook_url ?? '',
     cron_exp: task?.cron_exp ?? '',
     headers: parseJson<Record<string, string>>(task?.headers, {}),
     cookies: task?.cookies ?? '',
-    feeds: parseJson<string[]>(row.feed_ids, []).map(
+    feeds: allocation.feedIds.map(
       (id) =>
         feeds.get(id) ?? {
           id,
@@ -98,52 +173,53 @@ export function toTaskPackage(
           mp_cover: '',
           mp_intro: '',
           url: '',
-          status: 0,
+          status: EnabledStatus.disabled,
           etag: null,
           last_modified: null,
         },
     ),
-    dispatched_at: iso(row.dispatched_at),
-    attempt: Number(row.attempt),
-    lease_expires_at: iso(row.lease_expires_at),
+    dispatched_at: iso(allocation.dispatchedAtMs),
+    attempt: allocation.attempt,
+    lease_expires_at: iso(allocation.leaseExpiresAtMs),
   };
 }
 
-export function toAllocationView(row: AllocationTable, nodeName: string | null): AllocationView {
+export function toAllocationView(allocation: AllocationRecord, nodeName: string | null): AllocationView {
+  const executing = allocation.status === 'executing';
   return {
-    id: row.id,
-    task_id: row.task_id,
-    task_name: row.task_name,
-    node_id: row.node_id,
+    id: allocation.id,
+    task_id: allocation.taskId,
+    task_name: allocation.taskName,
+    node_id: allocation.nodeId,
     node_name: nodeName,
-    feed_ids: parseJson<string[]>(row.feed_ids, []),
-    status: row.status,
-    attempt: Number(row.attempt),
-    max_attempts: Number(row.max_attempts),
-    available_at: iso(row.available_at),
-    lease_expires_at: iso(row.lease_expires_at),
-    placement: row.placement,
-    result_summary: parseJson<unknown>(row.result_summary, null),
-    error_message: row.error_message,
-    dispatched_at: iso(row.dispatched_at),
-    claimed_at: iso(row.claimed_at),
-    started_at: iso(row.started_at),
-    completed_at: iso(row.completed_at),
-    schedule_run_id: row.schedule_run_id,
-    article_count: Number(row.article_count),
-    new_article_count: Number(row.new_article_count),
+    feed_ids: allocation.feedIds,
+    status: allocation.status,
+    attempt: allocation.attempt,
+    max_attempts: allocation.maxAttempts,
+    available_at: iso(allocation.availableAtMs),
+    lease_expires_at: iso(allocation.leaseExpiresAtMs),
+    placement: allocation.placement,
+    result_summary: allocation.resultSummary,
+    error_message: allocation.errorMessage,
+    dispatched_at: iso(allocation.dispatchedAtMs),
+    claimed_at: iso(allocation.claimedAtMs),
+    started_at: iso(allocation.startedAtMs),
+    completed_at: iso(allocation.completedAtMs),
+    schedule_run_id: allocation.scheduleRunId,
+    article_count: allocation.articleCount,
+    new_article_count: allocation.newArticleCount,
     progress:
-      row.progress_at === null
+      allocation.progressAtMs === null
         ? null
         : {
-            feeds_done: Number(row.progress_feeds_done),
-            bytes_read: Number(row.progress_bytes_read),
-            last_progress_at: iso(row.progress_at),
+            feeds_done: allocation.progressFeedsDone,
+            bytes_read: allocation.progressBytesRead,
+            last_progress_at: iso(allocation.progressAtMs),
           },
-    stalled: row.stalled_at !== null && row.status === 'executing',
-    stalled_at: row.status === 'executing' ? iso(row.stalled_at) : null,
-    created_at: iso(row.created_at),
-    updated_at: iso(row.updated_at),
+    stalled: allocation.stalledAtMs !== null && executing,
+    stalled_at: executing ? iso(allocation.stalledAtMs) : null,
+    created_at: iso(allocation.createdAtMs),
+    updated_at: iso(allocation.updatedAtMs),
   };
 }
 
@@ -199,11 +275,12 @@ export class AllocationViews {
       .offset(offset)
       .execute();
     const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return { list: rows.map((r) => toAllocationView(r, r.node_name)), total: Number(total.n) };
+    return { list: rows.map((r) => toAllocationView(toAllocationRecord(r), r.node_name)), total: Number(total.n) };
   }
 
-  async getRow(id: string): Promise<AllocationTable | undefined> {
-    return this.db.selectFrom('allocations').selectAll().where('id', '=', id).executeTakeFirst();
+  async get(id: string): Promise<AllocationRecord | undefined> {
+    const row = await this.db.selectFrom('allocations').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toAllocationRecord(row);
   }
 
   /**
@@ -236,7 +313,7 @@ export class AllocationViews {
       .where('allocations.id', '=', id)
       .executeTakeFirst();
     if (!row) return undefined;
-    if (!withAttempts) return toAllocationView(row, row.node_name);
+    if (!withAttempts) return toAllocationView(toAllocationRecord(row), row.node_name);
     const attempts = await this.db
       .selectFrom('allocation_attempts')
       .leftJoin('nodes', 'nodes.id', 'allocation_attempts.node_id')
@@ -246,7 +323,7 @@ export class AllocationViews {
       .orderBy('allocation_attempts.id')
       .execute();
     return {
-      ...toAllocationView(row, row.node_name),
+      ...toAllocationView(toAllocationRecord(row), row.node_name),
       attempts: attempts.map((a) => ({
         attempt: Number(a.attempt),
         node_id: a.node_id,
@@ -260,11 +337,11 @@ export class AllocationViews {
     };
   }
 
-  /** Task packages (docs/protocol.md §3.2) for claimed rows: one query for the feeds, one for the tasks. */
-  async packages(rows: readonly AllocationTable[]): Promise<TaskPackage[]> {
-    if (rows.length === 0) return [];
-    const feedIds = [...new Set(rows.flatMap((r) => parseJson<string[]>(r.feed_ids, [])))];
-    const taskIds = [...new Set(rows.map((r) => r.task_id))];
+  /** Task packages (docs/protocol.md §3.2) for claimed allocations: one query for the feeds, one for the tasks. */
+  async packages(allocations: readonly AllocationRecord[]): Promise<TaskPackage[]> {
+    if (allocations.length === 0) return [];
+    const feedIds = [...new Set(allocations.flatMap((a) => a.feedIds))];
+    const taskIds = [...new Set(allocations.map((a) => a.taskId))];
     const feeds = new Map<string, PackageFeed>();
     for (const ids of chunk(feedIds, 1000)) {
       const found = await this.db.selectFrom('feeds').select(PACKAGE_FEED_COLUMNS).where('id', 'in', ids).execute();
@@ -278,7 +355,7 @@ export class AllocationViews {
       .where('id', 'in', taskIds)
       .execute();
     for (const t of foundTasks) tasks.set(t.id, t);
-    return rows.map((row) => toTaskPackage(row, tasks.get(row.task_id), feeds));
+    return allocations.map((allocation) => toTaskPackage(allocation, tasks.get(allocation.taskId), feeds));
   }
 
   /** Counts by status (metrics and GET /pending-allocations). */

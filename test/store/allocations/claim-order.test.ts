@@ -31,8 +31,7 @@ describeEachStore('claim order', (dialect) => {
       feedsPerAllocation: 1,
       offlineAfterSeconds: 180,
     });
-  const feedOf = async (id: string) =>
-    JSON.parse((await store.allocations.views.getRow(id))?.feed_ids ?? '[]') as string[];
+  const feedOf = async (id: string) => (await store.allocations.views.get(id))?.feedIds ?? [];
 
   it('takes a requeued attempt after work claimable before the end of its backoff and before work dispatched after it', async () => {
     const [early1, early2, early3, middle, late] = await seedFeeds(store, 5, 'ORDER_');
@@ -44,7 +43,7 @@ describeEachStore('claim order', (dialect) => {
     const [lost] = await store.allocations.claim(a, 1, t0 + 1100);
     await store.allocations.start(lost!.id, a, t0 + 1200);
     const requeued = await store.allocations.fail(lost!.id, a, 'upstream 500', t0 + 1500);
-    expect(requeued).toMatchObject({ status: 'pending', attempt: 2, claimable_at: t0 + 3500 });
+    expect(requeued).toMatchObject({ status: 'pending', attempt: 2, claimableAtMs: t0 + 3500 });
     await dispatch([late!], t0 + 5000);
 
     const order: string[] = [];

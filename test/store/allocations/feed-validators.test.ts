@@ -48,9 +48,9 @@ describeEachStore('feed validators', (dialect) => {
       feedsPerAllocation: 3,
       offlineAfterSeconds: 180,
     });
-    const { rows, packages } = await store.allocations.claimPackages(nodeId, 1, nowMs + 1);
-    await store.allocations.start(rows[0]!.id, nodeId, nowMs + 2);
-    return { id: rows[0]!.id, feeds: packages[0]!.feeds };
+    const { allocations, packages } = await store.allocations.claimPackages(nodeId, 1, nowMs + 1);
+    await store.allocations.start(allocations[0]!.id, nodeId, nowMs + 2);
+    return { id: allocations[0]!.id, feeds: packages[0]!.feeds };
   }
 
   it('stores the validators of succeeded feeds with the completion and sends them in the next package', async () => {

@@ -57,8 +57,7 @@ describeEachStore('per-host politeness in the claim', (dialect) => {
       ]),
     );
   const hostsOf = async (allocationId: string) => {
-    const row = await store.allocations.views.getRow(allocationId);
-    const ids = JSON.parse(row?.feed_ids ?? '[]') as string[];
+    const ids = (await store.allocations.views.get(allocationId))?.feedIds ?? [];
     return (await databaseOf(store).selectFrom('feeds').select('url').where('id', 'in', ids).execute()).map(
       (f) => new URL(f.url).hostname,
     );
@@ -125,7 +124,7 @@ describeEachStore('per-host politeness in the claim', (dialect) => {
     await dispatch(feeds, t0);
     expect(await store.allocations.claim(n, 10, t0 + 10)).toHaveLength(1);
     const waiting = await store.allocations.claimPackages(n, 10, t0 + 1009);
-    expect(waiting.rows).toEqual([]);
+    expect(waiting.allocations).toEqual([]);
     expect(waiting.hostsReadyAt).toBe(t0 + 1010);
     expect(await pendingNotes()).toEqual([
       expect.stringMatching(/^waiting: host example\.net was handed a fetch less than 1000 ms ago/),
@@ -150,7 +149,7 @@ describeEachStore('per-host politeness in the claim', (dialect) => {
     // Three feeds of example.org in one allocation (limit 2): out at once, since none is in flight.
     await dispatch(feeds.slice(3), t0 + 20, 3);
     const big = await store.allocations.claim(n, 10, t0 + 30);
-    expect(big.map((row) => row.feed_count)).toEqual([3]);
+    expect(big.map((allocation) => allocation.feedCount)).toEqual([3]);
     expect((await inFlight())['example.org']).toBe(3);
   });
 

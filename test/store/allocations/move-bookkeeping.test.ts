@@ -57,11 +57,11 @@ describeEachStore('claim, start and complete bookkeeping', (dialect) => {
     expect(more).toEqual([]);
     expect(claimed).toMatchObject({
       status: 'claimed',
-      node_id: nodeId,
+      nodeId,
       attempt: 1,
-      claimed_at: t0 + 1000,
-      lease_expires_at: t0 + 61_000,
-      started_at: null,
+      claimedAtMs: t0 + 1000,
+      leaseExpiresAtMs: t0 + 61_000,
+      startedAtMs: null,
     });
     const [attempt, ...others] = await attemptsOf(claimed!.id);
     expect(others).toEqual([]);
@@ -90,12 +90,12 @@ describeEachStore('claim, start and complete bookkeeping', (dialect) => {
     expect(started).toMatchObject({
       id: row,
       status: 'executing',
-      started_at: t0 + 2000,
-      lease_expires_at: t0 + 62_000,
+      startedAtMs: t0 + 2000,
+      leaseExpiresAtMs: t0 + 62_000,
     });
     expect((await attemptsOf(row))[0]).toMatchObject({ started_at: t0 + 2000, ended_at: null });
     const repeated = await store.allocations.start(row, { nodeId, attempt: 1 }, t0 + 2500);
-    expect(repeated).toMatchObject({ status: 'executing', started_at: t0 + 2000 });
+    expect(repeated).toMatchObject({ status: 'executing', startedAtMs: t0 + 2000 });
   });
 
   it('a completion naming a feed outside the allocation is refused and changes nothing', async () => {
@@ -144,16 +144,16 @@ describeEachStore('claim, start and complete bookkeeping', (dialect) => {
     ];
     const completion = await store.allocations.complete(row.id, { nodeId, attempt: 1 }, results, 99, t0 + 4000);
     expect(completion.moved).toBe(true);
-    expect(completion.row).toMatchObject({
+    expect(completion.allocation).toMatchObject({
       id: row.id,
       status: 'completed',
-      completed_at: t0 + 4000,
-      lease_expires_at: null,
-      article_count: 3,
-      new_article_count: 2,
-      error_message: `${broken}: HTTP 500`,
+      completedAtMs: t0 + 4000,
+      leaseExpiresAtMs: null,
+      articleCount: 3,
+      newArticleCount: 2,
+      errorMessage: `${broken}: HTTP 500`,
     });
-    expect(JSON.parse(completion.row.result_summary ?? 'null')).toEqual({
+    expect(completion.allocation.resultSummary).toEqual({
       results,
       failed_feeds: 1,
       succeeded_feeds: 1,
@@ -210,9 +210,10 @@ describeEachStore('claim, start and complete bookkeeping', (dialect) => {
       .where('status', '=', 'completed')
       .executeTakeFirstOrThrow();
     const before = await snapshot(store);
+    const recorded = await store.allocations.views.get(row.id);
     const repeat = await store.allocations.complete(row.id, { nodeId, attempt: 1 }, [], 0, t0 + 5000);
     expect(repeat.moved).toBe(false);
-    expect(repeat.row).toEqual(row);
+    expect(repeat.allocation).toEqual(recorded);
     expect(await snapshot(store)).toEqual(before);
   });
 
@@ -224,13 +225,13 @@ describeEachStore('claim, start and complete bookkeeping', (dialect) => {
       .where('id', '=', claimed!.id)
       .execute();
     await store.allocations.start(claimed!.id, nodeId, t0 + 6100);
-    const failed = (JSON.parse(claimed!.feed_ids) as string[]).map((mp) => ({
+    const failed = claimed!.feedIds.map((mp) => ({
       mp_id: mp,
       status: 'failed' as const,
       article_count: 0,
     }));
-    const { row } = await store.allocations.complete(claimed!.id, nodeId, failed, 0, t0 + 6200);
-    expect(row).toMatchObject({ status: 'completed', new_article_count: 7, article_count: 0 });
+    const { allocation } = await store.allocations.complete(claimed!.id, nodeId, failed, 0, t0 + 6200);
+    expect(allocation).toMatchObject({ status: 'completed', newArticleCount: 7, articleCount: 0 });
     const log = await databaseOf(store)
       .selectFrom('sync_logs')
       .selectAll()

@@ -56,7 +56,7 @@ describeEachStore('pre-assignment is a preference', (dialect) => {
     await dispatch([f1!], t0 + 500);
     expect(await holders([f1!])).toEqual({ [f1!]: beating }); // the most free capacity
     const livenessAt = async (nodeId: string, nowMs: number) =>
-      toNodeView(await store.nodes.getRow(nodeId), nowMs, liveness).liveness;
+      toNodeView(await store.nodes.get(nodeId), nowMs, liveness).liveness;
     expect(await livenessAt(beating, t0 + 2999)).toBe('online');
     expect(await livenessAt(beating, t0 + 3000)).toBe('suspect');
     expect(await livenessAt(original, t0 + 3000)).toBe('online');
@@ -96,7 +96,7 @@ describeEachStore('pre-assignment is a preference', (dialect) => {
     await assertLoadCountersConsistent(store);
     // The idle node takes it from the pool; the pinned one waits for its node.
     const claimed = await store.allocations.claim(idle, 5, t1 + 30_002);
-    expect(claimed.map((r) => JSON.parse(r.feed_ids) as string[])).toEqual([[free]]);
+    expect(claimed.map((r) => r.feedIds)).toEqual([[free]]);
     await assertLoadCountersConsistent(store);
   });
 });

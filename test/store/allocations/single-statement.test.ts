@@ -89,19 +89,19 @@ describeEachStore('claim, start and complete under failure and concurrency', (di
       feedsPerAllocation: 2,
       offlineAfterSeconds: 180,
     });
-    const { rows, packages } = await store.allocations.claimPackages(a, 1);
-    expect(packages).toEqual(await store.allocations.views.packages(rows));
+    const { allocations, packages } = await store.allocations.claimPackages(a, 1);
+    expect(packages).toEqual(await store.allocations.views.packages(allocations));
     expect(packages[0]).toMatchObject({
       headers: { 'x-task-header': 'secret-header' },
       cookies: 'session=abc',
       cron_exp: '*/5 * * * *',
       attempt: 1,
     });
-    expect(packages[0]?.feeds.map((f) => f.id)).toEqual(JSON.parse(rows[0]!.feed_ids));
+    expect(packages[0]?.feeds.map((f) => f.id)).toEqual(allocations[0]!.feedIds);
     // A task deleted after its dispatch: the package falls back to defaults, on every store alike.
     await databaseOf(store).deleteFrom('message_tasks').execute();
     const second = await store.allocations.claimPackages(a, 5);
-    expect(second.packages).toEqual(await store.allocations.views.packages(second.rows));
+    expect(second.packages).toEqual(await store.allocations.views.packages(second.allocations));
     expect(second.packages[0]).toMatchObject({ message_type: 0, headers: {}, cookies: '', cron_exp: '' });
   });
 

@@ -41,7 +41,7 @@ describeEachStore('stall detection', (dialect) => {
     });
     const rows = await store.allocations.claim(nodeId, 10, t + 1);
     for (const row of rows) await store.allocations.start(row.id, nodeId, t + 2);
-    return feeds.map((feed) => rows.find((r) => r.feed_ids.includes(feed))!.id);
+    return feeds.map((feed) => rows.find((r) => r.feedIds.includes(feed))!.id);
   }
   const view = async (id: string) => (await store.allocations.views.view(id))!;
   const progress = (id: string, feedsDone: number, bytesRead: number, t: number) =>
@@ -100,7 +100,7 @@ describeEachStore('stall detection', (dialect) => {
 
     // The next claim starts the attempt without progress: its own reports start the clock again.
     const [again] = await store.allocations.claim(nodeId, 1, resumed + 5 * STALL * 1000);
-    expect(again).toMatchObject({ id, progress_at: null, stalled_at: null });
+    expect(again).toMatchObject({ id, progressAtMs: null, stalledAtMs: null });
     expect((await view(id)).progress).toBeNull();
   });
 

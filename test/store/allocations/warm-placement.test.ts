@@ -57,17 +57,17 @@ describeEachStore('warm placement', (dialect) => {
 
   /** Runs every pending allocation of `nodeId` to an accepted completion; `failed` feeds are reported failed. */
   async function runAll(nodeId: string, nowMs: number, failed: string[] = []) {
-    const { rows } = await store.allocations.claimPackages(nodeId, 10, nowMs);
-    for (const row of rows) {
-      await store.allocations.start(row.id, nodeId, nowMs + 1);
-      const results = (JSON.parse(row.feed_ids) as string[]).map((id) =>
+    const { allocations } = await store.allocations.claimPackages(nodeId, 10, nowMs);
+    for (const allocation of allocations) {
+      await store.allocations.start(allocation.id, nodeId, nowMs + 1);
+      const results = allocation.feedIds.map((id) =>
         failed.includes(id)
           ? { mp_id: id, status: 'failed' as const, article_count: 0, error: 'HTTP 500' }
           : { mp_id: id, status: 'success' as const, article_count: 1 },
       );
-      await store.allocations.complete(row.id, nodeId, results, results.length, nowMs + 2);
+      await store.allocations.complete(allocation.id, nodeId, results, results.length, nowMs + 2);
     }
-    return rows.length;
+    return allocations.length;
   }
 
   it('an accepted completion records the fetching node of its succeeded feeds; the next dispatch prefers it', async () => {
@@ -110,11 +110,17 @@ describeEachStore('warm placement', (dialect) => {
     const [f1] = (await seedFeeds(store, 1, 'COLD_')) as [string];
     const a = await addNode('a', 2);
     await dispatch([f1], t0 + 100);
-    const { rows } = await store.allocations.claimPackages(a, 1, t0 + 200);
-    await store.allocations.start(rows[0]!.id, a, t0 + 201);
-    await store.allocations.cancel(rows[0]!.id, t0 + 202);
+    const { allocations } = await store.allocations.claimPackages(a, 1, t0 + 200);
+    await store.allocations.start(allocations[0]!.id, a, t0 + 201);
+    await store.allocations.cancel(allocations[0]!.id, t0 + 202);
     await expect(
-      store.allocations.complete(rows[0]!.id, a, [{ mp_id: f1, status: 'success', article_count: 1 }], 1, t0 + 203),
+      store.allocations.complete(
+        allocations[0]!.id,
+        a,
+        [{ mp_id: f1, status: 'success', article_count: 1 }],
+        1,
+        t0 + 203,
+      ),
     ).rejects.toMatchObject({ code: 'LEASE_LOST' });
     expect(await lastNodes([f1])).toEqual({ [f1]: null });
   });

@@ -53,7 +53,7 @@ export async function activityRoutes(app: FastifyInstance): Promise<void> {
           failed: counts?.failed ?? 0,
         };
       });
-      const tasks = (await store.tasks.listEnabled()).filter((t) => t.cron_exp.trim() !== '');
+      const tasks = (await store.tasks.listEnabled()).filter((t) => t.cronExp.trim() !== '');
       return ok({
         allocations_by_status: await store.allocations.views.countByStatus(),
         finished_per_minute: perMinute,
@@ -61,8 +61,8 @@ export async function activityRoutes(app: FastifyInstance): Promise<void> {
         cron: tasks.map((t) => ({
           task_id: t.id,
           task_name: t.name,
-          cron_exp: t.cron_exp.trim(),
-          ...nextRuns(t.cron_exp.trim(), NEXT_RUNS),
+          cron_exp: t.cronExp.trim(),
+          ...nextRuns(t.cronExp.trim(), NEXT_RUNS),
         })),
       });
     },

@@ -155,9 +155,9 @@ export async function allocationRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const row = await store.nodes.getRow(request.params.id);
+      const node = await store.nodes.get(request.params.id);
       await store.allocations.deleteNode(request.params.id);
-      return ok(null, `Node ${row.name} deleted; its unfinished allocations went back to the pool.`);
+      return ok(null, `Node ${node.name} deleted; its unfinished allocations went back to the pool.`);
     },
   );
 }

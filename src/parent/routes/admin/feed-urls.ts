@@ -4,8 +4,7 @@ import { CascadeError } from '../../../errors/cascade-error.js';
 import { subscriptionUrls } from '../../../feeds-out/subscription-urls.js';
 import { subscriptionTarget } from '../../../services/subscription-target.js';
 import type { Store } from '../../../store/store.js';
-import { StoredFlag } from '../../../store/stored-flag.js';
-import type { UserTable } from '../../../store/tables.js';
+import type { UserRecord } from '../../../store/users.js';
 import { ok } from '../../envelope.js';
 import { requireUser, userOf, type UserPrincipal } from '../../plugins/auth.js';
 import { closed, NoQuery } from '../../schemas.js';
@@ -78,7 +77,7 @@ export async function feedUrlRoutes(app: FastifyInstance): Promise<void> {
  * Whose feed token the URLs carry: the caller, or (an admin only) the named user, who must exist and be active
  * (a disabled user's token reads nothing, so a URL with it would be a URL that does not work).
  */
-async function tokenOwner(store: Store, caller: UserPrincipal, username: string | undefined): Promise<UserTable> {
+async function tokenOwner(store: Store, caller: UserPrincipal, username: string | undefined): Promise<UserRecord> {
   if (username === undefined || username === caller.username) return store.users.get(caller.id);
   if (caller.role !== 'admin')
     throw new CascadeError(
@@ -86,7 +85,6 @@ async function tokenOwner(store: Store, caller: UserPrincipal, username: string 
       "Another user's subscription URLs need the admin role; leave out `user` for your own.",
     );
   const user = await store.users.findByUsername(username);
-  if (!user || Number(user.is_active) !== StoredFlag.on)
-    throw new CascadeError('NOT_FOUND', `User '${username}' does not exist or is disabled.`);
+  if (!user || !user.isActive) throw new CascadeError('NOT_FOUND', `User '${username}' does not exist or is disabled.`);
   return user;
 }

@@ -130,7 +130,7 @@ export async function nodeRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: Static<typeof IdParams> }>(
     '/nodes/:id',
     { schema: { tags, summary: 'Show a node', params: IdParams }, onRequest: requireUser('read') },
-    async (request) => ok(withReport(store.nodes.view(await store.nodes.getRow(request.params.id)))),
+    async (request) => ok(withReport(store.nodes.view(await store.nodes.get(request.params.id)))),
   );
 
   app.put<{ Params: Static<typeof IdParams>; Body: Static<typeof UpdateNode> }>(
@@ -174,8 +174,8 @@ export async function nodeRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      const node = await store.nodes.getRow(request.params.id);
-      const apiUrl = request.body.api_url ?? node.api_url;
+      const node = await store.nodes.get(request.params.id);
+      const apiUrl = request.body.api_url ?? node.apiUrl;
       if (!apiUrl)
         throw new CascadeError(
           'UNPROCESSABLE',

@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { validationFailed } from '../../../errors/cascade-error.js';
-import { toMessageTaskOriginalView, toMessageTaskPublicView } from '../../../store/message-tasks.js';
+import { toMessageTaskPublicView } from '../../../store/message-tasks.js';
 import { SyncLogStatus } from '../../../store/sync-logs.js';
 import { ok, page } from '../../envelope.js';
 import { answersInOriginalShapes } from '../../plugins/legacy-alias.js';
@@ -52,7 +52,7 @@ export async function childSyncRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       await store.nodes.touchSync(nodeOf(request).id, Date.now());
-      if (answersInOriginalShapes(request)) return ok((await store.tasks.listEnabled()).map(toMessageTaskOriginalView));
+      if (answersInOriginalShapes(request)) return ok(await store.tasks.listEnabledOriginal());
       const { limit, offset } = request.query;
       const { rows, total } = await store.tasks.list({ status: EnabledStatus.enabled }, limit, offset);
       return ok(page(rows.map(toMessageTaskPublicView), total, limit, offset));

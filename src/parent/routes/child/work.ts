@@ -5,8 +5,8 @@ import { AllocationReports } from '../../../services/allocation-reports.js';
 import { renewLeases } from '../../../services/heartbeat-leases.js';
 import { toAllocationView } from '../../../store/allocations/views.js';
 import type { RetryAfterReport } from '../../../store/hosts.js';
-import type { AllocationTable, NodeTable } from '../../../store/tables.js';
-import { parseJson } from '../../../store/time.js';
+import type { NodeRecord } from '../../../store/nodes.js';
+import type { AllocationRecord } from '../../../store/allocations/views.js';
 import { ok } from '../../envelope.js';
 import { answersInOriginalShapes } from '../../plugins/legacy-alias.js';
 import { nodeOf, requireNode, signedChildRequests } from '../../plugins/auth.js';
@@ -24,8 +24,8 @@ import type { HeartbeatAnswer } from '../../../protocol/parent-messages.js';
 import { acceptEmptyJsonBodies, normaliseChildBody, normaliseCompletionBody, normalising } from './child-input.js';
 
 /** The node name for an allocation view: the caller's own name when it holds the row (the only case here). */
-function holderName(row: AllocationTable, node: NodeTable): string | null {
-  return row.node_id === node.id ? node.name : null;
+function holderName(allocation: AllocationRecord, node: NodeRecord): string | null {
+  return allocation.nodeId === node.id ? node.name : null;
 }
 
 /** An abort signal that fires when the client goes away before the answer, so a long-poll stops waiting for nobody. */
@@ -51,15 +51,15 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
   signedChildRequests(app);
 
   /** A host that answered 429/503 with Retry-After for one of the allocation's feeds is paused for the fleet. */
-  const pauseHosts = async (row: AllocationTable, reports: RetryAfterReport[]): Promise<void> => {
-    const feedIds = new Set(parseJson<string[]>(row.feed_ids, []));
+  const pauseHosts = async (allocation: AllocationRecord, reports: RetryAfterReport[]): Promise<void> => {
+    const feedIds = new Set(allocation.feedIds);
     const own = reports.filter((report) => feedIds.has(report.feedId));
     if (own.length === 0) return;
-    const paused = await store.hosts.pause(own, `Retry-After reported for allocation ${row.id}`);
+    const paused = await store.hosts.pause(own, `Retry-After reported for allocation ${allocation.id}`);
     for (const [host, until] of paused) {
       metrics.hostPauses.inc();
       app.log.warn(
-        { host, paused_until: new Date(until).toISOString(), allocation_id: row.id },
+        { host, paused_until: new Date(until).toISOString(), allocation_id: allocation.id },
         'host asked to be left alone: paused for the fleet',
       );
     }
@@ -130,7 +130,7 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
         offline_after_s: config.dispatch.offline_after_seconds,
         leases_extended: extended,
         released_unlisted: requeued + timedOut,
-        max_capacity: node.max_capacity,
+        max_capacity: node.maxCapacity,
       } satisfies HeartbeatAnswer);
     },
   );
@@ -186,27 +186,32 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
       } = request.body;
       const actor = { nodeId: node.id, attempt };
       if (status === 'completed') {
-        const { row, moved } = await reports.completeWithoutResults(id, actor);
+        const { allocation, moved } = await reports.completeWithoutResults(id, actor);
         if (moved) metrics.completions.inc();
-        return ok(toAllocationView(row, holderName(row, node)), 'Allocation completed.');
+        return ok(toAllocationView(allocation, holderName(allocation, node)), 'Allocation completed.');
       }
       if (status === 'executing') {
-        // start() sets the lease to now + lease_seconds itself and returns the row as stored: no second UPDATE
+        // start() sets the lease to now + lease_seconds itself and returns the allocation as stored: no second UPDATE
         // to extend the lease, no re-read for the answer (both showed up in the claim-cycle benchmark).
-        const row = await store.allocations.start(id, actor);
-        return ok(toAllocationView(row, holderName(row, node)), 'Allocation is executing.');
+        const allocation = await store.allocations.start(id, actor);
+        return ok(toAllocationView(allocation, holderName(allocation, node)), 'Allocation is executing.');
       }
-      const { row, moved } = await reports.fail(id, actor, error ?? 'failed without a reason', retryable !== false);
-      if (!moved) return ok(toAllocationView(row, holderName(row, node)), 'Failure already recorded.');
+      const { allocation, moved } = await reports.fail(
+        id,
+        actor,
+        error ?? 'failed without a reason',
+        retryable !== false,
+      );
+      if (!moved) return ok(toAllocationView(allocation, holderName(allocation, node)), 'Failure already recorded.');
       await pauseHosts(
-        row,
+        allocation,
         (retryAfter ?? []).map((r) => ({ feedId: r.mp_id, seconds: r.retry_after_seconds })),
       );
       metrics.failures.inc();
-      if (row.status === 'pending') metrics.requeues.inc({ reason: 'failed' });
+      if (allocation.status === 'pending') metrics.requeues.inc({ reason: 'failed' });
       return ok(
-        toAllocationView(row, holderName(row, node)),
-        row.status === 'pending'
+        toAllocationView(allocation, holderName(allocation, node)),
+        allocation.status === 'pending'
           ? 'Failure recorded; the allocation will be retried.'
           : 'Failure recorded; no attempts left.',
       );
@@ -242,7 +247,7 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       const node = nodeOf(request);
       const { allocation_id: id, results, article_count: articleCount, attempt } = request.body;
-      const { row, moved } = await store.allocations.complete(
+      const { allocation, moved } = await store.allocations.complete(
         id,
         { nodeId: node.id, attempt },
         results,
@@ -251,13 +256,13 @@ export async function childWorkRoutes(app: FastifyInstance): Promise<void> {
       if (moved) {
         metrics.completions.inc();
         await pauseHosts(
-          row,
+          allocation,
           results.flatMap((r) =>
             r.retry_after_seconds === undefined ? [] : [{ feedId: r.mp_id, seconds: r.retry_after_seconds }],
           ),
         );
       }
-      return ok(toAllocationView(row, holderName(row, node)), 'Allocation completed.');
+      return ok(toAllocationView(allocation, holderName(allocation, node)), 'Allocation completed.');
     },
   );
 }
