@@ -99,7 +99,7 @@ describeEachStore('completions under concurrency', (dialect) => {
         }
         for (const row of rows) {
           await attempt('start', () => store.allocations.start(row.id, nodeId));
-          const ids = JSON.parse(row.feed_ids) as string[];
+          const ids = row.feedIds;
           await attempt('complete', () =>
             store.allocations.complete(
               row.id,

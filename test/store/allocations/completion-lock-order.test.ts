@@ -102,7 +102,7 @@ describeEachStore(
         lockHost(second as string),
       );
       expect(gaveUp).toEqual([]);
-      expect((await store.allocations.views.getRow(id))?.status).toBe('completed');
+      expect((await store.allocations.views.get(id))?.status).toBe('completed');
       const inFlight = await databaseOf(store).selectFrom('host_state').select(['host', 'in_flight']).execute();
       expect(inFlight.every((h) => Number(h.in_flight) === 0)).toBe(true);
     });
@@ -134,7 +134,7 @@ describeEachStore(
         countArticle(second as string),
       );
       expect(gaveUp).toEqual([]);
-      expect((await store.allocations.views.getRow(id))?.status).toBe('completed');
+      expect((await store.allocations.views.get(id))?.status).toBe('completed');
       const counts = await databaseOf(store)
         .selectFrom('feeds')
         .select(['article_count', 'sync_time'])
