@@ -27,7 +27,17 @@ export function timeOfDay(iso: string | number): string {
   return new Intl.DateTimeFormat(locale.value, { hour: '2-digit', minute: '2-digit' }).format(new Date(iso));
 }
 
-const DURATION_UNITS: Array<['day' | 'hour' | 'minute' | 'second', number]> = [
+/** `value` in `unit` ("2 hr", "1.5 MB"), short, in the chosen language. */
+function inUnit(value: number, unit: string): string {
+  return new Intl.NumberFormat(locale.value, {
+    style: 'unit',
+    unit,
+    unitDisplay: 'short',
+    maximumFractionDigits: 1,
+  }).format(value);
+}
+
+const DURATION_UNITS: Array<[string, number]> = [
   ['day', 86_400],
   ['hour', 3_600],
   ['minute', 60],
@@ -36,20 +46,11 @@ const DURATION_UNITS: Array<['day' | 'hour' | 'minute' | 'second', number]> = [
 
 /** A duration in seconds as its largest whole-ish unit, in the chosen language ("2 hr", "2 小时"). */
 export function duration(seconds: number): string {
-  for (const [unit, size] of DURATION_UNITS) {
-    if (seconds >= size * 2 || unit === 'second') {
-      return new Intl.NumberFormat(locale.value, {
-        style: 'unit',
-        unit,
-        unitDisplay: 'short',
-        maximumFractionDigits: 1,
-      }).format(seconds / size);
-    }
-  }
-  return '—';
+  const [unit, size] = DURATION_UNITS.find(([, s]) => seconds >= s * 2) ?? ['second', 1];
+  return inUnit(seconds / size, unit);
 }
 
-const BYTE_UNITS: Array<['byte' | 'kilobyte' | 'megabyte' | 'gigabyte', number]> = [
+const BYTE_UNITS: Array<[string, number]> = [
   ['gigabyte', 1024 ** 3],
   ['megabyte', 1024 ** 2],
   ['kilobyte', 1024],
@@ -59,10 +60,5 @@ const BYTE_UNITS: Array<['byte' | 'kilobyte' | 'megabyte' | 'gigabyte', number]>
 /** A byte count in its largest unit, in the chosen language ("1.5 MB"). */
 export function bytes(count: number): string {
   const [unit, size] = BYTE_UNITS.find(([, s]) => count >= s) ?? ['byte', 1];
-  return new Intl.NumberFormat(locale.value, {
-    style: 'unit',
-    unit,
-    unitDisplay: 'short',
-    maximumFractionDigits: 1,
-  }).format(count / size);
+  return inUnit(count / size, unit);
 }
