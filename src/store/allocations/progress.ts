@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { HELD_STATUSES } from '../../domain/allocation-states.js';
 import type { Database } from '../tables.js';
 
@@ -22,7 +22,15 @@ export async function recordProgress(
   for (const { allocationId, feedsDone, bytesRead } of latestPerAllocation(progress)) {
     const result = await db
       .updateTable('allocations')
-      .set({ progress_at: nowMs, progress_feeds_done: feedsDone, progress_bytes_read: bytesRead, stalled_at: null })
+      .set({
+        // A lifted stall flag is news for the console (its live feed follows updated_at). First, because MySQL
+        // evaluates SET left to right: `stalled_at` here must still be the flag as it was.
+        updated_at: sql<number>`case when stalled_at is null then updated_at else ${nowMs} end`,
+        progress_at: nowMs,
+        progress_feeds_done: feedsDone,
+        progress_bytes_read: bytesRead,
+        stalled_at: null,
+      })
       .where('id', '=', allocationId)
       .where('node_id', '=', nodeId)
       .where('status', 'in', [...HELD_STATUSES])
@@ -46,7 +54,8 @@ export async function recordProgress(
 export async function flagStalled(db: Kysely<Database>, stallSeconds: number, nowMs: number): Promise<number> {
   const result = await db
     .updateTable('allocations')
-    .set({ stalled_at: nowMs })
+    // updated_at too: the console's live feed follows it, and a viewer should see the flag without a reload.
+    .set({ stalled_at: nowMs, updated_at: nowMs })
     .where('status', '=', 'executing')
     .where('stalled_at', 'is', null)
     .where('progress_at', '<', nowMs - stallSeconds * 1000)

@@ -50,8 +50,11 @@ describeEachStore('stall detection', (dialect) => {
   it('flags after one period without progress, lifts the flag on progress, requeues after a second period', async () => {
     const [f1] = (await seedFeeds(store, 1, 'STALL_')) as [string];
     const [id] = (await running([f1], t0)) as [string];
+    const startedUpdatedAt = (await view(id)).updated_at;
     expect(await progress(id, 0, 0, t0 + 1000)).toBe(1); // the first report starts the clock
     expect(await progress(id, 0, 0, t0 + 5000)).toBe(0); // the same numbers do not move it
+    // Progress alone is not news for the console's live feed (it follows updated_at); the flag and its lifting are.
+    expect((await view(id)).updated_at).toBe(startedUpdatedAt);
     expect((await view(id)).progress).toEqual({
       feeds_done: 0,
       bytes_read: 0,
@@ -72,6 +75,7 @@ describeEachStore('stall detection', (dialect) => {
       status: 'executing',
       stalled: true,
       stalled_at: new Date(t0 + 1001 + STALL * 1000).toISOString(),
+      updated_at: new Date(t0 + 1001 + STALL * 1000).toISOString(),
     });
     expect(await store.allocations.views.countStalled()).toBe(1);
     expect((await store.allocations.views.list({ stalled: true }, 10, 0)).list.map((a) => a.id)).toEqual([id]);
@@ -84,6 +88,7 @@ describeEachStore('stall detection', (dialect) => {
       stalled: false,
       stalled_at: null,
       progress: { feeds_done: 0, bytes_read: 4096 },
+      updated_at: new Date(resumed).toISOString(),
     });
     expect(await store.allocations.sweepStalled(STALL, resumed + 2 * STALL * 1000 + 1)).toEqual({
       flagged: 1,
