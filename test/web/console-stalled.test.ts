@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LocalCascade } from '../../src/demo/local-cascade.js';
 import { allocations, startChild, startCluster, stopEverything } from '../e2e/harness.js';
 import { startSlowFeed } from '../e2e/slow-feed.js';
+import { REPO_ROOT } from '../helpers/cli.js';
 import { waitFor } from '../helpers/wait.js';
 import { browserSuite, collectErrors, launchBrowser, type Browser } from './browser.js';
 
@@ -65,10 +66,11 @@ browserSuite('stalled allocations in the console', () => {
     await page.goto(`${local.parent.url}/allocations/${allocation!.id}`);
     await expect
       .poll(() => page.getByTestId('progress').textContent(), { timeout: 20_000 })
-      .toMatch(/^0 of 1 feeds, 0 (B|byte) read/);
+      .toMatch(/^0\/1 feeds done, 0 (B|byte) read/);
     // Flagged after one stall period without progress; the page follows the live events without a reload.
     await page.locator('h1 [data-testid="stalled"]').waitFor({ timeout: 20_000 });
     expect(await page.getByTestId('progress').textContent()).toContain('no progress since');
+    await page.screenshot({ path: `${REPO_ROOT}/docs/images/console-allocation-stalled.png`, fullPage: true });
 
     await page.goto(`${local.parent.url}/allocations?status=executing`);
     await page.locator(`tr[data-allocation="${allocation!.id}"] [data-testid="stalled"]`).waitFor({ timeout: 20_000 });

@@ -48,6 +48,7 @@ export function AllocationDetailPage() {
       </p>
       <h1 id="allocation-title">
         {a.task_name} <AllocationStatus status={a.status} />
+        {a.stalled ? ' ' : null}
         {a.stalled ? (
           <span class="badge bad" data-testid="stalled">
             {t('allocations.stalled')}

@@ -98,6 +98,7 @@ export function AllocationsPage() {
                   </td>
                   <td>
                     <AllocationStatus status={a.status} />
+                    {a.stalled ? ' ' : null}
                     {a.stalled ? (
                       <span class="badge bad" data-testid="stalled" title={dateTime(a.stalled_at)}>
                         {t('allocations.stalled')}
